@@ -1,0 +1,1 @@
+//! Exact L2 order books in integer ticks and lots.

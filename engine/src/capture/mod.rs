@@ -1,0 +1,1 @@
+//! Capture files: `<ts_recv_unix_ns> <frame>` lines, plain or gzip.

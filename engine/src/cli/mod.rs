@@ -1,0 +1,55 @@
+//! The `ladder` command line: one file per subcommand.
+
+mod fit_microprice;
+mod inspect;
+mod new_strategy;
+mod plugins;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// ladder: a low-latency L2 market-data signal engine with plugin strategies.
+#[derive(Debug, Parser)]
+#[command(name = "ladder", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Paper trade strategies live (default: on the built-in simulated venue).
+    Paper,
+    /// Replay a capture through decoder, sequencer and book, and report its integrity.
+    Inspect(inspect::Args),
+    /// Validate strategy libraries.
+    #[command(subcommand)]
+    Plugins(plugins::Command),
+    /// Fit Stoikov's micro-price G* table from quotes.
+    FitMicroprice(fit_microprice::Args),
+    /// Scaffold a new strategy crate.
+    NewStrategy(new_strategy::Args),
+}
+
+/// Parses the command line, runs the subcommand, and turns errors into one clear message on
+/// stderr and a non-zero exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Paper) {
+        Command::Paper => Err(anyhow::anyhow!(
+            "`ladder paper` (live paper trading on the simulated venue) is not built yet; \
+             use `ladder inspect CAPTURE --venue V` to replay a capture"
+        )),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Plugins(cmd) => plugins::run(&cmd),
+        Command::FitMicroprice(args) => fit_microprice::run(&args),
+        Command::NewStrategy(args) => new_strategy::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

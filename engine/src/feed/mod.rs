@@ -1,0 +1,1 @@
+//! Venue feeds: wire decoders and sequencers, one folder per venue.

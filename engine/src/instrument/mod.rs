@@ -1,0 +1,1 @@
+//! The instrument registry: symbols to dense ids and tick/lot specs.

@@ -1,0 +1,16 @@
+//! # ladder-engine
+//!
+//! The engine behind the `ladder` command: venue decoders and sequencers (`feed`), exact L2
+//! books (`book`), capture files (`capture`), the instrument registry (`instrument`), the plugin
+//! host (`plugin`), and the command line (`cli`).
+//!
+//! Data flows bytes → [`feed`] decoder → sequencer → [`book::L2Book`]; see `DESIGN.md`.
+#![deny(unsafe_code)]
+
+pub mod book;
+pub mod capture;
+pub mod cli;
+pub mod feed;
+pub mod instrument;
+pub mod microprice;
+pub mod plugin;

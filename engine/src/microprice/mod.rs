@@ -1,0 +1,1 @@
+//! Stoikov micro-price estimation (`ladder fit-microprice`).

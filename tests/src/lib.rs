@@ -1,0 +1,1 @@
+//! Shared helpers for ladder's cross-crate integration tests.
