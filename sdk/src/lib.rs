@@ -28,12 +28,16 @@ mod num;
 mod spec;
 mod time;
 
+pub mod signal;
+
 pub use decimal::{DecimalParseError, RawDecimal};
 pub use event::{Bbo, BookDelta, BookMarker, BookState, BookStatus, MarketEvent, StaleReason, Trade};
 pub use ids::{InstrumentId, Side};
 pub use num::{Level, NegativeQuantity, Price, Quantity};
 pub use spec::{Grid, GridError, InstrumentSpec, SpecError};
 pub use time::UnixNanos;
+
+pub use signal::MicropriceTable;
 
 /// The version of this SDK, as built into every strategy's manifest.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
