@@ -1,0 +1,242 @@
+//! One side of the book: window ladder + far store + top-N cache, and the re-centring rules.
+//!
+//! # Rank space
+//! A side works on `rank = price ^ flip` with `flip = 0` for bids and `flip = -1` (`!price`)
+//! for asks. `x ^ -1` is an order-reversing bijection on `i64` with no overflow, so on both
+//! sides a higher rank is a better level and all the code below is side-agnostic.
+//!
+//! # Invariants
+//! 1. Every level whose rank is inside the window `[base, base + W)` is in the ladder.
+//! 2. Every far level ranks below `base`; so all far levels are worse than all window levels.
+//! 3. If the side has any level, its best is in the window (window empty ⇒ far empty).
+//!
+//! # Re-centring
+//! The window is moved so that the best sits at offset `W / 2` when
+//! - a level arrives above the window (a new best outside it), or on an empty side;
+//! - a new best lands in the top eighth of the window;
+//! - the best is removed and the next best is in the bottom eighth of the window, or only in
+//!   the far store.
+//!
+//! A move drains the ranks that leave the window into the far store (pushes at its end) and
+//! drains the far levels that enter it from the far store's end: `O(distance / 64 + W / 64 +
+//! levels moved)`, and rare, because it needs the best to travel `3 W / 8` ticks.
+
+use super::far::{Far, FarLevel};
+use super::ladder::Ladder;
+use super::top::TopCache;
+use ladder_sdk::{Level, Price, Quantity};
+
+/// One side of an [`super::L2Book`].
+#[derive(Clone)]
+pub(super) struct BookSide {
+    /// `0` for bids, `-1` for asks: `rank = price ^ flip` and `price = rank ^ flip`.
+    flip: i64,
+    ladder: Ladder,
+    far: Far,
+    pub(super) top: TopCache,
+}
+
+impl BookSide {
+    /// An empty side; `bids` picks the rank orientation.
+    pub(super) fn new(bids: bool, window: usize, far_capacity: usize, top_n: usize) -> Self {
+        Self {
+            flip: if bids { 0 } else { -1 },
+            ladder: Ladder::new(window),
+            far: Far::with_capacity(far_capacity),
+            top: TopCache::new(top_n),
+        }
+    }
+
+    /// Sets the level at `price` to `lots` (`0` removes it; removing an absent level is a no-op).
+    ///
+    /// # Hot path
+    /// No lock; no allocation unless the far store outgrows its reserved capacity.
+    /// Inside the window O(1) (plus `O(gap / 64)` to find the next best when the best is
+    /// removed); outside it `O(log far)` plus a `memmove` of the far levels better than it;
+    /// a re-centre (rare) `O(W / 64 + levels moved)`.
+    #[inline]
+    pub(super) fn apply(&mut self, price: i64, lots: i64) {
+        let rank = price ^ self.flip;
+        self.top.touch(rank);
+        let off = self.ladder.offset(rank);
+        let w = self.ladder.width();
+        if off < w && self.ladder.count() > 0 {
+            if lots > 0 {
+                self.ladder.set(rank, lots);
+                if off >= w - w / 8 && rank == self.ladder.best_rank() {
+                    self.recentre(rank);
+                }
+            } else {
+                let was_best = rank == self.ladder.best_rank();
+                if self.ladder.remove(rank) && was_best {
+                    self.after_best_removed();
+                }
+            }
+        } else if lots > 0 {
+            if self.ladder.count() == 0 || rank > self.ladder.top() {
+                self.recentre(rank);
+                self.ladder.set(rank, lots);
+            } else {
+                self.far.set(rank, lots);
+            }
+        } else if rank < self.ladder.base() {
+            self.far.remove(rank);
+        }
+    }
+
+    /// The best was just removed from the window: keep the best inside, away from the bottom.
+    #[cold]
+    fn after_best_removed(&mut self) {
+        let w = self.ladder.width();
+        match self.ladder.best() {
+            Some((best, _)) => {
+                if self.ladder.offset(best) < w / 8 {
+                    self.recentre(best);
+                }
+            }
+            None => {
+                if let Some(FarLevel { rank, .. }) = self.far.best() {
+                    self.recentre(rank);
+                }
+            }
+        }
+    }
+
+    /// Moves the window so that `best` (the side's best rank after this update) sits at its
+    /// centre, moving levels between the window and the far store.
+    #[cold]
+    #[inline(never)]
+    fn recentre(&mut self, best: i64) {
+        let w = self.ladder.width();
+        let max_base = i64::MAX - (w as i64 - 1);
+        let new_base = best.saturating_sub((w / 2) as i64).min(max_base);
+        let far = &mut self.far;
+        self.ladder.rebase(new_base, |rank, lots| {
+            debug_assert!(
+                rank < new_base,
+                "only ranks below the new window may leave it"
+            );
+            far.set(rank, lots);
+        });
+        for FarLevel { rank, lots } in self.far.drain_from(new_base) {
+            self.ladder.set(rank, lots);
+        }
+    }
+
+    /// Removes every level; keeps the window position and all memory.
+    pub(super) fn clear(&mut self) {
+        self.ladder.clear();
+        self.far.clear();
+        self.top.invalidate();
+    }
+
+    /// The best level, if any.
+    ///
+    /// # Hot path
+    /// No allocation, no lock, O(1).
+    #[inline]
+    pub(super) fn best(&self) -> Option<Level> {
+        self.ladder
+            .best()
+            .map(|(rank, lots)| level(rank, lots, self.flip))
+    }
+
+    /// Lots at `price`.
+    pub(super) fn qty_at(&self, price: i64) -> Quantity {
+        let rank = price ^ self.flip;
+        let lots = if self.ladder.offset(rank) < self.ladder.width() {
+            self.ladder.get(rank)
+        } else if rank < self.ladder.base() {
+            self.far.get(rank)
+        } else {
+            0
+        };
+        Quantity::from_lots(lots)
+    }
+
+    /// Number of levels.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.ladder.count() + self.far.len()
+    }
+
+    /// Every level, best first.
+    pub(super) fn levels(&self) -> Levels<'_> {
+        Levels::new(&self.ladder, &self.far, self.flip)
+    }
+
+    /// Refreshes the top-N cache if stale.
+    ///
+    /// # Hot path
+    /// No allocation, no lock. Free when clean; else `O(N + span / 64)` where `span` is the
+    /// ticks covered by the first `N` levels.
+    #[inline]
+    pub(super) fn refresh_top(&mut self) {
+        if self.top.is_dirty() {
+            self.top
+                .refill(Levels::new(&self.ladder, &self.far, self.flip), self.flip);
+        }
+    }
+
+    /// Reserved far capacity; test builds only.
+    #[cfg(test)]
+    pub(super) fn far_capacity(&self) -> usize {
+        self.far.capacity()
+    }
+
+    /// Checks every invariant of the side; test builds only.
+    #[cfg(test)]
+    pub(super) fn check(&self) {
+        self.ladder.check();
+        self.far.check(self.ladder.base());
+        if self.ladder.count() == 0 {
+            assert_eq!(self.far.len(), 0, "far levels while the window is empty");
+        }
+    }
+}
+
+/// Iterator over one side's levels, best first: the window by bitmap scan, then the far store.
+pub(super) struct Levels<'a> {
+    ladder: &'a Ladder,
+    far: std::iter::Rev<std::slice::Iter<'a, FarLevel>>,
+    /// Window levels left to visit have offsets below this; `0` once the window is done.
+    below: u64,
+    flip: i64,
+}
+
+impl<'a> Levels<'a> {
+    fn new(ladder: &'a Ladder, far: &'a Far, flip: i64) -> Self {
+        Self {
+            ladder,
+            far: far.iter_best_first(),
+            below: if ladder.count() > 0 {
+                ladder.width()
+            } else {
+                0
+            },
+            flip,
+        }
+    }
+}
+
+impl Iterator for Levels<'_> {
+    type Item = Level;
+
+    #[inline]
+    fn next(&mut self) -> Option<Level> {
+        if self.below > 0 {
+            if let Some(rank) = self.ladder.highest_below(self.below) {
+                self.below = self.ladder.offset(rank);
+                return Some(level(rank, self.ladder.get(rank), self.flip));
+            }
+            self.below = 0;
+        }
+        self.far.next().map(|l| level(l.rank, l.lots, self.flip))
+    }
+}
+
+/// The public level for a rank and its lots.
+#[inline]
+pub(super) fn level(rank: i64, lots: i64, flip: i64) -> Level {
+    Level::new(Price::from_ticks(rank ^ flip), Quantity::from_lots(lots))
+}

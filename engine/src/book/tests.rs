@@ -1,0 +1,356 @@
+//! Hand-written cases for [`L2Book`]: window edges, far levels, re-centring, the top-N view.
+//!
+//! Most use a 64-tick window, so "far" is a few dozen ticks away; the window re-centres with the
+//! best at offset 32, when a new best reaches offset 56, or when the best is deleted and the
+//! next one is below offset 8 or only in the far store.
+
+use super::*;
+
+const W: usize = 64;
+
+fn small_book(top_n: usize) -> L2Book {
+    L2Book::new(BookConfig {
+        window_ticks: W,
+        top_n,
+        far_capacity: 16,
+    })
+}
+
+fn set(book: &mut L2Book, side: Side, px: i64, lots: i64) {
+    book.apply(side, Price::from_ticks(px), Quantity::from_lots(lots));
+    book.check_invariants();
+}
+
+fn levels(book: &L2Book, side: Side) -> Vec<(i64, i64)> {
+    book.levels(side)
+        .map(|l| (l.price.ticks(), l.qty.lots()))
+        .collect()
+}
+
+fn best(level: Option<Level>) -> Option<(i64, i64)> {
+    level.map(|l| (l.price.ticks(), l.qty.lots()))
+}
+
+fn pairs(levels: &[Level]) -> Vec<(i64, i64)> {
+    levels
+        .iter()
+        .map(|l| (l.price.ticks(), l.qty.lots()))
+        .collect()
+}
+
+#[test]
+fn apply_positive_qty_sets_best_on_each_side() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 100, 3);
+    set(&mut book, Side::Buy, 99, 4);
+    set(&mut book, Side::Sell, 102, 5);
+    set(&mut book, Side::Sell, 103, 6);
+    assert_eq!(best(book.best_bid()), Some((100, 3)));
+    assert_eq!(best(book.best_ask()), Some((102, 5)));
+    assert_eq!((book.len(Side::Buy), book.len(Side::Sell)), (2, 2));
+    assert!(!book.is_empty());
+}
+
+#[test]
+fn apply_existing_level_replaces_qty_absolutely() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 100, 3);
+    set(&mut book, Side::Buy, 100, 7);
+    assert_eq!(levels(&book, Side::Buy), vec![(100, 7)]);
+    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(100)).lots(), 7);
+}
+
+#[test]
+fn apply_zero_qty_removes_level() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Sell, 102, 5);
+    set(&mut book, Side::Sell, 104, 6);
+    set(&mut book, Side::Sell, 104, 0);
+    assert_eq!(levels(&book, Side::Sell), vec![(102, 5)]);
+    assert_eq!(
+        book.qty_at(Side::Sell, Price::from_ticks(104)),
+        Quantity::ZERO
+    );
+    assert_eq!(book.len(Side::Sell), 1);
+}
+
+#[test]
+fn apply_zero_qty_on_absent_level_is_noop_everywhere() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 0, 0); // empty side
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 990, 0); // inside the window
+    set(&mut book, Side::Buy, 500, 0); // below the window
+    set(&mut book, Side::Buy, 5_000, 0); // above the window
+    assert_eq!(levels(&book, Side::Buy), vec![(1_000, 1)]);
+    assert!(book.levels(Side::Sell).next().is_none());
+}
+
+#[test]
+fn apply_bid_far_below_window_is_kept_and_listed_after_window_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 990, 2);
+    set(&mut book, Side::Buy, 100, 3); // 900 ticks below: far store
+    set(&mut book, Side::Buy, 500, 4); // far store, between
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(1_000, 1), (990, 2), (500, 4), (100, 3)]
+    );
+    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(100)).lots(), 3);
+    assert_eq!(book.len(Side::Buy), 4);
+    set(&mut book, Side::Buy, 500, 0);
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(1_000, 1), (990, 2), (100, 3)]
+    );
+}
+
+#[test]
+fn apply_ask_far_above_window_is_kept_and_listed_after_window_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Sell, 1_000, 1);
+    set(&mut book, Side::Sell, 1_010, 2);
+    set(&mut book, Side::Sell, 9_000, 3);
+    set(&mut book, Side::Sell, 2_000, 4);
+    assert_eq!(
+        levels(&book, Side::Sell),
+        vec![(1_000, 1), (1_010, 2), (2_000, 4), (9_000, 3)]
+    );
+    assert_eq!(best(book.best_ask()), Some((1_000, 1)));
+    assert_eq!(book.qty_at(Side::Sell, Price::from_ticks(9_000)).lots(), 3);
+}
+
+#[test]
+fn apply_bid_above_window_recentres_up_and_keeps_old_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 999, 2);
+    set(&mut book, Side::Buy, 1_500, 3); // new best 500 ticks above the window
+    assert_eq!(best(book.best_bid()), Some((1_500, 3)));
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(1_500, 3), (1_000, 1), (999, 2)]
+    );
+    // The old levels are far now; deleting the new best brings them back into the window.
+    set(&mut book, Side::Buy, 1_500, 0);
+    assert_eq!(best(book.best_bid()), Some((1_000, 1)));
+    assert_eq!(levels(&book, Side::Buy), vec![(1_000, 1), (999, 2)]);
+}
+
+#[test]
+fn apply_ask_below_window_recentres_down_and_keeps_old_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Sell, 1_000, 1);
+    set(&mut book, Side::Sell, 1_001, 2);
+    set(&mut book, Side::Sell, 400, 3); // new best ask 600 ticks lower
+    assert_eq!(best(book.best_ask()), Some((400, 3)));
+    assert_eq!(
+        levels(&book, Side::Sell),
+        vec![(400, 3), (1_000, 1), (1_001, 2)]
+    );
+    set(&mut book, Side::Sell, 400, 0);
+    assert_eq!(best(book.best_ask()), Some((1_000, 1)));
+}
+
+#[test]
+fn apply_bid_near_window_top_recentres_up_and_keeps_deep_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1); // window [968, 1032)
+    set(&mut book, Side::Buy, 970, 2);
+    set(&mut book, Side::Buy, 1_030, 3); // offset 62: top eighth, re-centre to [998, 1062)
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(1_030, 3), (1_000, 1), (970, 2)]
+    );
+    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(970)).lots(), 2);
+    set(&mut book, Side::Buy, 970, 0); // a far removal
+    assert_eq!(levels(&book, Side::Buy), vec![(1_030, 3), (1_000, 1)]);
+}
+
+#[test]
+fn delete_best_falls_back_to_next_best_in_window() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 995, 2);
+    set(&mut book, Side::Buy, 990, 3);
+    set(&mut book, Side::Buy, 1_000, 0);
+    assert_eq!(best(book.best_bid()), Some((995, 2)));
+    set(&mut book, Side::Sell, 1_010, 1);
+    set(&mut book, Side::Sell, 1_020, 2);
+    set(&mut book, Side::Sell, 1_010, 0);
+    assert_eq!(best(book.best_ask()), Some((1_020, 2)));
+}
+
+#[test]
+fn delete_best_falls_back_to_next_best_in_far_store() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 200, 2);
+    set(&mut book, Side::Buy, 100, 3);
+    set(&mut book, Side::Buy, 1_000, 0);
+    assert_eq!(best(book.best_bid()), Some((200, 2)));
+    assert_eq!(levels(&book, Side::Buy), vec![(200, 2), (100, 3)]);
+    set(&mut book, Side::Sell, -50, 1);
+    set(&mut book, Side::Sell, 700, 2);
+    set(&mut book, Side::Sell, -50, 0);
+    assert_eq!(best(book.best_ask()), Some((700, 2)));
+    set(&mut book, Side::Sell, 700, 0);
+    assert_eq!(best(book.best_ask()), None);
+    assert_eq!(book.len(Side::Sell), 0);
+}
+
+#[test]
+fn delete_best_leaving_next_near_window_bottom_recentres_down_and_pulls_far_levels() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1); // window [968, 1032)
+    set(&mut book, Side::Buy, 970, 2); // offset 2
+    set(&mut book, Side::Buy, 960, 3); // far
+    set(&mut book, Side::Buy, 940, 4); // far
+    set(&mut book, Side::Buy, 1_000, 0); // next best at offset 2: re-centre to [938, 1002)
+    assert_eq!(levels(&book, Side::Buy), vec![(970, 2), (960, 3), (940, 4)]);
+    set(&mut book, Side::Buy, 940, 0); // now a window removal
+    assert_eq!(levels(&book, Side::Buy), vec![(970, 2), (960, 3)]);
+}
+
+#[test]
+fn clear_empties_both_sides_and_book_is_reusable() {
+    let mut book = small_book(5);
+    for px in [1_000, 990, 10, -500] {
+        set(&mut book, Side::Buy, px, 1);
+        set(&mut book, Side::Sell, px + 2_000, 1);
+    }
+    let _ = book.top();
+    book.clear();
+    book.check_invariants();
+    assert!(book.is_empty());
+    assert_eq!((book.best_bid(), book.best_ask()), (None, None));
+    let top = book.top();
+    assert!(top.bids.is_empty() && top.asks.is_empty());
+    set(&mut book, Side::Buy, 7, 7);
+    assert_eq!(levels(&book, Side::Buy), vec![(7, 7)]);
+    assert_eq!(pairs(book.top().bids), vec![(7, 7)]);
+}
+
+#[test]
+fn top_with_fewer_levels_than_n_returns_all_best_first() {
+    let mut book = small_book(20);
+    set(&mut book, Side::Buy, 100, 1);
+    set(&mut book, Side::Buy, 98, 2);
+    set(&mut book, Side::Buy, 5, 3); // far
+    set(&mut book, Side::Sell, 101, 4);
+    let top = book.top();
+    assert_eq!(pairs(top.bids), vec![(100, 1), (98, 2), (5, 3)]);
+    assert_eq!(pairs(top.asks), vec![(101, 4)]);
+}
+
+#[test]
+fn top_truncates_to_n_and_follows_updates_at_any_depth() {
+    let mut book = small_book(2);
+    for (px, q) in [(100, 1), (99, 2), (98, 3), (97, 4)] {
+        set(&mut book, Side::Buy, px, q);
+    }
+    assert_eq!(pairs(book.top().bids), vec![(100, 1), (99, 2)]);
+    set(&mut book, Side::Buy, 97, 9); // below the view
+    assert_eq!(pairs(book.top().bids), vec![(100, 1), (99, 2)]);
+    set(&mut book, Side::Buy, 99, 5); // the last level of the view
+    assert_eq!(pairs(book.top().bids), vec![(100, 1), (99, 5)]);
+    set(&mut book, Side::Buy, 100, 0);
+    assert_eq!(pairs(book.top().bids), vec![(99, 5), (98, 3)]);
+    set(&mut book, Side::Buy, 99, 0);
+    set(&mut book, Side::Buy, 98, 0);
+    assert_eq!(pairs(book.top().bids), vec![(97, 9)]);
+    set(&mut book, Side::Buy, 50, 1); // view not full: a deeper level joins it
+    assert_eq!(pairs(book.top().bids), vec![(97, 9), (50, 1)]);
+}
+
+#[test]
+fn top_with_zero_n_returns_empty_views() {
+    let mut book = small_book(0);
+    set(&mut book, Side::Buy, 100, 1);
+    set(&mut book, Side::Sell, 101, 1);
+    let top = book.top();
+    assert!(top.bids.is_empty() && top.asks.is_empty());
+}
+
+#[test]
+fn negative_prices_order_far_store_and_recentre() {
+    let mut book = small_book(3);
+    set(&mut book, Side::Buy, -10, 1);
+    set(&mut book, Side::Buy, -500, 2); // far
+    set(&mut book, Side::Buy, 300, 3); // above the window: re-centre across zero
+    set(&mut book, Side::Sell, -5, 4);
+    set(&mut book, Side::Sell, 1_000, 5);
+    set(&mut book, Side::Sell, -1_000, 6);
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(300, 3), (-10, 1), (-500, 2)]
+    );
+    assert_eq!(
+        levels(&book, Side::Sell),
+        vec![(-1_000, 6), (-5, 4), (1_000, 5)]
+    );
+    assert!(book.is_crossed());
+    set(&mut book, Side::Buy, 300, 0);
+    set(&mut book, Side::Sell, -1_000, 0);
+    assert_eq!(best(book.best_bid()), Some((-10, 1)));
+    assert_eq!(best(book.best_ask()), Some((-5, 4)));
+    assert_eq!(pairs(book.top().bids), vec![(-10, 1), (-500, 2)]);
+}
+
+#[test]
+fn extreme_prices_are_kept_without_overflow() {
+    let mut book = small_book(3);
+    for px in [i64::MAX, i64::MIN, 0, i64::MAX - 1, i64::MIN + 1] {
+        set(&mut book, Side::Buy, px, 1);
+        set(&mut book, Side::Sell, px, 2);
+    }
+    let expected = vec![i64::MAX, i64::MAX - 1, 0, i64::MIN + 1, i64::MIN];
+    let bids: Vec<i64> = book.levels(Side::Buy).map(|l| l.price.ticks()).collect();
+    let asks: Vec<i64> = book.levels(Side::Sell).map(|l| l.price.ticks()).collect();
+    assert_eq!(bids, expected);
+    assert_eq!(asks, expected.iter().rev().copied().collect::<Vec<_>>());
+    for px in expected {
+        set(&mut book, Side::Buy, px, 0);
+        set(&mut book, Side::Sell, px, 0);
+    }
+    assert!(book.is_empty());
+}
+
+#[test]
+fn is_crossed_false_when_locked_true_when_bid_above_ask() {
+    let mut book = small_book(5);
+    assert!(!book.is_crossed() && !book.is_locked());
+    set(&mut book, Side::Buy, 100, 1);
+    set(&mut book, Side::Sell, 100, 1);
+    assert!(book.is_locked() && !book.is_crossed());
+    set(&mut book, Side::Sell, 99, 1);
+    assert!(book.is_crossed() && !book.is_locked());
+}
+
+#[test]
+fn try_new_window_not_power_of_two_is_rejected() {
+    for w in [0, 1, 32, 100] {
+        let config = BookConfig {
+            window_ticks: w,
+            ..BookConfig::default()
+        };
+        assert_eq!(
+            L2Book::try_new(config).err(),
+            Some(BookConfigError::WindowTicks { got: w })
+        );
+    }
+    assert!(L2Book::try_new(BookConfig::default()).is_ok());
+}
+
+#[test]
+fn clone_keeps_levels_and_reserved_far_capacity() {
+    let mut book = small_book(5);
+    set(&mut book, Side::Buy, 1_000, 1);
+    set(&mut book, Side::Buy, 10, 2);
+    let copy = book.clone();
+    assert_eq!(levels(&copy, Side::Buy), levels(&book, Side::Buy));
+    assert_eq!(format!("{copy:?}"), format!("{book:?}"));
+    assert_eq!(copy.bids.far_capacity(), book.bids.far_capacity());
+    assert!(copy.bids.far_capacity() >= 16);
+}
