@@ -11,6 +11,10 @@ pub mod book;
 pub mod capture;
 pub mod cli;
 pub mod feed;
+pub mod inspect;
 pub mod instrument;
 pub mod microprice;
 pub mod plugin;
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,15 @@
+//! Binance spot, USD-M and COIN-M futures: one wire format, two sequencing rules.
+//!
+//! - [`wire`]: the raw JSON shapes, parsed from bytes in any key order;
+//! - [`decode`]: wire values to integer ticks and lots of registered instruments;
+//! - [`sync`]: snapshot + diff sequencing with gap detection.
+
+pub mod decode;
+pub mod sync;
+pub mod wire;
+
+pub use decode::{DecodeError, Decoded, Decoder, DepthHeader, SnapshotHeader};
+pub use sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats};
+
+#[cfg(test)]
+mod tests;
