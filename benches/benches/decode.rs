@@ -1,0 +1,107 @@
+//! Decoding real Binance depth frames: ladder's scanner straight to ticks/lots vs the usual
+//! `serde_json` typed struct with `rust_decimal` fields, in the same run.
+//!
+//! Groups: `decode/depth_all` (every diff-depth frame of the spot capture, per frame) and
+//! `decode/depth_50` (the frames with 45–55 levels, i.e. about 25 + 25).
+
+use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use ladder_benches::capture_frames;
+use ladder_engine::feed::binance::{Decoded, Decoder};
+use ladder_engine::instrument::Registry;
+use ladder_sdk::{InstrumentSpec, UnixNanos};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    stream: &'a str,
+    data: DepthUpdate,
+}
+
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct DepthUpdate {
+    e: String,
+    E: u64,
+    s: String,
+    U: u64,
+    u: u64,
+    b: Vec<[Decimal; 2]>,
+    a: Vec<[Decimal; 2]>,
+}
+
+fn synthetic(levels: usize) -> String {
+    let side = |base: u64, dir: i64| -> String {
+        (0..levels / 2)
+            .map(|i| {
+                let p = base as i64 + dir * i as i64;
+                format!("[\"{}.{:02}000000\",\"{}.{:08}\"]", p / 100, p % 100, i % 7, 12_345 * i)
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{{\"stream\":\"btcusdt@depth@100ms\",\"data\":{{\"e\":\"depthUpdate\",\"E\":1723161255208,\"s\":\"BTCUSDT\",\"U\":1,\"u\":2,\"b\":[{}],\"a\":[{}]}}}}",
+        side(6_183_763, -1),
+        side(6_183_764, 1)
+    )
+}
+
+fn levels_of(frame: &str) -> usize {
+    frame.matches("\",\"").count()
+}
+
+fn inputs() -> (Vec<String>, Vec<String>) {
+    let Some(frames) = capture_frames("binance-spot_btcusdt_20240808.gz") else {
+        let f = synthetic(50);
+        return (vec![f.clone()], vec![f]);
+    };
+    let depth: Vec<String> = frames.into_iter().filter(|f| f.contains("depthUpdate")).collect();
+    let fifty: Vec<String> =
+        depth.iter().filter(|f| (45..=55).contains(&levels_of(f))).cloned().collect();
+    (depth, if fifty.is_empty() { vec![synthetic(50)] } else { fifty })
+}
+
+fn bench_decode(c: &mut Criterion) {
+    let mut registry = Registry::new();
+    let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 5)).expect("spec");
+    registry.add("BTCUSDT", spec).expect("register");
+    let (all, fifty) = inputs();
+    for (name, frames) in [("depth_all", &all), ("depth_50", &fifty)] {
+        let mut group = c.benchmark_group(format!("decode/{name}"));
+        group.throughput(Throughput::Elements(frames.len() as u64));
+        let bytes: usize = frames.iter().map(String::len).sum();
+        eprintln!("decode/{name}: {} frames, mean {} bytes", frames.len(), bytes / frames.len().max(1));
+        let mut decoder = Decoder::new();
+        group.bench_function(BenchmarkId::new("ladder_scanner_ticks", frames.len()), |b| {
+            b.iter(|| {
+                let mut levels = 0usize;
+                for f in frames {
+                    if let Ok(Decoded::Depth(_)) =
+                        decoder.decode(black_box(f.as_bytes()), UnixNanos::ZERO, &registry)
+                    {
+                        levels += decoder.bids().len() + decoder.asks().len();
+                    }
+                }
+                levels
+            });
+        });
+        group.bench_function(BenchmarkId::new("serde_json_typed_decimal", frames.len()), |b| {
+            b.iter(|| {
+                let mut levels = 0usize;
+                for f in frames {
+                    if let Ok(e) = serde_json::from_str::<Envelope<'_>>(black_box(f)) {
+                        levels += e.data.b.len() + e.data.a.len();
+                    }
+                }
+                levels
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_decode);
+criterion_main!(benches);

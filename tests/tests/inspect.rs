@@ -1,0 +1,286 @@
+//! `ladder inspect` end to end on the real captures: counts, an independent by-hand application
+//! of the venue's sequencing (serde_json + `Decimal` maps), gap injection, and bad input.
+
+use assert_cmd::Command;
+use ladder_tests::{read_capture_lines, shared};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+fn inspect_json(path: &std::path::Path, venue: &str) -> Value {
+    let out = Command::cargo_bin("ladder")
+        .unwrap()
+        .args(["inspect", path.to_str().unwrap(), "--venue", venue, "--json", "--depth", "10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object on stdout");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The venue's rules applied by hand over decimal maps (docs/venues.md §1.4 / §2.3).
+struct HandBook {
+    futures: bool,
+    bids: BTreeMap<Decimal, Decimal>,
+    asks: BTreeMap<Decimal, Decimal>,
+    last: Option<u64>,
+    pending: Vec<Value>,
+    applied: u64,
+    dropped: u64,
+}
+
+impl HandBook {
+    fn new(futures: bool) -> Self {
+        Self {
+            futures,
+            bids: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            last: None,
+            pending: Vec::new(),
+            applied: 0,
+            dropped: 0,
+        }
+    }
+
+    fn set(map: &mut BTreeMap<Decimal, Decimal>, levels: &Value) {
+        for l in levels.as_array().unwrap() {
+            let p = Decimal::from_str(l[0].as_str().unwrap()).unwrap();
+            let q = Decimal::from_str(l[1].as_str().unwrap()).unwrap();
+            if q.is_zero() {
+                map.remove(&p);
+            } else {
+                map.insert(p, q);
+            }
+        }
+    }
+
+    fn snapshot(&mut self, s: &Value) {
+        self.bids.clear();
+        self.asks.clear();
+        Self::set(&mut self.bids, &s["bids"]);
+        Self::set(&mut self.asks, &s["asks"]);
+        let l = s["lastUpdateId"].as_u64().unwrap();
+        self.last = Some(l);
+        let pending = std::mem::take(&mut self.pending);
+        let mut first = true;
+        for d in pending {
+            let (u0, u1) = (d["U"].as_u64().unwrap(), d["u"].as_u64().unwrap());
+            let covered = if self.futures { u1 < l } else { u1 <= l };
+            if first && covered {
+                self.dropped += 1;
+                continue;
+            }
+            if first {
+                let ok = if self.futures { u0 <= l && l <= u1 } else { u0 <= l + 1 && l < u1 };
+                assert!(ok, "first diff after the snapshot must bracket it");
+                first = false;
+            }
+            self.apply(&d);
+        }
+    }
+
+    fn diff(&mut self, d: &Value) {
+        match self.last {
+            None => self.pending.push(d.clone()),
+            Some(prev) => {
+                let ok = if self.futures {
+                    d["pu"].as_u64() == Some(prev)
+                } else {
+                    d["U"].as_u64() == Some(prev + 1)
+                };
+                assert!(ok, "a gap in the real capture");
+                self.apply(d);
+            }
+        }
+    }
+
+    fn apply(&mut self, d: &Value) {
+        Self::set(&mut self.bids, &d["b"]);
+        Self::set(&mut self.asks, &d["a"]);
+        self.last = d["u"].as_u64();
+        self.applied += 1;
+    }
+
+    fn top(&self, n: usize) -> (Vec<[String; 2]>, Vec<[String; 2]>) {
+        let fmt = |(p, q): (&Decimal, &Decimal)| [p.normalize().to_string(), q.normalize().to_string()];
+        (self.bids.iter().rev().take(n).map(fmt).collect(), self.asks.iter().take(n).map(fmt).collect())
+    }
+}
+
+fn by_hand(path: &std::path::Path, futures: bool) -> HandBook {
+    let mut book = HandBook::new(futures);
+    for line in read_capture_lines(path) {
+        let (_, frame) = line.split_once(' ').unwrap();
+        let v: Value = serde_json::from_str(frame).unwrap();
+        if v.get("lastUpdateId").is_some() {
+            book.snapshot(&v);
+        } else if v["data"]["e"] == "depthUpdate" {
+            book.diff(&v["data"]);
+        }
+    }
+    book
+}
+
+fn levels(v: &Value) -> Vec<[String; 2]> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| [l[0].as_str().unwrap().to_owned(), l[1].as_str().unwrap().to_owned()])
+        .collect()
+}
+
+#[test]
+fn inspect_spot_capture_matches_counts_and_hand_sequenced_book() {
+    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else { return };
+    let r = inspect_json(&path, "binance-spot");
+    assert_eq!(r["venue"], "binance-spot");
+    assert_eq!(r["frames"], 41_249);
+    assert_eq!(r["depth_updates"], 3_451);
+    assert_eq!(r["applied"], 3_449);
+    assert_eq!(r["dropped_stale"], 2);
+    assert_eq!(r["gaps"], 0);
+    assert_eq!(r["trades"], 9_757);
+    assert_eq!(r["parse_errors"], 0);
+    let btc = &r["instruments"]["BTCUSDT"];
+    assert_eq!(btc["state"], "synced");
+    let hand = by_hand(&path, false);
+    assert_eq!((hand.applied, hand.dropped), (3_449, 2));
+    assert_eq!(btc["last_update_id"].as_u64(), hand.last);
+    let (bids, asks) = hand.top(10);
+    assert_eq!(levels(&btc["bids"]), bids);
+    assert_eq!(levels(&btc["asks"]), asks);
+    assert_eq!(bids[0], ["61685.99".to_owned(), "1.0087".to_owned()]);
+}
+
+#[test]
+fn inspect_usdm_capture_matches_counts_bbo_and_hand_sequenced_book() {
+    let Some(path) = shared("captures/binance-usdm_btcusdt_20240808.gz") else { return };
+    let r = inspect_json(&path, "binance-usdm");
+    assert_eq!(r["frames"], 93_954);
+    assert_eq!(r["depth_updates"], 6_551);
+    assert_eq!(r["applied"], 6_547);
+    assert_eq!(r["dropped_stale"], 4);
+    assert_eq!(r["gaps"], 0);
+    assert_eq!(r["trades"], 21_313);
+    assert_eq!(r["bbo_checked"], 126);
+    assert_eq!(r["bbo_mismatches"], 0);
+    let btc = &r["instruments"]["BTCUSDT"];
+    assert_eq!(btc["state"], "synced");
+    let hand = by_hand(&path, true);
+    assert_eq!((hand.applied, hand.dropped), (6_547, 4));
+    let (bids, asks) = hand.top(10);
+    assert_eq!(levels(&btc["bids"]), bids);
+    assert_eq!(levels(&btc["asks"]), asks);
+}
+
+#[test]
+fn inspect_spot_capture_with_a_depth_line_removed_reports_gap_and_stale() {
+    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else { return };
+    let lines = read_capture_lines(&path);
+    // Drop the 1000th diff (well after the sync).
+    let victim = lines.iter().enumerate().filter(|(_, l)| l.contains("depthUpdate")).nth(1000).unwrap().0;
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.txt");
+    let text: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, l)| l.as_str()).collect();
+    std::fs::write(&cut, text.join("\n")).unwrap();
+    let r = inspect_json(&cut, "binance-spot");
+    assert!(r["gaps"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["instruments"]["BTCUSDT"]["state"], "stale");
+    assert_eq!(r["depth_updates"], 3_450);
+    // Strict mode turns the finding into a failing exit status.
+    Command::cargo_bin("ladder")
+        .unwrap()
+        .args(["inspect", cut.to_str().unwrap(), "--venue", "binance-spot", "--strict"])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn inspect_vector_first1000_human_output_names_inferred_grid() {
+    let Some(path) = shared("vectors/binance/hftbacktest_spot_btcusdt_20240808_first1000.txt") else { return };
+    let out = Command::cargo_bin("ladder")
+        .unwrap()
+        .args(["inspect", path.to_str().unwrap(), "--venue", "binance-spot"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(text.contains("86 applied, 2 dropped before sync, 0 gaps"), "{text}");
+    assert!(text.contains("tick 0.01 lot 0.00001 (inferred from the capture)"), "{text}");
+}
+
+const DEPTH: &str = r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":11,"u":12,"b":[["100.01","1.5"]],"a":[["100.02","2"]]}}"#;
+const SNAP: &str = r#"{"lastUpdateId":10,"bids":[["100.00","1"]],"asks":[["100.03","1"]]}"#;
+
+fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    let mut args = vec!["inspect", path.to_str().unwrap(), "--venue", "binance-spot", "--json"];
+    args.extend_from_slice(extra);
+    let out = Command::cargo_bin("ladder").unwrap().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), json, stderr)
+}
+
+fn capture(frames: &[&str]) -> Vec<u8> {
+    frames.iter().enumerate().map(|(i, f)| format!("{} {f}\n", 1_000 + i)).collect::<String>().into_bytes()
+}
+
+#[test]
+fn inspect_bad_frames_are_reported_with_line_numbers_and_replay_goes_on() {
+    let truncated = &DEPTH[..60];
+    let okx = r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[]}]}"#;
+    let unknown_stream = r#"{"stream":"btcusdt@fooBar","data":{}}"#;
+    let (ok, r, _) = run_inspect(&capture(&[SNAP, truncated, okx, unknown_stream, "garbage", DEPTH]), "bad.txt", &[]);
+    assert!(ok);
+    assert_eq!(r["parse_errors"], 4);
+    assert_eq!(r["applied"], 1);
+    let issues: Vec<String> = r["issues"].as_array().unwrap().iter().map(|i| format!("{}: {}", i["line"], i["message"])).collect();
+    assert!(issues[0].starts_with("2: ") && issues[0].contains("truncated JSON"), "{issues:?}");
+    assert!(issues[1].starts_with("3: ") && issues[1].contains("not a Binance market-data message"), "{issues:?}");
+    assert!(issues[2].starts_with("4: ") && issues[2].contains("unknown stream"), "{issues:?}");
+    assert!(issues[3].starts_with("5: ") && issues[3].contains("expected `<ts_recv_unix_ns> <frame>`"), "{issues:?}");
+}
+
+#[test]
+fn inspect_price_off_configured_tick_grid_is_a_parse_error() {
+    let (ok, r, _) = run_inspect(&capture(&[SNAP, DEPTH]), "grid.txt", &["--tick-size", "0.02", "--lot-size", "0.1"]);
+    assert!(ok);
+    assert_eq!(r["parse_errors"], 2, "{r}");
+    let msg = r["issues"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("off the grid of 0.02"), "{msg}");
+}
+
+#[test]
+fn inspect_empty_file_is_a_clear_error() {
+    let (ok, _, stderr) = run_inspect(b"", "empty.txt", &[]);
+    assert!(!ok);
+    assert!(stderr.contains("is empty"), "{stderr}");
+}
+
+#[test]
+fn inspect_non_gzip_file_named_gz_is_read_as_text_with_a_note() {
+    let (ok, r, stderr) = run_inspect(&capture(&[SNAP, DEPTH]), "plain.gz", &[]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("is not gzip-compressed"), "{stderr}");
+    assert_eq!(r["applied"], 1);
+}
+
+#[test]
+fn inspect_binary_garbage_named_gz_reports_lines_not_panic() {
+    let (ok, r, stderr) = run_inspect(&[0x00, 0x01, 0xfe, 0xff, b'\n', 0x80, b' ', 0x81], "junk.gz", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(r["parse_errors"], 2);
+}
+
+#[test]
+fn inspect_missing_file_names_it() {
+    let out = Command::cargo_bin("ladder").unwrap().args(["inspect", "/no/such/file.gz", "--venue", "binance-spot"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.gz"));
+}
