@@ -19,7 +19,78 @@
 //! assert!(spec.price_from_str("61837.635").is_err()); // off the tick grid: never rounded
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Quick start: a strategy
+//!
+//! A strategy is a type implementing [`Strategy`]. It registers its named signals once when it
+//! is created, then answers book updates (and trades, fills, order updates, timers) through the
+//! [`Context`] lent for each call: signal values and order requests go into buffers the engine
+//! owns, so nothing allocates per event. [`export_strategy!`] turns the crate into a plugin the
+//! engine loads at run time (`crate-type = ["cdylib", "rlib"]`).
+//!
+//! ```
+//! use ladder_sdk::prelude::*;
+//!
+//! /// Emits top-of-book imbalance and leans a small bid when it is strongly positive.
+//! pub struct Imbalance {
+//!     signal: SignalId,
+//!     threshold: f64,
+//! }
+//!
+//! impl Strategy for Imbalance {
+//!     fn new(config: &str, ctx: &mut InitContext<'_>) -> Result<Self, StrategyError> {
+//!         let threshold = match config.trim() {
+//!             "" => 0.6,
+//!             text => text
+//!                 .parse()
+//!                 .map_err(|_| StrategyError::new(format!("threshold `{text}` is not a number")))?,
+//!         };
+//!         Ok(Self { signal: ctx.register_signal("imbalance")?, threshold })
+//!     }
+//!
+//!     fn on_book(&mut self, ctx: &mut Context<'_>, book: &BookView<'_>) {
+//!         let (Some(bid), Some(ask)) = (book.best_bid(), book.best_ask()) else { return };
+//!         let (b, a) = (bid.qty.lots() as f64, ask.qty.lots() as f64);
+//!         let imbalance = (b - a) / (b + a);
+//!         // A full buffer is an error, never an allocation: this strategy just skips the value.
+//!         let _ = ctx.emit(self.signal, imbalance);
+//!         let flat = ctx.open_orders(book.instrument()).is_empty();
+//!         if imbalance > self.threshold && flat && ctx.position(book.instrument()) == 0 {
+//!             let _ = ctx.post_only(book.instrument(), Side::Buy, bid.price, Quantity::from_lots(1));
+//!         }
+//!     }
+//! }
+//!
+//! export_strategy!(Imbalance);
+//!
+//! // The same type runs statically linked, e.g. in a test, with buffers you lend it:
+//! # use ladder_sdk::abi::{ContextParts, InitHost, RegisterError};
+//! # struct Host;
+//! # impl InitHost for Host {
+//! #     fn register_signal(&mut self, _: &str) -> Result<SignalId, RegisterError> { Ok(SignalId::new(0)) }
+//! #     fn instrument(&self, _: &str) -> Option<InstrumentId> { None }
+//! # }
+//! let mut strategy = Imbalance::new("0.5", &mut InitContext::new(&mut Host))?;
+//! let (mut signals, mut orders) = ([SignalValue::default(); 4], [OrderRequest::cancel(ClientOrderId::new(0)); 4]);
+//! let mut ctx = Context::new(ContextParts {
+//!     now: UnixNanos::from_nanos(1),
+//!     timer: None,
+//!     next_order_id: 1,
+//!     signals: &mut signals,
+//!     orders: &mut orders,
+//!     positions: &[],
+//!     open_orders: &[],
+//!     open_order_ranges: &[],
+//! });
+//! let bids = [Level::new(Price::from_ticks(100), Quantity::from_lots(9))];
+//! let asks = [Level::new(Price::from_ticks(101), Quantity::from_lots(1))];
+//! strategy.on_book(&mut ctx, &BookView::new(InstrumentId::new(0), &bids, &asks));
+//! assert_eq!(ctx.signals()[0].value, 0.8);
+//! assert_eq!(ctx.orders()[0].time_in_force, TimeInForce::PostOnly);
+//! # Ok::<(), StrategyError>(())
+//! ```
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 mod decimal;
 mod event;
@@ -27,6 +98,10 @@ mod ids;
 mod num;
 mod spec;
 mod time;
+
+#[allow(unsafe_code)]
+pub mod abi;
+pub mod strategy;
 
 pub mod signal;
 
@@ -36,6 +111,24 @@ pub use ids::{InstrumentId, Side};
 pub use num::{Level, NegativeQuantity, Price, Quantity};
 pub use spec::{Grid, GridError, InstrumentSpec, SpecError};
 pub use time::UnixNanos;
+
+pub use abi::{BookView, Context, InitContext};
+pub use strategy::{
+    BufferFull, ClientOrderId, Fill, Liquidity, OpenOrder, OrderError, OrderRequest, OrderStatus,
+    OrderType, OrderUpdate, RejectReason, RequestKind, SignalId, SignalValue, StatusEvent,
+    Strategy, StrategyError, TimeInForce, TradeEvent,
+};
+
+/// Everything a strategy usually needs: `use ladder_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::abi::{BookView, Context, InitContext};
+    pub use crate::export_strategy;
+    pub use crate::strategy::{
+        ClientOrderId, Fill, OpenOrder, OrderRequest, OrderStatus, OrderUpdate, RejectReason,
+        SignalId, SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce, TradeEvent,
+    };
+    pub use crate::{BookState, InstrumentId, Level, Price, Quantity, Side, UnixNanos};
+}
 
 pub use signal::MicropriceTable;
 
