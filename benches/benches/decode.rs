@@ -37,7 +37,13 @@ fn synthetic(levels: usize) -> String {
         (0..levels / 2)
             .map(|i| {
                 let p = base as i64 + dir * i as i64;
-                format!("[\"{}.{:02}000000\",\"{}.{:08}\"]", p / 100, p % 100, i % 7, 12_345 * i)
+                format!(
+                    "[\"{}.{:02}000000\",\"{}.{:08}\"]",
+                    p / 100,
+                    p % 100,
+                    i % 7,
+                    12_345 * i
+                )
             })
             .collect::<Vec<_>>()
             .join(",")
@@ -58,10 +64,23 @@ fn inputs() -> (Vec<String>, Vec<String>) {
         let f = synthetic(50);
         return (vec![f.clone()], vec![f]);
     };
-    let depth: Vec<String> = frames.into_iter().filter(|f| f.contains("depthUpdate")).collect();
-    let fifty: Vec<String> =
-        depth.iter().filter(|f| (45..=55).contains(&levels_of(f))).cloned().collect();
-    (depth, if fifty.is_empty() { vec![synthetic(50)] } else { fifty })
+    let depth: Vec<String> = frames
+        .into_iter()
+        .filter(|f| f.contains("depthUpdate"))
+        .collect();
+    let fifty: Vec<String> = depth
+        .iter()
+        .filter(|f| (45..=55).contains(&levels_of(f)))
+        .cloned()
+        .collect();
+    (
+        depth,
+        if fifty.is_empty() {
+            vec![synthetic(50)]
+        } else {
+            fifty
+        },
+    )
 }
 
 fn bench_decode(c: &mut Criterion) {
@@ -73,32 +92,42 @@ fn bench_decode(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("decode/{name}"));
         group.throughput(Throughput::Elements(frames.len() as u64));
         let bytes: usize = frames.iter().map(String::len).sum();
-        eprintln!("decode/{name}: {} frames, mean {} bytes", frames.len(), bytes / frames.len().max(1));
+        eprintln!(
+            "decode/{name}: {} frames, mean {} bytes",
+            frames.len(),
+            bytes / frames.len().max(1)
+        );
         let mut decoder = Decoder::new();
-        group.bench_function(BenchmarkId::new("ladder_scanner_ticks", frames.len()), |b| {
-            b.iter(|| {
-                let mut levels = 0usize;
-                for f in frames {
-                    if let Ok(Decoded::Depth(_)) =
-                        decoder.decode(black_box(f.as_bytes()), UnixNanos::ZERO, &registry)
-                    {
-                        levels += decoder.bids().len() + decoder.asks().len();
+        group.bench_function(
+            BenchmarkId::new("ladder_scanner_ticks", frames.len()),
+            |b| {
+                b.iter(|| {
+                    let mut levels = 0usize;
+                    for f in frames {
+                        if let Ok(Decoded::Depth(_)) =
+                            decoder.decode(black_box(f.as_bytes()), UnixNanos::ZERO, &registry)
+                        {
+                            levels += decoder.bids().len() + decoder.asks().len();
+                        }
                     }
-                }
-                levels
-            });
-        });
-        group.bench_function(BenchmarkId::new("serde_json_typed_decimal", frames.len()), |b| {
-            b.iter(|| {
-                let mut levels = 0usize;
-                for f in frames {
-                    if let Ok(e) = serde_json::from_str::<Envelope<'_>>(black_box(f)) {
-                        levels += e.data.b.len() + e.data.a.len();
+                    levels
+                });
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new("serde_json_typed_decimal", frames.len()),
+            |b| {
+                b.iter(|| {
+                    let mut levels = 0usize;
+                    for f in frames {
+                        if let Ok(e) = serde_json::from_str::<Envelope<'_>>(black_box(f)) {
+                            levels += e.data.b.len() + e.data.a.len();
+                        }
                     }
-                }
-                levels
-            });
-        });
+                    levels
+                });
+            },
+        );
         group.finish();
     }
 }

@@ -5,11 +5,18 @@ use std::path::PathBuf;
 
 /// `../shared/captures/<name>`, if present (benches print a reason and fall back otherwise).
 pub fn capture_path(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/captures")).join(name);
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/captures"
+    ))
+    .join(name);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("note: capture {} not found; using a synthetic input", p.display());
+        eprintln!(
+            "note: capture {} not found; using a synthetic input",
+            p.display()
+        );
         None
     }
 }

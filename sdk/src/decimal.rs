@@ -34,7 +34,11 @@ pub enum DecimalParseError {
 
 impl RawDecimal {
     /// Zero.
-    pub const ZERO: Self = Self { mantissa: 0, scale: 0, negative: false };
+    pub const ZERO: Self = Self {
+        mantissa: 0,
+        scale: 0,
+        negative: false,
+    };
 
     /// Parses a plain decimal string (`"61837.63000000"`, `"-0.5"`, `"100"`). No exponent, no
     /// `+`, no surrounding spaces.
@@ -93,7 +97,11 @@ impl RawDecimal {
         }
         // The loop bounds scale by 28 above; the cast cannot truncate.
         let scale = u8::try_from(scale).map_err(|_| DecimalParseError::Overflow)?;
-        Ok(Self { mantissa, scale, negative: negative && mantissa != 0 })
+        Ok(Self {
+            mantissa,
+            scale,
+            negative: negative && mantissa != 0,
+        })
     }
 }
 

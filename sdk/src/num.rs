@@ -58,7 +58,11 @@ impl Quantity {
     /// A quantity of `lots` lots, or an error if `lots` is negative.
     #[inline]
     pub const fn new_checked(lots: i64) -> Result<Self, NegativeQuantity> {
-        if lots < 0 { Err(NegativeQuantity(lots)) } else { Ok(Self(lots)) }
+        if lots < 0 {
+            Err(NegativeQuantity(lots))
+        } else {
+            Ok(Self(lots))
+        }
     }
 
     /// A quantity of `lots` lots.
@@ -154,7 +158,15 @@ mod tests {
 
     #[test]
     fn quantity_saturating_sub_floors_at_zero() {
-        assert_eq!(Quantity::from_lots(3).saturating_sub(Quantity::from_lots(5)), Quantity::ZERO);
-        assert_eq!(Quantity::from_lots(5).saturating_sub(Quantity::from_lots(3)).lots(), 2);
+        assert_eq!(
+            Quantity::from_lots(3).saturating_sub(Quantity::from_lots(5)),
+            Quantity::ZERO
+        );
+        assert_eq!(
+            Quantity::from_lots(5)
+                .saturating_sub(Quantity::from_lots(3))
+                .lots(),
+            2
+        );
     }
 }

@@ -103,7 +103,8 @@ impl Grid {
         let n = unit.normalize();
         let mantissa =
             u64::try_from(n.mantissa()).map_err(|_| SpecError::TooPrecise { what, value: unit })?;
-        let scale = u8::try_from(n.scale()).map_err(|_| SpecError::TooPrecise { what, value: unit })?;
+        let scale =
+            u8::try_from(n.scale()).map_err(|_| SpecError::TooPrecise { what, value: unit })?;
         Ok(Self { mantissa, scale })
     }
 
@@ -162,15 +163,25 @@ impl Grid {
     }
 
     fn off_grid(&self, value: RawDecimal) -> GridError {
-        GridError::OffGrid { value: DisplayDecimal(value), unit: self.display() }
+        GridError::OffGrid {
+            value: DisplayDecimal(value),
+            unit: self.display(),
+        }
     }
 
     fn out_of_range(&self, value: RawDecimal) -> GridError {
-        GridError::OutOfRange { value: DisplayDecimal(value), unit: self.display() }
+        GridError::OutOfRange {
+            value: DisplayDecimal(value),
+            unit: self.display(),
+        }
     }
 
     fn display(&self) -> DisplayDecimal {
-        DisplayDecimal(RawDecimal { mantissa: self.mantissa, scale: self.scale, negative: false })
+        DisplayDecimal(RawDecimal {
+            mantissa: self.mantissa,
+            scale: self.scale,
+            negative: false,
+        })
     }
 }
 
@@ -185,7 +196,10 @@ pub struct InstrumentSpec {
 impl InstrumentSpec {
     /// A spec with tick size `tick_size` and lot size `lot_size`; both must be positive.
     pub fn new(tick_size: Decimal, lot_size: Decimal) -> Result<Self, SpecError> {
-        Ok(Self { tick: Grid::new(tick_size, "tick size")?, lot: Grid::new(lot_size, "lot size")? })
+        Ok(Self {
+            tick: Grid::new(tick_size, "tick size")?,
+            lot: Grid::new(lot_size, "lot size")?,
+        })
     }
 
     /// The tick size.
@@ -227,7 +241,9 @@ impl InstrumentSpec {
             return Err(GridError::Negative(DisplayDecimal(value)));
         }
         // `to_units` of a non-negative value is non-negative.
-        self.lot.to_units(value).map(|l| Quantity::new_checked(l).unwrap_or(Quantity::ZERO))
+        self.lot
+            .to_units(value)
+            .map(|l| Quantity::new_checked(l).unwrap_or(Quantity::ZERO))
     }
 
     /// A decimal string (`"61837.63"`) as a price in ticks.
@@ -279,8 +295,11 @@ mod tests {
     use std::str::FromStr;
 
     fn spec(tick: &str, lot: &str) -> InstrumentSpec {
-        InstrumentSpec::new(Decimal::from_str(tick).unwrap(), Decimal::from_str(lot).unwrap())
-            .unwrap()
+        InstrumentSpec::new(
+            Decimal::from_str(tick).unwrap(),
+            Decimal::from_str(lot).unwrap(),
+        )
+        .unwrap()
     }
 
     #[rstest]
@@ -308,7 +327,12 @@ mod tests {
     #[case::shib_qty("1", "100000000000", 100_000_000_000, "100000000000")]
     #[case::shib_qty_padded("1", "100000000000.00000000", 100_000_000_000, "100000000000")]
     #[case::usdm_qty("0.001", "20.004", 20_004, "20.004")]
-    fn qty_round_trips(#[case] lot: &str, #[case] text: &str, #[case] lots: i64, #[case] back: &str) {
+    fn qty_round_trips(
+        #[case] lot: &str,
+        #[case] text: &str,
+        #[case] lots: i64,
+        #[case] back: &str,
+    ) {
         let s = spec("0.01", lot);
         let q = s.qty_from_str(text).unwrap();
         assert_eq!(q.lots(), lots);
@@ -327,12 +351,17 @@ mod tests {
 
     #[test]
     fn qty_negative_is_error() {
-        assert!(matches!(spec("0.01", "0.001").qty_from_str("-1"), Err(GridError::Negative(_))));
+        assert!(matches!(
+            spec("0.01", "0.001").qty_from_str("-1"),
+            Err(GridError::Negative(_))
+        ));
     }
 
     #[test]
     fn price_out_of_i64_range_is_error() {
-        let err = spec("0.00000001", "1").price_from_str("1000000000000000").unwrap_err();
+        let err = spec("0.00000001", "1")
+            .price_from_str("1000000000000000")
+            .unwrap_err();
         assert!(matches!(err, GridError::OutOfRange { .. }), "{err}");
     }
 

@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn from_millis_is_exact() {
-        assert_eq!(UnixNanos::from_millis(1_723_161_255_208).as_nanos(), 1_723_161_255_208_000_000);
+        assert_eq!(
+            UnixNanos::from_millis(1_723_161_255_208).as_nanos(),
+            1_723_161_255_208_000_000
+        );
         assert_eq!(UnixNanos::from_millis(u64::MAX).as_nanos(), u64::MAX);
     }
 }

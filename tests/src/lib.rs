@@ -17,15 +17,3 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     eprintln!("skipped: shared test data {} not found", path.display());
     None
 }
-
-/// The lines of a capture, decompressing gzip.
-pub fn read_capture_lines(path: &std::path::Path) -> Vec<String> {
-    use std::io::{BufRead, BufReader};
-    let file = std::fs::File::open(path).expect("open capture");
-    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    };
-    reader.lines().map(|l| l.expect("read capture line")).collect()
-}

@@ -47,7 +47,7 @@ pub enum LineError {
     #[error("expected `<ts_recv_unix_ns> <frame>`, found no space")]
     NoSeparator,
     /// The timestamp is not an unsigned 64-bit integer of nanoseconds.
-    #[error("the receive timestamp is not an integer of nanoseconds")]
+    #[error("expected `<ts_recv_unix_ns> <frame>`, the timestamp is not an integer of nanoseconds")]
     BadTimestamp,
     /// Nothing after the timestamp.
     #[error("the frame after the timestamp is empty")]
@@ -70,7 +70,10 @@ pub struct CaptureLine<'a> {
 
 /// Splits one capture line (without its newline).
 pub fn parse_line(text: &[u8]) -> Result<(UnixNanos, &[u8]), LineError> {
-    let sp = text.iter().position(|&b| b == b' ').ok_or(LineError::NoSeparator)?;
+    let sp = text
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(LineError::NoSeparator)?;
     let (ts, rest) = text.split_at(sp);
     if ts.is_empty() || ts.len() > 20 || !ts.iter().all(u8::is_ascii_digit) {
         return Err(LineError::BadTimestamp);
@@ -103,7 +106,10 @@ pub struct CaptureReader {
 
 impl std::fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CaptureReader").field("path", &self.path).field("line", &self.line).finish()
+        f.debug_struct("CaptureReader")
+            .field("path", &self.path)
+            .field("line", &self.line)
+            .finish()
     }
 }
 
@@ -127,7 +133,10 @@ impl CaptureReader {
     /// Opens a capture, plain or gzip (detected by its first two bytes).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
         let path = path.as_ref().to_path_buf();
-        let open_err = |source| CaptureError::Open { path: path.clone(), source };
+        let open_err = |source| CaptureError::Open {
+            path: path.clone(),
+            source,
+        };
         let file = File::open(&path).map_err(open_err)?;
         let mut raw = BufReader::with_capacity(1 << 16, file);
         let head = raw.fill_buf().map_err(open_err)?;
@@ -137,7 +146,13 @@ impl CaptureReader {
         } else {
             Box::new(raw)
         };
-        Ok(Self { path, inner, buf: Vec::with_capacity(1 << 16), line: 0, compressed })
+        Ok(Self {
+            path,
+            inner,
+            buf: Vec::with_capacity(1 << 16),
+            line: 0,
+            compressed,
+        })
     }
 
     /// Reads from any source (tests, stdin); `name` is used in messages.
@@ -171,9 +186,14 @@ impl CaptureReader {
     pub fn next_line(&mut self) -> Result<Option<Next<'_>>, CaptureError> {
         loop {
             self.buf.clear();
-            let n = self.inner.read_until(b'\n', &mut self.buf).map_err(|source| {
-                CaptureError::Read { path: self.path.clone(), line: self.line, source }
-            })?;
+            let n = self
+                .inner
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|source| CaptureError::Read {
+                    path: self.path.clone(),
+                    line: self.line,
+                    source,
+                })?;
             if n == 0 {
                 return Ok(None);
             }
@@ -184,7 +204,11 @@ impl CaptureReader {
         }
         let line = self.line;
         Ok(Some(match parse_line(self.buf.trim_ascii()) {
-            Ok((ts_recv, frame)) => Next::Line(CaptureLine { line, ts_recv, frame }),
+            Ok((ts_recv, frame)) => Next::Line(CaptureLine {
+                line,
+                ts_recv,
+                frame,
+            }),
             Err(error) => Next::Malformed { line, error },
         }))
     }

@@ -36,13 +36,22 @@ pub(super) struct Args {
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let grid = match (args.tick_size, args.lot_size) {
-        (Some(tick), Some(lot)) => Some(InstrumentSpec::new(tick, lot).context("invalid --tick-size/--lot-size")?),
+        (Some(tick), Some(lot)) => {
+            Some(InstrumentSpec::new(tick, lot).context("invalid --tick-size/--lot-size")?)
+        }
         _ => None,
     };
-    let options = InspectOptions { venue: args.venue, depth: args.depth, grid };
+    let options = InspectOptions {
+        venue: args.venue,
+        depth: args.depth,
+        grid,
+    };
     let report = inspect(&args.capture, &options)?;
     if report.frames == 0 {
-        anyhow::bail!("capture {} is empty: no frames to inspect", args.capture.display());
+        anyhow::bail!(
+            "capture {} is empty: no frames to inspect",
+            args.capture.display()
+        );
     }
     let named_gz = args.capture.extension().is_some_and(|e| e == "gz");
     if named_gz && !report.compressed {

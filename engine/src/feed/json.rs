@@ -43,7 +43,11 @@ impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Truncated { at } => write!(f, "truncated JSON at byte {at}"),
-            Self::Unexpected { at, found, expected } => write!(
+            Self::Unexpected {
+                at,
+                found,
+                expected,
+            } => write!(
                 f,
                 "unexpected {} at byte {at}, expected {expected}",
                 Printable(found)
@@ -110,14 +114,21 @@ impl<'a> Scanner<'a> {
     #[inline]
     fn peek(&mut self) -> Result<u8> {
         self.skip_ws();
-        self.buf.get(self.pos).copied().ok_or(JsonError::Truncated { at: self.pos })
+        self.buf
+            .get(self.pos)
+            .copied()
+            .ok_or(JsonError::Truncated { at: self.pos })
     }
 
     #[inline]
     fn expect(&mut self, want: u8, expected: &'static str) -> Result<()> {
         let b = self.peek()?;
         if b != want {
-            return Err(JsonError::Unexpected { at: self.pos, found: b, expected });
+            return Err(JsonError::Unexpected {
+                at: self.pos,
+                found: b,
+                expected,
+            });
         }
         self.pos += 1;
         Ok(())
@@ -140,7 +151,11 @@ impl<'a> Scanner<'a> {
         }
         if !*first {
             if b != b',' {
-                return Err(JsonError::Unexpected { at: self.pos, found: b, expected: "',' or '}'" });
+                return Err(JsonError::Unexpected {
+                    at: self.pos,
+                    found: b,
+                    expected: "',' or '}'",
+                });
             }
             self.pos += 1;
         }
@@ -167,7 +182,11 @@ impl<'a> Scanner<'a> {
         }
         if !*first {
             if b != b',' {
-                return Err(JsonError::Unexpected { at: self.pos, found: b, expected: "',' or ']'" });
+                return Err(JsonError::Unexpected {
+                    at: self.pos,
+                    found: b,
+                    expected: "',' or ']'",
+                });
             }
             self.pos += 1;
         }
@@ -209,11 +228,18 @@ impl<'a> Scanner<'a> {
         }
         if self.pos == start {
             return match self.buf.get(start) {
-                Some(&found) => Err(JsonError::Unexpected { at: start, found, expected: "a number" }),
+                Some(&found) => Err(JsonError::Unexpected {
+                    at: start,
+                    found,
+                    expected: "a number",
+                }),
                 None => Err(JsonError::Truncated { at: start }),
             };
         }
-        if matches!(self.buf.get(self.pos), Some(b'.' | b'e' | b'E' | b'-' | b'+')) {
+        if matches!(
+            self.buf.get(self.pos),
+            Some(b'.' | b'e' | b'E' | b'-' | b'+')
+        ) {
             return Err(JsonError::BadNumber { at: start });
         }
         Ok(v)
@@ -240,7 +266,11 @@ impl<'a> Scanner<'a> {
             b't' => (b"true", true),
             b'f' => (b"false", false),
             found => {
-                return Err(JsonError::Unexpected { at: self.pos, found, expected: "true or false" });
+                return Err(JsonError::Unexpected {
+                    at: self.pos,
+                    found,
+                    expected: "true or false",
+                });
             }
         };
         self.literal(word)?;
@@ -286,7 +316,11 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                 }
                 b'}' | b']' | b',' | b':' if depth == 0 => {
-                    return Err(JsonError::Unexpected { at: self.pos, found: b, expected: "a value" });
+                    return Err(JsonError::Unexpected {
+                        at: self.pos,
+                        found: b,
+                        expected: "a value",
+                    });
                 }
                 b'}' | b']' => {
                     depth -= 1;
@@ -309,7 +343,11 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 found => {
-                    return Err(JsonError::Unexpected { at: self.pos, found, expected: "a value" });
+                    return Err(JsonError::Unexpected {
+                        at: self.pos,
+                        found,
+                        expected: "a value",
+                    });
                 }
             }
             if depth == 0 {
@@ -336,7 +374,11 @@ impl<'a> Scanner<'a> {
         self.skip_ws();
         match self.buf.get(self.pos) {
             None => Ok(()),
-            Some(&found) => Err(JsonError::Unexpected { at: self.pos, found, expected: "end of frame" }),
+            Some(&found) => Err(JsonError::Unexpected {
+                at: self.pos,
+                found,
+                expected: "end of frame",
+            }),
         }
     }
 }
@@ -382,7 +424,10 @@ mod tests {
     fn truncated_input_is_an_error_not_a_panic() {
         let doc = br#"{"a":[["1.0","2"#;
         for end in 0..doc.len() {
-            assert!(Scanner::new(&doc[..end]).skip_value().is_err(), "prefix {end} should fail");
+            assert!(
+                Scanner::new(&doc[..end]).skip_value().is_err(),
+                "prefix {end} should fail"
+            );
         }
     }
 

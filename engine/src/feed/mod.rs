@@ -50,6 +50,9 @@ impl FromStr for Venue {
     type Err = UnknownVenue;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|v| v.name() == s).ok_or_else(|| UnknownVenue(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| UnknownVenue(s.to_owned()))
     }
 }

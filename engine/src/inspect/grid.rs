@@ -66,18 +66,25 @@ pub fn infer_grids(
     while let Some(next) = reader.next_line()? {
         let Next::Line(line) = next else { continue };
         // Frames that do not decode are reported by the replay pass.
-        let Ok(sample) = decoder.probe_grid(line.frame) else { continue };
+        let Ok(sample) = decoder.probe_grid(line.frame) else {
+            continue;
+        };
         let Some(symbol) = sample.symbol else {
             // A bare REST snapshot names no symbol.
             orphan_price = orphan_price.max(sample.price_scale);
             orphan_qty = orphan_qty.max(sample.qty_scale);
             continue;
         };
-        let valid = symbol.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        let valid = symbol
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
         if symbol.is_empty() || !valid {
             continue;
         }
-        let entry = match seen.iter_mut().position(|s| s.symbol.as_bytes().eq_ignore_ascii_case(symbol)) {
+        let entry = match seen
+            .iter_mut()
+            .position(|s| s.symbol.as_bytes().eq_ignore_ascii_case(symbol))
+        {
             Some(i) => &mut seen[i],
             None => {
                 seen.push(Seen {
@@ -96,13 +103,21 @@ pub fn infer_grids(
     let symbols = seen
         .into_iter()
         .filter_map(|s| match configured {
-            Some(spec) => Some(SymbolGrid { symbol: s.symbol, spec, source: GridSource::Configured }),
+            Some(spec) => Some(SymbolGrid {
+                symbol: s.symbol,
+                spec,
+                source: GridSource::Configured,
+            }),
             None => {
                 // Scales come from parsed decimals, which are at most 28 places.
                 let tick = Decimal::new(1, u32::from(s.price_scale.max(orphan_price)));
                 let lot = Decimal::new(1, u32::from(s.qty_scale.max(orphan_qty)));
                 let spec = InstrumentSpec::new(tick, lot).ok()?;
-                Some(SymbolGrid { symbol: s.symbol, spec, source: GridSource::Inferred })
+                Some(SymbolGrid {
+                    symbol: s.symbol,
+                    spec,
+                    source: GridSource::Inferred,
+                })
             }
         })
         .collect();

@@ -84,7 +84,10 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
     let rule = SyncRule::for_venue(options.venue);
     let mut tracked: Vec<Tracked> = registry
         .iter()
-        .map(|i| Tracked { seq: Sequencer::new(i.id, rule), book: L2Book::new(BookConfig::default()) })
+        .map(|i| Tracked {
+            seq: Sequencer::new(i.id, rule),
+            book: L2Book::new(BookConfig::default()),
+        })
         .collect();
 
     let mut report = InspectReport::new(options.venue);
@@ -105,7 +108,8 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
                 report.depth_updates += 1;
                 let t = &mut tracked[h.instrument.index()];
                 let (bids, asks) = (decoder.bids(), decoder.asks());
-                t.seq.on_depth(&h, bids, asks, &mut BookSink { book: &mut t.book });
+                t.seq
+                    .on_depth(&h, bids, asks, &mut BookSink { book: &mut t.book });
             }
             Ok(Decoded::Snapshot(s)) => {
                 report.snapshots += 1;
@@ -116,7 +120,9 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
             Ok(Decoded::Trade(_) | Decoded::SpecialTrade(_)) => report.trades += 1,
             Ok(Decoded::AggTrade(_)) => report.agg_trades += 1,
             Ok(Decoded::BookTicker(bbo)) => check_bbo(&bbo, &tracked, &mut report),
-            Ok(Decoded::Control | Decoded::ServerShutdown | Decoded::Ignored) => report.ignored += 1,
+            Ok(Decoded::Control | Decoded::ServerShutdown | Decoded::Ignored) => {
+                report.ignored += 1
+            }
             Err(e) => report.issue(line.line, e.to_string()),
         }
     }
@@ -144,14 +150,19 @@ fn apply_snapshot(
                  record multi-symbol captures with `<symbol>@depthSnapshot` envelopes"
                     .to_owned()
             })?;
-            decoder.resolve_snapshot(registry.get(id)).map_err(|e| e.to_string())?;
+            decoder
+                .resolve_snapshot(registry.get(id))
+                .map_err(|e| e.to_string())?;
             id
         }
     };
     let t = &mut tracked[id.index()];
-    t.seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut BookSink {
-        book: &mut t.book,
-    });
+    t.seq.on_snapshot(
+        s.last_update_id,
+        decoder.bids(),
+        decoder.asks(),
+        &mut BookSink { book: &mut t.book },
+    );
     Ok(())
 }
 
@@ -159,9 +170,14 @@ fn snapshot_owner(last_update_id: u64, tracked: &[Tracked]) -> Option<Instrument
     if let [only] = tracked {
         return Some(only.seq.instrument());
     }
-    let mut waiting = tracked.iter().filter(|t| t.seq.needs_snapshot()).filter(|t| {
-        t.seq.pending_range().is_some_and(|(first, last)| first <= last_update_id + 1 && last_update_id <= last)
-    });
+    let mut waiting = tracked
+        .iter()
+        .filter(|t| t.seq.needs_snapshot())
+        .filter(|t| {
+            t.seq
+                .pending_range()
+                .is_some_and(|(first, last)| first <= last_update_id + 1 && last_update_id <= last)
+        });
     let owner = waiting.next()?;
     waiting.next().is_none().then(|| owner.seq.instrument())
 }

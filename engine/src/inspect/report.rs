@@ -170,13 +170,21 @@ impl InspectReport {
     pub fn to_human(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "venue           {}", self.venue);
-        let _ = writeln!(o, "frames          {} (snapshots {})", self.frames, self.snapshots);
+        let _ = writeln!(
+            o,
+            "frames          {} (snapshots {})",
+            self.frames, self.snapshots
+        );
         let _ = writeln!(
             o,
             "depth updates   {} applied, {} dropped before sync, {} gaps (of {})",
             self.applied, self.dropped_stale, self.gaps, self.depth_updates
         );
-        let _ = writeln!(o, "trades          {} (aggTrades {})", self.trades, self.agg_trades);
+        let _ = writeln!(
+            o,
+            "trades          {} (aggTrades {})",
+            self.trades, self.agg_trades
+        );
         let _ = writeln!(
             o,
             "book ticker     {} checked against the book at the same update id, {} mismatches (of {})",
@@ -184,13 +192,21 @@ impl InspectReport {
         );
         let _ = writeln!(o, "parse errors    {}", self.parse_errors);
         if self.buffer_overflows > 0 {
-            let _ = writeln!(o, "buffer overflow {} diffs discarded waiting for a snapshot", self.buffer_overflows);
+            let _ = writeln!(
+                o,
+                "buffer overflow {} diffs discarded waiting for a snapshot",
+                self.buffer_overflows
+            );
         }
         for issue in &self.issues {
             let _ = writeln!(o, "  line {}: {}", issue.line, issue.message);
         }
         if self.parse_errors > self.issues.len() as u64 {
-            let _ = writeln!(o, "  ... and {} more", self.parse_errors - self.issues.len() as u64);
+            let _ = writeln!(
+                o,
+                "  ... and {} more",
+                self.parse_errors - self.issues.len() as u64
+            );
         }
         for (symbol, i) in &self.instruments {
             let _ = writeln!(o);
@@ -198,17 +214,32 @@ impl InspectReport {
                 o,
                 "{symbol}: {} at update id {}; tick {} lot {} ({} from the capture); {} bid / {} ask levels",
                 i.state,
-                i.last_update_id.map_or_else(|| "-".to_owned(), |u| u.to_string()),
+                i.last_update_id
+                    .map_or_else(|| "-".to_owned(), |u| u.to_string()),
                 i.tick_size,
                 i.lot_size,
-                if i.grid == "inferred" { "inferred" } else { "configured, not" },
+                if i.grid == "inferred" {
+                    "inferred"
+                } else {
+                    "configured, not"
+                },
                 i.levels[0],
                 i.levels[1],
             );
-            let _ = writeln!(o, "  {:>16} {:>14} | {:<16} {:<14}", "bid size", "bid", "ask", "ask size");
+            let _ = writeln!(
+                o,
+                "  {:>16} {:>14} | {:<16} {:<14}",
+                "bid size", "bid", "ask", "ask size"
+            );
             for row in 0..i.bids.len().max(i.asks.len()) {
-                let (bp, bq) = i.bids.get(row).map_or(("", ""), |l| (l[0].as_str(), l[1].as_str()));
-                let (ap, aq) = i.asks.get(row).map_or(("", ""), |l| (l[0].as_str(), l[1].as_str()));
+                let (bp, bq) = i
+                    .bids
+                    .get(row)
+                    .map_or(("", ""), |l| (l[0].as_str(), l[1].as_str()));
+                let (ap, aq) = i
+                    .asks
+                    .get(row)
+                    .map_or(("", ""), |l| (l[0].as_str(), l[1].as_str()));
                 let _ = writeln!(o, "  {bq:>16} {bp:>14} | {ap:<16} {aq:<14}");
             }
         }

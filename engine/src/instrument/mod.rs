@@ -43,9 +43,15 @@ impl Registry {
     }
 
     /// Registers `symbol` with `spec` and returns its id.
-    pub fn add(&mut self, symbol: &str, spec: InstrumentSpec) -> Result<InstrumentId, RegistryError> {
+    pub fn add(
+        &mut self,
+        symbol: &str,
+        spec: InstrumentSpec,
+    ) -> Result<InstrumentId, RegistryError> {
         let valid = !symbol.is_empty()
-            && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
+            && symbol
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
         if !valid {
             return Err(RegistryError::InvalidSymbol(symbol.to_owned()));
         }
@@ -54,7 +60,11 @@ impl Registry {
         }
         let index = u32::try_from(self.instruments.len()).unwrap_or(u32::MAX);
         let id = InstrumentId::new(index);
-        self.instruments.push(Instrument { id, symbol: symbol.to_ascii_uppercase(), spec });
+        self.instruments.push(Instrument {
+            id,
+            symbol: symbol.to_ascii_uppercase(),
+            spec,
+        });
         Ok(id)
     }
 
@@ -64,7 +74,9 @@ impl Registry {
     /// No allocation; linear in the number of instruments.
     #[inline]
     pub fn lookup(&self, symbol: &[u8]) -> Option<&Instrument> {
-        self.instruments.iter().find(|i| i.symbol.as_bytes().eq_ignore_ascii_case(symbol))
+        self.instruments
+            .iter()
+            .find(|i| i.symbol.as_bytes().eq_ignore_ascii_case(symbol))
     }
 
     /// The instrument with id `id`.
@@ -112,8 +124,17 @@ mod tests {
     fn add_rejects_duplicates_and_bad_symbols() {
         let mut r = Registry::new();
         r.add("btcusdt", spec()).unwrap();
-        assert_eq!(r.add("BTCUSDT", spec()), Err(RegistryError::Duplicate("BTCUSDT".into())));
-        assert!(matches!(r.add("BTC USDT", spec()), Err(RegistryError::InvalidSymbol(_))));
-        assert!(matches!(r.add("", spec()), Err(RegistryError::InvalidSymbol(_))));
+        assert_eq!(
+            r.add("BTCUSDT", spec()),
+            Err(RegistryError::Duplicate("BTCUSDT".into()))
+        );
+        assert!(matches!(
+            r.add("BTC USDT", spec()),
+            Err(RegistryError::InvalidSymbol(_))
+        ));
+        assert!(matches!(
+            r.add("", spec()),
+            Err(RegistryError::InvalidSymbol(_))
+        ));
     }
 }

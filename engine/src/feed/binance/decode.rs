@@ -84,7 +84,11 @@ impl Token {
         let mut bytes = [0u8; 40];
         let n = s.len().min(bytes.len());
         bytes[..n].copy_from_slice(&s[..n]);
-        Self { bytes, len: n as u8, truncated: s.len() > n }
+        Self {
+            bytes,
+            len: n as u8,
+            truncated: s.len() > n,
+        }
     }
 }
 
@@ -150,7 +154,11 @@ impl fmt::Display for DecodeError {
             Self::MissingField { message, field } => {
                 write!(f, "{message} message without its {field:?} field")
             }
-            Self::Grid { field, symbol, error } => write!(f, "{symbol} {field}: {error}"),
+            Self::Grid {
+                field,
+                symbol,
+                error,
+            } => write!(f, "{symbol} {field}: {error}"),
             Self::UnknownStream(s) => write!(f, "unknown stream {s}"),
             Self::UnknownEvent(s) => write!(f, "unknown event type {s}"),
             Self::UnknownSymbol(s) => write!(f, "unknown symbol {s} (not configured)"),
@@ -262,15 +270,31 @@ impl Decoder {
                 })
             }
             Kind::Trade | Kind::AggTrade => {
-                let name = if kind == Kind::Trade { "trade" } else { "aggTrade" };
+                let name = if kind == Kind::Trade {
+                    "trade"
+                } else {
+                    "aggTrade"
+                };
                 let inst = lookup(registry, f.symbol, name)?;
                 let trade = Trade {
                     instrument: inst.id,
                     // `m`: the buyer is the maker, so the taker sold.
-                    aggressor: if need(f.buyer_is_maker, name, "m")? { Side::Sell } else { Side::Buy },
+                    aggressor: if need(f.buyer_is_maker, name, "m")? {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
                     price: price(inst, f.price, name, "p")?,
                     qty: qty(inst, f.qty, name, "q")?,
-                    trade_id: need(if kind == Kind::Trade { f.trade_id } else { f.agg_id }, name, "t")?,
+                    trade_id: need(
+                        if kind == Kind::Trade {
+                            f.trade_id
+                        } else {
+                            f.agg_id
+                        },
+                        name,
+                        "t",
+                    )?,
                     ts_exchange: ms(f.tx_time.or(f.event_time)),
                     ts_recv,
                 };
@@ -318,8 +342,10 @@ impl Decoder {
         let mut see = |p: Option<&[u8]>, q: Option<&[u8]>| -> Result<(), DecodeError> {
             for (text, scale) in [(p, &mut sample.price_scale), (q, &mut sample.qty_scale)] {
                 if let Some(t) = text {
-                    let d = RawDecimal::parse(t)
-                        .map_err(|_| DecodeError::Decimal { field: "price/qty", at: 0 })?;
+                    let d = RawDecimal::parse(t).map_err(|_| DecodeError::Decimal {
+                        field: "price/qty",
+                        at: 0,
+                    })?;
                     *scale = (*scale).max(d.scale);
                 }
             }
@@ -359,7 +385,11 @@ fn convert(
 ) -> Result<(), DecodeError> {
     out.clear();
     for &(p, q) in raw {
-        let grid_err = |error| DecodeError::Grid { field, symbol: Token::new(inst.symbol.as_bytes()), error };
+        let grid_err = |error| DecodeError::Grid {
+            field,
+            symbol: Token::new(inst.symbol.as_bytes()),
+            error,
+        };
         let price = spec.price_from_raw(p).map_err(grid_err)?;
         let qty = spec.qty_from_raw(q).map_err(grid_err)?;
         out.push(Level::new(price, qty));
@@ -386,10 +416,16 @@ fn lookup<'r>(
     message: &'static str,
 ) -> Result<&'r Instrument, DecodeError> {
     let symbol = need(symbol, message, "s")?;
-    registry.lookup(symbol).ok_or_else(|| DecodeError::UnknownSymbol(Token::new(symbol)))
+    registry
+        .lookup(symbol)
+        .ok_or_else(|| DecodeError::UnknownSymbol(Token::new(symbol)))
 }
 
-fn raw(text: Option<&[u8]>, message: &'static str, field: &'static str) -> Result<RawDecimal, DecodeError> {
+fn raw(
+    text: Option<&[u8]>,
+    message: &'static str,
+    field: &'static str,
+) -> Result<RawDecimal, DecodeError> {
     let text = need(text, message, field)?;
     RawDecimal::parse(text).map_err(|_| DecodeError::Decimal { field, at: 0 })
 }
@@ -400,11 +436,13 @@ fn price(
     message: &'static str,
     field: &'static str,
 ) -> Result<Price, DecodeError> {
-    inst.spec.price_from_raw(raw(text, message, field)?).map_err(|error| DecodeError::Grid {
-        field,
-        symbol: Token::new(inst.symbol.as_bytes()),
-        error,
-    })
+    inst.spec
+        .price_from_raw(raw(text, message, field)?)
+        .map_err(|error| DecodeError::Grid {
+            field,
+            symbol: Token::new(inst.symbol.as_bytes()),
+            error,
+        })
 }
 
 fn qty(
@@ -413,9 +451,11 @@ fn qty(
     message: &'static str,
     field: &'static str,
 ) -> Result<Quantity, DecodeError> {
-    inst.spec.qty_from_raw(raw(text, message, field)?).map_err(|error| DecodeError::Grid {
-        field,
-        symbol: Token::new(inst.symbol.as_bytes()),
-        error,
-    })
+    inst.spec
+        .qty_from_raw(raw(text, message, field)?)
+        .map_err(|error| DecodeError::Grid {
+            field,
+            symbol: Token::new(inst.symbol.as_bytes()),
+            error,
+        })
 }

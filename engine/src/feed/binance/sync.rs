@@ -66,7 +66,13 @@ pub struct SyncStats {
 /// Where the sequencer sends what it decided, in order.
 pub trait SyncSink {
     /// Replace the book with this image, valid at `last_update_id`.
-    fn snapshot(&mut self, instrument: InstrumentId, last_update_id: u64, bids: &[Level], asks: &[Level]);
+    fn snapshot(
+        &mut self,
+        instrument: InstrumentId,
+        last_update_id: u64,
+        bids: &[Level],
+        asks: &[Level],
+    );
     /// Apply this diff's levels.
     fn delta(&mut self, header: &DepthHeader, bids: &[Level], asks: &[Level]);
     /// The sequence broke: the book is stale until the next snapshot.
@@ -176,7 +182,10 @@ impl Sequencer {
     /// `(U of the first, u of the last)` buffered diff, if any are buffered. Lets a replay tell
     /// which instrument a bare REST snapshot (which names no symbol) was taken for.
     pub fn pending_range(&self) -> Option<(u64, u64)> {
-        Some((self.pending.front()?.header.first_id, self.pending.back()?.header.last_id))
+        Some((
+            self.pending.front()?.header.first_id,
+            self.pending.back()?.header.last_id,
+        ))
     }
 
     /// Marks the book stale for a reason outside the sequence (ring overflow, silent feed,
@@ -222,7 +231,10 @@ impl Sequencer {
                 } else if h.first_id <= l + 1 {
                     Verdict::Apply
                 } else {
-                    Verdict::Gap { expected: l + 1, got: h.first_id }
+                    Verdict::Gap {
+                        expected: l + 1,
+                        got: h.first_id,
+                    }
                 }
             }
             (Phase::AwaitingFirst(l), SyncRule::Futures) => {
@@ -231,7 +243,10 @@ impl Sequencer {
                 } else if h.first_id <= l {
                     Verdict::Apply
                 } else {
-                    Verdict::Gap { expected: l, got: h.first_id }
+                    Verdict::Gap {
+                        expected: l,
+                        got: h.first_id,
+                    }
                 }
             }
             (Phase::Synced(prev), rule) => {
@@ -240,10 +255,16 @@ impl Sequencer {
                 } else {
                     match (rule, h.prev_last_id) {
                         (SyncRule::Futures, Some(pu)) if pu == prev => Verdict::Apply,
-                        (SyncRule::Futures, Some(pu)) => Verdict::Gap { expected: prev, got: pu },
+                        (SyncRule::Futures, Some(pu)) => Verdict::Gap {
+                            expected: prev,
+                            got: pu,
+                        },
                         // Spot, or a futures frame without `pu`: `U` must continue from `prev`.
                         (_, _) if h.first_id == prev + 1 => Verdict::Apply,
-                        (_, _) => Verdict::Gap { expected: prev + 1, got: h.first_id },
+                        (_, _) => Verdict::Gap {
+                            expected: prev + 1,
+                            got: h.first_id,
+                        },
                     }
                 }
             }
@@ -260,7 +281,11 @@ impl Sequencer {
                 DepthOutcome::Dropped
             }
             Verdict::Gap { expected, got } => {
-                let gap = Gap { expected, got, ts_recv: h.ts_recv };
+                let gap = Gap {
+                    expected,
+                    got,
+                    ts_recv: h.ts_recv,
+                };
                 self.stats.gaps += 1;
                 self.stale = true;
                 self.phase = Phase::AwaitingSnapshot;

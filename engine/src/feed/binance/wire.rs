@@ -186,7 +186,11 @@ fn peek_is(s: &Scanner<'_>, want: u8) -> bool {
 }
 
 /// Parses `[["price","qty"], ...]` into `out`.
-fn levels(s: &mut Scanner<'_>, out: &mut Vec<RawLevel>, field: &'static str) -> Result<(), WireError> {
+fn levels(
+    s: &mut Scanner<'_>,
+    out: &mut Vec<RawLevel>,
+    field: &'static str,
+) -> Result<(), WireError> {
     s.begin_array()?;
     let mut first = true;
     while s.next_element(&mut first)? {

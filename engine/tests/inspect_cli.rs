@@ -1,22 +1,40 @@
 //! `ladder inspect` end to end on the real captures: counts, an independent by-hand application
 //! of the venue's sequencing (serde_json + `Decimal` maps), gap injection, and bad input.
 
-use assert_cmd::Command;
-use ladder_tests::{read_capture_lines, shared};
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ladder, read_capture_lines, shared};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 fn inspect_json(path: &std::path::Path, venue: &str) -> Value {
-    let out = Command::cargo_bin("ladder")
-        .unwrap()
-        .args(["inspect", path.to_str().unwrap(), "--venue", venue, "--json", "--depth", "10"])
+    let out = ladder()
+        .args([
+            "inspect",
+            path.to_str().unwrap(),
+            "--venue",
+            venue,
+            "--json",
+            "--depth",
+            "10",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON object on stdout");
+    assert_eq!(
+        text.trim().lines().count(),
+        1,
+        "exactly one JSON object on stdout"
+    );
     serde_json::from_str(&text).unwrap()
 }
 
@@ -73,7 +91,11 @@ impl HandBook {
                 continue;
             }
             if first {
-                let ok = if self.futures { u0 <= l && l <= u1 } else { u0 <= l + 1 && l < u1 };
+                let ok = if self.futures {
+                    u0 <= l && l <= u1
+                } else {
+                    u0 <= l + 1 && l < u1
+                };
                 assert!(ok, "first diff after the snapshot must bracket it");
                 first = false;
             }
@@ -104,8 +126,12 @@ impl HandBook {
     }
 
     fn top(&self, n: usize) -> (Vec<[String; 2]>, Vec<[String; 2]>) {
-        let fmt = |(p, q): (&Decimal, &Decimal)| [p.normalize().to_string(), q.normalize().to_string()];
-        (self.bids.iter().rev().take(n).map(fmt).collect(), self.asks.iter().take(n).map(fmt).collect())
+        let fmt =
+            |(p, q): (&Decimal, &Decimal)| [p.normalize().to_string(), q.normalize().to_string()];
+        (
+            self.bids.iter().rev().take(n).map(fmt).collect(),
+            self.asks.iter().take(n).map(fmt).collect(),
+        )
     }
 }
 
@@ -127,13 +153,20 @@ fn levels(v: &Value) -> Vec<[String; 2]> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|l| [l[0].as_str().unwrap().to_owned(), l[1].as_str().unwrap().to_owned()])
+        .map(|l| {
+            [
+                l[0].as_str().unwrap().to_owned(),
+                l[1].as_str().unwrap().to_owned(),
+            ]
+        })
         .collect()
 }
 
 #[test]
 fn inspect_spot_capture_matches_counts_and_hand_sequenced_book() {
-    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else { return };
+    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else {
+        return;
+    };
     let r = inspect_json(&path, "binance-spot");
     assert_eq!(r["venue"], "binance-spot");
     assert_eq!(r["frames"], 41_249);
@@ -156,7 +189,9 @@ fn inspect_spot_capture_matches_counts_and_hand_sequenced_book() {
 
 #[test]
 fn inspect_usdm_capture_matches_counts_bbo_and_hand_sequenced_book() {
-    let Some(path) = shared("captures/binance-usdm_btcusdt_20240808.gz") else { return };
+    let Some(path) = shared("captures/binance-usdm_btcusdt_20240808.gz") else {
+        return;
+    };
     let r = inspect_json(&path, "binance-usdm");
     assert_eq!(r["frames"], 93_954);
     assert_eq!(r["depth_updates"], 6_551);
@@ -177,38 +212,64 @@ fn inspect_usdm_capture_matches_counts_bbo_and_hand_sequenced_book() {
 
 #[test]
 fn inspect_spot_capture_with_a_depth_line_removed_reports_gap_and_stale() {
-    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else { return };
+    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else {
+        return;
+    };
     let lines = read_capture_lines(&path);
     // Drop the 1000th diff (well after the sync).
-    let victim = lines.iter().enumerate().filter(|(_, l)| l.contains("depthUpdate")).nth(1000).unwrap().0;
+    let victim = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("depthUpdate"))
+        .nth(1000)
+        .unwrap()
+        .0;
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("cut.txt");
-    let text: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, l)| l.as_str()).collect();
+    let text: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != victim)
+        .map(|(_, l)| l.as_str())
+        .collect();
     std::fs::write(&cut, text.join("\n")).unwrap();
     let r = inspect_json(&cut, "binance-spot");
     assert!(r["gaps"].as_u64().unwrap() >= 1, "{r}");
     assert_eq!(r["instruments"]["BTCUSDT"]["state"], "stale");
     assert_eq!(r["depth_updates"], 3_450);
     // Strict mode turns the finding into a failing exit status.
-    Command::cargo_bin("ladder")
-        .unwrap()
-        .args(["inspect", cut.to_str().unwrap(), "--venue", "binance-spot", "--strict"])
+    ladder()
+        .args([
+            "inspect",
+            cut.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--strict",
+        ])
         .assert()
         .failure();
 }
 
 #[test]
 fn inspect_vector_first1000_human_output_names_inferred_grid() {
-    let Some(path) = shared("vectors/binance/hftbacktest_spot_btcusdt_20240808_first1000.txt") else { return };
-    let out = Command::cargo_bin("ladder")
-        .unwrap()
+    let Some(path) = shared("vectors/binance/hftbacktest_spot_btcusdt_20240808_first1000.txt")
+    else {
+        return;
+    };
+    let out = ladder()
         .args(["inspect", path.to_str().unwrap(), "--venue", "binance-spot"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success());
-    assert!(text.contains("86 applied, 2 dropped before sync, 0 gaps"), "{text}");
-    assert!(text.contains("tick 0.01 lot 0.00001 (inferred from the capture)"), "{text}");
+    assert!(
+        text.contains("86 applied, 2 dropped before sync, 0 gaps"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tick 0.01 lot 0.00001 (inferred from the capture)"),
+        "{text}"
+    );
 }
 
 const DEPTH: &str = r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":11,"u":12,"b":[["100.01","1.5"]],"a":[["100.02","2"]]}}"#;
@@ -218,9 +279,15 @@ fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, Stri
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, content).unwrap();
-    let mut args = vec!["inspect", path.to_str().unwrap(), "--venue", "binance-spot", "--json"];
+    let mut args = vec![
+        "inspect",
+        path.to_str().unwrap(),
+        "--venue",
+        "binance-spot",
+        "--json",
+    ];
     args.extend_from_slice(extra);
-    let out = Command::cargo_bin("ladder").unwrap().args(&args).output().unwrap();
+    let out = ladder().args(&args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{stderr}");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
@@ -228,7 +295,12 @@ fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, Stri
 }
 
 fn capture(frames: &[&str]) -> Vec<u8> {
-    frames.iter().enumerate().map(|(i, f)| format!("{} {f}\n", 1_000 + i)).collect::<String>().into_bytes()
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} {f}\n", 1_000 + i))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[test]
@@ -236,20 +308,47 @@ fn inspect_bad_frames_are_reported_with_line_numbers_and_replay_goes_on() {
     let truncated = &DEPTH[..60];
     let okx = r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[]}]}"#;
     let unknown_stream = r#"{"stream":"btcusdt@fooBar","data":{}}"#;
-    let (ok, r, _) = run_inspect(&capture(&[SNAP, truncated, okx, unknown_stream, "garbage", DEPTH]), "bad.txt", &[]);
+    let mut content = capture(&[SNAP, truncated, okx, unknown_stream, "garbage", DEPTH]);
+    content.extend_from_slice(b"a line without a timestamp\n");
+    let (ok, r, _) = run_inspect(&content, "bad.txt", &[]);
     assert!(ok);
-    assert_eq!(r["parse_errors"], 4);
+    assert_eq!(r["parse_errors"], 5);
     assert_eq!(r["applied"], 1);
-    let issues: Vec<String> = r["issues"].as_array().unwrap().iter().map(|i| format!("{}: {}", i["line"], i["message"])).collect();
-    assert!(issues[0].starts_with("2: ") && issues[0].contains("truncated JSON"), "{issues:?}");
-    assert!(issues[1].starts_with("3: ") && issues[1].contains("not a Binance market-data message"), "{issues:?}");
-    assert!(issues[2].starts_with("4: ") && issues[2].contains("unknown stream"), "{issues:?}");
-    assert!(issues[3].starts_with("5: ") && issues[3].contains("expected `<ts_recv_unix_ns> <frame>`"), "{issues:?}");
+    let issues: Vec<String> = r["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| format!("{}: {}", i["line"], i["message"]))
+        .collect();
+    assert!(
+        issues[0].starts_with("2: ") && issues[0].contains("truncated JSON"),
+        "{issues:?}"
+    );
+    assert!(
+        issues[1].starts_with("3: ") && issues[1].contains("not a Binance market-data message"),
+        "{issues:?}"
+    );
+    assert!(
+        issues[2].starts_with("4: ") && issues[2].contains("unknown stream"),
+        "{issues:?}"
+    );
+    assert!(
+        issues[3].starts_with("5: ") && issues[3].contains("unexpected 'g' at byte 0"),
+        "{issues:?}"
+    );
+    assert!(
+        issues[4].starts_with("7: ") && issues[4].contains("expected `<ts_recv_unix_ns> <frame>`"),
+        "{issues:?}"
+    );
 }
 
 #[test]
 fn inspect_price_off_configured_tick_grid_is_a_parse_error() {
-    let (ok, r, _) = run_inspect(&capture(&[SNAP, DEPTH]), "grid.txt", &["--tick-size", "0.02", "--lot-size", "0.1"]);
+    let (ok, r, _) = run_inspect(
+        &capture(&[SNAP, DEPTH]),
+        "grid.txt",
+        &["--tick-size", "0.02", "--lot-size", "0.1"],
+    );
     assert!(ok);
     assert_eq!(r["parse_errors"], 2, "{r}");
     let msg = r["issues"][0]["message"].as_str().unwrap();
@@ -273,14 +372,21 @@ fn inspect_non_gzip_file_named_gz_is_read_as_text_with_a_note() {
 
 #[test]
 fn inspect_binary_garbage_named_gz_reports_lines_not_panic() {
-    let (ok, r, stderr) = run_inspect(&[0x00, 0x01, 0xfe, 0xff, b'\n', 0x80, b' ', 0x81], "junk.gz", &[]);
+    let (ok, r, stderr) = run_inspect(
+        &[0x00, 0x01, 0xfe, 0xff, b'\n', 0x80, b' ', 0x81],
+        "junk.gz",
+        &[],
+    );
     assert!(ok, "{stderr}");
     assert_eq!(r["parse_errors"], 2);
 }
 
 #[test]
 fn inspect_missing_file_names_it() {
-    let out = Command::cargo_bin("ladder").unwrap().args(["inspect", "/no/such/file.gz", "--venue", "binance-spot"]).output().unwrap();
+    let out = ladder()
+        .args(["inspect", "/no/such/file.gz", "--venue", "binance-spot"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.gz"));
 }
