@@ -1,17 +1,43 @@
 //! `ladder plugins check LIB`: validate a strategy library's manifest.
 
+use crate::plugin::{self, PluginError};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `ladder plugins` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(super) enum Command {
     /// Print a strategy library's manifest, or every reason it cannot be loaded.
+    ///
+    /// Loading a library runs its initialisers: check only libraries you would run.
     Check {
         /// Path to the shared library.
-        lib: std::path::PathBuf,
+        lib: PathBuf,
     },
 }
 
-pub(super) fn run(_cmd: &Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`ladder plugins check` is not built yet")
+pub(super) fn run(cmd: &Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Check { lib } => check(lib),
+    }
+}
+
+/// Prints the manifest; fails with every mismatch at once.
+fn check(lib: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let inspection = plugin::inspect(lib)?;
+    println!("{}", lib.display());
+    println!("{}", inspection.info);
+    if !inspection.mismatches.0.is_empty() {
+        return Err(PluginError::Incompatible {
+            path: lib.to_owned(),
+            name: inspection.info.display_name(),
+            mismatches: inspection.mismatches,
+        }
+        .into());
+    }
+    println!(
+        "ok: {} can be loaded by this engine",
+        inspection.info.display_name()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,407 @@
+//! [`StrategyInstance`]: how the engine calls a strategy, the same way whether it is a loaded
+//! plugin (through its C vtable) or a statically linked Rust type (through the `Strategy`
+//! trait). Both write into the instance's [`HostBuffers`]; a panic disables the instance.
+#![allow(unsafe_code)]
+
+use super::error::PluginError;
+use super::host::{CallOutput, Finished, HostBuffers, HostConfig, SignalRegistry};
+use super::loader::Plugin;
+use ladder_sdk::abi::{CREATE_FAILED, ErrorBuf, OK, PANICKED, VTable};
+use ladder_sdk::{
+    BookView, Context, Fill, InitContext, InstrumentId, OpenOrder, OrderUpdate, SignalId,
+    StatusEvent, Strategy, TradeEvent, UnixNanos,
+};
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+
+/// How an instance is called.
+enum Driver {
+    /// A plugin: its vtable and the opaque instance it created (freed by its `destroy`).
+    Dynamic {
+        vtable: VTable,
+        handle: NonNull<c_void>,
+    },
+    /// A statically linked strategy.
+    Static(Box<dyn Strategy>),
+}
+
+/// The kind of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceKind {
+    /// Loaded from a shared library, called through its C vtable.
+    Dynamic,
+    /// Linked into the engine, called through the `Strategy` trait.
+    Static,
+}
+
+/// What happened to one call.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The strategy ran; its output is in [`StrategyInstance::output`].
+    Ok,
+    /// The strategy panicked during this call: it is now disabled, its output was dropped, and
+    /// the caller must cancel its open orders. [`StrategyInstance::disabled_reason`] says why.
+    Faulted,
+    /// The strategy was already disabled and was not called.
+    Disabled,
+}
+
+/// One created strategy and the host memory it works with.
+///
+/// Not `Send`: create, call and drop it on the hot thread (a plugin's thread-local state lives
+/// there).
+pub struct StrategyInstance {
+    name: String,
+    driver: Driver,
+    buffers: HostBuffers,
+    signal_names: Vec<String>,
+    disabled: Option<String>,
+}
+
+impl std::fmt::Debug for StrategyInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrategyInstance")
+            .field("name", &self.name)
+            .field("kind", &self.kind())
+            .field("signals", &self.signal_names)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The text of a panic payload caught on the host side.
+fn payload_text(payload: &(dyn Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic with a non-string payload");
+    format!("panicked: {text}")
+}
+
+impl StrategyInstance {
+    /// Creates an instance of a loaded plugin from its config text.
+    ///
+    /// # Errors
+    /// [`PluginError::Config`] when the strategy refuses the config,
+    /// [`PluginError::CreatePanicked`] when it panics.
+    pub fn from_plugin(
+        plugin: &'static Plugin,
+        config: &str,
+        host: &HostConfig,
+    ) -> Result<Self, PluginError> {
+        let vtable = *plugin.vtable();
+        let mut registry = SignalRegistry::new(host);
+        let mut init = InitContext::new(&mut registry);
+        let mut handle: *mut c_void = std::ptr::null_mut();
+        let mut msg = vec![0u8; 4096];
+        let mut err = ErrorBuf {
+            ptr: msg.as_mut_ptr(),
+            cap: msg.len(),
+            len: 0,
+        };
+        // SAFETY: `create` comes from a validated manifest of a never-unloaded library; the
+        // config bytes, init context, out pointer and error buffer are live for the call.
+        let rc = unsafe {
+            (vtable.create)(
+                config.as_ptr(),
+                config.len(),
+                &mut init,
+                &mut handle,
+                &mut err,
+            )
+        };
+        let name = plugin.name().to_owned();
+        let message = String::from_utf8_lossy(&msg[..err.len.min(msg.len())]).into_owned();
+        let handle = match (rc, NonNull::new(handle)) {
+            (OK, Some(h)) => h,
+            (PANICKED, _) => return Err(PluginError::CreatePanicked { name, message }),
+            (CREATE_FAILED, _) => return Err(PluginError::Config { name, message }),
+            (rc, _) => {
+                let message = format!("create returned code {rc} and no instance");
+                return Err(PluginError::Config { name, message });
+            }
+        };
+        Ok(Self {
+            name,
+            driver: Driver::Dynamic { vtable, handle },
+            buffers: HostBuffers::new(host),
+            signal_names: registry.names,
+            disabled: None,
+        })
+    }
+
+    /// Loads the library at `path` (see [`load`](super::load)) and creates an instance.
+    ///
+    /// # Errors
+    /// Any [`PluginError`] of loading or creating.
+    pub fn load(
+        path: &std::path::Path,
+        config: &str,
+        host: &HostConfig,
+    ) -> Result<Self, PluginError> {
+        Self::from_plugin(super::load(path)?, config, host)
+    }
+
+    /// Creates an instance of a statically linked strategy type, named `name`.
+    ///
+    /// # Errors
+    /// As [`StrategyInstance::from_plugin`].
+    pub fn new_static<S: Strategy>(
+        name: &str,
+        config: &str,
+        host: &HostConfig,
+    ) -> Result<Self, PluginError> {
+        let mut registry = SignalRegistry::new(host);
+        let created = {
+            let mut init = InitContext::new(&mut registry);
+            catch_unwind(AssertUnwindSafe(|| S::new(config, &mut init)))
+        };
+        let name = name.to_owned();
+        let strategy = match created {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                return Err(PluginError::Config {
+                    name,
+                    message: e.to_string(),
+                });
+            }
+            Err(p) => {
+                return Err(PluginError::CreatePanicked {
+                    name,
+                    message: payload_text(&*p),
+                });
+            }
+        };
+        Ok(Self {
+            name,
+            driver: Driver::Static(Box::new(strategy)),
+            buffers: HostBuffers::new(host),
+            signal_names: registry.names,
+            disabled: None,
+        })
+    }
+
+    /// The strategy's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Plugin or statically linked.
+    pub fn kind(&self) -> InstanceKind {
+        match self.driver {
+            Driver::Dynamic { .. } => InstanceKind::Dynamic,
+            Driver::Static(_) => InstanceKind::Static,
+        }
+    }
+
+    /// The names of the strategy's signals, indexed by [`SignalId::index`].
+    pub fn signal_names(&self) -> &[String] {
+        &self.signal_names
+    }
+
+    /// The name of signal `id`.
+    pub fn signal_name(&self, id: SignalId) -> Option<&str> {
+        self.signal_names.get(id.index()).map(String::as_str)
+    }
+
+    /// True once a call faulted: the instance is never called again.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.is_some()
+    }
+
+    /// Why the instance was disabled (the panic message and location).
+    pub fn disabled_reason(&self) -> Option<&str> {
+        self.disabled.as_deref()
+    }
+
+    /// What the last call produced (empty after a fault or a skipped call).
+    #[inline]
+    pub fn output(&self) -> CallOutput<'_> {
+        self.buffers.output()
+    }
+
+    /// The host buffers: positions, open orders, the pending timer.
+    pub fn buffers(&self) -> &HostBuffers {
+        &self.buffers
+    }
+
+    /// Sets the strategy's signed position in `instrument` (lots).
+    pub fn set_position(&mut self, instrument: InstrumentId, lots: i64) {
+        self.buffers.set_position(instrument, lots);
+    }
+
+    /// Replaces the strategy's open orders.
+    pub fn set_open_orders(&mut self, orders: &[OpenOrder]) {
+        self.buffers.set_open_orders(orders);
+    }
+
+    /// The strategy's pending timer.
+    pub fn pending_timer(&self) -> Option<UnixNanos> {
+        self.buffers.timer()
+    }
+
+    /// Runs one call: lends the buffers, calls through the vtable or the trait, and disables
+    /// the instance on a panic.
+    ///
+    /// # Hot path
+    /// No allocation unless the strategy panics.
+    #[inline(always)]
+    fn call(
+        &mut self,
+        now: UnixNanos,
+        dynamic: impl FnOnce(&VTable, *mut c_void, *mut Context<'_>) -> i32,
+        fixed: impl FnOnce(&mut dyn Strategy, &mut Context<'_>),
+    ) -> CallOutcome {
+        if self.disabled.is_some() {
+            self.buffers.clear_output();
+            return CallOutcome::Disabled;
+        }
+        let mut ctx = self.buffers.context(now);
+        let (rc, static_panic) = match &mut self.driver {
+            Driver::Dynamic { vtable, handle } => {
+                (dynamic(vtable, handle.as_ptr(), &mut ctx), None)
+            }
+            Driver::Static(s) => match catch_unwind(AssertUnwindSafe(|| fixed(&mut **s, &mut ctx)))
+            {
+                Ok(()) => (OK, None),
+                Err(p) => (PANICKED, Some(payload_text(&*p))),
+            },
+        };
+        if rc == OK {
+            let done = Finished::of(&ctx);
+            self.buffers.finish(done);
+            return CallOutcome::Ok;
+        }
+        self.buffers.clear_output();
+        self.disabled = Some(match static_panic {
+            Some(msg) => msg,
+            None => self.fetch_last_error(rc),
+        });
+        CallOutcome::Faulted
+    }
+
+    /// Asks a faulted plugin instance for its message, once.
+    #[cold]
+    fn fetch_last_error(&self, rc: i32) -> String {
+        let Driver::Dynamic { vtable, handle } = &self.driver else {
+            return format!("returned code {rc}");
+        };
+        let mut buf = vec![0u8; 1024];
+        // SAFETY: `last_error` of the validated vtable, on the live instance it created; the
+        // buffer has `len` writable bytes.
+        let full = unsafe { (vtable.last_error)(handle.as_ptr(), buf.as_mut_ptr(), buf.len()) };
+        if full > buf.len() {
+            buf.resize(full.min(64 * 1024), 0);
+            // SAFETY: as above, with the larger buffer.
+            unsafe { (vtable.last_error)(handle.as_ptr(), buf.as_mut_ptr(), buf.len()) };
+        }
+        buf.truncate(full);
+        match (rc, buf.is_empty()) {
+            (PANICKED, false) => String::from_utf8_lossy(&buf).into_owned(),
+            (PANICKED, true) => "panicked (no message)".to_owned(),
+            (rc, _) => format!("returned error code {rc}"),
+        }
+    }
+
+    /// Calls `on_start`.
+    pub fn on_start(&mut self, now: UnixNanos) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: (and for every `dynamic` closure below) a validated vtable of a
+            // never-unloaded library, the live instance it created, and a context and event
+            // live for the call.
+            |vt, h, ctx| unsafe { (vt.on_start)(h, ctx) },
+            |s, ctx| s.on_start(ctx),
+        )
+    }
+
+    /// Calls `on_book` with the top of a book.
+    ///
+    /// # Hot path
+    /// Zero-copy: `book` is lent as is. No allocation.
+    #[inline]
+    pub fn on_book(&mut self, now: UnixNanos, book: &BookView<'_>) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_book)(h, ctx, book) },
+            |s, ctx| s.on_book(ctx, book),
+        )
+    }
+
+    /// Calls `on_trade`.
+    #[inline]
+    pub fn on_trade(&mut self, now: UnixNanos, trade: &TradeEvent) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_trade)(h, ctx, trade) },
+            |s, ctx| s.on_trade(ctx, trade),
+        )
+    }
+
+    /// Calls `on_order_update`.
+    pub fn on_order_update(&mut self, now: UnixNanos, update: &OrderUpdate) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_order_update)(h, ctx, update) },
+            |s, ctx| s.on_order_update(ctx, update),
+        )
+    }
+
+    /// Calls `on_fill`.
+    pub fn on_fill(&mut self, now: UnixNanos, fill: &Fill) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_fill)(h, ctx, fill) },
+            |s, ctx| s.on_fill(ctx, fill),
+        )
+    }
+
+    /// Calls `on_status`.
+    pub fn on_status(&mut self, now: UnixNanos, status: &StatusEvent) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_status)(h, ctx, status) },
+            |s, ctx| s.on_status(ctx, status),
+        )
+    }
+
+    /// Fires the pending timer at `now` (clearing it first; the strategy may set a new one).
+    pub fn on_timer(&mut self, now: UnixNanos) -> CallOutcome {
+        self.buffers.clear_timer();
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_timer)(h, ctx) },
+            |s, ctx| s.on_timer(ctx),
+        )
+    }
+
+    /// Calls `on_stop`.
+    pub fn on_stop(&mut self, now: UnixNanos) -> CallOutcome {
+        self.call(
+            now,
+            // SAFETY: see `on_start`.
+            |vt, h, ctx| unsafe { (vt.on_stop)(h, ctx) },
+            |s, ctx| s.on_stop(ctx),
+        )
+    }
+}
+
+impl Drop for StrategyInstance {
+    fn drop(&mut self) {
+        if let Driver::Dynamic { vtable, handle } = &self.driver {
+            // SAFETY: the instance was created by this vtable's `create` and is destroyed once,
+            // here; `destroy` catches a panicking `Drop` inside the plugin.
+            unsafe { (vtable.destroy)(handle.as_ptr()) };
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Opening strategy libraries: `dlopen` with `RTLD_NOW | RTLD_LOCAL`, the entry symbol, the
+//! manifest check. Libraries are never unloaded (see `docs/hotpath.md` §1.1): each one opened is
+//! leaked into a `'static`, so function pointers, vtables and plugin TLS stay valid for the life
+//! of the process.
+#![allow(unsafe_code)]
+
+use super::error::PluginError;
+use super::manifest::{HostAbi, ManifestInfo, Mismatches, validate};
+use ladder_sdk::abi::{ENTRY_SYMBOL, MAGIC, Manifest, ManifestPrefix, StrRef, VTable};
+use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Longest manifest string the host copies; longer means a broken manifest.
+const MAX_STR: usize = 4096;
+
+/// A validated strategy library, loaded for the life of the process.
+#[derive(Debug)]
+pub struct Plugin {
+    path: PathBuf,
+    info: ManifestInfo,
+    vtable: VTable,
+}
+
+impl Plugin {
+    /// The library path it was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its manifest.
+    pub fn manifest(&self) -> &ManifestInfo {
+        &self.info
+    }
+
+    /// The strategy's name (crate name).
+    pub fn name(&self) -> &str {
+        self.info.name.as_deref().unwrap_or("unknown")
+    }
+
+    /// Its entry points.
+    pub(super) fn vtable(&self) -> &VTable {
+        &self.vtable
+    }
+}
+
+/// The result of [`inspect`]: the manifest and every reason it cannot be loaded.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// The manifest as read.
+    pub info: ManifestInfo,
+    /// Every mismatch with this engine (empty: loadable).
+    pub mismatches: Mismatches,
+}
+
+/// Opens `path` and reads its manifest without creating anything: what
+/// `ladder plugins check` shows. The library stays loaded (never unloaded).
+///
+/// # Errors
+/// A [`PluginError`] when the file is unreadable, not a shared library, or not a ladder
+/// strategy. An incompatible strategy is *not* an error here: see [`Inspection::mismatches`].
+pub fn inspect(path: &Path) -> Result<Inspection, PluginError> {
+    let (info, _) = open_manifest(path)?;
+    let mismatches = validate(&info, &HostAbi::current());
+    Ok(Inspection { info, mismatches })
+}
+
+/// Loads the strategy library at `path` for good: opens it, checks its manifest against this
+/// engine and returns it as a `'static` [`Plugin`].
+///
+/// # Errors
+/// [`PluginError::Incompatible`] listing every mismatch at once, or any error of [`inspect`].
+pub fn load(path: &Path) -> Result<&'static Plugin, PluginError> {
+    let (info, manifest) = open_manifest(path)?;
+    let mismatches = validate(&info, &HostAbi::current());
+    let manifest = match manifest {
+        Some(m) if mismatches.0.is_empty() => m,
+        _ => {
+            return Err(PluginError::Incompatible {
+                path: path.to_owned(),
+                name: info.display_name(),
+                mismatches,
+            });
+        }
+    };
+    // SAFETY: the manifest passed validation: same ABI major, same layout hash, and a non-null
+    // vtable at least as large as ours; it lives in a library that is never unloaded.
+    let vtable = unsafe { *manifest.vtable };
+    Ok(Box::leak(Box::new(Plugin {
+        path: path.to_owned(),
+        info,
+        vtable,
+    })))
+}
+
+/// True if the file starts like a shared object this platform could load.
+fn looks_like_shared_object(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok();
+    ok && matches!(
+        head,
+        [0x7f, b'E', b'L', b'F'] // ELF
+            | [0xcf, 0xfa, 0xed, 0xfe] // Mach-O 64, little-endian
+            | [0xca, 0xfe, 0xba, 0xbe] // Mach-O universal
+    )
+}
+
+/// Opens the library (leaking it), resolves the entry symbol and copies the manifest out.
+fn open_manifest(path: &Path) -> Result<(ManifestInfo, Option<&'static Manifest>), PluginError> {
+    std::fs::metadata(path)
+        .and_then(|m| {
+            if m.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        })
+        .map_err(|source| PluginError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    // SAFETY: loading a library runs its initialisers; that is the contract of a strategy
+    // library (`ladder plugins check` documents it). RTLD_NOW binds every symbol now rather
+    // than on the hot path; RTLD_LOCAL keeps its symbols out of the global namespace.
+    let lib = match unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) } {
+        Ok(lib) => lib,
+        Err(source) if !looks_like_shared_object(path) => {
+            return Err(PluginError::NotSharedLibrary {
+                path: path.to_owned(),
+                source,
+            });
+        }
+        Err(source) => {
+            return Err(PluginError::Open {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    // Never unloaded: see the module docs.
+    let lib: &'static Library = Box::leak(Box::new(lib));
+    let symbol = format!("{ENTRY_SYMBOL}\0");
+    // SAFETY: the entry symbol of a ladder strategy has this signature (ABI contract); the
+    // symbol is copied out as a plain fn pointer, valid forever as the library is leaked.
+    let entry =
+        unsafe { lib.get::<unsafe extern "C" fn() -> *const ManifestPrefix>(symbol.as_bytes()) }
+            .map(|s| *s)
+            .map_err(|_| PluginError::NoEntrySymbol {
+                path: path.to_owned(),
+            })?;
+    let bad = |what: &str| PluginError::BadManifest {
+        path: path.to_owned(),
+        what: what.to_owned(),
+    };
+    // SAFETY: calling the entry symbol is the ABI contract; it only returns a pointer to a
+    // static.
+    let ptr = unsafe { entry() };
+    if ptr.is_null() {
+        return Err(bad("a null pointer"));
+    }
+    if !ptr.is_aligned() {
+        return Err(bad("a misaligned pointer"));
+    }
+    // SAFETY: non-null and aligned; every manifest of the v1 entry symbol starts with the
+    // 24-byte prefix, in a static of the never-unloaded library.
+    let prefix = unsafe { ptr.read() };
+    if prefix.magic != MAGIC {
+        return Err(bad(&format!(
+            "a manifest with magic {:#018x}, not a ladder one",
+            prefix.magic
+        )));
+    }
+    let mut info = ManifestInfo {
+        magic: prefix.magic,
+        abi_major: prefix.abi_major,
+        abi_minor: prefix.abi_minor,
+        header_size: prefix.header_size,
+        layout_hash: prefix.layout_hash,
+        panic_unwind: None,
+        sdk_version: None,
+        rustc_version: None,
+        name: None,
+        version: None,
+        vtable_size: None,
+        has_vtable: false,
+    };
+    if (prefix.header_size as usize) < std::mem::size_of::<Manifest>() {
+        // Too short to read further; `validate` reports it.
+        return Ok((info, None));
+    }
+    // SAFETY: the plugin says its manifest is at least as large as ours, and the v1 manifest
+    // layout only grows at the end; it is a static of the never-unloaded library.
+    let manifest: &'static Manifest = unsafe { &*ptr.cast::<Manifest>() };
+    info.panic_unwind = Some(manifest.panic_unwind == 1);
+    info.sdk_version = read_str(manifest.sdk_version);
+    info.rustc_version = read_str(manifest.rustc_version);
+    info.name = read_str(manifest.name);
+    info.version = read_str(manifest.version);
+    info.vtable_size = Some(manifest.vtable_size);
+    info.has_vtable = !manifest.vtable.is_null() && manifest.vtable.is_aligned();
+    Ok((info, Some(manifest)))
+}
+
+/// Copies a manifest string; `None` if null, absurdly long or not UTF-8.
+fn read_str(s: StrRef) -> Option<String> {
+    if s.ptr.is_null() || s.len > MAX_STR {
+        return None;
+    }
+    // SAFETY: a non-null manifest string of bounded length pointing into the plugin's static
+    // data (ABI contract); the library is never unloaded.
+    let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
+}
