@@ -121,10 +121,12 @@ fn open_manifest(path: &Path) -> Result<(ManifestInfo, Option<&'static Manifest>
             path: path.to_owned(),
             source,
         })?;
+    // A path without a `/` would make dlopen search the library path instead of opening it.
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     // SAFETY: loading a library runs its initialisers; that is the contract of a strategy
     // library (`ladder plugins check` documents it). RTLD_NOW binds every symbol now rather
     // than on the hot path; RTLD_LOCAL keeps its symbols out of the global namespace.
-    let lib = match unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) } {
+    let lib = match unsafe { Library::open(Some(&abs), RTLD_NOW | RTLD_LOCAL) } {
         Ok(lib) => lib,
         Err(source) if !looks_like_shared_object(path) => {
             return Err(PluginError::NotSharedLibrary {

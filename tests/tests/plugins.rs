@@ -1,0 +1,716 @@
+//! Strategy plugins end to end: fixture libraries built by cargo, `ladder plugins check` on good
+//! and bad libraries, a panicking plugin disabled while the host goes on, the same strategy
+//! through the vtable and statically linked giving identical outputs, and `ladder new-strategy`
+//! scaffolding a crate that builds and passes the check.
+//!
+//! The fixtures (`tests/fixtures/strategy`, `tests/fixtures/old-abi`) and the `ladder` binary are
+//! built once per test binary with `cargo build` into the workspace's target directory. The
+//! plain C library needs `cc`: without it that test prints a skip reason, unless `CI=true`.
+
+use assert_cmd::Command;
+use ladder_engine::plugin::{
+    self, CallOutcome, HostConfig, InstanceKind, Mismatch, PluginError, StrategyInstance,
+};
+use ladder_fixture_strategy::FixtureStrategy;
+use ladder_sdk::abi::LAYOUT_HASH;
+use ladder_sdk::{
+    BookState, BookView, ClientOrderId, Fill, InstrumentId, Level, Liquidity, OpenOrder,
+    OrderRequest, OrderStatus, OrderType, OrderUpdate, Price, Quantity, RejectReason, RequestKind,
+    Side, SignalValue, StatusEvent, TimeInForce, TradeEvent, UnixNanos,
+};
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The workspace root.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
+}
+
+/// The target directory this test binary was built into.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_owned()
+}
+
+fn profile() -> (&'static str, &'static [&'static str]) {
+    if cfg!(debug_assertions) {
+        ("debug", &[])
+    } else {
+        ("release", &["--release"])
+    }
+}
+
+fn lib_name(stem: &str) -> String {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    format!("{DLL_PREFIX}{stem}{DLL_SUFFIX}")
+}
+
+/// Paths of the artifacts the tests use.
+struct Built {
+    ladder: PathBuf,
+    strategy: PathBuf,
+    old_abi: PathBuf,
+}
+
+/// Builds the `ladder` binary and the fixture libraries once per test binary.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let (dir, flags) = profile();
+        let status = std::process::Command::new(env!("CARGO"))
+            .current_dir(workspace())
+            .args(["build", "--quiet", "-p", "ladder-engine", "--bin", "ladder"])
+            .args([
+                "-p",
+                "ladder-fixture-strategy",
+                "-p",
+                "ladder-fixture-old-abi",
+            ])
+            .args(flags)
+            .arg("--target-dir")
+            .arg(target_dir())
+            .status()
+            .expect("run cargo build for the plugin fixtures");
+        assert!(
+            status.success(),
+            "cargo build of the plugin fixtures failed"
+        );
+        let out = target_dir().join(dir);
+        let built = Built {
+            ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
+            strategy: out.join(lib_name("ladder_fixture_strategy")),
+            old_abi: out.join(lib_name("ladder_fixture_old_abi")),
+        };
+        for p in [&built.ladder, &built.strategy, &built.old_abi] {
+            assert!(p.exists(), "{} was not built", p.display());
+        }
+        built
+    })
+}
+
+fn ladder() -> Command {
+    Command::new(&built().ladder)
+}
+
+// ---- ladder plugins check -------------------------------------------------------------------
+
+#[test]
+fn check_accepts_fixture_strategy_and_prints_manifest() {
+    let out = ladder()
+        .args(["plugins", "check"])
+        .arg(&built().strategy)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for want in [
+        "name:         ladder-fixture-strategy".to_owned(),
+        "version:      0.1.0".to_owned(),
+        format!("sdk:          {}", ladder_sdk::SDK_VERSION),
+        format!("rustc:        {}", ladder_sdk::abi::RUSTC_VERSION),
+        "abi:          1.0".to_owned(),
+        format!("layout hash:  {LAYOUT_HASH:#018x}"),
+        "panic:        unwind".to_owned(),
+        "ok: ladder-fixture-strategy 0.1.0 can be loaded".to_owned(),
+    ] {
+        assert!(stdout.contains(&want), "missing `{want}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn check_rejects_old_abi_listing_every_reason_in_one_message() {
+    let out = ladder()
+        .args(["plugins", "check"])
+        .arg(&built().old_abi)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error message:\n{stderr}");
+    let msg = lines[0];
+    for want in [
+        "(old-abi-strategy 0.0.1) cannot be loaded: ".to_owned(),
+        format!(
+            "built with sdk 0.0.1, engine has {}",
+            ladder_sdk::SDK_VERSION
+        ),
+        "rustc 1.80.0 vs ".to_owned(),
+        "abi major 0 vs 1".to_owned(),
+        format!("layout hash 0x0123456789abcdef vs {LAYOUT_HASH:#018x}"),
+        "built with panic = \"abort\", strategies need panic = \"unwind\"".to_owned(),
+    ] {
+        assert!(msg.contains(&want), "missing `{want}` in:\n{msg}");
+    }
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("abi:          0.9"),
+        "manifest still printed:\n{stdout}"
+    );
+}
+
+#[test]
+fn load_old_abi_returns_every_mismatch() {
+    let err = plugin::load(&built().old_abi).expect_err("old ABI must not load");
+    let PluginError::Incompatible { mismatches, .. } = &err else {
+        panic!("expected Incompatible, got {err:?}");
+    };
+    let kinds: Vec<&str> = mismatches
+        .0
+        .iter()
+        .map(|m| match m {
+            Mismatch::SdkVersion { .. } => "sdk",
+            Mismatch::Rustc { .. } => "rustc",
+            Mismatch::AbiMajor {
+                plugin: 0,
+                engine: 1,
+            } => "abi",
+            Mismatch::LayoutHash {
+                plugin: 0x0123_4567_89ab_cdef,
+                ..
+            } => "layout",
+            Mismatch::PanicStrategy => "panic",
+            other => panic!("unexpected mismatch {other:?}"),
+        })
+        .collect();
+    assert_eq!(kinds, ["sdk", "rustc", "abi", "layout", "panic"]);
+}
+
+/// `cc` is on the machine, or the test is skipped (never under `CI=true`).
+fn have_cc() -> bool {
+    let ok = std::process::Command::new("cc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cc is required under CI=true"
+        );
+        eprintln!("skipping: no `cc` to build the plain C shared library fixture");
+    }
+    ok
+}
+
+#[test]
+fn check_rejects_plain_c_library_without_entry_symbol() {
+    if !have_cc() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("plain.c");
+    std::fs::write(&src, "int plain_answer(void) { return 42; }\n").expect("write C source");
+    let lib = dir.path().join(lib_name("plain"));
+    let status = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc -shared failed");
+    ladder()
+        .args(["plugins", "check"])
+        .arg(&lib)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "{} is a shared library but not a ladder strategy (no `ladder_strategy_v1` symbol)",
+            lib.display()
+        )));
+}
+
+#[test]
+fn check_rejects_file_that_is_not_a_shared_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join(lib_name("fake"));
+    std::fs::write(&fake, "this is text, not ELF\n").expect("write");
+    ladder()
+        .args(["plugins", "check"])
+        .arg(&fake)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "{} is not a shared library: ",
+            fake.display()
+        )))
+        .stdout(predicate::str::is_empty());
+}
+
+#[test]
+fn check_relative_path_without_slash_opens_the_file_not_the_search_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("notes.txt"), "plain text\n").expect("write");
+    ladder()
+        .current_dir(dir.path())
+        .args(["plugins", "check", "notes.txt"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "notes.txt is not a shared library: ",
+        ))
+        .stderr(predicate::str::contains("No such file").not());
+}
+
+#[test]
+fn check_missing_file_names_it() {
+    ladder()
+        .args(["plugins", "check", "/nonexistent/libnothing.so"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot read strategy library /nonexistent/libnothing.so",
+        ));
+}
+
+// ---- instances: fault handling and plugin vs static -----------------------------------------
+
+const BTC: InstrumentId = InstrumentId::new(0);
+
+fn host() -> HostConfig {
+    HostConfig {
+        instruments: vec!["test:BTC".into()],
+        ..HostConfig::default()
+    }
+}
+
+fn lv(px: i64, qty: i64) -> Level {
+    Level::new(Price::from_ticks(px), Quantity::from_lots(qty))
+}
+
+fn plugin_instance(config: &str) -> StrategyInstance {
+    let lib = plugin::load(&built().strategy).expect("fixture loads");
+    StrategyInstance::from_plugin(lib, config, &host()).expect("fixture creates")
+}
+
+fn static_instance(config: &str) -> StrategyInstance {
+    StrategyInstance::new_static::<FixtureStrategy>("ladder-fixture-strategy", config, &host())
+        .expect("fixture creates")
+}
+
+#[test]
+fn panicking_plugin_is_disabled_after_its_nth_event_and_host_goes_on() {
+    let mut faulty = plugin_instance("panic_on_book=3");
+    let mut healthy = plugin_instance("");
+    assert_eq!(faulty.kind(), InstanceKind::Dynamic);
+    let (bids, asks) = ([lv(100, 5)], [lv(101, 5)]);
+    let book = BookView::new(BTC, &bids, &asks);
+    let mut outcomes = Vec::new();
+    for i in 1..=5u64 {
+        let now = UnixNanos::from_nanos(i);
+        outcomes.push(faulty.on_book(now, &book));
+        assert_eq!(
+            healthy.on_book(now, &book),
+            CallOutcome::Ok,
+            "the other instance goes on"
+        );
+        assert_eq!(
+            healthy.output().signals.len(),
+            2,
+            "healthy output at event {i}"
+        );
+        if i >= 3 {
+            assert!(
+                faulty.output().signals.is_empty(),
+                "no output from a faulted instance"
+            );
+        }
+    }
+    use CallOutcome::{Disabled, Faulted, Ok};
+    assert_eq!(outcomes, [Ok, Ok, Faulted, Disabled, Disabled]);
+    assert!(faulty.is_disabled() && !healthy.is_disabled());
+    let reason = faulty.disabled_reason().expect("a reason");
+    assert!(
+        reason.contains("fixture panics on book update 3"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("src/lib.rs:"),
+        "location recorded by the quiet hook: {reason}"
+    );
+    assert_eq!(
+        faulty.on_trade(UnixNanos::from_nanos(9), &trade(1, Side::Buy, 1)),
+        Disabled
+    );
+}
+
+#[test]
+fn panicking_static_strategy_is_disabled_the_same_way() {
+    let mut s = static_instance("panic_on_book=2");
+    let (bids, asks) = ([lv(100, 5)], [lv(101, 5)]);
+    let book = BookView::new(BTC, &bids, &asks);
+    let got: Vec<_> = (1..=3)
+        .map(|i| s.on_book(UnixNanos::from_nanos(i), &book))
+        .collect();
+    assert_eq!(
+        got,
+        [CallOutcome::Ok, CallOutcome::Faulted, CallOutcome::Disabled]
+    );
+    assert!(
+        s.disabled_reason()
+            .is_some_and(|r| r.contains("fixture panics on book update 2"))
+    );
+}
+
+#[test]
+fn plugin_config_errors_are_reported_with_the_strategy_name() {
+    let lib = plugin::load(&built().strategy).expect("fixture loads");
+    let err = StrategyInstance::from_plugin(lib, "fail=1", &host()).expect_err("refused");
+    assert!(matches!(err, PluginError::Config { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "strategy `ladder-fixture-strategy` rejected its config: config `fail` asks the fixture to refuse"
+    );
+    let err = StrategyInstance::from_plugin(lib, "colour=blue", &host()).expect_err("refused");
+    assert!(
+        err.to_string().contains("unknown config key `colour`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plugin_registers_its_signals_through_the_host() {
+    let p = plugin_instance("");
+    assert_eq!(
+        p.signal_names(),
+        [
+            "imbalance",
+            "weighted_mid",
+            "trade_flow",
+            "position",
+            "timer_ticks"
+        ]
+    );
+}
+
+fn trade(id: u64, side: Side, qty: i64) -> TradeEvent {
+    TradeEvent {
+        instrument: BTC,
+        aggressor: side,
+        _reserved: [0; 3],
+        price: Price::from_ticks(100),
+        qty: Quantity::from_lots(qty),
+        trade_id: id,
+        ts_exchange: UnixNanos::from_nanos(id),
+        ts_recv: UnixNanos::from_nanos(id + 1),
+    }
+}
+
+/// One scripted input.
+enum Ev {
+    Start,
+    Book {
+        bid: (i64, i64),
+        ask: (i64, i64),
+        state: BookState,
+    },
+    Trade(TradeEvent),
+    Update(OrderUpdate),
+    Fill(Fill),
+    Status(StatusEvent),
+    Timer,
+    Stop,
+}
+
+fn script() -> Vec<Ev> {
+    let mut v = vec![Ev::Start];
+    // Imbalances swinging both ways, some books stale.
+    for i in 0..40i64 {
+        let bid_qty = 1 + (i * 7) % 13;
+        let ask_qty = 1 + (i * 5) % 11;
+        let state = if i % 17 == 16 {
+            BookState::Stale
+        } else {
+            BookState::Synced
+        };
+        v.push(Ev::Book {
+            bid: (1000 + i % 3, bid_qty),
+            ask: (1001 + i % 3, ask_qty),
+            state,
+        });
+        if i % 4 == 0 {
+            v.push(Ev::Trade(trade(
+                i as u64,
+                if i % 8 == 0 { Side::Buy } else { Side::Sell },
+                i + 1,
+            )));
+        }
+        if i % 10 == 5 {
+            v.push(Ev::Timer);
+        }
+    }
+    v.push(Ev::Update(OrderUpdate {
+        id: ClientOrderId::new(1),
+        instrument: BTC,
+        status: OrderStatus::Rejected,
+        side: Side::Buy,
+        reject_code: RejectReason::PostOnlyWouldCross as u8,
+        _reserved: 0,
+        price: Price::from_ticks(1000),
+        qty: Quantity::from_lots(1),
+        leaves_qty: Quantity::ZERO,
+        ts: UnixNanos::from_nanos(99),
+    }));
+    v.push(Ev::Fill(Fill {
+        id: ClientOrderId::new(2),
+        instrument: BTC,
+        side: Side::Buy,
+        liquidity: Liquidity::Maker,
+        _reserved: [0; 2],
+        price: Price::from_ticks(1000),
+        qty: Quantity::from_lots(1),
+        leaves_qty: Quantity::ZERO,
+        position: 1,
+        fill_id: 7,
+        ts: UnixNanos::from_nanos(100),
+    }));
+    v.push(Ev::Status(StatusEvent {
+        instrument: BTC,
+        state: BookState::Stale,
+        reason_code: 1,
+        _reserved: [0; 2],
+        ts_recv: UnixNanos::from_nanos(101),
+    }));
+    v.push(Ev::Stop);
+    v
+}
+
+/// Everything one call produced.
+#[derive(Debug, PartialEq)]
+struct Step {
+    outcome: CallOutcome,
+    signals: Vec<SignalValue>,
+    orders: Vec<OrderRequest>,
+    timer: Option<UnixNanos>,
+}
+
+/// Drives `inst` through the script with a toy exchange that rests every new order and applies
+/// fills to the position, so the strategy's reads (positions, open orders) evolve too.
+fn run(inst: &mut StrategyInstance) -> Vec<Step> {
+    let mut open: Vec<OpenOrder> = Vec::new();
+    let mut steps = Vec::new();
+    for (i, ev) in script().iter().enumerate() {
+        let now = UnixNanos::from_nanos(1_000 + i as u64);
+        let outcome = match ev {
+            Ev::Start => inst.on_start(now),
+            Ev::Book { bid, ask, state } => {
+                let (bids, asks) = ([lv(bid.0, bid.1)], [lv(ask.0, ask.1)]);
+                let view = BookView::new(BTC, &bids, &asks)
+                    .with_times(i as u64, now, now)
+                    .with_state(*state);
+                inst.on_book(now, &view)
+            }
+            Ev::Trade(t) => inst.on_trade(now, t),
+            Ev::Update(u) => inst.on_order_update(now, u),
+            Ev::Fill(f) => {
+                inst.set_position(f.instrument, f.position);
+                inst.on_fill(now, f)
+            }
+            Ev::Status(s) => inst.on_status(now, s),
+            Ev::Timer => inst.on_timer(now),
+            Ev::Stop => inst.on_stop(now),
+        };
+        let out = inst.output();
+        steps.push(Step {
+            outcome,
+            signals: out.signals.to_vec(),
+            orders: out.orders.to_vec(),
+            timer: inst.pending_timer(),
+        });
+        for o in out.orders {
+            match o.kind {
+                RequestKind::New if o.time_in_force != TimeInForce::Ioc => open.push(OpenOrder {
+                    id: o.id,
+                    instrument: o.instrument,
+                    side: o.side,
+                    order_type: o.order_type,
+                    time_in_force: o.time_in_force,
+                    _reserved: 0,
+                    price: o.price,
+                    qty: o.qty,
+                    leaves_qty: o.qty,
+                }),
+                RequestKind::New => {}
+                RequestKind::Cancel => open.retain(|x| x.id != o.id),
+                RequestKind::CancelAll => open.retain(|x| x.instrument != o.instrument),
+            }
+        }
+        inst.set_open_orders(&open);
+    }
+    steps
+}
+
+#[test]
+fn same_strategy_through_vtable_and_static_link_gives_identical_outputs() {
+    let mut dynamic = plugin_instance("threshold=0.25");
+    let mut fixed = static_instance("threshold=0.25");
+    assert_eq!(
+        (dynamic.kind(), fixed.kind()),
+        (InstanceKind::Dynamic, InstanceKind::Static)
+    );
+    let (a, b) = (run(&mut dynamic), run(&mut fixed));
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "step {i} differs between plugin and static");
+    }
+    // The comparison must cover real output, not empty calls.
+    let orders: Vec<&OrderRequest> = a.iter().flat_map(|s| &s.orders).collect();
+    let kinds = |k| orders.iter().filter(|o| o.kind == k).count();
+    assert!(kinds(RequestKind::New) >= 3, "{orders:?}");
+    assert!(
+        kinds(RequestKind::Cancel) + kinds(RequestKind::CancelAll) >= 2,
+        "{orders:?}"
+    );
+    assert!(
+        orders
+            .iter()
+            .any(|o| o.order_type == OrderType::Limit && o.time_in_force == TimeInForce::Gtc)
+    );
+    let signal_ids: std::collections::BTreeSet<usize> = a
+        .iter()
+        .flat_map(|s| s.signals.iter().map(|v| v.id.index()))
+        .collect();
+    assert_eq!(signal_ids.len(), 5, "every signal emitted at least once");
+    assert!(a.iter().all(|s| s.outcome == CallOutcome::Ok));
+    assert_eq!(
+        a.last().and_then(|s| s.timer),
+        None,
+        "on_stop cancelled the timer"
+    );
+}
+
+// ---- ladder new-strategy -------------------------------------------------------------------
+
+/// Builds a scaffolded crate offline with the workspace's lockfile, into the shared target dir.
+fn build_scaffold(dir: &Path) -> PathBuf {
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy lockfile");
+    let (profile_dir, flags) = profile();
+    let target = target_dir().join("scaffolds");
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(dir)
+        .args(["build", "--quiet", "--offline"])
+        .args(flags)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("run cargo build for the scaffold");
+    assert!(status.success(), "the scaffolded strategy does not build");
+    target.join(profile_dir)
+}
+
+#[test]
+fn new_strategy_scaffold_builds_and_passes_check() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    ladder()
+        .args(["new-strategy", "demo", "--path"])
+        .arg(tmp.path())
+        .arg("--sdk-path")
+        .arg(workspace().join("sdk"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created strategy crate `demo`"));
+    let dir = tmp.path().join("demo");
+    for f in ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README");
+    assert!(readme.contains("cargo build --release") && readme.contains("ladder plugins check"));
+    let lib = build_scaffold(&dir).join(lib_name("demo"));
+    ladder()
+        .args(["plugins", "check"])
+        .arg(&lib)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("name:         demo"))
+        .stdout(predicate::str::contains("ok: demo 0.1.0 can be loaded"));
+    // And it runs: registers its signal and emits the imbalance.
+    let inst = StrategyInstance::load(&lib, "", &HostConfig::default());
+    let mut inst = inst.expect("scaffold creates");
+    assert_eq!(inst.signal_names(), ["imbalance"]);
+    let (bids, asks) = ([lv(10, 3)], [lv(11, 1)]);
+    assert_eq!(
+        inst.on_book(UnixNanos::ZERO, &BookView::new(BTC, &bids, &asks)),
+        CallOutcome::Ok
+    );
+    assert_eq!(
+        inst.output()
+            .signals
+            .iter()
+            .map(|s| s.value)
+            .collect::<Vec<_>>(),
+        [0.5]
+    );
+}
+
+#[test]
+fn new_strategy_outside_a_checkout_depends_on_the_released_sdk() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    ladder()
+        .args(["new-strategy", "my-strat", "--path"])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let toml = std::fs::read_to_string(tmp.path().join("my-strat/Cargo.toml")).expect("toml");
+    assert!(
+        toml.contains(&format!("ladder-sdk = \"{}\"", ladder_sdk::SDK_VERSION)),
+        "{toml}"
+    );
+    assert!(toml.contains("crate-type = [\"cdylib\", \"rlib\"]") && toml.contains("[workspace]"));
+    let lib_rs = std::fs::read_to_string(tmp.path().join("my-strat/src/lib.rs")).expect("lib.rs");
+    assert!(
+        lib_rs.contains("impl Strategy for MyStrat")
+            && lib_rs.contains("export_strategy!(MyStrat);")
+    );
+}
+
+#[test]
+fn new_strategy_inside_the_checkout_uses_a_relative_sdk_path() {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("new-strategy-inside");
+    let _ = std::fs::remove_dir_all(&parent);
+    std::fs::create_dir_all(&parent).expect("mkdir");
+    let parent = parent.canonicalize().expect("canonical");
+    if !parent.starts_with(workspace().canonicalize().expect("canonical")) {
+        eprintln!("skipping: the target directory is outside the workspace");
+        return;
+    }
+    ladder()
+        .args(["new-strategy", "inside"])
+        .current_dir(&parent)
+        .assert()
+        .success();
+    let toml = std::fs::read_to_string(parent.join("inside/Cargo.toml")).expect("toml");
+    let depth = parent
+        .join("inside")
+        .strip_prefix(workspace().canonicalize().expect("c"))
+        .expect("inside")
+        .components()
+        .count();
+    let want = format!("ladder-sdk = {{ path = \"{}sdk\" }}", "../".repeat(depth));
+    assert!(toml.contains(&want), "want `{want}` in:\n{toml}");
+    let sdk = parent
+        .join("inside")
+        .join("../".repeat(depth))
+        .join("sdk/Cargo.toml");
+    assert!(sdk.exists(), "the relative path resolves to the sdk");
+}
+
+#[test]
+fn new_strategy_refuses_bad_names_and_existing_dirs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    ladder()
+        .args(["new-strategy", "2bad", "--path"])
+        .arg(tmp.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("invalid strategy name `2bad`"));
+    std::fs::create_dir(tmp.path().join("taken")).expect("mkdir");
+    ladder()
+        .args(["new-strategy", "taken", "--path"])
+        .arg(tmp.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already exists"));
+}
