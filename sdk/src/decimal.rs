@@ -47,61 +47,73 @@ impl RawDecimal {
     /// No allocation; one pass over the bytes.
     #[inline]
     pub fn parse(s: &[u8]) -> Result<Self, DecimalParseError> {
-        let (negative, digits) = match s.split_first() {
+        let (negative, mut digits) = match s.split_first() {
             Some((b'-', rest)) => (true, rest),
             _ => (false, s),
         };
-        if digits.is_empty() {
-            return Err(DecimalParseError::Empty);
+        // Trailing fractional zeros carry no value: drop them before reading digits.
+        if digits.contains(&b'.') {
+            while let [rest @ .., b'0'] = digits {
+                digits = rest;
+            }
         }
         let mut mantissa: u64 = 0;
+        let mut count: u32 = 0;
         let mut scale: u32 = 0;
         let mut in_fraction = false;
-        let mut pending_zeros: u32 = 0;
-        let mut any_digit = false;
         for &b in digits {
             match b {
                 b'0'..=b'9' => {
-                    any_digit = true;
-                    let d = u64::from(b - b'0');
-                    if in_fraction {
-                        if d == 0 {
-                            pending_zeros += 1;
-                            continue;
-                        }
-                        let mul = 10u64
-                            .checked_pow(pending_zeros + 1)
-                            .ok_or(DecimalParseError::Overflow)?;
-                        mantissa = mantissa
-                            .checked_mul(mul)
-                            .and_then(|m| m.checked_add(d))
-                            .ok_or(DecimalParseError::Overflow)?;
-                        scale += pending_zeros + 1;
-                        pending_zeros = 0;
-                    } else {
-                        mantissa = mantissa
-                            .checked_mul(10)
-                            .and_then(|m| m.checked_add(d))
-                            .ok_or(DecimalParseError::Overflow)?;
-                    }
+                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                    count += 1;
+                    scale += u32::from(in_fraction);
                 }
                 b'.' if !in_fraction => in_fraction = true,
                 other => return Err(DecimalParseError::InvalidChar(char::from(other))),
             }
         }
-        if !any_digit {
-            return Err(DecimalParseError::Empty);
+        if count == 0 {
+            // Only a sign, a dot, or fractional zeros after a dot ("0." is zero, "." is not).
+            return if digits.iter().any(u8::is_ascii_digit) || s.iter().any(u8::is_ascii_digit) {
+                Ok(Self::ZERO)
+            } else {
+                Err(DecimalParseError::Empty)
+            };
+        }
+        if count > 19 {
+            mantissa = Self::checked_digits(digits)?;
         }
         if scale > 28 {
             return Err(DecimalParseError::Overflow);
         }
-        // The loop bounds scale by 28 above; the cast cannot truncate.
+        // `scale` is at most 28 here.
         let scale = u8::try_from(scale).map_err(|_| DecimalParseError::Overflow)?;
         Ok(Self {
             mantissa,
             scale,
             negative: negative && mantissa != 0,
         })
+    }
+
+    /// The exact value as a [`rust_decimal::Decimal`] (for edges: config, reports, offline tools).
+    pub fn to_decimal(self) -> rust_decimal::Decimal {
+        let m = i128::from(self.mantissa);
+        rust_decimal::Decimal::from_i128_with_scale(
+            if self.negative { -m } else { m },
+            u32::from(self.scale),
+        )
+    }
+
+    /// Slow path for long digit strings: leading zeros are free, overflow is an error.
+    fn checked_digits(digits: &[u8]) -> Result<u64, DecimalParseError> {
+        digits
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .try_fold(0u64, |m, &b| {
+                m.checked_mul(10)
+                    .and_then(|m| m.checked_add(u64::from(b - b'0')))
+                    .ok_or(DecimalParseError::Overflow)
+            })
     }
 }
 
@@ -118,6 +130,9 @@ mod tests {
     #[case::zero("0.00000000", 0, 0)]
     #[case::leading_dot(".5", 5, 1)]
     #[case::trailing_dot("7.", 7, 0)]
+    #[case::zero_point("0.", 0, 0)]
+    #[case::long_leading_zeros("0.0000000000000000001234", 1234, 22)]
+    #[case::integer_zeros_kept("1200", 1200, 0)]
     fn parse_normalizes(#[case] s: &str, #[case] mantissa: u64, #[case] scale: u8) {
         let d = RawDecimal::parse(s.as_bytes()).unwrap();
         assert_eq!((d.mantissa, d.scale, d.negative), (mantissa, scale, false));

@@ -90,10 +90,6 @@ const POW10: [u64; 20] = {
     t
 };
 
-fn pow10_u128(exp: u32) -> Option<u128> {
-    10u128.checked_pow(exp)
-}
-
 impl Grid {
     /// A grid whose unit is `unit`, which must be positive.
     pub fn new(unit: Decimal, what: &'static str) -> Result<Self, SpecError> {
@@ -124,30 +120,35 @@ impl Grid {
     /// No allocation; one or two integer divisions.
     #[inline]
     pub fn to_units(&self, value: RawDecimal) -> Result<i64, GridError> {
-        let m = u128::from(value.mantissa);
+        // value = m·10^-s, unit = um·10^-us  →  units = m·10^(us-s) / um.
+        // `RawDecimal` is normalized (no trailing fractional zero), so with s > us the value
+        // is a whole number of units only if um has the missing factors of ten, which a
+        // normalized unit with more decimals than the value never does when um == 1.
         let units = if value.scale <= self.scale {
-            // value = m·10^-s, unit = um·10^-us, units = m·10^(us-s) / um
             let shift = usize::from(self.scale - value.scale);
-            let num = if shift < POW10.len() {
-                m * u128::from(POW10[shift])
+            let num = POW10
+                .get(shift)
+                .and_then(|p| value.mantissa.checked_mul(*p))
+                .ok_or_else(|| self.out_of_range(value))?;
+            if self.mantissa == 1 {
+                num
+            } else if num % self.mantissa == 0 {
+                num / self.mantissa
             } else {
-                m.checked_mul(pow10_u128(shift as u32).ok_or_else(|| self.out_of_range(value))?)
-                    .ok_or_else(|| self.out_of_range(value))?
-            };
-            let um = u128::from(self.mantissa);
-            if num % um != 0 {
                 return Err(self.off_grid(value));
             }
-            num / um
         } else {
-            let shift = u32::from(value.scale - self.scale);
-            let den = pow10_u128(shift)
-                .and_then(|p| p.checked_mul(u128::from(self.mantissa)))
-                .ok_or_else(|| self.off_grid(value))?;
-            if m % den != 0 {
+            if self.mantissa == 1 {
                 return Err(self.off_grid(value));
             }
-            m / den
+            let den = POW10
+                .get(usize::from(value.scale - self.scale))
+                .and_then(|p| p.checked_mul(self.mantissa))
+                .ok_or_else(|| self.off_grid(value))?;
+            if value.mantissa % den != 0 {
+                return Err(self.off_grid(value));
+            }
+            value.mantissa / den
         };
         let units = i64::try_from(units).map_err(|_| self.out_of_range(value))?;
         Ok(if value.negative { -units } else { units })

@@ -17,25 +17,11 @@ use ladder_sdk::signal::{
     vamp_effective, weighted_depth_price, weighted_mid,
 };
 use ladder_sdk::{Level, Price, Quantity, Side, UnixNanos};
+use ladder_tests::shared;
 use serde_json::Value;
-use std::path::PathBuf;
 
 const PRICE_TOL: f64 = 1e-9;
 const PROB_TOL: f64 = 1e-10;
-
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors")).join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared vector {} is missing (CI=true requires ../shared)",
-        p.display()
-    );
-    eprintln!("skipping: shared vector {} not found", p.display());
-    None
-}
 
 fn examples() -> Option<Value> {
     let path = shared("signals/signals_examples.json")?;

@@ -2,7 +2,8 @@
 //! [--bucketing symmetric|quantile] [--venue V] [--out TABLE.json]`: fit Stoikov's G* table
 //! (`docs/signals.md` §3.3–3.4) and write it as JSON.
 
-use crate::microprice::{Bucketing, FitConfig, TableFile, Venue, fit, read_capture, read_csv};
+use crate::feed::Venue;
+use crate::microprice::{Bucketing, FitConfig, TableFile, fit, read_capture, read_csv};
 use anyhow::Context as _;
 use rust_decimal::Decimal;
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 //! # Hot path
 //! No allocation, no recursion for skipped values (a depth counter), O(bytes).
 
+use ladder_sdk::RawDecimal;
 use std::fmt;
 
 /// What went wrong while scanning, and where (byte offset into the frame).
@@ -210,6 +211,83 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A decimal string value (`"61837.63000000"`) read straight into a [`RawDecimal`] in one
+    /// pass over its bytes, trailing fractional zeros stripped. Anything but an optional
+    /// leading `-`, digits and one `.` is [`JsonError::BadNumber`].
+    ///
+    /// # Hot path
+    /// No allocation, one pass, no division by a variable.
+    #[inline]
+    pub fn decimal_str(&mut self) -> Result<RawDecimal> {
+        self.expect(b'"', "a decimal string")?;
+        let start = self.pos;
+        let bytes = &self.buf[start..];
+        let bad = JsonError::BadNumber { at: start - 1 };
+        let negative = bytes.first() == Some(&b'-');
+        let mut i = usize::from(negative);
+        let mut mantissa: u64 = 0;
+        let mut digits: u32 = 0;
+        let mut fraction: u32 = 0;
+        let mut zeros: u32 = 0;
+        let mut dot = false;
+        loop {
+            let Some(&b) = bytes.get(i) else {
+                return Err(JsonError::Truncated { at: self.buf.len() });
+            };
+            let d = b.wrapping_sub(b'0');
+            if d < 10 {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+                digits += 1;
+                fraction += u32::from(dot);
+                zeros = if d == 0 { zeros + u32::from(dot) } else { 0 };
+            } else if b == b'.' && !dot {
+                dot = true;
+                // Fast path: exactly eight fraction digits, then the closing quote (Binance
+                // spot formats every price and quantity this way).
+                if let Some(eight) = bytes.get(i + 1..i + 9)
+                    && bytes.get(i + 9) == Some(&b'"')
+                    && digits <= 11
+                {
+                    let chunk = u64::from_le_bytes(eight.try_into().unwrap_or([0; 8]));
+                    if all_digits(chunk) {
+                        mantissa = mantissa
+                            .wrapping_mul(100_000_000)
+                            .wrapping_add(parse_eight(chunk));
+                        digits += 8;
+                        fraction = 8;
+                        zeros = trailing_zero_chars(chunk);
+                        i += 9;
+                        break;
+                    }
+                }
+            } else if b == b'"' {
+                break;
+            } else {
+                return Err(bad);
+            }
+            i += 1;
+        }
+        self.pos = start + i + 1;
+        if digits == 0 {
+            return Err(bad);
+        }
+        if digits > 19 {
+            // Long strings (many leading zeros, say) take the checked path.
+            let d = RawDecimal::parse(&bytes[..i]).map_err(|_| bad)?;
+            return Ok(d);
+        }
+        mantissa = strip_zeros(mantissa, zeros);
+        let scale = u8::try_from(fraction - zeros).map_err(|_| bad)?;
+        if scale > 28 {
+            return Err(bad);
+        }
+        Ok(RawDecimal {
+            mantissa,
+            scale,
+            negative: negative && mantissa != 0,
+        })
+    }
+
     /// An unsigned integer value.
     #[inline]
     pub fn u64(&mut self) -> Result<u64> {
@@ -383,6 +461,50 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// True if all eight bytes of `chunk` are ASCII digits.
+#[inline]
+fn all_digits(chunk: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    ((chunk & HIGH) | (((chunk.wrapping_add(0x0606_0606_0606_0606)) & HIGH) >> 4))
+        == 0x3333_3333_3333_3333
+}
+
+/// The value of eight ASCII digits loaded little-endian (first digit in the low byte), with
+/// three multiplies (the simdjson / Lemire technique).
+#[inline]
+fn parse_eight(chunk: u64) -> u64 {
+    let v = chunk.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let lo = (v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let hi = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    lo.wrapping_add(hi) >> 32
+}
+
+/// How many of the eight digits of `chunk`, counted from the last, are `'0'`.
+#[inline]
+fn trailing_zero_chars(chunk: u64) -> u32 {
+    // The last character is the highest byte: zero bytes there are leading zeros of the XOR.
+    (chunk ^ 0x3030_3030_3030_3030).leading_zeros() / 8
+}
+
+/// `m / 10^zeros` with constant divisors (multiply-shift, no `div`).
+#[inline]
+fn strip_zeros(m: u64, zeros: u32) -> u64 {
+    match zeros {
+        0 => m,
+        1 => m / 10,
+        2 => m / 100,
+        3 => m / 1_000,
+        4 => m / 10_000,
+        5 => m / 100_000,
+        6 => m / 1_000_000,
+        7 => m / 10_000_000,
+        8 => m / 100_000_000,
+        9 => m / 1_000_000_000,
+        z => m / 10u64.pow(z.min(19)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +558,63 @@ mod tests {
         let mut s = Scanner::new(b"  x");
         let err = s.begin_object().unwrap_err();
         assert_eq!(err.to_string(), "unexpected 'x' at byte 2, expected '{'");
+    }
+
+    #[test]
+    fn decimal_str_matches_raw_decimal_parse() {
+        for text in [
+            "61837.63000000",
+            "0.00000000",
+            "0.00105000",
+            "100000000000.00000000",
+            "-1.50",
+            "7",
+            "7.",
+            "0.0000000000000000001234",
+            "12345678901234567.89",
+            "0.12345678",
+            "99999999999.99999999",
+            "1.00000000",
+        ] {
+            let quoted = format!("\"{text}\"");
+            let got = Scanner::new(quoted.as_bytes()).decimal_str().unwrap();
+            assert_eq!(got, RawDecimal::parse(text.as_bytes()).unwrap(), "{text}");
+        }
+    }
+
+    #[test]
+    fn swar_eight_digits() {
+        let chunk = |s: &[u8; 8]| u64::from_le_bytes(*s);
+        assert_eq!(parse_eight(chunk(b"63000000")), 63_000_000);
+        assert_eq!(parse_eight(chunk(b"00105000")), 105_000);
+        assert_eq!(parse_eight(chunk(b"99999999")), 99_999_999);
+        assert_eq!(trailing_zero_chars(chunk(b"63000000")), 6);
+        assert_eq!(trailing_zero_chars(chunk(b"00000000")), 8);
+        assert_eq!(trailing_zero_chars(chunk(b"12345678")), 0);
+        assert!(all_digits(chunk(b"01234567")));
+        assert!(!all_digits(chunk(b"0123456a")));
+        assert!(!all_digits(chunk(b"0123:567")));
+        assert!(!all_digits(chunk(b"/1234567")));
+    }
+
+    #[test]
+    fn decimal_str_rejects_non_decimals() {
+        for text in [
+            "\"\"",
+            "\"-\"",
+            "\".\"",
+            "\"1e5\"",
+            "\"1.2.3\"",
+            "\"1\\u0030\"",
+            "\"12",
+            "\"1.0000000a\"",
+            "\"1.00000000",
+        ] {
+            assert!(
+                Scanner::new(text.as_bytes()).decimal_str().is_err(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! once per second.
 
 use super::FitError;
+use crate::capture::{CaptureReader, Next};
+use crate::feed::Venue;
+use crate::feed::binance::DecodeError;
+use crate::feed::binance::wire::{self, Fields, Kind};
+use ladder_sdk::RawDecimal;
 use rust_decimal::Decimal;
-use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -22,28 +26,6 @@ pub struct Quote {
     pub ask: Decimal,
     /// Size at the best ask.
     pub ask_size: f64,
-}
-
-/// The venue of a capture, which fixes the `bookTicker` message shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Venue {
-    /// Binance Spot: `{"u":..,"s":..,"b":..,"B":..,"a":..,"A":..}` (no `e`).
-    BinanceSpot,
-    /// Binance USD-M futures: `{"e":"bookTicker","u":..,"s":..,"b":..,"B":..,"a":..,"A":..,"T":..,"E":..}`.
-    BinanceUsdm,
-    /// Binance COIN-M futures: same shape as USD-M.
-    BinanceCoinm,
-}
-
-impl Venue {
-    /// The command-line name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BinanceSpot => "binance-spot",
-            Self::BinanceUsdm => "binance-usdm",
-            Self::BinanceCoinm => "binance-coinm",
-        }
-    }
 }
 
 fn open(path: &Path) -> Result<Box<dyn BufRead>, FitError> {
@@ -139,32 +121,45 @@ fn looks_like_capture(text: &str) -> bool {
 /// without a quote give no row). Other messages are skipped.
 ///
 /// # Errors
-/// [`FitError::Capture`] naming the file and line of a malformed `bookTicker` line or of a message
-/// of the wrong venue; [`FitError::NoQuotes`] if none is found; [`FitError::Io`].
+/// [`FitError::Capture`] naming the file and line of a malformed line or of a `bookTicker` of
+/// the wrong venue; [`FitError::NoQuotes`] if none is found; [`FitError::Io`].
 pub fn read_capture(path: &Path, venue: Venue) -> Result<Vec<Quote>, FitError> {
+    let mut reader = CaptureReader::open(path).map_err(|e| FitError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     let mut out = Vec::new();
     let mut current: Option<(u64, Quote)> = None;
-    for item in lines(path)? {
-        let (line, text) = item?;
+    let (mut bids, mut asks) = (Vec::new(), Vec::new());
+    loop {
+        let next = reader.next_line().map_err(|e| FitError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let line = match next {
+            None => break,
+            Some(Next::Line(line)) => line,
+            Some(Next::Malformed { line, error }) => {
+                return Err(FitError::Capture {
+                    path: path.to_path_buf(),
+                    line: line as usize,
+                    reason: error.to_string(),
+                });
+            }
+        };
         let err = |reason: String| FitError::Capture {
             path: PathBuf::from(path),
-            line,
+            line: line.line as usize,
             reason,
         };
-        let Some((ts, frame)) = text.split_once(' ') else {
-            continue;
-        };
-        let candidate = frame.contains("bookTicker") || frame.contains("\"B\":\"");
-        if !candidate {
+        let mut fields = Fields::default();
+        wire::parse(line.frame, &mut fields, &mut bids, &mut asks)
+            .map_err(|e| err(DecodeError::from(e).to_string()))?;
+        if wire::classify(&fields) != Ok(Kind::BookTicker) {
             continue;
         }
-        let ts: u64 = ts
-            .parse()
-            .map_err(|_| err(format!("timestamp {ts:?} is not an integer")))?;
-        let Some(quote) = parse_book_ticker(frame, venue).map_err(err)? else {
-            continue;
-        };
-        let second = ts / 1_000_000_000;
+        let quote = book_ticker_quote(&fields, venue).map_err(err)?;
+        let second = line.ts_recv.as_nanos() / 1_000_000_000;
         match current {
             Some((s, q)) if s != second => {
                 out.push(q);
@@ -179,59 +174,37 @@ pub fn read_capture(path: &Path, venue: Venue) -> Result<Vec<Quote>, FitError> {
     if out.is_empty() {
         return Err(FitError::NoQuotes {
             path: path.to_path_buf(),
-            venue: venue.as_str(),
+            venue: venue.name(),
         });
     }
     Ok(out)
 }
 
-/// A quote from one frame, `Ok(None)` if the frame is not a `bookTicker`.
-fn parse_book_ticker(frame: &str, venue: Venue) -> Result<Option<Quote>, String> {
-    let v: Value = serde_json::from_str(frame).map_err(|e| format!("invalid JSON: {e}"))?;
-    let msg = match v.get("stream") {
-        Some(stream) => {
-            if !stream.as_str().is_some_and(|s| s.ends_with("@bookTicker")) {
-                return Ok(None);
-            }
-            v.get("data").ok_or("stream message without \"data\"")?
-        }
-        None => &v,
-    };
-    let event = msg.get("e").and_then(Value::as_str);
-    match event {
-        Some("bookTicker") | None => {}
-        Some(_) => return Ok(None),
-    }
-    let field = |k: &str| msg.get(k).and_then(Value::as_str);
-    let (Some(b), Some(bq), Some(a), Some(aq)) = (field("b"), field("B"), field("a"), field("A"))
-    else {
-        return if event.is_some() {
-            Err("bookTicker without string fields b, B, a, A".into())
-        } else {
-            Ok(None)
-        };
-    };
-    let futures = event.is_some();
+/// The quote of a `bookTicker` message; futures tickers carry an `e` field, spot ones do not.
+fn book_ticker_quote(f: &Fields<'_>, venue: Venue) -> Result<Quote, String> {
+    let futures = f.event.is_some();
     if futures != matches!(venue, Venue::BinanceUsdm | Venue::BinanceCoinm) {
         return Err(format!(
             "a {} bookTicker message, but --venue is {}",
             if futures { "futures" } else { "spot" },
-            venue.as_str()
+            venue.name()
         ));
     }
-    let price = |s: &str, k: &str| {
-        Decimal::from_str(s).map_err(|_| format!("{k} {s:?} is not a decimal number"))
+    let decimal = |text: Option<&[u8]>, k: &str| {
+        text.and_then(|t| RawDecimal::parse(t).ok())
+            .filter(|d| !d.negative)
+            .map(RawDecimal::to_decimal)
+            .ok_or_else(|| format!("bookTicker field {k} is missing or not a non-negative decimal"))
     };
-    let size = |s: &str, k: &str| match f64::from_str(s) {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("{k} {s:?} is not a non-negative number")),
+    let size = |text: Option<&[u8]>, k: &str| {
+        decimal(text, k).and_then(|d| f64::try_from(d).map_err(|e| format!("{k}: {e}")))
     };
-    Ok(Some(Quote {
-        bid: price(b, "b")?,
-        bid_size: size(bq, "B")?,
-        ask: price(a, "a")?,
-        ask_size: size(aq, "A")?,
-    }))
+    Ok(Quote {
+        bid: decimal(f.bid_price, "b")?,
+        bid_size: size(f.bid_qty, "B")?,
+        ask: decimal(f.ask_price, "a")?,
+        ask_size: size(f.ask_qty, "A")?,
+    })
 }
 
 #[cfg(test)]

@@ -19,5 +19,5 @@ pub mod table;
 pub use bucket::Bucketing;
 pub use error::FitError;
 pub use fit::{Fit, FitConfig, State, fit};
-pub use input::{Quote, Venue, read_capture, read_csv};
+pub use input::{Quote, read_capture, read_csv};
 pub use table::{TableFile, load_table};

@@ -216,9 +216,10 @@ fn decimal_element(
     if !s.next_element(first)? {
         return Err(WireError::Decimal { field, at });
     }
-    let at = s.position();
-    let text = s.str()?;
-    RawDecimal::parse(text).map_err(|_| WireError::Decimal { field, at })
+    s.decimal_str().map_err(|e| match e {
+        JsonError::BadNumber { at } => WireError::Decimal { field, at },
+        other => WireError::Json(other),
+    })
 }
 
 /// What a parsed frame is.

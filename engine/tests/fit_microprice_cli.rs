@@ -3,32 +3,17 @@
 //!
 //! Tests that need `../shared` print a skip reason and pass when it is absent, unless `CI=true`.
 
-use assert_cmd::Command;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ladder, shared};
 use ladder_engine::microprice::load_table;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::io::Write;
-use std::path::PathBuf;
 
 const TOL: f64 = 1e-12;
-
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")).join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared file {} is missing (CI=true requires ../shared)",
-        p.display()
-    );
-    eprintln!("skipping: shared file {} not found", p.display());
-    None
-}
-
-fn ladder() -> Command {
-    Command::cargo_bin("ladder").expect("the ladder binary")
-}
 
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON")
