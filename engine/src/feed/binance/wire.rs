@@ -194,6 +194,11 @@ fn levels(
     s.begin_array()?;
     let mut first = true;
     while s.next_element(&mut first)? {
+        let at = s.position();
+        if let Some(pair) = s.compact_decimal_pair() {
+            out.push(pair.map_err(|e| decimal_error(e, field, at))?);
+            continue;
+        }
         s.begin_array()?;
         let mut inner_first = true;
         let price = decimal_element(s, &mut inner_first, field)?;
@@ -207,6 +212,14 @@ fn levels(
     Ok(())
 }
 
+fn decimal_error(e: JsonError, field: &'static str, at: usize) -> WireError {
+    match e {
+        JsonError::BadNumber { at } => WireError::Decimal { field, at },
+        JsonError::Unexpected { .. } => WireError::Decimal { field, at },
+        other => WireError::Json(other),
+    }
+}
+
 fn decimal_element(
     s: &mut Scanner<'_>,
     first: &mut bool,
@@ -216,10 +229,8 @@ fn decimal_element(
     if !s.next_element(first)? {
         return Err(WireError::Decimal { field, at });
     }
-    s.decimal_str().map_err(|e| match e {
-        JsonError::BadNumber { at } => WireError::Decimal { field, at },
-        other => WireError::Json(other),
-    })
+    let at = s.position();
+    s.decimal_str().map_err(|e| decimal_error(e, field, at))
 }
 
 /// What a parsed frame is.
