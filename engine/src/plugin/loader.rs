@@ -38,8 +38,9 @@ impl Plugin {
         self.info.name.as_deref().unwrap_or("unknown")
     }
 
-    /// Its entry points.
-    pub(super) fn vtable(&self) -> &VTable {
+    /// Its entry points (for tools and benches; the engine calls them through
+    /// [`StrategyInstance`](super::StrategyInstance)).
+    pub fn vtable(&self) -> &VTable {
         &self.vtable
     }
 }
