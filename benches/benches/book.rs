@@ -3,8 +3,10 @@
 //! Input: the real Binance Spot BTCUSDT capture in `../shared/captures` (override with
 //! `LADDER_BOOK_CAPTURE=path`): the REST snapshot's levels load the book, then every
 //! `depthUpdate` after it (`u > lastUpdateId`) is replayed level by level. Prices and quantities
-//! become ticks (0.01) and lots (0.00001) through `InstrumentSpec` during setup. If the capture
-//! cannot be read the bench says why and uses a synthetic Binance-like stream instead.
+//! become ticks (0.01) and lots through `InstrumentSpec` during setup. The lot is 0.000001, not
+//! the exchange's 0.00001 step: three quantities in this capture carry six decimals (e.g.
+//! `25.42618900`), and an off-grid quantity is an error, never rounded. If the capture cannot be
+//! read the bench says why and uses a synthetic Binance-like stream instead.
 //!
 //! Groups:
 //! - `book/apply_level`: one absolute level update (ns per level), snapshot-loaded book.
@@ -73,7 +75,8 @@ fn capture_path() -> String {
 }
 
 fn load_capture(path: &str) -> Result<Stream, String> {
-    let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 5))
+    // Tick 0.01, lot 0.000001 (see the module docs).
+    let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 6))
         .map_err(|e| format!("bad instrument spec: {e}"))?;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let reader = BufReader::new(flate2::read::GzDecoder::new(file));

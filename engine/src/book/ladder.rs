@@ -3,25 +3,26 @@
 //! Ranks, not prices: a side stores `rank = price ^ flip` (see [`super::side`]), so a higher rank
 //! is always a better level and the ladder does not know which side it is on.
 //!
-//! The window covers the ranks `[base, base + W)`. Storage is a ring: the rank `r` lives in
-//! physical slot `r mod W` (`W` is a power of two, so `r as u64 & (W - 1)`, which is also right
-//! for negative ranks). Moving the window therefore never moves the levels that stay inside it:
-//! only the ranks that leave are drained and the ones that enter are filled, and the cost of a
-//! move is `O(distance / 64 + levels moved)`.
+//! The window covers the ranks `[base, base + W)`. Storage is a ring: rank `r` lives in physical
+//! slot `r mod W` (`W` is a power of two, so `r as u64 & (W - 1)`, also right for negative
+//! ranks). Moving the window never moves the levels that stay inside it; only the ranks that
+//! leave are drained and those that enter are filled, so a move costs
+//! `O(distance / 64 + levels moved)`.
 //!
-//! Per slot the ladder keeps the quantity in lots (`0` = empty) and one occupancy bit; the best
-//! (highest) occupied rank is tracked, and found again with a bitmap scan only when the best
-//! level itself is removed.
-
-use super::bitmap;
+//! Per slot the ladder keeps the quantity in lots (`0` = empty) and an occupancy bit, 64 to a
+//! `u64` word. `base` is always a multiple of 64, so logical word `k` (offsets `64k..64k + 64`)
+//! is exactly one physical word and scans are plain word loops with `leading_zeros`. The best
+//! (highest) occupied rank is tracked and searched for only when the best level is removed.
 
 /// The tick ladder of one side over a window of ranks.
 #[derive(Clone)]
 pub(super) struct Ladder {
-    /// Rank at logical offset 0. Always `<= i64::MAX - (W - 1)`.
+    /// Rank at logical offset 0; a multiple of 64 and `<= i64::MAX - (W - 1)`.
     base: i64,
     /// `W - 1`.
     mask: u64,
+    /// Physical word of logical word 0.
+    base_word: usize,
     /// Lots per physical slot; `0` means no level.
     qty: Box<[i64]>,
     /// Occupancy bits per physical slot.
@@ -32,9 +33,6 @@ pub(super) struct Ladder {
     best: i64,
 }
 
-/// A half-open physical slot range `[lo, hi)`.
-type Span = (usize, usize);
-
 impl Ladder {
     /// An empty ladder of `width` slots (a power of two, at least 64) based at rank 0.
     pub(super) fn new(width: usize) -> Self {
@@ -42,6 +40,7 @@ impl Ladder {
         Self {
             base: 0,
             mask: width as u64 - 1,
+            base_word: 0,
             qty: vec![0; width].into_boxed_slice(),
             bits: vec![0; width / 64].into_boxed_slice(),
             count: 0,
@@ -65,6 +64,13 @@ impl Ladder {
     #[inline]
     pub(super) fn top(&self) -> i64 {
         self.base + self.mask as i64
+    }
+
+    /// The highest base a window may have (so that its top does not overflow), rounded down to
+    /// a multiple of 64.
+    #[inline]
+    pub(super) fn max_base(&self) -> i64 {
+        (i64::MAX - self.mask as i64) & !63
     }
 
     /// Number of levels in the window.
@@ -98,6 +104,12 @@ impl Ladder {
         (rank as u64 & self.mask) as usize
     }
 
+    /// Occupancy word of logical word `lw` (offsets `64 lw .. 64 lw + 64`).
+    #[inline]
+    fn word(&self, lw: usize) -> u64 {
+        self.bits[(self.base_word + lw) & (self.bits.len() - 1)]
+    }
+
     /// Lots at `rank`, which must be inside the window.
     #[inline]
     pub(super) fn get(&self, rank: i64) -> i64 {
@@ -114,7 +126,7 @@ impl Ladder {
         let slot = self.slot(rank);
         let old = std::mem::replace(&mut self.qty[slot], lots);
         if old == 0 {
-            bitmap::set(&mut self.bits, slot);
+            self.bits[slot >> 6] |= 1u64 << (slot & 63);
             self.count += 1;
             if self.count == 1 || rank > self.best {
                 self.best = rank;
@@ -135,7 +147,7 @@ impl Ladder {
             return false;
         }
         self.qty[slot] = 0;
-        bitmap::clear(&mut self.bits, slot);
+        self.bits[slot >> 6] &= !(1u64 << (slot & 63));
         self.count -= 1;
         if rank == self.best
             && self.count > 0
@@ -152,36 +164,62 @@ impl Ladder {
     /// No allocation, no lock, `O(gap / 64)`.
     #[inline]
     pub(super) fn highest_below(&self, off: u64) -> Option<i64> {
-        let [first, second] = self.spans(0, off);
-        let phys = bitmap::highest_in(&self.bits, second.0, second.1)
-            .or_else(|| bitmap::highest_in(&self.bits, first.0, first.1))?;
-        Some(self.rank_of(phys))
+        let last = off.checked_sub(1)?;
+        let mut lw = (last >> 6) as usize;
+        let mut word = self.word(lw) & (u64::MAX >> (63 - (last & 63)));
+        loop {
+            if word != 0 {
+                let bit = 63 - word.leading_zeros() as i64;
+                return Some(self.base + (lw as i64) * 64 + bit);
+            }
+            lw = lw.checked_sub(1)?;
+            word = self.word(lw);
+        }
+    }
+
+    /// The window's levels, best first.
+    #[inline]
+    pub(super) fn descending(&self) -> Descending<'_> {
+        if self.count == 0 {
+            return Descending {
+                ladder: self,
+                lw: 0,
+                word: 0,
+            };
+        }
+        let lw = (self.offset(self.best) >> 6) as usize;
+        Descending {
+            ladder: self,
+            lw,
+            word: self.word(lw),
+        }
     }
 
     /// Empties the window, `O(W / 64 + levels)`.
     pub(super) fn clear(&mut self) {
-        self.drain_offsets(0, self.width(), |_, _| {});
+        self.drain_words(0, self.bits.len(), |_, _| {});
     }
 
-    /// Moves the window so that it covers `[new_base, new_base + W)`. Levels that fall outside
-    /// are handed to `evicted` lowest rank first and removed; the best is recomputed.
-    /// `O(distance / 64 + levels evicted + W / 64)`.
+    /// Moves the window to `[new_base, new_base + W)` (`new_base` a multiple of 64). Levels that
+    /// fall outside are handed to `evicted`, lowest rank first, and removed; the best is
+    /// recomputed. `O(distance / 64 + levels evicted + W / 64)`.
     pub(super) fn rebase(&mut self, new_base: i64, mut evicted: impl FnMut(i64, i64)) {
-        debug_assert!(new_base <= i64::MAX - self.mask as i64);
-        let w = i128::from(self.width());
-        let shift = i128::from(new_base) - i128::from(self.base);
+        debug_assert!(new_base & 63 == 0 && new_base <= self.max_base());
+        let words = self.bits.len() as i128;
+        let shift = (i128::from(new_base) - i128::from(self.base)) / 64;
         if self.count > 0 {
-            if shift >= w || shift <= -w {
-                self.drain_offsets(0, self.width(), &mut evicted);
+            if shift >= words || shift <= -words {
+                self.drain_words(0, self.bits.len(), &mut evicted);
             } else if shift > 0 {
-                // The bottom `shift` ranks leave.
-                self.drain_offsets(0, shift as u64, &mut evicted);
+                // The bottom `shift` words leave.
+                self.drain_words(0, shift as usize, &mut evicted);
             } else if shift < 0 {
-                // The top `-shift` ranks leave.
-                self.drain_offsets((w + shift) as u64, self.width(), &mut evicted);
+                // The top `-shift` words leave.
+                self.drain_words((words + shift) as usize, self.bits.len(), &mut evicted);
             }
         }
         self.base = new_base;
+        self.base_word = self.slot(new_base) >> 6;
         if self.count > 0
             && let Some(best) = self.highest_below(self.width())
         {
@@ -189,46 +227,27 @@ impl Ladder {
         }
     }
 
-    /// Removes every level with a logical offset in `[lo, hi)` and hands it to `f`, lowest
-    /// first.
-    fn drain_offsets(&mut self, lo: u64, hi: u64, mut f: impl FnMut(i64, i64)) {
-        let base_slot = self.slot(self.base);
-        let mask = self.mask as usize;
-        let base = self.base;
-        for (a, b) in self.spans(lo, hi) {
-            let (qty, bits, count) = (&mut self.qty, &mut self.bits, &mut self.count);
-            bitmap::drain_in(bits, a, b, |phys| {
-                let rank = base + (phys.wrapping_sub(base_slot) & mask) as i64;
-                f(rank, std::mem::take(&mut qty[phys]));
-                *count -= 1;
-            });
-        }
-    }
-
-    /// Rank held by physical slot `phys`.
-    #[inline]
-    fn rank_of(&self, phys: usize) -> i64 {
-        let off = (phys as u64).wrapping_sub(self.base as u64) & self.mask;
-        self.base + off as i64
-    }
-
-    /// The physical spans of logical offsets `[lo, hi)` (`lo <= hi <= W`), in logical order;
-    /// the second is empty unless the range wraps around the end of the ring.
-    #[inline]
-    fn spans(&self, lo: u64, hi: u64) -> [Span; 2] {
-        let w = self.width();
-        let start = (self.base as u64).wrapping_add(lo) & self.mask;
-        let end = start + (hi - lo);
-        if end <= w {
-            [(start as usize, end as usize), (0, 0)]
-        } else {
-            [(start as usize, w as usize), (0, (end - w) as usize)]
+    /// Removes every level in logical words `[lo, hi)` and hands it to `f`, lowest first.
+    fn drain_words(&mut self, lo: usize, hi: usize, mut f: impl FnMut(i64, i64)) {
+        let nwords = self.bits.len();
+        for lw in lo..hi {
+            let phys_word = (self.base_word + lw) & (nwords - 1);
+            let mut taken = std::mem::take(&mut self.bits[phys_word]);
+            while taken != 0 {
+                let bit = taken.trailing_zeros() as usize;
+                taken &= taken - 1;
+                let lots = std::mem::take(&mut self.qty[phys_word * 64 + bit]);
+                self.count -= 1;
+                f(self.base + (lw * 64 + bit) as i64, lots);
+            }
         }
     }
 
     /// Checks the ladder's internal invariants; test builds only.
     #[cfg(test)]
     pub(super) fn check(&self) {
+        assert_eq!(self.base & 63, 0, "unaligned base");
+        assert_eq!(self.base_word, self.slot(self.base) >> 6, "base word");
         let mut count = 0;
         let mut best = None;
         for (phys, &q) in self.qty.iter().enumerate() {
@@ -237,13 +256,82 @@ impl Ladder {
             assert_eq!(q != 0, bit, "bit and qty disagree at slot {phys}");
             if bit {
                 count += 1;
-                let rank = self.rank_of(phys);
-                best = best.max(Some(rank));
+                let off = (phys as u64).wrapping_sub(self.base as u64) & self.mask;
+                best = best.max(Some(self.base + off as i64));
             }
         }
         assert_eq!(count, self.count, "level count");
         if count > 0 {
             assert_eq!(best, Some(self.best), "tracked best");
         }
+    }
+}
+
+/// The levels of a window, best first, one occupancy word at a time.
+pub(super) struct Descending<'a> {
+    ladder: &'a Ladder,
+    /// Current logical word.
+    lw: usize,
+    /// Bits of the current word not yet visited.
+    word: u64,
+}
+
+impl Iterator for Descending<'_> {
+    /// `(rank, lots)`.
+    type Item = (i64, i64);
+
+    /// # Hot path
+    /// No allocation, no lock; O(1) per level plus one step per empty word skipped.
+    #[inline]
+    fn next(&mut self) -> Option<(i64, i64)> {
+        while self.word == 0 {
+            self.lw = self.lw.checked_sub(1)?;
+            self.word = self.ladder.word(self.lw);
+        }
+        let bit = 63 - self.word.leading_zeros() as usize;
+        self.word ^= 1u64 << bit;
+        let rank = self.ladder.base + (self.lw * 64 + bit) as i64;
+        Some((rank, self.ladder.get(rank)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highest_below_and_descending_cross_ring_wrap() {
+        let mut ladder = Ladder::new(128);
+        // Base 64: logical words are physical words 1 then 0 (wrapped).
+        ladder.rebase(64, |_, _| {});
+        for rank in [64, 100, 127, 128, 190] {
+            ladder.set(rank, rank);
+        }
+        ladder.check();
+        assert_eq!(ladder.best(), Some((190, 190)));
+        assert_eq!(ladder.highest_below(ladder.offset(190)), Some(128));
+        assert_eq!(ladder.highest_below(ladder.offset(128)), Some(127));
+        assert_eq!(ladder.highest_below(ladder.offset(64)), None);
+        let seen: Vec<i64> = ladder.descending().map(|(r, _)| r).collect();
+        assert_eq!(seen, vec![190, 128, 127, 100, 64]);
+    }
+
+    #[test]
+    fn rebase_up_evicts_bottom_words_lowest_first_and_keeps_the_rest() {
+        let mut ladder = Ladder::new(128);
+        for rank in [0, 5, 63, 64, 127] {
+            ladder.set(rank, 1);
+        }
+        let mut evicted = Vec::new();
+        ladder.rebase(64, |r, q| evicted.push((r, q)));
+        ladder.check();
+        assert_eq!(evicted, vec![(0, 1), (5, 1), (63, 1)]);
+        assert_eq!(ladder.count(), 2);
+        assert_eq!(ladder.best(), Some((127, 1)));
+        ladder.set(191, 2); // the top of the moved window reuses the slots of 0..64
+        assert_eq!(
+            ladder.descending().collect::<Vec<_>>(),
+            vec![(191, 2), (127, 1), (64, 1)]
+        );
     }
 }

@@ -15,10 +15,9 @@
 //! Bids and asks are independent: data may leave the book momentarily locked or crossed, which
 //! [`L2Book::is_crossed`] reports and nothing here treats as an error.
 //!
-//! Files: `side` (one side and its re-centring rules), `ladder` (the window), `bitmap`
-//! (occupancy scans), `far` (levels outside the window), `top` (the top-N view).
+//! Files: `side` (one side and its re-centring rules), `ladder` (the window and its
+//! occupancy bitmap), `far` (levels outside the window), `top` (the top-N view).
 
-mod bitmap;
 mod far;
 mod ladder;
 mod side;

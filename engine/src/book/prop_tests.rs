@@ -1,7 +1,7 @@
 //! Property tests: [`L2Book`] against a `BTreeMap<i64, i64>` per side, step by step.
 //!
-//! Windows are 64 ticks while prices range over thousands of ticks (and occasionally the whole
-//! `i64` range), so most steps touch the far store and the window re-centres constantly.
+//! Windows are 64 to 256 ticks while prices range over thousands of ticks (and occasionally the
+//! whole `i64` range), so most steps touch the far store and the window re-centres constantly.
 
 use super::*;
 use proptest::prelude::*;
@@ -60,6 +60,10 @@ fn lots() -> impl Strategy<Value = i64> {
     prop_oneof![1 => Just(0i64), 2 => 1i64..1_000]
 }
 
+fn window() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(64usize), Just(128), Just(256)]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         200 => (side(), price(), lots()).prop_map(|(side, px, lots)| Op::Set { side, px, lots }),
@@ -112,9 +116,9 @@ fn check_against_model(book: &mut L2Book, model: &Model, top_n: usize) {
     assert_eq!(pairs(top.asks), asks[..asks.len().min(top_n)], "top asks");
 }
 
-fn run(ops: &[Op], top_n: usize, top_every: usize) {
+fn run(ops: &[Op], window_ticks: usize, top_n: usize, top_every: usize) {
     let config = BookConfig {
-        window_ticks: 64,
+        window_ticks,
         top_n,
         far_capacity: 8,
     };
@@ -149,9 +153,10 @@ proptest! {
     #[test]
     fn apply_random_sequence_matches_btreemap_model_every_step(
         ops in prop::collection::vec(op(), 1..300),
+        window in window(),
         top_n in 0usize..6,
     ) {
-        run(&ops, top_n, 1);
+        run(&ops, window, top_n, 1);
     }
 
     /// Refreshes the top-N view only now and then, so its dirty tracking must catch every
@@ -159,10 +164,11 @@ proptest! {
     #[test]
     fn top_after_many_unobserved_updates_matches_btreemap_model(
         ops in prop::collection::vec(op(), 1..300),
+        window in window(),
         top_n in 1usize..6,
         every in 2usize..20,
     ) {
-        run(&ops, top_n, every);
+        run(&ops, window, top_n, every);
     }
 
     /// A random walk of the touch: updates near a moving mid, as a real feed does, so the
@@ -170,6 +176,7 @@ proptest! {
     #[test]
     fn apply_random_walk_near_moving_mid_matches_btreemap_model(
         steps in prop::collection::vec((side(), -3i64..=3, -20i64..20, lots()), 1..400),
+        window in window(),
     ) {
         let mut mid = 0i64;
         let ops: Vec<Op> = steps
@@ -183,6 +190,6 @@ proptest! {
                 Op::Set { side, px, lots }
             })
             .collect();
-        run(&ops, 4, 1);
+        run(&ops, window, 4, 1);
     }
 }

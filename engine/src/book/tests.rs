@@ -1,12 +1,13 @@
 //! Hand-written cases for [`L2Book`]: window edges, far levels, re-centring, the top-N view.
 //!
-//! Most use a 64-tick window, so "far" is a few dozen ticks away; the window re-centres with the
-//! best at offset 32, when a new best reaches offset 56, or when the best is deleted and the
-//! next one is below offset 8 or only in the far store.
+//! They use a 256-tick window, so "far" is a few hundred ticks away. The window's base is a
+//! multiple of 64; it re-centres with the best at offset 128..192 when a new best lands outside
+//! it or at offset >= 240, or when the best is deleted and the next one is below offset 128 or
+//! only in the far store.
 
 use super::*;
 
-const W: usize = 64;
+const W: usize = 256;
 
 fn small_book(top_n: usize) -> L2Book {
     L2Book::new(BookConfig {
@@ -156,16 +157,21 @@ fn apply_ask_below_window_recentres_down_and_keeps_old_levels() {
 #[test]
 fn apply_bid_near_window_top_recentres_up_and_keeps_deep_levels() {
     let mut book = small_book(5);
-    set(&mut book, Side::Buy, 1_000, 1); // window [968, 1032)
-    set(&mut book, Side::Buy, 970, 2);
-    set(&mut book, Side::Buy, 1_030, 3); // offset 62: top eighth, re-centre to [998, 1062)
+    set(&mut book, Side::Buy, 1_000, 1); // window [832, 1088)
+    set(&mut book, Side::Buy, 850, 2);
+    assert_eq!(book.bids.window_base(), 832);
+    set(&mut book, Side::Buy, 1_080, 3); // offset 248: re-centre to [896, 1152)
+    assert_eq!(book.bids.window_base(), 896);
     assert_eq!(
         levels(&book, Side::Buy),
-        vec![(1_030, 3), (1_000, 1), (970, 2)]
+        vec![(1_080, 3), (1_000, 1), (850, 2)]
     );
-    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(970)).lots(), 2);
-    set(&mut book, Side::Buy, 970, 0); // a far removal
-    assert_eq!(levels(&book, Side::Buy), vec![(1_030, 3), (1_000, 1)]);
+    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(850)).lots(), 2);
+    set(&mut book, Side::Buy, 850, 0); // a far removal
+    assert_eq!(levels(&book, Side::Buy), vec![(1_080, 3), (1_000, 1)]);
+    set(&mut book, Side::Buy, 1_080, 0); // next best at offset 104: back down
+    assert_eq!(book.bids.window_base(), 832);
+    assert_eq!(levels(&book, Side::Buy), vec![(1_000, 1)]);
 }
 
 #[test]
@@ -203,14 +209,16 @@ fn delete_best_falls_back_to_next_best_in_far_store() {
 #[test]
 fn delete_best_leaving_next_near_window_bottom_recentres_down_and_pulls_far_levels() {
     let mut book = small_book(5);
-    set(&mut book, Side::Buy, 1_000, 1); // window [968, 1032)
-    set(&mut book, Side::Buy, 970, 2); // offset 2
-    set(&mut book, Side::Buy, 960, 3); // far
-    set(&mut book, Side::Buy, 940, 4); // far
-    set(&mut book, Side::Buy, 1_000, 0); // next best at offset 2: re-centre to [938, 1002)
-    assert_eq!(levels(&book, Side::Buy), vec![(970, 2), (960, 3), (940, 4)]);
-    set(&mut book, Side::Buy, 940, 0); // now a window removal
-    assert_eq!(levels(&book, Side::Buy), vec![(970, 2), (960, 3)]);
+    set(&mut book, Side::Buy, 1_000, 1); // window [832, 1088)
+    set(&mut book, Side::Buy, 900, 2); // offset 68
+    set(&mut book, Side::Buy, 820, 3); // far
+    set(&mut book, Side::Buy, 800, 4); // far
+    assert_eq!(book.bids.window_base(), 832);
+    set(&mut book, Side::Buy, 1_000, 0); // next best at offset 68: re-centre to [768, 1024)
+    assert_eq!(book.bids.window_base(), 768);
+    assert_eq!(levels(&book, Side::Buy), vec![(900, 2), (820, 3), (800, 4)]);
+    set(&mut book, Side::Buy, 800, 0); // now a window removal
+    assert_eq!(levels(&book, Side::Buy), vec![(900, 2), (820, 3)]);
 }
 
 #[test]
@@ -237,10 +245,10 @@ fn top_with_fewer_levels_than_n_returns_all_best_first() {
     let mut book = small_book(20);
     set(&mut book, Side::Buy, 100, 1);
     set(&mut book, Side::Buy, 98, 2);
-    set(&mut book, Side::Buy, 5, 3); // far
+    set(&mut book, Side::Buy, -500, 3); // far
     set(&mut book, Side::Sell, 101, 4);
     let top = book.top();
-    assert_eq!(pairs(top.bids), vec![(100, 1), (98, 2), (5, 3)]);
+    assert_eq!(pairs(top.bids), vec![(100, 1), (98, 2), (-500, 3)]);
     assert_eq!(pairs(top.asks), vec![(101, 4)]);
 }
 

@@ -71,14 +71,17 @@ impl TopCache {
         self.dirty
     }
 
-    /// Refills from `levels` (best first); `flip` maps prices back to ranks.
-    ///
-    /// # Hot path
-    /// No allocation (the array is reserved for `n`), no lock, O(n) plus the iterator's cost.
+    /// Starts a refill: the number of levels wanted and the emptied array (reserved for them,
+    /// so pushing up to that many does not allocate).
     #[inline]
-    pub(super) fn refill(&mut self, levels: impl Iterator<Item = Level>, flip: i64) {
+    pub(super) fn start_refill(&mut self) -> (usize, &mut Vec<Level>) {
         self.levels.clear();
-        self.levels.extend(levels.take(self.n));
+        (self.n, &mut self.levels)
+    }
+
+    /// Ends a refill; `flip` maps prices back to ranks.
+    #[inline]
+    pub(super) fn finish_refill(&mut self, flip: i64) {
         self.floor = match self.levels.last() {
             Some(last) if self.levels.len() == self.n => last.price.ticks() ^ flip,
             // Not full: any new level belongs in the view.
