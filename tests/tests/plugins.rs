@@ -256,6 +256,21 @@ fn check_relative_path_without_slash_opens_the_file_not_the_search_path() {
 }
 
 #[test]
+fn check_finds_the_entry_of_a_renamed_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let renamed = dir.path().join(lib_name("renamed_copy"));
+    std::fs::copy(&built().strategy, &renamed).expect("copy");
+    ladder()
+        .args(["plugins", "check"])
+        .arg(&renamed)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "name:         ladder-fixture-strategy",
+        ));
+}
+
+#[test]
 fn check_missing_file_names_it() {
     ladder()
         .args(["plugins", "check", "/nonexistent/libnothing.so"])
@@ -267,6 +282,34 @@ fn check_missing_file_names_it() {
 }
 
 // ---- instances: fault handling and plugin vs static -----------------------------------------
+
+/// A second exported strategy in this binary, beside the statically linked fixture: the entry
+/// symbols are per crate, so this links (a fixed `#[no_mangle]` name would be a duplicate
+/// symbol in debug builds), and the macro compiles under the workspace's strict lints.
+struct LocalStrategy;
+
+impl ladder_sdk::Strategy for LocalStrategy {
+    fn new(
+        _: &str,
+        _: &mut ladder_sdk::InitContext<'_>,
+    ) -> Result<Self, ladder_sdk::StrategyError> {
+        Ok(Self)
+    }
+
+    fn on_book(&mut self, _: &mut ladder_sdk::Context<'_>, _: &BookView<'_>) {}
+}
+
+ladder_sdk::export_strategy!(LocalStrategy);
+
+#[test]
+fn two_exported_strategies_link_statically_into_one_binary() {
+    let a = StrategyInstance::new_static::<LocalStrategy>("local", "", &host()).expect("local");
+    let b = static_instance("");
+    assert_eq!(
+        (a.kind(), b.kind()),
+        (InstanceKind::Static, InstanceKind::Static)
+    );
+}
 
 const BTC: InstrumentId = InstrumentId::new(0);
 

@@ -6,7 +6,9 @@
 
 use super::error::PluginError;
 use super::manifest::{HostAbi, ManifestInfo, Mismatches, validate};
-use ladder_sdk::abi::{ENTRY_SYMBOL, MAGIC, Manifest, ManifestPrefix, StrRef, VTable};
+use ladder_sdk::abi::{
+    ENTRY_SYMBOL, ENTRY_SYMBOL_PREFIX, MAGIC, Manifest, ManifestPrefix, StrRef, VTable,
+};
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -144,15 +146,9 @@ fn open_manifest(path: &Path) -> Result<(ManifestInfo, Option<&'static Manifest>
     };
     // Never unloaded: see the module docs.
     let lib: &'static Library = Box::leak(Box::new(lib));
-    let symbol = format!("{ENTRY_SYMBOL}\0");
-    // SAFETY: the entry symbol of a ladder strategy has this signature (ABI contract); the
-    // symbol is copied out as a plain fn pointer, valid forever as the library is leaked.
-    let entry =
-        unsafe { lib.get::<unsafe extern "C" fn() -> *const ManifestPrefix>(symbol.as_bytes()) }
-            .map(|s| *s)
-            .map_err(|_| PluginError::NoEntrySymbol {
-                path: path.to_owned(),
-            })?;
+    let entry = find_entry(lib, path).ok_or_else(|| PluginError::NoEntrySymbol {
+        path: path.to_owned(),
+    })?;
     let bad = |what: &str| PluginError::BadManifest {
         path: path.to_owned(),
         what: what.to_owned(),
@@ -206,6 +202,73 @@ fn open_manifest(path: &Path) -> Result<(ManifestInfo, Option<&'static Manifest>
     Ok((info, Some(manifest)))
 }
 
+type EntryFn = unsafe extern "C" fn() -> *const ManifestPrefix;
+
+/// The entry symbol: the bare `ladder_strategy_v1`, else `ladder_strategy_v1__<crate>` for the
+/// crate the file is named after (`libmy_strategy.so` → `my_strategy`), else any
+/// `ladder_strategy_v1__*` name found in the file (a renamed library).
+fn find_entry(lib: &'static Library, path: &Path) -> Option<EntryFn> {
+    let resolve = |name: &str| {
+        let symbol = format!("{name}\0");
+        // SAFETY: an entry symbol of a ladder strategy has this signature (ABI contract); it
+        // is copied out as a plain fn pointer, valid forever as the library is never unloaded.
+        unsafe { lib.get::<EntryFn>(symbol.as_bytes()) }
+            .ok()
+            .map(|s| *s)
+    };
+    if let Some(f) = resolve(ENTRY_SYMBOL) {
+        return Some(f);
+    }
+    if let Some(stem) = crate_stem(path)
+        && let Some(f) = resolve(&format!("{ENTRY_SYMBOL_PREFIX}{stem}"))
+    {
+        return Some(f);
+    }
+    entry_names_in_file(path)
+        .iter()
+        .find_map(|name| resolve(name))
+}
+
+/// `…/libmy_strategy.so` → `my_strategy`.
+fn crate_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let name = name
+        .strip_prefix(std::env::consts::DLL_PREFIX)
+        .unwrap_or(name);
+    name.split('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Every distinct `ladder_strategy_v1__<ident>` string in the file (at most 16).
+fn entry_names_in_file(path: &Path) -> Vec<String> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let prefix = ENTRY_SYMBOL_PREFIX.as_bytes();
+    let mut names: Vec<String> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = bytes[i..].windows(prefix.len()).position(|w| w == prefix) {
+        let start = i + off;
+        let end = bytes[start + prefix.len()..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .map_or(bytes.len(), |n| start + prefix.len() + n);
+        if end > start + prefix.len()
+            && let Ok(name) = std::str::from_utf8(&bytes[start..end])
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_owned());
+            if names.len() == 16 {
+                break;
+            }
+        }
+        i = end.max(start + 1);
+    }
+    names
+}
+
 /// Copies a manifest string; `None` if null, absurdly long or not UTF-8.
 fn read_str(s: StrRef) -> Option<String> {
     if s.ptr.is_null() || s.len > MAX_STR {
@@ -215,4 +278,45 @@ fn read_str(s: StrRef) -> Option<String> {
     // data (ABI contract); the library is never unloaded.
     let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
     std::str::from_utf8(bytes).ok().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_stem_strips_prefix_and_extensions() {
+        let dll = |s: &str| {
+            format!(
+                "{}{s}{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            )
+        };
+        assert_eq!(
+            crate_stem(&Path::new("/x").join(dll("my_strat"))).as_deref(),
+            Some("my_strat")
+        );
+        assert_eq!(
+            crate_stem(Path::new("plain.so.1")).as_deref(),
+            Some("plain")
+        );
+        assert_eq!(crate_stem(Path::new("/")), None);
+    }
+
+    #[test]
+    fn entry_names_in_file_finds_each_distinct_name() {
+        let dir = std::env::temp_dir().join(format!("ladder-loader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let f = dir.join("lib.bin");
+        let bytes = b"\x00ladder_strategy_v1__alpha\x00junk ladder_strategy_v1__\x00\
+                      ladder_strategy_v1__b_2.\x00ladder_strategy_v1__alpha\x00ladder_strategy_v1";
+        std::fs::write(&f, bytes).expect("write");
+        let names = entry_names_in_file(&f);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(
+            names,
+            ["ladder_strategy_v1__alpha", "ladder_strategy_v1__b_2"]
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! The plugin ABI: what crosses between the engine and a strategy library, and
 //! [`export_strategy!`](crate::export_strategy) which writes a strategy's side of it.
 //!
-//! A strategy library (`cdylib`) exports one symbol, [`ENTRY_SYMBOL`] (`ladder_strategy_v1`),
-//! an `extern "C"` function returning a pointer to a static [`Manifest`]: magic, ABI version,
+//! A strategy library (`cdylib`) exports one versioned symbol, [`ENTRY_SYMBOL`]
+//! (`ladder_strategy_v1`, suffixed with `__<crate name>` by the macro), an `extern "C"`
+//! function returning a pointer to a static [`Manifest`]: magic, ABI version,
 //! header size, the [`LAYOUT_HASH`] of every boundary type, the panic strategy, the SDK and rustc
 //! versions it was built with, its name and version, and a [`VTable`] of `extern "C"` functions.
 //! Only `#[repr(C)]` data, `#[repr(u8)]` enums, pointers and lengths cross; strategy state is an
@@ -35,8 +36,14 @@ use std::ffi::c_void;
 pub const ABI_MAJOR: u16 = 1;
 /// Minor ABI version: grows when fields or vtable entries are appended.
 pub const ABI_MINOR: u16 = 0;
-/// The entry symbol every strategy library exports.
+/// The entry symbol of ABI 1. [`export_strategy!`](crate::export_strategy) exports it as
+/// `ladder_strategy_v1__<crate name>` ([`ENTRY_SYMBOL_PREFIX`] + `CARGO_CRATE_NAME`), unique per
+/// crate, so that several strategy `rlib`s can be linked statically into one binary (a fixed
+/// `#[no_mangle]` name would be a duplicate symbol there). The host looks for the bare name
+/// first, then for the prefixed one.
 pub const ENTRY_SYMBOL: &str = "ladder_strategy_v1";
+/// Prefix of the per-crate entry symbol: `ladder_strategy_v1__<crate name>`.
+pub const ENTRY_SYMBOL_PREFIX: &str = "ladder_strategy_v1__";
 /// `"LADDRSTR"`: the first 8 bytes of every manifest.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"LADDRSTR");
 /// The rustc that compiled this SDK, and so the strategy (`rustc --version`).
@@ -280,11 +287,11 @@ const _: () = {
 /// Put it once in the strategy crate's `lib.rs` (crate type `cdylib`, plus `rlib` for tests):
 /// it generates a static [`VTable`] of panic-catching `extern "C"` trampolines, a static
 /// [`Manifest`] naming the crate (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`), and the
-/// `#[no_mangle] extern "C" fn ladder_strategy_v1()` entry symbol returning it. It fails to
+/// `extern "C"` entry symbol `ladder_strategy_v1__<crate name>` returning it. It fails to
 /// compile under `panic = "abort"`: a panic in a plugin must be catchable.
 ///
 /// The generated code contains no `unsafe` block; the entry symbol carries
-/// `#[allow(unsafe_code)]` for `#[unsafe(no_mangle)]`, so it builds under
+/// `#[allow(unsafe_code)]` for `#[unsafe(export_name)]`, so it builds under
 /// `#![deny(unsafe_code)]` (not under `forbid`).
 ///
 /// ```
@@ -319,10 +326,12 @@ macro_rules! export_strategy {
                 &LADDER_VTABLE,
             );
 
-            /// The ladder plugin entry point: this library's manifest.
+            /// The ladder plugin entry point: this library's manifest. Named
+            /// `ladder_strategy_v1__<crate name>` so that several strategy `rlib`s link into one
+            /// binary without a duplicate symbol.
             #[allow(unsafe_code)]
-            #[unsafe(no_mangle)]
-            extern "C" fn ladder_strategy_v1() -> *const $crate::abi::Manifest {
+            #[unsafe(export_name = concat!("ladder_strategy_v1__", env!("CARGO_CRATE_NAME")))]
+            extern "C" fn ladder_strategy_entry() -> *const $crate::abi::Manifest {
                 &LADDER_MANIFEST
             }
         };
