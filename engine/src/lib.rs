@@ -10,6 +10,7 @@
 pub mod book;
 pub mod capture;
 pub mod cli;
+pub mod clock;
 pub mod feed;
 pub mod inspect;
 pub mod instrument;

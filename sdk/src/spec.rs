@@ -132,7 +132,7 @@ impl Grid {
                 .ok_or_else(|| self.out_of_range(value))?;
             if self.mantissa == 1 {
                 num
-            } else if num % self.mantissa == 0 {
+            } else if num.is_multiple_of(self.mantissa) {
                 num / self.mantissa
             } else {
                 return Err(self.off_grid(value));
@@ -145,7 +145,7 @@ impl Grid {
                 .get(usize::from(value.scale - self.scale))
                 .and_then(|p| p.checked_mul(self.mantissa))
                 .ok_or_else(|| self.off_grid(value))?;
-            if value.mantissa % den != 0 {
+            if !value.mantissa.is_multiple_of(den) {
                 return Err(self.off_grid(value));
             }
             value.mantissa / den

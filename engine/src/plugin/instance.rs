@@ -218,6 +218,15 @@ impl StrategyInstance {
         self.disabled.as_deref()
     }
 
+    /// Disables the instance (a kill switch tripped, say): it is not called again. The first
+    /// reason given is kept.
+    pub fn disable(&mut self, reason: &str) {
+        if self.disabled.is_none() {
+            self.disabled = Some(reason.to_owned());
+        }
+        self.buffers.clear_output();
+    }
+
     /// What the last call produced (empty after a fault or a skipped call).
     #[inline]
     pub fn output(&self) -> CallOutput<'_> {
