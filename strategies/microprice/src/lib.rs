@@ -1,2 +1,286 @@
 //! Example strategy: Stoikov micro-price quoting. Built as a `cdylib` the engine loads at run
-//! time and as an `rlib` for static linking in tests.
+//! time (`ladder paper --strategy target/release/libladder_strategy_microprice.so`) and as an
+//! `rlib` for static linking in tests.
+//!
+//! # What it does
+//!
+//! It loads a G* table fitted by `ladder fit-microprice` (the file named by `table`, or the
+//! built-in table fitted on a Binance USDⓈ-M BTCUSDT capture, tick 0.1; see the crate README for
+//! how it was made) and, on every book update of its instrument, emits the weighted mid and
+//! Stoikov's micro-price `P = M + G*(I, S)` and quotes both sides around the micro-price with an
+//! inventory skew:
+//!
+//! - reservation price `r = P − skew_ticks_per_lot · position` (ticks; position in lots, from the
+//!   engine), so a long position lowers both quotes and a short one raises them;
+//! - bid at `floor(r − half_spread_ticks)`, ask at `ceil(r + half_spread_ticks)`, each kept off
+//!   the other side of the book (bid at most best ask − 1 tick, ask at least best bid + 1) so a
+//!   post-only quote does not cross;
+//! - one order of `order_qty` lots per side; when the desired price changes, the order is
+//!   cancelled and the replacement placed once the engine confirms the cancel;
+//! - a side is not quoted when its fill could take the position beyond `±max_position` lots;
+//! - no quotes while the book is not synced: a book update that is not `Synced` or an
+//!   `on_status` that says stale cancels both quotes.
+//!
+//! When the table has no value for the book (a spread wider than the table, a locked, crossed or
+//! one-sided book) the strategy quotes around `fallback` (default: it pulls its quotes).
+//!
+//! The tick of the table must be the instrument's: `tick_size` (default `"0.1"`, the built-in
+//! table's) is checked against the table in `new`, which fails with a clear error on a mismatch.
+//!
+//! The strategy trades one instrument: the one named by `symbol`, or else the first one it sees
+//! a book for; events of other instruments are ignored. It tracks its own orders from its
+//! requests and the engine's order updates and fills.
+//!
+//! # Signals
+//!
+//! All three are **prices in price units** (ticks × `tick_size`, as `f64`), emitted when defined,
+//! in this order:
+//!
+//! | name | value |
+//! |---|---|
+//! | `weighted_mid` | `(Pb·Qa + Pa·Qb)/(Qa + Qb)` |
+//! | `microprice` | Stoikov's micro-price `M + G*(I, S)` from the table |
+//! | `reservation` | the price quoted around: micro-price (or `fallback`) minus the inventory skew |
+//!
+//! # Config
+//!
+//! TOML, or JSON when the first non-space character is `{`. Every key is optional (an empty
+//! config runs the built-in table with the defaults); an unknown key is an error naming it.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `symbol` | none | instrument to trade, e.g. `"binance-usdm:BTCUSDT"`; none: the first seen |
+//! | `table` | built-in | path of a G* table JSON written by `ladder fit-microprice` |
+//! | `tick_size` | `"0.1"` | the instrument's tick, a decimal string; must equal the table's tick |
+//! | `half_spread_ticks` | `0.5` | distance of each quote from the reservation price, ticks |
+//! | `skew_ticks_per_lot` | `0.2` | reservation shift per lot of position, ticks |
+//! | `order_qty` | `1` | quote size, lots |
+//! | `max_position` | `5` | position cap, lots (`>= order_qty`) |
+//! | `fallback` | `"none"` | without a table value: `"none"` (no quotes), `"mid"`, `"weighted_mid"` |
+//! | `time_in_force` | `"post_only"` | `"post_only"` or `"gtc"` |
+//!
+//! ```toml
+//! table = "tables/ethusdt_gstar.json"
+//! tick_size = "0.01"
+//! half_spread_ticks = 1.5
+//! skew_ticks_per_lot = 0.05
+//! order_qty = 10
+//! max_position = 100
+//! fallback = "weighted_mid"
+//! ```
+//!
+//! The same as JSON: `{"table": "tables/ethusdt_gstar.json", "tick_size": "0.01"}`.
+//!
+//! # Hot path
+//!
+//! No allocation per event (the table is loaded in `new`); signals and orders go through the
+//! `Context` only. Each book update is O(log buckets).
+
+mod config;
+mod orders;
+mod table;
+
+#[cfg(test)]
+mod tests;
+
+use config::{Config, Fallback, Tif};
+use ladder_sdk::prelude::*;
+use ladder_sdk::signal::{MicropriceTable, mid, weighted_mid};
+use orders::{Freed, Slot};
+
+/// Relative tolerance of the tick check (the table stores its tick as `f64`).
+const TICK_TOLERANCE: f64 = 1e-9;
+
+/// Rounding slack so that a price exactly on a tick is not pushed one tick out by `f64` noise.
+const ROUNDING_SLACK: f64 = 1e-9;
+
+/// The micro-price quoting strategy; see the crate docs.
+#[derive(Debug)]
+pub struct MicropriceStrategy {
+    config: Config,
+    table: MicropriceTable,
+    /// Price units per tick.
+    tick: f64,
+    ids: Signals,
+    /// The traded instrument, once known.
+    instrument: Option<InstrumentId>,
+    qty: Quantity,
+    tif: TimeInForce,
+    /// The book is synced: orders are allowed.
+    synced: bool,
+    /// The prices the slots should rest at after the last book update.
+    target_bid: Option<Price>,
+    target_ask: Option<Price>,
+    bid: Slot,
+    ask: Slot,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Signals {
+    weighted_mid: SignalId,
+    microprice: SignalId,
+    reservation: SignalId,
+}
+
+impl Strategy for MicropriceStrategy {
+    fn new(config: &str, ctx: &mut InitContext<'_>) -> Result<Self, StrategyError> {
+        let config = Config::parse(config)?;
+        let tick = config.tick()?;
+        let table = table::load(config.table.as_deref())?;
+        if (table.tick() - tick).abs() > TICK_TOLERANCE * tick.max(table.tick()) {
+            return Err(StrategyError::new(format!(
+                "microprice config: `tick_size` {} does not match the tick {} of the table {}; \
+                 fit a table for this instrument with `ladder fit-microprice --tick {}`",
+                config.tick_size.trim(),
+                table.tick(),
+                config.table.as_deref().unwrap_or("(built-in)"),
+                config.tick_size.trim(),
+            )));
+        }
+        let instrument = match &config.symbol {
+            Some(symbol) => Some(ctx.instrument(symbol).ok_or_else(|| {
+                StrategyError::new(format!(
+                    "microprice config: `symbol` {symbol:?} is not an instrument of the engine"
+                ))
+            })?),
+            None => None,
+        };
+        let ids = Signals {
+            weighted_mid: ctx.register_signal("weighted_mid")?,
+            microprice: ctx.register_signal("microprice")?,
+            reservation: ctx.register_signal("reservation")?,
+        };
+        Ok(Self {
+            table,
+            tick,
+            ids,
+            instrument,
+            qty: Quantity::from_lots(config.order_qty),
+            tif: match config.time_in_force {
+                Tif::PostOnly => TimeInForce::PostOnly,
+                Tif::Gtc => TimeInForce::Gtc,
+            },
+            synced: false,
+            target_bid: None,
+            target_ask: None,
+            bid: Slot::new(Side::Buy),
+            ask: Slot::new(Side::Sell),
+            config,
+        })
+    }
+
+    fn on_book(&mut self, ctx: &mut Context<'_>, book: &BookView<'_>) {
+        if !self.owns(book.instrument()) {
+            return;
+        }
+        if !book.is_synced() {
+            self.go_stale(ctx);
+            return;
+        }
+        self.synced = true;
+        let (bids, asks) = (book.bids(), book.asks());
+        let wmid = weighted_mid(bids, asks);
+        let micro = self.table.microprice(bids, asks);
+        // A full signal buffer drops the value, never allocates.
+        if let Some(w) = wmid {
+            let _ = ctx.emit(self.ids.weighted_mid, w * self.tick);
+        }
+        if let Some(m) = micro {
+            let _ = ctx.emit(self.ids.microprice, m * self.tick);
+        }
+        let reference = micro.or(match self.config.fallback {
+            Fallback::None => None,
+            Fallback::Mid => mid(bids, asks),
+            Fallback::WeightedMid => wmid,
+        });
+        let position = self.instrument.map_or(0, |i| ctx.position(i));
+        let reservation = reference.map(|r| r - self.config.skew_ticks_per_lot * position as f64);
+        if let Some(r) = reservation {
+            let _ = ctx.emit(self.ids.reservation, r * self.tick);
+        }
+        (self.target_bid, self.target_ask) = match (reservation, book.best_bid(), book.best_ask()) {
+            (Some(r), Some(b), Some(a)) if b.price < a.price => {
+                let h = self.config.half_spread_ticks;
+                let bid = ((r - h + ROUNDING_SLACK).floor() as i64).min(a.price.ticks() - 1);
+                let ask = ((r + h - ROUNDING_SLACK).ceil() as i64).max(b.price.ticks() + 1);
+                (
+                    (bid > 0).then_some(Price::from_ticks(bid)),
+                    (ask > 0).then_some(Price::from_ticks(ask)),
+                )
+            }
+            _ => (None, None),
+        };
+        self.quote(ctx, Side::Buy);
+        self.quote(ctx, Side::Sell);
+    }
+
+    fn on_order_update(&mut self, ctx: &mut Context<'_>, update: &OrderUpdate) {
+        if self.bid.on_update(update) == Freed::Cancelled {
+            self.quote(ctx, Side::Buy);
+        }
+        if self.ask.on_update(update) == Freed::Cancelled {
+            self.quote(ctx, Side::Sell);
+        }
+    }
+
+    fn on_fill(&mut self, _ctx: &mut Context<'_>, fill: &Fill) {
+        // A filled quote frees its side; the next book update (with the new position's skew)
+        // places the next one.
+        let _ = self.bid.on_fill(fill);
+        let _ = self.ask.on_fill(fill);
+    }
+
+    fn on_status(&mut self, ctx: &mut Context<'_>, status: &StatusEvent) {
+        if self.instrument == Some(status.instrument) && !status.is_synced() {
+            self.go_stale(ctx);
+        }
+    }
+
+    fn on_stop(&mut self, ctx: &mut Context<'_>) {
+        self.target_bid = None;
+        self.target_ask = None;
+        self.quote(ctx, Side::Buy);
+        self.quote(ctx, Side::Sell);
+    }
+}
+
+impl MicropriceStrategy {
+    /// True for the traded instrument; binds the first instrument seen when no `symbol` is set.
+    fn owns(&mut self, instrument: InstrumentId) -> bool {
+        *self.instrument.get_or_insert(instrument) == instrument
+    }
+
+    /// Steers one side to its target, within the position cap and only while synced.
+    fn quote(&mut self, ctx: &mut Context<'_>, side: Side) {
+        let Some(instrument) = self.instrument else {
+            return;
+        };
+        let position = ctx.position(instrument);
+        let (cap, qty) = (self.config.max_position, self.config.order_qty);
+        let (slot, target, room) = match side {
+            Side::Buy => (
+                &mut self.bid,
+                self.target_bid,
+                position.saturating_add(qty) <= cap,
+            ),
+            Side::Sell => (
+                &mut self.ask,
+                self.target_ask,
+                position.saturating_sub(qty) >= -cap,
+            ),
+        };
+        let target = target.filter(|_| room && self.synced);
+        slot.steer(ctx, instrument, target, self.qty, self.tif);
+    }
+
+    /// The book cannot be trusted: cancel both quotes.
+    fn go_stale(&mut self, ctx: &mut Context<'_>) {
+        self.synced = false;
+        self.target_bid = None;
+        self.target_ask = None;
+        self.quote(ctx, Side::Buy);
+        self.quote(ctx, Side::Sell);
+    }
+}
+
+export_strategy!(MicropriceStrategy);
