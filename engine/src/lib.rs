@@ -15,6 +15,7 @@ pub mod feed;
 pub mod inspect;
 pub mod instrument;
 pub mod microprice;
+pub mod paper;
 pub mod plugin;
 
 #[cfg(test)]
