@@ -264,6 +264,9 @@ struct Run {
     cancels: usize,
     fills: usize,
     max_abs_position: i64,
+    /// Allocations made on this thread inside the strategy calls (a plugin's own allocations go
+    /// through its own std and are not seen).
+    allocations: u64,
 }
 
 /// Accepts and cancels at once; fills a resting order completely on a trade strictly through its
@@ -287,6 +290,14 @@ impl Exchange {
             next_fill: 1,
             run: Run::default(),
         }
+    }
+
+    /// Runs one strategy call, counting the allocations made during it.
+    fn counted<T>(&mut self, call: impl FnOnce() -> T) -> T {
+        let before = counting::count();
+        let result = call();
+        self.run.allocations += counting::count() - before;
+        result
     }
 
     /// Records the last call's output and returns its order requests.
@@ -399,7 +410,7 @@ impl Exchange {
             }
             inst.set_open_orders(&self.open);
             for u in answers {
-                let outcome = inst.on_order_update(now, &u);
+                let outcome = self.counted(|| inst.on_order_update(now, &u));
                 queue.extend(self.take(inst, outcome));
             }
         }
@@ -440,11 +451,11 @@ impl Exchange {
                 ts: t.ts_exchange,
             };
             self.next_fill += 1;
-            let outcome = inst.on_fill(t.ts_recv, &fill);
+            let outcome = self.counted(|| inst.on_fill(t.ts_recv, &fill));
             let reqs = self.take(inst, outcome);
             self.settle(inst, t.ts_recv, reqs);
-            let outcome =
-                inst.on_order_update(t.ts_recv, &Self::update(&o, OrderStatus::Filled, None));
+            let filled = Self::update(&o, OrderStatus::Filled, None);
+            let outcome = self.counted(|| inst.on_order_update(t.ts_recv, &filled));
             let reqs = self.take(inst, outcome);
             self.settle(inst, t.ts_recv, reqs);
         }
@@ -454,13 +465,14 @@ impl Exchange {
 /// Runs one instance over the events.
 fn drive(inst: &mut StrategyInstance, events: &[Event], cap: i64) -> Run {
     let mut ex = Exchange::new(cap);
+    let instrument = ex.instrument;
     let start = events.first().map_or(UnixNanos::ZERO, Event::ts_recv);
-    let outcome = inst.on_start(start);
+    let outcome = ex.counted(|| inst.on_start(start));
     let reqs = ex.take(inst, outcome);
     ex.settle(inst, start, reqs);
     for ev in events {
         let now = ev.ts_recv();
-        let outcome = match ev {
+        let outcome = ex.counted(|| match ev {
             Event::Book {
                 update_id,
                 ts_exchange,
@@ -468,14 +480,14 @@ fn drive(inst: &mut StrategyInstance, events: &[Event], cap: i64) -> Run {
                 bids,
                 asks,
             } => {
-                let view = BookView::new(ex.instrument, bids, asks)
+                let view = BookView::new(instrument, bids, asks)
                     .with_times(*update_id, *ts_exchange, *ts_recv)
                     .with_state(BookState::Synced);
                 inst.on_book(now, &view)
             }
             Event::Trade(t) => inst.on_trade(now, t),
             Event::Status(s) => inst.on_status(now, s),
-        };
+        });
         let reqs = ex.take(inst, outcome);
         ex.settle(inst, now, reqs);
         if let Event::Trade(t) = ev {
@@ -483,7 +495,7 @@ fn drive(inst: &mut StrategyInstance, events: &[Event], cap: i64) -> Run {
         }
     }
     let end = events.last().map_or(UnixNanos::ZERO, Event::ts_recv);
-    let outcome = inst.on_stop(end);
+    let outcome = ex.counted(|| inst.on_stop(end));
     let reqs = ex.take(inst, outcome);
     ex.settle(inst, end, reqs);
     assert!(
@@ -537,7 +549,53 @@ fn plugin_and_static_agree<S: Strategy>(lib: &Path, name: &str, config: &str, ca
     assert!(a.cancels > 0, "the strategy never re-quoted");
     assert!(a.fills > 0, "no order ever filled");
     assert_eq!((a.fills, a.max_abs_position), (b.fills, b.max_abs_position));
+    assert_eq!(
+        b.allocations, 0,
+        "the statically linked strategy allocated during its calls"
+    );
 }
+
+// ---- allocation counting -------------------------------------------------------------------
+
+#[allow(unsafe_code)]
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Forwards to the system allocator and counts allocations made by the current thread.
+    pub(crate) struct Counting;
+
+    // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
+    // thread-local counter is a const-initialised `Cell` that never allocates.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCATIONS.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded contract of `GlobalAlloc::alloc`.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded contract of `GlobalAlloc::dealloc`.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCATIONS.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded contract of `GlobalAlloc::realloc`.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Allocations made by this thread so far.
+    pub(crate) fn count() -> u64 {
+        ALLOCATIONS.with(Cell::get)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: counting::Counting = counting::Counting;
 
 // ---- tests ---------------------------------------------------------------------------------
 
