@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod instrument;
 pub mod microprice;
 pub mod paper;
+pub mod risk;
 pub mod plugin;
 
 #[cfg(test)]
