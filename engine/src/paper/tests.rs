@@ -792,8 +792,10 @@ fn config_rejects_unknown_keys(#[case] text: &str, #[case] expected: &str) {
     "sigma must be finite"
 )]
 fn config_validate_names_the_bad_field(#[case] model: LatencyModel, #[case] expected: &str) {
-    let mut cfg = PaperConfig::default();
-    cfg.response_latency = model;
+    let cfg = PaperConfig {
+        response_latency: model,
+        ..PaperConfig::default()
+    };
     let err = PaperExchange::try_new(cfg, &[spec()], 1)
         .unwrap_err()
         .to_string();
