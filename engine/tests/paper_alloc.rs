@@ -121,8 +121,16 @@ impl Session {
 
         let trade = Trade {
             instrument: I,
-            aggressor: if step % 2 == 0 { Side::Sell } else { Side::Buy },
-            price: Price::from_ticks(if step % 2 == 0 { mid - 1 } else { mid + 1 }),
+            aggressor: if step.is_multiple_of(2) {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+            price: Price::from_ticks(if step.is_multiple_of(2) {
+                mid - 1
+            } else {
+                mid + 1
+            }),
             qty: Quantity::from_lots(1 + (step % 6) as i64),
             trade_id: step,
             ts_exchange: now,
@@ -134,7 +142,7 @@ impl Session {
             let strategy = StrategyIdx(s);
             self.next_id += 1;
             let id = ClientOrderId::new(self.next_id);
-            let side = if (step + u64::from(s)) % 2 == 0 {
+            let side = if (step + u64::from(s)).is_multiple_of(2) {
                 Side::Buy
             } else {
                 Side::Sell
@@ -172,7 +180,7 @@ impl Session {
                 let cancel = OrderRequest::cancel(ClientOrderId::new(self.next_id - 4));
                 self.ex.submit(now, strategy, &cancel);
             }
-            if step % 53 == 0 {
+            if step.is_multiple_of(53) {
                 self.ex.submit(now, strategy, &OrderRequest::cancel_all(I));
             }
             let equity = self.ex.equity_at_mid(strategy);

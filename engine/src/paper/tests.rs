@@ -120,6 +120,10 @@ impl Sim {
     fn poll(&mut self, ns: u64) -> Vec<Report> {
         let mut got = Vec::new();
         self.ex.poll_reports(t(ns), &mut |s, r| got.push((s, r)));
+        assert!(
+            self.ex.next_report_at().is_none_or(|at| at > t(ns)),
+            "a due report was left behind"
+        );
         self.reports.extend(got.iter().copied());
         got.into_iter().map(|(_, r)| r).collect()
     }
@@ -267,6 +271,31 @@ fn cancels_at_level_advance_queue_per_model(#[case] model: CancelModel, #[case] 
     assert!(fills(&sim.poll(FAR)).is_empty());
     sim.trade_at(5_000, Side::Sell, 100, 1);
     assert_eq!(fills(&sim.poll(FAR)), [(100, 1, Liquidity::Maker)]);
+}
+
+#[test]
+fn probabilistic_cancel_model_advances_with_probability_ahead_over_displayed() {
+    let mut advanced = 0;
+    for seed in 0..400 {
+        let mut cfg = config();
+        cfg.cancel_model = CancelModel::Probabilistic;
+        cfg.seed = seed;
+        let mut sim = Sim::new(cfg);
+        sim.send(0, limit(1, Side::Buy, 100, 1, TimeInForce::Gtc));
+        sim.book_at(ENTRY); // 5 ahead
+        sim.level(Side::Buy, 100, 10).book_at(2_000); // 5 behind
+        sim.level(Side::Buy, 100, 8).book_at(3_000); // 2 cancelled: ahead with p = 5 / 10
+        sim.trade_at(4_000, Side::Sell, 100, 4); // fills 1 only if the queue advanced to 3
+        match fills(&sim.poll(FAR)).as_slice() {
+            [] => {}
+            [(100, 1, Liquidity::Maker)] => advanced += 1,
+            other => panic!("seed {seed}: {other:?}"),
+        }
+    }
+    assert!(
+        (160..=240).contains(&advanced),
+        "advanced in {advanced} of 400 runs"
+    );
 }
 
 #[test]
@@ -724,7 +753,7 @@ fn same_inputs_and_seed_give_same_reports() {
 }
 
 #[test]
-fn reports_come_out_in_response_time_order() {
+fn each_orders_reports_keep_exchange_order() {
     let reports = scripted_run(5);
     let times: Vec<u64> = reports
         .iter()
