@@ -11,13 +11,17 @@ pub mod book;
 pub mod capture;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod feed;
+pub mod hot;
 pub mod inspect;
 pub mod instrument;
 pub mod microprice;
 pub mod paper;
 pub mod risk;
 pub mod plugin;
+pub mod replay;
+pub mod report;
 
 #[cfg(test)]
 mod testutil;

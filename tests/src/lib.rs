@@ -1,5 +1,9 @@
 //! Shared helpers for ladder's cross-crate integration tests.
 
+use ladder_engine::plugin::{HostConfig, StrategyInstance};
+use ladder_engine::replay::StrategySource;
+use ladder_strategy_imbalance::ImbalanceStrategy;
+use ladder_strategy_microprice::MicropriceStrategy;
 use std::path::PathBuf;
 
 /// `../shared/<rel>` next to the workspace. In CI (`CI=true`) a missing file fails the test
@@ -16,4 +20,28 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     );
     eprintln!("skipped: shared test data {} not found", path.display());
     None
+}
+
+/// The two example strategies, statically linked, configured for BTCUSDT USD-M (tick 0.1).
+pub fn example_strategies() -> Vec<StrategySource> {
+    vec![
+        StrategySource::Static {
+            label: "imbalance".into(),
+            config: String::new(),
+            factory: Box::new(|h: &HostConfig| {
+                StrategyInstance::new_static::<ImbalanceStrategy>("imbalance", "", h)
+            }),
+        },
+        StrategySource::Static {
+            label: "microprice".into(),
+            config: "tick_size = \"0.1\"".into(),
+            factory: Box::new(|h: &HostConfig| {
+                StrategyInstance::new_static::<MicropriceStrategy>(
+                    "microprice",
+                    "tick_size = \"0.1\"",
+                    h,
+                )
+            }),
+        },
+    ]
 }

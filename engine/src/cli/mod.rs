@@ -4,6 +4,7 @@ mod fit_microprice;
 mod inspect;
 mod new_strategy;
 mod plugins;
+mod replay;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ enum Command {
     Paper,
     /// Replay a capture through decoder, sequencer and book, and report its integrity.
     Inspect(inspect::Args),
+    /// Replay a capture through the hot engine: strategies, risk, paper exchange; write a report.
+    Replay(replay::Args),
     /// Validate strategy libraries.
     #[command(subcommand)]
     Plugins(plugins::Command),
@@ -41,6 +44,7 @@ pub fn run() -> ExitCode {
              use `ladder inspect CAPTURE --venue V` to replay a capture"
         )),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Plugins(cmd) => plugins::run(&cmd),
         Command::FitMicroprice(args) => fit_microprice::run(&args),
         Command::NewStrategy(args) => new_strategy::run(&args),

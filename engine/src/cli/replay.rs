@@ -1,0 +1,114 @@
+//! `ladder replay CAPTURE --venue V --strategy LIB... [--strategy-config FILE]... [--config FILE]
+//! [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a report.
+
+use crate::config::Config;
+use crate::feed::Venue;
+use crate::replay::{ReplayOptions, Speed, StrategySource, replay};
+use anyhow::Context as _;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `ladder replay`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Capture file: `<ts_recv_unix_ns> <frame>` lines, plain or gzip.
+    capture: PathBuf,
+    /// Venue of the capture (binance-spot, binance-usdm, binance-coinm).
+    #[arg(long)]
+    venue: Venue,
+    /// A strategy library (repeat for several). Default: the `[[strategy]]` entries of --config.
+    #[arg(long = "strategy")]
+    strategies: Vec<PathBuf>,
+    /// A file with the config string of the strategy at the same position (repeatable).
+    #[arg(long = "strategy-config")]
+    strategy_configs: Vec<PathBuf>,
+    /// TOML config: instruments, paper exchange, risk, hot loop, outputs.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Report directory (default: ladder-reports/replay-<capture name>).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// `max` (default) or a multiple of the recorded pace, e.g. `10`.
+    #[arg(long, default_value = "max", value_parser = parse_speed)]
+    speed: Speed,
+}
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    if s == "max" {
+        return Ok(Speed::Max);
+    }
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(Speed::Factor(x)),
+        _ => Err(format!("expected `max` or a positive number, got {s:?}")),
+    }
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (config, config_sha256) = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            (Config::load(path)?, Some(Config::hash_text(&text)))
+        }
+        None => (Config::default(), None),
+    };
+    if args.strategy_configs.len() > args.strategies.len() {
+        anyhow::bail!(
+            "{} --strategy-config given for {} --strategy; give one per strategy, in the same order",
+            args.strategy_configs.len(),
+            args.strategies.len()
+        );
+    }
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read strategy config {}", p.display()))
+    };
+    let mut strategies = Vec::new();
+    if args.strategies.is_empty() {
+        for s in &config.strategies {
+            let text = match (&s.config, &s.config_file) {
+                (Some(c), _) => c.clone(),
+                (None, Some(f)) => read(f)?,
+                (None, None) => String::new(),
+            };
+            strategies.push(StrategySource::Library {
+                path: s.library.clone(),
+                config: text,
+            });
+        }
+    } else {
+        for (k, path) in args.strategies.iter().enumerate() {
+            let text = args
+                .strategy_configs
+                .get(k)
+                .map(read)
+                .transpose()?
+                .unwrap_or_default();
+            strategies.push(StrategySource::Library {
+                path: path.clone(),
+                config: text,
+            });
+        }
+    }
+    let report_dir = args.report.clone().unwrap_or_else(|| {
+        let stem = args
+            .capture
+            .file_name()
+            .map_or("capture".into(), |n| n.to_string_lossy().into_owned());
+        PathBuf::from("ladder-reports").join(format!("replay-{}", stem.trim_end_matches(".gz")))
+    });
+    let summary = replay(ReplayOptions {
+        capture: args.capture.clone(),
+        venue: args.venue,
+        strategies,
+        config,
+        config_sha256,
+        report_dir: report_dir.clone(),
+        speed: args.speed,
+        progress: std::io::stderr().is_terminal(),
+    })?;
+    print!("{}", summary.to_human());
+    println!("report: {}", report_dir.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,584 @@
+//! The per-event core of the hot loop: book, strategies, risk, paper exchange, reports.
+//!
+//! [`HotEngine::on_event`] takes one normalized [`MarketEvent`] and does everything the event
+//! implies, in a fixed order, on the calling thread:
+//!
+//! 1. the clock moves to the event's receive time (replay) or is read (live);
+//! 2. book events update the instrument's [`L2Book`]; at the end of a venue message the paper
+//!    exchange sees the new book (arrivals due, resting orders crossed), reports due by now are
+//!    delivered, then every enabled strategy gets `on_book` with the top-N view;
+//! 3. trades go to the paper exchange (queue advance, maker fills), then to the strategies;
+//! 4. status markers (stale / synced) go to the strategies; no order matches on a stale book;
+//! 5. signal values and order requests the strategies made are recorded; each request passes
+//!    the risk checks, then goes to the paper exchange; a risk rejection reaches the strategy
+//!    as an order update with its reason code;
+//! 6. timers that are due fire.
+//!
+//! A strategy that panics is disabled; its open orders are cancelled at once and the engine
+//! goes on. A kill switch (max loss / drawdown) cancels everything, flattens if configured, and
+//! disables the strategy.
+//!
+//! # Hot path
+//! Once warm: no allocation, lock or syscall per event (asserted by `engine/tests/hot_alloc.rs`).
+
+use super::output::{OutputRecord, OutputSink, StrategyNo};
+use crate::book::{BookConfig, L2Book};
+use crate::clock::Clock;
+use crate::paper::{PaperConfig, PaperExchange, Report, StrategyIdx};
+use crate::plugin::StrategyInstance;
+use crate::risk::{RiskEngine, RiskLimits, RiskView, flatten_request};
+use ladder_sdk::{
+    BookState, BookView, ClientOrderId, InstrumentId, InstrumentSpec, MarketEvent, OpenOrder,
+    OrderStatus, OrderUpdate, Price, Quantity, RejectReason, RequestKind, StatusEvent, TradeEvent,
+    UnixNanos,
+};
+use rust_decimal::Decimal;
+use std::collections::VecDeque;
+
+/// Reports delivered to strategies per event before the rest waits for the next event (stops
+/// a strategy that re-sends a rejected order from looping forever inside one event).
+const MAX_DELIVERIES_PER_EVENT: usize = 256;
+
+/// One strategy as the engine runs it.
+#[derive(Debug)]
+struct Slot {
+    instance: StrategyInstance,
+    /// Orders the strategy has been told are working.
+    open: Vec<OpenOrder>,
+    /// Position per instrument, as last reported by a fill.
+    position: Vec<i64>,
+    peak_equity: Decimal,
+    max_drawdown: Decimal,
+    kill_reason: Option<String>,
+}
+
+/// Counters of the hot loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HotStats {
+    /// Events processed.
+    pub events: u64,
+    /// Completed book updates (venue messages and snapshots).
+    pub book_updates: u64,
+    /// Trades processed.
+    pub trades: u64,
+    /// Strategy calls made.
+    pub strategy_calls: u64,
+    /// Reports left for a later event by the per-event delivery bound.
+    pub deferred_reports: u64,
+}
+
+/// A strategy's final state, for reports.
+#[derive(Debug, Clone)]
+pub struct StrategySummary {
+    /// Name and version from its manifest.
+    pub name: String,
+    /// Why it was disabled, if it was.
+    pub disabled: Option<String>,
+    /// Largest fall of equity from a peak.
+    pub max_drawdown: Decimal,
+}
+
+/// Everything the hot thread owns.
+pub struct HotEngine<O: OutputSink> {
+    clock: Clock,
+    specs: Vec<InstrumentSpec>,
+    books: Vec<L2Book>,
+    states: Vec<BookState>,
+    slots: Vec<Slot>,
+    paper: PaperExchange,
+    risk: RiskEngine,
+    pending: VecDeque<(StrategyIdx, Report)>,
+    flatten_on_kill: bool,
+    next_engine_order: u64,
+    out: O,
+    stats: HotStats,
+}
+
+impl<O: OutputSink> std::fmt::Debug for HotEngine<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotEngine")
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: OutputSink> HotEngine<O> {
+    /// An engine over instruments `specs` (indexed by [`InstrumentId`]) running `strategies`.
+    pub fn new(
+        clock: Clock,
+        specs: Vec<InstrumentSpec>,
+        strategies: Vec<StrategyInstance>,
+        paper: PaperConfig,
+        limits: RiskLimits,
+        top_levels: usize,
+        out: O,
+    ) -> Self {
+        let n = specs.len();
+        let book_config = BookConfig {
+            top_n: top_levels.max(1),
+            ..BookConfig::default()
+        };
+        let flatten_on_kill = limits.flatten_on_kill;
+        let slots: Vec<Slot> = strategies
+            .into_iter()
+            .map(|instance| Slot {
+                instance,
+                open: Vec::with_capacity(1024),
+                position: vec![0; n],
+                peak_equity: Decimal::ZERO,
+                max_drawdown: Decimal::ZERO,
+                kill_reason: None,
+            })
+            .collect();
+        let n_strategies = slots.len();
+        Self {
+            clock,
+            books: (0..n).map(|_| L2Book::new(book_config)).collect(),
+            states: vec![BookState::Syncing; n],
+            paper: PaperExchange::new(paper, &specs, n_strategies),
+            risk: RiskEngine::new(limits, n_strategies),
+            specs,
+            slots,
+            pending: VecDeque::with_capacity(4096),
+            flatten_on_kill,
+            next_engine_order: 1 << 62,
+            out,
+            stats: HotStats::default(),
+        }
+    }
+
+    /// Calls every strategy's `on_start`.
+    pub fn start(&mut self) {
+        let now = self.clock.now();
+        for s in 0..self.slots.len() {
+            let outcome = self.slots[s].instance.on_start(now);
+            self.after_call(s, outcome, now, None);
+        }
+        self.deliver(now);
+    }
+
+    /// Processes one event.
+    ///
+    /// # Hot path
+    /// No allocation, lock or syscall once warm.
+    pub fn on_event(&mut self, ev: &MarketEvent) {
+        self.stats.events += 1;
+        self.clock.advance_to(ev.ts_recv());
+        let now = self.clock.now();
+        let i = ev.instrument().index();
+        if i >= self.books.len() {
+            return;
+        }
+        match ev {
+            MarketEvent::BookDelta(d) => {
+                self.books[i].apply(d.side, d.price, d.qty);
+                if d.last {
+                    self.book_updated(ev.instrument(), d.update_id, d.ts_exchange, d.ts_recv, now);
+                }
+            }
+            MarketEvent::SnapshotBegin(_) => self.books[i].clear(),
+            MarketEvent::SnapshotEnd(m) => {
+                if self.states[i] != BookState::Synced {
+                    self.set_state(ev.instrument(), BookState::Synced, 0, now);
+                }
+                self.book_updated(ev.instrument(), m.update_id, m.ts_exchange, m.ts_recv, now);
+            }
+            MarketEvent::Trade(t) => {
+                self.stats.trades += 1;
+                if self.states[i] == BookState::Synced {
+                    self.paper.on_trade(now, t, &self.books[i]);
+                }
+                self.deliver(now);
+                let te = TradeEvent::from(t);
+                for s in 0..self.slots.len() {
+                    let outcome = self.slots[s].instance.on_trade(now, &te);
+                    self.after_call(s, outcome, now, Some(ev.instrument()));
+                }
+            }
+            MarketEvent::Bbo(_) => {}
+            MarketEvent::Status(st) => {
+                let code = st.reason.map_or(0, |r| r as u8);
+                self.set_state(st.instrument, st.state, code, now);
+            }
+        }
+        self.deliver(now);
+        self.fire_timers(now);
+    }
+
+    /// Advances time without an event (live: call when idle so latencies and timers elapse).
+    pub fn tick(&mut self) {
+        let now = self.clock.now();
+        self.deliver(now);
+        self.fire_timers(now);
+    }
+
+    /// Stops: strategies' `on_stop`, then every open paper order cancelled.
+    pub fn stop(&mut self) {
+        let now = self.clock.now();
+        for s in 0..self.slots.len() {
+            let outcome = self.slots[s].instance.on_stop(now);
+            self.after_call(s, outcome, now, None);
+        }
+        for s in 0..self.slots.len() {
+            self.paper.cancel_all_for(now, idx(s));
+        }
+        // Cancels are final at the exchange now; their acknowledgements are due later, but the
+        // session is over: deliver everything that is already decided.
+        self.deliver(UnixNanos::from_nanos(u64::MAX));
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> HotStats {
+        self.stats
+    }
+
+    /// The output sink.
+    pub fn output(&mut self) -> &mut O {
+        &mut self.out
+    }
+
+    /// The paper exchange (accounts, open orders).
+    pub fn paper(&self) -> &PaperExchange {
+        &self.paper
+    }
+
+    /// An instrument's book.
+    pub fn book(&self, instrument: InstrumentId) -> &L2Book {
+        &self.books[instrument.index()]
+    }
+
+    /// An instrument's book state.
+    pub fn book_state(&self, instrument: InstrumentId) -> BookState {
+        self.states[instrument.index()]
+    }
+
+    /// Final state of each strategy.
+    pub fn strategy_summaries(&self) -> Vec<StrategySummary> {
+        self.slots
+            .iter()
+            .map(|s| StrategySummary {
+                name: s.instance.name().to_owned(),
+                disabled: s.instance.disabled_reason().map(str::to_owned),
+                max_drawdown: s.max_drawdown,
+            })
+            .collect()
+    }
+
+    /// Signal names of strategy `s`.
+    pub fn signal_name(&self, s: usize, id: ladder_sdk::SignalId) -> Option<&str> {
+        self.slots.get(s)?.instance.signal_name(id)
+    }
+
+    /// The mid price of an instrument, if both sides exist.
+    pub fn mark(&self, instrument: InstrumentId) -> Option<Price> {
+        mid(&self.books[instrument.index()])
+    }
+
+    fn set_state(
+        &mut self,
+        instrument: InstrumentId,
+        state: BookState,
+        reason_code: u8,
+        now: UnixNanos,
+    ) {
+        let i = instrument.index();
+        if self.states[i] == state {
+            return;
+        }
+        self.states[i] = state;
+        let ev = StatusEvent {
+            instrument,
+            state,
+            reason_code,
+            _reserved: [0; 2],
+            ts_recv: now,
+        };
+        for s in 0..self.slots.len() {
+            let outcome = self.slots[s].instance.on_status(now, &ev);
+            self.after_call(s, outcome, now, Some(instrument));
+        }
+    }
+
+    fn book_updated(
+        &mut self,
+        instrument: InstrumentId,
+        update_id: u64,
+        ts_exchange: UnixNanos,
+        ts_recv: UnixNanos,
+        now: UnixNanos,
+    ) {
+        self.stats.book_updates += 1;
+        let i = instrument.index();
+        let state = self.states[i];
+        if state == BookState::Synced {
+            self.paper.on_book(now, instrument, &self.books[i]);
+            self.deliver(now);
+            self.mark_equity(instrument, now);
+        }
+        for s in 0..self.slots.len() {
+            let top = self.books[i].top();
+            let view = BookView::new(instrument, top.bids, top.asks)
+                .with_times(update_id, ts_exchange, ts_recv)
+                .with_state(state);
+            self.stats.strategy_calls += 1;
+            let outcome = self.slots[s].instance.on_book(now, &view);
+            self.after_call(s, outcome, now, Some(instrument));
+        }
+    }
+
+    /// Records a call's output, routes its orders through risk to the exchange, or disables a
+    /// faulted strategy.
+    fn after_call(
+        &mut self,
+        s: usize,
+        outcome: crate::plugin::CallOutcome,
+        now: UnixNanos,
+        _instrument: Option<InstrumentId>,
+    ) {
+        use crate::plugin::CallOutcome;
+        match outcome {
+            CallOutcome::Disabled => return,
+            CallOutcome::Faulted => {
+                self.disable(s, now);
+                return;
+            }
+            CallOutcome::Ok => {}
+        }
+        let no = s as StrategyNo;
+        let out = self.slots[s].instance.output();
+        for v in out.signals {
+            self.out.push(OutputRecord::Signal {
+                ts: now,
+                strategy: no,
+                signal: v.id,
+                value: v.value,
+            });
+        }
+        // Orders are copied out of the host buffer (it is reused by the next call).
+        let n = out.orders.len();
+        for k in 0..n {
+            let req = self.slots[s].instance.output().orders[k];
+            self.out.push(OutputRecord::Request {
+                ts: now,
+                strategy: no,
+                request: req,
+            });
+            self.route(s, &req, now);
+        }
+    }
+
+    fn route(&mut self, s: usize, req: &ladder_sdk::OrderRequest, now: UnixNanos) {
+        let i = req.instrument.index();
+        if req.kind == RequestKind::New && i >= self.specs.len() {
+            self.reject(s, req, RejectReason::UnknownInstrument, now);
+            return;
+        }
+        if req.kind == RequestKind::New && self.states[i] != BookState::Synced {
+            self.reject(s, req, RejectReason::BookStale, now);
+            return;
+        }
+        if req.kind == RequestKind::New {
+            let slot = &self.slots[s];
+            let view = RiskView {
+                position: slot.position[i],
+                open_orders: &slot.open,
+                mid: mid(&self.books[i]),
+                spec: &self.specs[i],
+            };
+            if let Err(reason) = self.risk.check(idx(s), now, req, view) {
+                self.reject(s, req, reason, now);
+                return;
+            }
+        }
+        self.paper.submit(now, idx(s), req);
+    }
+
+    fn reject(
+        &mut self,
+        s: usize,
+        req: &ladder_sdk::OrderRequest,
+        reason: RejectReason,
+        now: UnixNanos,
+    ) {
+        let update = OrderUpdate {
+            id: req.id,
+            instrument: req.instrument,
+            status: OrderStatus::Rejected,
+            side: req.side,
+            reject_code: reason as u8,
+            _reserved: 0,
+            price: req.price,
+            qty: req.qty,
+            leaves_qty: Quantity::ZERO,
+            ts: now,
+        };
+        self.pending.push_back((idx(s), Report::Update(update)));
+    }
+
+    /// Delivers the paper exchange's due reports and local rejections to the strategies.
+    fn deliver(&mut self, now: UnixNanos) {
+        let pending = &mut self.pending;
+        self.paper
+            .poll_reports(now, &mut |s, r| pending.push_back((s, r)));
+        let mut delivered = 0;
+        while let Some((s, report)) = self.pending.pop_front() {
+            if delivered == MAX_DELIVERIES_PER_EVENT {
+                self.pending.push_front((s, report));
+                self.stats.deferred_reports += 1;
+                return;
+            }
+            delivered += 1;
+            self.deliver_one(usize::from(s.0), report, now);
+        }
+    }
+
+    fn deliver_one(&mut self, s: usize, report: Report, now: UnixNanos) {
+        let no = s as StrategyNo;
+        match report {
+            Report::Update(u) => {
+                self.out.push(OutputRecord::Update {
+                    ts: now,
+                    strategy: no,
+                    update: u,
+                });
+                let slot = &mut self.slots[s];
+                match u.status {
+                    OrderStatus::Accepted => {
+                        if let Some(req) = slot.open.iter_mut().find(|o| o.id == u.id) {
+                            req.leaves_qty = u.leaves_qty;
+                        } else if slot.open.len() < slot.open.capacity() {
+                            slot.open.push(open_order(&u));
+                        }
+                    }
+                    OrderStatus::Rejected
+                    | OrderStatus::Canceled
+                    | OrderStatus::Expired
+                    | OrderStatus::Filled => {
+                        slot.open.retain(|o| o.id != u.id);
+                    }
+                    OrderStatus::CancelRejected => {}
+                }
+                slot.instance.set_open_orders(&slot.open);
+                let outcome = slot.instance.on_order_update(now, &u);
+                self.after_call(s, outcome, now, Some(u.instrument));
+            }
+            Report::Fill(f, fee) => {
+                self.out.push(OutputRecord::Fill {
+                    ts: now,
+                    strategy: no,
+                    fill: f,
+                    fee,
+                });
+                let slot = &mut self.slots[s];
+                let i = f.instrument.index();
+                slot.position[i] = f.position;
+                slot.instance.set_position(f.instrument, f.position);
+                if let Some(o) = slot.open.iter_mut().find(|o| o.id == f.id) {
+                    o.leaves_qty = f.leaves_qty;
+                }
+                slot.open.retain(|o| !o.leaves_qty.is_zero());
+                slot.instance.set_open_orders(&slot.open);
+                let outcome = slot.instance.on_fill(now, &f);
+                self.after_call(s, outcome, now, Some(f.instrument));
+                self.mark_equity(f.instrument, now);
+            }
+        }
+    }
+
+    /// Updates equity, drawdown and the kill switch of every strategy holding `instrument`.
+    fn mark_equity(&mut self, instrument: InstrumentId, now: UnixNanos) {
+        for s in 0..self.slots.len() {
+            if self.slots[s].position[instrument.index()] == 0
+                && self.slots[s].peak_equity.is_zero()
+            {
+                continue;
+            }
+            let equity = self.paper.equity_at_mid(idx(s));
+            let slot = &mut self.slots[s];
+            if equity > slot.peak_equity {
+                slot.peak_equity = equity;
+            }
+            let dd = slot.peak_equity - equity;
+            if dd > slot.max_drawdown {
+                slot.max_drawdown = dd;
+            }
+            if let Some(kill) = self.risk.on_equity(idx(s), now, equity) {
+                self.kill(s, now, &kill.to_string());
+            }
+        }
+    }
+
+    fn kill(&mut self, s: usize, now: UnixNanos, reason: &str) {
+        if self.slots[s].kill_reason.is_some() {
+            return;
+        }
+        self.slots[s].kill_reason = Some(format!("kill switch: {reason}"));
+        self.paper.cancel_all_for(now, idx(s));
+        if self.flatten_on_kill {
+            for i in 0..self.specs.len() {
+                let position = self.slots[s].position[i];
+                self.next_engine_order += 1;
+                let id = ClientOrderId::new(self.next_engine_order);
+                if let Some(req) = flatten_request(position, InstrumentId::new(i as u32), id) {
+                    self.out.push(OutputRecord::Request {
+                        ts: now,
+                        strategy: s as StrategyNo,
+                        request: req,
+                    });
+                    self.paper.submit(now, idx(s), &req);
+                }
+            }
+        }
+        let reason = self.slots[s].kill_reason.clone().unwrap_or_default();
+        self.slots[s].instance.disable(&reason);
+        self.out.push(OutputRecord::Disabled {
+            ts: now,
+            strategy: s as StrategyNo,
+        });
+    }
+
+    /// A strategy faulted (its instance disabled itself): cancel its orders, record it.
+    fn disable(&mut self, s: usize, now: UnixNanos) {
+        self.paper.cancel_all_for(now, idx(s));
+        self.out.push(OutputRecord::Disabled {
+            ts: now,
+            strategy: s as StrategyNo,
+        });
+    }
+
+    fn fire_timers(&mut self, now: UnixNanos) {
+        for s in 0..self.slots.len() {
+            if let Some(at) = self.slots[s].instance.pending_timer()
+                && at <= now
+            {
+                let outcome = self.slots[s].instance.on_timer(now);
+                self.after_call(s, outcome, now, None);
+            }
+        }
+    }
+}
+
+fn idx(s: usize) -> StrategyIdx {
+    StrategyIdx(s as u16)
+}
+
+fn mid(book: &L2Book) -> Option<Price> {
+    let (b, a) = (book.best_bid()?, book.best_ask()?);
+    Some(Price::from_ticks(
+        (b.price.ticks() + a.price.ticks()).div_euclid(2),
+    ))
+}
+
+fn open_order(u: &OrderUpdate) -> OpenOrder {
+    OpenOrder {
+        id: u.id,
+        instrument: u.instrument,
+        side: u.side,
+        order_type: ladder_sdk::OrderType::Limit,
+        time_in_force: ladder_sdk::TimeInForce::Gtc,
+        _reserved: 0,
+        price: u.price,
+        qty: u.qty,
+        leaves_qty: u.leaves_qty,
+    }
+}

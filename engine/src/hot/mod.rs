@@ -1,0 +1,15 @@
+//! The hot loop: one thread, pinned to a core, that turns market events into book updates,
+//! strategy calls, risk checks and simulated fills.
+//!
+//! - [`engine`]: the per-event work ([`HotEngine::on_event`]);
+//! - [`ring`]: bounded SPSC rings from feed threads, with overflow → stale → resync;
+//! - [`runner`]: pinning and the busy-poll loop with its wait strategy;
+//! - [`output`]: records leaving the hot thread for the report writer.
+
+pub mod engine;
+pub mod output;
+pub mod ring;
+pub mod runner;
+
+pub use engine::{HotEngine, HotStats, StrategySummary};
+pub use runner::{pin_current_thread, poll_loop};

@@ -1,0 +1,162 @@
+//! What leaves the hot thread: signal values, order requests and their outcomes, fills,
+//! strategy faults. Records are `Copy` and go through a bounded ring to a writer thread, which
+//! turns them into the report files; the hot thread never formats or writes.
+
+use crossbeam::queue::ArrayQueue;
+use ladder_sdk::{Fill, OrderRequest, OrderUpdate, SignalId, UnixNanos};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Index of a strategy in the engine (its order on the command line / in the config).
+pub type StrategyNo = u16;
+
+/// One record for the writer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputRecord {
+    /// A signal value a strategy emitted.
+    Signal {
+        /// Engine time.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+        /// Its signal.
+        signal: SignalId,
+        /// The value.
+        value: f64,
+    },
+    /// An order request a strategy made (before risk).
+    Request {
+        /// Engine time.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+        /// The request.
+        request: OrderRequest,
+    },
+    /// An order's state changed (accepted, rejected by risk or the exchange, cancelled, ...).
+    Update {
+        /// Time the strategy learns it.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+        /// The update.
+        update: OrderUpdate,
+    },
+    /// A (partial) fill.
+    Fill {
+        /// Time the strategy learns it.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+        /// The fill.
+        fill: Fill,
+        /// Fee charged (negative: rebate), in quote currency.
+        fee: Decimal,
+    },
+    /// A strategy was disabled (panic, error, or kill switch); the engine keeps the reason.
+    Disabled {
+        /// Engine time.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+    },
+}
+
+/// Where the hot thread puts its records.
+pub trait OutputSink {
+    /// Hands one record over.
+    ///
+    /// # Hot path
+    /// Implementations must not allocate once warm.
+    fn push(&mut self, record: OutputRecord);
+}
+
+/// Collects records in memory (tests, benches).
+#[derive(Debug, Default)]
+pub struct VecSink(pub Vec<OutputRecord>);
+
+impl OutputSink for VecSink {
+    fn push(&mut self, record: OutputRecord) {
+        self.0.push(record);
+    }
+}
+
+/// Drops records, counting them (benches of the bare hot path).
+#[derive(Debug, Default)]
+pub struct CountSink(pub u64);
+
+impl OutputSink for CountSink {
+    fn push(&mut self, _: OutputRecord) {
+        self.0 += 1;
+    }
+}
+
+/// The hot side of the output ring. When the ring is full it waits for the writer (records are
+/// never dropped): in replay that is back-pressure; live, the ring is sized so it does not
+/// happen, and every wait is counted.
+#[derive(Debug)]
+pub struct RingSink {
+    ring: Arc<ArrayQueue<OutputRecord>>,
+    waits: u64,
+}
+
+/// The writer side of the output ring.
+#[derive(Debug, Clone)]
+pub struct RingSource {
+    ring: Arc<ArrayQueue<OutputRecord>>,
+    done: Arc<AtomicBool>,
+}
+
+/// An output ring of `capacity` records.
+pub fn output_ring(capacity: usize) -> (RingSink, RingSource, Arc<AtomicBool>) {
+    let ring = Arc::new(ArrayQueue::new(capacity.max(2)));
+    let done = Arc::new(AtomicBool::new(false));
+    (
+        RingSink {
+            ring: Arc::clone(&ring),
+            waits: 0,
+        },
+        RingSource {
+            ring,
+            done: Arc::clone(&done),
+        },
+        done,
+    )
+}
+
+impl RingSink {
+    /// Times the ring was full and the hot thread waited for the writer.
+    pub fn waits(&self) -> u64 {
+        self.waits
+    }
+}
+
+impl OutputSink for RingSink {
+    #[inline]
+    fn push(&mut self, mut record: OutputRecord) {
+        loop {
+            match self.ring.push(record) {
+                Ok(()) => return,
+                Err(r) => {
+                    record = r;
+                    self.waits += 1;
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+}
+
+impl RingSource {
+    /// The next record; `None` when the ring is empty. Check [`RingSource::finished`] to know
+    /// whether more will come.
+    pub fn pop(&self) -> Option<OutputRecord> {
+        self.ring.pop()
+    }
+
+    /// True once the producer said it is done and the ring is drained.
+    pub fn finished(&self) -> bool {
+        self.done.load(Ordering::Acquire) && self.ring.is_empty()
+    }
+}

@@ -1,0 +1,472 @@
+//! `ladder replay`: a capture through decoder, sequencer, the hot engine (book, strategies,
+//! risk, paper exchange) and the report writer.
+//!
+//! In replay the decoder runs on the hot thread itself and the clock is the event time, so the
+//! same capture, strategies and config give the same signals, orders, fills and PnL, bit for
+//! bit (`docs/DESIGN.md`, "Data flow").
+
+mod sink;
+
+pub use sink::EventSink;
+
+use crate::capture::{CaptureError, CaptureReader, Next};
+use crate::clock::{Clock, Stopwatch};
+use crate::config::Config;
+use crate::feed::Venue;
+use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use crate::hot::HotEngine;
+use crate::hot::output::{RingSink, output_ring};
+use crate::inspect::infer_grids;
+use crate::instrument::Registry;
+use crate::plugin::{HostConfig, PluginError, StrategyInstance};
+use crate::report::summary::{InstrumentPnl, Percentiles, StrategyReport, Summary, Timing, dec};
+use crate::report::writer::{ReportContext, write_records};
+use crate::report::{sha256_file, sha256_hex};
+use ladder_sdk::{InstrumentId, InstrumentSpec, UnixNanos};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use thiserror::Error;
+
+/// Builds a statically linked strategy instance (tests, benches).
+pub type StrategyFactory = Box<dyn Fn(&HostConfig) -> Result<StrategyInstance, PluginError>>;
+
+/// Where a strategy comes from.
+pub enum StrategySource {
+    /// A shared library and its config string.
+    Library {
+        /// Path to the library.
+        path: PathBuf,
+        /// Its config string.
+        config: String,
+    },
+    /// A statically linked strategy.
+    Static {
+        /// Label for reports.
+        label: String,
+        /// Its config string (for the report's hash).
+        config: String,
+        /// Creates the instance.
+        factory: StrategyFactory,
+    },
+}
+
+impl std::fmt::Debug for StrategySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Library { path, .. } => write!(f, "Library({})", path.display()),
+            Self::Static { label, .. } => write!(f, "Static({label})"),
+        }
+    }
+}
+
+/// Replay pacing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// `x` times the recorded pace.
+    Factor(f64),
+}
+
+/// Everything a replay needs.
+#[derive(Debug)]
+pub struct ReplayOptions {
+    /// The capture.
+    pub capture: PathBuf,
+    /// Its venue.
+    pub venue: Venue,
+    /// Strategies, in order.
+    pub strategies: Vec<StrategySource>,
+    /// The config (defaults if none was given).
+    pub config: Config,
+    /// SHA-256 of the config file, if one was given.
+    pub config_sha256: Option<String>,
+    /// Report directory.
+    pub report_dir: PathBuf,
+    /// Pacing.
+    pub speed: Speed,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Why a replay could not run.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// A strategy could not be loaded or created.
+    #[error("strategy {which}: {source}")]
+    Strategy {
+        /// Which strategy (path or label).
+        which: String,
+        /// Why.
+        #[source]
+        source: PluginError,
+    },
+    /// An instrument in the config is invalid.
+    #[error("instrument {symbol}: {message}")]
+    Instrument {
+        /// The symbol.
+        symbol: String,
+        /// Why.
+        message: String,
+    },
+    /// The report directory could not be written.
+    #[error("cannot write the report in {dir}: {source}")]
+    Report {
+        /// The directory.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The capture holds no symbol ladder could decode.
+    #[error("capture {0} holds no {1} market data")]
+    NoInstruments(PathBuf, Venue),
+}
+
+/// Builds the instrument registry: configured instruments first, then every other symbol of
+/// the capture with a grid inferred from it.
+pub fn registry_for(capture: &Path, config: &Config) -> Result<Registry, ReplayError> {
+    let mut registry = Registry::new();
+    for i in &config.instruments {
+        let err = |message: String| ReplayError::Instrument {
+            symbol: i.symbol.clone(),
+            message,
+        };
+        let spec = InstrumentSpec::new(i.tick_size, i.lot_size).map_err(|e| err(e.to_string()))?;
+        registry
+            .add(&i.symbol, spec)
+            .map_err(|e| err(e.to_string()))?;
+    }
+    for g in infer_grids(capture, None)?.symbols {
+        if registry.lookup(g.symbol.as_bytes()).is_none() {
+            // Symbols come validated from the scan; a failure here would be a duplicate.
+            let _ = registry.add(&g.symbol, g.spec);
+        }
+    }
+    Ok(registry)
+}
+
+/// Runs a replay and writes its report directory. Returns the summary (also written as
+/// `summary.json`).
+pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
+    let registry = registry_for(&opts.capture, &opts.config)?;
+    if registry.is_empty() {
+        return Err(ReplayError::NoInstruments(opts.capture.clone(), opts.venue));
+    }
+    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
+    let host = HostConfig {
+        instruments: symbols.clone(),
+        ..HostConfig::default()
+    };
+
+    // Strategies are created on this thread, which runs the hot loop.
+    let mut instances = Vec::new();
+    let mut meta = Vec::new();
+    for source in opts.strategies {
+        let (instance, library, lib_hash, config) = match source {
+            StrategySource::Library { path, config } => {
+                let inst = StrategyInstance::load(&path, &config, &host).map_err(|source| {
+                    ReplayError::Strategy {
+                        which: path.display().to_string(),
+                        source,
+                    }
+                })?;
+                (inst, path.display().to_string(), sha256_file(&path), config)
+            }
+            StrategySource::Static {
+                label,
+                config,
+                factory,
+            } => {
+                let inst = factory(&host).map_err(|source| ReplayError::Strategy {
+                    which: label.clone(),
+                    source,
+                })?;
+                (inst, format!("static:{label}"), None, config)
+            }
+        };
+        meta.push((library, lib_hash, sha256_hex(config.as_bytes())));
+        instances.push(instance);
+    }
+    let ctx = ReportContext {
+        symbols: symbols.clone(),
+        specs: specs.clone(),
+        strategies: instances.iter().map(|i| i.name().to_owned()).collect(),
+        signal_names: instances
+            .iter()
+            .map(|i| i.signal_names().to_vec())
+            .collect(),
+        signals_every: opts.config.output.signals_every,
+    };
+
+    let (sink, source, done) = output_ring(opts.config.hot.output_capacity);
+    let dir = opts.report_dir.clone();
+    let writer = std::thread::Builder::new()
+        .name("ladder-writer".into())
+        .spawn(move || write_records(&dir, &ctx, &source))
+        .map_err(|source| ReplayError::Report {
+            dir: opts.report_dir.clone(),
+            source,
+        })?;
+    if let Some(core) = opts.config.hot.core
+        && !crate::hot::pin_current_thread(core)
+    {
+        eprintln!("note: core {core} is not available here; the replay thread is not pinned");
+    }
+
+    let mut engine: HotEngine<RingSink> = HotEngine::new(
+        Clock::replay(UnixNanos::ZERO),
+        specs.clone(),
+        instances,
+        opts.config.paper.clone(),
+        opts.config.risk.clone(),
+        opts.config.hot.top_levels,
+        sink,
+    );
+    let run = run_capture(
+        &opts.capture,
+        opts.venue,
+        &registry,
+        &mut engine,
+        opts.speed,
+        opts.progress,
+    );
+    engine.stop();
+    let output_waits = engine.output().waits();
+    done.store(true, Ordering::Release);
+    let totals = writer
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the report writer panicked")))
+        .map_err(|source| ReplayError::Report {
+            dir: opts.report_dir.clone(),
+            source,
+        })?;
+    let run = run?;
+
+    let mut summary = Summary {
+        ladder_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source: opts.capture.display().to_string(),
+        venue: opts.venue.name().to_owned(),
+        frames: run.frames,
+        events: engine.stats().events,
+        book_updates: engine.stats().book_updates,
+        trades: engine.stats().trades,
+        parse_errors: run.parse_errors,
+        gaps: run.gaps,
+        signals: 0,
+        orders: 0,
+        cancels: 0,
+        fills: 0,
+        rejects: BTreeMap::new(),
+        net_pnl: String::new(),
+        fees: String::new(),
+        strategies: Vec::new(),
+        config_sha256: opts.config_sha256.clone(),
+        timing: Timing {
+            wall_seconds: run.wall_ns as f64 / 1e9,
+            events_per_second: engine.stats().events as f64 / (run.wall_ns.max(1) as f64 / 1e9),
+            frames_per_second: run.frames as f64 / (run.wall_ns.max(1) as f64 / 1e9),
+            frame_latency_ns: Percentiles::of(&run.latency),
+            output_waits,
+        },
+    };
+    let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
+    for (s, (strategy, (library, library_sha256, config_sha256))) in engine
+        .strategy_summaries()
+        .into_iter()
+        .zip(meta)
+        .enumerate()
+    {
+        let counts = totals.strategies.get(s).cloned().unwrap_or_default();
+        let (mut realized, mut unrealized, mut fees) =
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let mut instruments = BTreeMap::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let id = InstrumentId::new(i as u32);
+            let acc = engine
+                .paper()
+                .account(crate::paper::StrategyIdx(s as u16), id);
+            let mark = engine.mark(id);
+            let u = mark.map_or(Decimal::ZERO, |m| {
+                engine
+                    .paper()
+                    .unrealized(crate::paper::StrategyIdx(s as u16), id, m)
+            });
+            realized += acc.realized_pnl;
+            unrealized += u;
+            fees += acc.fees;
+            if acc.volume.is_zero() && acc.position == 0 {
+                continue;
+            }
+            instruments.insert(
+                symbols[i].clone(),
+                InstrumentPnl {
+                    position: dec(spec.lot_grid().to_decimal(acc.position)),
+                    avg_entry: dec(acc.avg_entry),
+                    realized_pnl: dec(acc.realized_pnl),
+                    unrealized_pnl: dec(u),
+                    fees: dec(acc.fees),
+                    volume: dec(acc.volume),
+                    mark: mark.map(|m| spec.format_price(m)),
+                },
+            );
+        }
+        let net = realized + unrealized - fees;
+        net_total += net;
+        fees_total += fees;
+        summary.signals += counts.signals;
+        summary.orders += counts.orders;
+        summary.cancels += counts.cancels;
+        summary.fills += counts.fills;
+        for (k, v) in &counts.rejects {
+            *summary.rejects.entry(k.clone()).or_default() += v;
+        }
+        summary.strategies.push(StrategyReport {
+            name: strategy.name,
+            library,
+            library_sha256,
+            config_sha256,
+            disabled: strategy.disabled,
+            signals: counts.signals,
+            orders: counts.orders,
+            cancels: counts.cancels,
+            fills: counts.fills,
+            rejects: counts.rejects,
+            realized_pnl: dec(realized),
+            unrealized_pnl: dec(unrealized),
+            fees: dec(fees),
+            net_pnl: dec(net),
+            max_drawdown: dec(strategy.max_drawdown),
+            instruments,
+        });
+    }
+    summary.net_pnl = dec(net_total);
+    summary.fees = dec(fees_total);
+    std::fs::write(
+        opts.report_dir.join("summary.json"),
+        summary.to_json() + "\n",
+    )
+    .map_err(|source| ReplayError::Report {
+        dir: opts.report_dir.clone(),
+        source,
+    })?;
+    Ok(summary)
+}
+
+struct RunStats {
+    frames: u64,
+    parse_errors: u64,
+    gaps: u64,
+    wall_ns: u64,
+    latency: hdrhistogram::Histogram<u64>,
+}
+
+fn run_capture(
+    capture: &Path,
+    venue: Venue,
+    registry: &Registry,
+    engine: &mut HotEngine<RingSink>,
+    speed: Speed,
+    progress: bool,
+) -> Result<RunStats, ReplayError> {
+    let mut reader = CaptureReader::open(capture)?;
+    let mut decoder = Decoder::new();
+    let rule = SyncRule::for_venue(venue);
+    let mut seqs: Vec<Sequencer> = registry
+        .iter()
+        .map(|i| Sequencer::new(i.id, rule))
+        .collect();
+    let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
+        .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()));
+    let bar = progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let wall = Stopwatch::start();
+    let mut first_ts: Option<UnixNanos> = None;
+    let (mut frames, mut parse_errors) = (0u64, 0u64);
+    engine.start();
+    while let Some(next) = reader.next_line()? {
+        frames += 1;
+        let line = match next {
+            Next::Line(l) => l,
+            Next::Malformed { .. } => {
+                parse_errors += 1;
+                continue;
+            }
+        };
+        if let Speed::Factor(x) = speed {
+            let t0 = *first_ts.get_or_insert(line.ts_recv);
+            let due = (line.ts_recv.saturating_since(t0) as f64 / x) as u64;
+            let ahead = due.saturating_sub(wall.elapsed_ns());
+            if ahead > 0 {
+                std::thread::sleep(std::time::Duration::from_nanos(ahead));
+            }
+        }
+        let t = Stopwatch::start();
+        let mut sink = EventSink {
+            ts_recv: line.ts_recv,
+            ts_exchange: UnixNanos::ZERO,
+            emit: |ev: &ladder_sdk::MarketEvent| engine.on_event(ev),
+        };
+        match decoder.decode(line.frame, line.ts_recv, registry) {
+            Ok(Decoded::Depth(h)) => {
+                seqs[h.instrument.index()].on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
+            }
+            Ok(Decoded::Snapshot(s)) => {
+                let id = match s.instrument {
+                    Some(id) => Some(id),
+                    None if seqs.len() == 1 => {
+                        let id = InstrumentId::new(0);
+                        decoder.resolve_snapshot(registry.get(id)).map(|()| id).ok()
+                    }
+                    None => None,
+                };
+                match id {
+                    Some(id) => {
+                        sink.ts_exchange = s.ts_exchange;
+                        seqs[id.index()].on_snapshot(
+                            s.last_update_id,
+                            decoder.bids(),
+                            decoder.asks(),
+                            &mut sink,
+                        );
+                    }
+                    None => parse_errors += 1,
+                }
+            }
+            Ok(Decoded::Trade(t)) => (sink.emit)(&ladder_sdk::MarketEvent::Trade(t)),
+            Ok(Decoded::BookTicker(b)) => (sink.emit)(&ladder_sdk::MarketEvent::Bbo(b)),
+            Ok(_) => {}
+            Err(_) => parse_errors += 1,
+        }
+        let _ = latency.record(t.elapsed_ns().max(1));
+        if let Some(bar) = &bar
+            && frames % 4096 == 0
+        {
+            bar.set_message(format!("{frames} frames, {} events", engine.stats().events));
+            bar.tick();
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(RunStats {
+        frames,
+        parse_errors,
+        gaps: seqs.iter().map(|s| s.stats().gaps).sum(),
+        wall_ns: wall.elapsed_ns(),
+        latency,
+    })
+}

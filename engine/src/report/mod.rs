@@ -1,0 +1,29 @@
+//! The report directory of `ladder replay` and `ladder paper`:
+//!
+//! - `orders.csv`: every order request and every state change of it
+//!   (`ts,strategy,instrument,id,side,type,price,qty,status,reason`);
+//! - `fills.csv`: every fill (`ts,strategy,instrument,order_id,side,price,qty,liquidity,fee,position_after`);
+//! - `signals.csv`: signal values, every Nth per strategy (`ts,strategy,signal,value`);
+//! - `summary.json`: counts, rejects by reason, PnL per strategy and instrument, fees, drawdown,
+//!   positions, versions and hashes; everything that depends on the machine (wall time,
+//!   events/s, latency percentiles) lives under the one key `timing`, so two replays of the
+//!   same input give byte-identical files once `timing` is set aside.
+//!
+//! The CSV files are written by [`writer::write_records`] on a writer thread from the hot
+//! thread's output ring; the hot thread never formats or writes.
+
+pub mod summary;
+pub mod writer;
+
+use sha2::{Digest, Sha256};
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file's content, or `None` if it cannot be read.
+pub fn sha256_file(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+}

@@ -1,0 +1,215 @@
+//! `summary.json`: one object; machine-dependent figures only under `timing`.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// PnL of one strategy on one instrument.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InstrumentPnl {
+    /// Final position (base units).
+    pub position: String,
+    /// Average entry price of the open position ("0" when flat).
+    pub avg_entry: String,
+    /// Realized PnL (quote currency), before fees.
+    pub realized_pnl: String,
+    /// Unrealized PnL at `mark`.
+    pub unrealized_pnl: String,
+    /// Fees paid (negative: rebates received).
+    pub fees: String,
+    /// Traded notional.
+    pub volume: String,
+    /// Mark price (final mid), if the book had both sides.
+    pub mark: Option<String>,
+}
+
+/// One strategy's results.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StrategyReport {
+    /// Name and version from its manifest.
+    pub name: String,
+    /// Library path (or `static`).
+    pub library: String,
+    /// SHA-256 of the library file.
+    pub library_sha256: Option<String>,
+    /// SHA-256 of its config string.
+    pub config_sha256: String,
+    /// Why it was disabled (panic message, kill switch), if it was.
+    pub disabled: Option<String>,
+    /// Signal values emitted.
+    pub signals: u64,
+    /// New-order requests.
+    pub orders: u64,
+    /// Cancel requests.
+    pub cancels: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Rejections by reason.
+    pub rejects: BTreeMap<String, u64>,
+    /// Realized PnL over all instruments, before fees.
+    pub realized_pnl: String,
+    /// Unrealized PnL at the final marks.
+    pub unrealized_pnl: String,
+    /// Fees.
+    pub fees: String,
+    /// realized + unrealized − fees.
+    pub net_pnl: String,
+    /// Largest fall of equity from a running peak.
+    pub max_drawdown: String,
+    /// Per instrument, by symbol.
+    pub instruments: BTreeMap<String, InstrumentPnl>,
+}
+
+/// Latency percentiles in nanoseconds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// Minimum.
+    pub min: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Maximum.
+    pub max: u64,
+}
+
+impl Percentiles {
+    /// From a histogram.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+        Self {
+            count: h.len(),
+            min: h.min(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+/// Everything that depends on the machine and the moment.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Timing {
+    /// Wall-clock seconds of the run.
+    pub wall_seconds: f64,
+    /// Events processed per wall-clock second.
+    pub events_per_second: f64,
+    /// Frames processed per wall-clock second.
+    pub frames_per_second: f64,
+    /// Per frame: decode + sequence + hot engine (book, strategies, risk, paper).
+    pub frame_latency_ns: Percentiles,
+    /// Times the hot thread waited for the report writer.
+    pub output_waits: u64,
+}
+
+/// The whole summary.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// ladder's version.
+    pub ladder_version: String,
+    /// The capture replayed (or the venue traded live).
+    pub source: String,
+    /// Venue.
+    pub venue: String,
+    /// Frames read.
+    pub frames: u64,
+    /// Normalized events processed by the hot loop.
+    pub events: u64,
+    /// Completed book updates.
+    pub book_updates: u64,
+    /// Trades.
+    pub trades: u64,
+    /// Lines or frames that could not be used.
+    pub parse_errors: u64,
+    /// Sequence gaps.
+    pub gaps: u64,
+    /// Signal values.
+    pub signals: u64,
+    /// New-order requests.
+    pub orders: u64,
+    /// Cancel requests.
+    pub cancels: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Rejections by reason, all strategies.
+    pub rejects: BTreeMap<String, u64>,
+    /// Net PnL of all strategies.
+    pub net_pnl: String,
+    /// Fees of all strategies.
+    pub fees: String,
+    /// Per strategy.
+    pub strategies: Vec<StrategyReport>,
+    /// SHA-256 of the config file, if one was given.
+    pub config_sha256: Option<String>,
+    /// Machine-dependent figures.
+    pub timing: Timing,
+}
+
+/// A decimal as a plain string without trailing zeros.
+pub fn dec(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+impl Summary {
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// A few lines for a person.
+    pub fn to_human(&self) -> String {
+        use std::fmt::Write as _;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{} frames, {} events ({} book updates, {} trades), {} gaps, {} parse errors",
+            self.frames, self.events, self.book_updates, self.trades, self.gaps, self.parse_errors
+        );
+        let _ = writeln!(
+            o,
+            "{} signals, {} orders, {} cancels, {} fills; net PnL {} after fees {}",
+            self.signals, self.orders, self.cancels, self.fills, self.net_pnl, self.fees
+        );
+        for s in &self.strategies {
+            let _ = writeln!(
+                o,
+                "  {}: {} orders, {} fills, net {} (realized {}, unrealized {}, fees {}), max drawdown {}{}",
+                s.name,
+                s.orders,
+                s.fills,
+                s.net_pnl,
+                s.realized_pnl,
+                s.unrealized_pnl,
+                s.fees,
+                s.max_drawdown,
+                s.disabled
+                    .as_ref()
+                    .map_or(String::new(), |d| format!("; DISABLED: {d}"))
+            );
+            for (sym, p) in &s.instruments {
+                let _ = writeln!(o, "    {sym}: position {} @ {}", p.position, p.avg_entry);
+            }
+        }
+        for (reason, n) in &self.rejects {
+            let _ = writeln!(o, "  rejected {n}x: {reason}");
+        }
+        let t = &self.timing;
+        let _ = writeln!(
+            o,
+            "{:.2} s, {:.0} events/s; per frame p50 {} ns, p99 {} ns, max {} ns",
+            t.wall_seconds,
+            t.events_per_second,
+            t.frame_latency_ns.p50,
+            t.frame_latency_ns.p99,
+            t.frame_latency_ns.max
+        );
+        o
+    }
+}

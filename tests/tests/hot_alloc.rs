@@ -1,0 +1,151 @@
+//! Once warm, the hot thread allocates nothing per event: thousands of real events through
+//! book + both example strategies (statically linked, so their allocations are visible here)
+//! + risk + paper exchange, counted by a global allocator on this thread only.
+#![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
+
+use ladder_engine::capture::{CaptureReader, Next};
+use ladder_engine::clock::Clock;
+use ladder_engine::config::Config;
+use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use ladder_engine::hot::HotEngine;
+use ladder_engine::hot::output::CountSink;
+use ladder_engine::plugin::HostConfig;
+use ladder_engine::replay::{EventSink, StrategySource, registry_for};
+use ladder_sdk::{MarketEvent, UnixNanos};
+use ladder_tests::{example_strategies, shared};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn counting() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+// SAFETY: every call forwards to the system allocator unchanged; the counter is a relaxed
+// atomic and the thread-local flag is const-initialized (touching it never allocates).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if counting() {
+            let n = ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            // `LADDER_ALLOC_TRACE=1 cargo test --test hot_alloc -- --nocapture` shows where.
+            if n < 3 && std::env::var_os("LADDER_ALLOC_TRACE").is_some() {
+                COUNTING.with(|c| c.set(false));
+                let trace = std::backtrace::Backtrace::force_capture();
+                eprintln!("allocation {n} of {} bytes:\n{trace}", layout.size());
+                COUNTING.with(|c| c.set(true));
+            }
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if counting() {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: `ptr` came from `System` with `layout`; same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn hot_engine_allocates_nothing_per_event_once_warm() {
+    let Some(capture) = shared("captures/binance-usdm_btcusdt_20240808.gz") else {
+        return;
+    };
+    let config = Config::default();
+    let registry = registry_for(&capture, &config).unwrap();
+    let specs = registry.iter().map(|i| i.spec).collect::<Vec<_>>();
+    let host = HostConfig {
+        instruments: registry.iter().map(|i| i.symbol.clone()).collect(),
+        ..HostConfig::default()
+    };
+
+    // Pre-decode real events (not measured here: the decoder has its own zero-allocation path).
+    let mut events: Vec<MarketEvent> = Vec::new();
+    let mut decoder = Decoder::new();
+    let mut seq = Sequencer::new(registry.iter().next().unwrap().id, SyncRule::Futures);
+    let mut reader = CaptureReader::open(&capture).unwrap();
+    while let Some(Next::Line(line)) = reader.next_line().unwrap() {
+        let mut sink = EventSink {
+            ts_recv: line.ts_recv,
+            ts_exchange: UnixNanos::ZERO,
+            emit: |e: &MarketEvent| events.push(*e),
+        };
+        match decoder.decode(line.frame, line.ts_recv, &registry) {
+            Ok(Decoded::Depth(h)) => {
+                seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
+            }
+            Ok(Decoded::Snapshot(s)) => {
+                decoder
+                    .resolve_snapshot(registry.get(seq.instrument()))
+                    .unwrap();
+                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
+            }
+            Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),
+            _ => {}
+        }
+        if events.len() > 400_000 {
+            break;
+        }
+    }
+    let strategies = example_strategies()
+        .into_iter()
+        .map(|s| match s {
+            StrategySource::Static { factory, .. } => factory(&host).unwrap(),
+            StrategySource::Library { .. } => unreachable!(),
+        })
+        .collect();
+    let mut engine = HotEngine::new(
+        Clock::replay(UnixNanos::ZERO),
+        specs,
+        strategies,
+        config.paper.clone(),
+        config.risk.clone(),
+        config.hot.top_levels,
+        CountSink::default(),
+    );
+    engine.start();
+    let warm = events.len() / 4;
+    for ev in &events[..warm] {
+        engine.on_event(ev);
+    }
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    for ev in &events[warm..] {
+        engine.on_event(ev);
+    }
+    COUNTING.with(|c| c.set(false));
+    let measured = events.len() - warm;
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let stats = engine.stats();
+    eprintln!(
+        "{measured} events measured ({} book updates, {} trades, {} strategy calls, {} records out): {allocations} allocations",
+        stats.book_updates,
+        stats.trades,
+        stats.strategy_calls,
+        engine.output().0
+    );
+    assert!(measured > 10_000);
+    assert!(
+        engine.output().0 > 0,
+        "the strategies produced output while measured"
+    );
+    assert_eq!(allocations, 0, "allocations on the hot thread once warm");
+}
