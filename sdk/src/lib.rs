@@ -106,7 +106,9 @@ pub mod strategy;
 pub mod signal;
 
 pub use decimal::{DecimalParseError, RawDecimal};
-pub use event::{Bbo, BookDelta, BookMarker, BookState, BookStatus, MarketEvent, StaleReason, Trade};
+pub use event::{
+    Bbo, BookDelta, BookMarker, BookState, BookStatus, MarketEvent, StaleReason, Trade,
+};
 pub use ids::{InstrumentId, Side};
 pub use num::{Level, NegativeQuantity, Price, Quantity};
 pub use spec::{Grid, GridError, InstrumentSpec, SpecError};
