@@ -5,13 +5,19 @@
 //! Average cost. The open position carries a signed cost basis (Σ side · qty · price of what is
 //! open, exact). Reducing `n` of `|pos|` lots realizes `exit value − basis · n / |pos|` and keeps
 //! the rest of the basis, so the average entry of what remains is unchanged; a fill through zero
-//! closes the old position and opens the remainder at the fill price. The only rounding is
-//! `basis · n / |pos|` when it does not divide (Decimal's 28 digits); a position that goes back to
-//! flat realizes exactly Σ sells − Σ buys. Fees are `notional · bps / 10000`, exact (no rounding),
-//! and are kept apart from realized PnL: net PnL = realized − fees.
+//! closes the old position and opens the remainder at the fill price. An average of several
+//! entry prices need not be a finite decimal (three lots at 100, 100, 101), so the basis released
+//! by a partial close, `basis · n / |pos|`, is rounded to [`COST_DECIMALS`] places (half to even);
+//! the rest of the basis stays exact, so a position that goes back to flat realizes exactly
+//! Σ sells − Σ buys and rounding only moves PnL between partial closes. Anyone can recompute the
+//! figures from `fills.csv` with this rule. Fees are `notional · bps / 10000`, exact, and are kept
+//! apart from realized PnL: net PnL = realized − fees.
 
 use ladder_sdk::{InstrumentSpec, Price, Quantity, Side};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Decimal places of the cost basis released by a partial close (and of the average entry).
+pub const COST_DECIMALS: u32 = 12;
 
 /// Position and PnL of one strategy in one instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,7 +89,8 @@ impl Account {
             let portion = if closing == pos.unsigned_abs() {
                 self.cost_basis
             } else {
-                self.cost_basis * Decimal::from(closing) / Decimal::from(pos.unsigned_abs())
+                (self.cost_basis * Decimal::from(closing) / Decimal::from(pos.unsigned_abs()))
+                    .round_dp_with_strategy(COST_DECIMALS, RoundingStrategy::MidpointNearestEven)
             };
             // Exit value of the closed lots, signed like the position.
             let closed = spec.lot_grid().to_decimal(pos.signum() * closing as i64);
@@ -99,7 +106,9 @@ impl Account {
             self.cost_basis = Decimal::ZERO;
             Decimal::ZERO
         } else {
-            (self.cost_basis / spec.lot_grid().to_decimal(self.position)).normalize()
+            (self.cost_basis / spec.lot_grid().to_decimal(self.position))
+                .round_dp_with_strategy(COST_DECIMALS, RoundingStrategy::MidpointNearestEven)
+                .normalize()
         };
         fee
     }
@@ -196,5 +205,48 @@ mod tests {
         assert_eq!(fee, dec("0.043286341")); // 61837.63 × 0.007 × 0.0001
         assert_eq!(a.fees, fee);
         assert_eq!(a.notional, dec("432.86341"));
+    }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn partial_close_of_a_non_decimal_average_rounds_and_flat_is_exact() {
+        let spec = InstrumentSpec::new(Decimal::from_str("0.01").unwrap(), Decimal::ONE).unwrap();
+        let px = |s: &str| spec.price_from_str(s).unwrap();
+        let mut a = Account::EMPTY;
+        for p in ["100", "100", "101"] {
+            a.apply_fill(
+                &spec,
+                Side::Buy,
+                px(p),
+                Quantity::from_lots(1),
+                Decimal::ZERO,
+            );
+        }
+        // Average entry 100.333…: released basis rounded to 12 places, half to even.
+        a.apply_fill(
+            &spec,
+            Side::Sell,
+            px("102"),
+            Quantity::from_lots(1),
+            Decimal::ZERO,
+        );
+        assert_eq!(a.realized_pnl, Decimal::from_str("1.666666666667").unwrap());
+        // The remaining basis 200.666666666667 over 2 lots is …3335: half to even.
+        assert_eq!(a.avg_entry, Decimal::from_str("100.333333333334").unwrap());
+        a.apply_fill(
+            &spec,
+            Side::Sell,
+            px("99"),
+            Quantity::from_lots(2),
+            Decimal::ZERO,
+        );
+        // Flat: exactly Σ sells − Σ buys = 102 + 198 − 301.
+        assert_eq!(a.realized_pnl, Decimal::from(-1));
+        assert_eq!(a.position, 0);
     }
 }

@@ -83,7 +83,7 @@ mod timed;
 #[cfg(test)]
 mod tests;
 
-pub use account::Account;
+pub use account::{Account, COST_DECIMALS};
 pub use config::{CancelModel, LatencyModel, PaperConfig};
 pub use error::PaperError;
 pub use exchange::PaperExchange;

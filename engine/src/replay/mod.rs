@@ -19,7 +19,9 @@ use crate::hot::output::{RingSink, output_ring};
 use crate::inspect::infer_grids;
 use crate::instrument::Registry;
 use crate::plugin::{HostConfig, PluginError, StrategyInstance};
-use crate::report::summary::{InstrumentPnl, Percentiles, StrategyReport, Summary, Timing, dec};
+use crate::report::summary::{
+    InstrumentInfo, InstrumentPnl, Percentiles, StrategyReport, Summary, Timing, dec,
+};
 use crate::report::writer::{ReportContext, write_records};
 use crate::report::{sha256_file, sha256_hex};
 use ladder_sdk::{InstrumentId, InstrumentSpec, UnixNanos};
@@ -265,6 +267,17 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         cancels: 0,
         fills: 0,
         rejects: BTreeMap::new(),
+        instruments: symbols
+            .iter()
+            .zip(&specs)
+            .map(|(sym, spec)| {
+                let info = InstrumentInfo {
+                    tick_size: dec(spec.tick_size()),
+                    lot_size: dec(spec.lot_size()),
+                };
+                (sym.clone(), info)
+            })
+            .collect(),
         net_pnl: String::new(),
         fees: String::new(),
         strategies: Vec::new(),
@@ -313,7 +326,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
                     realized_pnl: dec(acc.realized_pnl),
                     unrealized_pnl: dec(u),
                     fees: dec(acc.fees),
-                    volume: dec(acc.volume),
+                    volume: dec(acc.notional),
                     mark: mark.map(|m| spec.format_price(m)),
                 },
             );

@@ -23,6 +23,15 @@ pub struct InstrumentPnl {
     pub mark: Option<String>,
 }
 
+/// An instrument's grid.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InstrumentInfo {
+    /// Tick size.
+    pub tick_size: String,
+    /// Lot size.
+    pub lot_size: String,
+}
+
 /// One strategy's results.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StrategyReport {
@@ -140,6 +149,8 @@ pub struct Summary {
     pub fills: u64,
     /// Rejections by reason, all strategies.
     pub rejects: BTreeMap<String, u64>,
+    /// Instruments traded and their grids, by symbol.
+    pub instruments: BTreeMap<String, InstrumentInfo>,
     /// Net PnL of all strategies.
     pub net_pnl: String,
     /// Fees of all strategies.
