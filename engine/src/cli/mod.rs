@@ -5,6 +5,7 @@ mod inspect;
 mod new_strategy;
 mod plugins;
 mod replay;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     FitMicroprice(fit_microprice::Args),
     /// Scaffold a new strategy crate.
     NewStrategy(new_strategy::Args),
+    /// Run the built-in simulated venue (Binance spot wire format) on 127.0.0.1.
+    Sim(sim::Args),
 }
 
 /// Parses the command line, runs the subcommand, and turns errors into one clear message on
@@ -48,6 +51,7 @@ pub fn run() -> ExitCode {
         Command::Plugins(cmd) => plugins::run(&cmd),
         Command::FitMicroprice(args) => fit_microprice::run(&args),
         Command::NewStrategy(args) => new_strategy::run(&args),
+        Command::Sim(args) => sim::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,215 @@
+//! `ladder sim`: run the built-in simulated venue (Binance spot wire format) on its own.
+//!
+//! Prints the WebSocket and REST URLs, then a status line every few seconds; stops on Ctrl-C
+//! or after `--duration`.
+
+use crate::sim::{self, FaultConfig, SimConfig, SimSymbol, Stall};
+use anyhow::Context as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Arguments of `ladder sim`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Symbols: presets (BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT) or SYMBOL:TICK:LOT:PRICE.
+    #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
+    symbols: Vec<String>,
+    /// Book events per second over all symbols.
+    #[arg(long, default_value_t = 200.0)]
+    rate: f64,
+    /// Seed of the order-flow models.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// WebSocket port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    ws_port: u16,
+    /// REST port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    rest_port: u16,
+    /// Drop every Nth diff-depth message of each connection.
+    #[arg(long, value_name = "N")]
+    drop_every: Option<u64>,
+    /// Send every Nth diff-depth message twice.
+    #[arg(long, value_name = "N")]
+    duplicate_every: Option<u64>,
+    /// Swap every Nth diff-depth message with the next one of its stream.
+    #[arg(long, value_name = "N")]
+    reorder_every: Option<u64>,
+    /// Close each connection this many seconds after it opened.
+    #[arg(long, value_name = "SECS")]
+    disconnect_every: Option<f64>,
+    /// Stall each connection this many seconds after it opened...
+    #[arg(long, value_name = "SECS", requires = "stall_for")]
+    stall_after: Option<f64>,
+    /// ... for this many seconds (no data; the socket stays open).
+    #[arg(long, value_name = "SECS", requires = "stall_after")]
+    stall_for: Option<f64>,
+    /// Answer every Nth REST request with HTTP 429.
+    #[arg(long, value_name = "N")]
+    rest_429_every: Option<u64>,
+    /// REST request weight allowed per minute.
+    #[arg(long, default_value_t = 6000)]
+    weight_limit: u32,
+    /// Stop after this long (`90s`, `5m`, `1h`, `500ms`; a bare number is seconds).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Seconds between status lines.
+    #[arg(long, default_value_t = 5.0)]
+    report_every: f64,
+}
+
+/// `"90s"`, `"5m"`, `"1h"`, `"500ms"` or `"12.5"` (seconds).
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 5m, 1h or 500ms"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?}; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a valid duration"))
+}
+
+fn secs(what: &str, v: Option<f64>) -> anyhow::Result<Option<Duration>> {
+    v.map(|s| {
+        Duration::try_from_secs_f64(s)
+            .map_err(|_| anyhow::anyhow!("--{what} {s} is not a valid number of seconds"))
+    })
+    .transpose()
+}
+
+fn config(args: &Args) -> anyhow::Result<SimConfig> {
+    let symbols = args
+        .symbols
+        .iter()
+        .map(|s| SimSymbol::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let stall = match (
+        secs("stall-after", args.stall_after)?,
+        secs("stall-for", args.stall_for)?,
+    ) {
+        (Some(after), Some(duration)) => Some(Stall { after, duration }),
+        _ => None,
+    };
+    Ok(SimConfig {
+        symbols,
+        messages_per_sec: args.rate,
+        seed: args.seed,
+        ws_port: args.ws_port,
+        rest_port: args.rest_port,
+        weight_limit: args.weight_limit,
+        faults: FaultConfig {
+            drop_every: args.drop_every,
+            duplicate_every: args.duplicate_every,
+            reorder_every: args.reorder_every,
+            disconnect_every: secs("disconnect-every", args.disconnect_every)?,
+            stall,
+            rest_429_every: args.rest_429_every,
+            rest_418_every: None,
+        },
+        ..SimConfig::default()
+    })
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let config = config(args)?;
+    let report_every = Duration::try_from_secs_f64(args.report_every)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .context("--report-every must be a positive number of seconds")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ladder-sim")
+        .enable_all()
+        .build()
+        .context("cannot start the sim's runtime")?;
+    runtime.block_on(async move {
+        let names: Vec<String> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
+        let handle = sim::start(config).await?;
+        let first = names.first().map_or("btcusdt".into(), |s| s.to_ascii_lowercase());
+        println!("ladder sim: simulated Binance spot venue for {}", names.join(", "));
+        println!("  websocket  {}/stream?streams={first}@depth@100ms/{first}@trade", handle.ws_url);
+        println!("             {}/ws/{first}@bookTicker", handle.ws_url);
+        println!("  rest       {}/api/v3/depth?symbol={}&limit=1000", handle.rest_url, first.to_ascii_uppercase());
+        println!("             {}/api/v3/exchangeInfo", handle.rest_url);
+        println!("  stop with Ctrl-C{}", args.duration.map_or(String::new(), |d| format!(" (or after {d:?})")));
+        let started = Instant::now();
+        let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+        let mut ticker = tokio::time::interval(report_every);
+        ticker.tick().await;
+        let mut last_sent = 0;
+        loop {
+            let until_end = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = ticker.tick() => {
+                    let s = handle.stats();
+                    let rate = (s.messages_sent - last_sent) as f64 / report_every.as_secs_f64();
+                    last_sent = s.messages_sent;
+                    let tops: Vec<String> = s
+                        .symbols
+                        .iter()
+                        .map(|y| format!("{} {}/{}", y.symbol, y.best_bid, y.best_ask))
+                        .collect();
+                    println!(
+                        "[{:>6.1}s] events {} | sent {} ({rate:.0}/s) | clients {} | rest {} | faults d{} u{} r{} x{} s{} | {}",
+                        started.elapsed().as_secs_f64(),
+                        s.events,
+                        s.messages_sent,
+                        s.clients,
+                        s.rest_requests,
+                        s.faults.dropped,
+                        s.faults.duplicated,
+                        s.faults.reordered,
+                        s.faults.disconnects,
+                        s.faults.stalls,
+                        tops.join(" | "),
+                    );
+                }
+                _ = until_end => break,
+                r = tokio::signal::ctrl_c() => {
+                    r.context("cannot listen for Ctrl-C")?;
+                    break;
+                }
+            }
+        }
+        let s = handle.stats();
+        handle.shutdown().await;
+        println!(
+            "ladder sim: stopped after {:.1}s: {} events, {} messages sent, {} connections",
+            started.elapsed().as_secs_f64(),
+            s.events,
+            s.messages_sent,
+            s.connections
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_duration_reads_units_and_bare_seconds() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+}
