@@ -6,6 +6,7 @@
 
 pub mod binance;
 pub mod json;
+pub mod live;
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,11 +4,15 @@
 //! - [`decode`]: wire values to integer ticks and lots of registered instruments;
 //! - [`sync`]: snapshot + diff sequencing with gap detection.
 
+pub mod connector;
 pub mod decode;
+pub mod endpoints;
+pub mod rest;
 pub mod sync;
 pub mod wire;
 
 pub use decode::{DecodeError, Decoded, Decoder, DepthHeader, SnapshotHeader};
+pub use endpoints::{Endpoints, EndpointsConfig};
 pub use sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats};
 
 #[cfg(test)]

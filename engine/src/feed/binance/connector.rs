@@ -1,0 +1,930 @@
+//! The Binance live connection loop (spot, USD-M, COIN-M).
+//!
+//! One core task owns the decoder, one [`Sequencer`] per instrument and the [`FeedOutput`].
+//! Around it: one task per WebSocket connection ([`conn`](crate::feed::live::conn); USD-M has
+//! two, `/public` for depth + bookTicker and `/market` for trades) and one REST task that
+//! fetches depth snapshots one at a time within the weight budget, honouring 429/418. Frames
+//! reach the core with the receive time taken when they were read.
+//!
+//! Book state machine (each change is a `MarketEvent::Status` and a [`FeedStatus`] update):
+//!
+//! ```text
+//! Connecting --depth ws open--> Syncing --snapshot lines up--> Synced
+//! Synced --gap--> Stale(SequenceGap) --snapshot requested--> Resyncing --lines up--> Synced
+//! Synced --output full / resync request--> Stale(QueueOverflow) --> Resyncing --> Synced
+//! any --depth ws lost--> Stale(Disconnected | FeedSilent) --> Connecting --open--> Resyncing --> Synced
+//! ```
+//!
+//! Snapshots are requested once the instrument's first diff is buffered (or after 1 s without
+//! one), so the snapshot is taken while diffs are buffered (`docs/venues.md` §1.4, §2.3). A
+//! snapshot older than the buffered diffs (the sequencer reports a gap on its replay) is
+//! discarded unseen by the output and fetched again. A snapshot's events are staged and only
+//! delivered once they line up, so the output never sees a book that is not in sequence.
+
+use super::decode::{DecodeError, Decoded, Decoder, DepthHeader};
+use super::rest::{RestBody, RestClient};
+use super::sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink};
+use crate::clock::Clock;
+use crate::feed::live::conn::{ConnEvent, ConnParams, Restart, run_connection};
+use crate::feed::live::status::Counter;
+use crate::feed::live::{
+    Backoff, Control, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, VenueMessage,
+};
+use crate::instrument::Registry;
+use ladder_sdk::{
+    BookDelta, BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, Side,
+    StaleReason, UnixNanos,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_rustls::rustls::ClientConfig;
+
+/// How often the core looks at resync requests, owed statuses and snapshot retries when no
+/// frame arrives.
+const TICK: Duration = Duration::from_millis(100);
+/// A book with no diff this long after the depth connection opened asks for a snapshot anyway.
+const FIRST_DIFF_WAIT: Duration = Duration::from_secs(1);
+/// Wait before asking again after a snapshot body that could not be used.
+const BAD_SNAPSHOT_WAIT: Duration = Duration::from_secs(1);
+/// Frames buffered between the connection tasks and the core.
+const FRAME_QUEUE: usize = 16_384;
+
+/// One planned WebSocket connection.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedConn {
+    base: String,
+    streams: Vec<String>,
+    carries_book: bool,
+}
+
+impl PlannedConn {
+    fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}streams={}", self.base, self.streams.join("/"))
+    }
+}
+
+/// Instruments and connections of a feed.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    slots: Vec<(InstrumentId, String)>,
+    conns: Vec<PlannedConn>,
+}
+
+impl Plan {
+    pub(crate) fn instruments(&self) -> Vec<(InstrumentId, String)> {
+        self.slots.clone()
+    }
+
+    pub(crate) fn instrument_ids(&self) -> Vec<InstrumentId> {
+        self.slots.iter().map(|(id, _)| *id).collect()
+    }
+
+    pub(crate) fn connections(&self) -> Vec<(String, Vec<String>)> {
+        self.conns
+            .iter()
+            .map(|c| (c.base.clone(), c.streams.clone()))
+            .collect()
+    }
+}
+
+/// The instruments (registry ids, in config order, duplicates removed) and the connections
+/// with their stream lists. `config` must have passed [`LiveFeedConfig::validate`].
+pub(crate) fn plan(config: &LiveFeedConfig, registry: &Registry) -> Plan {
+    let mut slots: Vec<(InstrumentId, String)> = Vec::new();
+    for s in &config.symbols {
+        if let Some(i) = registry.lookup(s.as_bytes())
+            && !slots.iter().any(|(id, _)| *id == i.id)
+        {
+            slots.push((i.id, i.symbol.clone()));
+        }
+    }
+    let lower: Vec<String> = slots.iter().map(|(_, s)| s.to_ascii_lowercase()).collect();
+    let book: Vec<String> = lower
+        .iter()
+        .flat_map(|s| {
+            [
+                format!("{s}@{}", config.depth_stream),
+                format!("{s}@bookTicker"),
+            ]
+        })
+        .collect();
+    let trades: Vec<String> = lower.iter().map(|s| format!("{s}@trade")).collect();
+    let e = &config.endpoints;
+    let conns = if e.single_connection() {
+        let mut streams = book;
+        streams.extend(trades);
+        vec![PlannedConn {
+            base: e.ws_book.clone(),
+            streams,
+            carries_book: true,
+        }]
+    } else {
+        vec![
+            PlannedConn {
+                base: e.ws_book.clone(),
+                streams: book,
+                carries_book: true,
+            },
+            PlannedConn {
+                base: e.ws_trades.clone(),
+                streams: trades,
+                carries_book: false,
+            },
+        ]
+    };
+    Plan { slots, conns }
+}
+
+/// Everything the feed thread runs with.
+pub(crate) struct Launch<O> {
+    pub(crate) config: LiveFeedConfig,
+    pub(crate) plan: Plan,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) output: O,
+    pub(crate) rest: RestClient,
+    pub(crate) tls: Arc<ClientConfig>,
+    pub(crate) status: Arc<FeedStatus>,
+    pub(crate) control: Arc<Control>,
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+#[derive(Debug)]
+struct SnapshotRequest {
+    slot: usize,
+    generation: u64,
+    symbol: String,
+}
+
+#[derive(Debug)]
+struct SnapshotReply {
+    slot: usize,
+    generation: u64,
+    body: RestBody,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fetch {
+    Idle,
+    InFlight,
+    RetryAt(Instant),
+}
+
+/// Delivery state of one instrument toward the output.
+#[derive(Debug, Default)]
+struct Link {
+    /// After an overflow: book events are held back until the next snapshot.
+    suppress_book: bool,
+    /// A stale marker still to deliver.
+    owed: Option<BookStatus>,
+    /// An overflow happened inside a sequencer call; the core handles it after the call.
+    overflow_pending: bool,
+}
+
+struct Slot {
+    id: InstrumentId,
+    symbol: String,
+    seq: Sequencer,
+    /// Diffs applied by sequencers replaced on reconnects.
+    applied_before: u64,
+    state: BookState,
+    reason: Option<StaleReason>,
+    generation: u64,
+    fetch: Fetch,
+    link: Link,
+    ever_synced: bool,
+}
+
+struct Conn {
+    url: String,
+    carries_book: bool,
+    up: bool,
+    ever_up: bool,
+    restart: mpsc::UnboundedSender<Restart>,
+}
+
+struct Core<O> {
+    registry: Arc<Registry>,
+    out: O,
+    status: Arc<FeedStatus>,
+    control: Arc<Control>,
+    rule: SyncRule,
+    clock: Clock,
+    decoder: Decoder,
+    slots: Vec<Slot>,
+    /// Registry index to slot.
+    slot_of: Vec<Option<usize>>,
+    conns: Vec<Conn>,
+    generations: Arc<[AtomicU64]>,
+    snapshots: mpsc::UnboundedSender<SnapshotRequest>,
+    book_up_since: Option<Instant>,
+    staged: Vec<MarketEvent>,
+    depth_url: String,
+}
+
+/// Runs the feed until asked to stop.
+pub(crate) async fn run<O: FeedOutput>(launch: Launch<O>) {
+    let Launch {
+        config,
+        plan,
+        registry,
+        output,
+        rest,
+        tls,
+        status,
+        control,
+        mut stop,
+    } = launch;
+    let clock = Clock::live();
+    let seed = config
+        .backoff
+        .seed
+        .unwrap_or_else(|| clock.now().as_nanos());
+    let (frame_tx, mut frames) = mpsc::channel::<ConnEvent>(FRAME_QUEUE);
+    let mut conns = Vec::new();
+    for (k, c) in plan.conns.iter().enumerate() {
+        let (restart_tx, restart_rx) = mpsc::unbounded_channel();
+        let params = ConnParams {
+            conn: k,
+            url: c.url(),
+            tls: Arc::clone(&tls),
+            watchdog: config.watchdog,
+            connect_timeout: config.connect_timeout,
+            backoff: config.backoff,
+            seed: seed ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            clock,
+        };
+        conns.push(Conn {
+            url: c.base.clone(),
+            carries_book: c.carries_book,
+            up: false,
+            ever_up: false,
+            restart: restart_tx,
+        });
+        tokio::spawn(run_connection(
+            params,
+            frame_tx.clone(),
+            restart_rx,
+            Arc::clone(&status),
+        ));
+    }
+    drop(frame_tx);
+    let generations: Arc<[AtomicU64]> = plan.slots.iter().map(|_| AtomicU64::new(0)).collect();
+    let (req_tx, req_rx) = mpsc::unbounded_channel();
+    let (reply_tx, mut replies) = mpsc::unbounded_channel();
+    let depth_url = rest.depth_url("<symbol>", config.snapshot_limit);
+    tokio::spawn(snapshot_worker(SnapshotWorker {
+        rest,
+        requests: req_rx,
+        replies: reply_tx,
+        generations: Arc::clone(&generations),
+        status: Arc::clone(&status),
+        backoff: Backoff::new(config.backoff, seed ^ 0x5EED),
+        limit: config.snapshot_limit,
+        ban_wait: config.ban_wait,
+        clock,
+    }));
+    let rule = SyncRule::for_venue(config.venue);
+    let mut slot_of = vec![None; registry.len()];
+    let slots = plan
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(k, (id, symbol))| {
+            if let Some(s) = slot_of.get_mut(id.index()) {
+                *s = Some(k);
+            }
+            Slot {
+                id: *id,
+                symbol: symbol.clone(),
+                seq: Sequencer::new(*id, rule),
+                applied_before: 0,
+                state: BookState::Connecting,
+                reason: None,
+                generation: 0,
+                fetch: Fetch::Idle,
+                link: Link::default(),
+                ever_synced: false,
+            }
+        })
+        .collect();
+    let mut core = Core {
+        registry,
+        out: output,
+        status,
+        control,
+        rule,
+        clock,
+        decoder: Decoder::new(),
+        slots,
+        slot_of,
+        conns,
+        generations,
+        snapshots: req_tx,
+        book_up_since: None,
+        staged: Vec::new(),
+        depth_url,
+    };
+    core.announce_initial();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if *stop.borrow() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            biased;
+            r = stop.changed() => if r.is_err() || *stop.borrow() { break },
+            Some(reply) = replies.recv() => core.on_snapshot_reply(reply),
+            _ = tick.tick() => core.housekeeping(),
+            ev = frames.recv() => match ev {
+                Some(ev) => core.on_conn_event(ev),
+                None => break,
+            },
+        }
+    }
+}
+
+impl<O: FeedOutput> Core<O> {
+    fn announce_initial(&mut self) {
+        let now = self.clock.now();
+        for k in 0..self.slots.len() {
+            let s = &mut self.slots[k];
+            let ev = MarketEvent::Status(BookStatus {
+                instrument: s.id,
+                state: BookState::Connecting,
+                reason: None,
+                ts_recv: now,
+            });
+            offer(&mut self.out, &mut s.link, &self.status, ev);
+            self.status.set_book(k, BookState::Connecting, None, now);
+            self.after(k, now);
+        }
+    }
+
+    fn on_conn_event(&mut self, ev: ConnEvent) {
+        match ev {
+            ConnEvent::Frame {
+                conn,
+                ts_recv,
+                data,
+            } => self.on_frame(conn, ts_recv, &data),
+            ConnEvent::Connecting { conn } => {
+                if self.conns[conn].carries_book {
+                    let now = self.clock.now();
+                    for k in 0..self.slots.len() {
+                        self.publish(k, BookState::Connecting, None, now);
+                    }
+                }
+            }
+            ConnEvent::Connected { conn } => self.on_connected(conn),
+            ConnEvent::Down { conn, error } => self.on_down(conn, error),
+        }
+    }
+
+    fn on_connected(&mut self, conn: usize) {
+        let now = self.clock.now();
+        let c = &mut self.conns[conn];
+        if c.ever_up {
+            self.status.count(Counter::Reconnect);
+        }
+        c.up = true;
+        c.ever_up = true;
+        self.status.set_connected(conn, true);
+        if !c.carries_book {
+            return;
+        }
+        self.book_up_since = Some(Instant::now());
+        for k in 0..self.slots.len() {
+            // A fresh sequencer: diffs buffered on the old connection are of no use.
+            let s = &mut self.slots[k];
+            s.applied_before += s.seq.stats().applied;
+            s.seq = Sequencer::new(s.id, self.rule);
+            self.bump_generation(k);
+            if self.slots[k].ever_synced {
+                self.status.on_resync(k);
+                self.publish(k, BookState::Resyncing, None, now);
+            } else {
+                self.publish(k, BookState::Syncing, None, now);
+            }
+        }
+    }
+
+    fn on_down(&mut self, conn: usize, error: Option<FeedError>) {
+        let now = self.clock.now();
+        let silent = matches!(error, Some(FeedError::Silent { .. }));
+        if silent {
+            self.status.count(Counter::WatchdogTimeout);
+        }
+        if let Some(e) = &error {
+            self.status.record_error(now, e);
+        }
+        let c = &mut self.conns[conn];
+        if !c.up {
+            return;
+        }
+        c.up = false;
+        self.status.set_connected(conn, false);
+        if !c.carries_book {
+            return;
+        }
+        self.book_up_since = None;
+        let reason = if silent {
+            StaleReason::FeedSilent
+        } else {
+            StaleReason::Disconnected
+        };
+        for k in 0..self.slots.len() {
+            self.slots[k].seq.invalidate();
+            self.bump_generation(k);
+            self.publish(k, BookState::Stale, Some(reason), now);
+        }
+    }
+
+    fn on_frame(&mut self, conn: usize, ts_recv: UnixNanos, data: &[u8]) {
+        self.status.on_message(conn, data.len(), ts_recv);
+        if self.control.resync_any.load(Ordering::Acquire) {
+            self.take_resync_requests(ts_recv);
+        }
+        match self.decoder.decode(data, ts_recv, &self.registry) {
+            Ok(Decoded::Depth(h)) => {
+                if let Some(k) = self.slot(h.instrument) {
+                    self.on_depth(k, &h);
+                }
+            }
+            Ok(Decoded::Trade(t)) => {
+                if let Some(k) = self.slot(t.instrument) {
+                    if self.deliver(k, MarketEvent::Trade(t)) {
+                        self.status.count(Counter::Trade);
+                    }
+                    self.after(k, ts_recv);
+                }
+            }
+            Ok(Decoded::BookTicker(b)) => {
+                if let Some(k) = self.slot(b.instrument) {
+                    self.deliver(k, MarketEvent::Bbo(b));
+                    self.after(k, ts_recv);
+                }
+            }
+            Ok(Decoded::SpecialTrade(_)) => self.status.count(Counter::SpecialTrade),
+            Ok(Decoded::ServerShutdown) => {
+                let _ = self.conns[conn].restart.send(Restart::Now);
+            }
+            Ok(
+                Decoded::AggTrade(_) | Decoded::Snapshot(_) | Decoded::Control | Decoded::Ignored,
+            ) => {}
+            Err(e) => self.on_bad_frame(conn, ts_recv, data, e),
+        }
+    }
+
+    fn on_bad_frame(&mut self, conn: usize, now: UnixNanos, data: &[u8], e: DecodeError) {
+        if let Some(venue) = VenueMessage::parse(data) {
+            // `{"code":..,"msg":..}` on a market-data connection: the subscription failed.
+            let url = self.conns[conn].url.clone();
+            self.status
+                .record_error(now, &FeedError::Subscribe { url, venue });
+            let _ = self.conns[conn].restart.send(Restart::AfterBackoff);
+            return;
+        }
+        self.status.count(Counter::DecodeError);
+        let url = self.conns[conn].url.clone();
+        self.status.record_error(
+            now,
+            &FeedError::Decode {
+                url,
+                source: Box::new(e),
+            },
+        );
+    }
+
+    fn on_depth(&mut self, k: usize, h: &DepthHeader) {
+        let s = &mut self.slots[k];
+        let mut sink = OutSink {
+            out: &mut self.out,
+            link: &mut s.link,
+            status: &self.status,
+            staged: None,
+            ts_recv: h.ts_recv,
+            ts_exchange: h.ts_exchange,
+            gap: None,
+        };
+        let outcome = s
+            .seq
+            .on_depth(h, self.decoder.bids(), self.decoder.asks(), &mut sink);
+        self.status.set_book_progress(
+            k,
+            s.applied_before + s.seq.stats().applied,
+            s.seq.last_update_id(),
+        );
+        if let DepthOutcome::Gap(g) = outcome {
+            self.on_gap(k, g);
+        }
+        self.after(k, h.ts_recv);
+        self.maybe_request_snapshot(k);
+    }
+
+    fn on_gap(&mut self, k: usize, g: Gap) {
+        self.status.on_gap(k);
+        let e = FeedError::SequenceGap {
+            symbol: self.slots[k].symbol.clone(),
+            expected: g.expected,
+            got: g.got,
+        };
+        self.status.record_error(g.ts_recv, &e);
+        self.publish(
+            k,
+            BookState::Stale,
+            Some(StaleReason::SequenceGap),
+            g.ts_recv,
+        );
+    }
+
+    fn on_snapshot_reply(&mut self, reply: SnapshotReply) {
+        let k = reply.slot;
+        let Some(s) = self.slots.get_mut(k) else {
+            return;
+        };
+        if reply.generation != s.generation || s.fetch != Fetch::InFlight {
+            return; // taken for a book state that no longer exists
+        }
+        s.fetch = Fetch::Idle;
+        let RestBody { body, ts_recv } = reply.body;
+        let header = match self.decoder.decode(&body, ts_recv, &self.registry) {
+            Ok(Decoded::Snapshot(h)) => self
+                .decoder
+                .resolve_snapshot(self.registry.get(s.id))
+                .map(|()| h),
+            Ok(_) => Err(DecodeError::Unrecognized),
+            Err(e) => Err(e),
+        };
+        let h = match header {
+            Ok(h) => h,
+            Err(e) => {
+                self.status.count(Counter::SnapshotFailure);
+                let url = self.depth_url.replace("<symbol>", &s.symbol);
+                self.status.record_error(
+                    ts_recv,
+                    &FeedError::Decode {
+                        url,
+                        source: Box::new(e),
+                    },
+                );
+                s.fetch = Fetch::RetryAt(Instant::now() + BAD_SNAPSHOT_WAIT);
+                return;
+            }
+        };
+        self.staged.clear();
+        let mut sink = OutSink {
+            out: &mut self.out,
+            link: &mut s.link,
+            status: &self.status,
+            staged: Some(&mut self.staged),
+            ts_recv,
+            ts_exchange: h.ts_exchange,
+            gap: None,
+        };
+        let replay_gap = s.seq.on_snapshot(
+            h.last_update_id,
+            self.decoder.bids(),
+            self.decoder.asks(),
+            &mut sink,
+        );
+        if replay_gap.is_some() {
+            // Older than the buffered diffs: never shown to the output; ask again.
+            self.status.count(Counter::StaleSnapshot);
+            self.staged.clear();
+            self.maybe_request_snapshot(k);
+            return;
+        }
+        s.link.suppress_book = false;
+        for ev in self.staged.drain(..) {
+            if !offer(&mut self.out, &mut s.link, &self.status, ev) {
+                break;
+            }
+        }
+        self.status.on_snapshot(k);
+        self.status.set_book_progress(
+            k,
+            s.applied_before + s.seq.stats().applied,
+            s.seq.last_update_id(),
+        );
+        s.ever_synced = true;
+        self.publish(k, BookState::Synced, None, ts_recv);
+        self.after(k, ts_recv);
+    }
+
+    fn housekeeping(&mut self) {
+        let now = self.clock.now();
+        if self.control.resync_any.load(Ordering::Acquire) {
+            self.take_resync_requests(now);
+        }
+        for k in 0..self.slots.len() {
+            let s = &mut self.slots[k];
+            if let Some(owed) = s.link.owed
+                && self.out.push(MarketEvent::Status(owed))
+            {
+                s.link.owed = None;
+            }
+            self.maybe_request_snapshot(k);
+        }
+    }
+
+    fn take_resync_requests(&mut self, now: UnixNanos) {
+        self.control.resync_any.store(false, Ordering::Release);
+        for k in 0..self.slots.len() {
+            if !self.control.resync[k].swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            self.status.count(Counter::ResyncRequest);
+            if self.book_up_since.is_none() {
+                continue; // the reconnect resyncs it anyway
+            }
+            self.slots[k].seq.invalidate();
+            self.bump_generation(k);
+            self.publish(k, BookState::Stale, Some(StaleReason::QueueOverflow), now);
+            self.maybe_request_snapshot(k);
+        }
+    }
+
+    /// Asks for a snapshot when the book needs one, none is under way, and diffs are buffered
+    /// (or the first diff is long in coming).
+    fn maybe_request_snapshot(&mut self, k: usize) {
+        let Some(up_since) = self.book_up_since else {
+            return;
+        };
+        let s = &mut self.slots[k];
+        if !s.seq.needs_snapshot() {
+            return;
+        }
+        let now = Instant::now();
+        match s.fetch {
+            Fetch::InFlight => return,
+            Fetch::RetryAt(t) if now < t => return,
+            Fetch::Idle | Fetch::RetryAt(_) => {}
+        }
+        if s.seq.pending_range().is_none() && now.duration_since(up_since) < FIRST_DIFF_WAIT {
+            return;
+        }
+        let request = SnapshotRequest {
+            slot: k,
+            generation: s.generation,
+            symbol: s.symbol.clone(),
+        };
+        if self.snapshots.send(request).is_err() {
+            return;
+        }
+        s.fetch = Fetch::InFlight;
+        if s.state == BookState::Stale {
+            self.status.on_resync(k);
+            self.publish(k, BookState::Resyncing, None, self.clock.now());
+        }
+    }
+
+    fn bump_generation(&mut self, k: usize) {
+        let s = &mut self.slots[k];
+        s.generation += 1;
+        s.fetch = Fetch::Idle;
+        self.generations[k].store(s.generation, Ordering::Release);
+    }
+
+    /// Sets and announces a book state (no-op if unchanged).
+    fn publish(&mut self, k: usize, state: BookState, reason: Option<StaleReason>, at: UnixNanos) {
+        let s = &mut self.slots[k];
+        if s.state == state && s.reason == reason {
+            return;
+        }
+        s.state = state;
+        s.reason = reason;
+        self.status.set_book(k, state, reason, at);
+        let ev = MarketEvent::Status(BookStatus {
+            instrument: s.id,
+            state,
+            reason,
+            ts_recv: at,
+        });
+        offer(&mut self.out, &mut s.link, &self.status, ev);
+        self.after(k, at);
+    }
+
+    fn deliver(&mut self, k: usize, ev: MarketEvent) -> bool {
+        let s = &mut self.slots[k];
+        offer(&mut self.out, &mut s.link, &self.status, ev)
+    }
+
+    /// Handles an overflow noted during the last delivery: the book is stale (the output gets
+    /// the owed marker when it has room) and is resynced.
+    fn after(&mut self, k: usize, at: UnixNanos) {
+        let s = &mut self.slots[k];
+        if !s.link.overflow_pending {
+            return;
+        }
+        s.link.overflow_pending = false;
+        self.status.count(Counter::Overflow);
+        self.status.record_error(
+            at,
+            &FeedError::Overflow {
+                symbol: s.symbol.clone(),
+            },
+        );
+        s.seq.invalidate();
+        s.state = BookState::Stale;
+        s.reason = Some(StaleReason::QueueOverflow);
+        self.status.set_book(k, BookState::Stale, s.reason, at);
+        self.bump_generation(k);
+        self.maybe_request_snapshot(k);
+    }
+
+    fn slot(&self, id: InstrumentId) -> Option<usize> {
+        self.slot_of.get(id.index()).copied().flatten()
+    }
+}
+
+fn is_book_event(ev: &MarketEvent) -> bool {
+    matches!(
+        ev,
+        MarketEvent::BookDelta(_) | MarketEvent::SnapshotBegin(_) | MarketEvent::SnapshotEnd(_)
+    )
+}
+
+/// Offers one event of an instrument: owed stale marker first, book events held back after an
+/// overflow, and an overflow noted (not handled: the caller may be inside a sequencer call).
+///
+/// # Hot path
+/// No allocation; one `push` in the common case.
+fn offer<O: FeedOutput>(
+    out: &mut O,
+    link: &mut Link,
+    status: &FeedStatus,
+    ev: MarketEvent,
+) -> bool {
+    if let Some(owed) = link.owed {
+        if !out.push(MarketEvent::Status(owed)) {
+            status.count(Counter::Undelivered);
+            return false;
+        }
+        link.owed = None;
+    }
+    if link.suppress_book && is_book_event(&ev) {
+        status.count(Counter::Undelivered);
+        return false;
+    }
+    if out.push(ev) {
+        return true;
+    }
+    status.count(Counter::Undelivered);
+    if !link.suppress_book {
+        link.suppress_book = true;
+        link.overflow_pending = true;
+        link.owed = Some(BookStatus {
+            instrument: ev.instrument(),
+            state: BookState::Stale,
+            reason: Some(StaleReason::QueueOverflow),
+            ts_recv: ev.ts_recv(),
+        });
+    }
+    false
+}
+
+/// The sequencer's decisions as [`MarketEvent`]s (the same events as the replay's sink),
+/// delivered at once or, for a snapshot and its buffered diffs, staged until they line up.
+struct OutSink<'a, O> {
+    out: &'a mut O,
+    link: &'a mut Link,
+    status: &'a FeedStatus,
+    staged: Option<&'a mut Vec<MarketEvent>>,
+    ts_recv: UnixNanos,
+    ts_exchange: UnixNanos,
+    gap: Option<Gap>,
+}
+
+impl<O: FeedOutput> OutSink<'_, O> {
+    fn emit(&mut self, ev: MarketEvent) {
+        match &mut self.staged {
+            Some(staged) => staged.push(ev),
+            None => {
+                offer(self.out, self.link, self.status, ev);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn levels(
+        &mut self,
+        instrument: InstrumentId,
+        update_id: u64,
+        ts_exchange: UnixNanos,
+        ts_recv: UnixNanos,
+        bids: &[Level],
+        asks: &[Level],
+        closes: bool,
+    ) {
+        let n = bids.len() + asks.len();
+        let sides = bids
+            .iter()
+            .map(|l| (Side::Buy, l))
+            .chain(asks.iter().map(|l| (Side::Sell, l)));
+        for (i, (side, l)) in sides.enumerate() {
+            self.emit(MarketEvent::BookDelta(BookDelta {
+                instrument,
+                side,
+                last: closes && i + 1 == n,
+                price: l.price,
+                qty: l.qty,
+                update_id,
+                ts_exchange,
+                ts_recv,
+            }));
+        }
+    }
+}
+
+impl<O: FeedOutput> SyncSink for OutSink<'_, O> {
+    fn snapshot(
+        &mut self,
+        instrument: InstrumentId,
+        last_update_id: u64,
+        bids: &[Level],
+        asks: &[Level],
+    ) {
+        let marker = BookMarker {
+            instrument,
+            update_id: last_update_id,
+            ts_exchange: self.ts_exchange,
+            ts_recv: self.ts_recv,
+        };
+        self.emit(MarketEvent::SnapshotBegin(marker));
+        let (te, tr) = (self.ts_exchange, self.ts_recv);
+        self.levels(instrument, last_update_id, te, tr, bids, asks, false);
+        self.emit(MarketEvent::SnapshotEnd(marker));
+    }
+
+    fn delta(&mut self, h: &DepthHeader, bids: &[Level], asks: &[Level]) {
+        self.levels(
+            h.instrument,
+            h.last_id,
+            h.ts_exchange,
+            h.ts_recv,
+            bids,
+            asks,
+            true,
+        );
+    }
+
+    fn gap(&mut self, _instrument: InstrumentId, gap: Gap) {
+        self.gap = Some(gap);
+    }
+}
+
+struct SnapshotWorker {
+    rest: RestClient,
+    requests: mpsc::UnboundedReceiver<SnapshotRequest>,
+    replies: mpsc::UnboundedSender<SnapshotReply>,
+    generations: Arc<[AtomicU64]>,
+    status: Arc<FeedStatus>,
+    backoff: Backoff,
+    limit: u32,
+    ban_wait: Duration,
+    clock: Clock,
+}
+
+/// Fetches snapshots one at a time; retries failures (429: `Retry-After`; 418: `Retry-After`
+/// or `ban_wait`; others: backoff) until the request is obsolete.
+async fn snapshot_worker(mut w: SnapshotWorker) {
+    while let Some(req) = w.requests.recv().await {
+        w.backoff.reset();
+        loop {
+            if w.generations[req.slot].load(Ordering::Acquire) != req.generation {
+                break;
+            }
+            match w.rest.depth_snapshot(&req.symbol, w.limit).await {
+                Ok(body) => {
+                    let reply = SnapshotReply {
+                        slot: req.slot,
+                        generation: req.generation,
+                        body,
+                    };
+                    if w.replies.send(reply).is_err() {
+                        return;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    w.status.count(Counter::SnapshotFailure);
+                    w.status.record_error(w.clock.now(), &e);
+                    let wait = match &e {
+                        FeedError::Banned { retry_after, .. } => retry_after.unwrap_or(w.ban_wait),
+                        FeedError::RateLimited {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
+                        _ => w.backoff.next_delay(),
+                    };
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+}

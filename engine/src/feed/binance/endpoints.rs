@@ -1,0 +1,202 @@
+//! Binance endpoints: production defaults per venue and the `[venue]` config section that
+//! overrides them (testnets, a local simulated venue, tests on 127.0.0.1).
+//!
+//! | venue | depth + bookTicker WS | trades WS | REST |
+//! |---|---|---|---|
+//! | `binance-spot` | `wss://stream.binance.com:9443/stream` | same connection | `https://api.binance.com` |
+//! | `binance-usdm` | `wss://fstream.binance.com/public/stream` | `wss://fstream.binance.com/market/stream` | `https://fapi.binance.com` |
+//! | `binance-coinm` | `wss://dstream.binance.com/stream` | same connection | `https://dapi.binance.com` |
+//!
+//! USD-M's split into `/public` (depth, bookTicker) and `/market` (trades) is mandatory since
+//! 2026-04-23 (`docs/venues.md` §2.1); the legacy `/stream` accepts and then sends nothing.
+//! WebSocket URLs end at `/stream`: the connector appends `?streams=a/b/c` (combined streams).
+//! When the two WebSocket URLs are equal, one connection carries every stream.
+//!
+//! ```toml
+//! [binance-usdm]
+//! ws_book = "ws://127.0.0.1:9001/public/stream"
+//! ws_trades = "ws://127.0.0.1:9001/market/stream"
+//! rest = "http://127.0.0.1:9001"
+//! ```
+
+use crate::feed::Venue;
+use serde::Deserialize;
+
+/// Resolved endpoints of one venue.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// Combined-stream URL for depth and bookTicker (up to `/stream`).
+    pub ws_book: String,
+    /// Combined-stream URL for trades; equal to `ws_book` for a single connection.
+    pub ws_trades: String,
+    /// REST base URL (`https://api.binance.com`), no trailing slash needed.
+    pub rest: String,
+}
+
+/// The `[venue]` config section: any endpoint left out keeps the venue's production default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsConfig {
+    /// Overrides [`Endpoints::ws_book`].
+    pub ws_book: Option<String>,
+    /// Overrides [`Endpoints::ws_trades`]. When only `ws_book` is given, trades share its
+    /// connection.
+    pub ws_trades: Option<String>,
+    /// Overrides [`Endpoints::rest`].
+    pub rest: Option<String>,
+}
+
+impl Endpoints {
+    /// The production endpoints of `venue`.
+    pub fn production(venue: Venue) -> Self {
+        let (book, trades, rest) = match venue {
+            Venue::BinanceSpot => (
+                "wss://stream.binance.com:9443/stream",
+                "wss://stream.binance.com:9443/stream",
+                "https://api.binance.com",
+            ),
+            Venue::BinanceUsdm => (
+                "wss://fstream.binance.com/public/stream",
+                "wss://fstream.binance.com/market/stream",
+                "https://fapi.binance.com",
+            ),
+            Venue::BinanceCoinm => (
+                "wss://dstream.binance.com/stream",
+                "wss://dstream.binance.com/stream",
+                "https://dapi.binance.com",
+            ),
+        };
+        Self {
+            ws_book: book.to_owned(),
+            ws_trades: trades.to_owned(),
+            rest: rest.to_owned(),
+        }
+    }
+
+    /// True when trades ride on the depth connection.
+    pub fn single_connection(&self) -> bool {
+        self.ws_book == self.ws_trades
+    }
+
+    /// The REST base without a trailing slash.
+    pub fn rest_base(&self) -> &str {
+        self.rest.trim_end_matches('/')
+    }
+}
+
+impl EndpointsConfig {
+    /// The venue's production endpoints with this section's overrides.
+    pub fn resolve(&self, venue: Venue) -> Endpoints {
+        let mut e = Endpoints::production(venue);
+        if let Some(book) = &self.ws_book {
+            e.ws_book = book.clone();
+            e.ws_trades = book.clone();
+        }
+        if let Some(trades) = &self.ws_trades {
+            e.ws_trades = trades.clone();
+        }
+        if let Some(rest) = &self.rest {
+            e.rest = rest.clone();
+        }
+        e
+    }
+}
+
+/// REST paths of a venue.
+pub(crate) struct RestPaths {
+    pub(crate) depth: &'static str,
+    pub(crate) exchange_info: &'static str,
+}
+
+pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
+    match venue {
+        Venue::BinanceSpot => RestPaths {
+            depth: "/api/v3/depth",
+            exchange_info: "/api/v3/exchangeInfo",
+        },
+        Venue::BinanceUsdm => RestPaths {
+            depth: "/fapi/v1/depth",
+            exchange_info: "/fapi/v1/exchangeInfo",
+        },
+        Venue::BinanceCoinm => RestPaths {
+            depth: "/dapi/v1/depth",
+            exchange_info: "/dapi/v1/exchangeInfo",
+        },
+    }
+}
+
+/// Request weight of a depth snapshot of `limit` levels (`docs/venues.md` §1.3, §2.2).
+pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
+    match venue {
+        Venue::BinanceSpot => match limit {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        },
+        Venue::BinanceUsdm | Venue::BinanceCoinm => match limit {
+            0..=50 => 2,
+            51..=100 => 5,
+            101..=500 => 10,
+            _ => 20,
+        },
+    }
+}
+
+/// Request weight of exchangeInfo.
+pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
+    match venue {
+        Venue::BinanceSpot => 20,
+        Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
+    }
+}
+
+/// Depth limits the venue accepts.
+pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
+    match venue {
+        Venue::BinanceSpot => (1..=5000).contains(&limit),
+        Venue::BinanceUsdm | Venue::BinanceCoinm => {
+            [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_endpoints_use_the_usdm_url_split() {
+        let e = Endpoints::production(Venue::BinanceUsdm);
+        assert_eq!(e.ws_book, "wss://fstream.binance.com/public/stream");
+        assert_eq!(e.ws_trades, "wss://fstream.binance.com/market/stream");
+        assert!(!e.single_connection());
+        assert!(Endpoints::production(Venue::BinanceSpot).single_connection());
+        assert_eq!(
+            Endpoints::production(Venue::BinanceCoinm).rest,
+            "https://dapi.binance.com"
+        );
+    }
+
+    #[test]
+    fn endpoints_config_overrides_and_rejects_unknown_keys() {
+        let c: EndpointsConfig = toml::from_str("ws_book = \"ws://127.0.0.1:1/stream\"").unwrap();
+        let e = c.resolve(Venue::BinanceUsdm);
+        assert!(e.single_connection());
+        assert_eq!(e.rest, "https://fapi.binance.com");
+        let err = toml::from_str::<EndpointsConfig>("ws = \"x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn depth_weights_follow_the_documented_tables() {
+        assert_eq!(depth_weight(Venue::BinanceSpot, 1000), 50);
+        assert_eq!(depth_weight(Venue::BinanceSpot, 5000), 250);
+        assert_eq!(depth_weight(Venue::BinanceUsdm, 1000), 20);
+        assert!(valid_depth_limit(Venue::BinanceSpot, 5000));
+        assert!(!valid_depth_limit(Venue::BinanceUsdm, 5000));
+    }
+}

@@ -1,0 +1,307 @@
+//! [`FeedError`]: everything that can go wrong between ladder and a venue, each as one clear
+//! sentence naming the URL or symbol involved. A live feed never stops on these: it records the
+//! last one in [`FeedStatus`](super::FeedStatus), backs off and retries.
+
+use crate::feed::Venue;
+use crate::feed::binance::DecodeError;
+use std::fmt;
+use std::time::Duration;
+use thiserror::Error;
+use tokio_tungstenite::tungstenite;
+
+/// A venue's own error body, `{"code":-1121,"msg":"Invalid symbol."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueMessage {
+    /// The venue's error code.
+    pub code: i64,
+    /// Its message.
+    pub msg: String,
+}
+
+impl VenueMessage {
+    /// Parses `{"code":..,"msg":..}`, also nested as `{"error":{"code":..,"msg":..},"id":..}`.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let o = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+        Some(Self {
+            code: o.get("code")?.as_i64()?,
+            msg: o
+                .get("msg")
+                .and_then(|m| m.as_str())
+                .unwrap_or("")
+                .to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for VenueMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "code {}: {:?}", self.code, self.msg)
+    }
+}
+
+fn venue_suffix(v: &Option<VenueMessage>) -> String {
+    v.as_ref().map(|v| format!(", {v}")).unwrap_or_default()
+}
+
+fn wait_text(d: &Option<Duration>) -> String {
+    match d {
+        Some(d) => format!("the venue asks to wait {} s", d.as_secs()),
+        None => "no Retry-After given".to_owned(),
+    }
+}
+
+/// Why a live feed (or one of its requests) failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FeedError {
+    /// An endpoint URL that cannot be used.
+    #[error("invalid endpoint url {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The TCP connection could not be made.
+    #[error("cannot reach {url}: {source}")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// The I/O or HTTP client error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The TLS handshake failed (not a TLS server, bad certificate, ...).
+    #[error("tls handshake with {url} failed: {source}")]
+    Tls {
+        /// The URL.
+        url: String,
+        /// The TLS error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The WebSocket upgrade was refused or malformed.
+    #[error("websocket handshake with {url} failed: {detail}")]
+    Handshake {
+        /// The URL.
+        url: String,
+        /// The HTTP status, when the server answered with one.
+        status: Option<u16>,
+        /// What happened.
+        detail: String,
+    },
+    /// A step took too long.
+    #[error("{url} did not answer within {} ms while {during}", .after.as_millis())]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The limit.
+        after: Duration,
+        /// What was under way.
+        during: &'static str,
+    },
+    /// HTTP 429: too many requests.
+    #[error("{url} rate-limited ladder (http 429{}); {}", venue_suffix(.venue), wait_text(.retry_after))]
+    RateLimited {
+        /// The URL.
+        url: String,
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+        /// The venue's error body.
+        venue: Option<VenueMessage>,
+    },
+    /// HTTP 418: the IP is banned for ignoring 429s.
+    #[error("{url} has banned this ip for exceeding its rate limits (http 418{}); {}", venue_suffix(.venue), wait_text(.retry_after))]
+    Banned {
+        /// The URL.
+        url: String,
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+        /// The venue's error body.
+        venue: Option<VenueMessage>,
+    },
+    /// Another HTTP error status.
+    #[error("{url} answered http {status}{}", venue_suffix(.venue))]
+    Http {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The venue's error body.
+        venue: Option<VenueMessage>,
+    },
+    /// The HTTP request failed below the status line (reset, bad response, ...).
+    #[error("http request to {url} failed: {source}")]
+    Request {
+        /// The URL.
+        url: String,
+        /// The client error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The venue answered a subscription with an error.
+    #[error("{url} rejected the subscription: {venue}")]
+    Subscribe {
+        /// The URL.
+        url: String,
+        /// The venue's error.
+        venue: VenueMessage,
+    },
+    /// A configured symbol the venue does not list.
+    #[error("unknown symbol {symbol} on {venue}: {url} does not list it")]
+    UnknownSymbol {
+        /// The venue.
+        venue: Venue,
+        /// The symbol.
+        symbol: String,
+        /// The exchangeInfo URL asked.
+        url: String,
+    },
+    /// A configured symbol missing from the instrument registry.
+    #[error(
+        "symbol {symbol} is not in the instrument registry; register it with its tick and lot sizes (see fetch_exchange_info) before starting the feed"
+    )]
+    NotRegistered {
+        /// The symbol.
+        symbol: String,
+    },
+    /// A frame that could not be decoded (counted; the feed goes on).
+    #[error("cannot decode a frame from {url}: {source}")]
+    Decode {
+        /// Where it came from.
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<DecodeError>,
+    },
+    /// A response body that is not what the venue documents.
+    #[error("malformed response from {url}: {detail}")]
+    BadResponse {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The watchdog saw no data for too long.
+    #[error("no data from {url} for {} ms; the connection is treated as dead", .after.as_millis())]
+    Silent {
+        /// The URL.
+        url: String,
+        /// The watchdog limit.
+        after: Duration,
+    },
+    /// The venue closed the connection.
+    #[error("{url} closed the connection: {detail}")]
+    Closed {
+        /// The URL.
+        url: String,
+        /// Close frame or reason.
+        detail: String,
+    },
+    /// The WebSocket failed mid-stream.
+    #[error("the websocket connection to {url} failed: {source}")]
+    WebSocket {
+        /// The URL.
+        url: String,
+        /// The protocol or I/O error.
+        #[source]
+        source: Box<tungstenite::Error>,
+    },
+    /// The depth stream skipped update ids: the book is stale until a new snapshot.
+    #[error(
+        "sequence gap on {symbol}: expected update id {expected}, got {got}; resyncing from a new snapshot"
+    )]
+    SequenceGap {
+        /// The symbol.
+        symbol: String,
+        /// The id the diff had to continue from.
+        expected: u64,
+        /// The id it carried.
+        got: u64,
+    },
+    /// The output (ring to the hot thread) was full: the book is stale until resynced.
+    #[error(
+        "the output for {symbol} was full (consumer too slow); the book is marked stale and resynced"
+    )]
+    Overflow {
+        /// The symbol.
+        symbol: String,
+    },
+    /// The live feed config cannot work.
+    #[error("invalid live feed config: {0}")]
+    Config(String),
+    /// The feed thread or its runtime could not start.
+    #[error("cannot start the feed thread: {0}")]
+    Spawn(#[source] std::io::Error),
+}
+
+impl FeedError {
+    /// How long the venue asked to wait, for 429 and 418.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } | Self::Banned { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    /// True for the failures a retry cannot fix without a config change (unknown symbol,
+    /// invalid URL or config).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidUrl { .. }
+                | Self::UnknownSymbol { .. }
+                | Self::NotRegistered { .. }
+                | Self::Config(_)
+        )
+    }
+}
+
+/// True if `e` or one of its sources is a rustls error.
+pub(crate) fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<tokio_rustls::rustls::Error>().is_some() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn venue_message_parses_flat_and_nested_bodies() {
+        let flat = VenueMessage::parse(br#"{"code":-1121,"msg":"Invalid symbol."}"#).unwrap();
+        assert_eq!((flat.code, flat.msg.as_str()), (-1121, "Invalid symbol."));
+        let nested =
+            VenueMessage::parse(br#"{"error":{"code":2,"msg":"Invalid request"},"id":1}"#).unwrap();
+        assert_eq!(nested.code, 2);
+        assert!(VenueMessage::parse(b"<html>").is_none());
+    }
+
+    #[test]
+    fn feed_error_messages_name_url_and_venue_reply() {
+        let e = FeedError::RateLimited {
+            url: "https://api.binance.com/api/v3/depth".into(),
+            retry_after: Some(Duration::from_secs(7)),
+            venue: Some(VenueMessage {
+                code: -1003,
+                msg: "Too many requests".into(),
+            }),
+        };
+        let s = e.to_string();
+        assert!(
+            s.contains("https://api.binance.com/api/v3/depth") && s.contains("429"),
+            "{s}"
+        );
+        assert!(s.contains("-1003") && s.contains("7 s"), "{s}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    }
+}
