@@ -409,7 +409,7 @@ impl Conn<'_> {
                 } else {
                     parsed.into_iter().for_each(|(s, k)| self.subs.remove(s, k));
                 }
-                json!({"result": null, "id": id}).to_string()
+                ok(&Value::Null, &id)
             }
             "LIST_SUBSCRIPTIONS" => {
                 let names: Vec<&str> = self
@@ -418,18 +418,18 @@ impl Conn<'_> {
                     .iter()
                     .map(|&(s, k)| self.shared.markets[s].stream_name(k))
                     .collect();
-                json!({"result": names, "id": id}).to_string()
+                ok(&json!(names), &id)
             }
             "SET_PROPERTY" => match (params.first().and_then(Value::as_str), params.get(1)) {
                 (Some("combined"), Some(Value::Bool(b))) => {
                     self.combined = *b;
-                    json!({"result": null, "id": id}).to_string()
+                    ok(&Value::Null, &id)
                 }
                 (Some("combined"), _) => error(1, "Invalid value type: expected Boolean", &id),
                 _ => error(0, "Unknown property", &id),
             },
             "GET_PROPERTY" => match params.first().and_then(Value::as_str) {
-                Some("combined") => json!({"result": self.combined, "id": id}).to_string(),
+                Some("combined") => ok(&Value::Bool(self.combined), &id),
                 _ => error(0, "Unknown property", &id),
             },
             other => error(
@@ -444,8 +444,17 @@ impl Conn<'_> {
     }
 }
 
+/// `{"result":..,"id":..}`, keys in Binance's order.
+fn ok(result: &Value, id: &Value) -> String {
+    format!("{{\"result\":{result},\"id\":{id}}}")
+}
+
+/// `{"error":{"code":..,"msg":..},"id":..}`, keys in Binance's order.
 fn error(code: i64, msg: &str, id: &Value) -> String {
-    json!({"error": {"code": code, "msg": msg}, "id": id}).to_string()
+    format!(
+        "{{\"error\":{},\"id\":{id}}}",
+        json!({"code": code, "msg": msg})
+    )
 }
 
 async fn close(ws: &mut Ws, code: CloseCode, reason: &str) {
