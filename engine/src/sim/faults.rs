@@ -148,7 +148,7 @@ impl DepthFaults {
         out: &mut Vec<Arc<Frame>>,
     ) {
         self.seen += 1;
-        let hit = |every: Option<u64>| every.is_some_and(|n| self.seen % n == 0);
+        let hit = |every: Option<u64>| every.is_some_and(|n| self.seen.is_multiple_of(n));
         if hit(config.drop_every) {
             bump(&counters.dropped);
             return;

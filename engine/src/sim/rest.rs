@@ -265,7 +265,7 @@ fn handle(shared: &Shared, head: &Head) -> Reply {
     let config = &shared.config;
     let (used, retry_after) = charge(shared, weight);
     let faults = &config.faults;
-    let every = |e: Option<u64>| e.is_some_and(|k| n % k == 0);
+    let every = |e: Option<u64>| e.is_some_and(|k| n.is_multiple_of(k));
     let mut out = if take_one(&shared.counters.forced_418) || every(faults.rest_418_every) {
         faults::bump(&shared.faults.rest_418);
         let until = now_ms() + 120_000;

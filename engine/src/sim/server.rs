@@ -157,6 +157,8 @@ impl Drop for ClientGauge<'_> {
 
 async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<bool>) {
     let mut target = Err(String::new());
+    // The error type is tungstenite's handshake callback signature, not ours to shrink.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let uri = req.uri();
         target = parse_target(&shared.markets, uri.path(), uri.query());
