@@ -22,10 +22,14 @@
 //! delivered once they line up, so the output never sees a book that is not in sequence.
 
 use super::decode::{DecodeError, Decoded, Decoder, DepthHeader};
-use super::rest::{RestBody, RestClient};
+use super::endpoints::Plan;
+use super::rest::{
+    RestBody, RestClient, SnapshotReply, SnapshotRequest, SnapshotWorker, snapshot_worker,
+};
 use super::sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink};
 use crate::clock::Clock;
 use crate::feed::live::conn::{ConnEvent, ConnParams, Restart, run_connection};
+use crate::feed::live::deliver::{Link, flush_owed, offer};
 use crate::feed::live::status::Counter;
 use crate::feed::live::{
     Backoff, Control, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, VenueMessage,
@@ -52,93 +56,6 @@ const BAD_SNAPSHOT_WAIT: Duration = Duration::from_secs(1);
 /// Frames buffered between the connection tasks and the core.
 const FRAME_QUEUE: usize = 16_384;
 
-/// One planned WebSocket connection.
-#[derive(Debug, Clone)]
-pub(crate) struct PlannedConn {
-    base: String,
-    streams: Vec<String>,
-    carries_book: bool,
-}
-
-impl PlannedConn {
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}streams={}", self.base, self.streams.join("/"))
-    }
-}
-
-/// Instruments and connections of a feed.
-#[derive(Debug, Clone)]
-pub(crate) struct Plan {
-    slots: Vec<(InstrumentId, String)>,
-    conns: Vec<PlannedConn>,
-}
-
-impl Plan {
-    pub(crate) fn instruments(&self) -> Vec<(InstrumentId, String)> {
-        self.slots.clone()
-    }
-
-    pub(crate) fn instrument_ids(&self) -> Vec<InstrumentId> {
-        self.slots.iter().map(|(id, _)| *id).collect()
-    }
-
-    pub(crate) fn connections(&self) -> Vec<(String, Vec<String>)> {
-        self.conns
-            .iter()
-            .map(|c| (c.base.clone(), c.streams.clone()))
-            .collect()
-    }
-}
-
-/// The instruments (registry ids, in config order, duplicates removed) and the connections
-/// with their stream lists. `config` must have passed [`LiveFeedConfig::validate`].
-pub(crate) fn plan(config: &LiveFeedConfig, registry: &Registry) -> Plan {
-    let mut slots: Vec<(InstrumentId, String)> = Vec::new();
-    for s in &config.symbols {
-        if let Some(i) = registry.lookup(s.as_bytes())
-            && !slots.iter().any(|(id, _)| *id == i.id)
-        {
-            slots.push((i.id, i.symbol.clone()));
-        }
-    }
-    let lower: Vec<String> = slots.iter().map(|(_, s)| s.to_ascii_lowercase()).collect();
-    let book: Vec<String> = lower
-        .iter()
-        .flat_map(|s| {
-            [
-                format!("{s}@{}", config.depth_stream),
-                format!("{s}@bookTicker"),
-            ]
-        })
-        .collect();
-    let trades: Vec<String> = lower.iter().map(|s| format!("{s}@trade")).collect();
-    let e = &config.endpoints;
-    let conns = if e.single_connection() {
-        let mut streams = book;
-        streams.extend(trades);
-        vec![PlannedConn {
-            base: e.ws_book.clone(),
-            streams,
-            carries_book: true,
-        }]
-    } else {
-        vec![
-            PlannedConn {
-                base: e.ws_book.clone(),
-                streams: book,
-                carries_book: true,
-            },
-            PlannedConn {
-                base: e.ws_trades.clone(),
-                streams: trades,
-                carries_book: false,
-            },
-        ]
-    };
-    Plan { slots, conns }
-}
-
 /// Everything the feed thread runs with.
 pub(crate) struct Launch<O> {
     pub(crate) config: LiveFeedConfig,
@@ -152,36 +69,11 @@ pub(crate) struct Launch<O> {
     pub(crate) stop: watch::Receiver<bool>,
 }
 
-#[derive(Debug)]
-struct SnapshotRequest {
-    slot: usize,
-    generation: u64,
-    symbol: String,
-}
-
-#[derive(Debug)]
-struct SnapshotReply {
-    slot: usize,
-    generation: u64,
-    body: RestBody,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fetch {
     Idle,
     InFlight,
     RetryAt(Instant),
-}
-
-/// Delivery state of one instrument toward the output.
-#[derive(Debug, Default)]
-struct Link {
-    /// After an overflow: book events are held back until the next snapshot.
-    suppress_book: bool,
-    /// A stale marker still to deliver.
-    owed: Option<BookStatus>,
-    /// An overflow happened inside a sequencer call; the core handles it after the call.
-    overflow_pending: bool,
 }
 
 struct Slot {
@@ -622,12 +514,7 @@ impl<O: FeedOutput> Core<O> {
             self.take_resync_requests(now);
         }
         for k in 0..self.slots.len() {
-            let s = &mut self.slots[k];
-            if let Some(owed) = s.link.owed
-                && self.out.push(MarketEvent::Status(owed))
-            {
-                s.link.owed = None;
-            }
+            flush_owed(&mut self.out, &mut self.slots[k].link);
             self.maybe_request_snapshot(k);
         }
     }
@@ -742,52 +629,6 @@ impl<O: FeedOutput> Core<O> {
     }
 }
 
-fn is_book_event(ev: &MarketEvent) -> bool {
-    matches!(
-        ev,
-        MarketEvent::BookDelta(_) | MarketEvent::SnapshotBegin(_) | MarketEvent::SnapshotEnd(_)
-    )
-}
-
-/// Offers one event of an instrument: owed stale marker first, book events held back after an
-/// overflow, and an overflow noted (not handled: the caller may be inside a sequencer call).
-///
-/// # Hot path
-/// No allocation; one `push` in the common case.
-fn offer<O: FeedOutput>(
-    out: &mut O,
-    link: &mut Link,
-    status: &FeedStatus,
-    ev: MarketEvent,
-) -> bool {
-    if let Some(owed) = link.owed {
-        if !out.push(MarketEvent::Status(owed)) {
-            status.count(Counter::Undelivered);
-            return false;
-        }
-        link.owed = None;
-    }
-    if link.suppress_book && is_book_event(&ev) {
-        status.count(Counter::Undelivered);
-        return false;
-    }
-    if out.push(ev) {
-        return true;
-    }
-    status.count(Counter::Undelivered);
-    if !link.suppress_book {
-        link.suppress_book = true;
-        link.overflow_pending = true;
-        link.owed = Some(BookStatus {
-            instrument: ev.instrument(),
-            state: BookState::Stale,
-            reason: Some(StaleReason::QueueOverflow),
-            ts_recv: ev.ts_recv(),
-        });
-    }
-    false
-}
-
 /// The sequencer's decisions as [`MarketEvent`]s (the same events as the replay's sink),
 /// delivered at once or, for a snapshot and its buffered diffs, staged until they line up.
 struct OutSink<'a, O> {
@@ -875,56 +716,5 @@ impl<O: FeedOutput> SyncSink for OutSink<'_, O> {
 
     fn gap(&mut self, _instrument: InstrumentId, gap: Gap) {
         self.gap = Some(gap);
-    }
-}
-
-struct SnapshotWorker {
-    rest: RestClient,
-    requests: mpsc::UnboundedReceiver<SnapshotRequest>,
-    replies: mpsc::UnboundedSender<SnapshotReply>,
-    generations: Arc<[AtomicU64]>,
-    status: Arc<FeedStatus>,
-    backoff: Backoff,
-    limit: u32,
-    ban_wait: Duration,
-    clock: Clock,
-}
-
-/// Fetches snapshots one at a time; retries failures (429: `Retry-After`; 418: `Retry-After`
-/// or `ban_wait`; others: backoff) until the request is obsolete.
-async fn snapshot_worker(mut w: SnapshotWorker) {
-    while let Some(req) = w.requests.recv().await {
-        w.backoff.reset();
-        loop {
-            if w.generations[req.slot].load(Ordering::Acquire) != req.generation {
-                break;
-            }
-            match w.rest.depth_snapshot(&req.symbol, w.limit).await {
-                Ok(body) => {
-                    let reply = SnapshotReply {
-                        slot: req.slot,
-                        generation: req.generation,
-                        body,
-                    };
-                    if w.replies.send(reply).is_err() {
-                        return;
-                    }
-                    break;
-                }
-                Err(e) => {
-                    w.status.count(Counter::SnapshotFailure);
-                    w.status.record_error(w.clock.now(), &e);
-                    let wait = match &e {
-                        FeedError::Banned { retry_after, .. } => retry_after.unwrap_or(w.ban_wait),
-                        FeedError::RateLimited {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => w.backoff.next_delay(),
-                    };
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
     }
 }

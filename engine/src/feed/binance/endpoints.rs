@@ -20,6 +20,9 @@
 //! ```
 
 use crate::feed::Venue;
+use crate::feed::live::LiveFeedConfig;
+use crate::instrument::Registry;
+use ladder_sdk::InstrumentId;
 use serde::Deserialize;
 
 /// Resolved endpoints of one venue.
@@ -160,6 +163,93 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
     }
+}
+
+/// One planned WebSocket connection.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedConn {
+    pub(crate) base: String,
+    pub(crate) streams: Vec<String>,
+    pub(crate) carries_book: bool,
+}
+
+impl PlannedConn {
+    pub(crate) fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}streams={}", self.base, self.streams.join("/"))
+    }
+}
+
+/// Instruments and connections of a feed.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) slots: Vec<(InstrumentId, String)>,
+    pub(crate) conns: Vec<PlannedConn>,
+}
+
+impl Plan {
+    pub(crate) fn instruments(&self) -> Vec<(InstrumentId, String)> {
+        self.slots.clone()
+    }
+
+    pub(crate) fn instrument_ids(&self) -> Vec<InstrumentId> {
+        self.slots.iter().map(|(id, _)| *id).collect()
+    }
+
+    pub(crate) fn connections(&self) -> Vec<(String, Vec<String>)> {
+        self.conns
+            .iter()
+            .map(|c| (c.base.clone(), c.streams.clone()))
+            .collect()
+    }
+}
+
+/// The instruments (registry ids, in config order, duplicates removed) and the connections
+/// with their stream lists. `config` must have passed [`LiveFeedConfig::validate`].
+pub(crate) fn plan(config: &LiveFeedConfig, registry: &Registry) -> Plan {
+    let mut slots: Vec<(InstrumentId, String)> = Vec::new();
+    for s in &config.symbols {
+        if let Some(i) = registry.lookup(s.as_bytes())
+            && !slots.iter().any(|(id, _)| *id == i.id)
+        {
+            slots.push((i.id, i.symbol.clone()));
+        }
+    }
+    let lower: Vec<String> = slots.iter().map(|(_, s)| s.to_ascii_lowercase()).collect();
+    let book: Vec<String> = lower
+        .iter()
+        .flat_map(|s| {
+            [
+                format!("{s}@{}", config.depth_stream),
+                format!("{s}@bookTicker"),
+            ]
+        })
+        .collect();
+    let trades: Vec<String> = lower.iter().map(|s| format!("{s}@trade")).collect();
+    let e = &config.endpoints;
+    let conns = if e.single_connection() {
+        let mut streams = book;
+        streams.extend(trades);
+        vec![PlannedConn {
+            base: e.ws_book.clone(),
+            streams,
+            carries_book: true,
+        }]
+    } else {
+        vec![
+            PlannedConn {
+                base: e.ws_book.clone(),
+                streams: book,
+                carries_book: true,
+            },
+            PlannedConn {
+                base: e.ws_trades.clone(),
+                streams: trades,
+                carries_book: false,
+            },
+        ]
+    };
+    Plan { slots, conns }
 }
 
 #[cfg(test)]

@@ -8,12 +8,17 @@
 use super::endpoints::{Endpoints, depth_weight, exchange_info_weight, rest_paths};
 use crate::clock::Clock;
 use crate::feed::Venue;
+use crate::feed::live::Backoff;
+use crate::feed::live::status::{Counter, FeedStatus};
 use crate::feed::live::{FeedError, VenueMessage, is_tls_error};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Bytes;
 
 /// A response body and the time it was read.
@@ -239,8 +244,22 @@ impl RestClient {
 }
 
 fn request_error(url: &str, e: reqwest::Error) -> FeedError {
+    // A TLS failure can surface as a bare I/O error ("tls handshake eof"): on https, a
+    // connect error whose text speaks of TLS is one.
+    let tls_text = || {
+        let mut text = String::new();
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = cur {
+            text.push_str(&err.to_string().to_ascii_lowercase());
+            cur = err.source();
+        }
+        ["tls", "certificate", "handshake"]
+            .iter()
+            .any(|w| text.contains(w))
+    };
+    let tls = is_tls_error(&e) || (url.starts_with("https://") && e.is_connect() && tls_text());
     let url = url.to_owned();
-    if is_tls_error(&e) {
+    if tls {
         FeedError::Tls {
             url,
             source: Box::new(e),
@@ -305,6 +324,74 @@ impl SymbolInfo {
         let tick = find("PRICE_FILTER", |f| f.tick_size.as_ref(), "tickSize")?;
         let lot = find("LOT_SIZE", |f| f.step_size.as_ref(), "stepSize")?;
         InstrumentSpec::new(tick, lot).map_err(|e| e.to_string())
+    }
+}
+
+/// A depth snapshot the connector wants for the book state `generation` of slot `slot`.
+#[derive(Debug)]
+pub(crate) struct SnapshotRequest {
+    pub(crate) slot: usize,
+    pub(crate) generation: u64,
+    pub(crate) symbol: String,
+}
+
+/// The body fetched for a [`SnapshotRequest`].
+#[derive(Debug)]
+pub(crate) struct SnapshotReply {
+    pub(crate) slot: usize,
+    pub(crate) generation: u64,
+    pub(crate) body: RestBody,
+}
+
+/// The connector's REST task: its client, request and reply queues.
+pub(crate) struct SnapshotWorker {
+    pub(crate) rest: RestClient,
+    pub(crate) requests: mpsc::UnboundedReceiver<SnapshotRequest>,
+    pub(crate) replies: mpsc::UnboundedSender<SnapshotReply>,
+    pub(crate) generations: Arc<[AtomicU64]>,
+    pub(crate) status: Arc<FeedStatus>,
+    pub(crate) backoff: Backoff,
+    pub(crate) limit: u32,
+    pub(crate) ban_wait: Duration,
+    pub(crate) clock: Clock,
+}
+
+/// Fetches snapshots one at a time; retries failures (429: `Retry-After`; 418: `Retry-After`
+/// or `ban_wait`; others: backoff) until the request is obsolete.
+pub(crate) async fn snapshot_worker(mut w: SnapshotWorker) {
+    while let Some(req) = w.requests.recv().await {
+        w.backoff.reset();
+        loop {
+            if w.generations[req.slot].load(Ordering::Acquire) != req.generation {
+                break;
+            }
+            match w.rest.depth_snapshot(&req.symbol, w.limit).await {
+                Ok(body) => {
+                    let reply = SnapshotReply {
+                        slot: req.slot,
+                        generation: req.generation,
+                        body,
+                    };
+                    if w.replies.send(reply).is_err() {
+                        return;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    w.status.count(Counter::SnapshotFailure);
+                    w.status.record_error(w.clock.now(), &e);
+                    let wait = match &e {
+                        FeedError::Banned { retry_after, .. } => retry_after.unwrap_or(w.ban_wait),
+                        FeedError::RateLimited {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
+                        _ => w.backoff.next_delay(),
+                    };
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
     }
 }
 

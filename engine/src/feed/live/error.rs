@@ -260,11 +260,19 @@ impl FeedError {
     }
 }
 
-/// True if `e` or one of its sources is a rustls error.
+/// True if `e` or one of its sources is a rustls error (also when wrapped in an `io::Error`,
+/// whose `source()` skips the wrapped error).
 pub(crate) fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if err.downcast_ref::<tokio_rustls::rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && is_tls_error(inner)
+        {
             return true;
         }
         cur = err.source();

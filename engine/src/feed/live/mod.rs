@@ -34,6 +34,7 @@
 
 pub mod backoff;
 pub(crate) mod conn;
+pub(crate) mod deliver;
 mod error;
 pub(crate) mod net;
 pub mod status;
@@ -262,7 +263,7 @@ pub fn spawn_feed(
     output: impl FeedOutput,
 ) -> Result<LiveFeedHandle, FeedError> {
     config.validate(&registry)?;
-    let plan = crate::feed::binance::connector::plan(&config, &registry);
+    let plan = crate::feed::binance::endpoints::plan(&config, &registry);
     let status = Arc::new(FeedStatus::new(
         config.venue,
         plan.instruments(),
