@@ -595,6 +595,8 @@ struct SynthOpts {
     close_first_after: Option<u64>,
     garbage_first: bool,
     subscribe_error_first: bool,
+    /// The first depth request gets the initial book at id 1000, older than any diff.
+    old_snapshot_first: bool,
     rest_faults: Vec<(u16, &'static str, Option<&'static str>)>,
 }
 
@@ -748,6 +750,11 @@ impl App for Synth {
                         Some(s) => r.header("Retry-After", s),
                         None => r,
                     };
+                }
+                if self.opts.old_snapshot_first && self.depth_times.lock().unwrap().len() == 1 {
+                    return Reply::ok(
+                        r#"{"lastUpdateId":1000,"E":1,"T":1,"bids":[["99.0","1.000"]],"asks":[["100.0","1.000"]]}"#,
+                    );
                 }
                 Reply::ok(self.snapshot())
             }
@@ -953,6 +960,36 @@ fn dropped_diff_is_a_gap_then_new_snapshot_and_synced_again() {
         run.feed.status.last_error()
     );
     assert_eq!(run.feed.status.instruments()[0].gaps, 1);
+    assert!(run.feed.shutdown());
+}
+
+#[test]
+fn snapshot_older_than_buffered_diffs_is_fetched_again_unseen() {
+    let opts = SynthOpts {
+        diffs: 150,
+        old_snapshot_first: true,
+        ..SynthOpts::default()
+    };
+    let (run, c) = synth_feed(opts, Collect::new(), |_| {}).finish_in_sync();
+    assert_eq!(
+        (c.stale_snapshots, c.snapshots, c.gaps, c.resyncs),
+        (1, 1, 0, 0),
+        "{c:?}"
+    );
+    assert_eq!(run.synth.depth_times.lock().unwrap().len(), 2);
+    assert_eq!(
+        run.out.inner.lock().unwrap().snapshots,
+        1,
+        "the old snapshot never reached the output"
+    );
+    assert_eq!(
+        run.out.states(),
+        [
+            (BookState::Connecting, None),
+            (BookState::Syncing, None),
+            (BookState::Synced, None)
+        ]
+    );
     assert!(run.feed.shutdown());
 }
 
