@@ -23,6 +23,7 @@ pub mod plugin;
 pub mod sim;
 pub mod replay;
 pub mod report;
+pub mod session;
 
 #[cfg(test)]
 mod testutil;

@@ -3,6 +3,7 @@
 mod fit_microprice;
 mod inspect;
 mod new_strategy;
+mod paper;
 mod plugins;
 mod replay;
 mod sim;
@@ -20,8 +21,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Paper trade strategies live (default: on the built-in simulated venue).
-    Paper,
+    /// Paper trade strategies live (default: the built-in simulated venue and the example
+    /// strategies).
+    Paper(paper::Args),
     /// Replay a capture through decoder, sequencer and book, and report its integrity.
     Inspect(inspect::Args),
     /// Replay a capture through the hot engine: strategies, risk, paper exchange; write a report.
@@ -41,11 +43,8 @@ enum Command {
 /// stderr and a non-zero exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Paper) {
-        Command::Paper => Err(anyhow::anyhow!(
-            "`ladder paper` (live paper trading on the simulated venue) is not built yet; \
-             use `ladder inspect CAPTURE --venue V` to replay a capture"
-        )),
+    let result = match cli.command.unwrap_or_else(|| Command::Paper(paper::Args::default())) {
+        Command::Paper(args) => paper::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Plugins(cmd) => plugins::run(&cmd),

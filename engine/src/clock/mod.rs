@@ -7,6 +7,7 @@
 //!   elapsed time, so it never jumps with NTP adjustments and costs one vDSO call.
 
 use ladder_sdk::UnixNanos;
+use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Where time comes from.
@@ -32,17 +33,23 @@ impl Clock {
         }
     }
 
-    /// Calibrated monotonic time: the wall clock read once now, then monotonic offsets.
+    /// Calibrated monotonic time: the wall clock read once per process, then monotonic
+    /// offsets. Every live clock shares that one anchor, so a receive stamp taken on a feed
+    /// thread and "now" on the hot thread are on the same scale.
     pub fn live() -> Self {
-        let anchor = Instant::now();
-        let since_epoch = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
+        static ANCHOR: OnceLock<(Instant, UnixNanos)> = OnceLock::new();
+        let &(anchor, anchor_unix) = ANCHOR.get_or_init(|| {
+            let anchor = Instant::now();
+            let since_epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
+            (anchor, UnixNanos::from_nanos(ns))
+        });
         Self {
             source: Source::Live {
                 anchor,
-                anchor_unix: UnixNanos::from_nanos(ns),
+                anchor_unix,
             },
         }
     }

@@ -27,6 +27,8 @@
 //! config = "threshold = 0.3"
 //! ```
 
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::{Endpoints, EndpointsConfig};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;
@@ -65,10 +67,11 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitStrategy {
-    /// Busy-spin (lowest latency; owns a core).
-    #[default]
+    /// Busy-spin (lowest latency; owns a core: use it with a core of its own).
     Spin,
-    /// Spin for `spin_iterations` empty polls, then yield the core each poll.
+    /// Spin for `spin_iterations` empty polls, then yield the core each poll (the default: on
+    /// a small machine the feed, the simulated venue and the dashboard share the cores).
+    #[default]
     SpinThenYield,
 }
 
@@ -94,7 +97,7 @@ impl Default for HotConfig {
     fn default() -> Self {
         Self {
             core: None,
-            wait: WaitStrategy::Spin,
+            wait: WaitStrategy::SpinThenYield,
             spin_iterations: 10_000,
             ring_capacity: 1 << 16,
             output_capacity: 1 << 16,
@@ -145,6 +148,52 @@ pub struct StrategyConfig {
     pub config_file: Option<PathBuf>,
 }
 
+/// `[venue]`: the live venue `ladder paper` trades; endpoints left out keep the production
+/// defaults (set them to point at a testnet).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// `binance-spot`, `binance-usdm` or `binance-coinm`.
+    #[serde(deserialize_with = "venue_name")]
+    pub name: Venue,
+    /// Symbols to trade.
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// WebSocket base for depth and book ticker streams.
+    #[serde(default)]
+    pub ws_book: Option<String>,
+    /// WebSocket base for trade streams.
+    #[serde(default)]
+    pub ws_trades: Option<String>,
+    /// REST base.
+    #[serde(default)]
+    pub rest: Option<String>,
+    /// Seconds without data before a connection counts as dead.
+    #[serde(default = "default_watchdog")]
+    pub watchdog_secs: u64,
+}
+
+fn default_watchdog() -> u64 {
+    30
+}
+
+fn venue_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Venue, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+impl VenueConfig {
+    /// The endpoints: production defaults with this section's overrides.
+    pub fn endpoints(&self) -> Endpoints {
+        EndpointsConfig {
+            ws_book: self.ws_book.clone(),
+            ws_trades: self.ws_trades.clone(),
+            rest: self.rest.clone(),
+        }
+        .resolve(self.name)
+    }
+}
+
 /// The whole config file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,6 +216,9 @@ pub struct Config {
     /// `[[strategy]]` entries.
     #[serde(default, rename = "strategy")]
     pub strategies: Vec<StrategyConfig>,
+    /// `[venue]`: the live venue for `ladder paper` (default: the built-in simulated venue).
+    #[serde(default)]
+    pub venue: Option<VenueConfig>,
 }
 
 impl Config {
@@ -265,6 +317,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("ladder.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn venue_section_overrides_endpoints() {
+        let c = parse("[venue]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nrest = \"http://127.0.0.1:1\"\n").unwrap();
+        let v = c.venue.unwrap();
+        assert_eq!(v.name, Venue::BinanceUsdm);
+        let e = v.endpoints();
+        assert_eq!(e.rest, "http://127.0.0.1:1");
+        assert!(e.ws_book.starts_with("wss://fstream.binance.com/public"));
+        let err = parse("[venue]\nname = \"kraken\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown venue"), "{err}");
     }
 
     #[test]

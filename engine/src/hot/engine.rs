@@ -24,13 +24,13 @@
 use super::output::{OutputRecord, OutputSink, StrategyNo};
 use crate::book::{BookConfig, L2Book};
 use crate::clock::Clock;
-use crate::paper::{PaperConfig, PaperExchange, Report, StrategyIdx};
+use crate::paper::{Account, PaperConfig, PaperExchange, Report, StrategyIdx};
 use crate::plugin::StrategyInstance;
 use crate::risk::{RiskEngine, RiskLimits, RiskView, flatten_request};
 use ladder_sdk::{
     BookState, BookView, ClientOrderId, InstrumentId, InstrumentSpec, MarketEvent, OpenOrder,
-    OrderStatus, OrderUpdate, Price, Quantity, RejectReason, RequestKind, StatusEvent, TradeEvent,
-    UnixNanos,
+    OrderStatus, OrderUpdate, Price, Quantity, RejectReason, RequestKind, StatusEvent, Trade,
+    TradeEvent, UnixNanos,
 };
 use rust_decimal::Decimal;
 use std::collections::VecDeque;
@@ -38,6 +38,9 @@ use std::collections::VecDeque;
 /// Reports delivered to strategies per event before the rest waits for the next event (stops
 /// a strategy that re-sends a rejected order from looping forever inside one event).
 const MAX_DELIVERIES_PER_EVENT: usize = 256;
+
+/// Trades kept per instrument for dashboards.
+pub const RECENT_TRADES: usize = 16;
 
 /// One strategy as the engine runs it.
 #[derive(Debug)]
@@ -50,6 +53,8 @@ struct Slot {
     peak_equity: Decimal,
     max_drawdown: Decimal,
     kill_reason: Option<String>,
+    /// Last value of each of its signals (NaN until emitted), for dashboards.
+    last_signals: Vec<f64>,
 }
 
 /// Counters of the hot loop.
@@ -78,12 +83,26 @@ pub struct StrategySummary {
     pub max_drawdown: Decimal,
 }
 
+/// The engine's final state, for reports.
+#[derive(Debug, Clone)]
+pub struct EngineFinal {
+    /// Counters.
+    pub stats: HotStats,
+    /// Each strategy's name, fault, drawdown.
+    pub strategies: Vec<StrategySummary>,
+    /// `[strategy][instrument]`: the account and its unrealized PnL at the last exact mid.
+    pub accounts: Vec<Vec<(Account, Decimal)>>,
+    /// Final mid (ticks, rounded down) per instrument.
+    pub marks: Vec<Option<Price>>,
+}
+
 /// Everything the hot thread owns.
 pub struct HotEngine<O: OutputSink> {
     clock: Clock,
     specs: Vec<InstrumentSpec>,
     books: Vec<L2Book>,
     states: Vec<BookState>,
+    recent_trades: Vec<VecDeque<Trade>>,
     slots: Vec<Slot>,
     paper: PaperExchange,
     risk: RiskEngine,
@@ -122,12 +141,13 @@ impl<O: OutputSink> HotEngine<O> {
         let slots: Vec<Slot> = strategies
             .into_iter()
             .map(|instance| Slot {
-                instance,
                 open: Vec::with_capacity(1024),
                 position: vec![0; n],
                 peak_equity: Decimal::ZERO,
                 max_drawdown: Decimal::ZERO,
                 kill_reason: None,
+                last_signals: vec![f64::NAN; instance.signal_names().len()],
+                instance,
             })
             .collect();
         let n_strategies = slots.len();
@@ -135,6 +155,9 @@ impl<O: OutputSink> HotEngine<O> {
             clock,
             books: (0..n).map(|_| L2Book::new(book_config)).collect(),
             states: vec![BookState::Syncing; n],
+            recent_trades: (0..n)
+                .map(|_| VecDeque::with_capacity(RECENT_TRADES))
+                .collect(),
             paper: PaperExchange::new(paper, &specs, n_strategies),
             risk: RiskEngine::new(limits, n_strategies),
             specs,
@@ -185,6 +208,11 @@ impl<O: OutputSink> HotEngine<O> {
             }
             MarketEvent::Trade(t) => {
                 self.stats.trades += 1;
+                let recent = &mut self.recent_trades[i];
+                if recent.len() == RECENT_TRADES {
+                    recent.pop_front();
+                }
+                recent.push_back(*t);
                 if self.states[i] == BookState::Synced {
                     self.paper.on_trade(now, t, &self.books[i]);
                 }
@@ -262,6 +290,75 @@ impl<O: OutputSink> HotEngine<O> {
                 max_drawdown: s.max_drawdown,
             })
             .collect()
+    }
+
+    /// Last value of each signal of strategy `s` (NaN until emitted), by signal id.
+    pub fn last_signals(&self, s: usize) -> &[f64] {
+        self.slots.get(s).map_or(&[], |slot| &slot.last_signals)
+    }
+
+    /// Orders strategy `s` has been told are working.
+    pub fn open_orders(&self, s: usize) -> &[OpenOrder] {
+        self.slots.get(s).map_or(&[], |slot| &slot.open)
+    }
+
+    /// The last trades of an instrument, oldest first.
+    pub fn recent_trades(&self, instrument: InstrumentId) -> impl Iterator<Item = &Trade> {
+        self.recent_trades[instrument.index()].iter()
+    }
+
+    /// The top-N view of an instrument's book.
+    pub fn book_top(&mut self, instrument: InstrumentId) -> crate::book::TopLevels<'_> {
+        self.books[instrument.index()].top()
+    }
+
+    /// An instrument's spec.
+    pub fn spec(&self, instrument: InstrumentId) -> Option<&InstrumentSpec> {
+        self.specs.get(instrument.index())
+    }
+
+    /// Why strategy `s` was disabled, if it was.
+    pub fn disabled_reason(&self, s: usize) -> Option<&str> {
+        self.slots.get(s)?.instance.disabled_reason()
+    }
+
+    /// Number of strategies.
+    pub fn strategy_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Number of instruments.
+    pub fn instrument_count(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Everything a report needs, detached from the engine (which stays on the hot thread).
+    pub fn final_state(&self) -> EngineFinal {
+        let marks: Vec<Option<Price>> = (0..self.books.len())
+            .map(|i| self.mark(InstrumentId::new(i as u32)))
+            .collect();
+        let mids: Vec<Option<Decimal>> = (0..self.books.len())
+            .map(|i| self.paper.mid(InstrumentId::new(i as u32)))
+            .collect();
+        let accounts = (0..self.slots.len())
+            .map(|s| {
+                (0..self.books.len())
+                    .map(|i| {
+                        let id = InstrumentId::new(i as u32);
+                        let account = *self.paper.account(idx(s), id);
+                        let unrealized = mids[i]
+                            .map_or(Decimal::ZERO, |m| account.unrealized_at(&self.specs[i], m));
+                        (account, unrealized)
+                    })
+                    .collect()
+            })
+            .collect();
+        EngineFinal {
+            stats: self.stats,
+            strategies: self.strategy_summaries(),
+            accounts,
+            marks,
+        }
     }
 
     /// Signal names of strategy `s`.

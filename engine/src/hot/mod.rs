@@ -11,5 +11,5 @@ pub mod output;
 pub mod ring;
 pub mod runner;
 
-pub use engine::{HotEngine, HotStats, StrategySummary};
+pub use engine::{EngineFinal, HotEngine, HotStats, RECENT_TRADES, StrategySummary};
 pub use runner::{pin_current_thread, poll_loop};

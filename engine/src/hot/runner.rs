@@ -64,13 +64,13 @@ pub fn poll_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hot::ring::{Push, feed_ring};
+    use crate::hot::ring::feed_ring;
     use ladder_sdk::{InstrumentId, Price, Quantity, Side, Trade, UnixNanos};
 
     #[test]
     fn poll_loop_drains_every_ring_then_stops() {
-        let (mut p1, c1) = feed_ring(16, 1);
-        let (mut p2, c2) = feed_ring(16, 1);
+        let (mut p1, c1) = feed_ring(16);
+        let (mut p2, c2) = feed_ring(16);
         let trade = |id| {
             MarketEvent::Trade(Trade {
                 instrument: InstrumentId::new(0),
@@ -83,8 +83,8 @@ mod tests {
             })
         };
         for i in 0..5 {
-            assert_eq!(p1.push(trade(i)), Push::Sent);
-            assert_eq!(p2.push(trade(100 + i)), Push::Sent);
+            assert!(p1.try_push(trade(i)));
+            assert!(p2.try_push(trade(100 + i)));
         }
         let stop = Arc::new(AtomicBool::new(true));
         let mut seen = Vec::new();

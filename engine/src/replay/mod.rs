@@ -19,20 +19,16 @@ use crate::hot::output::{RingSink, output_ring};
 use crate::inspect::infer_grids;
 use crate::instrument::Registry;
 use crate::plugin::{HostConfig, PluginError, StrategyInstance};
-use crate::report::summary::{
-    InstrumentInfo, InstrumentPnl, Percentiles, StrategyReport, Summary, Timing, dec,
-};
+use crate::report::summary::{self, Percentiles, StrategyMeta, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
 use crate::report::{sha256_file, sha256_hex};
 use ladder_sdk::{InstrumentId, InstrumentSpec, UnixNanos};
-use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use thiserror::Error;
 
 /// Builds a statically linked strategy instance (tests, benches).
-pub type StrategyFactory = Box<dyn Fn(&HostConfig) -> Result<StrategyInstance, PluginError>>;
+pub type StrategyFactory = Box<dyn Fn(&HostConfig) -> Result<StrategyInstance, PluginError> + Send>;
 
 /// Where a strategy comes from.
 pub enum StrategySource {
@@ -194,7 +190,11 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
                 (inst, format!("static:{label}"), None, config)
             }
         };
-        meta.push((library, lib_hash, sha256_hex(config.as_bytes())));
+        meta.push(StrategyMeta {
+            library,
+            library_sha256: lib_hash,
+            config_sha256: sha256_hex(config.as_bytes()),
+        });
         instances.push(instance);
     }
     let ctx = ReportContext {
@@ -252,116 +252,28 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         })?;
     let run = run?;
 
-    let mut summary = Summary {
-        ladder_version: env!("CARGO_PKG_VERSION").to_owned(),
+    let events = engine.stats().events;
+    let wall_s = run.wall_ns.max(1) as f64 / 1e9;
+    let summary = summary::build(SummaryInput {
         source: opts.capture.display().to_string(),
         venue: opts.venue.name().to_owned(),
         frames: run.frames,
-        events: engine.stats().events,
-        book_updates: engine.stats().book_updates,
-        trades: engine.stats().trades,
         parse_errors: run.parse_errors,
         gaps: run.gaps,
-        signals: 0,
-        orders: 0,
-        cancels: 0,
-        fills: 0,
-        rejects: BTreeMap::new(),
-        instruments: symbols
-            .iter()
-            .zip(&specs)
-            .map(|(sym, spec)| {
-                let info = InstrumentInfo {
-                    tick_size: dec(spec.tick_size()),
-                    lot_size: dec(spec.lot_size()),
-                };
-                (sym.clone(), info)
-            })
-            .collect(),
-        net_pnl: String::new(),
-        fees: String::new(),
-        strategies: Vec::new(),
+        engine: &engine.final_state(),
+        totals: &totals,
+        meta: &meta,
+        symbols: &symbols,
+        specs: &specs,
         config_sha256: opts.config_sha256.clone(),
         timing: Timing {
             wall_seconds: run.wall_ns as f64 / 1e9,
-            events_per_second: engine.stats().events as f64 / (run.wall_ns.max(1) as f64 / 1e9),
-            frames_per_second: run.frames as f64 / (run.wall_ns.max(1) as f64 / 1e9),
+            events_per_second: events as f64 / wall_s,
+            frames_per_second: run.frames as f64 / wall_s,
             frame_latency_ns: Percentiles::of(&run.latency),
             output_waits,
         },
-    };
-    let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
-    for (s, (strategy, (library, library_sha256, config_sha256))) in engine
-        .strategy_summaries()
-        .into_iter()
-        .zip(meta)
-        .enumerate()
-    {
-        let counts = totals.strategies.get(s).cloned().unwrap_or_default();
-        let (mut realized, mut unrealized, mut fees) =
-            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        let mut instruments = BTreeMap::new();
-        for (i, spec) in specs.iter().enumerate() {
-            let id = InstrumentId::new(i as u32);
-            let acc = engine
-                .paper()
-                .account(crate::paper::StrategyIdx(s as u16), id);
-            let mark = engine.mark(id);
-            let u = mark.map_or(Decimal::ZERO, |m| {
-                engine
-                    .paper()
-                    .unrealized(crate::paper::StrategyIdx(s as u16), id, m)
-            });
-            realized += acc.realized_pnl;
-            unrealized += u;
-            fees += acc.fees;
-            if acc.volume.is_zero() && acc.position == 0 {
-                continue;
-            }
-            instruments.insert(
-                symbols[i].clone(),
-                InstrumentPnl {
-                    position: dec(spec.lot_grid().to_decimal(acc.position)),
-                    avg_entry: dec(acc.avg_entry),
-                    realized_pnl: dec(acc.realized_pnl),
-                    unrealized_pnl: dec(u),
-                    fees: dec(acc.fees),
-                    volume: dec(acc.notional),
-                    mark: mark.map(|m| spec.format_price(m)),
-                },
-            );
-        }
-        let net = realized + unrealized - fees;
-        net_total += net;
-        fees_total += fees;
-        summary.signals += counts.signals;
-        summary.orders += counts.orders;
-        summary.cancels += counts.cancels;
-        summary.fills += counts.fills;
-        for (k, v) in &counts.rejects {
-            *summary.rejects.entry(k.clone()).or_default() += v;
-        }
-        summary.strategies.push(StrategyReport {
-            name: strategy.name,
-            library,
-            library_sha256,
-            config_sha256,
-            disabled: strategy.disabled,
-            signals: counts.signals,
-            orders: counts.orders,
-            cancels: counts.cancels,
-            fills: counts.fills,
-            rejects: counts.rejects,
-            realized_pnl: dec(realized),
-            unrealized_pnl: dec(unrealized),
-            fees: dec(fees),
-            net_pnl: dec(net),
-            max_drawdown: dec(strategy.max_drawdown),
-            instruments,
-        });
-    }
-    summary.net_pnl = dec(net_total);
-    summary.fees = dec(fees_total);
+    });
     std::fs::write(
         opts.report_dir.join("summary.json"),
         summary.to_json() + "\n",
@@ -466,7 +378,7 @@ fn run_capture(
         }
         let _ = latency.record(t.elapsed_ns().max(1));
         if let Some(bar) = &bar
-            && frames % 4096 == 0
+            && frames.is_multiple_of(4096)
         {
             bar.set_message(format!("{frames} frames, {} events", engine.stats().events));
             bar.tick();

@@ -1,5 +1,8 @@
 //! `summary.json`: one object; machine-dependent figures only under `timing`.
 
+use super::writer::WriterTotals;
+use crate::hot::EngineFinal;
+use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -223,4 +226,137 @@ impl Summary {
         );
         o
     }
+}
+
+/// Where a strategy came from, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyMeta {
+    /// Library path, or `static:<label>`.
+    pub library: String,
+    /// SHA-256 of the library file.
+    pub library_sha256: Option<String>,
+    /// SHA-256 of its config string.
+    pub config_sha256: String,
+}
+
+/// What the summary is built from.
+#[derive(Debug)]
+pub struct SummaryInput<'a> {
+    /// The capture replayed, or the venue traded live.
+    pub source: String,
+    /// Venue name.
+    pub venue: String,
+    /// Frames read.
+    pub frames: u64,
+    /// Unusable lines or frames.
+    pub parse_errors: u64,
+    /// Sequence gaps.
+    pub gaps: u64,
+    /// The engine's final state.
+    pub engine: &'a EngineFinal,
+    /// The report writer's counts.
+    pub totals: &'a WriterTotals,
+    /// Per strategy, in engine order.
+    pub meta: &'a [StrategyMeta],
+    /// Symbols by instrument index.
+    pub symbols: &'a [String],
+    /// Specs by instrument index.
+    pub specs: &'a [InstrumentSpec],
+    /// SHA-256 of the config file.
+    pub config_sha256: Option<String>,
+    /// Machine-dependent figures.
+    pub timing: Timing,
+}
+
+/// Assembles the summary.
+pub fn build(input: SummaryInput<'_>) -> Summary {
+    let e = input.engine;
+    let mut summary = Summary {
+        ladder_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source: input.source,
+        venue: input.venue,
+        frames: input.frames,
+        events: e.stats.events,
+        book_updates: e.stats.book_updates,
+        trades: e.stats.trades,
+        parse_errors: input.parse_errors,
+        gaps: input.gaps,
+        signals: 0,
+        orders: 0,
+        cancels: 0,
+        fills: 0,
+        rejects: BTreeMap::new(),
+        instruments: input
+            .symbols
+            .iter()
+            .zip(input.specs)
+            .map(|(sym, spec)| {
+                let info = InstrumentInfo { tick_size: dec(spec.tick_size()), lot_size: dec(spec.lot_size()) };
+                (sym.clone(), info)
+            })
+            .collect(),
+        net_pnl: String::new(),
+        fees: String::new(),
+        strategies: Vec::new(),
+        config_sha256: input.config_sha256,
+        timing: input.timing,
+    };
+    let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
+    for (s, (strategy, meta)) in e.strategies.iter().zip(input.meta).enumerate() {
+        let counts = input.totals.strategies.get(s).cloned().unwrap_or_default();
+        let (mut realized, mut unrealized, mut fees) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let mut instruments = BTreeMap::new();
+        for (i, spec) in input.specs.iter().enumerate() {
+            let Some(&(acc, u)) = e.accounts.get(s).and_then(|a| a.get(i)) else { continue };
+            realized += acc.realized_pnl;
+            unrealized += u;
+            fees += acc.fees;
+            if acc.fills == 0 {
+                continue;
+            }
+            instruments.insert(
+                input.symbols[i].clone(),
+                InstrumentPnl {
+                    position: dec(spec.lot_grid().to_decimal(acc.position)),
+                    avg_entry: dec(acc.avg_entry),
+                    realized_pnl: dec(acc.realized_pnl),
+                    unrealized_pnl: dec(u),
+                    fees: dec(acc.fees),
+                    volume: dec(acc.notional),
+                    mark: e.marks.get(i).copied().flatten().map(|m| spec.format_price(m)),
+                },
+            );
+        }
+        let net = realized + unrealized - fees;
+        net_total += net;
+        fees_total += fees;
+        summary.signals += counts.signals;
+        summary.orders += counts.orders;
+        summary.cancels += counts.cancels;
+        summary.fills += counts.fills;
+        for (k, v) in &counts.rejects {
+            *summary.rejects.entry(k.clone()).or_default() += v;
+        }
+        summary.strategies.push(StrategyReport {
+            name: strategy.name.clone(),
+            library: meta.library.clone(),
+            library_sha256: meta.library_sha256.clone(),
+            config_sha256: meta.config_sha256.clone(),
+            disabled: strategy.disabled.clone(),
+            signals: counts.signals,
+            orders: counts.orders,
+            cancels: counts.cancels,
+            fills: counts.fills,
+            rejects: counts.rejects,
+            realized_pnl: dec(realized),
+            unrealized_pnl: dec(unrealized),
+            fees: dec(fees),
+            net_pnl: dec(net),
+            max_drawdown: dec(strategy.max_drawdown),
+            instruments,
+        });
+    }
+    summary.net_pnl = dec(net_total);
+    summary.fees = dec(fees_total);
+    summary
 }

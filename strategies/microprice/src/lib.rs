@@ -5,7 +5,8 @@
 //! # What it does
 //!
 //! It loads a G* table fitted by `ladder fit-microprice` (the file named by `table`, or the
-//! built-in table fitted on a Binance USDⓈ-M BTCUSDT capture, tick 0.1; see the crate README for
+//! built-in table whose tick matches `tick_size`: one fitted on a Binance USDⓈ-M BTCUSDT capture,
+//! tick 0.1, and one on a Binance spot BTCUSDT capture, tick 0.01; see the crate README for
 //! how it was made) and, on every book update of its instrument, emits the weighted mid and
 //! Stoikov's micro-price `P = M + G*(I, S)` and quotes both sides around the micro-price with an
 //! inventory skew:
@@ -126,7 +127,7 @@ impl Strategy for MicropriceStrategy {
     fn new(config: &str, ctx: &mut InitContext<'_>) -> Result<Self, StrategyError> {
         let config = Config::parse(config)?;
         let tick = config.tick()?;
-        let table = table::load(config.table.as_deref())?;
+        let table = table::load(config.table.as_deref(), tick)?;
         if (table.tick() - tick).abs() > TICK_TOLERANCE * tick.max(table.tick()) {
             return Err(StrategyError::new(format!(
                 "microprice config: `tick_size` {} does not match the tick {} of the table {}; \

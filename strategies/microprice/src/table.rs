@@ -9,6 +9,9 @@ use serde::Deserialize;
 /// The table fitted on `binance-usdm_btcusdt_20240808.gz` (tick 0.1); see the crate README.
 pub(crate) const DEFAULT_TABLE: &str = include_str!("../data/default_gstar.json");
 
+/// The table fitted on `binance-spot_btcusdt_20240808.gz` (tick 0.01); see the crate README.
+pub(crate) const SPOT_TABLE: &str = include_str!("../data/spot_btcusdt_gstar.json");
+
 /// The fields the strategy uses; the others (`g1`, `g6`, `counts`, ...) document the fit.
 #[derive(Debug, Deserialize)]
 struct TableFile {
@@ -38,13 +41,20 @@ pub(crate) fn parse(text: &str, source: &str) -> Result<MicropriceTable, Strateg
         .map_err(|e| StrategyError::new(format!("microprice table {source}: {e}")))
 }
 
-/// The table at `path`, or the built-in one.
+/// The table at `path`, or the built-in one whose tick is `tick` (the USDⓈ-M table, tick 0.1,
+/// when none matches; the caller's tick check then says so).
 ///
 /// # Errors
 /// When the file cannot be read or is not a valid table.
-pub(crate) fn load(path: Option<&str>) -> Result<MicropriceTable, StrategyError> {
+pub(crate) fn load(path: Option<&str>, tick: f64) -> Result<MicropriceTable, StrategyError> {
     match path {
-        None => parse(DEFAULT_TABLE, "(built-in)"),
+        None => {
+            let spot = parse(SPOT_TABLE, "(built-in, spot BTCUSDT)")?;
+            if (spot.tick() - tick).abs() <= 1e-9 * tick.max(spot.tick()) {
+                return Ok(spot);
+            }
+            parse(DEFAULT_TABLE, "(built-in)")
+        }
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 StrategyError::new(format!(

@@ -158,13 +158,16 @@ fn empty_config_loads_the_built_in_table_and_registers_signals() {
 
 #[test]
 fn tick_size_different_from_the_table_fails_in_new() {
-    let err = create("tick_size = \"0.01\"")
+    let err = create("tick_size = \"0.05\"")
         .expect_err("mismatch")
         .to_string();
     assert!(
-        err.contains("`tick_size` 0.01") && err.contains("tick 0.1") && err.contains("(built-in)"),
+        err.contains("`tick_size` 0.05") && err.contains("tick 0.1") && err.contains("(built-in)"),
         "{err}"
     );
+    // A tick with its own built-in table (spot BTCUSDT) picks that table.
+    let (spot, _) = create("tick_size = \"0.01\"").expect("the spot table matches");
+    assert_eq!(spot.table.tick(), 0.01);
     assert!(
         create(r#"{"tick_size": "0.10"}"#).is_ok(),
         "same tick, other spelling"

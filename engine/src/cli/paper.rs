@@ -1,0 +1,266 @@
+//! `ladder paper`: paper trade strategies live. With no arguments it starts the built-in
+//! simulated venue and trades the two example strategies on it.
+
+use crate::config::Config;
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::Endpoints;
+use crate::replay::StrategySource;
+use crate::session::{Display, Market, PaperOptions, run_paper};
+use crate::sim::{SimConfig, SimSymbol};
+use anyhow::Context as _;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `ladder paper`.
+#[derive(Debug, Default, clap::Args)]
+pub(super) struct Args {
+    /// TOML config: `[venue]`, instruments, strategies, paper exchange, risk, hot loop, outputs.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Trade a live venue (binance-spot, binance-usdm, binance-coinm) instead of the simulator.
+    #[arg(long)]
+    venue: Option<Venue>,
+    /// Symbol to trade (repeat for several).
+    #[arg(long = "symbol")]
+    symbols: Vec<String>,
+    /// A strategy library (repeat). Default: the example strategies built next to `ladder`.
+    #[arg(long = "strategy")]
+    strategies: Vec<PathBuf>,
+    /// A file with the config string of the strategy at the same position (repeatable).
+    #[arg(long = "strategy-config")]
+    strategy_configs: Vec<PathBuf>,
+    /// Stop after this long (e.g. `30s`, `10m`, `1h`).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// No dashboard: one summary line every few seconds.
+    #[arg(long)]
+    headless: bool,
+    /// Report directory (default: ladder-reports/paper-<venue>).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Simulated venue: book events per second.
+    #[arg(long, default_value_t = 200.0)]
+    sim_rate: f64,
+    /// Simulated venue: seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Parses `500ms`, `30s`, `10m`, `1h` or a number of seconds.
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a duration like 30s or 10m, got {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown duration unit {unit:?} in {s:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("duration must be positive, got {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The example strategy libraries built next to the `ladder` binary.
+fn bundled_strategies() -> anyhow::Result<Vec<StrategySource>> {
+    let exe = std::env::current_exe().context("cannot locate the ladder binary")?;
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    let lib = |name: &str| {
+        dir.join(format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ))
+    };
+    let (imb, mp) = (
+        lib("ladder_strategy_imbalance"),
+        lib("ladder_strategy_microprice"),
+    );
+    for p in [&imb, &mp] {
+        if !p.exists() {
+            anyhow::bail!(
+                "example strategy {} not found; build them with `cargo build --release` (or pass --strategy LIB)",
+                p.display()
+            );
+        }
+    }
+    Ok(vec![
+        StrategySource::Library {
+            path: imb,
+            config: String::new(),
+        },
+        // The simulated venue quotes BTCUSDT and ETHUSDT with tick 0.01.
+        StrategySource::Library {
+            path: mp,
+            config: "tick_size = \"0.01\"\nsymbol = \"BTCUSDT\"\nfallback = \"weighted_mid\""
+                .into(),
+        },
+    ])
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (config, config_sha256) = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            (Config::load(path)?, Some(Config::hash_text(&text)))
+        }
+        None => (Config::default(), None),
+    };
+    if args.strategy_configs.len() > args.strategies.len() {
+        anyhow::bail!(
+            "more --strategy-config than --strategy; give one per strategy, in the same order"
+        );
+    }
+    let market = match (args.venue, &config.venue) {
+        (Some(venue), section) => {
+            let symbols = if args.symbols.is_empty() {
+                section
+                    .as_ref()
+                    .map(|v| v.symbols.clone())
+                    .unwrap_or_default()
+            } else {
+                args.symbols.clone()
+            };
+            if symbols.is_empty() {
+                anyhow::bail!("--venue {venue} needs at least one --symbol");
+            }
+            let endpoints = section
+                .as_ref()
+                .filter(|v| v.name == venue)
+                .map_or_else(|| Endpoints::production(venue), |v| v.endpoints());
+            Market::Live {
+                venue,
+                symbols,
+                endpoints,
+            }
+        }
+        (None, Some(v)) => {
+            let symbols = if args.symbols.is_empty() {
+                v.symbols.clone()
+            } else {
+                args.symbols.clone()
+            };
+            if symbols.is_empty() {
+                anyhow::bail!("[venue] in the config needs `symbols`");
+            }
+            Market::Live {
+                venue: v.name,
+                symbols,
+                endpoints: v.endpoints(),
+            }
+        }
+        (None, None) => {
+            let mut sim = SimConfig {
+                messages_per_sec: args.sim_rate,
+                seed: args.seed,
+                ..SimConfig::default()
+            };
+            if !args.symbols.is_empty() {
+                sim.symbols = args
+                    .symbols
+                    .iter()
+                    .map(|s| SimSymbol::parse(s))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
+            }
+            Market::Sim(Box::new(sim))
+        }
+    };
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read strategy config {}", p.display()))
+    };
+    let strategies = if !args.strategies.is_empty() {
+        let mut v = Vec::new();
+        for (k, path) in args.strategies.iter().enumerate() {
+            let text = args
+                .strategy_configs
+                .get(k)
+                .map(read)
+                .transpose()?
+                .unwrap_or_default();
+            v.push(StrategySource::Library {
+                path: path.clone(),
+                config: text,
+            });
+        }
+        v
+    } else if !config.strategies.is_empty() {
+        let mut v = Vec::new();
+        for s in &config.strategies {
+            let text = match (&s.config, &s.config_file) {
+                (Some(c), _) => c.clone(),
+                (None, Some(f)) => read(f)?,
+                (None, None) => String::new(),
+            };
+            v.push(StrategySource::Library {
+                path: s.library.clone(),
+                config: text,
+            });
+        }
+        v
+    } else {
+        bundled_strategies()?
+    };
+    let venue_label = match &market {
+        Market::Sim(_) => "sim".to_owned(),
+        Market::Live { venue, .. } => venue.to_string(),
+    };
+    let report_dir = args
+        .report
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("ladder-reports").join(format!("paper-{venue_label}")));
+    let dashboard =
+        !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let watchdog = Duration::from_secs(config.venue.as_ref().map_or(30, |v| v.watchdog_secs));
+    let summary = run_paper(PaperOptions {
+        market,
+        strategies,
+        config,
+        config_sha256,
+        report_dir: report_dir.clone(),
+        duration: args.duration,
+        display: if dashboard {
+            Display::Dashboard
+        } else {
+            Display::Headless {
+                every: Duration::from_secs(5),
+            }
+        },
+        watchdog,
+    })?;
+    print!("{}", summary.to_human());
+    println!("report: {}", report_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+}

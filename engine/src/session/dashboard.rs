@@ -1,0 +1,332 @@
+//! The live dashboard (ratatui): per instrument the top of the book and the last trades, each
+//! strategy's PnL, position, orders and signals with sparklines, feed status and latency.
+//! `q` (or Esc, or Ctrl-C) quits cleanly.
+
+use super::View;
+use super::snapshot::Snapshot;
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ladder_sdk::{InstrumentId, Side};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Sparkline, Table};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Samples kept per signal for its sparkline.
+const HISTORY: usize = 120;
+
+/// Runs the dashboard until `q` or the session ends.
+pub(crate) fn run(view: &View<'_>) -> std::io::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let mut history: Vec<Vec<VecDeque<f64>>> = Vec::new();
+    let result = (|| -> std::io::Result<()> {
+        loop {
+            if view.should_stop() {
+                return Ok(());
+            }
+            let snap = view.snapshot.lock().map(|s| s.clone()).unwrap_or_default();
+            record(&mut history, &snap);
+            terminal.draw(|f| render(f, view, &snap, &history))?;
+            if event::poll(Duration::from_millis(250))?
+                && let Event::Key(key) = event::read()?
+                && key.kind == KeyEventKind::Press
+            {
+                let ctrl_c =
+                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+                if matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) || ctrl_c {
+                    return Ok(());
+                }
+            }
+        }
+    })();
+    ratatui::restore();
+    result
+}
+
+fn record(history: &mut Vec<Vec<VecDeque<f64>>>, snap: &Snapshot) {
+    history.resize_with(snap.strategies.len(), Vec::new);
+    for (h, s) in history.iter_mut().zip(&snap.strategies) {
+        h.resize_with(s.signals.len(), || VecDeque::with_capacity(HISTORY));
+        for (q, v) in h.iter_mut().zip(&s.signals) {
+            if v.is_finite() {
+                if q.len() == HISTORY {
+                    q.pop_front();
+                }
+                q.push_back(*v);
+            }
+        }
+    }
+}
+
+fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<VecDeque<f64>>]) {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Length(3),
+            Constraint::Length(16),
+            Constraint::Min(8),
+            Constraint::Length(1),
+        ])
+        .split(f.area());
+    let secs = view.started.elapsed_ns() as f64 / 1e9;
+    let title = format!(
+        " ladder paper — {} — {:.0} s — {} events ({:.0}/s) — q quits ",
+        view.venue,
+        secs,
+        snap.events,
+        snap.events as f64 / secs.max(1e-9)
+    );
+    f.render_widget(
+        Paragraph::new(title).style(Style::default().add_modifier(Modifier::BOLD)),
+        rows[0],
+    );
+    render_feed(f, view, rows[1]);
+    let books = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints(vec![
+            Constraint::Ratio(1, snap.books.len().max(1) as u32);
+            snap.books.len().max(1)
+        ])
+        .split(rows[2]);
+    for (i, area) in books.iter().enumerate().take(snap.books.len()) {
+        render_book(f, view, snap, i, *area);
+    }
+    render_strategies(f, view, snap, history, rows[3]);
+    let lat = format!(
+        " tick→done p50 {:.1} µs  p99 {:.1} µs  max {:.1} µs  |  hot-thread processing p50 {} ns  p99 {} ns  ({} samples)",
+        snap.tick_to_done.p50 as f64 / 1e3,
+        snap.tick_to_done.p99 as f64 / 1e3,
+        snap.tick_to_done.max as f64 / 1e3,
+        snap.processing.p50,
+        snap.processing.p99,
+        snap.processing.count
+    );
+    f.render_widget(Paragraph::new(lat), rows[4]);
+}
+
+fn render_feed(f: &mut Frame<'_>, view: &View<'_>, area: Rect) {
+    let c = view.feed.counters();
+    let mut spans = Vec::new();
+    for st in view.feed.instruments() {
+        let color = match st.state {
+            ladder_sdk::BookState::Synced => Color::Green,
+            ladder_sdk::BookState::Stale => Color::Red,
+            _ => Color::Yellow,
+        };
+        spans.push(Span::raw(format!("{} ", st.symbol)));
+        spans.push(Span::styled(st.state.as_str(), Style::default().fg(color)));
+        spans.push(Span::raw(format!(
+            " (gaps {}, resyncs {})   ",
+            st.gaps, st.resyncs
+        )));
+    }
+    let secs = (view.started.elapsed_ns() as f64 / 1e9).max(1e-9);
+    let second = format!(
+        "messages {} ({:.0}/s)  gaps {}  resyncs {}  reconnects {}  watchdog {}  overflows {}  decode errors {}",
+        c.messages,
+        c.messages as f64 / secs,
+        c.gaps,
+        c.resyncs,
+        c.reconnects,
+        c.watchdog_timeouts,
+        c.overflows,
+        c.decode_errors
+    );
+    let mut lines = vec![Line::from(spans), Line::from(second)];
+    if let Some(err) = view.feed.last_error() {
+        lines.push(Line::styled(
+            format!("last error: {}", err.text),
+            Style::default().fg(Color::Red),
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" feed ")),
+        area,
+    );
+}
+
+fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, area: Rect) {
+    let b = &snap.books[i];
+    let spec = &view.specs[i];
+    let mut rows = Vec::new();
+    for k in 0..10 {
+        let bid = b.bids.get(k);
+        let ask = b.asks.get(k);
+        rows.push(Row::new(vec![
+            bid.map_or(String::new(), |l| spec.format_qty(l.qty)),
+            bid.map_or(String::new(), |l| spec.format_price(l.price)),
+            ask.map_or(String::new(), |l| spec.format_price(l.price)),
+            ask.map_or(String::new(), |l| spec.format_qty(l.qty)),
+        ]));
+    }
+    let trades: Vec<String> = b
+        .trades
+        .iter()
+        .rev()
+        .take(4)
+        .map(|t| {
+            let side = if t.aggressor == Side::Buy { "B" } else { "S" };
+            format!(
+                "{side} {}×{}",
+                spec.format_price(t.price),
+                spec.format_qty(t.qty)
+            )
+        })
+        .collect();
+    rows.push(Row::new(vec![format!("last: {}", trades.join("  "))]));
+    let state = view
+        .feed
+        .book_state(InstrumentId::new(i as u32))
+        .unwrap_or(b.state);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Percentage(22),
+            Constraint::Percentage(28),
+            Constraint::Percentage(28),
+            Constraint::Percentage(22),
+        ],
+    )
+    .header(
+        Row::new(vec!["bid size", "bid", "ask", "ask size"])
+            .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::default().borders(Borders::ALL).title(format!(
+        " {} — {} ",
+        view.symbols[i],
+        state.as_str()
+    )));
+    f.render_widget(table, area);
+}
+
+fn render_strategies(
+    f: &mut Frame<'_>,
+    view: &View<'_>,
+    snap: &Snapshot,
+    history: &[Vec<VecDeque<f64>>],
+    area: Rect,
+) {
+    let n = snap.strategies.len().max(1);
+    let areas = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints(vec![Constraint::Ratio(1, n as u32); n])
+        .split(area);
+    for (s, st) in snap.strategies.iter().enumerate() {
+        let area = areas[s];
+        let name = view.strategies.get(s).map_or("?", String::as_str);
+        let net = st.realized + st.unrealized - st.fees;
+        let status = st
+            .disabled
+            .as_deref()
+            .map_or("running".to_owned(), |d| format!("DISABLED: {d}"));
+        let positions: Vec<String> = st
+            .positions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    "{} {}",
+                    view.symbols[i],
+                    view.specs[i].lot_grid().to_decimal(*p)
+                )
+            })
+            .collect();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" {name} — {status} "));
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let parts = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .split(inner);
+        let orders: Vec<String> = st
+            .open_orders
+            .iter()
+            .take(4)
+            .map(|o| {
+                let spec = &view.specs[o.instrument.index().min(view.specs.len() - 1)];
+                format!(
+                    "{} {}@{}",
+                    o.side,
+                    spec.format_qty(o.leaves_qty),
+                    spec.format_price(o.price)
+                )
+            })
+            .collect();
+        let text = vec![
+            Line::from(format!(
+                "net {}  realized {}  unrealized {}  fees {}",
+                net.round_dp(6).normalize(),
+                st.realized.round_dp(6).normalize(),
+                st.unrealized.round_dp(6).normalize(),
+                st.fees.round_dp(6).normalize()
+            )),
+            Line::from(format!(
+                "position {}   fills {}",
+                positions.join(", "),
+                st.fills
+            )),
+            Line::from(format!(
+                "open orders {}: {}",
+                st.open_orders.len(),
+                orders.join("  ")
+            )),
+        ];
+        f.render_widget(Paragraph::new(text), parts[0]);
+        render_signals(f, view, s, st.signals.as_slice(), history.get(s), parts[1]);
+    }
+}
+
+fn render_signals(
+    f: &mut Frame<'_>,
+    view: &View<'_>,
+    s: usize,
+    values: &[f64],
+    history: Option<&Vec<VecDeque<f64>>>,
+    area: Rect,
+) {
+    let names = view.signal_names.get(s).map_or(&[][..], Vec::as_slice);
+    let shown = names.len().min(usize::from(area.height));
+    if shown == 0 {
+        return;
+    }
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints(vec![Constraint::Length(1); shown])
+        .split(area);
+    for (k, row) in rows.iter().enumerate() {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Length(34), Constraint::Min(10)])
+            .split(*row);
+        let v = values.get(k).copied().unwrap_or(f64::NAN);
+        let label = if v.is_finite() {
+            format!("{:<20} {:>12.5}", names[k], v)
+        } else {
+            format!("{:<20} {:>12}", names[k], "-")
+        };
+        f.render_widget(Paragraph::new(label), cols[0]);
+        if let Some(h) = history.and_then(|h| h.get(k)) {
+            let (lo, hi) = h
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(*x), b.max(*x))
+                });
+            let span = if hi > lo { hi - lo } else { 1.0 };
+            let data: Vec<u64> = h
+                .iter()
+                .map(|x| (((x - lo) / span) * 100.0) as u64 + 1)
+                .collect();
+            f.render_widget(
+                Sparkline::default()
+                    .data(&data)
+                    .style(Style::default().fg(Color::Cyan)),
+                cols[1],
+            );
+        }
+    }
+}

@@ -1,0 +1,520 @@
+//! `ladder paper`: paper trade strategies live.
+//!
+//! ```text
+//!  venue (built-in sim or Binance) ──ws/rest──► feed thread (tokio): decode, sequence, resync
+//!        ──SPSC ring──► hot thread (pinned): book, strategies, risk, paper exchange
+//!        ──output ring──► writer thread: orders.csv, fills.csv, signals.csv
+//!  hot thread ──snapshot every 100 ms (try_lock)──► dashboard / headless lines (main thread)
+//! ```
+//! On exit (`q`, Ctrl-C, `--duration`) the feed stops, open paper orders are cancelled, the
+//! report directory is written as by `ladder replay`, and the summary is returned.
+
+mod console;
+mod dashboard;
+pub mod snapshot;
+
+use crate::clock::{Clock, Stopwatch};
+use crate::config::Config;
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::Endpoints;
+use crate::feed::live::{FeedStatus, LiveFeedConfig, fetch_exchange_info_blocking, spawn_feed};
+use crate::hot::output::{RingSink, output_ring};
+use crate::hot::ring::{FeedConsumer, feed_ring};
+use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop};
+use crate::instrument::Registry;
+use crate::plugin::HostConfig;
+use crate::replay::StrategySource;
+use crate::report::summary::{self, Percentiles, StrategyMeta, Summary, SummaryInput, Timing};
+use crate::report::writer::{ReportContext, write_records};
+use crate::report::{sha256_file, sha256_hex};
+use crate::sim::{SimConfig, SimHandle};
+use ladder_sdk::{InstrumentSpec, MarketEvent};
+use snapshot::{LatencySnap, Snapshot};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use thiserror::Error;
+
+/// Which market to trade.
+#[derive(Debug, Clone)]
+pub enum Market {
+    /// The built-in simulated venue, started in-process on 127.0.0.1.
+    Sim(Box<SimConfig>),
+    /// A real venue.
+    Live {
+        /// The venue.
+        venue: Venue,
+        /// Symbols to trade.
+        symbols: Vec<String>,
+        /// Its endpoints (production by default).
+        endpoints: Endpoints,
+    },
+}
+
+/// How the session shows itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// The ratatui dashboard (needs a terminal).
+    Dashboard,
+    /// One summary line every `every`.
+    Headless {
+        /// Interval between lines.
+        every: Duration,
+    },
+}
+
+/// Everything `ladder paper` needs.
+#[derive(Debug)]
+pub struct PaperOptions {
+    /// The market.
+    pub market: Market,
+    /// Strategies, in order.
+    pub strategies: Vec<StrategySource>,
+    /// The config.
+    pub config: Config,
+    /// SHA-256 of the config file, if one was given.
+    pub config_sha256: Option<String>,
+    /// Report directory.
+    pub report_dir: PathBuf,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Dashboard or headless.
+    pub display: Display,
+    /// Feed watchdog (no data for this long = dead connection).
+    pub watchdog: Duration,
+}
+
+/// Why a session could not run.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The simulated venue did not start.
+    #[error("cannot start the simulated venue: {0}")]
+    Sim(#[from] crate::sim::SimError),
+    /// The venue's instruments could not be had.
+    #[error("cannot get instrument specs: {0}")]
+    Instruments(String),
+    /// The feed did not start.
+    #[error("cannot start the feed: {0}")]
+    Feed(#[from] crate::feed::live::FeedError),
+    /// A strategy could not be loaded or created.
+    #[error("strategy {which}: {message}")]
+    Strategy {
+        /// Which.
+        which: String,
+        /// Why.
+        message: String,
+    },
+    /// A thread could not be started or ended badly.
+    #[error("{0}")]
+    Thread(String),
+    /// The report could not be written.
+    #[error("cannot write the report in {dir}: {source}")]
+    Report {
+        /// The directory.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The terminal could not be used for the dashboard.
+    #[error("dashboard: {0}")]
+    Terminal(std::io::Error),
+}
+
+/// Set by the Ctrl-C handler.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// What the display loop can see.
+pub(crate) struct View<'a> {
+    pub(crate) snapshot: &'a Mutex<Snapshot>,
+    pub(crate) feed: &'a FeedStatus,
+    pub(crate) symbols: &'a [String],
+    pub(crate) specs: &'a [InstrumentSpec],
+    pub(crate) strategies: &'a [String],
+    pub(crate) signal_names: &'a [Vec<String>],
+    pub(crate) venue: String,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) started: Stopwatch,
+}
+
+impl View<'_> {
+    /// True when the session should end (duration or Ctrl-C).
+    pub(crate) fn should_stop(&self) -> bool {
+        INTERRUPTED.load(Ordering::Relaxed)
+            || self
+                .duration
+                .is_some_and(|d| self.started.elapsed_ns() >= d.as_nanos() as u64)
+    }
+}
+
+struct HotSetup {
+    core: Option<usize>,
+    config: Config,
+    consumers: Vec<FeedConsumer>,
+    strategies: Vec<StrategySource>,
+    host: HostConfig,
+    specs: Vec<InstrumentSpec>,
+    sink: RingSink,
+    stop: Arc<AtomicBool>,
+    shared: Arc<Mutex<Snapshot>>,
+    ready: std::sync::mpsc::Sender<Result<Created, SessionError>>,
+}
+
+struct Created {
+    names: Vec<String>,
+    signal_names: Vec<Vec<String>>,
+    meta: Vec<StrategyMeta>,
+}
+
+struct HotResult {
+    engine: EngineFinal,
+    output_waits: u64,
+    processing: hdrhistogram::Histogram<u64>,
+    tick_to_done: hdrhistogram::Histogram<u64>,
+}
+
+fn histogram() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_bounds(1, 60_000_000_000, 3)
+        .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+fn latency(h: &hdrhistogram::Histogram<u64>) -> LatencySnap {
+    LatencySnap {
+        count: h.len(),
+        p50: h.value_at_quantile(0.5),
+        p99: h.value_at_quantile(0.99),
+        max: h.max(),
+    }
+}
+
+/// The hot thread: creates the strategies (they live and die here), then polls the rings.
+fn hot_thread(setup: HotSetup) -> Option<HotResult> {
+    if let Some(core) = setup.core
+        && !pin_current_thread(core)
+    {
+        eprintln!("note: core {core} is not available; the hot thread is not pinned");
+    }
+    let mut instances = Vec::new();
+    let mut meta = Vec::new();
+    for source in setup.strategies {
+        let (result, which, library, hash, config) = match source {
+            StrategySource::Library { path, config } => (
+                crate::plugin::StrategyInstance::load(&path, &config, &setup.host),
+                path.display().to_string(),
+                path.display().to_string(),
+                sha256_file(&path),
+                config,
+            ),
+            StrategySource::Static {
+                label,
+                config,
+                factory,
+            } => (
+                factory(&setup.host),
+                label.clone(),
+                format!("static:{label}"),
+                None,
+                config,
+            ),
+        };
+        match result {
+            Ok(i) => instances.push(i),
+            Err(e) => {
+                let _ = setup.ready.send(Err(SessionError::Strategy {
+                    which,
+                    message: e.to_string(),
+                }));
+                return None;
+            }
+        }
+        meta.push(StrategyMeta {
+            library,
+            library_sha256: hash,
+            config_sha256: sha256_hex(config.as_bytes()),
+        });
+    }
+    let created = Created {
+        names: instances.iter().map(|i| i.name().to_owned()).collect(),
+        signal_names: instances
+            .iter()
+            .map(|i| i.signal_names().to_vec())
+            .collect(),
+        meta,
+    };
+    let clock = Clock::live();
+    let hot = &setup.config.hot;
+    let mut engine = HotEngine::new(
+        clock,
+        setup.specs,
+        instances,
+        setup.config.paper.clone(),
+        setup.config.risk.clone(),
+        hot.top_levels,
+        setup.sink,
+    );
+    if setup.ready.send(Ok(created)).is_err() {
+        return None;
+    }
+    engine.start();
+    let (mut processing, mut tick_to_done) = (histogram(), histogram());
+    let mut since_publish = Stopwatch::start();
+    let mut publish = |engine: &mut HotEngine<RingSink>,
+                       p: &hdrhistogram::Histogram<u64>,
+                       t: &hdrhistogram::Histogram<u64>| {
+        if since_publish.elapsed_ns() < 100_000_000 {
+            return;
+        }
+        since_publish = Stopwatch::start();
+        if let Ok(mut snap) = setup.shared.try_lock() {
+            snap.publish(engine, clock.now());
+            snap.processing = latency(p);
+            snap.tick_to_done = latency(t);
+        }
+    };
+    let mut count: u64 = 0;
+    poll_loop(
+        &setup.consumers,
+        hot.wait,
+        hot.spin_iterations,
+        &setup.stop,
+        |ev| {
+            let t = Stopwatch::start();
+            engine.on_event(ev);
+            let _ = processing.record(t.elapsed_ns().max(1));
+            let done = matches!(ev, MarketEvent::BookDelta(d) if d.last)
+                || matches!(ev, MarketEvent::Trade(_));
+            if done {
+                let _ = tick_to_done.record(clock.now().saturating_since(ev.ts_recv()).max(1));
+            }
+            count += 1;
+            if count.is_multiple_of(1024) {
+                publish(&mut engine, &processing, &tick_to_done);
+            }
+        },
+        || {},
+    );
+    engine.stop();
+    if let Ok(mut snap) = setup.shared.lock() {
+        snap.publish(&mut engine, clock.now());
+    }
+    Some(HotResult {
+        engine: engine.final_state(),
+        output_waits: engine.output().waits(),
+        processing,
+        tick_to_done,
+    })
+}
+
+/// Runs a paper session until `q`, Ctrl-C or the duration; returns the summary (also written
+/// to the report directory).
+pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+    // Only the first session of a process installs the handler; later ones reuse it.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+
+    let mut sim: Option<(SimHandle, std::thread::JoinHandle<()>)> = None;
+    let (venue, endpoints, symbols) = match opts.market {
+        Market::Sim(config) => {
+            let symbols: Vec<String> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
+            let (handle, thread) = crate::sim::spawn_in_background(*config)?;
+            let ws = format!("{}/stream", handle.ws_url);
+            let endpoints = Endpoints {
+                ws_book: ws.clone(),
+                ws_trades: ws,
+                rest: handle.rest_url.clone(),
+            };
+            sim = Some((handle, thread));
+            (Venue::BinanceSpot, endpoints, symbols)
+        }
+        Market::Live {
+            venue,
+            symbols,
+            endpoints,
+        } => (venue, endpoints, symbols),
+    };
+    let registry = session_registry(venue, &endpoints, &symbols, &opts.config)?;
+    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
+
+    let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
+    let (sink, source, done) = output_ring(opts.config.hot.output_capacity);
+    let stop = Arc::new(AtomicBool::new(false));
+    let shared = Arc::new(Mutex::new(Snapshot::default()));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let setup = HotSetup {
+        core: opts.config.hot.core,
+        config: opts.config.clone(),
+        consumers: vec![consumer],
+        strategies: opts.strategies,
+        host: HostConfig {
+            instruments: symbols.clone(),
+            ..HostConfig::default()
+        },
+        specs: specs.clone(),
+        sink,
+        stop: Arc::clone(&stop),
+        shared: Arc::clone(&shared),
+        ready: ready_tx,
+    };
+    let hot = std::thread::Builder::new()
+        .name("ladder-hot".into())
+        .spawn(move || hot_thread(setup))
+        .map_err(|e| SessionError::Thread(format!("cannot start the hot thread: {e}")))?;
+    let created = match ready_rx.recv() {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(e),
+        Err(_) => {
+            return Err(SessionError::Thread(
+                "the hot thread ended while starting".into(),
+            ));
+        }
+    };
+    let ctx = ReportContext {
+        symbols: symbols.clone(),
+        specs: specs.clone(),
+        strategies: created.names.clone(),
+        signal_names: created.signal_names.clone(),
+        signals_every: opts.config.output.signals_every,
+    };
+    let dir = opts.report_dir.clone();
+    let writer = std::thread::Builder::new()
+        .name("ladder-writer".into())
+        .spawn(move || write_records(&dir, &ctx, &source))
+        .map_err(|e| SessionError::Thread(format!("cannot start the report writer: {e}")))?;
+
+    let mut feed_config = LiveFeedConfig::new(venue, symbols.clone());
+    feed_config.endpoints = endpoints;
+    feed_config.watchdog = opts.watchdog;
+    let feed = spawn_feed(feed_config, Arc::new(registry), producer)?;
+    let feed_status = Arc::clone(&feed.status);
+
+    let started = Stopwatch::start();
+    let view = View {
+        snapshot: &shared,
+        feed: &feed_status,
+        symbols: &symbols,
+        specs: &specs,
+        strategies: &created.names,
+        signal_names: &created.signal_names,
+        venue: if sim.is_some() {
+            format!("{venue} (simulated, 127.0.0.1)")
+        } else {
+            venue.to_string()
+        },
+        duration: opts.duration,
+        started,
+    };
+    let shown = match opts.display {
+        Display::Dashboard => dashboard::run(&view).map_err(SessionError::Terminal),
+        Display::Headless { every } => {
+            console::run(&view, every);
+            Ok(())
+        }
+    };
+
+    // Shut down in order: no more market data, then the hot thread (cancels open orders),
+    // then the writer.
+    let counters = feed_status.counters();
+    let (feed_gaps, feed_messages, feed_errors) =
+        (counters.gaps, counters.messages, counters.decode_errors);
+    feed.shutdown();
+    stop.store(true, Ordering::Release);
+    let result = hot
+        .join()
+        .map_err(|_| SessionError::Thread("the hot thread panicked".into()))?;
+    done.store(true, Ordering::Release);
+    let totals = writer
+        .join()
+        .map_err(|_| SessionError::Thread("the report writer panicked".into()))?
+        .map_err(|source| SessionError::Report {
+            dir: opts.report_dir.clone(),
+            source,
+        })?;
+    if let Some((handle, thread)) = sim {
+        handle.stop();
+        let _ = thread.join();
+    }
+    shown?;
+    let result = result.ok_or_else(|| SessionError::Thread("the hot thread ended early".into()))?;
+    let wall_s = started.elapsed_ns().max(1) as f64 / 1e9;
+    let summary = summary::build(SummaryInput {
+        source: view.venue.clone(),
+        venue: venue.name().to_owned(),
+        frames: feed_messages,
+        parse_errors: feed_errors,
+        gaps: feed_gaps,
+        engine: &result.engine,
+        totals: &totals,
+        meta: &created.meta,
+        symbols: &symbols,
+        specs: &specs,
+        config_sha256: opts.config_sha256,
+        timing: Timing {
+            wall_seconds: wall_s,
+            events_per_second: result.engine.stats.events as f64 / wall_s,
+            frames_per_second: feed_messages as f64 / wall_s,
+            frame_latency_ns: Percentiles::of(&result.tick_to_done),
+            output_waits: result.output_waits,
+        },
+    });
+    let _ = result.processing;
+    std::fs::write(
+        opts.report_dir.join("summary.json"),
+        summary.to_json() + "\n",
+    )
+    .map_err(|source| SessionError::Report {
+        dir: opts.report_dir.clone(),
+        source,
+    })?;
+    Ok(summary)
+}
+
+/// Configured instruments, the rest from the venue's exchangeInfo (retried briefly: a freshly
+/// started simulated venue may need a moment).
+fn session_registry(
+    venue: Venue,
+    endpoints: &Endpoints,
+    symbols: &[String],
+    config: &Config,
+) -> Result<Registry, SessionError> {
+    let mut registry = Registry::new();
+    let mut missing = Vec::new();
+    for s in symbols {
+        match config
+            .instruments
+            .iter()
+            .find(|i| i.symbol.eq_ignore_ascii_case(s))
+        {
+            Some(i) => {
+                let spec = InstrumentSpec::new(i.tick_size, i.lot_size)
+                    .map_err(|e| SessionError::Instruments(format!("{s}: {e}")))?;
+                registry
+                    .add(s, spec)
+                    .map_err(|e| SessionError::Instruments(e.to_string()))?;
+            }
+            None => missing.push(s.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let mut last = String::new();
+        for attempt in 0..5 {
+            match fetch_exchange_info_blocking(venue, endpoints, &missing) {
+                Ok(specs) => {
+                    for (symbol, spec) in specs {
+                        registry
+                            .add(&symbol, spec)
+                            .map_err(|e| SessionError::Instruments(e.to_string()))?;
+                    }
+                    return Ok(registry);
+                }
+                Err(e) if e.is_permanent() => return Err(SessionError::Instruments(e.to_string())),
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(200 << attempt));
+        }
+        return Err(SessionError::Instruments(last));
+    }
+    Ok(registry)
+}
