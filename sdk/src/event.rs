@@ -126,6 +126,18 @@ pub enum StaleReason {
 }
 
 impl StaleReason {
+    /// From the ABI discriminant (`None` for 0 or an unknown code).
+    pub const fn from_u8(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::SequenceGap),
+            2 => Some(Self::ChecksumMismatch),
+            3 => Some(Self::QueueOverflow),
+            4 => Some(Self::FeedSilent),
+            5 => Some(Self::Disconnected),
+            _ => None,
+        }
+    }
+
     /// Lowercase name for reports.
     pub const fn as_str(self) -> &'static str {
         match self {

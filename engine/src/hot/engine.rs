@@ -383,6 +383,9 @@ impl<O: OutputSink> HotEngine<O> {
             return;
         }
         self.states[i] = state;
+        let reason = ladder_sdk::StaleReason::from_u8(reason_code);
+        let status = ladder_sdk::BookStatus { instrument, state, reason, ts_recv: now };
+        self.out.push(OutputRecord::Status { ts: now, status });
         let ev = StatusEvent {
             instrument,
             state,

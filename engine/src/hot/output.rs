@@ -54,6 +54,13 @@ pub enum OutputRecord {
         /// Fee charged (negative: rebate), in quote currency.
         fee: Decimal,
     },
+    /// An instrument's book state changed (synced, stale with a reason, resyncing).
+    Status {
+        /// Engine time.
+        ts: UnixNanos,
+        /// The change.
+        status: ladder_sdk::BookStatus,
+    },
     /// A strategy was disabled (panic, error, or kill switch); the engine keeps the reason.
     Disabled {
         /// Engine time.

@@ -2,8 +2,10 @@
 //!
 //! - `orders.csv`: every order request and every state change of it
 //!   (`ts,strategy,instrument,id,side,type,price,qty,status,reason`);
-//! - `fills.csv`: every fill (`ts,strategy,instrument,order_id,side,price,qty,liquidity,fee,position_after`);
+//! - `fills.csv`: every fill at its exchange time
+//!   (`ts,strategy,instrument,order_id,side,price,qty,liquidity,fee,position_after`);
 //! - `signals.csv`: signal values, every Nth per strategy (`ts,strategy,signal,value`);
+//! - `status.csv`: every book state change (`ts,instrument,state,reason`);
 //! - `summary.json`: counts, rejects by reason, PnL per strategy and instrument, fees, drawdown,
 //!   positions, versions and hashes; everything that depends on the machine (wall time,
 //!   events/s, latency percentiles) lives under the one key `timing`, so two replays of the

@@ -35,6 +35,31 @@ pub struct InstrumentInfo {
     pub lot_size: String,
 }
 
+/// What the live feed went through (paper sessions).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FeedReport {
+    /// Data frames received.
+    pub messages: u64,
+    /// Sequence gaps detected.
+    pub gaps: u64,
+    /// Books resynced from a new snapshot.
+    pub resyncs: u64,
+    /// Reconnections.
+    pub reconnects: u64,
+    /// REST snapshots taken.
+    pub snapshots: u64,
+    /// Connections declared dead for silence.
+    pub watchdog_timeouts: u64,
+    /// Events refused by a full ring (each followed by a resync).
+    pub overflows: u64,
+    /// Frames that did not decode.
+    pub decode_errors: u64,
+    /// Final book state per symbol.
+    pub states: BTreeMap<String, String>,
+    /// The last error the feed met, if any.
+    pub last_error: Option<String>,
+}
+
 /// One strategy's results.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StrategyReport {
@@ -162,6 +187,9 @@ pub struct Summary {
     pub strategies: Vec<StrategyReport>,
     /// SHA-256 of the config file, if one was given.
     pub config_sha256: Option<String>,
+    /// The live feed's counters (paper sessions; absent for replays).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -214,6 +242,22 @@ impl Summary {
         for (reason, n) in &self.rejects {
             let _ = writeln!(o, "  rejected {n}x: {reason}");
         }
+        if let Some(f) = &self.feed {
+            let states: Vec<String> = f.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let _ = writeln!(
+                o,
+                "feed: {} messages, {} gaps, {} resyncs, {} reconnects, {} watchdog timeouts; {}",
+                f.messages,
+                f.gaps,
+                f.resyncs,
+                f.reconnects,
+                f.watchdog_timeouts,
+                states.join(", ")
+            );
+            if let Some(e) = &f.last_error {
+                let _ = writeln!(o, "feed last error: {e}");
+            }
+        }
         let t = &self.timing;
         let _ = writeln!(
             o,
@@ -264,6 +308,8 @@ pub struct SummaryInput<'a> {
     pub specs: &'a [InstrumentSpec],
     /// SHA-256 of the config file.
     pub config_sha256: Option<String>,
+    /// The live feed's counters, for paper sessions.
+    pub feed: Option<FeedReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -291,7 +337,10 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
             .iter()
             .zip(input.specs)
             .map(|(sym, spec)| {
-                let info = InstrumentInfo { tick_size: dec(spec.tick_size()), lot_size: dec(spec.lot_size()) };
+                let info = InstrumentInfo {
+                    tick_size: dec(spec.tick_size()),
+                    lot_size: dec(spec.lot_size()),
+                };
                 (sym.clone(), info)
             })
             .collect(),
@@ -299,15 +348,19 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         fees: String::new(),
         strategies: Vec::new(),
         config_sha256: input.config_sha256,
+        feed: input.feed,
         timing: input.timing,
     };
     let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
     for (s, (strategy, meta)) in e.strategies.iter().zip(input.meta).enumerate() {
         let counts = input.totals.strategies.get(s).cloned().unwrap_or_default();
-        let (mut realized, mut unrealized, mut fees) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let (mut realized, mut unrealized, mut fees) =
+            (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         let mut instruments = BTreeMap::new();
         for (i, spec) in input.specs.iter().enumerate() {
-            let Some(&(acc, u)) = e.accounts.get(s).and_then(|a| a.get(i)) else { continue };
+            let Some(&(acc, u)) = e.accounts.get(s).and_then(|a| a.get(i)) else {
+                continue;
+            };
             realized += acc.realized_pnl;
             unrealized += u;
             fees += acc.fees;
@@ -323,7 +376,12 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
                     unrealized_pnl: dec(u),
                     fees: dec(acc.fees),
                     volume: dec(acc.notional),
-                    mark: e.marks.get(i).copied().flatten().map(|m| spec.format_price(m)),
+                    mark: e
+                        .marks
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|m| spec.format_price(m)),
                 },
             );
         }

@@ -51,6 +51,7 @@ struct Files {
     orders: BufWriter<File>,
     fills: BufWriter<File>,
     signals: BufWriter<File>,
+    status: BufWriter<File>,
 }
 
 /// Writes every record from `source` until the producer is done, then flushes.
@@ -66,7 +67,9 @@ pub fn write_records(
         orders: create("orders.csv")?,
         fills: create("fills.csv")?,
         signals: create("signals.csv")?,
+        status: create("status.csv")?,
     };
+    writeln!(files.status, "ts,instrument,state,reason")?;
     writeln!(
         files.orders,
         "ts,strategy,instrument,id,side,type,price,qty,status,reason"
@@ -93,6 +96,7 @@ pub fn write_records(
     files.orders.flush()?;
     files.fills.flush()?;
     files.signals.flush()?;
+    files.status.flush()?;
     Ok(totals)
 }
 
@@ -234,7 +238,7 @@ fn write_record(
             )?;
         }
         OutputRecord::Fill {
-            ts,
+            ts: _,
             strategy,
             fill: x,
             fee,
@@ -254,7 +258,7 @@ fn write_record(
             writeln!(
                 f.fills,
                 "{},{},{},{},{},{},{},{},{},{}",
-                ts.as_nanos(),
+                x.ts.as_nanos(),
                 name(strategy),
                 symbol(i),
                 x.id.get(),
@@ -264,6 +268,16 @@ fn write_record(
                 liquidity,
                 fee.normalize(),
                 position
+            )?;
+        }
+        OutputRecord::Status { ts, status } => {
+            writeln!(
+                f.status,
+                "{},{},{},{}",
+                ts.as_nanos(),
+                symbol(status.instrument.index()),
+                status.state.as_str(),
+                status.reason.map_or("", |r| r.as_str())
             )?;
         }
         OutputRecord::Disabled { .. } => {}

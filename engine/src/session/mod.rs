@@ -24,12 +24,15 @@ use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop};
 use crate::instrument::Registry;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
-use crate::report::summary::{self, Percentiles, StrategyMeta, Summary, SummaryInput, Timing};
+use crate::report::summary::{
+    self, FeedReport, Percentiles, StrategyMeta, Summary, SummaryInput, Timing,
+};
 use crate::report::writer::{ReportContext, write_records};
 use crate::report::{sha256_file, sha256_hex};
 use crate::sim::{SimConfig, SimHandle};
 use ladder_sdk::{InstrumentSpec, MarketEvent};
 use snapshot::{LatencySnap, Snapshot};
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -175,7 +178,9 @@ struct HotResult {
     tick_to_done: hdrhistogram::Histogram<u64>,
 }
 
-fn histogram() -> hdrhistogram::Histogram<u64> {
+type Histo = hdrhistogram::Histogram<u64>;
+
+fn histogram() -> Histo {
     hdrhistogram::Histogram::new_with_bounds(1, 60_000_000_000, 3)
         .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
@@ -258,43 +263,51 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         return None;
     }
     engine.start();
-    let (mut processing, mut tick_to_done) = (histogram(), histogram());
-    let mut since_publish = Stopwatch::start();
-    let mut publish = |engine: &mut HotEngine<RingSink>,
-                       p: &hdrhistogram::Histogram<u64>,
-                       t: &hdrhistogram::Histogram<u64>| {
-        if since_publish.elapsed_ns() < 100_000_000 {
+    let (processing, tick_to_done) = (histogram(), histogram());
+    // Both the event and the idle callbacks need the engine; a RefCell costs one flag check.
+    let hot_state = RefCell::new((engine, processing, tick_to_done, Stopwatch::start(), 0u64));
+    // Publishes at most every 100 ms; `try_lock` so the hot thread never waits for the display.
+    let publish = |state: &mut (HotEngine<RingSink>, Histo, Histo, Stopwatch, u64)| {
+        let (engine, p, t, since, _) = state;
+        if since.elapsed_ns() < 100_000_000 {
             return;
         }
-        since_publish = Stopwatch::start();
+        *since = Stopwatch::start();
         if let Ok(mut snap) = setup.shared.try_lock() {
             snap.publish(engine, clock.now());
             snap.processing = latency(p);
             snap.tick_to_done = latency(t);
         }
     };
-    let mut count: u64 = 0;
     poll_loop(
         &setup.consumers,
         hot.wait,
         hot.spin_iterations,
         &setup.stop,
         |ev| {
+            let mut state = hot_state.borrow_mut();
             let t = Stopwatch::start();
-            engine.on_event(ev);
-            let _ = processing.record(t.elapsed_ns().max(1));
+            state.0.on_event(ev);
+            let _ = state.1.record(t.elapsed_ns().max(1));
             let done = matches!(ev, MarketEvent::BookDelta(d) if d.last)
                 || matches!(ev, MarketEvent::Trade(_));
             if done {
-                let _ = tick_to_done.record(clock.now().saturating_since(ev.ts_recv()).max(1));
+                let _ = state
+                    .2
+                    .record(clock.now().saturating_since(ev.ts_recv()).max(1));
             }
-            count += 1;
-            if count.is_multiple_of(1024) {
-                publish(&mut engine, &processing, &tick_to_done);
+            state.4 += 1;
+            if state.4.is_multiple_of(1024) {
+                publish(&mut state);
             }
         },
-        || {},
+        || {
+            let mut state = hot_state.borrow_mut();
+            state.0.tick();
+            publish(&mut state);
+        },
     );
+    let (mut engine, processing, tick_to_done, _, _) = hot_state.into_inner();
     engine.stop();
     if let Ok(mut snap) = setup.shared.lock() {
         snap.publish(&mut engine, clock.now());
@@ -417,6 +430,22 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
     // Shut down in order: no more market data, then the hot thread (cancels open orders),
     // then the writer.
     let counters = feed_status.counters();
+    let feed_report = FeedReport {
+        messages: counters.messages,
+        gaps: counters.gaps,
+        resyncs: counters.resyncs,
+        reconnects: counters.reconnects,
+        snapshots: counters.snapshots,
+        watchdog_timeouts: counters.watchdog_timeouts,
+        overflows: counters.overflows,
+        decode_errors: counters.decode_errors,
+        states: feed_status
+            .instruments()
+            .into_iter()
+            .map(|i| (i.symbol, i.state.as_str().to_owned()))
+            .collect(),
+        last_error: feed_status.last_error().map(|e| e.text),
+    };
     let (feed_gaps, feed_messages, feed_errors) =
         (counters.gaps, counters.messages, counters.decode_errors);
     feed.shutdown();
@@ -451,6 +480,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         symbols: &symbols,
         specs: &specs,
         config_sha256: opts.config_sha256,
+        feed: Some(feed_report),
         timing: Timing {
             wall_seconds: wall_s,
             events_per_second: result.engine.stats.events as f64 / wall_s,
