@@ -20,6 +20,7 @@ pub mod microprice;
 pub mod paper;
 pub mod risk;
 pub mod plugin;
+pub mod record;
 pub mod sim;
 pub mod replay;
 pub mod report;

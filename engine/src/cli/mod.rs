@@ -5,6 +5,7 @@ mod inspect;
 mod new_strategy;
 mod paper;
 mod plugins;
+mod record;
 mod replay;
 mod sim;
 
@@ -37,6 +38,8 @@ enum Command {
     NewStrategy(new_strategy::Args),
     /// Run the built-in simulated venue (Binance spot wire format) on 127.0.0.1.
     Sim(sim::Args),
+    /// Record a live feed (or the simulated venue) as a capture file.
+    Record(record::Args),
 }
 
 /// Parses the command line, runs the subcommand, and turns errors into one clear message on
@@ -51,6 +54,7 @@ pub fn run() -> ExitCode {
         Command::FitMicroprice(args) => fit_microprice::run(&args),
         Command::NewStrategy(args) => new_strategy::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Record(args) => record::run(&args),
     };
     match result {
         Ok(code) => code,

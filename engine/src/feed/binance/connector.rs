@@ -32,7 +32,7 @@ use crate::feed::live::conn::{ConnEvent, ConnParams, Restart, run_connection};
 use crate::feed::live::deliver::{Link, flush_owed, offer};
 use crate::feed::live::status::Counter;
 use crate::feed::live::{
-    Backoff, Control, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, VenueMessage,
+    Backoff, Control, FeedError, FeedOutput, FeedStatus, FrameTap, LiveFeedConfig, VenueMessage,
 };
 use crate::instrument::Registry;
 use ladder_sdk::{
@@ -115,6 +115,7 @@ struct Core<O> {
     book_up_since: Option<Instant>,
     staged: Vec<MarketEvent>,
     depth_url: String,
+    tap: Option<Arc<dyn FrameTap>>,
 }
 
 /// Runs the feed until asked to stop.
@@ -219,6 +220,7 @@ pub(crate) async fn run<O: FeedOutput>(launch: Launch<O>) {
         book_up_since: None,
         staged: Vec::new(),
         depth_url,
+        tap: config.tap.clone(),
     };
     core.announce_initial();
     let mut tick = tokio::time::interval(TICK);
@@ -337,6 +339,9 @@ impl<O: FeedOutput> Core<O> {
     }
 
     fn on_frame(&mut self, conn: usize, ts_recv: UnixNanos, data: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.frame(ts_recv, data);
+        }
         self.status.on_message(conn, data.len(), ts_recv);
         if self.control.resync_any.load(Ordering::Acquire) {
             self.take_resync_requests(ts_recv);
@@ -444,6 +449,9 @@ impl<O: FeedOutput> Core<O> {
         }
         s.fetch = Fetch::Idle;
         let RestBody { body, ts_recv } = reply.body;
+        if let Some(tap) = &self.tap {
+            tap.snapshot(ts_recv, &s.symbol, &body);
+        }
         let header = match self.decoder.decode(&body, ts_recv, &self.registry) {
             Ok(Decoded::Snapshot(h)) => self
                 .decoder

@@ -51,7 +51,7 @@ use crate::feed::binance::connector::Launch;
 use crate::feed::binance::endpoints::{Endpoints, depth_weight, valid_depth_limit};
 use crate::feed::binance::rest::RestClient;
 use crate::instrument::Registry;
-use ladder_sdk::{InstrumentId, InstrumentSpec, MarketEvent};
+use ladder_sdk::{InstrumentId, InstrumentSpec, MarketEvent, UnixNanos};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -67,6 +67,28 @@ pub trait FeedOutput: Send + 'static {
     /// `Status(Stale, QueueOverflow)` for it, sends none of its book events until a new
     /// snapshot, and restarts them with that snapshot's `SnapshotBegin`.
     fn push(&mut self, event: MarketEvent) -> bool;
+}
+
+/// Sees the raw input of a live feed, for `ladder record`: every WebSocket data frame exactly as
+/// received, and every REST depth snapshot body the connector takes up.
+///
+/// Called on the feed thread, in the order the connector processes its input (a frame before
+/// it is decoded, a snapshot body before it is sequenced), so replaying what a tap saw in order
+/// repeats what the connector did. Keep it quick: hand the bytes to another thread. Snapshot
+/// bodies fetched for a book state that no longer exists (a reconnect or resync overtook them)
+/// are discarded unseen by the connector and not passed.
+pub trait FrameTap: Send + Sync + 'static {
+    /// A WebSocket text (or binary) data frame, read at `ts_recv`.
+    fn frame(&self, ts_recv: UnixNanos, frame: &[u8]);
+    /// A REST depth snapshot body of `symbol` (as configured, e.g. `BTCUSDT`), fully read at
+    /// `ts_recv`.
+    fn snapshot(&self, ts_recv: UnixNanos, symbol: &str, body: &[u8]);
+}
+
+impl std::fmt::Debug for dyn FrameTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FrameTap")
+    }
 }
 
 /// Everything a live feed needs besides the instrument registry.
@@ -95,6 +117,9 @@ pub struct LiveFeedConfig {
     pub connect_timeout: Duration,
     /// Wait after an HTTP 418 (IP ban) that gave no `Retry-After`. Default 120 s.
     pub ban_wait: Duration,
+    /// Sees every raw frame and snapshot body (`ladder record`). Default none: then the
+    /// connector pays one branch per frame.
+    pub tap: Option<Arc<dyn FrameTap>>,
 }
 
 impl LiveFeedConfig {
@@ -111,6 +136,7 @@ impl LiveFeedConfig {
             depth_stream: "depth@100ms".to_owned(),
             connect_timeout: Duration::from_secs(10),
             ban_wait: Duration::from_secs(120),
+            tap: None,
         }
     }
 

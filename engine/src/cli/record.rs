@@ -1,0 +1,194 @@
+//! `ladder record --venue V --symbol S... --out FILE [--duration D] [--rotate-size BYTES |
+//! --rotate-every D] [--sim]`: write what a live feed receives as a capture file.
+//!
+//! With `--sim`, or with neither `--venue` nor a `[venue]` section in `--config`, it records the
+//! built-in simulated venue started in-process. `--venue` alone records the venue's production
+//! endpoints; `[venue]` in the config overrides them (and gives the symbols and watchdog), as
+//! for `ladder paper`. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
+//! status 1 if any line was dropped because the writer fell behind.
+
+use super::paper::parse_duration;
+use crate::config::Config;
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::Endpoints;
+use crate::record::{RecordOptions, Rotate, Source, WriterConfig, run_record};
+use crate::sim::{SimConfig, SimSymbol};
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `ladder record`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Venue to record (binance-spot, binance-usdm, binance-coinm). Default: the built-in
+    /// simulated venue, unless the config has a `[venue]` section.
+    #[arg(long, conflicts_with = "sim")]
+    venue: Option<Venue>,
+    /// Symbol to record (repeat, or comma-separated).
+    #[arg(long = "symbol", value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// Capture file: `<ts_recv_unix_ns> <frame>` lines, gzip if it ends in `.gz`. With rotation
+    /// the files are numbered before the extension: `cap.txt.gz` -> `cap.0001.txt.gz`, ...
+    #[arg(long)]
+    out: PathBuf,
+    /// Stop after this long (`90s`, `10m`, `1h`); default: at Ctrl-C.
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Start a new file once the current one reaches this size on disk (`500k`, `100M`, `1G`
+    /// or bytes). Each new file gets a fresh snapshot of every symbol.
+    #[arg(long, value_parser = parse_size, conflicts_with = "rotate_every")]
+    rotate_size: Option<u64>,
+    /// Start a new file this often (`15m`, `1h`).
+    #[arg(long, value_parser = parse_duration)]
+    rotate_every: Option<Duration>,
+    /// Record the built-in simulated venue (Binance spot wire format) started in-process.
+    #[arg(long)]
+    sim: bool,
+    /// TOML config: `[venue]` (name, symbols, ws_book, ws_trades, rest, watchdog_secs) and
+    /// `[[instrument]]` grids.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Write each symbol's final book (top `--depth` levels, as the recorder's feed held it)
+    /// as JSON to this file.
+    #[arg(long)]
+    books: Option<PathBuf>,
+    /// Levels per side in `--books`.
+    #[arg(long, default_value_t = 10)]
+    depth: usize,
+    /// Seconds between status lines on stderr (0: none).
+    #[arg(long, default_value_t = 5.0)]
+    status_every: f64,
+    /// Simulated venue: book events per second.
+    #[arg(long, default_value_t = 200.0)]
+    sim_rate: f64,
+    /// Simulated venue: seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `"500k"`, `"100M"`, `"1G"` (powers of 1024), or a number of bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 500k, 100M, 1G or a number of bytes"))?;
+    match n.checked_mul(mult) {
+        Some(0) => Err("--rotate-size must be more than zero".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?} is too large")),
+    }
+}
+
+fn source(args: &Args, config: &Config) -> anyhow::Result<Source> {
+    let live = |venue: Venue, symbols: Vec<String>, endpoints: Endpoints| {
+        if symbols.is_empty() {
+            anyhow::bail!(
+                "recording {venue} needs at least one --symbol (or `symbols` in [venue])"
+            );
+        }
+        Ok(Source::Live {
+            venue,
+            symbols,
+            endpoints,
+            instruments: config.instruments.clone(),
+        })
+    };
+    let symbols_or = |section: &[String]| {
+        if args.symbols.is_empty() {
+            section.to_vec()
+        } else {
+            args.symbols.clone()
+        }
+    };
+    match (args.sim, args.venue, &config.venue) {
+        (false, Some(venue), section) => {
+            let section = section.as_ref().filter(|v| v.name == venue);
+            let symbols = symbols_or(section.map_or(&[][..], |v| &v.symbols));
+            let endpoints = section.map_or_else(|| Endpoints::production(venue), |v| v.endpoints());
+            live(venue, symbols, endpoints)
+        }
+        (false, None, Some(v)) => live(v.name, symbols_or(&v.symbols), v.endpoints()),
+        _ => {
+            let mut sim = SimConfig {
+                messages_per_sec: args.sim_rate,
+                seed: args.seed,
+                ..SimConfig::default()
+            };
+            if !args.symbols.is_empty() {
+                sim.symbols = args
+                    .symbols
+                    .iter()
+                    .map(|s| SimSymbol::parse(s))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
+            }
+            Ok(Source::Sim(Box::new(sim)))
+        }
+    }
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let source = source(args, &config)?;
+    let rotate = match (args.rotate_size, args.rotate_every) {
+        (Some(bytes), _) => Rotate::Size(bytes),
+        (None, Some(every)) => Rotate::Every(every),
+        (None, None) => Rotate::Never,
+    };
+    let status_every = Duration::try_from_secs_f64(args.status_every)
+        .map_err(|_| anyhow::anyhow!("--status-every must be a number of seconds"))?;
+    let watchdog = Duration::from_secs(config.venue.as_ref().map_or(30, |v| v.watchdog_secs));
+    let summary = run_record(RecordOptions {
+        source,
+        writer: WriterConfig {
+            path: args.out.clone(),
+            rotate,
+            flush_every: Duration::from_secs(1),
+        },
+        duration: args.duration,
+        watchdog,
+        status_every: (!status_every.is_zero()).then_some(status_every),
+        depth: args.depth,
+    })?;
+    print!("{}", summary.to_human());
+    if let Some(path) = &args.books {
+        let json = serde_json::to_string_pretty(&summary.books)?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write books to {}", path.display()))?;
+    }
+    if summary.tap.dropped > 0 {
+        eprintln!(
+            "error: {} lines were dropped because the capture writer fell behind; the capture has holes",
+            summary.tap.dropped
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn parse_size_reads_suffixes_and_bytes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("500k"), Ok(500 * 1024));
+        assert_eq!(parse_size("100M"), Ok(100 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("1.5M").is_err());
+    }
+}

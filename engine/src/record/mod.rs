@@ -1,0 +1,383 @@
+//! `ladder record`: write what a live feed receives as a capture file (`docs/venues.md` §9).
+//!
+//! ```text
+//!  venue (Binance or the built-in sim) ──ws/rest──► feed thread: the live connector (resyncs,
+//!        reconnects) ──FrameTap: one line per frame / snapshot──► bounded channel
+//!        ──► writer thread: FILE (gzip if *.gz), rotated, flushed every second
+//!  feed thread ──FeedOutput──► the recorder's own books (final top-N, `--books`)
+//! ```
+//!
+//! Lines are `<ts_recv_unix_ns> <frame>`: every WebSocket data frame exactly as received
+//! (combined-stream envelopes; CR/LF, which Binance never sends, become spaces), stamped when it
+//! was read, and every REST depth snapshot the connector took up, as
+//! `{"stream":"<symbol>@depthSnapshot","data":<body>}` stamped when its body was read. Lines are
+//! in the order the connector processed them, so `ladder inspect` / `ladder replay` on the file
+//! repeat the connector's sequencing. File naming, rotation and flushing: [`writer`].
+
+mod books;
+pub mod tap;
+pub mod writer;
+
+pub use books::{BookOutput, FinalBook, SharedBooks, final_books};
+pub use tap::{RecordTap, TapCounts};
+pub use writer::{FileWritten, Rotate, WriterConfig, rotated_path};
+
+use crate::config::InstrumentConfig;
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::Endpoints;
+use crate::feed::live::{
+    FeedCounters, LiveFeedConfig, ResyncRequester, fetch_exchange_info_blocking, spawn_feed,
+};
+use crate::instrument::Registry;
+use crate::sim::{SimConfig, SimHandle};
+use ladder_sdk::{InstrumentId, InstrumentSpec};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// Lines buffered between the feed thread and the writer (about 10 s at 20,000 frames/s).
+pub const CHANNEL_LINES: usize = 1 << 18;
+
+/// What to record.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The built-in simulated venue, started in-process on 127.0.0.1.
+    Sim(Box<SimConfig>),
+    /// A real venue (or anything speaking its protocol, e.g. `ladder sim` via `[venue]`).
+    Live {
+        /// The venue.
+        venue: Venue,
+        /// Symbols to record.
+        symbols: Vec<String>,
+        /// Its endpoints.
+        endpoints: Endpoints,
+        /// Configured tick and lot sizes; other symbols' come from exchangeInfo.
+        instruments: Vec<InstrumentConfig>,
+    },
+}
+
+/// Everything `ladder record` needs.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// What to record.
+    pub source: Source,
+    /// Output file, rotation, flushing.
+    pub writer: WriterConfig,
+    /// Stop after this long (else at Ctrl-C).
+    pub duration: Option<Duration>,
+    /// Feed watchdog.
+    pub watchdog: Duration,
+    /// A status line on stderr this often.
+    pub status_every: Option<Duration>,
+    /// Levels per side in the final books.
+    pub depth: usize,
+}
+
+/// What a recording wrote.
+#[derive(Debug, Clone)]
+pub struct RecordSummary {
+    /// The venue.
+    pub venue: Venue,
+    /// True for the built-in simulated venue.
+    pub simulated: bool,
+    /// Frames and snapshots the tap saw, and drops.
+    pub tap: TapCounts,
+    /// Files written, in order.
+    pub files: Vec<FileWritten>,
+    /// The feed's counters at the end.
+    pub feed: FeedCounters,
+    /// Wall time.
+    pub seconds: f64,
+    /// Each symbol's book when recording stopped.
+    pub books: BTreeMap<String, FinalBook>,
+}
+
+impl RecordSummary {
+    /// Lines written over all files.
+    pub fn lines(&self) -> u64 {
+        self.files.iter().map(|f| f.lines).sum()
+    }
+
+    /// Bytes on disk over all files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    /// A few lines for a person.
+    pub fn to_human(&self) -> String {
+        use std::fmt::Write as _;
+        let mut o = String::new();
+        let t = &self.tap;
+        let files = self.files.len();
+        let _ = writeln!(
+            o,
+            "recorded {} frames and {} snapshots from {}{} in {:.1}s: {} lines, {} bytes in {} file{}; dropped {}",
+            t.frames,
+            t.snapshots,
+            self.venue,
+            if self.simulated { " (simulated)" } else { "" },
+            self.seconds,
+            self.lines(),
+            self.bytes(),
+            files,
+            if files == 1 { "" } else { "s" },
+            t.dropped,
+        );
+        for f in &self.files {
+            let _ = writeln!(
+                o,
+                "  {}  {} lines, {} bytes",
+                f.path.display(),
+                f.lines,
+                f.bytes
+            );
+        }
+        let c = &self.feed;
+        let states: Vec<String> = self
+            .books
+            .iter()
+            .map(|(s, b)| format!("{s} {}", b.state))
+            .collect();
+        let _ = writeln!(
+            o,
+            "feed: {} messages, {} snapshots, {} gaps, {} resyncs, {} reconnects; {}",
+            c.messages,
+            c.snapshots,
+            c.gaps,
+            c.resyncs,
+            c.reconnects,
+            states.join(", ")
+        );
+        if t.rewritten > 0 {
+            let _ = writeln!(
+                o,
+                "note: {} frames held CR/LF, written as spaces",
+                t.rewritten
+            );
+        }
+        o
+    }
+}
+
+/// Why recording failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The simulated venue did not start.
+    #[error("cannot start the simulated venue: {0}")]
+    Sim(#[from] crate::sim::SimError),
+    /// Instrument specs could not be had.
+    #[error("cannot get instrument specs: {0}")]
+    Instruments(String),
+    /// The feed did not start.
+    #[error("cannot start the feed: {0}")]
+    Feed(#[from] crate::feed::live::FeedError),
+    /// The capture could not be written.
+    #[error("{0}")]
+    Write(#[source] std::io::Error),
+    /// A thread could not be started or ended badly.
+    #[error("{0}")]
+    Thread(String),
+}
+
+/// Set by the Ctrl-C handler.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn registry_for(source: &Source) -> Result<Registry, RecordError> {
+    let mut registry = Registry::new();
+    let add = |r: &mut Registry, s: &str, spec: InstrumentSpec| {
+        r.add(s, spec)
+            .map(|_| ())
+            .map_err(|e| RecordError::Instruments(e.to_string()))
+    };
+    match source {
+        Source::Sim(config) => {
+            for s in &config.symbols {
+                add(&mut registry, &s.symbol, s.spec()?)?;
+            }
+        }
+        Source::Live {
+            venue,
+            symbols,
+            endpoints,
+            instruments,
+        } => {
+            let mut missing = Vec::new();
+            for s in symbols {
+                match instruments
+                    .iter()
+                    .find(|i| i.symbol.eq_ignore_ascii_case(s))
+                {
+                    Some(i) => {
+                        let spec = InstrumentSpec::new(i.tick_size, i.lot_size)
+                            .map_err(|e| RecordError::Instruments(format!("{s}: {e}")))?;
+                        add(&mut registry, s, spec)?;
+                    }
+                    None => missing.push(s.clone()),
+                }
+            }
+            if !missing.is_empty() {
+                let mut last = String::new();
+                let mut got = None;
+                for attempt in 0..5 {
+                    match fetch_exchange_info_blocking(*venue, endpoints, &missing) {
+                        Ok(specs) => {
+                            got = Some(specs);
+                            break;
+                        }
+                        Err(e) => last = e.to_string(),
+                    }
+                    std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
+                }
+                let specs = got.ok_or(RecordError::Instruments(last))?;
+                for (symbol, spec) in specs {
+                    add(&mut registry, &symbol, spec)?;
+                }
+            }
+        }
+    }
+    Ok(registry)
+}
+
+/// Records until Ctrl-C or the duration; returns what was written.
+pub fn run_record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+    // Only the first handler of a process installs; a second recording reuses it.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+
+    let mut sim: Option<(SimHandle, std::thread::JoinHandle<()>)> = None;
+    let registry = registry_for(&opts.source)?;
+    let (venue, endpoints) = match &opts.source {
+        Source::Sim(config) => {
+            let (handle, thread) = crate::sim::spawn_in_background((**config).clone())?;
+            let ws = format!("{}/stream", handle.ws_url);
+            let endpoints = Endpoints {
+                ws_book: ws.clone(),
+                ws_trades: ws,
+                rest: handle.rest_url.clone(),
+            };
+            sim = Some((handle, thread));
+            (Venue::BinanceSpot, endpoints)
+        }
+        Source::Live {
+            venue, endpoints, ..
+        } => (*venue, endpoints.clone()),
+    };
+    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+
+    // The writer first: a path that cannot be written fails before anything connects.
+    writer::create_first(&opts.writer).map_err(RecordError::Write)?;
+    let (tx, rx) = crossbeam::channel::bounded(CHANNEL_LINES);
+    let progress = Arc::new(writer::Progress::default());
+    let resync: Arc<OnceLock<(ResyncRequester, Vec<InstrumentId>)>> = Arc::new(OnceLock::new());
+    let writer_thread = {
+        let (config, progress, resync) = (
+            opts.writer.clone(),
+            Arc::clone(&progress),
+            Arc::clone(&resync),
+        );
+        std::thread::Builder::new()
+            .name("ladder-record-writer".into())
+            .spawn(move || {
+                // A new file needs a fresh snapshot of every book to stand on its own.
+                let mut on_rotate = || {
+                    if let Some((r, ids)) = resync.get() {
+                        for id in ids {
+                            r.request(*id);
+                        }
+                    }
+                };
+                writer::write_lines(&config, &rx, &progress, &mut on_rotate)
+            })
+            .map_err(|e| RecordError::Thread(format!("cannot start the capture writer: {e}")))?
+    };
+    let tap = Arc::new(RecordTap::new(tx.clone()));
+
+    let mut feed_config = LiveFeedConfig::new(venue, symbols);
+    feed_config.endpoints = endpoints;
+    feed_config.watchdog = opts.watchdog;
+    feed_config.tap = Some(Arc::clone(&tap) as Arc<dyn crate::feed::live::FrameTap>);
+    let (output, books) = BookOutput::new(&registry);
+    let registry = Arc::new(registry);
+    let feed = spawn_feed(feed_config, Arc::clone(&registry), output)?;
+    let ids: Vec<InstrumentId> = registry.iter().map(|i| i.id).collect();
+    let _ = resync.set((feed.resync_requester(), ids));
+
+    let started = Instant::now();
+    let mut next_status = opts.status_every.map(|d| started + d);
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        if INTERRUPTED.load(Ordering::Relaxed)
+            || opts.duration.is_some_and(|d| started.elapsed() >= d)
+            || writer_thread.is_finished()
+            || feed.is_finished()
+        {
+            break;
+        }
+        if let (Some(at), Some(every)) = (next_status, opts.status_every)
+            && Instant::now() >= at
+        {
+            eprintln!("{}", status_line(started, &tap, &progress, &feed.status));
+            next_status = Some(at + every);
+        }
+    }
+
+    let status = Arc::clone(&feed.status);
+    let feed_ok = feed.shutdown();
+    let feed_counters = status.counters();
+    let final_books = final_books(&books, &registry, &status, opts.depth);
+    // The feed thread (and its tap) is gone: everything tapped is in the channel.
+    let _ = tx.send(tap::Msg::Close);
+    drop(tx);
+    let files = writer_thread
+        .join()
+        .map_err(|_| RecordError::Thread("the capture writer panicked".into()))?
+        .map_err(RecordError::Write)?;
+    if let Some((handle, thread)) = sim.take() {
+        handle.stop();
+        let _ = thread.join();
+    }
+    if !feed_ok {
+        return Err(RecordError::Thread("the feed thread panicked".into()));
+    }
+    Ok(RecordSummary {
+        venue,
+        simulated: matches!(opts.source, Source::Sim(_)),
+        tap: tap.counts(),
+        files,
+        feed: feed_counters,
+        seconds: started.elapsed().as_secs_f64(),
+        books: final_books,
+    })
+}
+
+fn status_line(
+    started: Instant,
+    tap: &RecordTap,
+    progress: &writer::Progress,
+    status: &crate::feed::live::FeedStatus,
+) -> String {
+    let t = tap.counts();
+    let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let states: Vec<String> = status
+        .instruments()
+        .iter()
+        .map(|i| format!("{} {}", i.symbol, i.state.as_str()))
+        .collect();
+    let c = status.counters();
+    format!(
+        "[{:>5.0}s] frames {} snapshots {} | written {} lines {} bytes, {} file(s) | dropped {} | gaps {} reconnects {} | {}",
+        started.elapsed().as_secs_f64(),
+        t.frames,
+        t.snapshots,
+        g(&progress.lines),
+        g(&progress.raw_bytes),
+        g(&progress.files),
+        t.dropped,
+        c.gaps,
+        c.reconnects,
+        states.join(", ")
+    )
+}

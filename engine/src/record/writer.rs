@@ -1,0 +1,390 @@
+//! The writer thread of `ladder record`: capture lines from the channel into files, gzip when
+//! the name ends in `.gz`, rotated by size or time, flushed every second.
+//!
+//! # File names
+//! Without rotation the capture is exactly `FILE`. With rotation every file is numbered from 1,
+//! four digits (more past 9999), before the extension: `.gz` and one more extension are kept
+//! together, so `cap.txt.gz` → `cap.0001.txt.gz`, `cap.0002.txt.gz`, ...; `cap.gz` →
+//! `cap.0001.gz`; `cap.txt` → `cap.0001.txt`; `cap` → `cap.0001`.
+//!
+//! # Rotation
+//! A file is closed before the first line that finds it at or past `--rotate-size` bytes on
+//! disk (for gzip: compressed bytes written so far, which trail the input by up to a second),
+//! or `--rotate-every` after it was opened; the line goes into the next file. On each rotation
+//! the writer calls its `on_rotate` hook: `ladder record` asks the connector for a fresh REST
+//! snapshot of every symbol, so each file holds a snapshot of every symbol a moment after its
+//! start (the diffs before it are the ones buffered for it) and inspects or replays on its own.
+//!
+//! # Durability
+//! Lines go through a buffered writer that is flushed at least every `flush_every` (1 s): for
+//! gzip a `Z_SYNC_FLUSH`, so everything written so far decodes from the file as it is on disk
+//! (without the gzip trailer, which is written when the file is closed). A crash loses at most
+//! the last second.
+
+use super::tap::Msg;
+use crossbeam::channel::{Receiver, RecvTimeoutError};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// When to start a new file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotate {
+    /// One file.
+    Never,
+    /// When the file reaches this many bytes on disk.
+    Size(u64),
+    /// This long after the file was opened.
+    Every(Duration),
+}
+
+/// Where and how to write.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// The capture path as given (`--out`).
+    pub path: PathBuf,
+    /// Rotation.
+    pub rotate: Rotate,
+    /// Longest time between flushes.
+    pub flush_every: Duration,
+}
+
+/// One file written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWritten {
+    /// Its path.
+    pub path: PathBuf,
+    /// Lines in it.
+    pub lines: u64,
+    /// Its size on disk.
+    pub bytes: u64,
+}
+
+/// Live progress, readable while the writer runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Lines written.
+    pub lines: AtomicU64,
+    /// Line bytes written (uncompressed).
+    pub raw_bytes: AtomicU64,
+    /// Files opened.
+    pub files: AtomicU64,
+}
+
+/// The `n`th file (from 1) of a rotated capture named `path` (see the module docs).
+pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (rest, gz) = match name.strip_suffix(".gz") {
+        Some(r) if !r.is_empty() => (r, ".gz"),
+        _ => (name.as_str(), ""),
+    };
+    let (stem, ext) = match rest.rfind('.') {
+        Some(i) if i > 0 => (&rest[..i], &rest[i..]),
+        _ => (rest, ""),
+    };
+    path.with_file_name(format!("{stem}.{n:04}{ext}{gz}"))
+}
+
+/// A file that counts the bytes written to it.
+struct Counted {
+    file: File,
+    bytes: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+enum Out {
+    Plain(BufWriter<Counted>),
+    Gzip(BufWriter<GzEncoder<Counted>>),
+}
+
+struct Open {
+    path: PathBuf,
+    out: Out,
+    opened: Instant,
+    lines: u64,
+}
+
+fn io_err(path: &Path, what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot {what} {}: {e}", path.display()))
+}
+
+impl Open {
+    fn create(path: PathBuf) -> io::Result<Self> {
+        let file = File::create(&path).map_err(|e| io_err(&path, "create", e))?;
+        let counted = Counted { file, bytes: 0 };
+        let gzip = path.extension().is_some_and(|e| e == "gz");
+        let out = if gzip {
+            Out::Gzip(BufWriter::with_capacity(
+                1 << 16,
+                GzEncoder::new(counted, Compression::default()),
+            ))
+        } else {
+            Out::Plain(BufWriter::with_capacity(1 << 16, counted))
+        };
+        Ok(Self {
+            path,
+            out,
+            opened: Instant::now(),
+            lines: 0,
+        })
+    }
+
+    /// Bytes on disk so far (plain: including what is still buffered).
+    fn size(&self) -> u64 {
+        match &self.out {
+            Out::Plain(w) => w.get_ref().bytes + w.buffer().len() as u64,
+            Out::Gzip(w) => w.get_ref().get_ref().bytes,
+        }
+    }
+
+    fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        let r = match &mut self.out {
+            Out::Plain(w) => w.write_all(line),
+            Out::Gzip(w) => w.write_all(line),
+        };
+        self.lines += 1;
+        r.map_err(|e| io_err(&self.path, "write", e))
+    }
+
+    /// Flushes the buffer and, for gzip, the compressor (`Z_SYNC_FLUSH`).
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Out::Plain(w) => w.flush(),
+            Out::Gzip(w) => w.flush(),
+        }
+        .map_err(|e| io_err(&self.path, "flush", e))
+    }
+
+    fn close(self) -> io::Result<FileWritten> {
+        let path = self.path;
+        let err = |e| io_err(&path, "finish", e);
+        let counted = match self.out {
+            Out::Plain(w) => w.into_inner().map_err(|e| err(e.into_error()))?,
+            Out::Gzip(w) => w
+                .into_inner()
+                .map_err(|e| err(e.into_error()))?
+                .finish()
+                .map_err(err)?,
+        };
+        counted.file.sync_all().map_err(err)?;
+        Ok(FileWritten {
+            bytes: counted.bytes,
+            lines: self.lines,
+            path,
+        })
+    }
+}
+
+/// Writes lines from `rx` until [`Msg::Close`] or every sender is gone; returns the files
+/// written, in order. `on_rotate` runs after each new file (not the first) is opened.
+pub(crate) fn write_lines(
+    config: &WriterConfig,
+    rx: &Receiver<Msg>,
+    progress: &Arc<Progress>,
+    on_rotate: &mut dyn FnMut(),
+) -> io::Result<Vec<FileWritten>> {
+    let numbered = config.rotate != Rotate::Never;
+    let mut n: u32 = 1;
+    let name = |n: u32| {
+        if numbered {
+            rotated_path(&config.path, n)
+        } else {
+            config.path.clone()
+        }
+    };
+    let mut current = Open::create(name(1))?;
+    progress.files.fetch_add(1, Ordering::Relaxed);
+    let mut done = Vec::new();
+    let mut next_flush = Instant::now() + config.flush_every;
+    loop {
+        let wait = next_flush.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Line(line)) => {
+                let full = match config.rotate {
+                    Rotate::Never => false,
+                    Rotate::Size(max) => current.size() >= max,
+                    Rotate::Every(every) => current.opened.elapsed() >= every,
+                };
+                if full && current.lines > 0 {
+                    n += 1;
+                    let next = Open::create(name(n))?;
+                    done.push(std::mem::replace(&mut current, next).close()?);
+                    progress.files.fetch_add(1, Ordering::Relaxed);
+                    on_rotate();
+                }
+                current.write(&line)?;
+                progress.lines.fetch_add(1, Ordering::Relaxed);
+                progress
+                    .raw_bytes
+                    .fetch_add(line.len() as u64, Ordering::Relaxed);
+            }
+            Ok(Msg::Close) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if Instant::now() >= next_flush {
+            current.flush()?;
+            next_flush = Instant::now() + config.flush_every;
+        }
+    }
+    done.push(current.close()?);
+    Ok(done)
+}
+
+/// Creates the first file at once, so a bad path fails before anything connects.
+pub(crate) fn create_first(config: &WriterConfig) -> io::Result<PathBuf> {
+    let path = if config.rotate == Rotate::Never {
+        config.path.clone()
+    } else {
+        rotated_path(&config.path, 1)
+    };
+    File::create(&path).map_err(|e| io_err(&path, "create", e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{CaptureReader, Next};
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::txt_gz("out/cap.txt.gz", 1, "out/cap.0001.txt.gz")]
+    #[case::gz("cap.gz", 2, "cap.0002.gz")]
+    #[case::txt("cap.txt", 12, "cap.0012.txt")]
+    #[case::bare("cap", 3, "cap.0003")]
+    #[case::dotted_stem("btc.2024.txt.gz", 1, "btc.2024.0001.txt.gz")]
+    #[case::hidden(".cap", 1, ".cap.0001")]
+    #[case::past_9999("cap.txt", 12345, "cap.12345.txt")]
+    fn rotated_path_numbers_before_the_extension(
+        #[case] path: &str,
+        #[case] n: u32,
+        #[case] want: &str,
+    ) {
+        assert_eq!(rotated_path(Path::new(path), n), PathBuf::from(want));
+    }
+
+    fn lines_of(path: &Path) -> Vec<u64> {
+        let mut r = CaptureReader::open(path).unwrap();
+        let mut ts = Vec::new();
+        while let Some(n) = r.next_line().unwrap() {
+            match n {
+                Next::Line(l) => ts.push(l.ts_recv.as_nanos()),
+                Next::Malformed { line, error } => panic!("line {line}: {error}"),
+            }
+        }
+        ts
+    }
+
+    fn run(config: WriterConfig, lines: u64, pause_every: Option<u64>) -> (Vec<FileWritten>, u32) {
+        let (tx, rx) = crossbeam::channel::bounded(16);
+        let progress = Arc::new(Progress::default());
+        let handle = std::thread::spawn(move || {
+            let mut rotations = 0;
+            let files = write_lines(&config, &rx, &progress, &mut || rotations += 1).unwrap();
+            (files, rotations)
+        });
+        for i in 1..=lines {
+            let line = format!(
+                "{i} {{\"stream\":\"x@trade\",\"data\":{{\"pad\":\"{}\"}}}}\n",
+                "p".repeat(100)
+            );
+            tx.send(Msg::Line(line.into_bytes())).unwrap();
+            if pause_every.is_some_and(|p| i % p == 0) {
+                std::thread::sleep(Duration::from_millis(60));
+            }
+        }
+        tx.send(Msg::Close).unwrap();
+        handle.join().unwrap()
+    }
+
+    #[rstest]
+    #[case::plain("cap.txt")]
+    #[case::gzip("cap.txt.gz")]
+    fn rotation_by_size_splits_lines_in_order_across_numbered_files(#[case] name: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        let config = WriterConfig {
+            path: path.clone(),
+            rotate: Rotate::Size(4096),
+            flush_every: Duration::from_millis(1),
+        };
+        let (files, rotations) = run(config, 2000, Some(100));
+        assert!(files.len() >= 3, "{files:?}");
+        assert_eq!(rotations as usize, files.len() - 1);
+        let mut all = Vec::new();
+        for (k, f) in files.iter().enumerate() {
+            assert_eq!(f.path, rotated_path(&path, k as u32 + 1));
+            assert_eq!(std::fs::metadata(&f.path).unwrap().len(), f.bytes);
+            let ts = lines_of(&f.path);
+            assert_eq!(ts.len() as u64, f.lines);
+            all.extend(ts);
+        }
+        assert_eq!(all, (1..=2000).collect::<Vec<_>>());
+        assert!(
+            !path.exists(),
+            "the unnumbered name is not written when rotating"
+        );
+    }
+
+    #[test]
+    fn rotation_by_time_starts_a_file_after_the_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = WriterConfig {
+            path: dir.path().join("cap.txt"),
+            rotate: Rotate::Every(Duration::from_millis(100)),
+            flush_every: Duration::from_secs(1),
+        };
+        let (files, _) = run(config, 50, Some(10));
+        assert!(files.len() >= 3, "{files:?}");
+        assert_eq!(files.iter().map(|f| f.lines).sum::<u64>(), 50);
+    }
+
+    #[test]
+    fn gzip_is_decodable_on_disk_after_a_flush_before_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cap.gz");
+        let config = WriterConfig {
+            path: path.clone(),
+            rotate: Rotate::Never,
+            flush_every: Duration::from_millis(50),
+        };
+        let (tx, rx) = crossbeam::channel::bounded(16);
+        let progress = Arc::new(Progress::default());
+        let handle = std::thread::spawn(move || write_lines(&config, &rx, &progress, &mut || {}));
+        for i in 1..=10 {
+            tx.send(Msg::Line(format!("{i} {{}}\n").into_bytes()))
+                .unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        // No trailer yet: the reader sees all ten lines, then an unexpected end.
+        let mut r = CaptureReader::open(&path).unwrap();
+        let mut seen = 0;
+        while let Ok(Some(_)) = r.next_line() {
+            seen += 1;
+        }
+        assert_eq!(seen, 10);
+        tx.send(Msg::Close).unwrap();
+        let files = handle.join().unwrap().unwrap();
+        assert_eq!(lines_of(&path).len(), 10);
+        assert_eq!(files[0].lines, 10);
+    }
+}
