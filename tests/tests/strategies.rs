@@ -640,10 +640,10 @@ fn strategy_config_errors_come_through_the_plugin_naming_the_key() {
     };
     assert_eq!(name, "ladder-strategy-imbalance");
     assert!(message.contains("unknown field `treshold`"), "{message}");
-    let err = StrategyInstance::load(&built().microprice, r#"{"tick_size": "0.01"}"#, &host())
+    let err = StrategyInstance::load(&built().microprice, r#"{"tick_size": "0.05"}"#, &host())
         .expect_err("tick mismatch")
         .to_string();
-    assert!(err.contains("`tick_size` 0.01 does not match"), "{err}");
+    assert!(err.contains("`tick_size` 0.05 does not match"), "{err}");
 }
 
 #[test]
