@@ -51,7 +51,11 @@ pub struct FaultConfig {
 
 impl FaultConfig {
     /// Checks that every "every N" is at least 1 and durations are non-zero.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::SimError> {
+        self.check().map_err(super::SimError::Config)
+    }
+
+    fn check(&self) -> Result<(), String> {
         for (name, v) in [
             ("drop_every", self.drop_every),
             ("duplicate_every", self.duplicate_every),

@@ -177,7 +177,7 @@ impl SymbolMarket {
         events_per_sec: f64,
     ) -> Result<Self, SimError> {
         let spec = symbol.spec()?;
-        let fmt = Fmt8::new(&spec).map_err(SimError::Config)?;
+        let fmt = Fmt8::new(&spec)?;
         let bad = |what: &str| SimError::Config(format!("symbol {}: {what}", symbol.symbol));
         let mid_ticks = spec
             .price_from_decimal(symbol.start_price.round_dp(spec.tick_size().scale()))
@@ -203,8 +203,7 @@ impl SymbolMarket {
             config.seed,
             index as u64,
             events_per_sec,
-        )
-        .map_err(|e| bad(&e))?;
+        )?;
         let lower = symbol.symbol.to_ascii_lowercase();
         Ok(Self {
             index,

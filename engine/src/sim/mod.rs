@@ -154,8 +154,10 @@ impl SimSymbol {
     pub fn spec(&self) -> Result<InstrumentSpec, SimError> {
         let spec = InstrumentSpec::new(self.tick_size, self.lot_size)
             .map_err(|e| SimError::Config(format!("symbol {}: {e}", self.symbol)))?;
-        wire::Fmt8::new(&spec)
-            .map_err(|e| SimError::Config(format!("symbol {}: {e}", self.symbol)))?;
+        wire::Fmt8::new(&spec).map_err(|e| match e {
+            SimError::Config(m) => SimError::Config(format!("symbol {}: {m}", self.symbol)),
+            other => other,
+        })?;
         Ok(spec)
     }
 }
@@ -407,8 +409,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             "ping_interval and weight_window must be longer than zero".into(),
         ));
     }
-    config.faults.validate().map_err(SimError::Config)?;
-    config.model.validate().map_err(SimError::Config)?;
+    config.faults.validate()?;
+    config.model.validate()?;
     let mut seen = std::collections::HashSet::new();
     for s in &config.symbols {
         if !seen.insert(s.symbol.to_ascii_uppercase()) {

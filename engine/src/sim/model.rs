@@ -20,6 +20,7 @@
 //! units, rescaled so the message rate is whatever a test or a load run needs. Every level
 //! change consumes one update id, as on the venue. Everything is a pure function of the seed.
 
+use super::SimError;
 use super::rng::Rng;
 use ladder_sdk::Side;
 use std::collections::{BTreeMap, VecDeque};
@@ -69,7 +70,11 @@ impl Default for ModelParams {
 
 impl ModelParams {
     /// Checks the parameters; the message names the bad field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimError> {
+        self.check().map_err(SimError::Config)
+    }
+
+    fn check(&self) -> Result<(), String> {
         let pos = |v: f64| v.is_finite() && v > 0.0;
         if !pos(self.arrival_k) || !self.arrival_alpha.is_finite() || self.arrival_alpha < 0.0 {
             return Err("arrival_k must be positive and arrival_alpha non-negative".into());
@@ -236,15 +241,18 @@ impl Model {
         seed: u64,
         stream: u64,
         events_per_sec: f64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SimError> {
         params.validate()?;
         if !(events_per_sec.is_finite() && events_per_sec > 0.0) {
-            return Err(format!(
+            return Err(SimError::Config(format!(
                 "events per second must be positive, got {events_per_sec}"
-            ));
+            )));
         }
         if start.mid_ticks <= i64::from(params.max_distance) * 2 {
-            return Err("start price must be far more ticks above zero than max_distance".into());
+            return Err(SimError::Config(format!(
+                "start price of {} ticks is too close to zero for max_distance {}",
+                start.mid_ticks, params.max_distance
+            )));
         }
         let mut acc = 0.0;
         let arrival_cdf = (1..=params.max_distance)

@@ -8,6 +8,8 @@
 //!   `{"result":null,"id":1}`; also `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`,
 //!   `SET_PROPERTY ["combined",true]`, `GET_PROPERTY ["combined"]`. Errors:
 //!   `{"error":{"code":2,"msg":"Invalid request: ..."},"id":1}`, `code 3` for invalid JSON;
+//! - on shutdown, `{"e":"serverShutdown","E":..}` (combined: stream `!serverShutdown`),
+//!   then a Close frame;
 //! - a ping every `ping_interval`; a connection that leaves one unanswered for `pong_timeout`
 //!   is closed; client pings are answered with a pong carrying the same payload.
 //!
@@ -239,6 +241,14 @@ impl Conn<'_> {
             tokio::select! {
                 biased;
                 _ = super::stopped(&mut stop) => {
+                    // Binance announces a shutdown before it closes the connection.
+                    let event = format!("{{\"e\":\"serverShutdown\",\"E\":{}}}", super::now_ms());
+                    let text = if self.combined {
+                        format!("{{\"stream\":\"!serverShutdown\",\"data\":{event}}}")
+                    } else {
+                        event
+                    };
+                    let _ = ws.send(Message::text(text)).await;
                     close(&mut ws, CloseCode::Away, "server shutdown").await;
                     return;
                 }

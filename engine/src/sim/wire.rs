@@ -16,7 +16,7 @@
 //! REST depth         {"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[..]}
 //! ```
 
-use super::SimSymbol;
+use super::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
 use std::fmt::Write as _;
 
@@ -29,20 +29,20 @@ pub struct Fmt8 {
     qty_unit: i128,
 }
 
-fn units_e8(d: rust_decimal::Decimal, what: &str) -> Result<i128, String> {
+fn units_e8(d: rust_decimal::Decimal, what: &str) -> Result<i128, SimError> {
     let d = d.normalize();
     let scale = d.scale();
     if scale > 8 {
-        return Err(format!(
+        return Err(SimError::Config(format!(
             "{what} {d} has more than 8 decimals, which Binance spot cannot show"
-        ));
+        )));
     }
     Ok(d.mantissa() * 10i128.pow(8 - scale))
 }
 
 impl Fmt8 {
     /// A formatter for `spec`; tick and lot sizes must have at most 8 decimals.
-    pub fn new(spec: &InstrumentSpec) -> Result<Self, String> {
+    pub fn new(spec: &InstrumentSpec) -> Result<Self, SimError> {
         Ok(Self {
             price_unit: units_e8(spec.tick_size(), "tick size")?,
             qty_unit: units_e8(spec.lot_size(), "lot size")?,
