@@ -1,14 +1,19 @@
 //! Once warm, the hot thread allocates nothing per event: thousands of real events through
 //! book + both example strategies (statically linked, so their allocations are visible here)
-//! + risk + paper exchange, counted by a global allocator on this thread only.
+//! + risk + paper exchange, counted by a global allocator on this thread only. The second test
+//! sends the same events through the stamped path (feed ring with `t0..t2`, `t3` on pop, hot
+//! stage stamps into the latency histograms) and counts both the feed side and the hot side.
 #![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
 
 use ladder_engine::capture::{CaptureReader, Next};
 use ladder_engine::clock::Clock;
+use ladder_engine::clock::tsc;
 use ladder_engine::config::Config;
 use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
 use ladder_engine::hot::HotEngine;
 use ladder_engine::hot::output::CountSink;
+use ladder_engine::hot::ring::feed_ring;
+use ladder_engine::hot::stamps::{Stage, StampedEvent, StrategyStage};
 use ladder_engine::plugin::HostConfig;
 use ladder_engine::replay::{EventSink, StrategySource, registry_for};
 use ladder_sdk::{MarketEvent, UnixNanos};
@@ -64,11 +69,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[test]
-fn hot_engine_allocates_nothing_per_event_once_warm() {
-    let Some(capture) = shared("captures/binance-usdm_btcusdt_20240808.gz") else {
-        return;
-    };
+/// Real pre-decoded events and an engine running both example strategies.
+fn setup() -> Option<(Vec<MarketEvent>, HotEngine<CountSink>)> {
+    let capture = shared("captures/binance-usdm_btcusdt_20240808.gz")?;
     let config = Config::default();
     let registry = registry_for(&capture, &config).unwrap();
     let specs = registry.iter().map(|i| i.spec).collect::<Vec<_>>();
@@ -121,6 +124,14 @@ fn hot_engine_allocates_nothing_per_event_once_warm() {
         config.hot.top_levels,
         CountSink::default(),
     );
+    Some((events, engine))
+}
+
+#[test]
+fn hot_engine_allocates_nothing_per_event_once_warm() {
+    let Some((events, mut engine)) = setup() else {
+        return;
+    };
     engine.start();
     let warm = events.len() / 4;
     for ev in &events[..warm] {
@@ -148,4 +159,57 @@ fn hot_engine_allocates_nothing_per_event_once_warm() {
         "the strategies produced output while measured"
     );
     assert_eq!(allocations, 0, "allocations on the hot thread once warm");
+}
+
+#[test]
+fn stamped_pipeline_allocates_nothing_per_event_once_warm() {
+    let Some((events, mut engine)) = setup() else {
+        return;
+    };
+    engine.enable_latency();
+    engine.start();
+    let (mut producer, consumer) = feed_ring(1024);
+    // One frame's worth at a time through the ring: stamp, push, pop, stamp, process.
+    let mut run = |events: &[MarketEvent], engine: &mut HotEngine<CountSink>| {
+        for chunk in events.chunks(256) {
+            let t0 = tsc::now();
+            let t1 = tsc::now();
+            for ev in chunk {
+                let stamped = StampedEvent {
+                    t0,
+                    t1,
+                    ..StampedEvent::unstamped(*ev)
+                };
+                assert!(producer.try_push_stamped(stamped));
+            }
+            while let Some(ev) = consumer.pop_stamped() {
+                engine.on_stamped(&ev, tsc::now());
+            }
+        }
+    };
+    let warm = events.len() / 4;
+    run(&events[..warm], &mut engine);
+    let frames_warm = engine.latency().unwrap().frames();
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    run(&events[warm..], &mut engine);
+    COUNTING.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let lat = engine.latency().unwrap();
+    let frames = lat.frames() - frames_warm;
+    eprintln!("{frames} stamped frames measured: {allocations} allocations");
+    assert!(frames > 1_000, "frames were measured");
+    assert!(!lat.stage(Stage::EnqueuedDequeued).is_empty());
+    assert!(!lat.stage(Stage::DequeuedApplied).is_empty());
+    assert!(
+        !lat.strategy(0, StrategyStage::ReadSignal)
+            .unwrap()
+            .is_empty(),
+        "the imbalance strategy's signals were timed"
+    );
+    assert!(
+        (0..2).any(|s| !lat.strategy(s, StrategyStage::ReadAck).unwrap().is_empty()),
+        "some order reached the paper exchange while measured"
+    );
+    assert_eq!(allocations, 0, "allocations on the stamped path once warm");
 }

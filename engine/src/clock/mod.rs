@@ -5,6 +5,10 @@
 //! - [`Clock::live`]: a calibrated monotonic source. The wall clock is read once, at start, and
 //!   paired with a monotonic `Instant`; every later reading is that anchor plus monotonic
 //!   elapsed time, so it never jumps with NTP adjustments and costs one vDSO call.
+//! - [`tsc`]: raw time-stamp-counter stamps for latency measurement (stage stamps of the hot
+//!   path), scaled to nanoseconds off the hot path.
+
+pub mod tsc;
 
 use ladder_sdk::UnixNanos;
 use std::sync::OnceLock;

@@ -18,12 +18,22 @@
 //! goes on. A kill switch (max loss / drawdown) cancels everything, flattens if configured, and
 //! disables the strategy.
 //!
+//! [`HotEngine::on_stamped`] does the same for an event that came through a feed ring with its
+//! stage stamps, and, once [`HotEngine::enable_latency`] was called, records the hot-side
+//! stamps (`t4` book applied, `t5` strategy returned, `t6` order emitted, `t7` risk passed,
+//! `t8` exchange ack; see `hot::stamps`) into pre-sized histograms per stage and strategy.
+//!
 //! # Hot path
-//! Once warm: no allocation, lock or syscall per event (asserted by `engine/tests/hot_alloc.rs`).
+//! Once warm: no allocation, lock or syscall per event (asserted by `tests/tests/hot_alloc.rs`,
+//! stamping included).
 
 use super::output::{OutputRecord, OutputSink, StrategyNo};
+use super::stamps::{
+    FrameStamps, LatencyRecorder, Stage, StampedEvent, StrategyStage, closes_frame,
+};
 use crate::book::{BookConfig, L2Book};
 use crate::clock::Clock;
+use crate::clock::tsc;
 use crate::paper::{Account, PaperConfig, PaperExchange, Report, StrategyIdx};
 use crate::plugin::StrategyInstance;
 use crate::risk::{RiskEngine, RiskLimits, RiskView, flatten_request};
@@ -111,6 +121,10 @@ pub struct HotEngine<O: OutputSink> {
     next_engine_order: u64,
     out: O,
     stats: HotStats,
+    /// Stage histograms, when enabled.
+    latency: Option<Box<LatencyRecorder>>,
+    /// Stamps of the frame being processed.
+    frame: FrameStamps,
 }
 
 impl<O: OutputSink> std::fmt::Debug for HotEngine<O> {
@@ -167,6 +181,124 @@ impl<O: OutputSink> HotEngine<O> {
             next_engine_order: 1 << 62,
             out,
             stats: HotStats::default(),
+            latency: None,
+            frame: FrameStamps::default(),
+        }
+    }
+
+    /// Turns on stage latency recording for [`HotEngine::on_stamped`]: allocates the
+    /// histograms (call before the run).
+    pub fn enable_latency(&mut self) {
+        if self.latency.is_none() {
+            self.latency = Some(Box::new(LatencyRecorder::new(self.slots.len())));
+        }
+    }
+
+    /// The stage histograms, if enabled.
+    pub fn latency(&self) -> Option<&LatencyRecorder> {
+        self.latency.as_deref()
+    }
+
+    /// Takes the stage histograms out (recording stops).
+    pub fn take_latency(&mut self) -> Option<Box<LatencyRecorder>> {
+        self.latency.take()
+    }
+
+    /// Processes one event that came through a feed ring, `t3` being when it was popped.
+    /// With latency recording on and an event that completes a venue message, records the
+    /// feed stages carried in `ev` and stamps the hot stages as the event goes through.
+    ///
+    /// # Hot path
+    /// As [`HotEngine::on_event`], plus a few TSC reads and histogram records per message
+    /// (none per intermediate delta). No allocation.
+    pub fn on_stamped(&mut self, ev: &StampedEvent, t3: u64) {
+        let Some(lat) = self.latency.as_deref_mut() else {
+            self.on_event(&ev.event);
+            return;
+        };
+        if !closes_frame(&ev.event) || ev.t0 == 0 {
+            self.on_event(&ev.event);
+            return;
+        }
+        lat.record(Stage::ScheduleLag, ev.sched, ev.t0);
+        lat.record(Stage::ReadDecoded, ev.t0, ev.t1);
+        lat.record(Stage::DecodedEnqueued, ev.t1, ev.t2);
+        lat.record(Stage::ReadEnqueued, ev.t0, ev.t2);
+        lat.record(Stage::EnqueuedDequeued, ev.t2, t3);
+        self.frame = FrameStamps {
+            active: true,
+            origin: ev.origin(),
+            ..FrameStamps::default()
+        };
+        self.on_event(&ev.event);
+        let done = tsc::now();
+        let t4 = self.frame.t4;
+        self.frame = FrameStamps::default();
+        if let Some(lat) = self.latency.as_deref_mut() {
+            lat.record(Stage::DequeuedApplied, t3, t4);
+            lat.record(Stage::DequeuedDone, t3, done);
+            lat.count_frame();
+        }
+    }
+
+    /// `t4`: the book (or the trade) is applied; the strategies come next.
+    #[inline]
+    fn stamp_applied(&mut self) {
+        if self.frame.active && self.frame.t4 == 0 {
+            self.frame.t4 = tsc::now();
+        }
+    }
+
+    /// `t5`: strategy `s` returned from its market-driven call; its orders are measured until
+    /// [`HotEngine::end_call`].
+    #[inline]
+    fn stamp_returned(&mut self, s: usize) {
+        if !self.frame.active {
+            return;
+        }
+        let t5 = tsc::now();
+        self.frame.t5 = t5;
+        self.frame.in_call = true;
+        let signalled = !self.slots[s].instance.output().signals.is_empty();
+        if let Some(lat) = self.latency.as_deref_mut() {
+            lat.record_strategy(s, StrategyStage::AppliedReturned, self.frame.t4, t5);
+            if signalled {
+                lat.record_strategy(s, StrategyStage::ReadSignal, self.frame.origin, t5);
+            }
+        }
+    }
+
+    #[inline]
+    fn end_call(&mut self) {
+        self.frame.in_call = false;
+    }
+
+    /// Stamps `t6`/`t7`/`t8` of an order of strategy `s` made in a measured call.
+    #[inline]
+    fn stamp_order(&mut self, s: usize, stage: StrategyStage) {
+        if !self.frame.in_call {
+            return;
+        }
+        let t = tsc::now();
+        let f = &mut self.frame;
+        let Some(lat) = self.latency.as_deref_mut() else {
+            return;
+        };
+        match stage {
+            StrategyStage::ReadOrder => {
+                f.t6 = t;
+                lat.record_strategy(s, StrategyStage::ReturnedOrder, f.t5, t);
+                lat.record_strategy(s, StrategyStage::ReadOrder, f.origin, t);
+            }
+            StrategyStage::OrderRisk => {
+                f.t7 = t;
+                lat.record_strategy(s, StrategyStage::OrderRisk, f.t6, t);
+            }
+            StrategyStage::ReadAck => {
+                lat.record_strategy(s, StrategyStage::RiskAck, f.t7, t);
+                lat.record_strategy(s, StrategyStage::ReadAck, f.origin, t);
+            }
+            _ => {}
         }
     }
 
@@ -217,10 +349,13 @@ impl<O: OutputSink> HotEngine<O> {
                     self.paper.on_trade(now, t, &self.books[i]);
                 }
                 self.deliver(now);
+                self.stamp_applied();
                 let te = TradeEvent::from(t);
                 for s in 0..self.slots.len() {
                     let outcome = self.slots[s].instance.on_trade(now, &te);
+                    self.stamp_returned(s);
                     self.after_call(s, outcome, now, Some(ev.instrument()));
+                    self.end_call();
                 }
             }
             MarketEvent::Bbo(_) => {}
@@ -384,7 +519,12 @@ impl<O: OutputSink> HotEngine<O> {
         }
         self.states[i] = state;
         let reason = ladder_sdk::StaleReason::from_u8(reason_code);
-        let status = ladder_sdk::BookStatus { instrument, state, reason, ts_recv: now };
+        let status = ladder_sdk::BookStatus {
+            instrument,
+            state,
+            reason,
+            ts_recv: now,
+        };
         self.out.push(OutputRecord::Status { ts: now, status });
         let ev = StatusEvent {
             instrument,
@@ -408,6 +548,7 @@ impl<O: OutputSink> HotEngine<O> {
         now: UnixNanos,
     ) {
         self.stats.book_updates += 1;
+        self.stamp_applied();
         let i = instrument.index();
         let state = self.states[i];
         if state == BookState::Synced {
@@ -422,7 +563,9 @@ impl<O: OutputSink> HotEngine<O> {
                 .with_state(state);
             self.stats.strategy_calls += 1;
             let outcome = self.slots[s].instance.on_book(now, &view);
+            self.stamp_returned(s);
             self.after_call(s, outcome, now, Some(instrument));
+            self.end_call();
         }
     }
 
@@ -463,6 +606,7 @@ impl<O: OutputSink> HotEngine<O> {
                 strategy: no,
                 request: req,
             });
+            self.stamp_order(s, StrategyStage::ReadOrder);
             self.route(s, &req, now);
         }
     }
@@ -490,7 +634,9 @@ impl<O: OutputSink> HotEngine<O> {
                 return;
             }
         }
+        self.stamp_order(s, StrategyStage::OrderRisk);
         self.paper.submit(now, idx(s), req);
+        self.stamp_order(s, StrategyStage::ReadAck);
     }
 
     fn reject(

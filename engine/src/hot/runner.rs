@@ -2,6 +2,8 @@
 //! configured wait strategy.
 
 use super::ring::FeedConsumer;
+use super::stamps::StampedEvent;
+use crate::clock::tsc;
 use crate::config::WaitStrategy;
 use ladder_sdk::MarketEvent;
 use std::sync::Arc;
@@ -33,15 +35,39 @@ pub fn poll_loop(
     spin_iterations: u32,
     stop: &Arc<AtomicBool>,
     mut on_event: impl FnMut(&MarketEvent),
+    on_idle: impl FnMut(),
+) {
+    poll_loop_stamped(
+        feeds,
+        wait,
+        spin_iterations,
+        stop,
+        |ev, _| on_event(&ev.event),
+        on_idle,
+    );
+}
+
+/// [`poll_loop`] with the stamps: each event comes with its feed-side stamps and `t3`, the
+/// TSC reading taken right after it was popped (`hot::stamps`).
+///
+/// # Hot path
+/// As [`poll_loop`], plus one TSC read per event.
+pub fn poll_loop_stamped(
+    feeds: &[FeedConsumer],
+    wait: WaitStrategy,
+    spin_iterations: u32,
+    stop: &Arc<AtomicBool>,
+    mut on_event: impl FnMut(&StampedEvent, u64),
     mut on_idle: impl FnMut(),
 ) {
     let mut idle_rounds: u32 = 0;
     loop {
         let mut any = false;
         for feed in feeds {
-            if let Some(ev) = feed.pop() {
+            if let Some(ev) = feed.pop_stamped() {
+                let t3 = tsc::now();
                 any = true;
-                on_event(&ev);
+                on_event(&ev, t3);
             }
         }
         if any {

@@ -20,7 +20,7 @@ use crate::feed::binance::endpoints::Endpoints;
 use crate::feed::live::{FeedStatus, LiveFeedConfig, fetch_exchange_info_blocking, spawn_feed};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
-use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop};
+use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop_stamped};
 use crate::instrument::Registry;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
@@ -262,6 +262,8 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     if setup.ready.send(Ok(created)).is_err() {
         return None;
     }
+    // Stage stamps through the ring (`hot::stamps`): histograms allocated here, not per event.
+    engine.enable_latency();
     engine.start();
     let (processing, tick_to_done) = (histogram(), histogram());
     // Both the event and the idle callbacks need the engine; a RefCell costs one flag check.
@@ -279,15 +281,16 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
             snap.tick_to_done = latency(t);
         }
     };
-    poll_loop(
+    poll_loop_stamped(
         &setup.consumers,
         hot.wait,
         hot.spin_iterations,
         &setup.stop,
-        |ev| {
+        |stamped, t3| {
+            let ev = &stamped.event;
             let mut state = hot_state.borrow_mut();
             let t = Stopwatch::start();
-            state.0.on_event(ev);
+            state.0.on_stamped(stamped, t3);
             let _ = state.1.record(t.elapsed_ns().max(1));
             let done = matches!(ev, MarketEvent::BookDelta(d) if d.last)
                 || matches!(ev, MarketEvent::Trade(_));
