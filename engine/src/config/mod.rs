@@ -334,6 +334,18 @@ mod tests {
     }
 
     #[test]
+    fn readme_config_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let c = parse(&readme[start..end]).unwrap();
+        assert_eq!(c.venue.unwrap().name, Venue::BinanceUsdm);
+        assert_eq!(c.hot.core, Some(1));
+        assert_eq!(c.risk.max_position, Some(5));
+        assert_eq!(c.strategies.len(), 1);
+    }
+
+    #[test]
     fn unknown_section_is_an_error() {
         let err = parse("[hott]\n").unwrap_err().to_string();
         assert!(err.contains("hott"), "{err}");
