@@ -586,6 +586,66 @@ fn spot_replay_over_one_connection_ends_with_inspect_book() {
     });
 }
 
+/// `ladder paper --venue binance-usdm` (the whole session: feed thread, ring, hot thread,
+/// writer) pointed at the replaying server ends with the same final book as `ladder inspect`.
+#[test]
+fn paper_session_on_usdm_replay_ends_with_inspect_book() {
+    let file = "vectors/binance/hftbacktest_usdm_btcusdt_20240808_first1000.txt";
+    let Some(path) = shared(file) else {
+        return;
+    };
+    let app = Arc::new(ReplayApp {
+        venue: Venue::BinanceUsdm,
+        v: load_vector(&path),
+        info: exchange_info("BTCUSDT", "0.10", "0.001"),
+        served: AtomicBool::new(false),
+        depth_queries: Mutex::new(Vec::new()),
+        ws_queries: Mutex::new(Vec::new()),
+        pong: AtomicBool::new(false),
+    });
+    let server = Server::start(Arc::clone(&app));
+    let endpoints = Endpoints {
+        ws_book: server.ws("/public/stream"),
+        ws_trades: server.ws("/market/stream"),
+        rest: server.http(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let summary = ladder_engine::session::run_paper(ladder_engine::session::PaperOptions {
+        market: ladder_engine::session::Market::Live {
+            venue: Venue::BinanceUsdm,
+            symbols: vec!["BTCUSDT".to_owned()],
+            endpoints,
+        },
+        strategies: Vec::new(),
+        config: ladder_engine::config::Config::default(),
+        config_sha256: None,
+        report_dir: dir.path().to_path_buf(),
+        duration: Some(Duration::from_secs(4)),
+        display: ladder_engine::session::Display::Headless {
+            every: Duration::from_secs(60),
+        },
+        watchdog: Duration::from_secs(30),
+    })
+    .unwrap();
+    let feed = summary.feed.as_ref().unwrap();
+    assert_eq!((feed.gaps, feed.snapshots), (0, 1), "{feed:?}");
+    let report = inspect(
+        &path,
+        &InspectOptions {
+            venue: Venue::BinanceUsdm,
+            depth: 10,
+            grid: None,
+        },
+    )
+    .unwrap();
+    let expected = &report.instruments["BTCUSDT"];
+    let got = &summary.books["BTCUSDT"];
+    assert_eq!(got.state, "synced");
+    assert_eq!(got.bids, expected.bids, "top 10 bids");
+    assert_eq!(got.asks, expected.asks, "top 10 asks");
+    assert!(dir.path().join("summary.json").exists());
+}
+
 // ---------------------------------------------------------------- a synthetic futures venue
 
 #[derive(Default, Clone)]

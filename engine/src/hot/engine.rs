@@ -104,6 +104,22 @@ pub struct EngineFinal {
     pub accounts: Vec<Vec<(Account, Decimal)>>,
     /// Final mid (ticks, rounded down) per instrument.
     pub marks: Vec<Option<Price>>,
+    /// Final state and top levels of each instrument's book.
+    pub books: Vec<FinalBook>,
+}
+
+/// Levels per side kept in [`FinalBook`].
+pub const FINAL_LEVELS: usize = 10;
+
+/// An instrument's book at the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalBook {
+    /// Its state.
+    pub state: BookState,
+    /// Top bids, best first.
+    pub bids: Vec<ladder_sdk::Level>,
+    /// Top asks, best first.
+    pub asks: Vec<ladder_sdk::Level>,
 }
 
 /// Everything the hot thread owns.
@@ -488,12 +504,17 @@ impl<O: OutputSink> HotEngine<O> {
                     .collect()
             })
             .collect();
-        EngineFinal {
-            stats: self.stats,
-            strategies: self.strategy_summaries(),
-            accounts,
-            marks,
-        }
+        let books = self
+            .books
+            .iter()
+            .zip(&self.states)
+            .map(|(b, state)| FinalBook {
+                state: *state,
+                bids: b.levels(ladder_sdk::Side::Buy).take(FINAL_LEVELS).collect(),
+                asks: b.levels(ladder_sdk::Side::Sell).take(FINAL_LEVELS).collect(),
+            })
+            .collect();
+        EngineFinal { stats: self.stats, strategies: self.strategy_summaries(), accounts, marks, books }
     }
 
     /// Signal names of strategy `s`.

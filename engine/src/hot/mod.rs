@@ -13,6 +13,6 @@ pub mod ring;
 pub mod runner;
 pub mod stamps;
 
-pub use engine::{EngineFinal, HotEngine, HotStats, RECENT_TRADES, StrategySummary};
+pub use engine::{EngineFinal, FinalBook, HotEngine, HotStats, RECENT_TRADES, StrategySummary};
 pub use runner::{pin_current_thread, poll_loop, poll_loop_stamped};
 pub use stamps::{LatencyRecorder, StampedEvent};

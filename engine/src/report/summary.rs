@@ -60,6 +60,17 @@ pub struct FeedReport {
     pub last_error: Option<String>,
 }
 
+/// An instrument's book at the end of the run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BookReport {
+    /// `synced`, `stale`, ...
+    pub state: &'static str,
+    /// Top bids, best first, as `[price, size]` decimal strings.
+    pub bids: Vec<[String; 2]>,
+    /// Top asks, best first.
+    pub asks: Vec<[String; 2]>,
+}
+
 /// One strategy's results.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StrategyReport {
@@ -179,6 +190,8 @@ pub struct Summary {
     pub rejects: BTreeMap<String, u64>,
     /// Instruments traded and their grids, by symbol.
     pub instruments: BTreeMap<String, InstrumentInfo>,
+    /// Final books (top 10 levels), by symbol.
+    pub books: BTreeMap<String, BookReport>,
     /// Net PnL of all strategies.
     pub net_pnl: String,
     /// Fees of all strategies.
@@ -342,6 +355,26 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
                     lot_size: dec(spec.lot_size()),
                 };
                 (sym.clone(), info)
+            })
+            .collect(),
+        books: input
+            .symbols
+            .iter()
+            .zip(input.specs)
+            .zip(&e.books)
+            .map(|((sym, spec), b)| {
+                let side = |levels: &[ladder_sdk::Level]| -> Vec<[String; 2]> {
+                    levels
+                        .iter()
+                        .map(|l| [spec.format_price(l.price), spec.format_qty(l.qty)])
+                        .collect()
+                };
+                let report = BookReport {
+                    state: b.state.as_str(),
+                    bids: side(&b.bids),
+                    asks: side(&b.asks),
+                };
+                (sym.clone(), report)
             })
             .collect(),
         net_pnl: String::new(),
