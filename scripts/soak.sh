@@ -4,8 +4,8 @@
 #   scripts/soak.sh [DURATION]          (default 3m; e.g. scripts/soak.sh 30m)
 #
 # What it does:
-#   1. builds the release binary and the two example strategies if they are missing
-#      (`cargo build --release`), then copies `ladder` and the strategy libraries into a
+#   1. builds the release binary and the two example strategies if they are missing or
+#      SOAK_BUILD=1 (`cargo build --release`), then copies `ladder` and the strategy libraries into a
 #      private temp dir, so a rebuild in the shared target dir cannot swap them mid-run;
 #   2. starts `ladder sim --rate 20000 --disconnect-every 30` on two free 127.0.0.1 ports
 #      (every connection is closed 30 s after it opened: reconnect + resync every 30 s);
@@ -35,7 +35,7 @@ need_build=0
 for f in ladder libladder_strategy_imbalance.so libladder_strategy_microprice.so; do
     [[ -e "$TARGET/$f" ]] || need_build=1
 done
-if [[ $need_build == 1 ]]; then
+if [[ $need_build == 1 || "${SOAK_BUILD:-0}" == 1 ]]; then
     echo "soak: building release binaries"
     (cd "$ROOT" && cargo build --release)
 fi
@@ -120,7 +120,8 @@ kill "$SIM_PID" 2>/dev/null || true
 wait "$SIM_PID" 2>/dev/null || true
 SIM_PID=""
 
-echo "--- paper summary ($SOAK_DIR/paper.log)"
+echo "--- paper: last status line and final summary ($SOAK_DIR/paper.log)"
+grep '^\[' "$SOAK_DIR/paper.log" | tail -n1 || true
 sed -n '/ frames, /,$p' "$SOAK_DIR/paper.log"
 echo "--- rss samples (s kB): $RSS_LOG"
 cat "$RSS_LOG"

@@ -1,0 +1,370 @@
+//! `ladder record` end to end against the built-in simulated venue (in-process with `--sim`, or
+//! `ladder sim` in its own process through a `[venue]` config): the capture inspects cleanly,
+//! replays to the book the recorder's own feed held, names every snapshot's symbol, rotates
+//! into self-contained files, is decodable on disk while recording, and keeps a gap and its
+//! resync. Every run is bounded by `--duration` and talks to 127.0.0.1 only.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ladder, read_capture_lines};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `ladder record ARGS`; returns stdout. Fails the test on a non-zero exit.
+fn record(args: &[&str]) -> String {
+    let out = ladder()
+        .arg("record")
+        .args(args)
+        .args(["--status-every", "0"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "ladder record failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn inspect(path: &Path) -> Value {
+    let out = ladder()
+        .args(["inspect", path.to_str().unwrap(), "--venue", "binance-spot"])
+        .args(["--json", "--depth", "10"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "inspect {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let d = |k: usize| Decimal::from_str(l[k].as_str().unwrap()).unwrap();
+            (d(0), d(1))
+        })
+        .collect()
+}
+
+/// The recorder's final books (`--books`) equal `inspect`'s final books of the capture.
+fn assert_same_books(books: &Path, report: &Value, symbols: &[&str]) {
+    let books: Value = serde_json::from_str(&std::fs::read_to_string(books).unwrap()).unwrap();
+    for s in symbols {
+        let (live, replayed) = (&books[s], &report["instruments"][s]);
+        assert_eq!(live["state"], "synced", "{s}: recorder's book {live}");
+        assert_eq!(replayed["state"], "synced", "{s}: replayed book {replayed}");
+        assert_eq!(
+            live["last_update_id"], replayed["last_update_id"],
+            "{s}: update ids"
+        );
+        for side in ["bids", "asks"] {
+            let (a, b) = (levels(&live[side]), levels(&replayed[side]));
+            assert_eq!(a.len(), 10, "{s} {side}: ten levels");
+            assert_eq!(a, b, "{s} {side}: recorder vs replay");
+        }
+    }
+}
+
+fn assert_clean(report: &Value, symbols: &[&str]) {
+    assert_eq!(report["gaps"], 0, "{report}");
+    assert_eq!(report["parse_errors"], 0, "{report}");
+    assert!(report["applied"].as_u64().unwrap() > 0, "{report}");
+    for s in symbols {
+        assert_eq!(report["instruments"][s]["state"], "synced", "{s}: {report}");
+        assert!(report["instruments"][s]["applied"].as_u64().unwrap() > 0);
+    }
+}
+
+fn snapshot_streams(path: &Path) -> Vec<String> {
+    read_capture_lines(path)
+        .iter()
+        .filter_map(|l| {
+            let frame: Value = serde_json::from_str(l.split_once(' ').unwrap().1).unwrap();
+            let stream = frame["stream"].as_str().unwrap().to_owned();
+            stream.ends_with("@depthSnapshot").then_some(stream)
+        })
+        .collect()
+}
+
+#[test]
+fn record_sim_gzip_inspects_clean_and_replays_to_the_recorders_books() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("x.gz"), dir.path().join("books.json"));
+    let stdout = record(&[
+        "--sim",
+        "--symbol",
+        "BTCUSDT",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "5s",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("dropped 0"), "{stdout}");
+    let raw = std::fs::read(&cap).unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b], "gzip by the .gz name");
+    let report = inspect(&cap);
+    assert_clean(&report, &["BTCUSDT"]);
+    assert!(report["snapshots"].as_u64().unwrap() >= 1);
+    assert!(report["trades"].as_u64().unwrap() > 0, "trade frames kept");
+    assert_eq!(snapshot_streams(&cap)[0], "btcusdt@depthSnapshot");
+    assert_same_books(&books, &report, &["BTCUSDT"]);
+}
+
+#[test]
+fn record_two_symbols_in_one_file_both_sync_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("two.txt"), dir.path().join("books.json"));
+    record(&[
+        "--sim",
+        "--symbol",
+        "BTCUSDT",
+        "--symbol",
+        "ETHUSDT",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    let report = inspect(&cap);
+    assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+    let mut streams = snapshot_streams(&cap);
+    streams.sort();
+    streams.dedup();
+    assert_eq!(streams, ["btcusdt@depthSnapshot", "ethusdt@depthSnapshot"]);
+    assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+}
+
+#[test]
+fn record_rotation_by_size_writes_numbered_self_contained_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("cap.txt.gz"), dir.path().join("books.json"));
+    let stdout = record(&[
+        "--sim",
+        "--symbol",
+        "BTCUSDT,ETHUSDT",
+        "--sim-rate",
+        "2000",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "8s",
+        "--rotate-size",
+        "24k",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    assert!(!cap.exists(), "rotated captures are numbered");
+    let files: Vec<PathBuf> = (1..)
+        .map(|n| dir.path().join(format!("cap.{n:04}.txt.gz")))
+        .take_while(|p| p.exists())
+        .collect();
+    assert!(files.len() >= 3, "{stdout}");
+    assert_eq!(
+        stdout.matches("cap.0").count(),
+        files.len(),
+        "every file listed: {stdout}"
+    );
+    let last = files.len() - 1;
+    for (k, f) in files.iter().enumerate() {
+        let report = inspect(f);
+        assert_eq!(report["gaps"], 0, "{}: {report}", f.display());
+        assert_eq!(report["parse_errors"], 0, "{}: {report}", f.display());
+        if k < last {
+            // Each file gets a fresh snapshot of every symbol: it syncs on its own.
+            assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+            let mut streams = snapshot_streams(f);
+            streams.sort();
+            streams.dedup();
+            assert_eq!(streams.len(), 2, "{}: {streams:?}", f.display());
+        }
+    }
+    // The last file, on its own, replays to the book the recorder held at the end (if it
+    // lasted long enough to get its snapshots).
+    let report = inspect(&files[last]);
+    if report["instruments"]["BTCUSDT"]["state"] == "synced"
+        && report["instruments"]["ETHUSDT"]["state"] == "synced"
+    {
+        assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+    }
+}
+
+#[test]
+fn record_flushes_so_the_gzip_on_disk_decodes_while_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("live.gz");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["record", "--sim", "--symbol", "BTCUSDT", "--out"])
+        .arg(&cap)
+        .args(["--duration", "8s", "--status-every", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(child.try_wait().unwrap().is_none(), "still recording");
+    // The file has no gzip trailer yet: read the lines until the stream ends early.
+    let mut reader = ladder_engine::capture::CaptureReader::open(&cap).unwrap();
+    let mut frames = Vec::new();
+    while let Ok(Some(next)) = reader.next_line() {
+        match next {
+            ladder_engine::capture::Next::Line(l) => frames.push(l.frame.to_vec()),
+            ladder_engine::capture::Next::Malformed { line, error } => {
+                panic!("line {line}: {error}")
+            }
+        }
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still recording");
+    assert!(frames.len() >= 10, "{} lines decoded", frames.len());
+    let snapshot = frames
+        .iter()
+        .any(|f| f.starts_with(b"{\"stream\":\"btcusdt@depthSnapshot\""));
+    assert!(snapshot, "the first snapshot is on disk");
+    for f in &frames {
+        let v: Value = serde_json::from_slice(f).unwrap();
+        assert!(v["stream"].is_string());
+    }
+    let status = wait(&mut child, TIMEOUT);
+    assert!(status.success());
+    let report = inspect(&cap);
+    assert_clean(&report, &["BTCUSDT"]);
+    assert!(report["frames"].as_u64().unwrap() > frames.len() as u64);
+}
+
+fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("process did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `ladder sim` in its own process; killed on drop.
+struct SimProcess {
+    child: Child,
+    ws: String,
+    rest: String,
+}
+
+impl SimProcess {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+            .args([
+                "sim",
+                "--ws-port",
+                "0",
+                "--rest-port",
+                "0",
+                "--duration",
+                "60s",
+            ])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut ws, mut rest) = (None, None);
+        while ws.is_none() || rest.is_none() {
+            let line = lines.next().expect("sim printed its urls").unwrap();
+            let url = line.split_whitespace().find(|w| w.contains("://"));
+            match url {
+                Some(u) if u.starts_with("ws://") && ws.is_none() => {
+                    ws = u.split_once("/stream").map(|(b, _)| b.to_owned());
+                }
+                Some(u) if u.starts_with("http://") && rest.is_none() => {
+                    rest = u.split_once("/api").map(|(b, _)| b.to_owned());
+                }
+                _ => {}
+            }
+        }
+        // Keep draining stdout so status lines never block the sim.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            ws: ws.unwrap(),
+            rest: rest.unwrap(),
+        }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn record_via_config_keeps_a_dropped_diff_gap_and_the_resync_snapshot() {
+    let sim = SimProcess::start(&["--symbols", "BTCUSDT", "--drop-every", "25"]);
+    assert!(sim.ws.starts_with("ws://127.0.0.1:") && sim.rest.starts_with("http://127.0.0.1:"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("record.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[venue]\nname = \"binance-spot\"\nsymbols = [\"BTCUSDT\"]\n\
+             ws_book = \"{ws}/stream\"\nws_trades = \"{ws}/stream\"\nrest = \"{rest}\"\n",
+            ws = sim.ws,
+            rest = sim.rest
+        ),
+    )
+    .unwrap();
+    let cap = dir.path().join("faults.txt");
+    let stdout = record(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+    ]);
+    assert!(
+        stdout.contains("from binance-spot in"),
+        "not the sim: {stdout}"
+    );
+    let report = inspect(&cap);
+    assert!(report["gaps"].as_u64().unwrap() >= 1, "{report}");
+    let snapshots = report["snapshots"].as_u64().unwrap();
+    assert!(
+        snapshots >= 2,
+        "the resync snapshot is in the file: {report}"
+    );
+    assert_eq!(report["parse_errors"], 0, "{report}");
+    assert_eq!(
+        report["instruments"]["BTCUSDT"]["state"], "synced",
+        "a later snapshot resynced the replay: {report}"
+    );
+    // The recorder's feed saw the same gaps the replay does.
+    let feed = stdout.lines().find(|l| l.starts_with("feed:")).unwrap();
+    let gaps = report["gaps"].as_u64().unwrap();
+    assert!(feed.contains(&format!(" {gaps} gaps")), "{feed} vs {gaps}");
+}
