@@ -13,6 +13,12 @@
 //! `{"stream":"<symbol>@depthSnapshot","data":<body>}` stamped when its body was read. Lines are
 //! in the order the connector processed them, so `ladder inspect` / `ladder replay` on the file
 //! repeat the connector's sequencing. File naming, rotation and flushing: [`writer`].
+//!
+//! Where a replay and the live feed can differ: the connector starts a fresh sequencer on a
+//! reconnect (a replay sees the jump in update ids as a gap, then resyncs on the next snapshot
+//! in the file), and a snapshot the connector found older than its buffered diffs, discarded and
+//! fetched again, is in the file too (a replay counts it as a gap, then lines up with the next
+//! one). On a clean run both end with the same book: `--books` writes the recorder's.
 
 mod books;
 pub mod tap;

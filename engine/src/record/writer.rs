@@ -14,6 +14,8 @@
 //! the writer calls its `on_rotate` hook: `ladder record` asks the connector for a fresh REST
 //! snapshot of every symbol, so each file holds a snapshot of every symbol a moment after its
 //! start (the diffs before it are the ones buffered for it) and inspects or replays on its own.
+//! Taken together, in order, the files are the continuous recording; a replay of them one after
+//! the other meets each rotation's snapshot mid-stream and restarts the book from it.
 //!
 //! # Durability
 //! Lines go through a buffered writer that is flushed at least every `flush_every` (1 s): for
