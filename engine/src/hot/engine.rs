@@ -609,8 +609,12 @@ impl<O: OutputSink> HotEngine<O> {
             CallOutcome::Ok => {}
         }
         let no = s as StrategyNo;
-        let out = self.slots[s].instance.output();
+        let slot = &mut self.slots[s];
+        let out = slot.instance.output();
         for v in out.signals {
+            if let Some(last) = slot.last_signals.get_mut(v.id.index()) {
+                *last = v.value;
+            }
             self.out.push(OutputRecord::Signal {
                 ts: now,
                 strategy: no,
