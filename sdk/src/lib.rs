@@ -116,9 +116,9 @@ pub use time::UnixNanos;
 
 pub use abi::{BookView, Context, InitContext};
 pub use strategy::{
-    BufferFull, ClientOrderId, Fill, Liquidity, OpenOrder, OrderError, OrderRequest, OrderStatus,
-    OrderType, OrderUpdate, RejectReason, RequestKind, SignalId, SignalValue, StatusEvent,
-    Strategy, StrategyError, TimeInForce, TradeEvent,
+    BufferFull, ClientOrderId, Fill, Freed, Liquidity, OpenOrder, OrderError, OrderRequest,
+    OrderSlot, OrderStatus, OrderType, OrderUpdate, RejectReason, RequestKind, SignalId,
+    SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce, TradeEvent, Working,
 };
 
 /// Everything a strategy usually needs: `use ladder_sdk::prelude::*;`.
@@ -126,8 +126,9 @@ pub mod prelude {
     pub use crate::abi::{BookView, Context, InitContext};
     pub use crate::export_strategy;
     pub use crate::strategy::{
-        ClientOrderId, Fill, OpenOrder, OrderRequest, OrderStatus, OrderUpdate, RejectReason,
-        SignalId, SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce, TradeEvent,
+        ClientOrderId, Fill, Freed, OpenOrder, OrderRequest, OrderSlot, OrderStatus, OrderUpdate,
+        RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce,
+        TradeEvent,
     };
     pub use crate::{BookState, InstrumentId, Level, Price, Quantity, Side, UnixNanos};
 }

@@ -8,8 +8,10 @@
 
 mod event;
 mod order;
+mod slot;
 
 pub use event::{SignalId, SignalValue, StatusEvent, TradeEvent};
+pub use slot::{Freed, OrderSlot, Working};
 pub use order::{
     ClientOrderId, Fill, Liquidity, OpenOrder, OrderRequest, OrderStatus, OrderType, OrderUpdate,
     RejectReason, RequestKind, TimeInForce,

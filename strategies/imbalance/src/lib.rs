@@ -84,7 +84,6 @@
 //! the `Context` only. Each book update is O(`levels`).
 
 mod config;
-mod orders;
 mod window;
 
 #[cfg(test)]
@@ -93,7 +92,6 @@ mod tests;
 use config::{Config, Driver, Tif};
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{TradeImbalance, TradeWindow, depth_imbalance, top_imbalance};
-use orders::{Freed, Slot};
 use window::{OfiWindow, Smoother};
 
 /// The imbalance strategy; see the crate docs.
@@ -116,8 +114,8 @@ pub struct ImbalanceStrategy {
     /// The prices the slots should rest at after the last book update.
     target_bid: Option<Price>,
     target_ask: Option<Price>,
-    bid: Slot,
-    ask: Slot,
+    bid: OrderSlot,
+    ask: OrderSlot,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -166,8 +164,8 @@ impl Strategy for ImbalanceStrategy {
             want_sell: false,
             target_bid: None,
             target_ask: None,
-            bid: Slot::new(Side::Buy),
-            ask: Slot::new(Side::Sell),
+            bid: OrderSlot::new(Side::Buy),
+            ask: OrderSlot::new(Side::Sell),
             config,
         })
     }

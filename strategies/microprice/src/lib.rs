@@ -78,7 +78,6 @@
 //! `Context` only. Each book update is O(log buckets).
 
 mod config;
-mod orders;
 mod table;
 
 #[cfg(test)]
@@ -87,7 +86,6 @@ mod tests;
 use config::{Config, Fallback, Tif};
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{MicropriceTable, mid, weighted_mid};
-use orders::{Freed, Slot};
 
 /// Relative tolerance of the tick check (the table stores its tick as `f64`).
 const TICK_TOLERANCE: f64 = 1e-9;
@@ -112,8 +110,8 @@ pub struct MicropriceStrategy {
     /// The prices the slots should rest at after the last book update.
     target_bid: Option<Price>,
     target_ask: Option<Price>,
-    bid: Slot,
-    ask: Slot,
+    bid: OrderSlot,
+    ask: OrderSlot,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -164,8 +162,8 @@ impl Strategy for MicropriceStrategy {
             synced: false,
             target_bid: None,
             target_ask: None,
-            bid: Slot::new(Side::Buy),
-            ask: Slot::new(Side::Sell),
+            bid: OrderSlot::new(Side::Buy),
+            ask: OrderSlot::new(Side::Sell),
             config,
         })
     }

@@ -1,26 +1,30 @@
-//! One working order per side: what the strategy asked for, tracked from its own requests and
-//! the engine's order updates (not from `Context::open_orders`, which lags by the order
-//! latency).
+//! [`OrderSlot`]: one working order per side, tracked from the strategy's own requests and the
+//! engine's order updates (not from `Context::open_orders`, which lags by the order latency).
+//! The building block of a quoting strategy: say where the order should rest each time the book
+//! moves ([`OrderSlot::steer`]) and pass order updates and fills through.
 //!
 //! A price change is a cancel, then — once the engine confirms the cancel — a new order: the
 //! slot never has two orders at the exchange, so a cancelled order that fills before its cancel
 //! lands can never add to a replacement's fill beyond the position cap.
 
-use ladder_sdk::RejectReason;
-use ladder_sdk::prelude::*;
+use super::{ClientOrderId, Fill, OrderStatus, OrderUpdate, RejectReason, TimeInForce};
+use crate::abi::Context;
+use crate::{InstrumentId, Price, Quantity, Side};
 
 /// The order of one side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Working {
-    pub(crate) id: ClientOrderId,
-    pub(crate) price: Price,
+pub struct Working {
+    /// Its id.
+    pub id: ClientOrderId,
+    /// Its limit price.
+    pub price: Price,
     /// A cancel was requested and not yet confirmed.
-    pub(crate) cancelling: bool,
+    pub cancelling: bool,
 }
 
 /// What a slot update freed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Freed {
+pub enum Freed {
     /// Not this slot's order, or the order is still working.
     No,
     /// The order is gone after a cancel this slot asked for: time to place the replacement.
@@ -31,24 +35,25 @@ pub(crate) enum Freed {
 
 /// One side's working order, if any.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Slot {
+pub struct OrderSlot {
     side: Side,
     order: Option<Working>,
 }
 
-impl Slot {
-    pub(crate) const fn new(side: Side) -> Self {
+impl OrderSlot {
+    /// An empty slot for `side`.
+    pub const fn new(side: Side) -> Self {
         Self { side, order: None }
     }
 
     /// Moves the slot towards `target`: `Some(price)` to rest one order of `qty` there, `None`
     /// to have no order. Places at once when the slot is empty; otherwise cancels first and
-    /// waits for the confirmation ([`Slot::on_update`]). A full host buffer leaves the slot as
+    /// waits for the confirmation ([`OrderSlot::on_update`]). A full host buffer leaves the slot as
     /// it was (the next call retries).
     ///
     /// # Hot path
     /// No allocation, O(1).
-    pub(crate) fn steer(
+    pub fn steer(
         &mut self,
         ctx: &mut Context<'_>,
         instrument: InstrumentId,
@@ -82,7 +87,7 @@ impl Slot {
     }
 
     /// Follows an engine order update.
-    pub(crate) fn on_update(&mut self, update: &OrderUpdate) -> Freed {
+    pub fn on_update(&mut self, update: &OrderUpdate) -> Freed {
         let Some(w) = self.order.as_mut() else {
             return Freed::No;
         };
@@ -110,8 +115,13 @@ impl Slot {
         Freed::No
     }
 
+    /// The working order, if any.
+    pub const fn working(&self) -> Option<Working> {
+        self.order
+    }
+
     /// Follows a fill: a fully filled order frees the slot.
-    pub(crate) fn on_fill(&mut self, fill: &Fill) -> Freed {
+    pub fn on_fill(&mut self, fill: &Fill) -> Freed {
         match self.order {
             Some(w) if w.id == fill.id && fill.leaves_qty.is_zero() => {
                 self.order = None;
