@@ -1,5 +1,8 @@
 //! Shared helpers for ladder's cross-crate integration tests.
 
+pub mod alloc;
+pub mod build;
+
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
 use ladder_engine::replay::StrategySource;
 use ladder_strategy_imbalance::ImbalanceStrategy;

@@ -18,38 +18,10 @@ use ladder_sdk::{
     OrderRequest, OrderStatus, OrderType, OrderUpdate, Price, Quantity, RejectReason, RequestKind,
     Side, SignalValue, StatusEvent, TimeInForce, TradeEvent, UnixNanos,
 };
+use ladder_tests::build::{cargo_build, lib_name, profile, target_dir, workspace};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// The workspace root.
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
-
-/// The target directory this test binary was built into.
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .to_owned()
-}
-
-fn profile() -> (&'static str, &'static [&'static str]) {
-    if cfg!(debug_assertions) {
-        ("debug", &[])
-    } else {
-        ("release", &["--release"])
-    }
-}
-
-fn lib_name(stem: &str) -> String {
-    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
-    format!("{DLL_PREFIX}{stem}{DLL_SUFFIX}")
-}
 
 /// Paths of the artifacts the tests use.
 struct Built {
@@ -62,26 +34,19 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let (dir, flags) = profile();
-        let status = std::process::Command::new(env!("CARGO"))
-            .current_dir(workspace())
-            .args(["build", "--quiet", "-p", "ladder-engine", "--bin", "ladder"])
-            .args([
+        let out = cargo_build(
+            env!("CARGO_TARGET_TMPDIR"),
+            &[
+                "-p",
+                "ladder-engine",
+                "--bin",
+                "ladder",
                 "-p",
                 "ladder-fixture-strategy",
                 "-p",
                 "ladder-fixture-old-abi",
-            ])
-            .args(flags)
-            .arg("--target-dir")
-            .arg(target_dir())
-            .status()
-            .expect("run cargo build for the plugin fixtures");
-        assert!(
-            status.success(),
-            "cargo build of the plugin fixtures failed"
+            ],
         );
-        let out = target_dir().join(dir);
         let built = Built {
             ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
             strategy: out.join(lib_name("ladder_fixture_strategy")),
@@ -631,7 +596,7 @@ fn same_strategy_through_vtable_and_static_link_gives_identical_outputs() {
 fn build_scaffold(dir: &Path) -> PathBuf {
     std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy lockfile");
     let (profile_dir, flags) = profile();
-    let target = target_dir().join("scaffolds");
+    let target = target_dir(env!("CARGO_TARGET_TMPDIR")).join("scaffolds");
     let status = std::process::Command::new(env!("CARGO"))
         .current_dir(dir)
         .args(["build", "--quiet", "--offline"])

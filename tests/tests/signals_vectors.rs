@@ -7,7 +7,6 @@
 //!
 //! The binary also installs a counting allocator to check that the signal functions and the
 //! warm stateful windows do not allocate per call.
-#![allow(unsafe_code)] // the counting global allocator below
 
 use ladder_engine::microprice::{Bucketing, FitConfig, TableFile, fit, read_csv};
 use ladder_sdk::signal::{
@@ -460,44 +459,8 @@ fn microprice_handcheck_summary() {
 
 // --- No allocation per call --------------------------------------------------------------------
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-    }
-
-    /// Forwards to the system allocator and counts allocations made by the current thread.
-    pub(crate) struct Counting;
-
-    // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-    // thread-local counter is a const-initialised `Cell` that never allocates.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            ALLOCATIONS.with(|c| c.set(c.get() + 1));
-            // SAFETY: forwarded contract of `GlobalAlloc::alloc`.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: forwarded contract of `GlobalAlloc::dealloc`.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            ALLOCATIONS.with(|c| c.set(c.get() + 1));
-            // SAFETY: forwarded contract of `GlobalAlloc::realloc`.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    /// Allocations made by this thread so far.
-    pub(crate) fn count() -> u64 {
-        ALLOCATIONS.with(Cell::get)
-    }
-}
-
 #[global_allocator]
-static GLOBAL: counting::Counting = counting::Counting;
+static GLOBAL: ladder_tests::alloc::Counting = ladder_tests::alloc::Counting;
 
 #[test]
 fn signal_calls_do_not_allocate_once_windows_are_built() {
@@ -517,7 +480,7 @@ fn signal_calls_do_not_allocate_once_windows_are_built() {
         deviation: Deviation::Sample,
         current: CurrentSample::Excluded,
     });
-    let before = counting::count();
+    let before = ladder_tests::alloc::thread_allocations();
     let mut sink = 0.0;
     for n in 0..200_u64 {
         let (b, a) = (&states[n as usize % 6].0, &states[n as usize % 6].1);
@@ -544,7 +507,7 @@ fn signal_calls_do_not_allocate_once_windows_are_built() {
         sink += z.update((n % 7) as f64).unwrap_or(0.0);
         sink += normal_cdf(0.3).unwrap_or(0.0) + bvc_buy_volume(10.0, 0.01, 0.02).unwrap_or(0.0);
     }
-    let allocations = counting::count() - before;
+    let allocations = ladder_tests::alloc::thread_allocations() - before;
     assert!(sink.is_finite());
     assert_eq!(allocations, 0, "signal calls allocated {allocations} times");
 }

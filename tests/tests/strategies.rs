@@ -29,6 +29,7 @@ use ladder_sdk::{
 };
 use ladder_strategy_imbalance::ImbalanceStrategy;
 use ladder_strategy_microprice::MicropriceStrategy;
+use ladder_tests::build::{cargo_build, newest_lib};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -37,42 +38,6 @@ const CAPTURE: &str = "captures/binance-usdm_btcusdt_20240808.gz";
 const SYMBOL: &str = "BTCUSDT";
 
 // ---- building the plugins ------------------------------------------------------------------
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
-
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .to_owned()
-}
-
-fn lib_name(stem: &str) -> String {
-    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
-    format!("{DLL_PREFIX}{stem}{DLL_SUFFIX}")
-}
-
-/// The newer of `<out>/lib<stem>.so` and `<out>/deps/lib<stem>.so`. The strategies are also
-/// dependencies of this test crate, so cargo may already have compiled them (both crate types)
-/// into `deps/` for this test; the `cargo build` above then finds them fresh and does not always
-/// copy the `cdylib` up to `<out>/`, which can leave an older library there.
-fn newest_lib(out: &Path, stem: &str) -> PathBuf {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let (top, deps) = (
-        out.join(lib_name(stem)),
-        out.join("deps").join(lib_name(stem)),
-    );
-    match (modified(&top), modified(&deps)) {
-        (Some(t), Some(d)) if d > t => deps,
-        (None, Some(_)) => deps,
-        _ => top,
-    }
-}
 
 struct Built {
     ladder: PathBuf,
@@ -85,30 +50,19 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let (dir, flags): (&str, &[&str]) = if cfg!(debug_assertions) {
-            ("debug", &[])
-        } else {
-            ("release", &["--release"])
-        };
-        let status = std::process::Command::new(env!("CARGO"))
-            .current_dir(workspace())
-            .args(["build", "--quiet", "-p", "ladder-engine", "--bin", "ladder"])
-            .args([
+        let out = cargo_build(
+            env!("CARGO_TARGET_TMPDIR"),
+            &[
+                "-p",
+                "ladder-engine",
+                "--bin",
+                "ladder",
                 "-p",
                 "ladder-strategy-imbalance",
                 "-p",
                 "ladder-strategy-microprice",
-            ])
-            .args(flags)
-            .arg("--target-dir")
-            .arg(target_dir())
-            .status()
-            .expect("run cargo build for the strategy libraries");
-        assert!(
-            status.success(),
-            "cargo build of the strategy libraries failed"
+            ],
         );
-        let out = target_dir().join(dir);
         let built = Built {
             ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
             imbalance: newest_lib(&out, "ladder_strategy_imbalance"),
@@ -294,9 +248,9 @@ impl Exchange {
 
     /// Runs one strategy call, counting the allocations made during it.
     fn counted<T>(&mut self, call: impl FnOnce() -> T) -> T {
-        let before = counting::count();
+        let before = ladder_tests::alloc::thread_allocations();
         let result = call();
-        self.run.allocations += counting::count() - before;
+        self.run.allocations += ladder_tests::alloc::thread_allocations() - before;
         result
     }
 
@@ -555,47 +509,8 @@ fn plugin_and_static_agree<S: Strategy>(lib: &Path, name: &str, config: &str, ca
     );
 }
 
-// ---- allocation counting -------------------------------------------------------------------
-
-#[allow(unsafe_code)]
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-    }
-
-    /// Forwards to the system allocator and counts allocations made by the current thread.
-    pub(crate) struct Counting;
-
-    // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-    // thread-local counter is a const-initialised `Cell` that never allocates.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            ALLOCATIONS.with(|c| c.set(c.get() + 1));
-            // SAFETY: forwarded contract of `GlobalAlloc::alloc`.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: forwarded contract of `GlobalAlloc::dealloc`.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            ALLOCATIONS.with(|c| c.set(c.get() + 1));
-            // SAFETY: forwarded contract of `GlobalAlloc::realloc`.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    /// Allocations made by this thread so far.
-    pub(crate) fn count() -> u64 {
-        ALLOCATIONS.with(Cell::get)
-    }
-}
-
 #[global_allocator]
-static GLOBAL: counting::Counting = counting::Counting;
+static GLOBAL: ladder_tests::alloc::Counting = ladder_tests::alloc::Counting;
 
 // ---- tests ---------------------------------------------------------------------------------
 
