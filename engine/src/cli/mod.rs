@@ -1,5 +1,7 @@
 //! The `ladder` command line: one file per subcommand.
 
+mod bench;
+mod common;
 mod fit_microprice;
 mod inspect;
 mod new_strategy;
@@ -40,13 +42,19 @@ enum Command {
     Sim(sim::Args),
     /// Record a live feed (or the simulated venue) as a capture file.
     Record(record::Args),
+    /// Per-stage latency of the two-thread pipeline over a capture or the simulated venue,
+    /// with a hiccup meter; table, JSON and plot.
+    Bench(bench::Args),
 }
 
 /// Parses the command line, runs the subcommand, and turns errors into one clear message on
 /// stderr and a non-zero exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or_else(|| Command::Paper(paper::Args::default())) {
+    let result = match cli
+        .command
+        .unwrap_or_else(|| Command::Paper(paper::Args::default()))
+    {
         Command::Paper(args) => paper::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Replay(args) => replay::run(&args),
@@ -54,6 +62,7 @@ pub fn run() -> ExitCode {
         Command::FitMicroprice(args) => fit_microprice::run(&args),
         Command::NewStrategy(args) => new_strategy::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Record(args) => record::run(&args),
     };
     match result {

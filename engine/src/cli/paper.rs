@@ -1,12 +1,10 @@
 //! `ladder paper`: paper trade strategies live. With no arguments it starts the built-in
 //! simulated venue and trades the two example strategies on it.
 
-use crate::config::Config;
+use super::common::{load_config, market, strategy_sources};
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
 use crate::replay::StrategySource;
 use crate::session::{Display, Market, PaperOptions, run_paper};
-use crate::sim::{SimConfig, SimSymbol};
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -112,110 +110,19 @@ fn bundled_strategies() -> anyhow::Result<Vec<StrategySource>> {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            (Config::load(path)?, Some(Config::hash_text(&text)))
-        }
-        None => (Config::default(), None),
-    };
-    if args.strategy_configs.len() > args.strategies.len() {
-        anyhow::bail!(
-            "more --strategy-config than --strategy; give one per strategy, in the same order"
-        );
+    let (config, config_sha256) = load_config(args.config.as_ref())?;
+    let market = market(
+        false,
+        args.venue,
+        &args.symbols,
+        &config,
+        args.sim_rate,
+        args.seed,
+    )?;
+    let mut strategies = strategy_sources(&args.strategies, &args.strategy_configs, &config)?;
+    if strategies.is_empty() {
+        strategies = bundled_strategies()?;
     }
-    let market = match (args.venue, &config.venue) {
-        (Some(venue), section) => {
-            let symbols = if args.symbols.is_empty() {
-                section
-                    .as_ref()
-                    .map(|v| v.symbols.clone())
-                    .unwrap_or_default()
-            } else {
-                args.symbols.clone()
-            };
-            if symbols.is_empty() {
-                anyhow::bail!("--venue {venue} needs at least one --symbol");
-            }
-            let endpoints = section
-                .as_ref()
-                .filter(|v| v.name == venue)
-                .map_or_else(|| Endpoints::production(venue), |v| v.endpoints());
-            Market::Live {
-                venue,
-                symbols,
-                endpoints,
-            }
-        }
-        (None, Some(v)) => {
-            let symbols = if args.symbols.is_empty() {
-                v.symbols.clone()
-            } else {
-                args.symbols.clone()
-            };
-            if symbols.is_empty() {
-                anyhow::bail!("[venue] in the config needs `symbols`");
-            }
-            Market::Live {
-                venue: v.name,
-                symbols,
-                endpoints: v.endpoints(),
-            }
-        }
-        (None, None) => {
-            let mut sim = SimConfig {
-                messages_per_sec: args.sim_rate,
-                seed: args.seed,
-                ..SimConfig::default()
-            };
-            if !args.symbols.is_empty() {
-                sim.symbols = args
-                    .symbols
-                    .iter()
-                    .map(|s| SimSymbol::parse(s))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
-            }
-            Market::Sim(Box::new(sim))
-        }
-    };
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read strategy config {}", p.display()))
-    };
-    let strategies = if !args.strategies.is_empty() {
-        let mut v = Vec::new();
-        for (k, path) in args.strategies.iter().enumerate() {
-            let text = args
-                .strategy_configs
-                .get(k)
-                .map(read)
-                .transpose()?
-                .unwrap_or_default();
-            v.push(StrategySource::Library {
-                path: path.clone(),
-                config: text,
-            });
-        }
-        v
-    } else if !config.strategies.is_empty() {
-        let mut v = Vec::new();
-        for s in &config.strategies {
-            let text = match (&s.config, &s.config_file) {
-                (Some(c), _) => c.clone(),
-                (None, Some(f)) => read(f)?,
-                (None, None) => String::new(),
-            };
-            v.push(StrategySource::Library {
-                path: s.library.clone(),
-                config: text,
-            });
-        }
-        v
-    } else {
-        bundled_strategies()?
-    };
     let venue_label = match &market {
         Market::Sim(_) => "sim".to_owned(),
         Market::Live { venue, .. } => venue.to_string(),

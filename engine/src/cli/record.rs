@@ -7,12 +7,10 @@
 //! for `ladder paper`. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
 //! status 1 if any line was dropped because the writer fell behind.
 
+use super::common::{load_config, market};
 use super::paper::parse_duration;
-use crate::config::Config;
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
-use crate::record::{RecordOptions, Rotate, Source, WriterConfig, run_record};
-use crate::sim::{SimConfig, SimSymbol};
+use crate::record::{RecordOptions, Rotate, WriterConfig, run_record};
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,60 +85,16 @@ fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
-fn source(args: &Args, config: &Config) -> anyhow::Result<Source> {
-    let live = |venue: Venue, symbols: Vec<String>, endpoints: Endpoints| {
-        if symbols.is_empty() {
-            anyhow::bail!(
-                "recording {venue} needs at least one --symbol (or `symbols` in [venue])"
-            );
-        }
-        Ok(Source::Live {
-            venue,
-            symbols,
-            endpoints,
-            instruments: config.instruments.clone(),
-        })
-    };
-    let symbols_or = |section: &[String]| {
-        if args.symbols.is_empty() {
-            section.to_vec()
-        } else {
-            args.symbols.clone()
-        }
-    };
-    match (args.sim, args.venue, &config.venue) {
-        (false, Some(venue), section) => {
-            let section = section.as_ref().filter(|v| v.name == venue);
-            let symbols = symbols_or(section.map_or(&[][..], |v| &v.symbols));
-            let endpoints = section.map_or_else(|| Endpoints::production(venue), |v| v.endpoints());
-            live(venue, symbols, endpoints)
-        }
-        (false, None, Some(v)) => live(v.name, symbols_or(&v.symbols), v.endpoints()),
-        _ => {
-            let mut sim = SimConfig {
-                messages_per_sec: args.sim_rate,
-                seed: args.seed,
-                ..SimConfig::default()
-            };
-            if !args.symbols.is_empty() {
-                sim.symbols = args
-                    .symbols
-                    .iter()
-                    .map(|s| SimSymbol::parse(s))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
-            }
-            Ok(Source::Sim(Box::new(sim)))
-        }
-    }
-}
-
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    let source = source(args, &config)?;
+    let (config, _) = load_config(args.config.as_ref())?;
+    let market = market(
+        args.sim,
+        args.venue,
+        &args.symbols,
+        &config,
+        args.sim_rate,
+        args.seed,
+    )?;
     let rotate = match (args.rotate_size, args.rotate_every) {
         (Some(bytes), _) => Rotate::Size(bytes),
         (None, Some(every)) => Rotate::Every(every),
@@ -150,7 +104,8 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map_err(|_| anyhow::anyhow!("--status-every must be a number of seconds"))?;
     let watchdog = Duration::from_secs(config.venue.as_ref().map_or(30, |v| v.watchdog_secs));
     let summary = run_record(RecordOptions {
-        source,
+        market,
+        instruments: config.instruments.clone(),
         writer: WriterConfig {
             path: args.out.clone(),
             rotate,

@@ -1,10 +1,9 @@
 //! `ladder replay CAPTURE --venue V --strategy LIB... [--strategy-config FILE]... [--config FILE]
 //! [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a report.
 
-use crate::config::Config;
+use super::common::{load_config, strategy_sources};
 use crate::feed::Venue;
-use crate::replay::{ReplayOptions, Speed, StrategySource, replay};
-use anyhow::Context as _;
+use crate::replay::{ReplayOptions, Speed, replay};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,52 +44,8 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            (Config::load(path)?, Some(Config::hash_text(&text)))
-        }
-        None => (Config::default(), None),
-    };
-    if args.strategy_configs.len() > args.strategies.len() {
-        anyhow::bail!(
-            "{} --strategy-config given for {} --strategy; give one per strategy, in the same order",
-            args.strategy_configs.len(),
-            args.strategies.len()
-        );
-    }
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read strategy config {}", p.display()))
-    };
-    let mut strategies = Vec::new();
-    if args.strategies.is_empty() {
-        for s in &config.strategies {
-            let text = match (&s.config, &s.config_file) {
-                (Some(c), _) => c.clone(),
-                (None, Some(f)) => read(f)?,
-                (None, None) => String::new(),
-            };
-            strategies.push(StrategySource::Library {
-                path: s.library.clone(),
-                config: text,
-            });
-        }
-    } else {
-        for (k, path) in args.strategies.iter().enumerate() {
-            let text = args
-                .strategy_configs
-                .get(k)
-                .map(read)
-                .transpose()?
-                .unwrap_or_default();
-            strategies.push(StrategySource::Library {
-                path: path.clone(),
-                config: text,
-            });
-        }
-    }
+    let (config, config_sha256) = load_config(args.config.as_ref())?;
+    let strategies = strategy_sources(&args.strategies, &args.strategy_configs, &config)?;
     let report_dir = args.report.clone().unwrap_or_else(|| {
         let stem = args
             .capture

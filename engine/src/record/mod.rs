@@ -30,13 +30,9 @@ pub use writer::{FileWritten, Rotate, WriterConfig, rotated_path};
 
 use crate::config::InstrumentConfig;
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
-use crate::feed::live::{
-    FeedCounters, LiveFeedConfig, ResyncRequester, fetch_exchange_info_blocking, spawn_feed,
-};
-use crate::instrument::Registry;
-use crate::sim::{SimConfig, SimHandle};
-use ladder_sdk::{InstrumentId, InstrumentSpec};
+use crate::feed::live::{FeedCounters, LiveFeedConfig, ResyncRequester, spawn_feed};
+use crate::session::{Market, MarketError, connect};
+use ladder_sdk::InstrumentId;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -46,29 +42,13 @@ use thiserror::Error;
 /// Lines buffered between the feed thread and the writer (about 10 s at 20,000 frames/s).
 pub const CHANNEL_LINES: usize = 1 << 18;
 
-/// What to record.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// The built-in simulated venue, started in-process on 127.0.0.1.
-    Sim(Box<SimConfig>),
-    /// A real venue (or anything speaking its protocol, e.g. `ladder sim` via `[venue]`).
-    Live {
-        /// The venue.
-        venue: Venue,
-        /// Symbols to record.
-        symbols: Vec<String>,
-        /// Its endpoints.
-        endpoints: Endpoints,
-        /// Configured tick and lot sizes; other symbols' come from exchangeInfo.
-        instruments: Vec<InstrumentConfig>,
-    },
-}
-
 /// Everything `ladder record` needs.
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
     /// What to record.
-    pub source: Source,
+    pub market: Market,
+    /// Configured tick and lot sizes; other symbols' come from exchangeInfo.
+    pub instruments: Vec<InstrumentConfig>,
     /// Output file, rotation, flushing.
     pub writer: WriterConfig,
     /// Stop after this long (else at Ctrl-C).
@@ -171,12 +151,9 @@ impl RecordSummary {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum RecordError {
-    /// The simulated venue did not start.
-    #[error("cannot start the simulated venue: {0}")]
-    Sim(#[from] crate::sim::SimError),
-    /// Instrument specs could not be had.
-    #[error("cannot get instrument specs: {0}")]
-    Instruments(String),
+    /// The market could not be reached (simulator start, instrument specs).
+    #[error(transparent)]
+    Market(#[from] MarketError),
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
@@ -191,86 +168,19 @@ pub enum RecordError {
 /// Set by the Ctrl-C handler.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-fn registry_for(source: &Source) -> Result<Registry, RecordError> {
-    let mut registry = Registry::new();
-    let add = |r: &mut Registry, s: &str, spec: InstrumentSpec| {
-        r.add(s, spec)
-            .map(|_| ())
-            .map_err(|e| RecordError::Instruments(e.to_string()))
-    };
-    match source {
-        Source::Sim(config) => {
-            for s in &config.symbols {
-                add(&mut registry, &s.symbol, s.spec()?)?;
-            }
-        }
-        Source::Live {
-            venue,
-            symbols,
-            endpoints,
-            instruments,
-        } => {
-            let mut missing = Vec::new();
-            for s in symbols {
-                match instruments
-                    .iter()
-                    .find(|i| i.symbol.eq_ignore_ascii_case(s))
-                {
-                    Some(i) => {
-                        let spec = InstrumentSpec::new(i.tick_size, i.lot_size)
-                            .map_err(|e| RecordError::Instruments(format!("{s}: {e}")))?;
-                        add(&mut registry, s, spec)?;
-                    }
-                    None => missing.push(s.clone()),
-                }
-            }
-            if !missing.is_empty() {
-                let mut last = String::new();
-                let mut got = None;
-                for attempt in 0..5 {
-                    match fetch_exchange_info_blocking(*venue, endpoints, &missing) {
-                        Ok(specs) => {
-                            got = Some(specs);
-                            break;
-                        }
-                        Err(e) => last = e.to_string(),
-                    }
-                    std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
-                }
-                let specs = got.ok_or(RecordError::Instruments(last))?;
-                for (symbol, spec) in specs {
-                    add(&mut registry, &symbol, spec)?;
-                }
-            }
-        }
-    }
-    Ok(registry)
-}
-
 /// Records until Ctrl-C or the duration; returns what was written.
 pub fn run_record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
     INTERRUPTED.store(false, Ordering::Relaxed);
     // Only the first handler of a process installs; a second recording reuses it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 
-    let mut sim: Option<(SimHandle, std::thread::JoinHandle<()>)> = None;
-    let registry = registry_for(&opts.source)?;
-    let (venue, endpoints) = match &opts.source {
-        Source::Sim(config) => {
-            let (handle, thread) = crate::sim::spawn_in_background((**config).clone())?;
-            let ws = format!("{}/stream", handle.ws_url);
-            let endpoints = Endpoints {
-                ws_book: ws.clone(),
-                ws_trades: ws,
-                rest: handle.rest_url.clone(),
-            };
-            sim = Some((handle, thread));
-            (Venue::BinanceSpot, endpoints)
-        }
-        Source::Live {
-            venue, endpoints, ..
-        } => (*venue, endpoints.clone()),
-    };
+    let connected = connect(opts.market, &opts.instruments)?;
+    let simulated = connected.is_simulated();
+    let (venue, endpoints, registry) = (
+        connected.venue,
+        connected.endpoints.clone(),
+        connected.registry.clone(),
+    );
     let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
 
     // The writer first: a path that cannot be written fails before anything connects.
@@ -341,16 +251,13 @@ pub fn run_record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
         .join()
         .map_err(|_| RecordError::Thread("the capture writer panicked".into()))?
         .map_err(RecordError::Write)?;
-    if let Some((handle, thread)) = sim.take() {
-        handle.stop();
-        let _ = thread.join();
-    }
+    connected.stop();
     if !feed_ok {
         return Err(RecordError::Thread("the feed thread panicked".into()));
     }
     Ok(RecordSummary {
         venue,
-        simulated: matches!(opts.source, Source::Sim(_)),
+        simulated,
         tap: tap.counts(),
         files,
         feed: feed_counters,

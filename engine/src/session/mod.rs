@@ -11,17 +11,17 @@
 
 mod console;
 mod dashboard;
+pub mod market;
 pub mod snapshot;
+
+pub use market::{Connected, Market, MarketError, connect};
 
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
-use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
-use crate::feed::live::{FeedStatus, LiveFeedConfig, fetch_exchange_info_blocking, spawn_feed};
+use crate::feed::live::{FeedStatus, LiveFeedConfig, spawn_feed};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop_stamped};
-use crate::instrument::Registry;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
 use crate::report::summary::{
@@ -29,7 +29,6 @@ use crate::report::summary::{
 };
 use crate::report::writer::{ReportContext, write_records};
 use crate::report::{sha256_file, sha256_hex};
-use crate::sim::{SimConfig, SimHandle};
 use ladder_sdk::{InstrumentSpec, MarketEvent};
 use snapshot::{LatencySnap, Snapshot};
 use std::cell::RefCell;
@@ -38,22 +37,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
-
-/// Which market to trade.
-#[derive(Debug, Clone)]
-pub enum Market {
-    /// The built-in simulated venue, started in-process on 127.0.0.1.
-    Sim(Box<SimConfig>),
-    /// A real venue.
-    Live {
-        /// The venue.
-        venue: Venue,
-        /// Symbols to trade.
-        symbols: Vec<String>,
-        /// Its endpoints (production by default).
-        endpoints: Endpoints,
-    },
-}
 
 /// How the session shows itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +75,9 @@ pub struct PaperOptions {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SessionError {
-    /// The simulated venue did not start.
-    #[error("cannot start the simulated venue: {0}")]
-    Sim(#[from] crate::sim::SimError),
-    /// The venue's instruments could not be had.
-    #[error("cannot get instrument specs: {0}")]
-    Instruments(String),
+    /// The market could not be reached (simulator start, instrument specs).
+    #[error(transparent)]
+    Market(#[from] MarketError),
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
@@ -330,27 +310,8 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
     // Only the first session of a process installs the handler; later ones reuse it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 
-    let mut sim: Option<(SimHandle, std::thread::JoinHandle<()>)> = None;
-    let (venue, endpoints, symbols) = match opts.market {
-        Market::Sim(config) => {
-            let symbols: Vec<String> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
-            let (handle, thread) = crate::sim::spawn_in_background(*config)?;
-            let ws = format!("{}/stream", handle.ws_url);
-            let endpoints = Endpoints {
-                ws_book: ws.clone(),
-                ws_trades: ws,
-                rest: handle.rest_url.clone(),
-            };
-            sim = Some((handle, thread));
-            (Venue::BinanceSpot, endpoints, symbols)
-        }
-        Market::Live {
-            venue,
-            symbols,
-            endpoints,
-        } => (venue, endpoints, symbols),
-    };
-    let registry = session_registry(venue, &endpoints, &symbols, &opts.config)?;
+    let connected = connect(opts.market, &opts.config.instruments)?;
+    let registry = connected.registry.clone();
     let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
 
@@ -400,8 +361,9 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .spawn(move || write_records(&dir, &ctx, &source))
         .map_err(|e| SessionError::Thread(format!("cannot start the report writer: {e}")))?;
 
+    let venue = connected.venue;
     let mut feed_config = LiveFeedConfig::new(venue, symbols.clone());
-    feed_config.endpoints = endpoints;
+    feed_config.endpoints = connected.endpoints.clone();
     feed_config.watchdog = opts.watchdog;
     let feed = spawn_feed(feed_config, Arc::new(registry), producer)?;
     let feed_status = Arc::clone(&feed.status);
@@ -414,11 +376,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         specs: &specs,
         strategies: &created.names,
         signal_names: &created.signal_names,
-        venue: if sim.is_some() {
-            format!("{venue} (simulated, 127.0.0.1)")
-        } else {
-            venue.to_string()
-        },
+        venue: connected.label(),
         duration: opts.duration,
         started,
     };
@@ -464,10 +422,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
             dir: opts.report_dir.clone(),
             source,
         })?;
-    if let Some((handle, thread)) = sim {
-        handle.stop();
-        let _ = thread.join();
-    }
+    connected.stop();
     shown?;
     let result = result.ok_or_else(|| SessionError::Thread("the hot thread ended early".into()))?;
     let wall_s = started.elapsed_ns().max(1) as f64 / 1e9;
@@ -502,52 +457,4 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         source,
     })?;
     Ok(summary)
-}
-
-/// Configured instruments, the rest from the venue's exchangeInfo (retried briefly: a freshly
-/// started simulated venue may need a moment).
-fn session_registry(
-    venue: Venue,
-    endpoints: &Endpoints,
-    symbols: &[String],
-    config: &Config,
-) -> Result<Registry, SessionError> {
-    let mut registry = Registry::new();
-    let mut missing = Vec::new();
-    for s in symbols {
-        match config
-            .instruments
-            .iter()
-            .find(|i| i.symbol.eq_ignore_ascii_case(s))
-        {
-            Some(i) => {
-                let spec = InstrumentSpec::new(i.tick_size, i.lot_size)
-                    .map_err(|e| SessionError::Instruments(format!("{s}: {e}")))?;
-                registry
-                    .add(s, spec)
-                    .map_err(|e| SessionError::Instruments(e.to_string()))?;
-            }
-            None => missing.push(s.clone()),
-        }
-    }
-    if !missing.is_empty() {
-        let mut last = String::new();
-        for attempt in 0..5 {
-            match fetch_exchange_info_blocking(venue, endpoints, &missing) {
-                Ok(specs) => {
-                    for (symbol, spec) in specs {
-                        registry
-                            .add(&symbol, spec)
-                            .map_err(|e| SessionError::Instruments(e.to_string()))?;
-                    }
-                    return Ok(registry);
-                }
-                Err(e) if e.is_permanent() => return Err(SessionError::Instruments(e.to_string())),
-                Err(e) => last = e.to_string(),
-            }
-            std::thread::sleep(Duration::from_millis(200 << attempt));
-        }
-        return Err(SessionError::Instruments(last));
-    }
-    Ok(registry)
 }

@@ -175,6 +175,17 @@ fn parse_object<'a>(
                 s.skip_value()?;
             }
             b"code" => f.error_code = Some(s.i64()?),
+            // `{"error":{"code":2,"msg":"..."},"id":1}`: a control request was refused.
+            b"error" if peek_is(s, b'{') => {
+                s.begin_object()?;
+                let mut inner_first = true;
+                while let Some(k) = s.next_key(&mut inner_first)? {
+                    match k {
+                        b"code" => f.error_code = Some(s.i64()?),
+                        _ => s.skip_value()?,
+                    }
+                }
+            }
             _ => s.skip_value()?,
         }
     }
