@@ -7,6 +7,7 @@
 //! Data flows bytes → [`feed`] decoder → sequencer → [`book::L2Book`]; see `DESIGN.md`.
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod book;
 pub mod capture;
 pub mod cli;

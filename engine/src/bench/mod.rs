@@ -1,0 +1,660 @@
+//! `ladder bench`: per-stage latency of the real two-thread pipeline, with a platform hiccup
+//! meter running in the same run.
+//!
+//! ```text
+//!  capture (in memory) or sim venue (ws 127.0.0.1)
+//!     └─ feed thread (pinned to the other core): read t0, decode t1, sequence, push t2
+//!          ──SPSC ring (StampedEvent)──► hot thread (pinned, busy-spin): pop t3, book t4,
+//!                                         strategy t5, order t6, risk t7, paper ack t8
+//!  hiccup meter: a SCHED_IDLE thread on the other core + the hot thread's own idle polls
+//! ```
+//!
+//! - **Capture**: the capture is loaded into memory first (gunzip and disk stay out). Each pass
+//!   replays it through a fresh decoder and sequencers and a fresh engine with freshly created
+//!   strategy instances (the replay clock cannot go back, so the engine restarts per pass);
+//!   the feed waits until the hot thread is ready before a pass starts. At full speed a full
+//!   ring makes the feed wait (back-pressure, counted) instead of the live overflow → resync,
+//!   so every frame is measured. With `--rate N` each frame `k` is scheduled at
+//!   `start + k/N`; its end-to-end latencies start at that scheduled time (coordinated-omission
+//!   correction).
+//! - **Sim**: the built-in simulated venue runs in-process on 127.0.0.1 at `N` book events per
+//!   second (`@depth@0ms`: one WebSocket message per event) and the live connector subscribes,
+//!   so the socket read and the WebSocket decode are inside the measurement; `t0` is the
+//!   connector's receive stamp and `t1` is not measured.
+//!
+//! Stamps, stages and their exact meaning: `hot::stamps`.
+
+mod capture;
+mod hiccup;
+mod plot;
+mod report;
+
+pub use hiccup::{HiccupMeter, HiccupRecorder, HiccupReport};
+pub use plot::{PlotError, plot};
+pub use report::{BenchReport, Machine, PassReport};
+
+use crate::capture::CaptureError;
+use crate::clock::Clock;
+use crate::clock::tsc::{self, TscScale};
+use crate::config::{Config, WaitStrategy};
+use crate::feed::Venue;
+use crate::feed::binance::endpoints::Endpoints;
+use crate::feed::live::{FeedError, LiveFeedConfig, fetch_exchange_info_blocking, spawn_feed};
+use crate::hot::output::CountSink;
+use crate::hot::ring::{FeedConsumer, feed_ring};
+use crate::hot::stamps::{LatencyRecorder, closes_frame};
+use crate::hot::{HotEngine, poll_loop_stamped};
+use crate::instrument::Registry;
+use crate::plugin::{HostConfig, StrategyInstance};
+use crate::replay::{ReplayError, StrategySource, registry_for};
+use crate::sim::{SimConfig, SimError, SimSymbol};
+use crossbeam::utils::CachePadded;
+use ladder_sdk::{InstrumentSpec, UnixNanos};
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+use thiserror::Error;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub enum BenchSource {
+    /// A capture replayed through the pipeline.
+    Capture {
+        /// The capture file.
+        path: PathBuf,
+        /// Its venue.
+        venue: Venue,
+        /// Frames per second (`None`: full speed).
+        rate: Option<f64>,
+        /// Passes over the capture.
+        passes: u32,
+        /// At full speed, frames in flight at most (read but not yet finished by the hot
+        /// thread); 0: unbounded (the ring fills and latency becomes queueing).
+        in_flight: u32,
+    },
+    /// The built-in simulated venue over its local WebSocket.
+    Sim {
+        /// Book events (= depth messages) per second.
+        rate: f64,
+        /// How long to measure.
+        duration: Duration,
+    },
+}
+
+/// Everything `ladder bench` needs.
+#[derive(Debug)]
+pub struct BenchOptions {
+    /// What to measure.
+    pub source: BenchSource,
+    /// Strategies, in order.
+    pub strategies: Vec<StrategySource>,
+    /// Engine config (paper exchange, risk, ring capacity, top levels).
+    pub config: Config,
+    /// The hot thread's core (default: the last core).
+    pub hot_core: Option<usize>,
+    /// Gaps above this count as hiccups.
+    pub hiccup_threshold_ns: u64,
+}
+
+/// Why a bench could not run.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The capture's instruments could not be had.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The simulated venue did not start.
+    #[error("cannot start the simulated venue: {0}")]
+    Sim(#[from] SimError),
+    /// The live connector did not start.
+    #[error("cannot start the feed: {0}")]
+    Feed(#[from] FeedError),
+    /// The venue's instruments could not be had.
+    #[error("cannot get instrument specs from the simulated venue: {0}")]
+    Instruments(String),
+    /// A strategy could not be loaded or created.
+    #[error("strategy {which}: {message}")]
+    Strategy {
+        /// Which (path or label).
+        which: String,
+        /// Why.
+        message: String,
+    },
+    /// A thread could not start or ended badly.
+    #[error("{0}")]
+    Thread(String),
+    /// Nothing to measure.
+    #[error("{0}")]
+    Empty(String),
+}
+
+/// Pins the calling thread to `core` without consulting the (possibly already narrowed) core
+/// list; false if the OS refused.
+pub(crate) fn pin_to(core: usize) -> bool {
+    core_affinity::set_for_current(core_affinity::CoreId { id: core })
+}
+
+/// Hand-over between the feed thread, the hot thread and the driver, pass by pass.
+pub(crate) struct PassSync {
+    /// Frames the hot thread has finished in the current pass (for `--in-flight`).
+    done: CachePadded<AtomicU64>,
+    ready: AtomicU32,
+    stops: Vec<Arc<AtomicBool>>,
+    starts: Vec<AtomicU64>,
+    abort: AtomicBool,
+}
+
+impl PassSync {
+    fn new(passes: u32) -> Self {
+        Self {
+            done: CachePadded::new(AtomicU64::new(0)),
+            ready: AtomicU32::new(0),
+            stops: (0..passes)
+                .map(|_| Arc::new(AtomicBool::new(false)))
+                .collect(),
+            starts: (0..passes).map(|_| AtomicU64::new(0)).collect(),
+            abort: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn passes(&self) -> u32 {
+        self.stops.len() as u32
+    }
+
+    /// Waits until the hot thread is ready for `pass`; false if the run was aborted.
+    pub(crate) fn wait_ready(&self, pass: u32) -> bool {
+        loop {
+            if self.ready.load(Ordering::Acquire) > pass {
+                return true;
+            }
+            if self.abort.load(Ordering::Acquire) {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    fn set_ready(&self, pass: u32) {
+        self.done.store(0, Ordering::Release);
+        self.ready.store(pass + 1, Ordering::Release);
+    }
+
+    /// Frames finished by the hot thread in this pass.
+    pub(crate) fn done(&self) -> u64 {
+        self.done.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_start(&self, pass: u32, t: u64) {
+        self.starts[pass as usize].store(t, Ordering::Release);
+    }
+
+    fn start(&self, pass: u32) -> u64 {
+        self.starts[pass as usize].load(Ordering::Acquire)
+    }
+
+    /// No more events for `pass`: the hot thread drains the ring and ends the pass.
+    pub(crate) fn finish(&self, pass: u32) {
+        self.stops[pass as usize].store(true, Ordering::Release);
+    }
+
+    fn abort(&self) {
+        self.abort.store(true, Ordering::Release);
+        for s in &self.stops {
+            s.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Core placement: the hot thread on its own core, everything else on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placement {
+    pub(crate) cores: usize,
+    pub(crate) hot: Option<usize>,
+    pub(crate) other: Option<usize>,
+}
+
+fn placement(requested: Option<usize>) -> Placement {
+    // Query before any pinning: a pinned thread sees only its own core.
+    let ids: Vec<usize> = core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let hot = match requested {
+        Some(c) if ids.contains(&c) => Some(c),
+        Some(c) => {
+            eprintln!("note: core {c} is not available here; the hot thread is not pinned");
+            None
+        }
+        None => ids.last().copied(),
+    };
+    let other = ids.iter().copied().find(|&c| Some(c) != hot);
+    Placement {
+        cores: ids.len(),
+        hot,
+        other,
+    }
+}
+
+struct HotJob {
+    core: Option<usize>,
+    strategies: Vec<StrategySource>,
+    host: HostConfig,
+    specs: Vec<InstrumentSpec>,
+    config: Config,
+    live_clock: bool,
+    consumer: FeedConsumer,
+    sync: Arc<PassSync>,
+    threshold_ns: u64,
+    created: std::sync::mpsc::Sender<Result<Vec<String>, BenchError>>,
+}
+
+struct HotOutcome {
+    latency: LatencyRecorder,
+    passes: Vec<(u64, u64, u64)>,
+    hiccups: HiccupReport,
+    records: u64,
+    strategy_calls: u64,
+    disabled: Vec<Option<String>>,
+}
+
+fn create(
+    sources: &[StrategySource],
+    host: &HostConfig,
+) -> Result<Vec<StrategyInstance>, BenchError> {
+    sources
+        .iter()
+        .map(|s| match s {
+            StrategySource::Library { path, config } => StrategyInstance::load(path, config, host)
+                .map_err(|e| BenchError::Strategy {
+                    which: path.display().to_string(),
+                    message: e.to_string(),
+                }),
+            StrategySource::Static { label, factory, .. } => {
+                factory(host).map_err(|e| BenchError::Strategy {
+                    which: label.clone(),
+                    message: e.to_string(),
+                })
+            }
+        })
+        .collect()
+}
+
+/// The hot thread: per pass, a fresh engine with fresh strategy instances, busy-polling the
+/// ring until the pass is done.
+fn hot_thread(job: HotJob) -> Option<HotOutcome> {
+    if let Some(c) = job.core {
+        pin_to(c);
+    }
+    let scale = TscScale::get();
+    let mut total = LatencyRecorder::new(job.strategies.len());
+    let mut hiccups = HiccupRecorder::new(job.threshold_ns, scale);
+    let mut passes = Vec::new();
+    let (mut records, mut strategy_calls) = (0u64, 0u64);
+    let mut disabled = Vec::new();
+    let feeds = [job.consumer.clone()];
+    for pass in 0..job.sync.passes() {
+        let instances = match create(&job.strategies, &job.host) {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = job.created.send(Err(e));
+                return None;
+            }
+        };
+        if pass == 0 {
+            let names = instances.iter().map(|i| i.name().to_owned()).collect();
+            if job.created.send(Ok(names)).is_err() {
+                return None;
+            }
+        }
+        let clock = if job.live_clock {
+            Clock::live()
+        } else {
+            Clock::replay(UnixNanos::ZERO)
+        };
+        let mut engine = HotEngine::new(
+            clock,
+            job.specs.clone(),
+            instances,
+            job.config.paper.clone(),
+            job.config.risk.clone(),
+            job.config.hot.top_levels,
+            CountSink::default(),
+        );
+        engine.enable_latency();
+        engine.start();
+        job.sync.set_ready(pass);
+        let mut frames_done = 0u64;
+        // Both callbacks need the engine and the meter; a RefCell costs a flag check.
+        let state = RefCell::new((engine, hiccups));
+        poll_loop_stamped(
+            &feeds,
+            WaitStrategy::Spin,
+            0,
+            &job.sync.stops[pass as usize],
+            |ev, t3| {
+                let (engine, hiccups) = &mut *state.borrow_mut();
+                hiccups.pause();
+                engine.on_stamped(ev, t3);
+                if closes_frame(&ev.event) {
+                    frames_done += 1;
+                    job.sync.done.store(frames_done, Ordering::Release);
+                }
+            },
+            || {
+                let (engine, hiccups) = &mut *state.borrow_mut();
+                if job.live_clock {
+                    engine.tick();
+                }
+                hiccups.observe(tsc::now());
+            },
+        );
+        let end = tsc::now();
+        let (mut engine, h) = state.into_inner();
+        hiccups = h;
+        engine.stop();
+        if let Some(lat) = engine.latency() {
+            total.add(lat);
+        }
+        let stats = engine.stats();
+        passes.push((job.sync.start(pass), end, stats.events));
+        records += engine.output().0;
+        strategy_calls += stats.strategy_calls;
+        disabled = engine
+            .strategy_summaries()
+            .into_iter()
+            .map(|s| s.disabled)
+            .collect();
+    }
+    Some(HotOutcome {
+        latency: total,
+        passes,
+        hiccups: hiccups.report(scale),
+        records,
+        strategy_calls,
+        disabled,
+    })
+}
+
+/// Runs the bench and returns its report.
+pub fn run(opts: BenchOptions) -> Result<BenchReport, BenchError> {
+    let scale = TscScale::get();
+    let place = placement(opts.hot_core);
+    match opts.source.clone() {
+        BenchSource::Capture {
+            path,
+            venue,
+            rate,
+            passes,
+            in_flight,
+        } => {
+            let window = if rate.is_some() { 0 } else { in_flight };
+            run_capture(opts, place, scale, path, venue, rate, passes.max(1), window)
+        }
+        BenchSource::Sim { rate, duration } => run_sim(opts, place, scale, rate, duration),
+    }
+}
+
+struct Started {
+    hot: std::thread::JoinHandle<Option<HotOutcome>>,
+    names: Vec<String>,
+    meter: HiccupMeter,
+}
+
+fn start_hot(
+    opts: BenchOptions,
+    place: Placement,
+    specs: Vec<InstrumentSpec>,
+    symbols: Vec<String>,
+    live_clock: bool,
+    consumer: FeedConsumer,
+    sync: &Arc<PassSync>,
+) -> Result<Started, BenchError> {
+    let meter = HiccupMeter::spawn(place.other, opts.hiccup_threshold_ns, true);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let job = HotJob {
+        core: place.hot,
+        strategies: opts.strategies,
+        host: HostConfig {
+            instruments: symbols,
+            ..HostConfig::default()
+        },
+        specs,
+        config: opts.config,
+        live_clock,
+        consumer,
+        sync: Arc::clone(sync),
+        threshold_ns: opts.hiccup_threshold_ns,
+        created: tx,
+    };
+    let hot = std::thread::Builder::new()
+        .name("ladder-hot".into())
+        .spawn(move || hot_thread(job))
+        .map_err(|e| BenchError::Thread(format!("cannot start the hot thread: {e}")))?;
+    match rx.recv() {
+        Ok(Ok(names)) => Ok(Started { hot, names, meter }),
+        Ok(Err(e)) => {
+            sync.abort();
+            let _ = hot.join();
+            Err(e)
+        }
+        Err(_) => {
+            sync.abort();
+            Err(BenchError::Thread(
+                "the hot thread ended while starting".into(),
+            ))
+        }
+    }
+}
+
+fn run_capture(
+    opts: BenchOptions,
+    place: Placement,
+    scale: TscScale,
+    path: PathBuf,
+    venue: Venue,
+    rate: Option<f64>,
+    passes: u32,
+    in_flight: u32,
+) -> Result<BenchReport, BenchError> {
+    let registry = registry_for(&path, &opts.config)?;
+    if registry.is_empty() {
+        return Err(BenchError::Empty(format!(
+            "capture {} holds no {venue} market data",
+            path.display()
+        )));
+    }
+    let frames = Arc::new(capture::Frames::load(&path)?);
+    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
+    let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
+    let sync = Arc::new(PassSync::new(passes));
+    let sources = strategy_labels(&opts.strategies);
+    let ring_capacity = opts.config.hot.ring_capacity;
+    let threshold = opts.hiccup_threshold_ns;
+    let started = start_hot(opts, place, specs, symbols, false, consumer, &sync)?;
+    let job = capture::FeedJob {
+        frames: Arc::clone(&frames),
+        venue,
+        registry: Arc::new(registry),
+        producer,
+        rate,
+        in_flight,
+        sync: Arc::clone(&sync),
+        core: place.other,
+    };
+    let feed = std::thread::Builder::new()
+        .name("ladder-bench-feed".into())
+        .spawn(move || capture::feed_thread(job))
+        .map_err(|e| BenchError::Thread(format!("cannot start the feed thread: {e}")))?;
+    let feed_out = feed
+        .join()
+        .map_err(|_| BenchError::Thread("the feed thread panicked".into()))?;
+    let hot = started
+        .hot
+        .join()
+        .map_err(|_| BenchError::Thread("the hot thread panicked".into()))?
+        .ok_or_else(|| BenchError::Thread("the hot thread ended early".into()))?;
+    let other = started.meter.finish();
+    let frames_per_pass = frames.len() as u64;
+    Ok(BenchReport::build(report::Parts {
+        mode: "capture",
+        source: path.display().to_string(),
+        venue: venue.to_string(),
+        in_flight,
+        rate,
+        duration_s: None,
+        scale,
+        place,
+        strategies: started.names,
+        libraries: sources,
+        latency: hot.latency,
+        passes: hot
+            .passes
+            .iter()
+            .map(|&(start, end, events)| PassReport {
+                frames: frames_per_pass,
+                events,
+                wall_s: scale.to_ns(end.saturating_sub(start)) / 1e9,
+            })
+            .collect(),
+        hiccups_other: other,
+        hiccups_hot: hot.hiccups,
+        threshold_ns: threshold,
+        full_waits: feed_out.full_waits,
+        decode_errors: feed_out.decode_errors + frames.malformed,
+        gaps: feed_out.gaps,
+        records: hot.records,
+        strategy_calls: hot.strategy_calls,
+        disabled: hot.disabled,
+        ring_capacity,
+    }))
+}
+
+fn strategy_labels(sources: &[StrategySource]) -> Vec<String> {
+    sources
+        .iter()
+        .map(|s| match s {
+            StrategySource::Library { path, .. } => path.display().to_string(),
+            StrategySource::Static { label, .. } => format!("static:{label}"),
+        })
+        .collect()
+}
+
+fn run_sim(
+    opts: BenchOptions,
+    place: Placement,
+    scale: TscScale,
+    rate: f64,
+    duration: Duration,
+) -> Result<BenchReport, BenchError> {
+    // Threads inherit their creator's affinity: the venue's runtime and the connector started
+    // from here stay off the hot core.
+    if let Some(c) = place.other {
+        pin_to(c);
+    }
+    let sim_config = SimConfig {
+        symbols: vec![SimSymbol::btcusdt()],
+        messages_per_sec: rate,
+        ..SimConfig::default()
+    };
+    let (sim, sim_thread) = crate::sim::spawn_in_background(sim_config)?;
+    let ws = format!("{}/stream", sim.ws_url);
+    let endpoints = Endpoints {
+        ws_book: ws.clone(),
+        ws_trades: ws,
+        rest: sim.rest_url.clone(),
+    };
+    let symbols = vec!["BTCUSDT".to_owned()];
+    let mut registry = Registry::new();
+    let mut last = String::new();
+    for attempt in 0..5 {
+        match fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &symbols) {
+            Ok(specs) => {
+                for (symbol, spec) in specs {
+                    registry
+                        .add(&symbol, spec)
+                        .map_err(|e| BenchError::Instruments(e.to_string()))?;
+                }
+                break;
+            }
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(100 << attempt));
+    }
+    if registry.is_empty() {
+        return Err(BenchError::Instruments(last));
+    }
+    let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
+    let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
+    let sync = Arc::new(PassSync::new(1));
+    let sources = strategy_labels(&opts.strategies);
+    let ring_capacity = opts.config.hot.ring_capacity;
+    let threshold = opts.hiccup_threshold_ns;
+    let started = start_hot(opts, place, specs, symbols.clone(), true, consumer, &sync)?;
+    if !sync.wait_ready(0) {
+        return Err(BenchError::Thread("the hot thread did not start".into()));
+    }
+    let mut feed_config = LiveFeedConfig::new(Venue::BinanceSpot, symbols);
+    feed_config.endpoints = endpoints;
+    feed_config.depth_stream = "depth@0ms".into();
+    feed_config.watchdog = Duration::from_secs(5);
+    let feed = match spawn_feed(feed_config, Arc::new(registry), producer) {
+        Ok(f) => f,
+        Err(e) => {
+            sync.abort();
+            let _ = started.hot.join();
+            return Err(e.into());
+        }
+    };
+    sync.set_start(0, tsc::now());
+    std::thread::sleep(duration);
+    let counters = feed.status.counters();
+    feed.shutdown();
+    sync.finish(0);
+    let hot = started
+        .hot
+        .join()
+        .map_err(|_| BenchError::Thread("the hot thread panicked".into()))?
+        .ok_or_else(|| BenchError::Thread("the hot thread ended early".into()))?;
+    let other = started.meter.finish();
+    sim.stop();
+    let _ = sim_thread.join();
+    Ok(BenchReport::build(report::Parts {
+        mode: "sim",
+        in_flight: 0,
+        source: "built-in simulated venue (Binance spot wire format, 127.0.0.1)".into(),
+        venue: Venue::BinanceSpot.to_string(),
+        rate: Some(rate),
+        duration_s: Some(duration.as_secs_f64()),
+        scale,
+        place,
+        strategies: started.names,
+        libraries: sources,
+        latency: hot.latency,
+        passes: hot
+            .passes
+            .iter()
+            .map(|&(start, end, events)| PassReport {
+                frames: counters.messages,
+                events,
+                wall_s: scale.to_ns(end.saturating_sub(start)) / 1e9,
+            })
+            .collect(),
+        hiccups_other: other,
+        hiccups_hot: hot.hiccups,
+        threshold_ns: threshold,
+        full_waits: 0,
+        decode_errors: counters.decode_errors,
+        gaps: counters.gaps,
+        records: hot.records,
+        strategy_calls: hot.strategy_calls,
+        disabled: hot.disabled,
+        ring_capacity,
+    }))
+}
