@@ -5,6 +5,7 @@
 //! `sync.rs` (the venue's snapshot + diff sequencing rules).
 
 pub mod binance;
+pub mod events;
 pub mod json;
 pub mod live;
 

@@ -2,9 +2,9 @@
 //! engine in replay, a feed ring live).
 
 use crate::feed::binance::{DepthHeader, Gap, SyncSink};
+use crate::feed::events;
 use ladder_sdk::{
-    BookDelta, BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, Side,
-    StaleReason, UnixNanos,
+    BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, StaleReason, UnixNanos,
 };
 
 /// A [`SyncSink`] that emits [`MarketEvent`]s to `emit`.
@@ -17,29 +17,6 @@ pub struct EventSink<F: FnMut(&MarketEvent)> {
     pub emit: F,
 }
 
-impl<F: FnMut(&MarketEvent)> EventSink<F> {
-    /// Emits one message's levels; with `closes`, the last one is marked `last`.
-    fn levels(&mut self, m: &BookMarker, bids: &[Level], asks: &[Level], closes: bool) {
-        let n = bids.len() + asks.len();
-        let sides = bids
-            .iter()
-            .map(|l| (Side::Buy, l))
-            .chain(asks.iter().map(|l| (Side::Sell, l)));
-        for (k, (side, l)) in sides.enumerate() {
-            (self.emit)(&MarketEvent::BookDelta(BookDelta {
-                instrument: m.instrument,
-                side,
-                last: closes && k + 1 == n,
-                price: l.price,
-                qty: l.qty,
-                update_id: m.update_id,
-                ts_exchange: m.ts_exchange,
-                ts_recv: m.ts_recv,
-            }));
-        }
-    }
-}
-
 impl<F: FnMut(&MarketEvent)> SyncSink for EventSink<F> {
     fn snapshot(
         &mut self,
@@ -48,15 +25,13 @@ impl<F: FnMut(&MarketEvent)> SyncSink for EventSink<F> {
         bids: &[Level],
         asks: &[Level],
     ) {
-        let marker = BookMarker {
+        let m = BookMarker {
             instrument,
             update_id: last_update_id,
             ts_exchange: self.ts_exchange,
             ts_recv: self.ts_recv,
         };
-        (self.emit)(&MarketEvent::SnapshotBegin(marker));
-        self.levels(&marker, bids, asks, false);
-        (self.emit)(&MarketEvent::SnapshotEnd(marker));
+        events::snapshot(&m, bids, asks, &mut |e| (self.emit)(&e));
     }
 
     fn delta(&mut self, h: &DepthHeader, bids: &[Level], asks: &[Level]) {
@@ -66,7 +41,7 @@ impl<F: FnMut(&MarketEvent)> SyncSink for EventSink<F> {
             ts_exchange: h.ts_exchange,
             ts_recv: h.ts_recv,
         };
-        self.levels(&m, bids, asks, true);
+        events::levels(&m, bids, asks, true, &mut |e| (self.emit)(&e));
     }
 
     fn gap(&mut self, instrument: InstrumentId, gap: Gap) {

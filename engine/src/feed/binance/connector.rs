@@ -36,8 +36,7 @@ use crate::feed::live::{
 };
 use crate::instrument::Registry;
 use ladder_sdk::{
-    BookDelta, BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, Side,
-    StaleReason, UnixNanos,
+    BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, StaleReason, UnixNanos,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -658,36 +657,6 @@ impl<O: FeedOutput> OutSink<'_, O> {
             }
         }
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn levels(
-        &mut self,
-        instrument: InstrumentId,
-        update_id: u64,
-        ts_exchange: UnixNanos,
-        ts_recv: UnixNanos,
-        bids: &[Level],
-        asks: &[Level],
-        closes: bool,
-    ) {
-        let n = bids.len() + asks.len();
-        let sides = bids
-            .iter()
-            .map(|l| (Side::Buy, l))
-            .chain(asks.iter().map(|l| (Side::Sell, l)));
-        for (i, (side, l)) in sides.enumerate() {
-            self.emit(MarketEvent::BookDelta(BookDelta {
-                instrument,
-                side,
-                last: closes && i + 1 == n,
-                price: l.price,
-                qty: l.qty,
-                update_id,
-                ts_exchange,
-                ts_recv,
-            }));
-        }
-    }
 }
 
 impl<O: FeedOutput> SyncSink for OutSink<'_, O> {
@@ -698,28 +667,23 @@ impl<O: FeedOutput> SyncSink for OutSink<'_, O> {
         bids: &[Level],
         asks: &[Level],
     ) {
-        let marker = BookMarker {
+        let m = BookMarker {
             instrument,
             update_id: last_update_id,
             ts_exchange: self.ts_exchange,
             ts_recv: self.ts_recv,
         };
-        self.emit(MarketEvent::SnapshotBegin(marker));
-        let (te, tr) = (self.ts_exchange, self.ts_recv);
-        self.levels(instrument, last_update_id, te, tr, bids, asks, false);
-        self.emit(MarketEvent::SnapshotEnd(marker));
+        crate::feed::events::snapshot(&m, bids, asks, &mut |e| self.emit(e));
     }
 
     fn delta(&mut self, h: &DepthHeader, bids: &[Level], asks: &[Level]) {
-        self.levels(
-            h.instrument,
-            h.last_id,
-            h.ts_exchange,
-            h.ts_recv,
-            bids,
-            asks,
-            true,
-        );
+        let m = BookMarker {
+            instrument: h.instrument,
+            update_id: h.last_id,
+            ts_exchange: h.ts_exchange,
+            ts_recv: h.ts_recv,
+        };
+        crate::feed::events::levels(&m, bids, asks, true, &mut |e| self.emit(e));
     }
 
     fn gap(&mut self, _instrument: InstrumentId, gap: Gap) {
