@@ -155,9 +155,12 @@ fn naive_vamp(b: &[(Decimal, Decimal)], a: &[(Decimal, Decimal)]) -> Option<f64>
     (num / den).to_f64()
 }
 
+/// One side of a naive book: (price, size) as exact decimals, best first.
+type DecimalSide = Vec<(Decimal, Decimal)>;
+
 /// Naive OFI over the top `LEVELS` levels: the previous book kept as decimals.
 struct NaiveOfi {
-    prev: Option<(Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>)>,
+    prev: Option<(DecimalSide, DecimalSide)>,
     sum: Decimal,
 }
 

@@ -1,8 +1,10 @@
 //! Once warm, the hot thread allocates nothing per event: thousands of real events through
 //! book + both example strategies (statically linked, so their allocations are visible here)
-//! + risk + paper exchange, counted by a global allocator on this thread only. The second test
-//! sends the same events through the stamped path (feed ring with `t0..t2`, `t3` on pop, hot
-//! stage stamps into the latency histograms) and counts both the feed side and the hot side.
+//! + risk + paper exchange, counted by a global allocator on this thread only.
+//!
+//! The second test sends the same events through the stamped path (feed ring with `t0..t2`,
+//! `t3` on pop, hot stage stamps into the latency histograms) and counts both the feed side and
+//! the hot side.
 #![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
 
 use ladder_engine::capture::{CaptureReader, Next};
@@ -115,7 +117,7 @@ fn setup() -> Option<(Vec<MarketEvent>, HotEngine<CountSink>)> {
             StrategySource::Library { .. } => unreachable!(),
         })
         .collect();
-    let mut engine = HotEngine::new(
+    let engine = HotEngine::new(
         Clock::replay(UnixNanos::ZERO),
         specs,
         strategies,

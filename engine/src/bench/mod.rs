@@ -393,8 +393,15 @@ pub fn run(opts: BenchOptions) -> Result<BenchReport, BenchError> {
             passes,
             in_flight,
         } => {
-            let window = if rate.is_some() { 0 } else { in_flight };
-            run_capture(opts, place, scale, path, venue, rate, passes.max(1), window)
+            let in_flight = if rate.is_some() { 0 } else { in_flight };
+            let run = CaptureRun {
+                path,
+                venue,
+                rate,
+                passes: passes.max(1),
+                in_flight,
+            };
+            run_capture(opts, place, scale, run)
         }
         BenchSource::Sim { rate, duration } => run_sim(opts, place, scale, rate, duration),
     }
@@ -452,16 +459,27 @@ fn start_hot(
     }
 }
 
-fn run_capture(
-    opts: BenchOptions,
-    place: Placement,
-    scale: TscScale,
+struct CaptureRun {
     path: PathBuf,
     venue: Venue,
     rate: Option<f64>,
     passes: u32,
     in_flight: u32,
+}
+
+fn run_capture(
+    opts: BenchOptions,
+    place: Placement,
+    scale: TscScale,
+    run: CaptureRun,
 ) -> Result<BenchReport, BenchError> {
+    let CaptureRun {
+        path,
+        venue,
+        rate,
+        passes,
+        in_flight,
+    } = run;
     let registry = registry_for(&path, &opts.config)?;
     if registry.is_empty() {
         return Err(BenchError::Empty(format!(
