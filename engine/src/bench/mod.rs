@@ -676,3 +676,52 @@ fn run_sim(
         ring_capacity,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hot::stamps::Stage;
+
+    #[test]
+    fn capture_bench_measures_every_feed_and_hot_stage_and_reports_json() {
+        let Some(path) = crate::testutil::shared("captures/binance-spot_btcusdt_20240808.gz")
+        else {
+            return;
+        };
+        let report = run(BenchOptions {
+            source: BenchSource::Capture {
+                path,
+                venue: Venue::BinanceSpot,
+                rate: None,
+                passes: 2,
+                in_flight: 1,
+            },
+            strategies: Vec::new(),
+            config: Config::default(),
+            hot_core: None,
+            hiccup_threshold_ns: 1_000,
+        })
+        .expect("bench runs");
+        let names: Vec<&str> = report.stages().iter().map(|l| l.name).collect();
+        for s in [
+            Stage::ReadDecoded,
+            Stage::DecodedEnqueued,
+            Stage::EnqueuedDequeued,
+            Stage::DequeuedApplied,
+            Stage::DequeuedDone,
+        ] {
+            assert!(names.contains(&s.name()), "{s:?} missing from {names:?}");
+        }
+        assert!(!names.contains(&Stage::ScheduleLag.name()), "not paced");
+        let json = report.to_json();
+        assert_eq!(
+            json["throughput"]["passes"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let frames = json["throughput"]["frames"].as_u64().unwrap_or(0);
+        assert!(frames > 80_000, "{frames}");
+        assert_eq!(json["pipeline"]["decode_errors"].as_u64(), Some(0));
+        assert!(json["machine"]["cpu_model"].is_string());
+        assert!(json["hiccups"]["hot_core_idle_polls"]["observed_s"].is_number());
+    }
+}
