@@ -41,7 +41,9 @@ fn events(registry: &Registry, path: &std::path::Path) -> Vec<MarketEvent> {
             Ok(Decoded::Depth(h)) => {
                 seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
             }
-            Ok(Decoded::Snapshot(s)) if decoder.resolve_snapshot(registry.get(first.id)).is_ok() => {
+            Ok(Decoded::Snapshot(s))
+                if decoder.resolve_snapshot(registry.get(first.id)).is_ok() =>
+            {
                 seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
             }
             Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),

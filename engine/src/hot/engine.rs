@@ -511,10 +511,19 @@ impl<O: OutputSink> HotEngine<O> {
             .map(|(b, state)| FinalBook {
                 state: *state,
                 bids: b.levels(ladder_sdk::Side::Buy).take(FINAL_LEVELS).collect(),
-                asks: b.levels(ladder_sdk::Side::Sell).take(FINAL_LEVELS).collect(),
+                asks: b
+                    .levels(ladder_sdk::Side::Sell)
+                    .take(FINAL_LEVELS)
+                    .collect(),
             })
             .collect();
-        EngineFinal { stats: self.stats, strategies: self.strategy_summaries(), accounts, marks, books }
+        EngineFinal {
+            stats: self.stats,
+            strategies: self.strategy_summaries(),
+            accounts,
+            marks,
+            books,
+        }
     }
 
     /// Signal names of strategy `s`.
