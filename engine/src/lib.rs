@@ -19,13 +19,13 @@ pub mod inspect;
 pub mod instrument;
 pub mod microprice;
 pub mod paper;
-pub mod risk;
 pub mod plugin;
 pub mod record;
-pub mod sim;
 pub mod replay;
 pub mod report;
+pub mod risk;
 pub mod session;
+pub mod sim;
 
 #[cfg(test)]
 mod testutil;

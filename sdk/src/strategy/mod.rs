@@ -11,11 +11,11 @@ mod order;
 mod slot;
 
 pub use event::{SignalId, SignalValue, StatusEvent, TradeEvent};
-pub use slot::{Freed, OrderSlot, Working};
 pub use order::{
     ClientOrderId, Fill, Liquidity, OpenOrder, OrderRequest, OrderStatus, OrderType, OrderUpdate,
     RejectReason, RequestKind, TimeInForce,
 };
+pub use slot::{Freed, OrderSlot, Working};
 
 use crate::abi::{BookView, Context, InitContext};
 use std::fmt;
