@@ -18,7 +18,7 @@ use ladder_sdk::{
     OrderRequest, OrderStatus, OrderType, OrderUpdate, Price, Quantity, RejectReason, RequestKind,
     Side, SignalValue, StatusEvent, TimeInForce, TradeEvent, UnixNanos,
 };
-use ladder_tests::build::{cargo_build, lib_name, profile, target_dir, workspace};
+use ladder_tests::build::{cargo_build, lib_name, newest_lib, profile, target_dir, workspace};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -34,13 +34,14 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
+        // Two builds: `--bin` would restrict the target selection of every `-p` package.
         let out = cargo_build(
             env!("CARGO_TARGET_TMPDIR"),
+            &["-p", "ladder-engine", "--bin", "ladder"],
+        );
+        cargo_build(
+            env!("CARGO_TARGET_TMPDIR"),
             &[
-                "-p",
-                "ladder-engine",
-                "--bin",
-                "ladder",
                 "-p",
                 "ladder-fixture-strategy",
                 "-p",
@@ -49,8 +50,8 @@ fn built() -> &'static Built {
         );
         let built = Built {
             ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
-            strategy: out.join(lib_name("ladder_fixture_strategy")),
-            old_abi: out.join(lib_name("ladder_fixture_old_abi")),
+            strategy: newest_lib(&out, "ladder_fixture_strategy"),
+            old_abi: newest_lib(&out, "ladder_fixture_old_abi"),
         };
         for p in [&built.ladder, &built.strategy, &built.old_abi] {
             assert!(p.exists(), "{} was not built", p.display());

@@ -50,13 +50,14 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
+        // Two builds: `--bin` would restrict the target selection of every `-p` package.
         let out = cargo_build(
             env!("CARGO_TARGET_TMPDIR"),
+            &["-p", "ladder-engine", "--bin", "ladder"],
+        );
+        cargo_build(
+            env!("CARGO_TARGET_TMPDIR"),
             &[
-                "-p",
-                "ladder-engine",
-                "--bin",
-                "ladder",
                 "-p",
                 "ladder-strategy-imbalance",
                 "-p",
