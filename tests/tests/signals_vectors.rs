@@ -23,7 +23,7 @@ const PRICE_TOL: f64 = 1e-9;
 const PROB_TOL: f64 = 1e-10;
 
 fn examples() -> Option<Value> {
-    let path = shared("signals/signals_examples.json")?;
+    let path = shared("vectors/signals/signals_examples.json")?;
     let text = std::fs::read_to_string(&path).expect("read signals_examples.json");
     Some(serde_json::from_str(&text).expect("signals_examples.json is JSON"))
 }
@@ -404,7 +404,7 @@ fn rolling_zscores() {
 #[test]
 fn microprice_handcheck_summary() {
     let Some(e) = examples() else { return };
-    let Some(csv) = shared("microprice/tiny_handcheck.csv") else {
+    let Some(csv) = shared("vectors/microprice/tiny_handcheck.csv") else {
         return;
     };
     let (bids, asks, tick) = book(&e);
