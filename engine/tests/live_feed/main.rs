@@ -1,0 +1,658 @@
+//! Live feed connectors against local servers on 127.0.0.1 written here: a replay of the real
+//! Binance vectors in the combined-stream format (USD-M over `/public` + `/market`, spot over
+//! one connection), a synthetic futures venue that serves fresh snapshots (disconnects, gaps,
+//! overflows, REST faults), a silent server, a closed port and a plain TCP port behind `wss://`.
+//! Every test is bounded (well under 15 s) and stops its feed and server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::{SinkExt, StreamExt};
+use ladder_engine::book::{BookConfig, L2Book};
+use ladder_engine::feed::Venue;
+use ladder_engine::feed::binance::Endpoints;
+use ladder_engine::feed::live::{
+    BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
+    fetch_exchange_info_blocking, spawn_feed,
+};
+use ladder_engine::inspect::{InspectOptions, inspect};
+use ladder_engine::instrument::Registry;
+use ladder_sdk::{BookState, BookStatus, InstrumentSpec, Level, MarketEvent, Side, StaleReason};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+// ---------------------------------------------------------------- shared data
+
+fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} is missing; CI needs the shared vectors", p.display());
+    }
+    eprintln!("skipping: {} is not present", p.display());
+    None
+}
+
+/// Frames of a capture (timestamp stripped), the snapshot body and the index of the first
+/// frame recorded after it.
+struct Vector {
+    frames: Vec<String>,
+    snapshot: String,
+    snapshot_at: usize,
+}
+
+fn load_vector(path: &Path) -> Vector {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut frames, mut snapshot, mut snapshot_at) = (Vec::new(), String::new(), 0);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (_, frame) = line.split_once(' ').expect("<ts> <frame>");
+        if frame.starts_with("{\"lastUpdateId\"") {
+            snapshot = frame.to_owned();
+            snapshot_at = frames.len();
+        } else {
+            frames.push(frame.to_owned());
+        }
+    }
+    assert!(!snapshot.is_empty(), "{} holds no snapshot", path.display());
+    Vector {
+        frames,
+        snapshot,
+        snapshot_at,
+    }
+}
+
+// ---------------------------------------------------------------- a small HTTP + WS server
+
+type BoxFut = Pin<Box<dyn Future<Output = ()> + Send>>;
+type Ws = WebSocketStream<TcpStream>;
+
+struct Reply {
+    status: u16,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn ok(body: impl Into<String>) -> Self {
+        Self {
+            status: 200,
+            body: body.into(),
+            headers: vec![("X-MBX-USED-WEIGHT-1m", "20".into())],
+        }
+    }
+
+    fn status(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+trait App: Send + Sync + 'static {
+    fn http(&self, path: &str, query: &str) -> Reply;
+    fn ws(self: Arc<Self>, path: String, query: String, ws: Ws) -> BoxFut;
+}
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start<A: App>(app: Arc<A>) -> Self {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).unwrap();
+                let accept = async {
+                    while let Ok((s, _)) = listener.accept().await {
+                        tokio::spawn(handle(Arc::clone(&app), s));
+                    }
+                };
+                tokio::select! {
+                    _ = stopped => {}
+                    () = accept => {}
+                }
+            });
+            rt.shutdown_timeout(Duration::from_millis(200));
+        });
+        Self {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    fn http(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn handle<A: App>(app: Arc<A>, mut stream: TcpStream) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let head_len = loop {
+        let n = match stream.peek(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if let Some(p) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        if n == buf.len() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
+    let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
+    if head.to_ascii_lowercase().contains("upgrade: websocket") {
+        if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+            app.ws(path, query, ws).await;
+        }
+        return;
+    }
+    let mut discard = vec![0u8; head_len];
+    if stream.read_exact(&mut discard).await.is_err() {
+        return;
+    }
+    let reply = app.http(&path, &query);
+    let mut out = format!(
+        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&reply.body);
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Reads (answering nothing) until the client goes away or `limit` passes.
+async fn hold(ws: &mut Ws, limit: Duration) {
+    let _ = tokio::time::timeout(limit, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+}
+
+fn exchange_info(symbol: &str, tick: &str, lot: &str) -> String {
+    format!(
+        r#"{{"timezone":"UTC","symbols":[{{"symbol":"{symbol}","status":"TRADING","filters":[{{"filterType":"PRICE_FILTER","minPrice":"0.1","maxPrice":"1000000","tickSize":"{tick}"}},{{"filterType":"LOT_SIZE","minQty":"0.001","maxQty":"1000","stepSize":"{lot}"}}]}}]}}"#
+    )
+}
+
+// ---------------------------------------------------------------- the feed's output
+
+#[derive(Default)]
+struct Collected {
+    book: Option<L2Book>,
+    statuses: Vec<BookStatus>,
+    trades: u64,
+    bbos: u64,
+    snapshots: u64,
+    pushes: u64,
+}
+
+/// Applies events to an `L2Book`; refuses pushes number `refuse.0..refuse.1` (a full ring).
+#[derive(Clone)]
+struct Collect {
+    inner: Arc<Mutex<Collected>>,
+    refuse: (u64, u64),
+}
+
+impl Collect {
+    fn new() -> Self {
+        Self::refusing(0, 0)
+    }
+
+    fn refusing(from: u64, to: u64) -> Self {
+        let c = Collected {
+            book: Some(L2Book::new(BookConfig::default())),
+            ..Collected::default()
+        };
+        Self {
+            inner: Arc::new(Mutex::new(c)),
+            refuse: (from, to),
+        }
+    }
+
+    fn states(&self) -> Vec<(BookState, Option<StaleReason>)> {
+        self.inner
+            .lock()
+            .unwrap()
+            .statuses
+            .iter()
+            .map(|s| (s.state, s.reason))
+            .collect()
+    }
+
+    fn levels(&self, side: Side, spec: &InstrumentSpec, n: usize) -> Vec<(Decimal, Decimal)> {
+        let c = self.inner.lock().unwrap();
+        c.book
+            .as_ref()
+            .unwrap()
+            .levels(side)
+            .take(n)
+            .map(|l| dec_level(spec, l))
+            .collect()
+    }
+}
+
+impl FeedOutput for Collect {
+    fn push(&mut self, event: MarketEvent) -> bool {
+        let mut c = self.inner.lock().unwrap();
+        c.pushes += 1;
+        if (self.refuse.0..self.refuse.1).contains(&c.pushes) {
+            return false;
+        }
+        let book = c.book.as_mut().unwrap();
+        match event {
+            MarketEvent::SnapshotBegin(_) => {
+                book.clear();
+                c.snapshots += 1;
+            }
+            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
+            MarketEvent::SnapshotEnd(_) => {}
+            MarketEvent::Trade(_) => c.trades += 1,
+            MarketEvent::Bbo(_) => c.bbos += 1,
+            MarketEvent::Status(s) => c.statuses.push(s),
+        }
+        true
+    }
+}
+
+fn dec_level(spec: &InstrumentSpec, l: Level) -> (Decimal, Decimal) {
+    (
+        spec.price_to_decimal(l.price).normalize(),
+        spec.qty_to_decimal(l.qty).normalize(),
+    )
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap().normalize()
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}
+
+fn fast_backoff() -> BackoffConfig {
+    BackoffConfig {
+        initial_ms: 50,
+        max_ms: 400,
+        multiplier: 2.0,
+        jitter: 0.5,
+        seed: Some(7),
+    }
+}
+
+fn registry_from(venue: Venue, endpoints: &Endpoints, symbols: &[String]) -> Arc<Registry> {
+    let mut r = Registry::new();
+    for (s, spec) in fetch_exchange_info_blocking(venue, endpoints, symbols).unwrap() {
+        r.add(&s, spec).unwrap();
+    }
+    Arc::new(r)
+}
+
+fn last_error(status: &FeedStatus) -> String {
+    status.last_error().map(|e| e.text).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- a synthetic futures venue
+
+#[derive(Default, Clone)]
+struct SynthOpts {
+    diffs: u64,
+    drop_diff: Option<u64>,
+    close_first_after: Option<u64>,
+    garbage_first: bool,
+    subscribe_error_first: bool,
+    /// The first depth request gets the initial book at id 1000, older than any diff.
+    old_snapshot_first: bool,
+    rest_faults: Vec<(u16, &'static str, Option<&'static str>)>,
+}
+
+struct SynthBook {
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+    last_u: u64,
+    rng: u64,
+}
+
+impl SynthBook {
+    fn next(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+}
+
+fn px(ticks: i64) -> String {
+    format!("{}.{}", ticks / 10, ticks % 10)
+}
+
+fn qx(lots: i64) -> String {
+    format!("{}.{:03}", lots / 1000, lots % 1000)
+}
+
+struct Synth {
+    opts: SynthOpts,
+    book: Mutex<SynthBook>,
+    tx: broadcast::Sender<String>,
+    started: AtomicBool,
+    finished: AtomicBool,
+    conns: AtomicU64,
+    faults: Mutex<VecDeque<(u16, &'static str, Option<&'static str>)>>,
+    depth_times: Mutex<Vec<Instant>>,
+}
+
+impl Synth {
+    fn new(opts: SynthOpts) -> Arc<Self> {
+        let mut b = SynthBook {
+            bids: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            last_u: 1000,
+            rng: 0x9E37_79B9,
+        };
+        for t in 0..10 {
+            let q = (b.next() % 5000 + 1) as i64;
+            b.bids.insert(990 + t, q);
+            let q = (b.next() % 5000 + 1) as i64;
+            b.asks.insert(1000 + t, q);
+        }
+        let faults = opts.rest_faults.iter().copied().collect();
+        Arc::new(Self {
+            opts,
+            book: Mutex::new(b),
+            tx: broadcast::channel(100_000).0,
+            started: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            conns: AtomicU64::new(0),
+            faults: Mutex::new(faults),
+            depth_times: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// One diff: 1-3 level changes, ids `[last_u+1, last_u+k]`, `pu = last_u`.
+    fn make_diff(&self, n: u64) {
+        let mut b = self.book.lock().unwrap();
+        let (mut bids, mut asks) = (Vec::new(), Vec::new());
+        for _ in 0..(b.next() % 3 + 1) {
+            let r = b.next();
+            let qty = if r.is_multiple_of(4) {
+                0
+            } else {
+                (r >> 8) as i64 % 5000 + 1
+            };
+            let off = ((r >> 20) % 20) as i64;
+            if r & 0x100_0000 == 0 {
+                let t = 999 - off;
+                if qty == 0 {
+                    b.bids.remove(&t)
+                } else {
+                    b.bids.insert(t, qty)
+                };
+                bids.push(format!("[\"{}\",\"{}\"]", px(t), qx(qty)));
+            } else {
+                let t = 1000 + off;
+                if qty == 0 {
+                    b.asks.remove(&t)
+                } else {
+                    b.asks.insert(t, qty)
+                };
+                asks.push(format!("[\"{}\",\"{}\"]", px(t), qx(qty)));
+            }
+        }
+        let pu = b.last_u;
+        let u = pu + 1 + b.next() % 3;
+        b.last_u = u;
+        let depth = format!(
+            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":{n},"T":{n},"s":"BTCUSDT","U":{},"u":{u},"pu":{pu},"b":[{}],"a":[{}]}}}}"#,
+            pu + 1,
+            bids.join(","),
+            asks.join(",")
+        );
+        let trade = format!(
+            r#"{{"stream":"btcusdt@trade","data":{{"e":"trade","E":{n},"T":{n},"s":"BTCUSDT","t":{n},"p":"100.0","q":"0.001","X":"MARKET","m":true}}}}"#
+        );
+        if self.opts.drop_diff != Some(n) {
+            let _ = self.tx.send(depth);
+        }
+        let _ = self.tx.send(trade);
+    }
+
+    fn snapshot(&self) -> String {
+        let b = self.book.lock().unwrap();
+        let side = |it: &mut dyn Iterator<Item = (&i64, &i64)>| {
+            it.map(|(t, q)| format!("[\"{}\",\"{}\"]", px(*t), qx(*q)))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        format!(
+            r#"{{"lastUpdateId":{},"E":1,"T":1,"bids":[{}],"asks":[{}]}}"#,
+            b.last_u,
+            side(&mut b.bids.iter().rev()),
+            side(&mut b.asks.iter())
+        )
+    }
+
+    fn levels(&self, side: Side) -> Vec<(Decimal, Decimal)> {
+        let b = self.book.lock().unwrap();
+        let f = |(t, q): (&i64, &i64)| (dec(&px(*t)), dec(&qx(*q)));
+        match side {
+            Side::Buy => b.bids.iter().rev().map(f).collect(),
+            Side::Sell => b.asks.iter().map(f).collect(),
+        }
+    }
+
+    fn last_u(&self) -> u64 {
+        self.book.lock().unwrap().last_u
+    }
+}
+
+impl App for Synth {
+    fn http(&self, path: &str, _query: &str) -> Reply {
+        match path {
+            "/fapi/v1/depth" => {
+                self.depth_times.lock().unwrap().push(Instant::now());
+                if let Some((status, body, retry)) = self.faults.lock().unwrap().pop_front() {
+                    let r = Reply::status(status, body);
+                    return match retry {
+                        Some(s) => r.header("Retry-After", s),
+                        None => r,
+                    };
+                }
+                if self.opts.old_snapshot_first && self.depth_times.lock().unwrap().len() == 1 {
+                    return Reply::ok(
+                        r#"{"lastUpdateId":1000,"E":1,"T":1,"bids":[["99.0","1.000"]],"asks":[["100.0","1.000"]]}"#,
+                    );
+                }
+                Reply::ok(self.snapshot())
+            }
+            "/fapi/v1/exchangeInfo" => Reply::ok(exchange_info("BTCUSDT", "0.1", "0.001")),
+            _ => Reply::status(404, "{}"),
+        }
+    }
+
+    fn ws(self: Arc<Self>, _path: String, _query: String, mut ws: Ws) -> BoxFut {
+        Box::pin(async move {
+            let k = self.conns.fetch_add(1, Ordering::AcqRel);
+            let mut rx = self.tx.subscribe();
+            if !self.started.swap(true, Ordering::AcqRel) {
+                let me = Arc::clone(&self);
+                tokio::spawn(async move {
+                    for n in 1..=me.opts.diffs {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        me.make_diff(n);
+                    }
+                    me.finished.store(true, Ordering::Release);
+                });
+            }
+            if k == 0 && self.opts.subscribe_error_first {
+                let reply = r#"{"code":2,"msg":"Invalid request: unknown stream btcusdt@nope"}"#;
+                let _ = ws.send(Message::Text(reply.into())).await;
+                hold(&mut ws, Duration::from_secs(20)).await;
+                return;
+            }
+            if self.opts.garbage_first {
+                for g in [
+                    "not json at all",
+                    r#"{"stream":"btcusdt@nonsense","data":{}}"#,
+                    r#"{"e":"depthUpdate","s":"BTCUSDT","U":"x"}"#,
+                ] {
+                    let _ = ws.send(Message::Text(g.into())).await;
+                }
+            }
+            let mut sent = 0u64;
+            loop {
+                let msg = tokio::select! {
+                    m = rx.recv() => m,
+                    () = tokio::time::sleep(Duration::from_secs(20)) => return,
+                };
+                let Ok(msg) = msg else { return };
+                if msg.contains("depthUpdate") {
+                    sent += 1;
+                }
+                if ws.send(Message::Text(msg.into())).await.is_err() {
+                    return;
+                }
+                if k == 0 && self.opts.close_first_after == Some(sent) {
+                    return; // drop the TCP connection mid-stream, no close frame
+                }
+            }
+        })
+    }
+}
+
+struct SynthRun {
+    synth: Arc<Synth>,
+    _server: Server,
+    out: Collect,
+    feed: LiveFeedHandle,
+    spec: InstrumentSpec,
+}
+
+fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConfig)) -> SynthRun {
+    let synth = Synth::new(opts);
+    let server = Server::start(Arc::clone(&synth));
+    let endpoints = Endpoints {
+        ws_book: server.ws("/stream"),
+        ws_trades: server.ws("/stream"),
+        rest: server.http(),
+    };
+    let symbols = vec!["BTCUSDT".to_owned()];
+    let registry = registry_from(Venue::BinanceUsdm, &endpoints, &symbols);
+    let spec = registry.get(registry.lookup(b"BTCUSDT").unwrap().id).spec;
+    let mut config = LiveFeedConfig::new(Venue::BinanceUsdm, symbols);
+    config.endpoints = endpoints;
+    config.backoff = fast_backoff();
+    tune(&mut config);
+    let feed = spawn_feed(config, registry, out.clone()).unwrap();
+    SynthRun {
+        synth,
+        _server: server,
+        out,
+        feed,
+        spec,
+    }
+}
+
+impl SynthRun {
+    /// Waits until the generator is done and the book is synced at its last id, then checks
+    /// the whole book against the server's.
+    fn finish_in_sync(self) -> (SynthRun, ladder_engine::feed::live::FeedCounters) {
+        let st = Arc::clone(&self.feed.status);
+        let synced = wait_until(Duration::from_secs(10), || {
+            let i = &st.instruments()[0];
+            self.synth.finished.load(Ordering::Acquire)
+                && i.state == BookState::Synced
+                && i.last_update_id == self.synth.last_u()
+        });
+        let c = st.counters();
+        assert!(
+            synced,
+            "not synced at the end: {c:?} {:?} server u {} last error {:?}",
+            st.instruments()[0],
+            self.synth.last_u(),
+            st.last_error()
+        );
+        assert_eq!(
+            self.out.levels(Side::Buy, &self.spec, 1000),
+            self.synth.levels(Side::Buy),
+            "bids"
+        );
+        assert_eq!(
+            self.out.levels(Side::Sell, &self.spec, 1000),
+            self.synth.levels(Side::Sell),
+            "asks"
+        );
+        (self, c)
+    }
+}
+
+fn position(
+    states: &[(BookState, Option<StaleReason>)],
+    want: (BookState, Option<StaleReason>),
+) -> Option<usize> {
+    states.iter().position(|s| *s == want)
+}
+
+mod errors;
+mod replay;
+mod synthetic;
