@@ -6,12 +6,12 @@ use super::PassSync;
 use crate::capture::{CaptureError, CaptureReader, Next};
 use crate::clock::tsc::{self, TscScale};
 use crate::feed::Venue;
-use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule, snapshot_owner};
 use crate::hot::ring::RingProducer;
 use crate::hot::stamps::{StampedEvent, closes_frame};
 use crate::instrument::Registry;
 use crate::replay::EventSink;
-use ladder_sdk::{InstrumentId, MarketEvent, UnixNanos};
+use ladder_sdk::{MarketEvent, UnixNanos};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -149,14 +149,8 @@ pub(crate) fn feed_thread(mut job: FeedJob) -> FeedOutcome {
                 Ok(Decoded::Snapshot(s)) => {
                     let id = match s.instrument {
                         Some(id) => Some(id),
-                        None if seqs.len() == 1 => {
-                            let id = InstrumentId::new(0);
-                            decoder
-                                .resolve_snapshot(job.registry.get(id))
-                                .map(|()| id)
-                                .ok()
-                        }
-                        None => None,
+                        None => snapshot_owner(s.last_update_id, &seqs)
+                            .filter(|&id| decoder.resolve_snapshot(job.registry.get(id)).is_ok()),
                     };
                     match id {
                         Some(id) => {

@@ -17,6 +17,7 @@ use crate::capture::{CaptureError, CaptureReader, Next};
 use crate::feed::Venue;
 use crate::feed::binance::{
     Decoded, Decoder, DepthHeader, Gap, Sequencer, SnapshotHeader, SyncRule, SyncSink,
+    snapshot_owner,
 };
 use crate::instrument::Registry;
 use ladder_sdk::{Bbo, BookState, InstrumentId, InstrumentSpec, Level, Side};
@@ -145,11 +146,13 @@ fn apply_snapshot(
     let id = match s.instrument {
         Some(id) => id,
         None => {
-            let id = snapshot_owner(s.last_update_id, tracked).ok_or_else(|| {
-                "depth snapshot names no symbol and matches no single waiting book; \
+            let id = snapshot_owner(s.last_update_id, tracked.iter().map(|t| &t.seq)).ok_or_else(
+                || {
+                    "depth snapshot names no symbol and matches no single waiting book; \
                  record multi-symbol captures with `<symbol>@depthSnapshot` envelopes"
-                    .to_owned()
-            })?;
+                        .to_owned()
+                },
+            )?;
             decoder
                 .resolve_snapshot(registry.get(id))
                 .map_err(|e| e.to_string())?;
@@ -164,22 +167,6 @@ fn apply_snapshot(
         &mut BookSink { book: &mut t.book },
     );
     Ok(())
-}
-
-fn snapshot_owner(last_update_id: u64, tracked: &[Tracked]) -> Option<InstrumentId> {
-    if let [only] = tracked {
-        return Some(only.seq.instrument());
-    }
-    let mut waiting = tracked
-        .iter()
-        .filter(|t| t.seq.needs_snapshot())
-        .filter(|t| {
-            t.seq
-                .pending_range()
-                .is_some_and(|(first, last)| first <= last_update_id + 1 && last_update_id <= last)
-        });
-    let owner = waiting.next()?;
-    waiting.next().is_none().then(|| owner.seq.instrument())
 }
 
 fn check_bbo(bbo: &Bbo, tracked: &[Tracked], report: &mut InspectReport) {

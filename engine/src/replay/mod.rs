@@ -13,7 +13,7 @@ use crate::capture::{CaptureError, CaptureReader, Next};
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
 use crate::feed::Venue;
-use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule, snapshot_owner};
 use crate::hot::HotEngine;
 use crate::hot::output::{RingSink, output_ring};
 use crate::inspect::infer_grids;
@@ -22,7 +22,7 @@ use crate::plugin::{HostConfig, PluginError, StrategyInstance};
 use crate::report::summary::{self, Percentiles, StrategyMeta, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
 use crate::report::{sha256_file, sha256_hex};
-use ladder_sdk::{InstrumentId, InstrumentSpec, UnixNanos};
+use ladder_sdk::{InstrumentSpec, UnixNanos};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use thiserror::Error;
@@ -353,11 +353,8 @@ fn run_capture(
             Ok(Decoded::Snapshot(s)) => {
                 let id = match s.instrument {
                     Some(id) => Some(id),
-                    None if seqs.len() == 1 => {
-                        let id = InstrumentId::new(0);
-                        decoder.resolve_snapshot(registry.get(id)).map(|()| id).ok()
-                    }
-                    None => None,
+                    None => snapshot_owner(s.last_update_id, &seqs)
+                        .filter(|&id| decoder.resolve_snapshot(registry.get(id)).is_ok()),
                 };
                 match id {
                     Some(id) => {

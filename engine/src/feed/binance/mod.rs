@@ -13,7 +13,7 @@ pub mod wire;
 
 pub use decode::{DecodeError, Decoded, Decoder, DepthHeader, SnapshotHeader};
 pub use endpoints::{Endpoints, EndpointsConfig};
-pub use sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats};
+pub use sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats, snapshot_owner};
 
 #[cfg(test)]
 mod tests;

@@ -349,6 +349,32 @@ impl Sequencer {
     }
 }
 
+/// The instrument a bare REST snapshot (a body that names no symbol) was taken for: the only
+/// instrument there is, or else the one instrument waiting for a snapshot whose buffered diffs
+/// it lines up with (`U <= L+1` and `L <= u`). `None` when that is ambiguous.
+pub fn snapshot_owner<'a>(
+    last_update_id: u64,
+    sequencers: impl IntoIterator<Item = &'a Sequencer>,
+) -> Option<InstrumentId> {
+    let (mut total, mut last, mut lined_up, mut owner) = (0usize, None, 0usize, None);
+    for s in sequencers {
+        total += 1;
+        last = Some(s.instrument());
+        let fits = s
+            .pending_range()
+            .is_some_and(|(first, end)| first <= last_update_id + 1 && last_update_id <= end);
+        if s.needs_snapshot() && fits {
+            lined_up += 1;
+            owner = Some(s.instrument());
+        }
+    }
+    match (total, lined_up) {
+        (1, _) => last,
+        (_, 1) => owner,
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Verdict {
     Apply,

@@ -504,3 +504,34 @@ fn cryptofeed_spot_vector_four_symbols_sync_including_l_plus_one_edge() {
         "first applied NKNUSDT diff starts at L + 1"
     );
 }
+
+#[test]
+fn snapshot_owner_picks_the_only_instrument_or_the_one_whose_buffer_lines_up() {
+    let mut log = Log::default();
+    let seq = |i: u32| Sequencer::new(InstrumentId::new(i), SyncRule::Spot);
+    let only = [seq(0)];
+    assert_eq!(sync::snapshot_owner(5, &only), Some(InstrumentId::new(0)));
+    let (mut a, mut b) = (seq(0), seq(1));
+    a.on_depth(&hdr(100, 110, None), &[], &[], &mut log);
+    let mut h = hdr(5_000, 5_010, None);
+    h.instrument = InstrumentId::new(1);
+    b.on_depth(&h, &[], &[], &mut log);
+    assert_eq!(
+        sync::snapshot_owner(105, [&a, &b]),
+        Some(InstrumentId::new(0))
+    );
+    assert_eq!(
+        sync::snapshot_owner(5_004, [&a, &b]),
+        Some(InstrumentId::new(1))
+    );
+    assert_eq!(
+        sync::snapshot_owner(50, [&a, &b]),
+        None,
+        "lines up with neither"
+    );
+    let mut c = seq(2);
+    let mut h = hdr(100, 110, None);
+    h.instrument = InstrumentId::new(2);
+    c.on_depth(&h, &[], &[], &mut log);
+    assert_eq!(sync::snapshot_owner(105, [&a, &b, &c]), None, "ambiguous");
+}
