@@ -24,6 +24,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod risk;
+mod rng;
 pub mod session;
 pub mod sim;
 

@@ -17,7 +17,7 @@
 //! your own); the proportional cancel model; seed `0x1adde2`; 1024 orders.
 
 use super::error::PaperError;
-use super::rng::SplitMix64;
+use crate::rng::SeededRng;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -56,7 +56,7 @@ impl LatencyModel {
     pub const ONE_MS: Self = Self::Constant { ns: 1_000_000 };
 
     /// One latency draw. `Constant` draws nothing from `rng`.
-    pub(super) fn draw(&self, rng: &mut SplitMix64) -> u64 {
+    pub(super) fn draw(&self, rng: &mut SeededRng) -> u64 {
         match *self {
             Self::Constant { ns } => ns,
             Self::Uniform { min_ns, max_ns } => match (max_ns - min_ns).checked_add(1) {

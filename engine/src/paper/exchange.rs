@@ -6,10 +6,10 @@ use super::config::{CancelModel, LatencyModel, PaperConfig};
 use super::error::PaperError;
 use super::liquidity::TakenLevels;
 use super::orders::{Order, Orders, Stage};
-use super::rng::SplitMix64;
 use super::timed::Timed;
 use super::{Report, StrategyIdx};
 use crate::book::L2Book;
+use crate::rng::SeededRng;
 use ladder_sdk::{
     ClientOrderId, InstrumentId, InstrumentSpec, OpenOrder, OrderRequest, OrderStatus, OrderUpdate,
     Price, Quantity, RejectReason, RequestKind, UnixNanos,
@@ -49,7 +49,7 @@ pub struct PaperExchange {
     pub(super) cancel_model: CancelModel,
     pub(super) maker_rate: Decimal,
     pub(super) taker_rate: Decimal,
-    pub(super) rng: SplitMix64,
+    pub(super) rng: SeededRng,
     pub(super) orders: Orders,
     /// Per instrument: requests in flight, earliest arrival first.
     pub(super) arrivals: Vec<BinaryHeap<Timed<ArrivalEntry>>>,
@@ -100,7 +100,7 @@ impl PaperExchange {
             cancel_model: config.cancel_model,
             maker_rate: config.maker_fee_bps * bps,
             taker_rate: config.taker_fee_bps * bps,
-            rng: SplitMix64::new(config.seed),
+            rng: SeededRng::new(config.seed, 0),
             orders: Orders::new(cap),
             // Orders plus as many cancels in flight.
             arrivals: (0..n).map(|_| BinaryHeap::with_capacity(2 * cap)).collect(),

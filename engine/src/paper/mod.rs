@@ -16,7 +16,7 @@
 //! response latency is drawn once per order, so an order's reports keep their exchange order.
 //! [`PaperExchange::poll_reports`] hands out due reports earliest first. Latency draws (two per
 //! new order: entry then response; one per cancel) and probabilistic cancel draws come from one
-//! seeded SplitMix64, so the same calls with the same seed give the same reports.
+//! seeded generator (`crate::rng`), so the same calls with the same seed give the same reports.
 //!
 //! # Orders
 //! - **Limit GTC** takes what it can from the visible opposite book up to its price (taker, at
@@ -77,7 +77,6 @@ mod exchange;
 mod liquidity;
 mod matching;
 mod orders;
-mod rng;
 mod timed;
 
 #[cfg(test)]

@@ -555,11 +555,11 @@ fn uniform_latency_is_within_bounds_and_seeded() {
         min_ns: 100,
         max_ns: 200,
     };
-    let mut rng = rng::SplitMix64::new(9);
+    let mut rng = crate::rng::SeededRng::new(9, 0);
     let draws: Vec<u64> = (0..200).map(|_| cfg.entry_latency.draw(&mut rng)).collect();
     assert!(draws.iter().all(|d| (100..=200).contains(d)));
     assert!(draws.iter().any(|d| *d < 125) && draws.iter().any(|d| *d > 175));
-    let mut again = rng::SplitMix64::new(9);
+    let mut again = crate::rng::SeededRng::new(9, 0);
     assert!(
         draws
             .iter()
@@ -574,7 +574,7 @@ fn log_normal_latency_is_capped_and_centred_on_median() {
         sigma: 0.5,
         max_ns: 3_000,
     };
-    let mut rng = rng::SplitMix64::new(4);
+    let mut rng = crate::rng::SeededRng::new(4, 0);
     let mut draws: Vec<u64> = (0..4_001).map(|_| model.draw(&mut rng)).collect();
     draws.sort_unstable();
     assert!(draws.iter().all(|d| *d <= 3_000));

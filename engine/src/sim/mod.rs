@@ -25,7 +25,6 @@ pub mod faults;
 mod market;
 pub mod model;
 mod rest;
-mod rng;
 mod server;
 pub mod wire;
 

@@ -21,7 +21,7 @@
 //! change consumes one update id, as on the venue. Everything is a pure function of the seed.
 
 use super::SimError;
-use super::rng::Rng;
+use crate::rng::SeededRng as Rng;
 use ladder_sdk::Side;
 use std::collections::{BTreeMap, VecDeque};
 

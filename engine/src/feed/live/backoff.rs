@@ -3,9 +3,10 @@
 //! The delay before attempt `n` (0-based) is `initial * multiplier^n`, capped at `max`, then
 //! shrunk by a random fraction of at most `jitter` ("equal jitter": with `jitter = 0.5` the delay
 //! is uniform in `[d/2, d]`), so many clients dropped at once do not reconnect in step. The
-//! random numbers come from a seeded SplitMix64: with a configured seed the delays are the same
+//! random numbers come from the engine's seeded generator (`crate::rng`): with a configured seed the delays are the same
 //! on every run (tests), otherwise the feed seeds it from the clock.
 
+use crate::rng::SeededRng;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ impl Default for BackoffConfig {
 pub struct Backoff {
     config: BackoffConfig,
     attempt: u32,
-    rng: SplitMix64,
+    rng: SeededRng,
 }
 
 impl Backoff {
@@ -52,7 +53,7 @@ impl Backoff {
         Self {
             config,
             attempt: 0,
-            rng: SplitMix64(config.seed.unwrap_or(seed)),
+            rng: SeededRng::new(config.seed.unwrap_or(seed), 0),
         }
     }
 
@@ -64,7 +65,7 @@ impl Backoff {
             (c.initial_ms.max(1) as f64 * c.multiplier.max(1.0).powi(self.attempt as i32)).min(max);
         self.attempt = self.attempt.saturating_add(1);
         let jitter = c.jitter.clamp(0.0, 1.0);
-        let ms = base * (1.0 - jitter * self.rng.next_unit());
+        let ms = base * (1.0 - jitter * self.rng.f64());
         Duration::from_micros((ms * 1000.0) as u64)
     }
 
@@ -76,25 +77,6 @@ impl Backoff {
     /// Attempts since the last reset.
     pub fn attempts(&self) -> u32 {
         self.attempt
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, seedable, good enough for jitter.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn next_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
