@@ -157,9 +157,9 @@ pub enum RecordError {
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
-    /// The capture could not be written.
-    #[error("{0}")]
-    Write(#[source] std::io::Error),
+    /// The capture could not be written (the message names the file).
+    #[error(transparent)]
+    Write(std::io::Error),
     /// A thread could not be started or ended badly.
     #[error("{0}")]
     Thread(String),
