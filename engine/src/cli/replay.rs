@@ -32,7 +32,9 @@ pub(super) struct Args {
     /// Report directory (default: ladder-reports/replay-<capture name>).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// `max` (default) or a multiple of the recorded pace, e.g. `10`.
+    /// `max` (default) or a multiple of the recorded pace, e.g. `10`. Pacing follows engine
+    /// time, which moves at most an hour per line: one line never waits more than an hour
+    /// divided by this.
     #[arg(long, default_value = "max", value_parser = parse_speed)]
     speed: Speed,
 }

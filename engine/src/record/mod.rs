@@ -3,7 +3,8 @@
 //! ```text
 //!  venue (Binance or the built-in sim) ──ws/rest──► feed thread: the live connector (resyncs,
 //!        reconnects) ──FrameTap: one line per frame / snapshot──► bounded channel
-//!        ──► writer thread: FILE (gzip if *.gz), rotated, flushed every second
+//!        ──► writer thread: FILE (gzip if *.gz), rotated, flushed every second, synced
+//!            every --sync-every (never replacing an existing file without --force)
 //!  feed thread ──FeedOutput──► the recorder's own books (final top-N, `--books`)
 //! ```
 //!
