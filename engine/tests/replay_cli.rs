@@ -87,7 +87,7 @@ fn replay_paced_line_stamped_u64_max_finishes_and_is_counted() {
     assert_eq!(s["clock"]["first_line"], 6, "{s}");
     assert_eq!(s["books"]["BTCUSDT"]["state"], "synced", "{s}");
     assert!(
-        stdout.contains("clock: 1 clock anomalies, first at line 6"),
+        stdout.contains("clock: 1 clock anomaly, first at line 6"),
         "{stdout}"
     );
 }

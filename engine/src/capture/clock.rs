@@ -61,8 +61,13 @@ impl ClockReport {
     /// One line for a person, or `None` when there is no anomaly.
     pub fn describe(&self) -> Option<String> {
         let first = self.first_line?;
+        let noun = if self.anomalies == 1 {
+            "anomaly"
+        } else {
+            "anomalies"
+        };
         Some(format!(
-            "{} clock anomalies, first at line {first}: {} stamped earlier than the line before, \
+            "{} clock {noun}, first at line {first}: {} stamped earlier than the line before, \
              {} more than an hour after it, {} after 2100; engine time stays monotonic and moves \
              at most an hour per line",
             self.anomalies, self.backwards, self.jumps, self.implausible
