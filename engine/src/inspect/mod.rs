@@ -101,13 +101,9 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
     let mut reader = CaptureReader::open(path)?;
     let mut timeline = Timeline::new();
     report.compressed = reader.is_compressed();
-    loop {
-        let next = match reader.next_line() {
-            Ok(Some(next)) => next,
-            Ok(None) => break,
-            // The lines before the damage are kept; `truncation` says where it stopped.
-            Err(_) => break,
-        };
+    // A read error ends the capture: the lines before it are kept, and `truncation` says where
+    // it stopped.
+    while let Ok(Some(next)) = reader.next_line() {
         report.frames += 1;
         let line = match next {
             Next::Line(l) => l,
