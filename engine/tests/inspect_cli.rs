@@ -390,3 +390,244 @@ fn inspect_missing_file_names_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.gz"));
 }
+
+/// `lines` gzip-compressed in one stream (no flushes), as a file in `dir`.
+fn gzip_file(dir: &std::path::Path, name: &str, lines: &[String]) -> std::path::PathBuf {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for l in lines {
+        writeln!(enc, "{l}").unwrap();
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, enc.finish().unwrap()).unwrap();
+    path
+}
+
+/// The complete lines a plain gzip decoder gets out of `path` before its stream breaks off.
+fn complete_lines(path: &std::path::Path) -> u64 {
+    use std::io::Read;
+    let mut text = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap());
+    let mut chunk = [0u8; 8192];
+    while let Ok(n) = dec.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&chunk[..n]);
+    }
+    text.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+#[test]
+fn inspect_gzip_cut_at_a_fixed_offset_reports_its_complete_lines_like_the_same_lines_uncut() {
+    let Some(vector) = shared("vectors/binance/hftbacktest_spot_btcusdt_20240808_first1000.txt")
+    else {
+        return;
+    };
+    let lines = read_capture_lines(&vector);
+    let dir = tempfile::tempdir().unwrap();
+    let whole = gzip_file(dir.path(), "whole.gz", &lines);
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.path().join("cut.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let n = complete_lines(&cut);
+    assert!(n > 100 && n < 1000, "{n} complete lines before the cut");
+
+    let out = ladder()
+        .args([
+            "inspect",
+            cut.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["frames"], n, "{r}");
+    assert_eq!(r["truncated"]["after_line"], n, "{r}");
+    assert_eq!(r["parse_errors"], 1, "{r}");
+
+    // The same first n lines, whole: every figure and the final book are the same.
+    let prefix = dir.path().join("prefix.txt");
+    std::fs::write(&prefix, lines[..n as usize].join("\n") + "\n").unwrap();
+    let p = inspect_json(&prefix, "binance-spot");
+    for key in [
+        "frames",
+        "depth_updates",
+        "applied",
+        "dropped_stale",
+        "gaps",
+        "trades",
+        "book_tickers",
+        "instruments",
+    ] {
+        assert_eq!(r[key], p[key], "{key}");
+    }
+    assert!(p["truncated"].is_null());
+    assert!(r["instruments"]["BTCUSDT"]["applied"].as_u64().unwrap() > 0);
+
+    ladder()
+        .args([
+            "inspect",
+            cut.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--strict",
+        ])
+        .assert()
+        .failure();
+}
+
+/// A spot capture: a snapshot, `n` diffs in sequence, then `extra` frames.
+fn synced_capture(n: u64, extra: &[String]) -> Vec<String> {
+    let mut frames = vec![SNAP.to_owned()];
+    for k in 0..n {
+        let u = 11 + 2 * k;
+        frames.push(format!(
+            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{u},"u":{},"b":[["100.{:02}","1.5"]],"a":[["101.{:02}","2"]]}}}}"#,
+            u + 1,
+            k % 100,
+            k % 100
+        ));
+    }
+    frames.extend_from_slice(extra);
+    frames
+}
+
+fn trade(price: &str, qty: &str) -> String {
+    format!(
+        r#"{{"stream":"btcusdt@trade","data":{{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"{price}","q":"{qty}","T":1,"m":true}}}}"#
+    )
+}
+
+#[test]
+fn inspect_one_28_decimal_price_is_one_error_not_the_tick() {
+    let frames = synced_capture(40, &[trade("0.0000000000000000000000000001", "1.5")]);
+    let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+    let (ok, r, stderr) = run_inspect(&capture(&refs), "outlier.txt", &[]);
+    assert!(ok, "{stderr}");
+    let btc = &r["instruments"]["BTCUSDT"];
+    assert_eq!(btc["tick_size"], "0.01", "{r}");
+    assert_eq!(btc["lot_size"], "0.1", "{r}");
+    assert_eq!(r["applied"], 40, "{r}");
+    assert_eq!(r["gaps"], 0, "{r}");
+    assert_eq!(r["parse_errors"], 1, "{r}");
+    assert_eq!(r["issues"][0]["line"], 42, "{r}");
+    assert!(
+        r["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("off the grid of 0.01"),
+        "{r}"
+    );
+    // 2 snapshot prices + 2 per diff + the trade's.
+    assert_eq!(btc["inference"]["prices"], 83, "{r}");
+    assert_eq!(btc["inference"]["finer_prices"], 1, "{r}");
+    assert_eq!(btc["inference"]["finer_quantities"], 0, "{r}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outlier.txt");
+    std::fs::write(&path, capture(&refs)).unwrap();
+    let out = ladder()
+        .args(["inspect", path.to_str().unwrap(), "--venue", "binance-spot"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("grid inferred from 83 prices (1 finer than the tick) and 83 quantities (0 finer than the lot)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn inspect_rejected_negative_qty_does_not_change_the_lot() {
+    let frames = synced_capture(5, &[trade("100.5", "-1.505"), trade("100.5", "2.5")]);
+    let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
+    let (ok, r, stderr) = run_inspect(&capture(&refs), "negative.txt", &[]);
+    assert!(ok, "{stderr}");
+    let btc = &r["instruments"]["BTCUSDT"];
+    assert_eq!(btc["lot_size"], "0.1", "{r}");
+    assert_eq!(btc["tick_size"], "0.01", "{r}");
+    assert_eq!(r["parse_errors"], 1, "{r}");
+    assert!(
+        r["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("negative"),
+        "{r}"
+    );
+    assert_eq!(r["trades"], 1, "{r}");
+}
+
+#[test]
+fn inspect_counts_clock_anomalies_with_their_first_line() {
+    let frames = synced_capture(4, &[]);
+    let stamps = ["1000", "1001", "999", "1002", "18446744073709551615"];
+    let text: String = frames
+        .iter()
+        .zip(stamps)
+        .map(|(f, ts)| format!("{ts} {f}\n"))
+        .collect();
+    let (ok, r, stderr) = run_inspect(text.as_bytes(), "clock.txt", &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(r["clock"]["backwards"], 1, "{r}");
+    assert_eq!(r["clock"]["implausible"], 1, "{r}");
+    assert_eq!(r["clock"]["anomalies"], 2, "{r}");
+    assert_eq!(r["clock"]["first_line"], 3, "{r}");
+    assert_eq!(r["applied"], 4, "the lines are used: {r}");
+}
+
+#[test]
+fn inspect_line_longer_than_64_mib_is_one_malformed_line_and_the_rest_is_used() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    writeln!(enc, "1000 {SNAP}").unwrap();
+    enc.write_all(b"1001 {\"stream\":\"btcusdt@trade\",\"data\":\"")
+        .unwrap();
+    let block = vec![b'x'; 1 << 20];
+    for _ in 0..65 {
+        enc.write_all(&block).unwrap();
+    }
+    writeln!(enc, "\"}}").unwrap();
+    writeln!(enc, "1002 {DEPTH}").unwrap();
+    enc.finish().unwrap();
+    let out = ladder()
+        .args([
+            "inspect",
+            path.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--json",
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["frames"], 3, "{r}");
+    assert_eq!(r["parse_errors"], 1, "{r}");
+    assert_eq!(r["issues"][0]["line"], 2, "{r}");
+    assert!(
+        r["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 67108864 bytes"),
+        "{r}"
+    );
+    assert_eq!(r["applied"], 1, "{r}");
+}

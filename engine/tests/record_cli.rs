@@ -368,3 +368,198 @@ fn record_via_config_keeps_a_dropped_diff_gap_and_the_resync_snapshot() {
     let gaps = report["gaps"].as_u64().unwrap();
     assert!(feed.contains(&format!(" {gaps} gaps")), "{feed} vs {gaps}");
 }
+
+/// Complete lines a plain gzip decoder gets out of `path` before its stream breaks off (what
+/// `zcat` recovers), independently of ladder's reader.
+fn complete_lines_decodable(path: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap());
+    let mut chunk = [0u8; 8192];
+    loop {
+        match dec.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(|l| l.trim_end().to_owned())
+        .collect()
+}
+
+#[test]
+fn record_killed_with_sigkill_inspects_and_replays_up_to_its_last_complete_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("k.txt.gz");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ladder"))
+        .args(["record", "--sim", "--symbol", "BTCUSDT", "--out"])
+        .arg(&cap)
+        .args(["--duration", "60s", "--status-every", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(child.try_wait().unwrap().is_none(), "still recording");
+    child.kill().unwrap(); // SIGKILL: no gzip trailer, no last flush
+    child.wait().unwrap();
+
+    let lines = complete_lines_decodable(&cap);
+    let n = lines.len() as u64;
+    assert!(n >= 10, "{n} complete lines on disk");
+
+    // inspect: every complete line, then where it stopped; the report is still written.
+    let out = ladder()
+        .args([
+            "inspect",
+            cap.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--json",
+        ])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("k.txt.gz is truncated"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["frames"], n, "{report}");
+    assert_eq!(report["truncated"]["after_line"], n, "{report}");
+    assert_eq!(report["gaps"], 0, "{report}");
+    assert!(report["applied"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["parse_errors"], 1, "only the cut: {report}");
+    let issue = &report["issues"][0];
+    assert_eq!(issue["line"], n + 1, "{report}");
+    assert!(
+        issue["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be read from here"),
+        "{report}"
+    );
+    ladder()
+        .args([
+            "inspect",
+            cap.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--strict",
+        ])
+        .timeout(TIMEOUT)
+        .assert()
+        .failure();
+
+    // replay (no strategy): the same lines, a summary, and exit status 1 saying why.
+    let report_dir = dir.path().join("report");
+    let out = ladder()
+        .args([
+            "replay",
+            cap.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--report",
+        ])
+        .arg(&report_dir)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("k.txt.gz is truncated"), "{stderr}");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["frames"], n, "{summary}");
+    assert_eq!(summary["truncated"]["after_line"], n, "{summary}");
+    assert_eq!(summary["parse_errors"], 0, "{summary}");
+    assert_eq!(summary["books"]["BTCUSDT"]["state"], "synced", "{summary}");
+}
+
+#[test]
+fn record_refuses_an_existing_out_unless_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("taken.txt");
+    std::fs::write(&cap, "keep me\n").unwrap();
+    let args = [
+        "record",
+        "--sim",
+        "--symbol",
+        "BTCUSDT",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "1s",
+        "--status-every",
+        "0",
+    ];
+    let out = ladder().args(args).timeout(TIMEOUT).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("capture file {} already exists", cap.display()))
+            && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("already exists").count(),
+        1,
+        "one message: {stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&cap).unwrap(), "keep me\n");
+
+    // `record` adds its own `--status-every`.
+    record(&[&args[1..8], &["--force", "--sync-every", "200ms"]].concat());
+    let report = inspect(&cap);
+    assert_clean(&report, &["BTCUSDT"]);
+}
+
+#[test]
+fn record_refuses_an_existing_first_rotation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("rot.txt");
+    let first = dir.path().join("rot.0001.txt");
+    std::fs::write(&first, "keep me\n").unwrap();
+    let out = ladder()
+        .args(["record", "--sim", "--symbol", "BTCUSDT", "--out"])
+        .arg(&cap)
+        .args([
+            "--duration",
+            "1s",
+            "--rotate-size",
+            "10k",
+            "--status-every",
+            "0",
+        ])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&first.display().to_string()), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "keep me\n");
+}
+
+#[test]
+fn record_sync_every_must_be_a_positive_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ladder()
+        .args(["record", "--sim", "--out"])
+        .arg(dir.path().join("x.txt"))
+        .args(["--sync-every", "0s"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--sync-every") && stderr.contains("positive"),
+        "{stderr}"
+    );
+}

@@ -154,3 +154,91 @@ fn replay_both_strategies_is_deterministic_and_accounts_exactly() {
         );
     }
 }
+
+/// The capture's lines as `(receive stamp, frame)`.
+fn capture_lines(path: &Path) -> Vec<(u64, String)> {
+    use ladder_engine::capture::{CaptureReader, Next};
+    let mut out = Vec::new();
+    let mut r = CaptureReader::open(path).unwrap();
+    while let Some(next) = r.next_line().unwrap() {
+        let Next::Line(l) = next else {
+            panic!("malformed line in {}", path.display())
+        };
+        let frame = std::str::from_utf8(l.frame).unwrap().to_owned();
+        out.push((l.ts_recv.as_nanos(), frame));
+    }
+    out
+}
+
+/// `lines` written to `dir/name` with each stamp replaced by `stamp(index, stamp)`.
+fn restamped(
+    dir: &Path,
+    name: &str,
+    lines: &[(u64, String)],
+    stamp: impl Fn(usize, u64) -> u64,
+) -> std::path::PathBuf {
+    let text: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, frame))| format!("{} {frame}\n", stamp(i, *ts)))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn replay_clock_stepped_back_or_stamped_u64_max_keeps_the_fills_and_counts_the_anomaly() {
+    let Some(capture) = shared(CAPTURE) else {
+        return;
+    };
+    let lines = capture_lines(&capture);
+    let mid = lines.len() / 2;
+    const HOUR: u64 = 3_600_000_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // A clock stepped back an hour mid-capture (an NTP correction): before the engine's
+        // time was made to follow it, the second half ran at one frozen instant, no order
+        // reached the exchange, and half the fills silently went missing.
+        (
+            restamped(dir.path(), "back.txt", &lines, |i, t| {
+                if i >= mid { t - HOUR } else { t }
+            }),
+            "backwards",
+        ),
+        // One line stamped u64::MAX: before, engine time stayed there and every later order
+        // arrived with no latency; a paced replay slept for months.
+        (
+            restamped(dir.path(), "max.txt", &lines, |i, t| {
+                if i == mid { u64::MAX } else { t }
+            }),
+            "implausible",
+        ),
+    ];
+    let out = tempfile::tempdir().unwrap();
+    let base = run(&capture, &out.path().join("base"));
+    assert_eq!(base["clock"]["anomalies"], 0, "{}", base["clock"]);
+    assert!(base["clock"]["first_line"].is_null());
+    assert!(base.get("truncated").is_none());
+    assert!(base["fills"].as_u64().unwrap() > 0);
+    for (k, (path, kind)) in cases.iter().enumerate() {
+        let s = run(path, &out.path().join(k.to_string()));
+        assert_eq!(s["clock"][kind], 1, "{kind}: {}", s["clock"]);
+        assert_eq!(s["clock"]["anomalies"], 1, "{kind}: {}", s["clock"]);
+        assert_eq!(s["clock"]["first_line"], mid as u64 + 1, "{kind}");
+        for key in [
+            "frames", "gaps", "orders", "cancels", "fills", "net_pnl", "fees",
+        ] {
+            assert_eq!(s[key], base[key], "{kind}: {key}");
+        }
+        for (a, b) in s["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(base["strategies"].as_array().unwrap())
+        {
+            assert_eq!(a["fills"], b["fills"], "{kind}: {}", a["name"]);
+            assert_eq!(a["net_pnl"], b["net_pnl"], "{kind}: {}", a["name"]);
+        }
+    }
+}

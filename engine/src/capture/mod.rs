@@ -4,14 +4,28 @@
 //! format of the real captures in `shared/captures/` (`docs/venues.md` §9). Gzip is detected by
 //! its magic bytes, not the file name. Reading streams line by line into one reused buffer, so
 //! memory stays constant on a file of any size. A malformed line is reported with its line
-//! number and skipped; reading goes on.
+//! number and skipped; reading goes on. A line longer than [`MAX_LINE_BYTES`] is a malformed
+//! line too: its bytes are skipped up to the next newline, never held.
+//!
+//! A file that cannot be read to its end (a recording killed before it closed its gzip stream,
+//! a file cut short, a corrupt block) keeps every complete line before the damage: the reader
+//! returns the error once, naming the file and the last line read, then ends the stream, and
+//! [`CaptureReader::truncation`] says where and why it stopped. `inspect` and `replay` report
+//! it and go on with what was read.
+
+pub mod clock;
 
 use flate2::read::MultiGzDecoder;
 use ladder_sdk::UnixNanos;
+use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+/// The longest capture line read (64 MiB, newline excluded). Binance's largest frames (a
+/// 5,000-level REST snapshot) are under 1 MiB; a longer line is a malformed line, skipped.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// Why a capture could not be opened or read.
 #[derive(Debug, Error)]
@@ -55,6 +69,31 @@ pub enum LineError {
     /// The line is not UTF-8 text (a binary file?).
     #[error("the line is not UTF-8 text")]
     NotText,
+    /// The line is longer than the reader's limit ([`MAX_LINE_BYTES`]); it was skipped.
+    #[error("the line is longer than {limit} bytes; skipped to the next line")]
+    TooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+/// Where and why a capture stopped before its end: every line up to `after_line` was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Truncation {
+    /// The last line read in full (0: none).
+    pub after_line: u64,
+    /// What stopped the reading (`unexpected end of file` for a gzip file cut short).
+    pub error: String,
+}
+
+impl std::fmt::Display for Truncation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reading stopped after line {}: {}; the lines before it were used",
+            self.after_line, self.error
+        )
+    }
 }
 
 /// One line of a capture.
@@ -102,6 +141,19 @@ pub struct CaptureReader {
     buf: Vec<u8>,
     line: u64,
     compressed: bool,
+    max_line: usize,
+    ended: bool,
+    truncation: Option<Truncation>,
+}
+
+/// What one raw read gave.
+enum Raw {
+    /// A line is in the buffer (its newline, if any, included).
+    Line,
+    /// A line over the limit was skipped.
+    TooLong,
+    /// The end of the file.
+    End,
 }
 
 impl std::fmt::Debug for CaptureReader {
@@ -152,6 +204,9 @@ impl CaptureReader {
             buf: Vec::with_capacity(1 << 16),
             line: 0,
             compressed,
+            max_line: MAX_LINE_BYTES,
+            ended: false,
+            truncation: None,
         })
     }
 
@@ -163,7 +218,16 @@ impl CaptureReader {
             buf: Vec::new(),
             line: 0,
             compressed: false,
+            max_line: MAX_LINE_BYTES,
+            ended: false,
+            truncation: None,
         }
+    }
+
+    /// Sets the longest line read (default [`MAX_LINE_BYTES`]; tests use a small one).
+    pub fn with_max_line(mut self, bytes: usize) -> Self {
+        self.max_line = bytes.max(1);
+        self
     }
 
     /// The file's path.
@@ -181,25 +245,57 @@ impl CaptureReader {
         self.line
     }
 
-    /// The next non-empty line, `Ok(None)` at the end of the file, or an error if the file
-    /// cannot be read further (a corrupt gzip stream: reading cannot go on).
+    /// Where and why reading stopped before the end of the file, once it has.
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+
+    /// The next non-empty line, or `Ok(None)` at the end of the file.
+    ///
+    /// A read error (a gzip stream cut short or corrupt, an I/O error) is returned once, naming
+    /// the file and the last line read in full; the stream then ends (`Ok(None)`), and
+    /// [`CaptureReader::truncation`] keeps where and why. A partial last line before the error
+    /// is dropped: only complete lines are returned.
     pub fn next_line(&mut self) -> Result<Option<Next<'_>>, CaptureError> {
+        if self.ended {
+            return Ok(None);
+        }
         loop {
             self.buf.clear();
-            let n = self
-                .inner
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|source| CaptureError::Read {
-                    path: self.path.clone(),
-                    line: self.line,
-                    source,
-                })?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.line += 1;
-            if !self.buf.trim_ascii().is_empty() {
-                break;
+            match self.read_raw() {
+                Ok(Raw::End) => {
+                    self.ended = true;
+                    return Ok(None);
+                }
+                Ok(Raw::TooLong) => {
+                    self.line += 1;
+                    let error = LineError::TooLong {
+                        limit: self.max_line,
+                    };
+                    return Ok(Some(Next::Malformed {
+                        line: self.line,
+                        error,
+                    }));
+                }
+                Ok(Raw::Line) => {
+                    self.line += 1;
+                    if !self.buf.trim_ascii().is_empty() {
+                        break;
+                    }
+                }
+                Err(source) => {
+                    self.ended = true;
+                    self.buf.clear();
+                    self.truncation = Some(Truncation {
+                        after_line: self.line,
+                        error: source.to_string(),
+                    });
+                    return Err(CaptureError::Read {
+                        path: self.path.clone(),
+                        line: self.line,
+                        source,
+                    });
+                }
             }
         }
         let line = self.line;
@@ -211,6 +307,42 @@ impl CaptureReader {
             }),
             Err(error) => Next::Malformed { line, error },
         }))
+    }
+
+    /// Reads one line into `buf`, at most `max_line` bytes and its newline; a longer line is
+    /// consumed up to its newline without being kept.
+    fn read_raw(&mut self) -> io::Result<Raw> {
+        let limit = self.max_line as u64 + 1;
+        let n = (&mut self.inner)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(Raw::End);
+        }
+        if (n as u64) < limit || self.buf.last() == Some(&b'\n') {
+            return Ok(Raw::Line);
+        }
+        self.buf.clear();
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(Raw::TooLong);
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.inner.consume(i + 1);
+                    return Ok(Raw::TooLong);
+                }
+                None => {
+                    let all = chunk.len();
+                    self.inner.consume(all);
+                }
+            }
+        }
     }
 }
 
@@ -299,5 +431,122 @@ mod tests {
     fn open_missing_file_names_it() {
         let err = CaptureReader::open("/nonexistent/cap.gz").unwrap_err();
         assert!(err.to_string().contains("/nonexistent/cap.gz"), "{err}");
+    }
+
+    #[rstest]
+    #[case::at_limit_is_a_line(b"1 {\"a\":1}\n2 {}\n", 10, vec![(1, 1), (2, 2)], vec![])]
+    #[case::over_limit_is_skipped(b"1 {}\n2 {\"a\":12345}\n3 {}\n", 10, vec![(1, 1), (3, 3)], vec![2])]
+    #[case::over_limit_at_eof(b"1 {}\n2 {\"a\":12345}", 10, vec![(1, 1)], vec![2])]
+    #[case::huge_line_among_others(
+        &[&b"1 {}\n2 "[..], &[b'x'; 100_000], &b"\n3 {}\n"[..]].concat(),
+        64, vec![(1, 1), (3, 3)], vec![2]
+    )]
+    fn reader_bounds_line_length(
+        #[case] text: &[u8],
+        #[case] max: usize,
+        #[case] good: Vec<(u64, u64)>,
+        #[case] bad: Vec<u64>,
+    ) {
+        let r = CaptureReader::from_reader("mem", std::io::Cursor::new(text.to_vec()))
+            .with_max_line(max);
+        assert_eq!(collect(r), (good, bad));
+    }
+
+    #[test]
+    fn reader_too_long_line_error_names_the_limit() {
+        let mut r =
+            CaptureReader::from_reader("mem", std::io::Cursor::new(b"1 {}}}}}}}}}}\n".to_vec()))
+                .with_max_line(4);
+        match r.next_line().unwrap() {
+            Some(Next::Malformed { line: 1, error }) => {
+                assert_eq!(error, LineError::TooLong { limit: 4 });
+                assert!(error.to_string().contains("longer than 4 bytes"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A gzip capture of `n` lines, flushed every 50 lines as the recorder does.
+    fn gzip_lines(n: u64) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for i in 1..=n {
+            writeln!(enc, "{i} {{\"stream\":\"x@trade\",\"data\":{{\"n\":{i}}}}}").unwrap();
+            if i % 50 == 0 {
+                enc.flush().unwrap();
+            }
+        }
+        enc.finish().unwrap()
+    }
+
+    #[rstest]
+    #[case::cut_in_the_middle(0.5)]
+    #[case::cut_near_the_end(0.95)]
+    #[case::trailer_missing(0.0)]
+    fn truncated_gzip_keeps_every_complete_line_then_reports_where_it_stopped(#[case] at: f64) {
+        let full = gzip_lines(2_000);
+        let cut = if at == 0.0 {
+            full.len() - 8
+        } else {
+            (full.len() as f64 * at) as usize
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cut.gz");
+        std::fs::write(&p, &full[..cut]).unwrap();
+        let mut r = CaptureReader::open(&p).unwrap();
+        let mut seen = Vec::new();
+        let err = loop {
+            match r.next_line() {
+                Ok(Some(Next::Line(l))) => {
+                    assert_eq!(
+                        l.frame,
+                        format!("{{\"stream\":\"x@trade\",\"data\":{{\"n\":{}}}}}", l.line)
+                            .as_bytes()
+                    );
+                    seen.push(l.ts_recv.as_nanos());
+                }
+                Ok(Some(Next::Malformed { line, error })) => panic!("line {line}: {error}"),
+                Ok(None) => panic!("a cut gzip read to its end"),
+                Err(e) => break e,
+            }
+        };
+        let n = seen.len() as u64;
+        assert_eq!(
+            seen,
+            (1..=n).collect::<Vec<_>>(),
+            "complete lines, in order"
+        );
+        // Everything flushed before the cut decodes: at most the last 50 lines are lost.
+        let floor = if at == 0.0 {
+            2_000
+        } else {
+            (2_000.0 * at) as u64 - 150
+        };
+        assert!(n >= floor, "{n} lines read before the cut at {cut}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("cut.gz") && msg.contains(&format!("after line {n}")),
+            "{msg}"
+        );
+        assert!(
+            r.next_line().unwrap().is_none(),
+            "the stream ends after the error"
+        );
+        let stop = r.truncation().unwrap();
+        assert_eq!(stop.after_line, n);
+        assert!(
+            stop.to_string().contains(&format!("after line {n}")),
+            "{stop}"
+        );
+    }
+
+    #[test]
+    fn complete_gzip_has_no_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("whole.gz");
+        std::fs::write(&p, gzip_lines(10)).unwrap();
+        let mut r = CaptureReader::open(&p).unwrap();
+        while r.next_line().unwrap().is_some() {}
+        assert_eq!(r.truncation(), None);
+        assert_eq!(r.line_number(), 10);
     }
 }

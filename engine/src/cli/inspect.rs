@@ -29,7 +29,8 @@ pub(super) struct Args {
     /// Lot size for every symbol (default: inferred from the capture).
     #[arg(long, requires = "tick_size")]
     lot_size: Option<Decimal>,
-    /// Exit with status 1 if any gap, book-ticker mismatch, parse error or stale book is found.
+    /// Exit with status 1 if any gap, book-ticker mismatch, parse error or stale book is found,
+    /// or the capture cannot be read to its end.
     #[arg(long)]
     strict: bool,
 }
@@ -47,7 +48,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         grid,
     };
     let report = inspect(&args.capture, &options)?;
-    if report.frames == 0 {
+    if report.frames == 0 && report.truncated.is_none() {
         anyhow::bail!(
             "capture {} is empty: no frames to inspect",
             args.capture.display()
@@ -57,6 +58,12 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if named_gz && !report.compressed {
         eprintln!(
             "note: {} is named .gz but is not gzip-compressed; read it as plain text",
+            args.capture.display()
+        );
+    }
+    if let Some(stop) = &report.truncated {
+        eprintln!(
+            "warning: capture {} is truncated: {stop}",
             args.capture.display()
         );
     }

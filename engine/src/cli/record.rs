@@ -1,15 +1,19 @@
 //! `ladder record --venue V --symbol S... --out FILE [--duration D] [--rotate-size BYTES |
-//! --rotate-every D] [--sim]`: write what a live feed receives as a capture file.
+//! --rotate-every D] [--sync-every D] [--force] [--sim]`: write what a live feed receives as a
+//! capture file.
 //!
 //! With `--sim`, or with neither `--venue` nor a `[venue]` section in `--config`, it records the
 //! built-in simulated venue started in-process. `--venue` alone records the venue's production
 //! endpoints; `[venue]` in the config overrides them (and gives the symbols and watchdog), as
 //! for `ladder paper`. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
-//! status 1 if any line was dropped because the writer fell behind.
+//! status 1 if any line was dropped because the writer fell behind. Refuses to replace an
+//! existing `--out` (or numbered rotation file) unless `--force`; syncs the file to the disk
+//! every `--sync-every` (default 5 s) and at each rotation.
 
 use super::common::{load_config, market};
 use super::paper::parse_duration;
 use crate::feed::Venue;
+use crate::record::writer::DEFAULT_SYNC_EVERY;
 use crate::record::{RecordOptions, Rotate, WriterConfig, run_record};
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -40,6 +44,14 @@ pub(super) struct Args {
     /// Start a new file this often (`15m`, `1h`).
     #[arg(long, value_parser = parse_duration)]
     rotate_every: Option<Duration>,
+    /// Sync the capture to the disk this often (`5s`, `500ms`, `1m`); it is also synced at each
+    /// rotation and at the end. A power loss loses at most this much. Default: 5s.
+    #[arg(long, value_parser = parse_duration)]
+    sync_every: Option<Duration>,
+    /// Overwrite `--out` (and numbered rotation files) if they exist; without it an existing
+    /// file is an error.
+    #[arg(long)]
+    force: bool,
     /// Record the built-in simulated venue (Binance spot wire format) started in-process.
     #[arg(long)]
     sim: bool,
@@ -110,6 +122,8 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             path: args.out.clone(),
             rotate,
             flush_every: Duration::from_secs(1),
+            sync_every: args.sync_every.unwrap_or(DEFAULT_SYNC_EVERY),
+            overwrite: args.force,
         },
         duration: args.duration,
         watchdog,

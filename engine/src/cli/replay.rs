@@ -1,5 +1,9 @@
 //! `ladder replay CAPTURE --venue V --strategy LIB... [--strategy-config FILE]... [--config FILE]
 //! [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a report.
+//!
+//! A capture that cannot be read to its end (a killed recording) is replayed up to its last
+//! complete line and the report is written; the command then says where reading stopped and
+//! exits with status 1, so a script does not take a partial replay for a whole one.
 
 use super::common::{load_config, strategy_sources};
 use crate::feed::Venue;
@@ -28,7 +32,9 @@ pub(super) struct Args {
     /// Report directory (default: ladder-reports/replay-<capture name>).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// `max` (default) or a multiple of the recorded pace, e.g. `10`.
+    /// `max` (default) or a multiple of the recorded pace, e.g. `10`. Pacing follows engine
+    /// time, which moves at most an hour per line: one line never waits more than an hour
+    /// divided by this.
     #[arg(long, default_value = "max", value_parser = parse_speed)]
     speed: Speed,
 }
@@ -65,5 +71,12 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
+    if let Some(stop) = &summary.truncated {
+        eprintln!(
+            "error: capture {} is truncated: {stop}; the report covers those lines",
+            args.capture.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,16 +3,21 @@
 //! errors, and each instrument's final book.
 //!
 //! Two passes over the file (both streaming, constant memory): the first finds the symbols and,
-//! unless a grid is configured, infers each one's tick and lot size from the most decimal places
-//! its prices and quantities use; the second replays.
+//! unless a grid is configured, infers each one's tick and lot size from the decimal places its
+//! prices and quantities use (one outlier cannot set it: [`grid`]); the second replays. A file
+//! that cannot be read to its end is reported up to the last complete line, with where and why
+//! it stopped; clock anomalies in the receive stamps are counted ([`crate::capture::clock`]).
 
 mod grid;
 mod report;
 
-pub use grid::{GridSource, infer_grids};
+pub use grid::{
+    GridSource, Inference, MIN_VALUES, OUTLIER_RATIO, SymbolGrid, infer_grids, tolerated,
+};
 pub use report::{InspectReport, InstrumentReport, LineIssue};
 
 use crate::book::{BookConfig, L2Book};
+use crate::capture::clock::Timeline;
 use crate::capture::{CaptureError, CaptureReader, Next};
 use crate::feed::Venue;
 use crate::feed::binance::{
@@ -79,7 +84,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
     for g in &grids.symbols {
         // Symbols were validated by the decoder's scan; a duplicate cannot occur.
         if registry.add(&g.symbol, g.spec).is_ok() {
-            sources.push(g.source);
+            sources.push((g.source, g.inference));
         }
     }
     let rule = SyncRule::for_venue(options.venue);
@@ -94,8 +99,11 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
     let mut report = InspectReport::new(options.venue);
     let mut decoder = Decoder::new();
     let mut reader = CaptureReader::open(path)?;
+    let mut timeline = Timeline::new();
     report.compressed = reader.is_compressed();
-    while let Some(next) = reader.next_line()? {
+    // A read error ends the capture: the lines before it are kept, and `truncation` says where
+    // it stopped.
+    while let Ok(Some(next)) = reader.next_line() {
         report.frames += 1;
         let line = match next {
             Next::Line(l) => l,
@@ -104,6 +112,7 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
                 continue;
             }
         };
+        timeline.step(line.line, line.ts_recv);
         match decoder.decode(line.frame, line.ts_recv, &registry) {
             Ok(Decoded::Depth(h)) => {
                 report.depth_updates += 1;
@@ -127,9 +136,18 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
             Err(e) => report.issue(line.line, e.to_string()),
         }
     }
-    for (t, source) in tracked.iter_mut().zip(sources) {
+    if let Some(stop) = reader.truncation() {
+        let message = format!("the capture cannot be read from here: {}", stop.error);
+        report.issue(stop.after_line + 1, message);
+        report.truncated = Some(stop.clone());
+    }
+    report.clock = timeline.report();
+    for (t, (source, inference)) in tracked.iter_mut().zip(sources) {
         let inst = registry.get(t.seq.instrument());
         report.add_instrument(inst, source, &t.seq, &mut t.book, options.depth);
+        if let Some(i) = report.instruments.get_mut(&inst.symbol) {
+            i.inference = inference;
+        }
     }
     Ok(report)
 }

@@ -1,8 +1,10 @@
 //! The integrity report of `ladder inspect`: counters, malformed lines, final books; printed
 //! for a person or as one JSON object.
 
-use super::{GridSource, MAX_ISSUES};
+use super::{GridSource, Inference, MAX_ISSUES};
 use crate::book::L2Book;
+use crate::capture::Truncation;
+use crate::capture::clock::ClockReport;
 use crate::feed::Venue;
 use crate::feed::binance::Sequencer;
 use crate::instrument::Instrument;
@@ -43,6 +45,8 @@ pub struct InstrumentReport {
     pub gaps: u64,
     /// Levels held per side.
     pub levels: [usize; 2],
+    /// For an inferred grid: from how many values, and how many were finer than it.
+    pub inference: Option<Inference>,
 }
 
 /// Everything `ladder inspect` reports. Serialized field order is the documented one.
@@ -82,6 +86,10 @@ pub struct InspectReport {
     pub buffer_overflows: u64,
     /// The first malformed lines with their messages.
     pub issues: Vec<LineIssue>,
+    /// Where and why reading stopped before the end of the file (also an issue).
+    pub truncated: Option<Truncation>,
+    /// Receive-time anomalies (lines stamped backwards, an hour ahead, or after 2100).
+    pub clock: ClockReport,
     /// True if the file was gzip.
     #[serde(skip)]
     pub compressed: bool,
@@ -107,6 +115,8 @@ impl InspectReport {
             ignored: 0,
             buffer_overflows: 0,
             issues: Vec::new(),
+            truncated: None,
+            clock: ClockReport::default(),
             compressed: false,
         }
     }
@@ -149,13 +159,15 @@ impl InspectReport {
             applied: stats.applied,
             gaps: stats.gaps,
             levels: [book.len(Side::Buy), book.len(Side::Sell)],
+            inference: None,
         };
         self.instruments.insert(inst.symbol.clone(), report);
     }
 
-    /// True when nothing is wrong: no gap, mismatch, malformed line or stale book.
+    /// True when nothing is wrong: no gap, mismatch, malformed line, stale book or early end.
     pub fn is_clean(&self) -> bool {
-        self.gaps == 0
+        self.truncated.is_none()
+            && self.gaps == 0
             && self.bbo_mismatches == 0
             && self.parse_errors == 0
             && self.instruments.values().all(|i| i.state == "synced")
@@ -198,6 +210,12 @@ impl InspectReport {
                 self.buffer_overflows
             );
         }
+        if let Some(stop) = &self.truncated {
+            let _ = writeln!(o, "truncated       {stop}");
+        }
+        if let Some(clock) = self.clock.describe() {
+            let _ = writeln!(o, "clock           {clock}");
+        }
         for issue in &self.issues {
             let _ = writeln!(o, "  line {}: {}", issue.line, issue.message);
         }
@@ -226,6 +244,13 @@ impl InspectReport {
                 i.levels[0],
                 i.levels[1],
             );
+            if let Some(inf) = &i.inference {
+                let _ = writeln!(
+                    o,
+                    "  grid inferred from {} prices ({} finer than the tick) and {} quantities ({} finer than the lot)",
+                    inf.prices, inf.finer_prices, inf.quantities, inf.finer_quantities
+                );
+            }
             let _ = writeln!(
                 o,
                 "  {:>16} {:>14} | {:<16} {:<14}",

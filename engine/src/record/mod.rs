@@ -3,7 +3,8 @@
 //! ```text
 //!  venue (Binance or the built-in sim) ──ws/rest──► feed thread: the live connector (resyncs,
 //!        reconnects) ──FrameTap: one line per frame / snapshot──► bounded channel
-//!        ──► writer thread: FILE (gzip if *.gz), rotated, flushed every second
+//!        ──► writer thread: FILE (gzip if *.gz), rotated, flushed every second, synced
+//!            every --sync-every (never replacing an existing file without --force)
 //!  feed thread ──FeedOutput──► the recorder's own books (final top-N, `--books`)
 //! ```
 //!
@@ -157,9 +158,9 @@ pub enum RecordError {
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
-    /// The capture could not be written.
-    #[error("{0}")]
-    Write(#[source] std::io::Error),
+    /// The capture could not be written (the message names the file).
+    #[error(transparent)]
+    Write(std::io::Error),
     /// A thread could not be started or ended badly.
     #[error("{0}")]
     Thread(String),

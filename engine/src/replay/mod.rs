@@ -4,12 +4,23 @@
 //! In replay the decoder runs on the hot thread itself and the clock is the event time, so the
 //! same capture, strategies and config give the same signals, orders, fills and PnL, bit for
 //! bit (`docs/DESIGN.md`, "Data flow").
+//!
+//! Event time is the capture's receive stamps made monotonic and bounded
+//! ([`Timeline`](crate::capture::clock::Timeline)): on a clean capture it is the stamps
+//! themselves; a line stamped backwards, more than an hour ahead, or after 2100 is a clock
+//! anomaly, counted with its first line in the summary, and time still moves on (a frozen clock
+//! would leave every order in flight forever). `--speed X` paces on that time, so one line never
+//! sleeps more than an hour divided by `X`, and no single sleep exceeds an hour.
+//!
+//! A capture that cannot be read to its end (a killed recording) replays up to its last
+//! complete line; the summary's `truncated` says where and why reading stopped.
 
 mod sink;
 
 pub use sink::EventSink;
 
-use crate::capture::{CaptureError, CaptureReader, Next};
+use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS, Timeline};
+use crate::capture::{CaptureError, CaptureReader, Next, Truncation};
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
 use crate::feed::Venue;
@@ -254,7 +265,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
 
     let events = engine.stats().events;
     let wall_s = run.wall_ns.max(1) as f64 / 1e9;
-    let summary = summary::build(SummaryInput {
+    let mut summary = summary::build(SummaryInput {
         source: opts.capture.display().to_string(),
         venue: opts.venue.name().to_owned(),
         frames: run.frames,
@@ -275,6 +286,8 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
             output_waits,
         },
     });
+    summary.clock = Some(run.clock);
+    summary.truncated = run.truncated;
     std::fs::write(
         opts.report_dir.join("summary.json"),
         summary.to_json() + "\n",
@@ -292,6 +305,39 @@ struct RunStats {
     gaps: u64,
     wall_ns: u64,
     latency: hdrhistogram::Histogram<u64>,
+    clock: ClockReport,
+    truncated: Option<Truncation>,
+}
+
+/// Paces a replay at `x` times the recorded pace of event time.
+struct Pacer {
+    x: f64,
+    start: Option<(UnixNanos, Stopwatch)>,
+    /// Wall time not slept because a sleep was capped.
+    skipped_ns: u64,
+}
+
+impl Pacer {
+    fn new(x: f64) -> Self {
+        Self {
+            x,
+            start: None,
+            skipped_ns: 0,
+        }
+    }
+
+    /// Sleeps until event time `t` is due; one sleep is at most [`MAX_CLOCK_STEP_NS`] (an
+    /// hour), and whatever a cap cut off is not slept later either.
+    fn wait(&mut self, t: UnixNanos) {
+        let (t0, wall) = *self.start.get_or_insert_with(|| (t, Stopwatch::start()));
+        let due = ((t.saturating_since(t0) as f64 / self.x) as u64).saturating_sub(self.skipped_ns);
+        let ahead = due.saturating_sub(wall.elapsed_ns());
+        let sleep = ahead.min(MAX_CLOCK_STEP_NS);
+        self.skipped_ns += ahead - sleep;
+        if sleep > 0 {
+            std::thread::sleep(std::time::Duration::from_nanos(sleep));
+        }
+    }
 }
 
 fn run_capture(
@@ -320,10 +366,16 @@ fn run_capture(
         bar
     });
     let wall = Stopwatch::start();
-    let mut first_ts: Option<UnixNanos> = None;
+    let mut pacer = match speed {
+        Speed::Factor(x) => Some(Pacer::new(x)),
+        Speed::Max => None,
+    };
+    let mut timeline = Timeline::new();
     let (mut frames, mut parse_errors) = (0u64, 0u64);
     engine.start();
-    while let Some(next) = reader.next_line()? {
+    // A read error ends the capture: the lines before it are replayed, and the summary says
+    // where it stopped (`truncation`).
+    while let Ok(Some(next)) = reader.next_line() {
         frames += 1;
         let line = match next {
             Next::Line(l) => l,
@@ -332,21 +384,22 @@ fn run_capture(
                 continue;
             }
         };
-        if let Speed::Factor(x) = speed {
-            let t0 = *first_ts.get_or_insert(line.ts_recv);
-            let due = (line.ts_recv.saturating_since(t0) as f64 / x) as u64;
-            let ahead = due.saturating_sub(wall.elapsed_ns());
-            if ahead > 0 {
-                std::thread::sleep(std::time::Duration::from_nanos(ahead));
-            }
+        // Before the first plausible stamp the engine is still at its start time.
+        let ts_recv = timeline
+            .step(line.line, line.ts_recv)
+            .unwrap_or(UnixNanos::ZERO);
+        if let Some(pacer) = &mut pacer
+            && ts_recv != UnixNanos::ZERO
+        {
+            pacer.wait(ts_recv);
         }
         let t = Stopwatch::start();
         let mut sink = EventSink {
-            ts_recv: line.ts_recv,
+            ts_recv,
             ts_exchange: UnixNanos::ZERO,
             emit: |ev: &ladder_sdk::MarketEvent| engine.on_event(ev),
         };
-        match decoder.decode(line.frame, line.ts_recv, registry) {
+        match decoder.decode(line.frame, ts_recv, registry) {
             Ok(Decoded::Depth(h)) => {
                 seqs[h.instrument.index()].on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
             }
@@ -391,5 +444,7 @@ fn run_capture(
         gaps: seqs.iter().map(|s| s.stats().gaps).sum(),
         wall_ns: wall.elapsed_ns(),
         latency,
+        clock: timeline.report(),
+        truncated: reader.truncation().cloned(),
     })
 }

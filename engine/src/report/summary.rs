@@ -1,6 +1,8 @@
 //! `summary.json`: one object; machine-dependent figures only under `timing`.
 
 use super::writer::WriterTotals;
+use crate::capture::Truncation;
+use crate::capture::clock::ClockReport;
 use crate::hot::EngineFinal;
 use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
@@ -203,6 +205,13 @@ pub struct Summary {
     /// The live feed's counters (paper sessions; absent for replays).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed: Option<FeedReport>,
+    /// Receive-time anomalies of the capture and how they were bounded (replays only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockReport>,
+    /// Where and why reading the capture stopped before its end (replays of a truncated
+    /// capture only): everything before it was replayed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncation>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -270,6 +279,12 @@ impl Summary {
             if let Some(e) = &f.last_error {
                 let _ = writeln!(o, "feed last error: {e}");
             }
+        }
+        if let Some(clock) = self.clock.as_ref().and_then(ClockReport::describe) {
+            let _ = writeln!(o, "clock: {clock}");
+        }
+        if let Some(stop) = &self.truncated {
+            let _ = writeln!(o, "capture truncated: {stop}");
         }
         let t = &self.timing;
         let _ = writeln!(
@@ -382,6 +397,8 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         strategies: Vec::new(),
         config_sha256: input.config_sha256,
         feed: input.feed,
+        clock: None,
+        truncated: None,
         timing: input.timing,
     };
     let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
