@@ -12,8 +12,14 @@
 //! - `book/apply_level`: one absolute level update (ns per level), snapshot-loaded book.
 //! - `book/top_n`: a change at the best bid and best ask, then a top-10 read of both sides.
 //! - `book/replay_top10`: one depth message (all its levels) then a top-10 read, per message.
+//! - `book/far_insert_desc`, `book/far_insert_asc`: one diff of [`FAR_LEVELS`] new bid levels
+//!   far below the touch (outside the window, so all in the far store), worst-first (each new
+//!   level worse than every level before it) and best-first; ns per level. Synthetic: a real
+//!   diff never holds 200,000 levels, but a hostile or broken one can.
 
-use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, Criterion, SamplingMode, Throughput, black_box, criterion_group, criterion_main,
+};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_sdk::{InstrumentSpec, Level, Price, Quantity, Side};
 use rust_decimal::Decimal;
@@ -23,6 +29,9 @@ use std::io::{BufRead, BufReader};
 use std::ops::Range;
 
 const TOP: usize = 10;
+
+/// Levels in the far-insert diffs (issue 9: this many took 5.4 s worst-first).
+const FAR_LEVELS: i64 = 200_000;
 
 /// One absolute level update.
 #[derive(Debug, Clone, Copy)]
@@ -411,5 +420,94 @@ fn bench_book(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_book);
+/// A book with a touch at 6,000,000 / 6,000,001 and the far-insert diff: `FAR_LEVELS` bids from
+/// 20,000 ticks below the touch downwards (`descending`) or upwards to it (`!descending`).
+fn far_insert_input(descending: bool) -> (L2Book, BTreeBook, Vec<Update>) {
+    let touch = 6_000_000i64;
+    let level = |side, px: i64| Update {
+        side,
+        price: Price::from_ticks(px),
+        qty: Quantity::from_lots(1 + px % 977),
+    };
+    let snapshot: Vec<Update> = (0..20)
+        .flat_map(|d| {
+            [
+                level(Side::Buy, touch - d),
+                level(Side::Sell, touch + 1 + d),
+            ]
+        })
+        .collect();
+    let stream = Stream {
+        source: String::new(),
+        snapshot,
+        diffs: Vec::new(),
+        messages: Vec::new(),
+    };
+    let (ours, base) = loaded(&stream);
+    let far = touch - 20_000;
+    let diff = (0..FAR_LEVELS)
+        .map(|i| {
+            let px = if descending {
+                far - i
+            } else {
+                far - (FAR_LEVELS - 1) + i
+            };
+            level(Side::Buy, px)
+        })
+        .collect();
+    (ours, base, diff)
+}
+
+fn bench_far_insert(c: &mut Criterion) {
+    for (name, descending) in [
+        ("book/far_insert_desc", true),
+        ("book/far_insert_asc", false),
+    ] {
+        let (ours0, base0, diff) = far_insert_input(descending);
+        let (mut ours, mut base) = (ours0.clone(), base0.clone());
+        for u in &diff {
+            ours.apply(u.side, u.price, u.qty);
+            base.apply(u.side, u.price, u.qty);
+        }
+        let want = base.bids.iter().rev().map(|(&p, &q)| (p, q));
+        assert!(
+            ours.levels(Side::Buy)
+                .map(|l| (l.price.ticks(), l.qty.lots()))
+                .eq(want),
+            "{name}: bids differ from the baseline"
+        );
+        let mut g = c.benchmark_group(name);
+        // One iteration is a whole 200k-level diff: few samples, each one iteration.
+        g.sample_size(10);
+        g.sampling_mode(SamplingMode::Flat);
+        g.throughput(Throughput::Elements(diff.len() as u64));
+        g.bench_function("ladder", |b| {
+            b.iter_batched(
+                || ours0.clone(),
+                |mut book| {
+                    for u in black_box(&diff[..]) {
+                        book.apply(u.side, u.price, u.qty);
+                    }
+                    book
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        g.bench_function("btreemap", |b| {
+            b.iter_batched(
+                || base0.clone(),
+                |mut book| {
+                    for u in black_box(&diff[..]) {
+                        book.apply(u.side, u.price, u.qty);
+                    }
+                    book
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_book, bench_far_insert);
 criterion_main!(benches);

@@ -1,67 +1,208 @@
-//! Levels of one side that lie outside its window: a sorted `Vec` with holes, best at the end.
+//! Levels of one side that lie outside its window: a B+tree over a pool of fixed-size nodes.
 //!
 //! Far levels are always worse than every level in the window (see the invariants in
-//! [`super::side`]), so they are kept in ascending rank order with the best at the end: the
-//! window hands levels over by pushing to and draining from the end.
+//! [`super::side`]). The window hands levels over at the far store's best end: a move up pushes
+//! the levels it evicts (each better than every far level), a move down drains the far levels
+//! that enter it (a suffix of the best ones).
 //!
-//! Deep levels of a real book flicker: the same prices are removed and re-added all the time.
-//! A removal therefore leaves a *hole* (an entry with zero lots) instead of shifting the
-//! entries after it, and an insert reuses the hole at its own rank or next to its position, or
-//! shifts entries only up to a nearby hole. Holes are compacted away when they outnumber the
-//! levels or fill the reserved capacity. The last entry is never a hole.
+//! # Why a tree
+//! The store used to be one sorted `Vec`. An insert worse than every level (a diff listing deep
+//! bids in descending order, far from the touch) then shifted the whole `Vec`: 200,000 such
+//! levels took 5.4 s (issue 9). Here every insert, update and removal is `O(log n)`: a descent
+//! through nodes of at most [`B`] ranks, a shift of at most `B` entries in one node, and a split
+//! or merge per level at worst. Appending above every level (the window's hand-over, an
+//! ascending diff) skips the descent while the last leaf has room.
 //!
-//! Capacity is reserved up front; nothing allocates until more than `far_capacity` levels are
-//! live. A far level is never dropped.
+//! # Layout
+//! Nodes live in one `Vec` used as a pool: a node freed by a merge goes on a free list and is
+//! reused before the `Vec` grows, so nothing allocates once the pool has reached the side's
+//! peak size. [`Far::with_capacity`] reserves the nodes that `capacity` levels can need in the
+//! worst case (every non-root node at least half full). Each node holds up to `B` sorted ranks
+//! with a value per rank: lots in a leaf, a child's index in an inner node. Leaves are linked
+//! both ways in rank order for best-first iteration.
+//!
+//! # Invariants ([`Far::check`])
+//! - Every leaf is at the same depth; ranks are strictly ascending along the leaf chain.
+//! - Every node but the root holds at least [`MIN`] entries; an inner root holds at least 2.
+//! - In an inner node, `keys[i]` (`i >= 1`) separates child `i - 1` (all ranks `< keys[i]`) from
+//!   child `i` (all ranks `>= keys[i]`); `keys[0]` is the node's own lower bound when it is not
+//!   the first child of its parent, and is refreshed from the parent before it is relied upon.
+//! - No leaf is empty, and no level has zero lots.
+
+/// Most entries per node. 32 ranks and 32 values fill 512 bytes: eight cache lines, short
+/// shifts, and a tree of 100,000 levels is three levels deep.
+pub(super) const B: usize = 32;
+/// Fewest entries per non-root node.
+const MIN: usize = B / 2;
+/// Deepest tree the fixed descent path can record. With [`MIN`] entries per non-root node, a
+/// tree this deep holds more than `2 * 16^14` (about `1.4e17`) levels.
+const MAX_DEPTH: usize = 16;
+/// No node.
+const NIL: u32 = u32::MAX;
 
 /// One far entry, in rank space (`rank = price ^ flip`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct FarLevel {
     /// Rank of the level; higher is better.
     pub(super) rank: i64,
-    /// Lots resting there; `0` marks a hole.
+    /// Lots resting there, `> 0`.
     pub(super) lots: i64,
 }
 
-/// Far levels best first, skipping holes.
-pub(super) struct BestFirst<'a>(std::iter::Rev<std::slice::Iter<'a, FarLevel>>);
+/// A node: a leaf (values are lots) or an inner node (values are child indices).
+#[derive(Clone, Copy)]
+struct Node {
+    len: u32,
+    /// Leaves: the previous leaf in rank order (`NIL` for the first).
+    prev: u32,
+    /// Leaves: the next leaf in rank order (`NIL` for the last); free nodes: the next free node.
+    next: u32,
+    keys: [i64; B],
+    vals: [i64; B],
+}
+
+impl Node {
+    const EMPTY: Node = Node {
+        len: 0,
+        prev: NIL,
+        next: NIL,
+        keys: [0; B],
+        vals: [0; B],
+    };
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// The child of an inner node at `slot`.
+    #[inline]
+    fn child(&self, slot: usize) -> u32 {
+        self.vals[slot] as u32
+    }
+
+    /// The slot of an inner node whose child covers `rank`.
+    #[inline]
+    fn route(&self, rank: i64) -> usize {
+        self.keys[1..self.len()].partition_point(|&k| k <= rank)
+    }
+
+    /// Inserts `(key, val)` at `at` (the node has room); returns the entries shifted.
+    #[inline]
+    fn insert_at(&mut self, at: usize, key: i64, val: i64) -> usize {
+        let len = self.len();
+        debug_assert!(len < B && at <= len);
+        self.keys.copy_within(at..len, at + 1);
+        self.vals.copy_within(at..len, at + 1);
+        self.keys[at] = key;
+        self.vals[at] = val;
+        self.len += 1;
+        len - at
+    }
+
+    /// Removes the entry at `at`; returns the entries shifted.
+    #[inline]
+    fn remove_at(&mut self, at: usize) -> usize {
+        let len = self.len();
+        debug_assert!(at < len);
+        self.keys.copy_within(at + 1..len, at);
+        self.vals.copy_within(at + 1..len, at);
+        self.len -= 1;
+        len - 1 - at
+    }
+}
+
+/// A descent from the root: for each inner node on the way, the node and the slot taken.
+struct Path {
+    steps: [(u32, u32); MAX_DEPTH],
+    depth: usize,
+}
+
+/// Far levels best first.
+pub(super) struct BestFirst<'a> {
+    nodes: &'a [Node],
+    leaf: u32,
+    /// Entries of `leaf` not yet visited.
+    left: usize,
+}
 
 impl Iterator for BestFirst<'_> {
     type Item = FarLevel;
 
     #[inline]
     fn next(&mut self) -> Option<FarLevel> {
-        self.0.find(|e| e.lots > 0).copied()
+        while self.left == 0 {
+            if self.leaf == NIL {
+                return None;
+            }
+            self.leaf = self.nodes[self.leaf as usize].prev;
+            if self.leaf == NIL {
+                return None;
+            }
+            self.left = self.nodes[self.leaf as usize].len();
+        }
+        self.left -= 1;
+        let n = &self.nodes[self.leaf as usize];
+        Some(FarLevel {
+            rank: n.keys[self.left],
+            lots: n.vals[self.left],
+        })
     }
 }
 
-/// How far an insert looks for a hole to shift into before falling back to `Vec::insert`.
-const HOLE_PROBE: usize = 16;
-
-/// Far levels of one side, ascending by rank, with holes.
+/// Far levels of one side.
 pub(super) struct Far {
-    entries: Vec<FarLevel>,
-    /// Entries that are not holes.
+    nodes: Vec<Node>,
+    /// Head of the free list (`NIL` when empty).
+    free: u32,
+    /// `NIL` when the store is empty.
+    root: u32,
+    /// Inner levels above the leaves (0: the root is a leaf).
+    height: usize,
+    /// The first and last leaf in rank order (`NIL` when empty).
+    first: u32,
+    last: u32,
+    /// Number of levels.
     live: usize,
+    /// Entries copied by inserts, removals, splits and merges since the last clear; test builds
+    /// only, for the complexity tests.
+    #[cfg(test)]
+    moves: u64,
 }
 
 impl Clone for Far {
-    /// Keeps the reserved capacity (a derived clone would shrink it to the length).
+    /// Keeps the reserved pool (a derived clone would shrink it to the length).
     fn clone(&self) -> Self {
-        let mut entries = Vec::with_capacity(self.entries.capacity());
-        entries.extend_from_slice(&self.entries);
+        let mut nodes = Vec::with_capacity(self.nodes.capacity());
+        nodes.extend_from_slice(&self.nodes);
         Self {
-            entries,
+            nodes,
+            free: self.free,
+            root: self.root,
+            height: self.height,
+            first: self.first,
+            last: self.last,
             live: self.live,
+            #[cfg(test)]
+            moves: self.moves,
         }
     }
 }
 
 impl Far {
-    /// An empty store with room for `capacity` levels.
+    /// An empty store whose pool can hold `capacity` levels, however they were inserted and
+    /// removed, without allocating.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: Vec::with_capacity(capacity),
+            nodes: Vec::with_capacity(nodes_for(capacity)),
+            free: NIL,
+            root: NIL,
+            height: 0,
+            first: NIL,
+            last: NIL,
             live: 0,
+            #[cfg(test)]
+            moves: 0,
         }
     }
 
@@ -74,229 +215,668 @@ impl Far {
     /// The best (highest-ranked) far level.
     #[inline]
     pub(super) fn best(&self) -> Option<FarLevel> {
-        self.entries.last().copied()
+        if self.last == NIL {
+            return None;
+        }
+        let n = &self.nodes[self.last as usize];
+        let i = n.len() - 1;
+        Some(FarLevel {
+            rank: n.keys[i],
+            lots: n.vals[i],
+        })
     }
 
     /// Lots at `rank`, `0` when absent. `O(log n)`.
     pub(super) fn get(&self, rank: i64) -> i64 {
-        self.search(rank).map_or(0, |i| self.entries[i].lots)
+        if self.root == NIL {
+            return 0;
+        }
+        let leaf = &self.nodes[self.leaf_for(rank) as usize];
+        leaf.keys[..leaf.len()]
+            .binary_search(&rank)
+            .map_or(0, |i| leaf.vals[i])
     }
 
     /// Sets `rank` to `lots > 0`, inserting the level if new.
     ///
     /// # Hot path
-    /// No lock; no allocation while no more than the reserved capacity is live. O(1) above every
-    /// far level; else `O(log n)`, plus a short shift into a nearby hole or, failing that, a
-    /// `memmove` of the better entries.
+    /// No lock; no allocation while the pool has room (see [`Far::with_capacity`]).
+    /// `O(log n)`: a descent, a shift of at most `B` entries, and at worst a split per level.
+    /// `O(1)` above every far level while the last leaf has room.
     #[inline]
     pub(super) fn set(&mut self, rank: i64, lots: i64) {
         debug_assert!(lots > 0);
-        match self.entries.last() {
-            Some(last) if last.rank >= rank => self.set_inner(rank, lots),
-            _ => {
-                self.make_room();
-                self.entries.push(FarLevel { rank, lots });
+        if self.last != NIL {
+            let leaf = &mut self.nodes[self.last as usize];
+            let len = leaf.len();
+            if len < B && leaf.keys[len - 1] < rank {
+                leaf.keys[len] = rank;
+                leaf.vals[len] = lots;
+                leaf.len += 1;
                 self.live += 1;
-            }
-        }
-    }
-
-    fn set_inner(&mut self, rank: i64, lots: i64) {
-        let i = match self.search(rank) {
-            Ok(i) => {
-                let e = &mut self.entries[i];
-                self.live += usize::from(e.lots == 0);
-                e.lots = lots;
                 return;
             }
-            Err(i) => i,
-        };
-        // `entries[i - 1].rank < rank < entries[i].rank`: a hole on either side can take it.
-        self.live += 1;
-        let new = FarLevel { rank, lots };
-        if i > 0 && self.entries[i - 1].lots == 0 {
-            self.entries[i - 1] = new;
-        } else if self.entries[i].lots == 0 {
-            self.entries[i] = new;
-        } else if let Some(h) = self.entries[i..]
-            .iter()
-            .take(HOLE_PROBE)
-            .position(|e| e.lots == 0)
-        {
-            // Shift `[i, i + h)` up into the hole at `i + h`.
-            self.entries.copy_within(i..i + h, i + 1);
-            self.entries[i] = new;
-        } else if let Some(h) = self.entries[..i]
-            .iter()
-            .rev()
-            .take(HOLE_PROBE)
-            .position(|e| e.lots == 0)
-        {
-            // Shift `(hole, i)` down into the hole at `i - 1 - h`.
-            let hole = i - 1 - h;
-            self.entries.copy_within(hole + 1..i, hole);
-            self.entries[i - 1] = new;
-        } else if self.make_room() {
-            // Compaction moved everything and left no hole: find the spot again.
-            self.live -= 1;
-            self.set_inner(rank, lots);
         } else {
-            self.entries.insert(i, new);
+            let leaf = self.alloc();
+            let n = &mut self.nodes[leaf as usize];
+            n.keys[0] = rank;
+            n.vals[0] = lots;
+            n.len = 1;
+            (self.root, self.first, self.last, self.height) = (leaf, leaf, leaf, 0);
+            self.live = 1;
+            return;
+        }
+        let leaf = self.leaf_for(rank);
+        let n = &mut self.nodes[leaf as usize];
+        match n.keys[..n.len()].binary_search(&rank) {
+            Ok(i) => n.vals[i] = lots,
+            Err(i) => {
+                self.live += 1;
+                if n.len() < B {
+                    let moved = n.insert_at(i, rank, lots);
+                    self.count_moves(moved);
+                } else {
+                    // A split: descend again, recording the way up.
+                    let (path, leaf) = self.descend(rank);
+                    self.insert(&path, leaf, i, rank, lots);
+                }
+            }
         }
     }
 
     /// Removes the level at `rank`; returns whether one was there.
     ///
     /// # Hot path
-    /// No allocation, no lock. `O(log n)`; leaves a hole, compacting (`O(n)`, amortised) when
-    /// holes outnumber levels.
+    /// No allocation, no lock. `O(log n)`: a descent, a shift of at most `B` entries, and at
+    /// worst a merge per level.
     #[inline]
     pub(super) fn remove(&mut self, rank: i64) -> bool {
-        let Ok(i) = self.search(rank) else {
-            return false;
-        };
-        if self.entries[i].lots == 0 {
+        if self.root == NIL {
             return false;
         }
-        self.entries[i].lots = 0;
+        let leaf = self.leaf_for(rank);
+        let n = &mut self.nodes[leaf as usize];
+        let Ok(i) = n.keys[..n.len()].binary_search(&rank) else {
+            return false;
+        };
+        let moved = n.remove_at(i);
+        let underfull = (n.len() < MIN && leaf != self.root) || n.len() == 0;
+        self.count_moves(moved);
         self.live -= 1;
-        if i + 1 == self.entries.len() {
-            while self.entries.last().is_some_and(|e| e.lots == 0) {
-                self.entries.pop();
-            }
-        } else if self.entries.len() - self.live > self.live + 64 {
-            self.compact();
+        if underfull {
+            // A merge or refill: descend again (the separators are unchanged), recording the
+            // way up.
+            let (path, leaf) = self.descend(rank);
+            self.rebalance(&path, leaf);
         }
         true
     }
 
     /// Removes every level ranked `>= min_rank` (a suffix) and hands it to `f`, lowest first.
+    ///
+    /// `O(log n + k)` amortised for `k` levels: the last leaf is cut down to its minimum at
+    /// once, then one ordinary removal merges or evens it out with its left sibling.
     pub(super) fn drain_from(&mut self, min_rank: i64, mut f: impl FnMut(FarLevel)) {
-        let start = self.entries.partition_point(|l| l.rank < min_rank);
-        for e in self.entries.drain(start..).filter(|e| e.lots > 0) {
-            self.live -= 1;
-            f(e);
+        if self.root == NIL {
+            return;
+        }
+        let (_, mut leaf) = self.descend(min_rank);
+        let n = &self.nodes[leaf as usize];
+        let mut from = n.keys[..n.len()].partition_point(|&k| k < min_rank);
+        let mut k = 0;
+        while leaf != NIL {
+            let n = &self.nodes[leaf as usize];
+            for s in from..n.len() {
+                f(FarLevel {
+                    rank: n.keys[s],
+                    lots: n.vals[s],
+                });
+            }
+            k += n.len() - from;
+            (leaf, from) = (n.next, 0);
+        }
+        while k > 0 {
+            let n = &mut self.nodes[self.last as usize];
+            let len = n.len();
+            let spare = if self.height == 0 { len } else { len - MIN };
+            let take = spare.min(k);
+            if take > 0 {
+                n.len -= take as u32;
+                (self.live, k) = (self.live - take, k - take);
+                if n.len == 0 {
+                    self.release(self.root);
+                    (self.root, self.first, self.last) = (NIL, NIL, NIL);
+                }
+            } else {
+                let rank = n.keys[len - 1];
+                self.remove(rank);
+                k -= 1;
+            }
         }
     }
 
     /// Every far level, best first.
     #[inline]
     pub(super) fn iter_best_first(&self) -> BestFirst<'_> {
-        BestFirst(self.entries.iter().rev())
-    }
-
-    /// Removes every level; keeps the capacity.
-    pub(super) fn clear(&mut self) {
-        self.entries.clear();
-        self.live = 0;
-    }
-
-    /// Before adding an entry: if the reserved capacity is full of entries but some are holes,
-    /// compacts instead of letting the `Vec` grow. Returns whether it compacted.
-    #[inline]
-    fn make_room(&mut self) -> bool {
-        let full = self.entries.len() == self.entries.capacity();
-        let compact = full && self.live < self.entries.len();
-        if compact {
-            self.compact();
+        let left = if self.last == NIL {
+            0
+        } else {
+            self.nodes[self.last as usize].len()
+        };
+        BestFirst {
+            nodes: &self.nodes,
+            leaf: self.last,
+            left,
         }
-        compact
     }
 
-    #[cold]
-    fn compact(&mut self) {
-        self.entries.retain(|e| e.lots > 0);
+    /// Removes every level; keeps the pool's memory.
+    pub(super) fn clear(&mut self) {
+        self.nodes.clear();
+        (self.free, self.root, self.first, self.last) = (NIL, NIL, NIL, NIL);
+        self.height = 0;
+        self.live = 0;
+        #[cfg(test)]
+        {
+            self.moves = 0;
+        }
+    }
+
+    // ---- the tree ----
+
+    /// The leaf whose range covers `rank` (the store is not empty).
+    #[inline]
+    fn leaf_for(&self, rank: i64) -> u32 {
+        let mut node = self.root;
+        for _ in 0..self.height {
+            let n = &self.nodes[node as usize];
+            node = n.child(n.route(rank));
+        }
+        node
+    }
+
+    /// The leaf whose range covers `rank`, and the inner nodes above it.
+    #[inline]
+    fn descend(&self, rank: i64) -> (Path, u32) {
+        let mut path = Path {
+            steps: [(NIL, 0); MAX_DEPTH],
+            depth: self.height,
+        };
+        let mut node = self.root;
+        for step in &mut path.steps[..self.height] {
+            let n = &self.nodes[node as usize];
+            let slot = n.route(rank);
+            *step = (node, slot as u32);
+            node = n.child(slot);
+        }
+        (path, node)
+    }
+
+    /// Inserts `(key, val)` at `at` in `node`, the node at depth `path.depth` of `path`,
+    /// splitting it (and its ancestors) when full.
+    fn insert(&mut self, path: &Path, mut node: u32, mut at: usize, mut key: i64, mut val: i64) {
+        let mut depth = path.depth;
+        loop {
+            let n = &mut self.nodes[node as usize];
+            if n.len() < B {
+                let moved = n.insert_at(at, key, val);
+                self.count_moves(moved);
+                return;
+            }
+            // Full: move the upper half to a new right sibling, then insert into either half.
+            let leaf = depth == self.height;
+            let right = self.alloc();
+            let [n, r] = self
+                .nodes
+                .get_disjoint_mut([node as usize, right as usize])
+                .unwrap_or_else(|_| unreachable!("a fresh node is not the full one"));
+            r.keys[..B - MIN].copy_from_slice(&n.keys[MIN..]);
+            r.vals[..B - MIN].copy_from_slice(&n.vals[MIN..]);
+            r.len = (B - MIN) as u32;
+            n.len = MIN as u32;
+            let moved = if at <= MIN {
+                n.insert_at(at, key, val)
+            } else {
+                r.insert_at(at - MIN, key, val)
+            };
+            // The separator: the right half's lowest rank (leaf) or lower bound (inner node);
+            // `at - MIN >= 1` above, so the insert did not change it.
+            let sep = r.keys[0];
+            let lower = n.keys[0];
+            let next = n.next;
+            if leaf {
+                (r.prev, r.next, n.next) = (node, next, right);
+                match next {
+                    NIL => self.last = right,
+                    next => self.nodes[next as usize].prev = right,
+                }
+            }
+            self.count_moves(B - MIN + moved);
+            if depth == 0 {
+                let root = self.alloc();
+                let n = &mut self.nodes[root as usize];
+                n.keys[..2].copy_from_slice(&[lower, sep]);
+                n.vals[..2].copy_from_slice(&[i64::from(node), i64::from(right)]);
+                n.len = 2;
+                self.root = root;
+                self.height += 1;
+                assert!(
+                    self.height < MAX_DEPTH,
+                    "far store deeper than {MAX_DEPTH} levels"
+                );
+                return;
+            }
+            depth -= 1;
+            let (parent, slot) = path.steps[depth];
+            (node, at, key, val) = (parent, slot as usize + 1, sep, i64::from(right));
+        }
+    }
+
+    /// After a removal from `node` (the leaf at the end of `path`): merges or evens out
+    /// underfull nodes up the path, and shortens the tree when the root is left with one child.
+    fn rebalance(&mut self, path: &Path, mut node: u32) {
+        let mut depth = path.depth;
+        while depth > 0 && self.nodes[node as usize].len() < MIN {
+            let leaf = depth == self.height;
+            depth -= 1;
+            let (parent, slot) = path.steps[depth];
+            // The pair to even out: `left` at slot `j - 1` and `right` at slot `j` of `parent`.
+            let j = (slot as usize).max(1);
+            let p = &self.nodes[parent as usize];
+            let (left, right, sep) = (p.child(j - 1), p.child(j), p.keys[j]);
+            if !leaf {
+                // An inner node's `keys[0]` may be stale; moving entries needs its bound.
+                self.nodes[right as usize].keys[0] = sep;
+            }
+            let [l, r] = self
+                .nodes
+                .get_disjoint_mut([left as usize, right as usize])
+                .unwrap_or_else(|_| unreachable!("siblings are distinct"));
+            let (ll, rl) = (l.len(), r.len());
+            if ll + rl <= B {
+                // Merge `right` into `left` and drop it from `parent`.
+                l.keys[ll..ll + rl].copy_from_slice(&r.keys[..rl]);
+                l.vals[ll..ll + rl].copy_from_slice(&r.vals[..rl]);
+                l.len = (ll + rl) as u32;
+                let next = r.next;
+                if leaf {
+                    l.next = next;
+                    match next {
+                        NIL => self.last = left,
+                        next => self.nodes[next as usize].prev = left,
+                    }
+                }
+                self.release(right);
+                let moved = self.nodes[parent as usize].remove_at(j);
+                self.count_moves(rl + moved);
+                node = parent;
+            } else {
+                // More than `B` between them: split them evenly, each at least `MIN`.
+                let want = (ll + rl) / 2;
+                if ll > want {
+                    let m = ll - want;
+                    r.keys.copy_within(..rl, m);
+                    r.vals.copy_within(..rl, m);
+                    r.keys[..m].copy_from_slice(&l.keys[want..ll]);
+                    r.vals[..m].copy_from_slice(&l.vals[want..ll]);
+                } else {
+                    let m = want - ll;
+                    l.keys[ll..want].copy_from_slice(&r.keys[..m]);
+                    l.vals[ll..want].copy_from_slice(&r.vals[..m]);
+                    r.keys.copy_within(m..rl, 0);
+                    r.vals.copy_within(m..rl, 0);
+                }
+                l.len = want as u32;
+                r.len = (ll + rl - want) as u32;
+                // The right node's first rank (leaf) or its new lower bound (inner node).
+                let sep = r.keys[0];
+                self.nodes[parent as usize].keys[j] = sep;
+                self.count_moves(ll + rl);
+                return;
+            }
+        }
+        if depth == 0 {
+            let root = &self.nodes[self.root as usize];
+            if self.height > 0 && root.len() == 1 {
+                let child = root.child(0);
+                self.release(self.root);
+                self.root = child;
+                self.height -= 1;
+            } else if self.height == 0 && root.len() == 0 {
+                self.release(self.root);
+                (self.root, self.first, self.last) = (NIL, NIL, NIL);
+            }
+        }
+    }
+
+    /// A fresh node from the free list, or a new one (the only place the pool may grow).
+    #[inline]
+    fn alloc(&mut self) -> u32 {
+        if self.free != NIL {
+            let i = self.free;
+            self.free = self.nodes[i as usize].next;
+            self.nodes[i as usize] = Node::EMPTY;
+            i
+        } else {
+            let i = u32::try_from(self.nodes.len()).expect("far store of 4 billion nodes");
+            self.nodes.push(Node::EMPTY);
+            i
+        }
+    }
+
+    fn release(&mut self, i: u32) {
+        let n = &mut self.nodes[i as usize];
+        n.len = 0;
+        n.next = self.free;
+        self.free = i;
     }
 
     #[inline]
-    fn search(&self, rank: i64) -> Result<usize, usize> {
-        self.entries.binary_search_by(|l| l.rank.cmp(&rank))
+    fn count_moves(&mut self, _n: usize) {
+        #[cfg(test)]
+        {
+            self.moves += _n as u64;
+        }
     }
 
-    /// Reserved capacity; test builds only.
+    /// Levels the reserved pool takes for sure (whatever the order of inserts and removals);
+    /// test builds only.
     #[cfg(test)]
     pub(super) fn capacity(&self) -> usize {
-        self.entries.capacity()
+        let nodes = self.nodes.capacity();
+        let (mut lo, mut hi) = (0, nodes * B);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if nodes_for(mid) <= nodes {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
     }
 
-    /// Checks the store's invariants: strictly ascending, last entry live, live count right, all
-    /// below `limit`.
+    /// Entries copied since the last clear; test builds only.
+    #[cfg(test)]
+    pub(super) fn moves(&self) -> u64 {
+        self.moves
+    }
+
+    /// Inner levels above the leaves; test builds only.
+    #[cfg(test)]
+    pub(super) fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Checks every invariant of the tree (see the module docs), and that all levels rank below
+    /// `limit`; test builds only.
     #[cfg(test)]
     pub(super) fn check(&self, limit: i64) {
-        for pair in self.entries.windows(2) {
+        if self.root == NIL {
+            assert_eq!(
+                (self.live, self.first, self.last, self.height),
+                (0, NIL, NIL, 0),
+                "empty store"
+            );
+            return;
+        }
+        let mut leaves = Vec::new();
+        self.check_node(self.root, 0, None, None, &mut leaves);
+        assert_eq!(leaves.first().copied(), Some(self.first), "first leaf");
+        assert_eq!(leaves.last().copied(), Some(self.last), "last leaf");
+        let mut prev = NIL;
+        for (k, &leaf) in leaves.iter().enumerate() {
+            let n = &self.nodes[leaf as usize];
+            assert_eq!(n.prev, prev, "leaf {k}: prev link");
+            assert_eq!(
+                n.next,
+                leaves.get(k + 1).copied().unwrap_or(NIL),
+                "next link"
+            );
+            prev = leaf;
+        }
+        let all: Vec<FarLevel> = self.iter_best_first().collect();
+        assert_eq!(all.len(), self.live, "live count");
+        for pair in all.windows(2) {
             assert!(
-                pair[0].rank < pair[1].rank,
-                "far entries not strictly ascending: {pair:?}"
+                pair[0].rank > pair[1].rank,
+                "not strictly ordered: {pair:?}"
             );
         }
-        if let Some(last) = self.entries.last() {
-            assert!(last.lots > 0, "far store ends with a hole");
-        }
-        assert_eq!(
-            self.entries.iter().filter(|e| e.lots > 0).count(),
-            self.live,
-            "live count"
-        );
-        for l in &self.entries {
-            assert!(l.lots >= 0, "far level with negative lots: {l:?}");
+        for l in &all {
+            assert!(l.lots > 0, "far level without lots: {l:?}");
             assert!(
                 l.rank < limit,
                 "far level {l:?} not below the window base {limit}"
             );
         }
+        let mut free = 0;
+        let mut f = self.free;
+        while f != NIL {
+            free += 1;
+            f = self.nodes[f as usize].next;
+        }
+        let used = self.nodes.len() - free;
+        assert!(
+            used <= nodes_for(self.live),
+            "{used} nodes in use for {} levels",
+            self.live
+        );
     }
+
+    #[cfg(test)]
+    fn check_node(
+        &self,
+        node: u32,
+        depth: usize,
+        lo: Option<i64>,
+        hi: Option<i64>,
+        leaves: &mut Vec<u32>,
+    ) {
+        let n = &self.nodes[node as usize];
+        let len = n.len();
+        let is_root = node == self.root;
+        let min = match (is_root, depth == self.height) {
+            (false, _) => MIN,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
+        assert!(
+            len >= min && len <= B,
+            "node {node} at depth {depth}: {len} entries"
+        );
+        if depth == self.height {
+            for w in n.keys[..len].windows(2) {
+                assert!(w[0] < w[1], "leaf {node} not sorted");
+            }
+            if let Some(lo) = lo {
+                assert!(n.keys[0] >= lo, "leaf {node} below its separator");
+            }
+            if let Some(hi) = hi {
+                assert!(n.keys[len - 1] < hi, "leaf {node} above its separator");
+            }
+            leaves.push(node);
+            return;
+        }
+        for w in n.keys[1..len].windows(2) {
+            assert!(w[0] < w[1], "inner node {node} not sorted");
+        }
+        for s in 0..len {
+            let lo = if s == 0 { lo } else { Some(n.keys[s]) };
+            let hi = if s + 1 < len { Some(n.keys[s + 1]) } else { hi };
+            self.check_node(n.child(s), depth + 1, lo, hi, leaves);
+        }
+    }
+}
+
+/// Nodes a store of `levels` levels can need: every non-root node at least [`MIN`] full.
+fn nodes_for(levels: usize) -> usize {
+    let mut total = 1;
+    let mut row = levels.div_ceil(MIN);
+    while row > 1 {
+        total += row;
+        row = row.div_ceil(MIN);
+    }
+    total
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
+    use std::collections::BTreeMap;
 
-    fn ranks(far: &Far) -> Vec<(i64, i64)> {
+    /// `n` distinct ranks in a named order.
+    fn order(name: &str, n: i64) -> Vec<i64> {
+        match name {
+            "ascending" => (0..n).collect(),
+            "descending" => (0..n).rev().collect(),
+            // Alternately the lowest and the highest left: every insert lands in the middle.
+            "zigzag_to_middle" => (0..n)
+                .map(|i| if i % 2 == 0 { i / 2 } else { n - 1 - i / 2 })
+                .collect(),
+            // Strided: each pass fills the gaps of the one before, all over the store.
+            "strided" => (0..7).flat_map(|r| (r..n).step_by(7)).collect(),
+            "shuffled" => {
+                let mut v: Vec<i64> = (0..n).collect();
+                let mut x = 0x2545_F491_4F6C_DD1Du64;
+                for i in (1..v.len()).rev() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    v.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+                v
+            }
+            _ => unreachable!("no order {name}"),
+        }
+    }
+
+    fn contents(far: &Far) -> Vec<(i64, i64)> {
         far.iter_best_first().map(|l| (l.rank, l.lots)).collect()
     }
 
-    #[test]
-    fn remove_then_reinsert_reuses_holes_and_keeps_order() {
-        let mut far = Far::with_capacity(8);
-        for r in [10, 20, 30, 40] {
-            far.set(r, r);
+    fn model_contents(model: &BTreeMap<i64, i64>) -> Vec<(i64, i64)> {
+        model.iter().rev().map(|(&r, &q)| (r, q)).collect()
+    }
+
+    #[rstest]
+    #[case::ascending("ascending")]
+    #[case::descending("descending")]
+    #[case::zigzag_to_middle("zigzag_to_middle")]
+    #[case::strided("strided")]
+    #[case::shuffled("shuffled")]
+    fn far_inserts_updates_and_removals_in_any_order_match_btreemap(#[case] name: &str) {
+        let n = 3_000;
+        let mut far = Far::with_capacity(64);
+        let mut model = BTreeMap::new();
+        for (i, &r) in order(name, n).iter().enumerate() {
+            far.set(r * 3, r + 1);
+            model.insert(r * 3, r + 1);
+            if i % 97 == 0 {
+                far.check(i64::MAX);
+            }
         }
-        assert!(far.remove(20));
-        assert!(!far.remove(20));
         far.check(i64::MAX);
-        far.set(25, 1); // next to the hole at 20
-        far.set(20, 2);
-        far.set(15, 3);
+        assert_eq!(contents(&far), model_contents(&model));
+        // Updates change lots in place; gets see every level and nothing between them.
+        for r in (0..n).step_by(5) {
+            far.set(r * 3, 7);
+            model.insert(r * 3, 7);
+        }
+        for r in 0..n * 3 {
+            assert_eq!(far.get(r), model.get(&r).copied().unwrap_or(0), "get {r}");
+        }
+        // Remove two thirds in the same order (and some absent ranks), then the rest reversed.
+        for (i, &r) in order(name, n).iter().enumerate() {
+            if r % 3 != 0 {
+                assert!(far.remove(r * 3));
+                model.remove(&(r * 3));
+            }
+            assert!(!far.remove(r * 3 + 1), "absent rank");
+            if i % 97 == 0 {
+                far.check(i64::MAX);
+            }
+        }
         far.check(i64::MAX);
+        assert_eq!(contents(&far), model_contents(&model));
         assert_eq!(
-            ranks(&far),
-            vec![(40, 40), (30, 30), (25, 1), (20, 2), (15, 3), (10, 10)]
+            far.best().map(|l| l.rank),
+            model.keys().next_back().copied()
         );
-        assert!(far.remove(40)); // the end: trailing holes are popped
+        for &r in order(name, n).iter().rev() {
+            assert_eq!(far.remove(r * 3), model.remove(&(r * 3)).is_some());
+        }
         far.check(i64::MAX);
-        assert_eq!(far.best().map(|l| l.rank), Some(30));
-        assert_eq!(far.len(), 5);
+        assert_eq!((far.len(), far.best()), (0, None));
+    }
+
+    #[rstest]
+    #[case::descending("descending")]
+    #[case::zigzag_to_middle("zigzag_to_middle")]
+    #[case::shuffled("shuffled")]
+    fn far_insert_moves_a_bounded_number_of_entries_per_level_in_any_order(#[case] name: &str) {
+        // A sorted `Vec` moves about n/2 entries per level in the first two orders; the tree
+        // moves at most a node's worth per level on average, whatever n is.
+        let n = 50_000;
+        let mut far = Far::with_capacity(0);
+        for r in order(name, n) {
+            far.set(r, 1);
+        }
+        far.check(i64::MAX);
+        let per_level = far.moves() as f64 / n as f64;
+        assert!(per_level <= B as f64, "{per_level} entries moved per level");
+        // Every non-root node at least half full: n levels need at most log_MIN(n) + 1 levels.
+        let bound = (n as f64).log(MIN as f64).ceil() as usize;
+        assert!(far.height() <= bound, "height {} > {bound}", far.height());
     }
 
     #[test]
-    fn full_capacity_with_holes_compacts_instead_of_growing() {
-        let mut far = Far::with_capacity(4);
-        let cap = far.capacity();
-        for r in 0..cap as i64 {
-            far.set(r * 10, 1);
+    fn far_pool_does_not_grow_within_the_reserved_capacity() {
+        let levels = 2_000;
+        let mut far = Far::with_capacity(levels);
+        let reserved = far.capacity();
+        for name in ["descending", "zigzag_to_middle", "shuffled", "ascending"] {
+            for r in order(name, levels as i64) {
+                far.set(r, 1);
+            }
+            for r in order(name, levels as i64)
+                .into_iter()
+                .filter(|r| r % 4 != 0)
+            {
+                far.remove(r);
+            }
+            far.check(i64::MAX);
         }
-        for r in 1..cap as i64 - 1 {
-            far.remove(r * 10);
+        assert_eq!(far.len(), levels / 4);
+        assert_eq!(far.capacity(), reserved, "the pool grew");
+        let copy = far.clone();
+        assert_eq!(copy.capacity(), reserved, "a clone keeps the pool");
+        assert_eq!(contents(&copy), contents(&far));
+        far.clear();
+        assert_eq!((far.len(), far.capacity()), (0, reserved));
+    }
+
+    #[rstest]
+    #[case::none_above(10_000, 0)]
+    #[case::within_the_last_leaf(2_990, 10)]
+    #[case::many_leaves(1_000, 2_000)]
+    #[case::everything(-5, 3_000)]
+    fn drain_from_hands_over_the_suffix_lowest_first(#[case] from: i64, #[case] want: usize) {
+        let mut far = Far::with_capacity(16);
+        for r in order("shuffled", 3_000) {
+            far.set(r, r + 1);
         }
-        far.set(cap as i64 * 10, 2); // a push onto a full store with holes
-        far.check(i64::MAX);
-        far.set(1, 3); // an insert with no hole nearby
-        far.check(i64::MAX);
-        assert_eq!(far.capacity(), cap);
-        let last = (cap as i64 - 1) * 10;
+        let mut got = Vec::new();
+        far.drain_from(from, |l| got.push((l.rank, l.lots)));
+        far.check(from);
+        let expect: Vec<(i64, i64)> = (from.max(0)..3_000).map(|r| (r, r + 1)).collect();
+        assert_eq!(got, expect);
+        assert_eq!(got.len(), want);
+        assert_eq!(far.len(), 3_000 - want);
         assert_eq!(
-            ranks(&far),
-            vec![(cap as i64 * 10, 2), (last, 1), (1, 3), (0, 1)]
+            far.best().map(|l| l.rank),
+            (from > 0).then(|| from.min(3_000) - 1)
         );
     }
 }

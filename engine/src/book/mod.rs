@@ -7,10 +7,11 @@
 //! Each side is a tick ladder over a window of `window_ticks` ticks: quantities indexed by
 //! price, an occupancy bitmap scanned with `leading_zeros`, and the tracked best level, so an
 //! update near the touch is O(1) with no allocation. Levels outside the window are kept, never
-//! dropped, in a sorted far store per side with capacity reserved up front. The window follows
-//! the best: it is re-centred when the best leaves it, nears its edge, or is deleted with the
-//! next best only in the far store. Real books need this: a Binance BTCUSDT snapshot spans
-//! hundreds of thousands of ticks, but only the region near the touch is hot.
+//! dropped, in a far store per side: a B+tree over a node pool reserved up front, `O(log n)` per
+//! update whatever the order of prices. The window follows the best: it is re-centred when the
+//! best leaves it, nears its edge, or is deleted with the next best only in the far store. Real
+//! books need this: a Binance BTCUSDT snapshot spans hundreds of thousands of ticks, but only
+//! the region near the touch is hot.
 //!
 //! Bids and asks are independent: data may leave the book momentarily locked or crossed, which
 //! [`L2Book::is_crossed`] reports and nothing here treats as an error.
@@ -42,7 +43,8 @@ pub struct BookConfig {
     pub window_ticks: usize,
     /// Levels per side in the [`L2Book::top`] view. Default 20.
     pub top_n: usize,
-    /// Far levels per side reserved up front; beyond it the far store allocates. Default 8192.
+    /// Far levels per side reserved up front; beyond it the far store allocates. Default 8192
+    /// (about 282 KiB of tree nodes per side: room for the worst case, every node half full).
     pub far_capacity: usize,
 }
 
@@ -124,7 +126,8 @@ impl L2Book {
     /// # Hot path
     /// No lock; no allocation unless a side's far store outgrows `far_capacity`.
     /// Inside the window O(1), plus `O(gap / 64)` to find the next best when the best is
-    /// removed; outside it `O(log far)` plus a `memmove` of the far levels better than it.
+    /// removed; outside it `O(log far)` whatever the order of updates (a B+tree descent and a
+    /// shift of at most 32 entries; a split or merge per tree level at worst).
     /// A re-centre of the window (rare) costs `O(window_ticks / 64 + levels moved)`.
     #[inline]
     pub fn apply(&mut self, side: Side, price: Price, qty: Quantity) {

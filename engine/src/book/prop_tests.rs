@@ -146,6 +146,106 @@ fn run(ops: &[Op], window_ticks: usize, top_n: usize, top_every: usize) {
     check_against_model(&mut book, &model, top_n);
 }
 
+/// The order of a run of far levels.
+#[derive(Debug, Clone, Copy)]
+enum RunOrder {
+    /// Each level better than the one before.
+    Ascending,
+    /// Each level worse than the one before: the order that made a sorted `Vec` quadratic.
+    Descending,
+    /// Alternately the lowest and the highest not yet sent: every level lands in the middle.
+    ZigZag,
+}
+
+/// One run: `len` levels `step` ticks apart from `start` on `side`, in `order`; all deletes when
+/// `delete` (mostly of levels an earlier run set).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    side: Side,
+    start: i64,
+    step: i64,
+    len: i64,
+    order: RunOrder,
+    delete: bool,
+}
+
+fn run_of_levels() -> impl Strategy<Value = Run> {
+    let order = prop_oneof![
+        Just(RunOrder::Ascending),
+        Just(RunOrder::Descending),
+        Just(RunOrder::ZigZag),
+    ];
+    (
+        side(),
+        -3_000i64..3_000,
+        1i64..4,
+        1i64..1_200,
+        order,
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(side, start, step, len, order, delete)| Run {
+            side,
+            start,
+            step,
+            len,
+            order,
+            delete,
+        })
+}
+
+/// A touch at 0 / 1, then the runs level by level.
+fn run_ops(runs: &[Run]) -> Vec<Op> {
+    let mut ops = vec![
+        Op::Set {
+            side: Side::Buy,
+            px: 0,
+            lots: 5,
+        },
+        Op::Set {
+            side: Side::Sell,
+            px: 1,
+            lots: 5,
+        },
+    ];
+    for r in runs {
+        for i in 0..r.len {
+            let k = match r.order {
+                RunOrder::Ascending => i,
+                RunOrder::Descending => r.len - 1 - i,
+                RunOrder::ZigZag if i % 2 == 0 => i / 2,
+                RunOrder::ZigZag => r.len - 1 - i / 2,
+            };
+            let lots = if r.delete { 0 } else { 1 + (i % 9) };
+            ops.push(Op::Set {
+                side: r.side,
+                px: r.start + k * r.step,
+                lots,
+            });
+        }
+    }
+    ops
+}
+
+/// Like [`run`], but compares with the model only every `every` steps (runs are long).
+fn run_checked_every(ops: &[Op], window_ticks: usize, every: usize) {
+    let mut book = L2Book::new(BookConfig {
+        window_ticks,
+        top_n: 5,
+        far_capacity: 8,
+    });
+    let mut model = Model::default();
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Set { side, px, lots } = *op {
+            book.apply(side, Price::from_ticks(px), Quantity::from_lots(lots));
+            model.apply(side, px, lots);
+        }
+        if i % every == 0 {
+            check_against_model(&mut book, &model, 5);
+        }
+    }
+    check_against_model(&mut book, &model, 5);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -191,5 +291,20 @@ proptest! {
             })
             .collect();
         run(&ops, window, 4, 1);
+    }
+}
+
+proptest! {
+    // Each case is thousands of steps.
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Long runs of far levels in the orders that hurt a sorted array (descending, zig-zag to
+    /// the middle) and ascending, with deleting runs over them, on both sides.
+    #[test]
+    fn long_far_runs_in_worst_case_orders_match_btreemap_model(
+        runs in prop::collection::vec(run_of_levels(), 1..8),
+        window in window(),
+    ) {
+        run_checked_every(&run_ops(&runs), window, 257);
     }
 }

@@ -55,7 +55,7 @@ impl BookSide {
     /// # Hot path
     /// No lock; no allocation unless the far store outgrows its reserved capacity.
     /// Inside the window O(1) (plus `O(gap / 64)` to find the next best when the best is
-    /// removed); outside it `O(log far)` plus a `memmove` of the far levels better than it;
+    /// removed); outside it `O(log far)` in any order of updates (see [`Far::set`]);
     /// a re-centre (rare) `O(W / 64 + levels moved)`.
     #[inline]
     pub(super) fn apply(&mut self, price: i64, lots: i64) {
@@ -203,10 +203,23 @@ impl BookSide {
         self.ladder.base()
     }
 
-    /// Reserved far capacity; test builds only.
+    /// Reserved far capacity, in levels; test builds only.
     #[cfg(test)]
     pub(super) fn far_capacity(&self) -> usize {
         self.far.capacity()
+    }
+
+    /// Far entries copied since the last clear (inserts, removals, splits, merges); test builds
+    /// only.
+    #[cfg(test)]
+    pub(super) fn far_moves(&self) -> u64 {
+        self.far.moves()
+    }
+
+    /// Inner levels of the far store's tree; test builds only.
+    #[cfg(test)]
+    pub(super) fn far_height(&self) -> usize {
+        self.far.height()
     }
 
     /// Checks every invariant of the side; test builds only.

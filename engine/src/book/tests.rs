@@ -362,3 +362,53 @@ fn clone_keeps_levels_and_reserved_far_capacity() {
     assert_eq!(copy.bids.far_capacity(), book.bids.far_capacity());
     assert!(copy.bids.far_capacity() >= 16);
 }
+
+#[test]
+fn far_diff_of_200k_descending_levels_moves_a_bounded_number_of_entries_per_level() {
+    // Issue 9: one diff of 200,000 bids far below the touch, each worse than the one before,
+    // took 5.4 s when every insert shifted all the far levels (about 100,000 moves per level).
+    let mut book = L2Book::new(BookConfig::default());
+    let touch = 6_000_000;
+    for d in 0..20 {
+        book.apply(
+            Side::Buy,
+            Price::from_ticks(touch - d),
+            Quantity::from_lots(1),
+        );
+        book.apply(
+            Side::Sell,
+            Price::from_ticks(touch + 1 + d),
+            Quantity::from_lots(1),
+        );
+    }
+    let n = 200_000;
+    let far = touch - 20_000; // below the 16,384-tick window
+    for i in 0..n {
+        let lots = 1 + i % 7;
+        book.apply(
+            Side::Buy,
+            Price::from_ticks(far - i),
+            Quantity::from_lots(lots),
+        );
+    }
+    book.check_invariants();
+    assert_eq!(book.len(Side::Buy), n as usize + 20);
+    assert_eq!(best(book.best_bid()), Some((touch, 1)));
+    assert_eq!(
+        book.qty_at(Side::Buy, Price::from_ticks(far - 12_345))
+            .lots(),
+        1 + 12_345 % 7
+    );
+    let deepest = book.levels(Side::Buy).last().map(|l| l.price.ticks());
+    assert_eq!(deepest, Some(far - (n - 1)));
+    let per_level = book.bids.far_moves() / n as u64;
+    assert!(
+        per_level <= super::far::B as u64,
+        "{per_level} far entries moved per level"
+    );
+    assert!(
+        book.bids.far_height() <= 4,
+        "far tree {} levels deep",
+        book.bids.far_height()
+    );
+}

@@ -85,6 +85,8 @@ struct Reply {
     status: u16,
     body: String,
     headers: Vec<(&'static str, String)>,
+    /// Send no `Content-Length`: the body ends when the connection closes.
+    no_length: bool,
 }
 
 impl Reply {
@@ -93,6 +95,7 @@ impl Reply {
             status: 200,
             body: body.into(),
             headers: vec![("X-MBX-USED-WEIGHT-1m", "20".into())],
+            no_length: false,
         }
     }
 
@@ -101,6 +104,7 @@ impl Reply {
             status,
             body: body.into(),
             headers: Vec::new(),
+            no_length: false,
         }
     }
 
@@ -205,10 +209,12 @@ async fn handle<A: App>(app: Arc<A>, mut stream: TcpStream) {
     }
     let reply = app.http(&path, &query);
     let mut out = format!(
-        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        reply.status,
-        reply.body.len()
+        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nConnection: close\r\n",
+        reply.status
     );
+    if !reply.no_length {
+        out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+    }
     for (k, v) in &reply.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -365,6 +371,11 @@ struct SynthOpts {
     /// The first depth request gets the initial book at id 1000, older than any diff.
     old_snapshot_first: bool,
     rest_faults: Vec<(u16, &'static str, Option<&'static str>)>,
+    /// The first depth connection starts with one text message of this many bytes.
+    oversized_message: Option<usize>,
+    /// The first depth requests get a 200 body of this many bytes, with a `Content-Length`
+    /// or not (before any `rest_faults`).
+    oversized_bodies: Vec<(usize, bool)>,
 }
 
 struct SynthBook {
@@ -399,6 +410,8 @@ struct Synth {
     finished: AtomicBool,
     conns: AtomicU64,
     faults: Mutex<VecDeque<(u16, &'static str, Option<&'static str>)>>,
+    oversized_bodies: Mutex<VecDeque<(usize, bool)>>,
+    oversized_sent: AtomicBool,
     depth_times: Mutex<Vec<Instant>>,
 }
 
@@ -417,6 +430,7 @@ impl Synth {
             b.asks.insert(1000 + t, q);
         }
         let faults = opts.rest_faults.iter().copied().collect();
+        let oversized_bodies = opts.oversized_bodies.iter().copied().collect();
         Arc::new(Self {
             opts,
             book: Mutex::new(b),
@@ -425,6 +439,8 @@ impl Synth {
             finished: AtomicBool::new(false),
             conns: AtomicU64::new(0),
             faults: Mutex::new(faults),
+            oversized_bodies: Mutex::new(oversized_bodies),
+            oversized_sent: AtomicBool::new(false),
             depth_times: Mutex::new(Vec::new()),
         })
     }
@@ -511,6 +527,11 @@ impl App for Synth {
         match path {
             "/fapi/v1/depth" => {
                 self.depth_times.lock().unwrap().push(Instant::now());
+                if let Some((bytes, length)) = self.oversized_bodies.lock().unwrap().pop_front() {
+                    let mut r = Reply::ok(" ".repeat(bytes));
+                    r.no_length = !length;
+                    return r;
+                }
                 if let Some((status, body, retry)) = self.faults.lock().unwrap().pop_front() {
                     let r = Reply::status(status, body);
                     return match retry {
@@ -530,9 +551,15 @@ impl App for Synth {
         }
     }
 
-    fn ws(self: Arc<Self>, _path: String, _query: String, mut ws: Ws) -> BoxFut {
+    fn ws(self: Arc<Self>, _path: String, query: String, mut ws: Ws) -> BoxFut {
         Box::pin(async move {
             let k = self.conns.fetch_add(1, Ordering::AcqRel);
+            if let Some(bytes) = self.opts.oversized_message
+                && query.contains("depth")
+                && !self.oversized_sent.swap(true, Ordering::AcqRel)
+            {
+                let _ = ws.send(Message::Text("x".repeat(bytes).into())).await;
+            }
             let mut rx = self.tx.subscribe();
             if !self.started.swap(true, Ordering::AcqRel) {
                 let me = Arc::clone(&self);
@@ -654,5 +681,6 @@ fn position(
 }
 
 mod errors;
+mod limits;
 mod replay;
 mod synthetic;

@@ -3,7 +3,12 @@
 //! Every response's `X-MBX-USED-WEIGHT-1m` header is tracked; a request that would take the
 //! used weight of the current minute past the configured budget waits for the next minute.
 //! HTTP 429 and 418 become [`FeedError::RateLimited`] / [`FeedError::Banned`] carrying the
-//! venue's `Retry-After`, which the caller honours (`docs/venues.md` §1.3).
+//! venue's `Retry-After`, which the caller honours (`docs/venues.md` §1.3) up to a cap
+//! ([`FeedError::retry_wait`]).
+//!
+//! Response bodies are bounded in bytes ([`MAX_SNAPSHOT_BODY_BYTES`],
+//! [`MAX_EXCHANGE_INFO_BODY_BYTES`]): a body over its limit is refused from its
+//! `Content-Length`, or as soon as that many bytes arrived, with [`FeedError::BodyTooLarge`].
 
 use super::endpoints::{Endpoints, depth_weight, exchange_info_weight, rest_paths};
 use crate::clock::Clock;
@@ -20,6 +25,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Bytes;
+
+/// Largest depth snapshot body accepted: 8 MiB, the same bound as a WebSocket message
+/// ([`MAX_WS_MESSAGE_BYTES`](crate::feed::live::MAX_WS_MESSAGE_BYTES)). Binance's deepest
+/// snapshot (`limit=5000`) is about 300 kB (the 1000-level spot body in `vectors/binance` is
+/// 48 kB); the largest book snapshot in the venue notes, Coinbase's 5 MB, would fit too.
+pub const MAX_SNAPSHOT_BODY_BYTES: usize = 8 << 20;
+
+/// Largest exchangeInfo body accepted: 32 MiB. USD-M and COIN-M list every symbol whatever
+/// the query (a few MB); spot is asked for the configured symbols only.
+pub const MAX_EXCHANGE_INFO_BODY_BYTES: usize = 32 << 20;
 
 /// A response body and the time it was read.
 #[derive(Debug, Clone)]
@@ -117,7 +132,8 @@ impl RestClient {
         limit: u32,
     ) -> Result<RestBody, FeedError> {
         let url = self.depth_url(symbol, limit);
-        self.get(&url, depth_weight(self.venue, limit)).await
+        let weight = depth_weight(self.venue, limit);
+        self.get(&url, weight, MAX_SNAPSHOT_BODY_BYTES).await
     }
 
     /// Tick and lot sizes of `symbols` from the venue's exchangeInfo, in the order given.
@@ -133,7 +149,7 @@ impl RestClient {
             Venue::BinanceSpot => format!("{}{path}?symbols={}", self.base, symbols_param(symbols)),
             Venue::BinanceUsdm | Venue::BinanceCoinm => format!("{}{path}", self.base),
         };
-        let body = match self.get(&url, weight).await {
+        let body = match self.get(&url, weight, MAX_EXCHANGE_INFO_BODY_BYTES).await {
             Ok(b) => b,
             // Spot answers a list with an unknown symbol with -1121 without naming it: ask one
             // by one to name it.
@@ -146,7 +162,7 @@ impl RestClient {
                     if let Err(FeedError::Http {
                         venue: Some(VenueMessage { code: -1121, .. }),
                         ..
-                    }) = self.get(&one, weight).await
+                    }) = self.get(&one, weight, MAX_EXCHANGE_INFO_BODY_BYTES).await
                     {
                         return Err(self.unknown(s, &one));
                     }
@@ -196,7 +212,13 @@ impl RestClient {
         }
     }
 
-    async fn get(&mut self, url: &str, weight: u32) -> Result<RestBody, FeedError> {
+    /// One GET within the weight budget; a body over `max_body` bytes is refused unread.
+    async fn get(
+        &mut self,
+        url: &str,
+        weight: u32,
+        max_body: usize,
+    ) -> Result<RestBody, FeedError> {
         while let Some(wait) = self.gate.admit(weight, self.clock.now()) {
             tokio::time::sleep(wait).await;
         }
@@ -216,10 +238,8 @@ impl RestClient {
         if let Some(used) = header("x-mbx-used-weight-1m").and_then(|v| v.parse::<u32>().ok()) {
             self.gate.observe(used, self.clock.now());
         }
-        let retry_after = header("retry-after")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(|e| request_error(url, e))?;
+        let retry_after = parse_retry_after(header("retry-after"));
+        let body = read_body(resp, url, max_body).await?;
         let ts_recv = self.clock.now();
         let url = url.to_owned();
         match status {
@@ -241,6 +261,40 @@ impl RestClient {
             }),
         }
     }
+}
+
+/// `Retry-After` in seconds (Binance sends seconds, never an HTTP date); the cap is applied
+/// where the wait is taken ([`FeedError::retry_wait`]).
+fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Reads a whole body of at most `limit` bytes: refused from its `Content-Length` when that is
+/// larger, otherwise read chunk by chunk and refused once it passes the limit.
+async fn read_body(
+    mut resp: reqwest::Response,
+    url: &str,
+    limit: usize,
+) -> Result<Bytes, FeedError> {
+    let too_large = |declared| FeedError::BodyTooLarge {
+        url: url.to_owned(),
+        declared,
+        limit: limit as u64,
+    };
+    let declared = resp.content_length();
+    if let Some(n) = declared.filter(|&n| n > limit as u64) {
+        return Err(too_large(Some(n)));
+    }
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(chunk) = resp.chunk().await.map_err(|e| request_error(url, e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(declared));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 fn request_error(url: &str, e: reqwest::Error) -> FeedError {
@@ -357,7 +411,8 @@ pub(crate) struct SnapshotWorker {
 }
 
 /// Fetches snapshots one at a time; retries failures (429: `Retry-After`; 418: `Retry-After`
-/// or `ban_wait`; others: backoff) until the request is obsolete.
+/// or `ban_wait`; each capped by [`FeedError::retry_wait`]; others: backoff) until the request
+/// is obsolete.
 pub(crate) async fn snapshot_worker(mut w: SnapshotWorker) {
     while let Some(req) = w.requests.recv().await {
         w.backoff.reset();
@@ -379,13 +434,13 @@ pub(crate) async fn snapshot_worker(mut w: SnapshotWorker) {
                 }
                 Err(e) => {
                     w.status.count(Counter::SnapshotFailure);
+                    if let FeedError::BodyTooLarge { .. } = e {
+                        w.status.count(Counter::Oversized);
+                    }
                     w.status.record_error(w.clock.now(), &e);
-                    let wait = match &e {
-                        FeedError::Banned { retry_after, .. } => retry_after.unwrap_or(w.ban_wait),
-                        FeedError::RateLimited {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
+                    let wait = match (&e, e.retry_wait()) {
+                        (_, Some(wait)) => wait,
+                        (FeedError::Banned { .. }, None) => w.ban_wait,
                         _ => w.backoff.next_delay(),
                     };
                     tokio::time::sleep(wait).await;
@@ -421,6 +476,20 @@ mod tests {
             None,
             "a new minute resets"
         );
+    }
+
+    #[test]
+    fn retry_after_999999999_is_read_as_sent_and_capped_when_waited() {
+        let asked = parse_retry_after(Some("999999999"));
+        assert_eq!(asked, Some(Duration::from_secs(999_999_999)));
+        let e = FeedError::RateLimited {
+            url: "https://api.binance.com/api/v3/depth".into(),
+            retry_after: asked,
+            venue: None,
+        };
+        assert_eq!(e.retry_wait(), Some(crate::feed::live::MAX_RATE_LIMIT_WAIT));
+        assert_eq!(parse_retry_after(Some("soon")), None);
+        assert_eq!(parse_retry_after(None), None);
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! anything else touches it. Pings are answered with the same payload by tungstenite, which
 //! queues the pong and writes it on the next read or flush: this task reads continuously and
 //! flushes after every ping.
+//!
+//! A message over [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES) ends the connection like
+//! any read error ([`FeedError::MessageTooLarge`], counted as `oversized`), and it is reopened
+//! after the backoff delay.
 
 use super::backoff::{Backoff, BackoffConfig};
-use super::net::connect_ws;
+use super::net::{connect_ws, read_error};
+use super::status::Counter;
 use super::watchdog::Watchdog;
 use super::{FeedError, FeedStatus};
 use crate::clock::Clock;
@@ -104,6 +109,9 @@ pub(crate) async fn run_connection(
                     return;
                 }
                 let (error, next) = pump(&p, &mut ws, &events, &mut restart, &mut backoff).await;
+                if let Some(FeedError::MessageTooLarge { .. }) = error {
+                    status.count(Counter::Oversized);
+                }
                 let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
                 if events.send(ConnEvent::Down { conn, error }).await.is_err() {
                     return;
@@ -170,15 +178,7 @@ async fn pump(
                     Next::AfterBackoff,
                 );
             }
-            Some(Err(e)) => {
-                return (
-                    Some(FeedError::WebSocket {
-                        url: url(),
-                        source: Box::new(e),
-                    }),
-                    Next::AfterBackoff,
-                );
-            }
+            Some(Err(e)) => return (Some(read_error(&p.url, e)), Next::AfterBackoff),
             None => {
                 let detail = "the stream ended".to_owned();
                 return (

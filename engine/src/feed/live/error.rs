@@ -44,11 +44,33 @@ fn venue_suffix(v: &Option<VenueMessage>) -> String {
     v.as_ref().map(|v| format!(", {v}")).unwrap_or_default()
 }
 
-fn wait_text(d: &Option<Duration>) -> String {
+/// Longest wait an HTTP 429's `Retry-After` can impose: 5 minutes, the longest window of
+/// Binance's market-data request limits (spot `RAW_REQUESTS` counts per 5 minutes; request
+/// weight per minute). A longer value is a broken or hostile header; waiting it out would
+/// leave the books stale for as long.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5 * 60);
+
+/// Longest wait an HTTP 418's `Retry-After` can impose: 3 days. Binance's IP bans "scale in
+/// duration for repeat offenders, from 2 minutes to 3 days" and its `Retry-After` on a 418 is
+/// the time until the ban is over, so any longer value is not a real ban.
+pub const MAX_BAN_WAIT: Duration = Duration::from_secs(3 * 24 * 60 * 60);
+
+fn wait_text(d: &Option<Duration>, cap: Duration) -> String {
     match d {
+        Some(d) if *d > cap => format!(
+            "the venue asks to wait {} s, capped at {} s",
+            d.as_secs(),
+            cap.as_secs()
+        ),
         Some(d) => format!("the venue asks to wait {} s", d.as_secs()),
         None => "no Retry-After given".to_owned(),
     }
+}
+
+fn declared_text(declared: &Option<u64>) -> String {
+    declared
+        .map(|n| format!(" (content-length {n})"))
+        .unwrap_or_default()
 }
 
 /// Why a live feed (or one of its requests) failed.
@@ -102,7 +124,7 @@ pub enum FeedError {
         during: &'static str,
     },
     /// HTTP 429: too many requests.
-    #[error("{url} rate-limited ladder (http 429{}); {}", venue_suffix(.venue), wait_text(.retry_after))]
+    #[error("{url} rate-limited ladder (http 429{}); {}", venue_suffix(.venue), wait_text(.retry_after, MAX_RATE_LIMIT_WAIT))]
     RateLimited {
         /// The URL.
         url: String,
@@ -112,7 +134,7 @@ pub enum FeedError {
         venue: Option<VenueMessage>,
     },
     /// HTTP 418: the IP is banned for ignoring 429s.
-    #[error("{url} has banned this ip for exceeding its rate limits (http 418{}); {}", venue_suffix(.venue), wait_text(.retry_after))]
+    #[error("{url} has banned this ip for exceeding its rate limits (http 418{}); {}", venue_suffix(.venue), wait_text(.retry_after, MAX_BAN_WAIT))]
     Banned {
         /// The URL.
         url: String,
@@ -139,6 +161,18 @@ pub enum FeedError {
         /// The client error.
         #[source]
         source: reqwest::Error,
+    },
+    /// A response body larger than its limit (a depth snapshot:
+    /// [`MAX_SNAPSHOT_BODY_BYTES`](crate::feed::binance::rest::MAX_SNAPSHOT_BODY_BYTES)); refused
+    /// from its `Content-Length` or once that many bytes arrived, never read in full.
+    #[error("the response from {url} is larger than the limit of {limit} bytes{}", declared_text(.declared))]
+    BodyTooLarge {
+        /// The URL.
+        url: String,
+        /// The `Content-Length` the server sent, if it sent one.
+        declared: Option<u64>,
+        /// The limit.
+        limit: u64,
     },
     /// The venue answered a subscription with an error.
     #[error("{url} rejected the subscription: {venue}")]
@@ -199,6 +233,18 @@ pub enum FeedError {
         /// Close frame or reason.
         detail: String,
     },
+    /// A WebSocket message larger than
+    /// [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES): the connection is dropped and
+    /// reopened after the backoff delay.
+    #[error("{url} sent a websocket message of {size} bytes, over the limit of {limit} bytes")]
+    MessageTooLarge {
+        /// The URL.
+        url: String,
+        /// The size of the message, or of the frame that would have taken it over the limit.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The WebSocket failed mid-stream.
     #[error("the websocket connection to {url} failed: {source}")]
     WebSocket {
@@ -243,6 +289,18 @@ impl FeedError {
             Self::RateLimited { retry_after, .. } | Self::Banned { retry_after, .. } => {
                 *retry_after
             }
+            _ => None,
+        }
+    }
+
+    /// How long to wait before retrying after a 429 or 418 that sent `Retry-After`: the venue's
+    /// value, capped at [`MAX_RATE_LIMIT_WAIT`] (429) or [`MAX_BAN_WAIT`] (418).
+    pub fn retry_wait(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => {
+                retry_after.map(|d| d.min(MAX_RATE_LIMIT_WAIT))
+            }
+            Self::Banned { retry_after, .. } => retry_after.map(|d| d.min(MAX_BAN_WAIT)),
             _ => None,
         }
     }
@@ -311,5 +369,51 @@ mod tests {
         );
         assert!(s.contains("-1003") && s.contains("7 s"), "{s}");
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(e.retry_wait(), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn retry_wait_caps_a_huge_retry_after_and_says_so() {
+        let huge = Some(Duration::from_secs(999_999_999));
+        let limited = FeedError::RateLimited {
+            url: "https://fapi.binance.com/fapi/v1/depth".into(),
+            retry_after: huge,
+            venue: None,
+        };
+        assert_eq!(limited.retry_after(), huge, "the venue's value is kept");
+        assert_eq!(limited.retry_wait(), Some(MAX_RATE_LIMIT_WAIT));
+        assert!(
+            limited
+                .to_string()
+                .ends_with("the venue asks to wait 999999999 s, capped at 300 s"),
+            "{limited}"
+        );
+        let banned = FeedError::Banned {
+            url: "https://fapi.binance.com/fapi/v1/depth".into(),
+            retry_after: huge,
+            venue: None,
+        };
+        assert_eq!(banned.retry_wait(), Some(MAX_BAN_WAIT));
+        assert!(
+            banned.to_string().ends_with("capped at 259200 s"),
+            "{banned}"
+        );
+        let two_days = Some(Duration::from_secs(2 * 86_400));
+        let banned = FeedError::Banned {
+            url: String::new(),
+            retry_after: two_days,
+            venue: None,
+        };
+        assert_eq!(
+            banned.retry_wait(),
+            two_days,
+            "a real ban is waited out in full"
+        );
+        let no_header = FeedError::RateLimited {
+            url: String::new(),
+            retry_after: None,
+            venue: None,
+        };
+        assert_eq!(no_header.retry_wait(), None);
     }
 }

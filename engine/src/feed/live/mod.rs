@@ -42,7 +42,8 @@ pub mod watchdog;
 
 pub use backoff::{Backoff, BackoffConfig};
 pub(crate) use error::is_tls_error;
-pub use error::{FeedError, VenueMessage};
+pub use error::{FeedError, MAX_BAN_WAIT, MAX_RATE_LIMIT_WAIT, VenueMessage};
+pub use net::MAX_WS_MESSAGE_BYTES;
 pub use status::{ConnectionStatus, FeedCounters, FeedStatus, InstrumentStatus, LastError};
 pub use watchdog::Watchdog;
 

@@ -2,6 +2,9 @@
 //! roots, ring provider), WebSocket upgrade. Each step has a timeout and its own
 //! [`FeedError`], so "port closed", "not a TLS server" and "HTTP 404 on upgrade" read
 //! differently on the dashboard.
+//!
+//! Incoming WebSocket messages are bounded by [`MAX_WS_MESSAGE_BYTES`]: a frame that declares a
+//! larger payload is refused from its header, before the payload is read.
 
 use super::FeedError;
 use std::sync::Arc;
@@ -15,6 +18,16 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+/// Largest WebSocket message (and single frame) a live feed accepts: 8 MiB.
+///
+/// The largest real market-data message in the team's venue notes is a Coinbase Advanced Trade
+/// level2 snapshot, one frame of 5,079,379 bytes (BTC-USD, 46,000 levels); the notes ask for at
+/// least 8 MiB (`docs/venues.md`, Coinbase). Binance depth frames are a few kilobytes. A larger
+/// message ends the connection with [`FeedError::MessageTooLarge`], counted in
+/// [`FeedCounters::oversized`](super::FeedCounters::oversized); the connection is reopened after
+/// the backoff delay and the books resync, as after any disconnect.
+pub const MAX_WS_MESSAGE_BYTES: usize = 8 << 20;
 
 /// A byte stream, plain or TLS.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -116,7 +129,7 @@ pub(crate) async fn connect_ws(
             url: url.to_owned(),
             reason: e.to_string(),
         })?;
-    let config = WebSocketConfig::default();
+    let config = ws_config();
     let (ws, _response) = tokio::time::timeout(
         timeout,
         tokio_tungstenite::client_async_with_config(request, stream, Some(config)),
@@ -125,6 +138,32 @@ pub(crate) async fn connect_ws(
     .map_err(|_| timed_out("upgrading to websocket"))?
     .map_err(|e| handshake_error(url, e))?;
     Ok(ws)
+}
+
+/// The WebSocket settings of every feed connection: tungstenite's defaults with the message and
+/// frame sizes bounded by [`MAX_WS_MESSAGE_BYTES`].
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_WS_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_WS_MESSAGE_BYTES))
+}
+
+/// The [`FeedError`] for a failed read on an open WebSocket.
+pub(crate) fn read_error(url: &str, e: tungstenite::Error) -> FeedError {
+    match e {
+        tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+            size,
+            max_size,
+        }) => FeedError::MessageTooLarge {
+            url: url.to_owned(),
+            size: size as u64,
+            limit: max_size as u64,
+        },
+        other => FeedError::WebSocket {
+            url: url.to_owned(),
+            source: Box::new(other),
+        },
+    }
 }
 
 fn handshake_error(url: &str, e: tungstenite::Error) -> FeedError {
@@ -171,6 +210,30 @@ mod tests {
             parse_ws_url("https://x/"),
             Err(FeedError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn ws_config_bounds_messages_and_frames_at_8_mib() {
+        let c = ws_config();
+        assert_eq!(c.max_message_size, Some(8 * 1024 * 1024));
+        assert_eq!(c.max_frame_size, Some(8 * 1024 * 1024));
+    }
+
+    #[test]
+    fn read_error_over_the_limit_names_url_size_and_limit() {
+        use tungstenite::error::CapacityError;
+        let too_long = tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+            size: 9_000_000,
+            max_size: MAX_WS_MESSAGE_BYTES,
+        });
+        let e = read_error("wss://x/stream", too_long);
+        assert!(matches!(e, FeedError::MessageTooLarge { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "wss://x/stream sent a websocket message of 9000000 bytes, over the limit of 8388608 bytes"
+        );
+        let other = read_error("wss://x/stream", tungstenite::Error::ConnectionClosed);
+        assert!(matches!(other, FeedError::WebSocket { .. }), "{other:?}");
     }
 
     #[test]

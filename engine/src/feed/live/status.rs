@@ -51,6 +51,7 @@ struct Counters {
     resync_requests: AtomicU64,
     trades: AtomicU64,
     special_trades: AtomicU64,
+    oversized: AtomicU64,
     errors: AtomicU64,
     last_message: AtomicU64,
 }
@@ -99,6 +100,11 @@ pub struct FeedCounters {
     pub trades: u64,
     /// Non-market trades (liquidation, ADL, ...) seen and not delivered.
     pub special_trades: u64,
+    /// WebSocket messages and REST bodies refused for their size
+    /// ([`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES),
+    /// [`MAX_SNAPSHOT_BODY_BYTES`](crate::feed::binance::rest::MAX_SNAPSHOT_BODY_BYTES)); each ends
+    /// its connection or request, which is retried after the backoff delay.
+    pub oversized: u64,
     /// Errors recorded (the last one is in [`FeedStatus::last_error`]).
     pub errors: u64,
     /// Receive time of the last frame (zero before the first).
@@ -300,6 +306,7 @@ impl FeedStatus {
             resync_requests: c.resync_requests.load(RELAXED),
             trades: c.trades.load(RELAXED),
             special_trades: c.special_trades.load(RELAXED),
+            oversized: c.oversized.load(RELAXED),
             errors: c.errors.load(RELAXED),
             last_message: UnixNanos::from_nanos(c.last_message.load(RELAXED)),
         }
@@ -393,6 +400,7 @@ impl FeedStatus {
             Counter::ResyncRequest => &c.resync_requests,
             Counter::Trade => &c.trades,
             Counter::SpecialTrade => &c.special_trades,
+            Counter::Oversized => &c.oversized,
         };
         cell.fetch_add(1, RELAXED);
     }
@@ -418,6 +426,7 @@ pub(crate) enum Counter {
     ResyncRequest,
     Trade,
     SpecialTrade,
+    Oversized,
 }
 
 #[cfg(test)]
