@@ -288,12 +288,20 @@ impl Config {
     /// type (the first one); [`ConfigError::BadValues`] listing every value out of range.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let mut config: Self = toml::from_str(text).map_err(|e: toml::de::Error| {
-            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            let offset = e.span().map(|s| s.start);
+            let (line, column) = offset.map_or((1, 1), |o| line_col(text, o));
+            let mut message = e.message().trim().to_owned();
+            // serde names a key only when it is unknown; name it for bad values too.
+            if let Some(key) = offset.and_then(|o| validate::key_at(text, o))
+                && !message.contains(key.rsplit(['.', ']']).next().unwrap_or(&key))
+            {
+                message = format!("{key}: {message}");
+            }
             ConfigError::Invalid {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: e.message().trim().to_owned(),
+                message,
             }
         })?;
         let problems = validate::problems(&config);

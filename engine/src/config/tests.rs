@@ -179,3 +179,20 @@ fn load_resolves_relative_library_against_the_config_folder_only() {
         Some(dir.path().join("s.toml").as_path())
     );
 }
+
+#[rstest::rstest]
+#[case::negative_usize("[paper]\nmax_orders = -1\n", "ladder.toml:2:14: paper.max_orders: invalid value")]
+#[case::negative_lots("[risk]\nmax_order_qty = -3\n", "ladder.toml:2:17: risk.max_order_qty: quantity")]
+#[case::wrong_type_in_inline_table(
+    "[paper]\nentry_latency = { constant = { ns = \"x\" } }\n",
+    "ladder.toml:2:37: paper.entry_latency.constant.ns: invalid type"
+)]
+#[case::array_of_tables(
+    "[[instrument]]\nsymbol = 5\ntick_size = \"1\"\nlot_size = \"1\"\n",
+    "ladder.toml:2:10: instrument[0].symbol: invalid type"
+)]
+#[case::unknown_key_named_once("[hot]\ncorez = 2\n", "ladder.toml:2:1: unknown field `corez`")]
+fn parse_error_names_the_key_it_is_about(#[case] text: &str, #[case] want: &str) {
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.starts_with(want), "{err}");
+}

@@ -298,3 +298,49 @@ fn offset_of(doc: &ImDocument<&str>, path: &[Seg]) -> Option<usize> {
     }
     best
 }
+
+/// The dotted path of the innermost key whose name or value covers byte `offset` of `text`
+/// (`paper.max_orders`, `instrument[1].tick_size`): what a parse error at `offset` is about.
+pub(super) fn key_at(text: &str, offset: usize) -> Option<String> {
+    let doc = ImDocument::parse(text).ok()?;
+    let mut best = None;
+    in_table(doc.as_table(), "", offset, &mut best);
+    best
+}
+
+fn covers(span: Option<std::ops::Range<usize>>, offset: usize) -> bool {
+    span.is_some_and(|s| s.contains(&offset))
+}
+
+fn in_table(table: &dyn TableLike, prefix: &str, offset: usize, best: &mut Option<String>) {
+    for (name, _) in table.iter() {
+        let Some((k, item)) = table.get_key_value(name) else {
+            continue;
+        };
+        let path = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match item {
+            Item::Table(t) => in_table(t, &path, offset, best),
+            Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    in_table(t, &format!("{path}[{i}]"), offset, best);
+                }
+            }
+            Item::Value(Value::InlineTable(t)) => {
+                if covers(k.span(), offset) || covers(t.span(), offset) {
+                    *best = Some(path.clone());
+                }
+                in_table(t, &path, offset, best);
+            }
+            Item::Value(v) => {
+                if covers(k.span(), offset) || covers(v.span(), offset) {
+                    *best = Some(path);
+                }
+            }
+            Item::None => {}
+        }
+    }
+}
