@@ -140,7 +140,11 @@ fn failed_cleanly(what: &str, out: &Output) -> String {
     4,
     "config_file"
 )]
-#[case::watchdog_zero("[venue]\nname = \"binance-spot\"\nwatchdog_secs = 0\n", 3, "watchdog_secs")]
+#[case::watchdog_zero(
+    "[venue]\nname = \"binance-spot\"\nwatchdog_secs = 0\n",
+    3,
+    "watchdog_secs"
+)]
 #[case::websocket_endpoint_with_rest_scheme(
     "[venue]\nname = \"binance-spot\"\nws_book = \"https://example.invalid/stream\"\n",
     3,
@@ -288,7 +292,15 @@ fn the_built_in_simulator_endpoints_are_not_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let out = ladder()
         .current_dir(dir.path())
-        .args(["record", "--sim", "--symbol", "BTCUSDT", "--duration", "1s", "--out"])
+        .args([
+            "record",
+            "--sim",
+            "--symbol",
+            "BTCUSDT",
+            "--duration",
+            "1s",
+            "--out",
+        ])
         .arg(dir.path().join("sim.txt"))
         .output()
         .unwrap();

@@ -181,8 +181,14 @@ fn load_resolves_relative_library_against_the_config_folder_only() {
 }
 
 #[rstest::rstest]
-#[case::negative_usize("[paper]\nmax_orders = -1\n", "ladder.toml:2:14: paper.max_orders: invalid value")]
-#[case::negative_lots("[risk]\nmax_order_qty = -3\n", "ladder.toml:2:17: risk.max_order_qty: quantity")]
+#[case::negative_usize(
+    "[paper]\nmax_orders = -1\n",
+    "ladder.toml:2:14: paper.max_orders: invalid value"
+)]
+#[case::negative_lots(
+    "[risk]\nmax_order_qty = -3\n",
+    "ladder.toml:2:17: risk.max_order_qty: quantity"
+)]
 #[case::wrong_type_in_inline_table(
     "[paper]\nentry_latency = { constant = { ns = \"x\" } }\n",
     "ladder.toml:2:37: paper.entry_latency.constant.ns: invalid type"
