@@ -247,6 +247,196 @@ fn check_missing_file_names_it() {
         ));
 }
 
+// ---- truncated, shadowed and replaced library files -----------------------------------------
+
+/// A two-line capture for `ladder replay` (BTCUSDT book tickers).
+const CAPTURE: &str = "\
+1723161254087891268 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":1,\"s\":\"BTCUSDT\",\"b\":\"61837.63\",\"B\":\"3.7\",\"a\":\"61837.64\",\"A\":\"1.5\"}}
+1723161254187891268 {\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":2,\"s\":\"BTCUSDT\",\"b\":\"61837.62\",\"B\":\"3.7\",\"a\":\"61837.64\",\"A\":\"1.5\"}}
+";
+
+fn write_capture(dir: &Path) -> PathBuf {
+    let capture = dir.join("capture.txt");
+    std::fs::write(&capture, CAPTURE).expect("write capture");
+    capture
+}
+
+/// `ladder replay <capture> --venue binance-spot --report <dir>/report` plus `args`, in `cwd`.
+fn replay_in(cwd: &Path, capture: &Path, args: &[&std::ffi::OsStr]) -> assert_cmd::assert::Assert {
+    ladder()
+        .current_dir(cwd)
+        .arg("replay")
+        .arg(capture)
+        .args(["--venue", "binance-spot", "--report"])
+        .arg(cwd.join("report"))
+        .args(args)
+        .assert()
+}
+
+fn sha256_of(path: &Path) -> String {
+    ladder_engine::report::sha256_hex(&std::fs::read(path).expect("read library"))
+}
+
+/// The only `error:` line of a failed command's stderr; it must not have died of a signal.
+fn one_error_line(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit code 1, no signal:\n{stderr}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one error line:\n{stderr}");
+    errors[0].to_owned()
+}
+
+#[rstest::rstest]
+#[case::cut_at_64_kib(65_536, "segment 1 (LOAD) needs ")]
+#[case::cut_inside_the_elf_header(40, "ends inside the 64-byte ELF64 header")]
+#[case::cut_inside_the_program_headers(100, "the program header table (")]
+fn truncated_library_is_refused_before_it_is_mapped(#[case] cut: usize, #[case] want: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(&built().strategy).expect("read fixture");
+    assert!(bytes.len() > cut, "the fixture is larger than the cut");
+    let t = dir.path().join("t.so");
+    std::fs::write(&t, &bytes[..cut]).expect("write truncated copy");
+    let message = format!("{} is not a valid shared library: ", t.display());
+    let check = ladder()
+        .args(["plugins", "check"])
+        .arg(&t)
+        .output()
+        .expect("run check");
+    let line = one_error_line(&check);
+    assert!(line.contains(&message) && line.contains(want), "{line}");
+    let capture = write_capture(dir.path());
+    let replay = replay_in(
+        dir.path(),
+        &capture,
+        &["--strategy".as_ref(), t.as_os_str()],
+    );
+    let line = one_error_line(replay.get_output());
+    assert!(line.contains(&message) && line.contains(want), "{line}");
+}
+
+#[test]
+fn config_library_resolves_against_the_config_folder_not_the_working_directory() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let cfg_dir = tempfile::tempdir().expect("config dir");
+    let lib = cfg_dir.path().join("libstrategy.so");
+    std::fs::copy(&built().strategy, &lib).expect("copy fixture");
+    // A file of the same name in the working directory: loading it would fail.
+    std::fs::write(cwd.path().join("libstrategy.so"), "not this one\n").expect("decoy");
+    let config = cfg_dir.path().join("ladder.toml");
+    std::fs::write(&config, "[[strategy]]\nlibrary = \"libstrategy.so\"\n").expect("config");
+    let capture = write_capture(cwd.path());
+    replay_in(
+        cwd.path(),
+        &capture,
+        &["--config".as_ref(), config.as_os_str()],
+    )
+    .success();
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cwd.path().join("report/summary.json")).expect("summary.json"),
+    )
+    .expect("json");
+    let s = &summary["strategies"][0];
+    let resolved = lib.canonicalize().expect("canonical");
+    assert_eq!(s["library_path"], resolved.display().to_string(), "{s}");
+    assert_eq!(s["library_sha256"], sha256_of(&lib), "{s}");
+}
+
+#[test]
+fn replay_reports_the_path_given_the_file_opened_and_the_sha256_of_its_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("link.so");
+    std::os::unix::fs::symlink(&built().strategy, &link).expect("symlink");
+    let capture = write_capture(dir.path());
+    let out = replay_in(
+        dir.path(),
+        &capture,
+        &["--strategy".as_ref(), "link.so".as_ref()],
+    )
+    .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let real = built().strategy.canonicalize().expect("canonical");
+    let sha = sha256_of(&real);
+    assert!(
+        stdout.contains(&format!("library {} sha256 {sha}", real.display())),
+        "{stdout}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("report/summary.json")).expect("summary.json"),
+    )
+    .expect("json");
+    let s = &summary["strategies"][0];
+    assert_eq!(s["library"], "link.so", "{s}");
+    assert_eq!(s["library_path"], real.display().to_string(), "{s}");
+    assert_eq!(s["library_sha256"], sha, "{s}");
+}
+
+#[test]
+fn check_prints_the_file_opened_and_its_sha256() {
+    let real = built().strategy.canonicalize().expect("canonical");
+    ladder()
+        .args(["plugins", "check"])
+        .arg(&built().strategy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "file:         {}",
+            real.display()
+        )))
+        .stdout(predicate::str::contains(format!(
+            "sha256:       {}",
+            sha256_of(&real)
+        )));
+}
+
+#[test]
+fn loaded_library_keeps_running_after_its_file_is_truncated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join(lib_name("ladder_fixture_strategy"));
+    std::fs::copy(&built().strategy, &copy).expect("copy fixture");
+    let want = sha256_of(&copy);
+    let lib = plugin::load(&copy).expect("loads");
+    assert_eq!(lib.origin().sha256, want);
+    assert_eq!(
+        lib.origin().resolved,
+        copy.canonicalize().expect("canonical")
+    );
+    // Truncate the file the library came from: had it been mapped from there, the next call
+    // into it would die of SIGBUS.
+    std::fs::File::create(&copy).expect("truncate");
+    let mut inst = StrategyInstance::from_plugin(lib, "", &host()).expect("creates");
+    let (bids, asks) = ([lv(1000, 5)], [lv(1001, 5)]);
+    let view = BookView::new(BTC, &bids, &asks);
+    assert_eq!(
+        inst.on_book(UnixNanos::from_nanos(1), &view),
+        CallOutcome::Ok
+    );
+    assert_eq!(
+        inst.library().map(|o| o.sha256.as_str()),
+        Some(want.as_str())
+    );
+}
+
+#[test]
+fn same_bytes_are_loaded_once_and_each_load_names_its_own_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("copy.so");
+    std::fs::copy(&built().strategy, &copy).expect("copy fixture");
+    let a = plugin::load(&built().strategy).expect("fixture loads");
+    let b = plugin::load(&copy).expect("copy loads");
+    assert_eq!(a.origin().sha256, b.origin().sha256);
+    assert_eq!(b.origin().given, copy);
+    assert_ne!(a.origin().resolved, b.origin().resolved);
+    assert_eq!(
+        a.vtable().create as usize,
+        b.vtable().create as usize,
+        "one library in memory for the same bytes"
+    );
+}
+
 // ---- instances: fault handling and plugin vs static -----------------------------------------
 
 /// A second exported strategy in this binary, beside the statically linked fixture: the entry

@@ -269,18 +269,13 @@ fn create(
 ) -> Result<Vec<StrategyInstance>, BenchError> {
     sources
         .iter()
-        .map(|s| match s {
-            StrategySource::Library { path, config } => StrategyInstance::load(path, config, host)
+        .map(|s| {
+            s.create(host)
+                .map(|(instance, _)| instance)
                 .map_err(|e| BenchError::Strategy {
-                    which: path.display().to_string(),
-                    message: e.to_string(),
-                }),
-            StrategySource::Static { label, factory, .. } => {
-                factory(host).map_err(|e| BenchError::Strategy {
-                    which: label.clone(),
+                    which: s.label(),
                     message: e.to_string(),
                 })
-            }
         })
         .collect()
 }

@@ -38,8 +38,8 @@ pub(super) struct Args {
     /// corrected); sim book events. Capture default: full speed. Sim default: 10000.
     #[arg(long)]
     rate: Option<f64>,
-    /// Passes over the capture (the engine restarts per pass).
-    #[arg(long, default_value_t = 20)]
+    /// Passes over the capture (the engine restarts per pass), 1 to 100000.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     passes: u32,
     /// At full speed, frames in flight at most: 1 (default) reads the next frame as soon as
     /// the hot thread finished the previous one (latency without queueing); 0 is unbounded
@@ -123,7 +123,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 anyhow::anyhow!("--venue is needed with --capture (e.g. --venue binance-spot)")
             })?,
             rate: args.rate,
-            passes: args.passes.max(1),
+            passes: args.passes,
             in_flight: args.in_flight,
         },
         _ => BenchSource::Sim {

@@ -1,7 +1,7 @@
 //! What several subcommands parse the same way: the config file, the market to connect to, and
 //! the strategies to run.
 
-use crate::config::Config;
+use crate::config::{Config, VenueConfig};
 use crate::feed::Venue;
 use crate::feed::binance::endpoints::Endpoints;
 use crate::replay::StrategySource;
@@ -10,14 +10,21 @@ use crate::sim::{SimConfig, SimSymbol};
 use anyhow::Context as _;
 use std::path::PathBuf;
 
-/// The config at `path` and the SHA-256 of its text, or the defaults.
+/// The config at `path` (every value checked) and the SHA-256 of the text parsed, or the
+/// defaults.
 pub(super) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(Config, Option<String>)> {
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config {}", path.display()))?;
-    Ok((Config::load(path)?, Some(Config::hash_text(&text))))
+    let (config, text) = Config::load_with_text(path)?;
+    Ok((config, Some(Config::hash_text(&text))))
+}
+
+/// Prints the config's warnings about the `[venue]` section about to be connected to.
+fn warn_venue(section: &VenueConfig) {
+    for w in section.warnings() {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// The market from `--sim`, `--venue`, `--symbol` and the config's `[venue]`: a live venue when
@@ -51,6 +58,9 @@ pub(super) fn market(
     match (sim, venue, &config.venue) {
         (false, Some(venue), section) => {
             let section = section.as_ref().filter(|v| v.name == venue);
+            if let Some(v) = section {
+                warn_venue(v);
+            }
             let endpoints = section.map_or_else(|| Endpoints::production(venue), |v| v.endpoints());
             live(
                 venue,
@@ -58,8 +68,16 @@ pub(super) fn market(
                 endpoints,
             )
         }
-        (false, None, Some(v)) => live(v.name, or_section(&v.symbols), v.endpoints()),
+        (false, None, Some(v)) => {
+            warn_venue(v);
+            live(v.name, or_section(&v.symbols), v.endpoints())
+        }
         _ => {
+            if !(sim_rate.is_finite() && sim_rate > 0.0) {
+                anyhow::bail!(
+                    "--sim-rate must be a positive number of events per second, got {sim_rate}"
+                );
+            }
             let mut config = SimConfig {
                 messages_per_sec: sim_rate,
                 seed,

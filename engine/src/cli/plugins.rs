@@ -1,4 +1,5 @@
-//! `ladder plugins check LIB`: validate a strategy library's manifest.
+//! `ladder plugins check LIB`: validate a strategy library's manifest; say which file was read
+//! and the SHA-256 of its bytes (the bytes that were loaded).
 
 use crate::plugin::{self, PluginError};
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub(super) fn run(cmd: &Command) -> anyhow::Result<ExitCode> {
 fn check(lib: &std::path::Path) -> anyhow::Result<ExitCode> {
     let inspection = plugin::inspect(lib)?;
     println!("{}", lib.display());
+    println!("file:         {}", inspection.origin.resolved.display());
+    println!("sha256:       {}", inspection.origin.sha256);
     println!("{}", inspection.info);
     if !inspection.mismatches.0.is_empty() {
         return Err(PluginError::Incompatible {

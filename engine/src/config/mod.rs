@@ -1,10 +1,16 @@
 //! The TOML config file: venues, instruments, strategies, paper exchange, risk, hot loop and
-//! outputs. Unknown keys and bad values are errors naming the key and the file line.
+//! outputs. Unknown keys and malformed values are errors naming the key and the file line; then
+//! every value is range-checked ([`validate`]) and every bad one is reported at once, each with
+//! its `file:line:col`, before anything starts. Relative paths in the file (`library`,
+//! `config_file`) are relative to the file's own folder, never to the working directory.
 //!
 //! ```toml
 //! [hot]
 //! core = 1                  # pin the hot thread to this core (omit: no pinning)
 //! wait = "spin"             # or "spin_then_yield"
+//! ring_capacity = 65536     # events, 2..=1048576
+//! output_capacity = 65536   # records, 2..=1048576
+//! top_levels = 20           # levels per side lent to strategies, 1..=5000
 //!
 //! [paper]
 //! maker_fee_bps = "0"
@@ -23,9 +29,13 @@
 //! lot_size = "0.001"
 //!
 //! [[strategy]]
-//! library = "target/release/libladder_strategy_imbalance.so"
+//! library = "target/release/libladder_strategy_imbalance.so"   # relative to this file
 //! config = "threshold = 0.3"
 //! ```
+
+mod validate;
+
+pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 
 use crate::feed::Venue;
 use crate::feed::binance::endpoints::{Endpoints, EndpointsConfig};
@@ -41,7 +51,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -49,8 +59,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The TOML is malformed, a key is unknown, or a value is bad.
-    #[error("{path}:{line}:{column}: {message}")]
+    /// The TOML is malformed, a key is unknown, or a value has the wrong type.
+    #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -61,6 +71,9 @@ pub enum ConfigError {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// Values out of range: every one, each at its key's line.
+    #[error("{0}")]
+    BadValues(BadValues),
 }
 
 /// How the hot thread waits for input.
@@ -168,9 +181,15 @@ pub struct VenueConfig {
     /// REST base.
     #[serde(default)]
     pub rest: Option<String>,
-    /// Seconds without data before a connection counts as dead.
+    /// Seconds without data before a connection counts as dead (`1..=3600`).
     #[serde(default = "default_watchdog")]
     pub watchdog_secs: u64,
+    /// Accept `ws://` and `http://` endpoints without a warning (local testing only).
+    #[serde(default)]
+    pub allow_insecure: bool,
+    /// Located warnings about unencrypted endpoints, filled when the file is parsed.
+    #[serde(skip)]
+    warnings: Vec<String>,
 }
 
 fn default_watchdog() -> u64 {
@@ -183,6 +202,12 @@ fn venue_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Venue, D::Error>
 }
 
 impl VenueConfig {
+    /// Warnings about unencrypted endpoints (`file:line:col: ...`), empty with
+    /// `allow_insecure = true`. Printed by the commands that connect with this section.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// The endpoints: production defaults with this section's overrides.
     pub fn endpoints(&self) -> Endpoints {
         EndpointsConfig {
@@ -223,15 +248,28 @@ pub struct Config {
 
 impl Config {
     /// Reads and checks a config file; relative paths in it resolve against its folder.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`], or any error of [`Config::parse`].
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with_text(path).map(|(config, _)| config)
+    }
+
+    /// As [`Config::load`], also returning the text that was parsed (for its hash).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_with_text(path: &Path) -> Result<(Self, String), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
         let mut config = Self::parse(&text, path)?;
-        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let base = path.parent().unwrap_or_else(|| Path::new(""));
         for s in &mut config.strategies {
-            if s.library.is_relative() && !s.library.exists() {
+            // Relative to the config's folder only: a file of the same name in the working
+            // directory must not shadow it.
+            if s.library.is_relative() {
                 s.library = base.join(&s.library);
             }
             if let Some(f) = &mut s.config_file
@@ -240,20 +278,47 @@ impl Config {
                 *f = base.join(&*f);
             }
         }
-        Ok(config)
+        Ok((config, text))
     }
 
-    /// Parses config text; `path` only names the source in errors.
+    /// Parses config text and checks every value; `path` only names the source in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for malformed TOML, an unknown key or a value of the wrong
+    /// type (the first one); [`ConfigError::BadValues`] listing every value out of range.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e: toml::de::Error| {
-            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let mut config: Self = toml::from_str(text).map_err(|e: toml::de::Error| {
+            let offset = e.span().map(|s| s.start);
+            let (line, column) = offset.map_or((1, 1), |o| line_col(text, o));
+            let mut message = e.message().trim().to_owned();
+            // serde names a key only when it is unknown; name it for bad values too.
+            if let Some(key) = offset.and_then(|o| validate::key_at(text, o))
+                && !message.contains(key.rsplit(['.', ']']).next().unwrap_or(&key))
+            {
+                message = format!("{key}: {message}");
+            }
             ConfigError::Invalid {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: e.message().trim().to_owned(),
+                message,
             }
-        })
+        })?;
+        let problems = validate::problems(&config);
+        if !problems.is_empty() {
+            return Err(ConfigError::BadValues(validate::locate(
+                text, path, problems,
+            )));
+        }
+        if let Some(v) = &mut config.venue {
+            let insecure = validate::insecure(v);
+            v.warnings = validate::locate(text, path, insecure)
+                .0
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        }
+        Ok(config)
     }
 
     /// A stable hash of the config text, for reports.
@@ -273,81 +338,4 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("ladder.toml"))
-    }
-
-    #[test]
-    fn empty_config_is_all_defaults() {
-        let c = parse("").unwrap();
-        assert_eq!(c.hot, HotConfig::default());
-        assert!(c.strategies.is_empty());
-    }
-
-    #[test]
-    fn full_config_parses() {
-        let c = parse(
-            "[hot]\ncore = 1\nwait = \"spin_then_yield\"\n\n[output]\nsignals_every = 5\n\n\
-             [[instrument]]\nsymbol = \"BTCUSDT\"\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\n\
-             [[strategy]]\nlibrary = \"lib.so\"\nconfig = \"threshold = 0.3\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.hot.core, Some(1));
-        assert_eq!(c.hot.wait, WaitStrategy::SpinThenYield);
-        assert_eq!(c.output.signals_every, 5);
-        assert_eq!(c.instruments[0].tick_size, Decimal::new(1, 1));
-        assert_eq!(c.strategies[0].config.as_deref(), Some("threshold = 0.3"));
-    }
-
-    #[test]
-    fn unknown_key_names_key_and_line() {
-        let err = parse("[hot]\ncore = 1\ncorez = 2\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("ladder.toml:3:"), "{err}");
-        assert!(err.contains("corez"), "{err}");
-    }
-
-    #[test]
-    fn bad_value_names_line() {
-        let err = parse("[[instrument]]\nsymbol = \"X\"\ntick_size = \"abc\"\nlot_size = \"1\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("ladder.toml:3:"), "{err}");
-    }
-
-    #[test]
-    fn venue_section_overrides_endpoints() {
-        let c = parse("[venue]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nrest = \"http://127.0.0.1:1\"\n").unwrap();
-        let v = c.venue.unwrap();
-        assert_eq!(v.name, Venue::BinanceUsdm);
-        let e = v.endpoints();
-        assert_eq!(e.rest, "http://127.0.0.1:1");
-        assert!(e.ws_book.starts_with("wss://fstream.binance.com/public"));
-        let err = parse("[venue]\nname = \"kraken\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("unknown venue"), "{err}");
-    }
-
-    #[test]
-    fn readme_config_example_parses() {
-        let readme = include_str!("../../../README.md");
-        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
-        let end = start + readme[start..].find("```").expect("closed");
-        let c = parse(&readme[start..end]).unwrap();
-        assert_eq!(c.venue.unwrap().name, Venue::BinanceUsdm);
-        assert_eq!(c.hot.core, Some(1));
-        assert_eq!(c.risk.max_position, Some(5));
-        assert_eq!(c.strategies.len(), 1);
-    }
-
-    #[test]
-    fn unknown_section_is_an_error() {
-        let err = parse("[hott]\n").unwrap_err().to_string();
-        assert!(err.contains("hott"), "{err}");
-    }
-}
+mod tests;

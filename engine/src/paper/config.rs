@@ -12,6 +12,9 @@
 //! max_orders = 1024
 //! ```
 //!
+//! Bounds: latencies up to 60 s, a log-normal sigma within `0..=10`, fees within ±10000 bps,
+//! `max_orders` within `1..=1048576`.
+//!
 //! Defaults: 1 ms constant entry and response latency; maker 0 bps, taker 1 bps (a deliberately
 //! small, non-zero taker cost — not any venue's schedule: Binance spot VIP 0 is 10/10 bps, set
 //! your own); the proportional cancel model; seed `0x1adde2`; 1024 orders.
@@ -44,7 +47,7 @@ pub enum LatencyModel {
     LogNormal {
         /// The median latency.
         median_ns: u64,
-        /// Log-space standard deviation (finite, not negative).
+        /// Log-space standard deviation (within `0..=10`).
         sigma: f64,
         /// Cap on a draw (at least `median_ns`).
         max_ns: u64,
@@ -76,26 +79,45 @@ impl LatencyModel {
         }
     }
 
-    fn validate(&self, which: &'static str) -> Result<(), PaperError> {
+    /// Every problem of this model: bounds upside down, a sigma that is not finite or beyond
+    /// [`MAX_SIGMA`], a latency beyond [`MAX_LATENCY_NS`].
+    fn problems(&self, which: &'static str, out: &mut Vec<PaperError>) {
+        let too_long = |ns: u64| ns > MAX_LATENCY_NS;
         match *self {
-            Self::Constant { .. } => Ok(()),
-            Self::Uniform { min_ns, max_ns } if min_ns > max_ns => Err(PaperError::LatencyRange {
-                which,
-                min_ns,
-                max_ns,
-            }),
-            Self::Uniform { .. } => Ok(()),
-            Self::LogNormal { sigma, .. } if !sigma.is_finite() || sigma < 0.0 => {
-                Err(PaperError::LatencySigma { which, sigma })
+            Self::Constant { ns } => {
+                if too_long(ns) {
+                    out.push(PaperError::LatencyTooLong { which, ns });
+                }
+            }
+            Self::Uniform { min_ns, max_ns } => {
+                if min_ns > max_ns {
+                    out.push(PaperError::LatencyRange {
+                        which,
+                        min_ns,
+                        max_ns,
+                    });
+                } else if too_long(max_ns) {
+                    out.push(PaperError::LatencyTooLong { which, ns: max_ns });
+                }
             }
             Self::LogNormal {
-                median_ns, max_ns, ..
-            } if median_ns > max_ns => Err(PaperError::LatencyRange {
-                which,
-                min_ns: median_ns,
+                median_ns,
+                sigma,
                 max_ns,
-            }),
-            Self::LogNormal { .. } => Ok(()),
+            } => {
+                if !(0.0..=MAX_SIGMA).contains(&sigma) {
+                    out.push(PaperError::LatencySigma { which, sigma });
+                }
+                if median_ns > max_ns {
+                    out.push(PaperError::LatencyRange {
+                        which,
+                        min_ns: median_ns,
+                        max_ns,
+                    });
+                } else if too_long(max_ns) {
+                    out.push(PaperError::LatencyTooLong { which, ns: max_ns });
+                }
+            }
         }
     }
 }
@@ -167,21 +189,41 @@ impl Default for PaperConfig {
 /// Fees above 100% of notional are surely a typo.
 const MAX_FEE_BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
+/// Longest latency a model may give: a minute (a message slower than that is a lost one).
+pub const MAX_LATENCY_NS: u64 = 60_000_000_000;
+
+/// Largest log-normal sigma: at 10 the median's 99th percentile is 10^10 times the median.
+pub const MAX_SIGMA: f64 = 10.0;
+
+/// Most orders in flight or resting: all order memory is sized from `max_orders` up front
+/// (about 72 bytes each), so a typo like `4294967295` would ask for hundreds of gigabytes.
+pub const MAX_ORDERS: usize = 1 << 20;
+
 impl PaperConfig {
-    /// Checks ranges: latency bounds, fee magnitudes, a non-zero order capacity.
+    /// Checks ranges: latency bounds, fee magnitudes, the order capacity. The first problem;
+    /// [`PaperConfig::problems`] lists them all.
+    ///
+    /// # Errors
+    /// The first [`PaperError`] found.
     pub fn validate(&self) -> Result<(), PaperError> {
-        self.entry_latency.validate("entry")?;
-        self.response_latency.validate("response")?;
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every range problem, in the order of the fields.
+    pub fn problems(&self) -> Vec<PaperError> {
+        let mut out = Vec::new();
+        self.entry_latency.problems("entry", &mut out);
+        self.response_latency.problems("response", &mut out);
         for (which, bps) in [("maker", self.maker_fee_bps), ("taker", self.taker_fee_bps)] {
             if bps.abs() > MAX_FEE_BPS {
-                return Err(PaperError::FeeRange { which, bps });
+                out.push(PaperError::FeeRange { which, bps });
             }
         }
-        if self.max_orders == 0 || self.max_orders > u32::MAX as usize {
-            return Err(PaperError::OrderCapacity {
+        if !(1..=MAX_ORDERS).contains(&self.max_orders) {
+            out.push(PaperError::OrderCapacity {
                 got: self.max_orders,
             });
         }
-        Ok(())
+        out
     }
 }

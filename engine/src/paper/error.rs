@@ -17,13 +17,21 @@ pub enum PaperError {
         /// Upper bound.
         max_ns: u64,
     },
-    /// A log-normal sigma that is negative or not finite.
-    #[error("paper {which}_latency: sigma must be finite and not negative, got {sigma}")]
+    /// A log-normal sigma that is negative, not finite, or above 10.
+    #[error("paper {which}_latency: sigma must be finite and within 0..=10, got {sigma}")]
     LatencySigma {
         /// `"entry"` or `"response"`.
         which: &'static str,
         /// The value given.
         sigma: f64,
+    },
+    /// A latency above a minute.
+    #[error("paper {which}_latency: {ns} ns is above the 60 s (60000000000 ns) limit")]
+    LatencyTooLong {
+        /// `"entry"` or `"response"`.
+        which: &'static str,
+        /// The value given.
+        ns: u64,
     },
     /// A fee above 10000 bps (100%) in magnitude.
     #[error("paper {which}_fee_bps must be within -10000..=10000, got {bps}")]
@@ -33,8 +41,8 @@ pub enum PaperError {
         /// The value given.
         bps: Decimal,
     },
-    /// `max_orders` of zero or beyond `u32::MAX`.
-    #[error("paper max_orders must be within 1..=4294967295, got {got}")]
+    /// `max_orders` of zero or beyond [`MAX_ORDERS`](super::MAX_ORDERS).
+    #[error("paper max_orders must be within 1..=1048576, got {got}")]
     OrderCapacity {
         /// The value given.
         got: usize,
@@ -45,4 +53,18 @@ pub enum PaperError {
         /// The number given.
         got: usize,
     },
+}
+
+impl PaperError {
+    /// The `[paper]` key the error is about, if it is about one.
+    pub fn config_key(&self) -> Option<String> {
+        match self {
+            Self::LatencyRange { which, .. }
+            | Self::LatencySigma { which, .. }
+            | Self::LatencyTooLong { which, .. } => Some(format!("{which}_latency")),
+            Self::FeeRange { which, .. } => Some(format!("{which}_fee_bps")),
+            Self::OrderCapacity { .. } => Some("max_orders".to_owned()),
+            Self::TooManyStrategies { .. } => None,
+        }
+    }
 }

@@ -83,7 +83,7 @@ mod timed;
 mod tests;
 
 pub use account::{Account, COST_DECIMALS};
-pub use config::{CancelModel, LatencyModel, PaperConfig};
+pub use config::{CancelModel, LatencyModel, MAX_LATENCY_NS, MAX_ORDERS, MAX_SIGMA, PaperConfig};
 pub use error::PaperError;
 pub use exchange::PaperExchange;
 

@@ -820,6 +820,22 @@ fn config_rejects_unknown_keys(#[case] text: &str, #[case] expected: &str) {
     LatencyModel::LogNormal { median_ns: 5, sigma: -1.0, max_ns: 9 },
     "sigma must be finite"
 )]
+#[case::nan_sigma(
+    LatencyModel::LogNormal { median_ns: 5, sigma: f64::NAN, max_ns: 9 },
+    "sigma must be finite and within 0..=10, got NaN"
+)]
+#[case::huge_sigma(
+    LatencyModel::LogNormal { median_ns: 5, sigma: 10.5, max_ns: 9 },
+    "got 10.5"
+)]
+#[case::constant_beyond_a_minute(
+    LatencyModel::Constant { ns: MAX_LATENCY_NS + 1 },
+    "60000000001 ns is above the 60 s"
+)]
+#[case::uniform_beyond_a_minute(
+    LatencyModel::Uniform { min_ns: 0, max_ns: u64::MAX },
+    "18446744073709551615 ns is above"
+)]
 fn config_validate_names_the_bad_field(#[case] model: LatencyModel, #[case] expected: &str) {
     let cfg = PaperConfig {
         response_latency: model,
@@ -832,4 +848,31 @@ fn config_validate_names_the_bad_field(#[case] model: LatencyModel, #[case] expe
         err.contains("response_latency") && err.contains(expected),
         "{err}"
     );
+}
+
+#[test]
+fn config_problems_lists_every_bad_field_and_bounds_max_orders() {
+    let cfg = PaperConfig {
+        entry_latency: LatencyModel::Uniform {
+            min_ns: 2,
+            max_ns: 1,
+        },
+        taker_fee_bps: dec("10001"),
+        max_orders: MAX_ORDERS + 1,
+        ..PaperConfig::default()
+    };
+    let keys: Vec<Option<String>> = cfg.problems().iter().map(PaperError::config_key).collect();
+    assert_eq!(
+        keys,
+        [
+            Some("entry_latency".to_owned()),
+            Some("taker_fee_bps".to_owned()),
+            Some("max_orders".to_owned())
+        ]
+    );
+    let at_bound = PaperConfig {
+        max_orders: MAX_ORDERS,
+        ..PaperConfig::default()
+    };
+    assert_eq!(at_bound.validate(), Ok(()));
 }

@@ -25,7 +25,25 @@ pub enum PluginError {
         path: PathBuf,
         /// What the dynamic loader said.
         #[source]
-        source: libloading::Error,
+        source: LoaderMessage,
+    },
+    /// The file is an ELF object the dynamic loader must not map: cut short (its header,
+    /// program headers or a segment run past the end of the file), or not a shared object.
+    #[error("{} is not a valid shared library: {reason}", path.display())]
+    Malformed {
+        /// The library path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The library's bytes could not be copied into memory to be loaded.
+    #[error("cannot stage strategy library {} in memory for loading", path.display())]
+    Copy {
+        /// The library path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
     },
     /// The file looks like a shared library but the dynamic loader refused it (missing
     /// dependency, wrong architecture, ...).
@@ -35,7 +53,7 @@ pub enum PluginError {
         path: PathBuf,
         /// What the dynamic loader said.
         #[source]
-        source: libloading::Error,
+        source: LoaderMessage,
     },
     /// A shared library without the entry symbol.
     #[error(
@@ -82,3 +100,9 @@ pub enum PluginError {
         message: String,
     },
 }
+
+/// What the dynamic loader said about a library, naming the file as the user gave it (the
+/// loader itself only saw the in-memory copy, `/proc/self/fd/N`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct LoaderMessage(pub String);

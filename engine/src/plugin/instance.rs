@@ -5,7 +5,7 @@
 
 use super::error::PluginError;
 use super::host::{CallOutput, Finished, HostBuffers, HostConfig, SignalRegistry};
-use super::loader::Plugin;
+use super::loader::{LibraryOrigin, Plugin};
 use ladder_sdk::abi::{CREATE_FAILED, ErrorBuf, OK, PANICKED, VTable};
 use ladder_sdk::{
     BookView, Context, Fill, InitContext, InstrumentId, OpenOrder, OrderUpdate, SignalId,
@@ -55,6 +55,7 @@ pub enum CallOutcome {
 /// there).
 pub struct StrategyInstance {
     name: String,
+    library: Option<LibraryOrigin>,
     driver: Driver,
     buffers: HostBuffers,
     signal_names: Vec<String>,
@@ -127,6 +128,7 @@ impl StrategyInstance {
         };
         Ok(Self {
             name,
+            library: Some(plugin.origin().clone()),
             driver: Driver::Dynamic { vtable, handle },
             buffers: HostBuffers::new(host),
             signal_names: registry.names,
@@ -178,6 +180,7 @@ impl StrategyInstance {
         };
         Ok(Self {
             name,
+            library: None,
             driver: Driver::Static(Box::new(strategy)),
             buffers: HostBuffers::new(host),
             signal_names: registry.names,
@@ -188,6 +191,11 @@ impl StrategyInstance {
     /// The strategy's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// For a plugin: the file it was loaded from and the SHA-256 of the bytes loaded.
+    pub fn library(&self) -> Option<&LibraryOrigin> {
+        self.library.as_ref()
     }
 
     /// Plugin or statically linked.

@@ -29,46 +29,15 @@ use crate::hot::HotEngine;
 use crate::hot::output::{RingSink, output_ring};
 use crate::inspect::infer_grids;
 use crate::instrument::Registry;
-use crate::plugin::{HostConfig, PluginError, StrategyInstance};
-use crate::report::summary::{self, Percentiles, StrategyMeta, Summary, SummaryInput, Timing};
+use crate::plugin::{HostConfig, PluginError};
+use crate::report::summary::{self, Percentiles, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
-use crate::report::{sha256_file, sha256_hex};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use thiserror::Error;
 
-/// Builds a statically linked strategy instance (tests, benches).
-pub type StrategyFactory = Box<dyn Fn(&HostConfig) -> Result<StrategyInstance, PluginError> + Send>;
-
-/// Where a strategy comes from.
-pub enum StrategySource {
-    /// A shared library and its config string.
-    Library {
-        /// Path to the library.
-        path: PathBuf,
-        /// Its config string.
-        config: String,
-    },
-    /// A statically linked strategy.
-    Static {
-        /// Label for reports.
-        label: String,
-        /// Its config string (for the report's hash).
-        config: String,
-        /// Creates the instance.
-        factory: StrategyFactory,
-    },
-}
-
-impl std::fmt::Debug for StrategySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Library { path, .. } => write!(f, "Library({})", path.display()),
-            Self::Static { label, .. } => write!(f, "Static({label})"),
-        }
-    }
-}
+pub use crate::plugin::{StrategyFactory, StrategySource};
 
 /// Replay pacing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +77,7 @@ pub enum ReplayError {
     #[error(transparent)]
     Capture(#[from] CaptureError),
     /// A strategy could not be loaded or created.
-    #[error("strategy {which}: {source}")]
+    #[error("strategy {which}")]
     Strategy {
         /// Which strategy (path or label).
         which: String,
@@ -179,33 +148,11 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     let mut instances = Vec::new();
     let mut meta = Vec::new();
     for source in opts.strategies {
-        let (instance, library, lib_hash, config) = match source {
-            StrategySource::Library { path, config } => {
-                let inst = StrategyInstance::load(&path, &config, &host).map_err(|source| {
-                    ReplayError::Strategy {
-                        which: path.display().to_string(),
-                        source,
-                    }
-                })?;
-                (inst, path.display().to_string(), sha256_file(&path), config)
-            }
-            StrategySource::Static {
-                label,
-                config,
-                factory,
-            } => {
-                let inst = factory(&host).map_err(|source| ReplayError::Strategy {
-                    which: label.clone(),
-                    source,
-                })?;
-                (inst, format!("static:{label}"), None, config)
-            }
-        };
-        meta.push(StrategyMeta {
-            library,
-            library_sha256: lib_hash,
-            config_sha256: sha256_hex(config.as_bytes()),
-        });
+        let (instance, m) = source.create(&host).map_err(|e| ReplayError::Strategy {
+            which: source.label(),
+            source: e,
+        })?;
+        meta.push(m);
         instances.push(instance);
     }
     let ctx = ReportContext {

@@ -78,9 +78,11 @@ pub struct BookReport {
 pub struct StrategyReport {
     /// Name and version from its manifest.
     pub name: String,
-    /// Library path (or `static`).
+    /// Library path as given (or `static:<label>`).
     pub library: String,
-    /// SHA-256 of the library file.
+    /// Absolute path of the library file opened.
+    pub library_path: Option<String>,
+    /// SHA-256 of the library bytes loaded.
     pub library_sha256: Option<String>,
     /// SHA-256 of its config string.
     pub config_sha256: String,
@@ -257,6 +259,9 @@ impl Summary {
                     .as_ref()
                     .map_or(String::new(), |d| format!("; DISABLED: {d}"))
             );
+            if let (Some(path), Some(sha)) = (&s.library_path, &s.library_sha256) {
+                let _ = writeln!(o, "    library {path} sha256 {sha}");
+            }
             for (sym, p) in &s.instruments {
                 let _ = writeln!(o, "    {sym}: position {} @ {}", p.position, p.avg_entry);
             }
@@ -303,9 +308,11 @@ impl Summary {
 /// Where a strategy came from, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrategyMeta {
-    /// Library path, or `static:<label>`.
+    /// Library path as given, or `static:<label>`.
     pub library: String,
-    /// SHA-256 of the library file.
+    /// Absolute path of the library file opened.
+    pub library_path: Option<String>,
+    /// SHA-256 of the library bytes loaded.
     pub library_sha256: Option<String>,
     /// SHA-256 of its config string.
     pub config_sha256: String,
@@ -448,6 +455,7 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         summary.strategies.push(StrategyReport {
             name: strategy.name.clone(),
             library: meta.library.clone(),
+            library_path: meta.library_path.clone(),
             library_sha256: meta.library_sha256.clone(),
             config_sha256: meta.config_sha256.clone(),
             disabled: strategy.disabled.clone(),

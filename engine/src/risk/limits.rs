@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Every limit is optional and off by default; `flatten_on_kill` defaults to `true` (a kill
-//! cancels everything and closes positions with market orders).
+//! cancels everything and closes positions with market orders). Limits are magnitudes (not
+//! negative); `max_orders_per_sec` is at most 100000 (a ring of that many times is kept per
+//! strategy).
 
 use ladder_sdk::Quantity;
 use rust_decimal::Decimal;
@@ -77,6 +79,16 @@ pub enum RiskError {
         /// The value given.
         value: i64,
     },
+    /// A count beyond what the engine sizes memory for.
+    #[error("risk {field} must be at most {max}, got {value}")]
+    TooLarge {
+        /// The config key.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The largest accepted.
+        max: u64,
+    },
     /// A money limit below zero.
     #[error("risk {field} must not be negative, got {value}")]
     NegativeAmount {
@@ -87,13 +99,34 @@ pub enum RiskError {
     },
 }
 
+/// Most orders per second a strategy may be allowed: the rate check keeps a ring of the times
+/// of that many orders per strategy, allocated up front.
+pub const MAX_ORDERS_PER_SEC: u32 = 100_000;
+
 impl RiskLimits {
-    /// Checks signs: every limit is a magnitude.
+    /// Checks signs (every limit is a magnitude) and sizes. The first problem;
+    /// [`RiskLimits::problems`] lists them all.
+    ///
+    /// # Errors
+    /// The first [`RiskError`] found.
     pub fn validate(&self) -> Result<(), RiskError> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every problem, in the order of the fields.
+    pub fn problems(&self) -> Vec<RiskError> {
+        let mut out = Vec::new();
         if let Some(value) = self.max_position.filter(|v| *v < 0) {
-            return Err(RiskError::NegativeLots {
+            out.push(RiskError::NegativeLots {
                 field: "max_position",
                 value,
+            });
+        }
+        if let Some(value) = self.max_orders_per_sec.filter(|n| *n > MAX_ORDERS_PER_SEC) {
+            out.push(RiskError::TooLarge {
+                field: "max_orders_per_sec",
+                value: u64::from(value),
+                max: u64::from(MAX_ORDERS_PER_SEC),
             });
         }
         for (field, v) in [
@@ -102,10 +135,21 @@ impl RiskLimits {
             ("max_drawdown", self.max_drawdown),
         ] {
             if let Some(value) = v.filter(|d| d.is_sign_negative() && !d.is_zero()) {
-                return Err(RiskError::NegativeAmount { field, value });
+                out.push(RiskError::NegativeAmount { field, value });
             }
         }
-        Ok(())
+        out
+    }
+}
+
+impl RiskError {
+    /// The `[risk]` key the error is about.
+    pub fn config_key(&self) -> &'static str {
+        match self {
+            Self::NegativeLots { field, .. }
+            | Self::TooLarge { field, .. }
+            | Self::NegativeAmount { field, .. } => field,
+        }
     }
 }
 
@@ -116,5 +160,47 @@ fn lots<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Quantity>, D::Error> {
         Some(v) => Quantity::new_checked(v)
             .map(Some)
             .map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_lists_every_bad_limit_with_its_key() {
+        let limits = RiskLimits {
+            max_position: Some(-1),
+            max_orders_per_sec: Some(u32::MAX),
+            max_loss: Some(Decimal::NEGATIVE_ONE),
+            ..RiskLimits::default()
+        };
+        let keys: Vec<&str> = limits
+            .problems()
+            .iter()
+            .map(RiskError::config_key)
+            .collect();
+        assert_eq!(keys, ["max_position", "max_orders_per_sec", "max_loss"]);
+        assert_eq!(
+            limits.validate().unwrap_err().to_string(),
+            "risk max_position must not be negative, got -1 lots"
+        );
+    }
+
+    #[test]
+    fn max_orders_per_sec_is_accepted_up_to_its_bound() {
+        let at = |n| RiskLimits {
+            max_orders_per_sec: Some(n),
+            ..RiskLimits::default()
+        };
+        assert_eq!(at(MAX_ORDERS_PER_SEC).validate(), Ok(()));
+        assert_eq!(at(0).validate(), Ok(()));
+        assert!(
+            at(MAX_ORDERS_PER_SEC + 1)
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("must be at most 100000")
+        );
     }
 }

@@ -37,7 +37,7 @@ mod rate;
 mod tests;
 
 pub use flatten::flatten_request;
-pub use limits::{RiskError, RiskLimits};
+pub use limits::{MAX_ORDERS_PER_SEC, RiskError, RiskLimits};
 
 use crate::paper::StrategyIdx;
 use ladder_sdk::{

@@ -28,7 +28,6 @@ use crate::report::summary::{
     self, FeedReport, Percentiles, StrategyMeta, Summary, SummaryInput, Timing,
 };
 use crate::report::writer::{ReportContext, write_records};
-use crate::report::{sha256_file, sha256_hex};
 use ladder_sdk::{InstrumentSpec, MarketEvent};
 use snapshot::{LatencySnap, Snapshot};
 use std::cell::RefCell;
@@ -184,41 +183,19 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     let mut instances = Vec::new();
     let mut meta = Vec::new();
     for source in setup.strategies {
-        let (result, which, library, hash, config) = match source {
-            StrategySource::Library { path, config } => (
-                crate::plugin::StrategyInstance::load(&path, &config, &setup.host),
-                path.display().to_string(),
-                path.display().to_string(),
-                sha256_file(&path),
-                config,
-            ),
-            StrategySource::Static {
-                label,
-                config,
-                factory,
-            } => (
-                factory(&setup.host),
-                label.clone(),
-                format!("static:{label}"),
-                None,
-                config,
-            ),
-        };
-        match result {
-            Ok(i) => instances.push(i),
+        match source.create(&setup.host) {
+            Ok((instance, m)) => {
+                instances.push(instance);
+                meta.push(m);
+            }
             Err(e) => {
                 let _ = setup.ready.send(Err(SessionError::Strategy {
-                    which,
+                    which: source.label(),
                     message: e.to_string(),
                 }));
                 return None;
             }
         }
-        meta.push(StrategyMeta {
-            library,
-            library_sha256: hash,
-            config_sha256: sha256_hex(config.as_bytes()),
-        });
     }
     let created = Created {
         names: instances.iter().map(|i| i.name().to_owned()).collect(),

@@ -1,0 +1,204 @@
+//! Parsing, validation and location of config errors.
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("ladder.toml"))
+}
+
+#[test]
+fn empty_config_is_all_defaults() {
+    let c = parse("").unwrap();
+    assert_eq!(c.hot, HotConfig::default());
+    assert!(c.strategies.is_empty());
+}
+
+#[test]
+fn full_config_parses() {
+    let c = parse(
+        "[hot]\ncore = 1\nwait = \"spin_then_yield\"\n\n[output]\nsignals_every = 5\n\n\
+         [[instrument]]\nsymbol = \"BTCUSDT\"\ntick_size = \"0.1\"\nlot_size = \"0.001\"\n\n\
+         [[strategy]]\nlibrary = \"lib.so\"\nconfig = \"threshold = 0.3\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.hot.core, Some(1));
+    assert_eq!(c.hot.wait, WaitStrategy::SpinThenYield);
+    assert_eq!(c.output.signals_every, 5);
+    assert_eq!(c.instruments[0].tick_size, Decimal::new(1, 1));
+    assert_eq!(c.strategies[0].config.as_deref(), Some("threshold = 0.3"));
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    let err = parse("[hot]\ncore = 1\ncorez = 2\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("ladder.toml:3:"), "{err}");
+    assert!(err.contains("corez"), "{err}");
+}
+
+#[test]
+fn bad_value_names_line() {
+    let err = parse("[[instrument]]\nsymbol = \"X\"\ntick_size = \"abc\"\nlot_size = \"1\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("ladder.toml:3:"), "{err}");
+}
+
+#[test]
+fn venue_section_overrides_endpoints() {
+    let c = parse("[venue]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nrest = \"http://127.0.0.1:1\"\n").unwrap();
+    let v = c.venue.unwrap();
+    assert_eq!(v.name, Venue::BinanceUsdm);
+    let e = v.endpoints();
+    assert_eq!(e.rest, "http://127.0.0.1:1");
+    assert!(e.ws_book.starts_with("wss://fstream.binance.com/public"));
+    let err = parse("[venue]\nname = \"kraken\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown venue"), "{err}");
+}
+
+#[test]
+fn readme_config_example_parses() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+    let end = start + readme[start..].find("```").expect("closed");
+    let c = parse(&readme[start..end]).unwrap();
+    assert_eq!(c.venue.unwrap().name, Venue::BinanceUsdm);
+    assert_eq!(c.hot.core, Some(1));
+    assert_eq!(c.risk.max_position, Some(5));
+    assert_eq!(c.strategies.len(), 1);
+}
+
+#[test]
+fn unknown_section_is_an_error() {
+    let err = parse("[hott]\n").unwrap_err().to_string();
+    assert!(err.contains("hott"), "{err}");
+}
+
+fn bad_values(text: &str) -> Vec<String> {
+    match parse(text) {
+        Err(ConfigError::BadValues(b)) => b.0.iter().map(ToString::to_string).collect(),
+        other => panic!("expected bad values, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_values_are_all_reported_at_once_in_file_order_at_their_keys() {
+    let got = bad_values(
+        "[risk]\nmax_orders_per_sec = 4294967295\nmax_position = -1\n\n\
+         [hot]\n  top_levels = 0\n\n[paper]\nmax_orders = 0\n",
+    );
+    assert_eq!(
+        got,
+        [
+            "ladder.toml:2:1: risk max_orders_per_sec must be at most 100000, got 4294967295",
+            "ladder.toml:3:1: risk max_position must not be negative, got -1 lots",
+            "ladder.toml:6:3: hot.top_levels must be within 1..=5000, got 0",
+            "ladder.toml:9:1: paper max_orders must be within 1..=1048576, got 0",
+        ]
+    );
+}
+
+#[test]
+fn bad_values_are_located_in_dotted_keys_inline_tables_and_arrays_of_tables() {
+    let got = bad_values(
+        "paper.max_orders = 0\n\
+         [[instrument]]\nsymbol = \"A\"\ntick_size = \"0.1\"\nlot_size = \"1\"\n\
+         [[instrument]]\nsymbol = \"B\"\ntick_size = \"0\"\nlot_size = \"1\"\n\
+         [venue]\nname = \"binance-spot\"\nsymbols = [\"A\", \" \"]\n",
+    );
+    assert_eq!(
+        got,
+        [
+            "ladder.toml:1:7: paper max_orders must be within 1..=1048576, got 0",
+            "ladder.toml:8:1: instrument[1].tick_size must be positive, got 0",
+            "ladder.toml:12:17: venue.symbols[1] \" \" is not a symbol",
+        ]
+    );
+}
+
+#[test]
+fn defaults_and_the_documented_bounds_pass() {
+    let c = parse(
+        "[hot]\nring_capacity = 1048576\noutput_capacity = 2\ntop_levels = 5000\n\
+         [paper]\nmax_orders = 1048576\n\
+         entry_latency = { log_normal = { median_ns = 1, sigma = 10.0, max_ns = 60000000000 } }\n\
+         [risk]\nmax_orders_per_sec = 100000\nmax_position = 0\n\
+         [venue]\nname = \"binance-spot\"\nwatchdog_secs = 3600\n",
+    )
+    .unwrap();
+    assert_eq!(c.hot.top_levels, MAX_TOP_LEVELS);
+    assert!(c.venue.unwrap().warnings().is_empty());
+}
+
+#[test]
+fn insecure_endpoints_are_warned_about_at_their_line_unless_allowed() {
+    let text = "[venue]\nname = \"binance-spot\"\nws_book = \"ws://10.0.0.1/stream\"\n\
+                rest = \"https://api.binance.com\"\n";
+    let v = parse(text).unwrap().venue.unwrap();
+    assert_eq!(v.warnings().len(), 1, "{:?}", v.warnings());
+    let w = &v.warnings()[0];
+    assert!(w.starts_with("ladder.toml:3:1: venue.ws_book "), "{w}");
+    assert!(
+        w.contains("not encrypted") && w.contains("allow_insecure = true"),
+        "{w}"
+    );
+    let allowed = parse(&format!("{text}allow_insecure = true\n")).unwrap();
+    assert!(allowed.venue.unwrap().warnings().is_empty());
+}
+
+#[test]
+fn endpoint_of_the_wrong_scheme_is_a_bad_value() {
+    let got = bad_values("[venue]\nname = \"binance-spot\"\nrest = \"wss://x/stream\"\n");
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with("ladder.toml:3:1: venue.rest: expected a https://"),
+        "{}",
+        got[0]
+    );
+}
+
+#[test]
+fn load_resolves_relative_library_against_the_config_folder_only() {
+    // `Cargo.toml` exists in the working directory of this test (the engine crate); it must
+    // not shadow the config folder's file of the same name.
+    assert!(Path::new("Cargo.toml").exists());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ladder.toml");
+    std::fs::write(
+        &path,
+        "[[strategy]]\nlibrary = \"Cargo.toml\"\nconfig_file = \"s.toml\"\n",
+    )
+    .unwrap();
+    let c = Config::load(&path).unwrap();
+    assert_eq!(c.strategies[0].library, dir.path().join("Cargo.toml"));
+    assert_eq!(
+        c.strategies[0].config_file.as_deref(),
+        Some(dir.path().join("s.toml").as_path())
+    );
+}
+
+#[rstest::rstest]
+#[case::negative_usize(
+    "[paper]\nmax_orders = -1\n",
+    "ladder.toml:2:14: paper.max_orders: invalid value"
+)]
+#[case::negative_lots(
+    "[risk]\nmax_order_qty = -3\n",
+    "ladder.toml:2:17: risk.max_order_qty: quantity"
+)]
+#[case::wrong_type_in_inline_table(
+    "[paper]\nentry_latency = { constant = { ns = \"x\" } }\n",
+    "ladder.toml:2:37: paper.entry_latency.constant.ns: invalid type"
+)]
+#[case::array_of_tables(
+    "[[instrument]]\nsymbol = 5\ntick_size = \"1\"\nlot_size = \"1\"\n",
+    "ladder.toml:2:10: instrument[0].symbol: invalid type"
+)]
+#[case::unknown_key_named_once("[hot]\ncorez = 2\n", "ladder.toml:2:1: unknown field `corez`")]
+fn parse_error_names_the_key_it_is_about(#[case] text: &str, #[case] want: &str) {
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.starts_with(want), "{err}");
+}
