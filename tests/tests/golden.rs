@@ -3,7 +3,7 @@
 //!
 //! `tests/data/golden/<venue>.json` holds the SHA-256 of `orders.csv`, `fills.csv`,
 //! `signals.csv` and `status.csv`, and `summary.json` without what depends on the machine or
-//! the build (`timing`, the capture path, strategy library paths and hashes). A refactor that
+//! the build (`timing`, the capture path, strategy library paths — as given and as opened — and hashes). A refactor that
 //! must not change behaviour keeps this test green. A change that is meant to alter the
 //! outputs regenerates the files in its own commit and says why:
 //! `LADDER_BLESS=1 cargo test -p ladder-tests --test golden`.
@@ -91,6 +91,7 @@ fn normalize(summary: &mut Value) {
         if let Some(s) = s.as_object_mut() {
             s.remove("library");
             s.remove("library_sha256");
+            s.remove("library_path");
         }
     }
 }
