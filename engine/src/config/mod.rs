@@ -151,7 +151,8 @@ pub struct InstrumentConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
-    /// Path to the strategy's shared library.
+    /// Path to the strategy's shared library; a relative one is relative to the config file's
+    /// folder (never the working directory), and [`Config::load`] joins it to that folder.
     pub library: PathBuf,
     /// The strategy's config string (TOML or JSON, as the strategy reads it).
     #[serde(default)]

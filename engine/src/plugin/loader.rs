@@ -134,16 +134,14 @@ pub fn load(path: &Path) -> Result<&'static Plugin, PluginError> {
     })))
 }
 
-/// True if `head` starts like a shared object this platform could load.
+/// True if `head` starts like a shared object this platform could load: ELF, Mach-O 64
+/// (little-endian) or a Mach-O universal binary.
 fn looks_like_shared_object(head: &[u8]) -> bool {
-    matches!(
-        head.get(..4),
-        Some(
-            [0x7f, b'E', b'L', b'F'] // ELF
-            | [0xcf, 0xfa, 0xed, 0xfe] // Mach-O 64, little-endian
-            | [0xca, 0xfe, 0xba, 0xbe]
-        ) // Mach-O universal
-    )
+    const MACHO_64: [u8; 4] = [0xcf, 0xfa, 0xed, 0xfe];
+    const MACHO_UNIVERSAL: [u8; 4] = [0xca, 0xfe, 0xba, 0xbe];
+    [elf::MAGIC, MACHO_64, MACHO_UNIVERSAL]
+        .iter()
+        .any(|magic| head.starts_with(magic))
 }
 
 /// A library file read into memory.
