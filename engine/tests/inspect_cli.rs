@@ -631,3 +631,214 @@ fn inspect_line_longer_than_64_mib_is_one_malformed_line_and_the_rest_is_used() 
     );
     assert_eq!(r["applied"], 1, "{r}");
 }
+
+/// `inspect --strict` on a capture of `(ts_recv_ns, frame)` lines: exit status, JSON report.
+fn strict_inspect(lines: &[(u64, &str)], venue: &str) -> (bool, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("capture.txt");
+    let text: String = lines.iter().map(|(ts, f)| format!("{ts} {f}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let out = ladder()
+        .args([
+            "inspect",
+            path.to_str().unwrap(),
+            "--venue",
+            venue,
+            "--json",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.success(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+const X_SNAP: &str = r#"{"lastUpdateId":100,"bids":[["10.00","1.0"]],"asks":[["11.00","1.0"]]}"#;
+const X_NEXT: &str =
+    r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":110,"b":[["10.10","1.0"]],"a":[]}"#;
+const SEC: u64 = 1_000_000_000;
+
+/// Issue 9: every way the ids can misbehave, and every impossible book, ends in a counted fault
+/// and a stale book, so `--strict` fails; none leaves a "synced" book that no longer moves.
+#[rstest::rstest]
+#[case::oversized_u(
+    "binance-spot",
+    vec![
+        (SEC, X_SNAP),
+        (2 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":18446744073709551615,"b":[],"a":[]}"#),
+        (3 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":102,"u":102,"b":[["10.50","2.0"]],"a":[]}"#),
+    ],
+    "ids_backward"
+)]
+#[case::snapshot_at_u64_max(
+    "binance-spot",
+    vec![
+        (SEC, r#"{"lastUpdateId":18446744073709551615,"bids":[["10.00","1.0"]],"asks":[["11.00","1.0"]]}"#),
+        (2 * SEC, X_NEXT),
+        (13 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":111,"u":120,"b":[],"a":[]}"#),
+    ],
+    "snapshot_ahead"
+)]
+#[case::ids_reset_mid_stream(
+    "binance-spot",
+    vec![
+        (SEC, X_SNAP),
+        (2 * SEC, X_NEXT),
+        (3 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":1,"u":5,"b":[],"a":[]}"#),
+    ],
+    "ids_backward"
+)]
+#[case::crossed_book(
+    "binance-spot",
+    vec![
+        (SEC, X_SNAP),
+        (2 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":101,"b":[["11.50","1.0"]],"a":[]}"#),
+    ],
+    "crossed"
+)]
+#[case::locked_book(
+    "binance-spot",
+    vec![
+        (SEC, X_SNAP),
+        (2 * SEC, r#"{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":101,"b":[],"a":[["10.00","3.0"]]}"#),
+    ],
+    "crossed"
+)]
+#[case::futures_first_id_above_last(
+    "binance-usdm",
+    vec![
+        (SEC, X_SNAP),
+        (2 * SEC, r#"{"e":"depthUpdate","E":1,"T":1,"s":"XUSDT","U":100,"u":110,"pu":99,"b":[],"a":[]}"#),
+        (3 * SEC, r#"{"e":"depthUpdate","E":1,"T":1,"s":"XUSDT","U":120,"u":115,"pu":110,"b":[],"a":[]}"#),
+    ],
+    "ids_reversed"
+)]
+fn inspect_strict_fails_and_reports_stale_on_every_integrity_fault(
+    #[case] venue: &str,
+    #[case] lines: Vec<(u64, &str)>,
+    #[case] kind: &str,
+) {
+    let (ok, r) = strict_inspect(&lines, venue);
+    assert!(!ok, "--strict must fail: {r}");
+    assert_eq!(r["instruments"]["XUSDT"]["state"], "stale", "{r}");
+    assert!(r["gaps"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["faults"][kind], 1, "{r}");
+    assert_eq!(r["instruments"]["XUSDT"]["faults"][kind], 1, "{r}");
+    assert_eq!(r["parse_errors"], 0, "{r}");
+}
+
+/// Issue 9, defect 2: impossible prices never reach a book; each is a parse error naming the
+/// value and the line.
+#[rstest::rstest]
+#[case::zero_price(r#"[["0.00","1.0"]]"#, "bids: price 0 is not positive")]
+#[case::negative_price(r#"[["-10.00","1.0"]]"#, "bids: price -10 is not positive")]
+#[case::i64_max_bid(
+    r#"[["92233720368547758.07","100000"]]"#,
+    "bids: price 92233720368547758.07 is above the limit of 100000000000000 ticks of 0.01"
+)]
+fn inspect_impossible_price_is_a_parse_error_naming_value_and_line(
+    #[case] bids: &str,
+    #[case] message: &str,
+) {
+    let diff =
+        format!(r#"{{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":101,"b":{bids},"a":[]}}"#);
+    let lines = [(SEC, X_SNAP), (2 * SEC, diff.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("capture.txt");
+    let text: String = lines.iter().map(|(ts, f)| format!("{ts} {f}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let out = ladder()
+        .args([
+            "inspect",
+            path.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--json",
+            "--strict",
+            "--tick-size",
+            "0.01",
+            "--lot-size",
+            "0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["parse_errors"], 1, "{r}");
+    assert_eq!(r["issues"][0]["line"], 2, "{r}");
+    let got = r["issues"][0]["message"].as_str().unwrap();
+    assert!(got.contains(message), "{got}");
+    // The book was never touched by it.
+    assert_eq!(r["instruments"]["XUSDT"]["bids"][0][0], "10", "{r}");
+    assert_eq!(r["instruments"]["XUSDT"]["state"], "synced", "{r}");
+}
+
+/// Issue 9: the real spot capture with 10^6 subtracted from every update id after line 20,000
+/// used to drop 142 diffs as "stale" with 0 gaps and a "synced" book. Now the first shifted diff
+/// is a fault and the book ends stale.
+#[test]
+fn inspect_spot_capture_with_ids_shifted_down_after_line_20000_ends_stale_with_a_fault() {
+    let Some(path) = shared("captures/binance-spot_btcusdt_20240808.gz") else {
+        return;
+    };
+    let ids = shift_ids(&read_capture_lines(&path), 20_000, 1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let shifted = dir.path().join("shifted.txt");
+    std::fs::write(&shifted, ids.join("\n")).unwrap();
+    let out = ladder()
+        .args([
+            "inspect",
+            shifted.to_str().unwrap(),
+            "--venue",
+            "binance-spot",
+            "--json",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "--strict must fail");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["instruments"]["BTCUSDT"]["state"], "stale");
+    assert_eq!(r["gaps"], 1, "{r}");
+    assert_eq!(r["faults"]["ids_backward"], 1, "{r}");
+    assert_eq!(
+        r["dropped_stale"], 2,
+        "only the diffs the snapshot covers: {r}"
+    );
+    assert_eq!(r["depth_updates"], 3_451);
+    assert_eq!(r["parse_errors"], 0);
+}
+
+/// Subtracts `by` from the `U`, `u` and `pu` ids of every line after line `after` (1-based).
+fn shift_ids(lines: &[String], after: usize, by: u64) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if i < after {
+                return line.clone();
+            }
+            let mut out = String::with_capacity(line.len());
+            let mut rest = line.as_str();
+            while let Some(at) = ["\"U\":", "\"u\":", "\"pu\":"]
+                .iter()
+                .filter_map(|k| rest.find(k).map(|p| (p, k.len())))
+                .min()
+            {
+                let (pos, klen) = at;
+                out.push_str(&rest[..pos + klen]);
+                rest = &rest[pos + klen..];
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                let id: u64 = rest[..digits].parse().unwrap();
+                out.push_str(&(id - by).to_string());
+                rest = &rest[digits..];
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect()
+}

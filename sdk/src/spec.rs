@@ -1,7 +1,10 @@
 //! Instrument specification: the tick and lot grids, and exact conversion between decimal
 //! strings and integer ticks and lots.
 //!
-//! A value that is not a whole multiple of the tick (or lot) is an error, never rounded.
+//! A value that is not a whole multiple of the tick (or lot) is an error, never rounded. Prices
+//! and quantities from a venue also have a sane range ([`InstrumentSpec::market_price_from_raw`],
+//! [`InstrumentSpec::market_qty_from_raw`]): positive prices, non-negative quantities, each at
+//! most 10^14 ticks or lots.
 
 use crate::decimal::{DecimalParseError, RawDecimal};
 use crate::num::{Price, Quantity};
@@ -42,6 +45,31 @@ pub enum GridError {
     /// A quantity was negative.
     #[error("quantity {0} is negative")]
     Negative(DisplayDecimal),
+    /// A venue's price was zero or negative.
+    #[error("price {0} is not positive")]
+    NotPositive(DisplayDecimal),
+    /// A venue's price is above [`InstrumentSpec::MAX_MARKET_TICKS`].
+    #[error(
+        "price {value} is above the limit of {} ticks of {unit}",
+        InstrumentSpec::MAX_MARKET_TICKS
+    )]
+    PriceAboveLimit {
+        /// The value as parsed.
+        value: DisplayDecimal,
+        /// The tick size.
+        unit: DisplayDecimal,
+    },
+    /// A venue's quantity is above [`InstrumentSpec::MAX_MARKET_LOTS`].
+    #[error(
+        "quantity {value} is above the limit of {} lots of {unit}",
+        InstrumentSpec::MAX_MARKET_LOTS
+    )]
+    QtyAboveLimit {
+        /// The value as parsed.
+        value: DisplayDecimal,
+        /// The lot size.
+        unit: DisplayDecimal,
+    },
 }
 
 /// A [`RawDecimal`] that prints as a decimal string, for error messages.
@@ -195,6 +223,19 @@ pub struct InstrumentSpec {
 }
 
 impl InstrumentSpec {
+    /// The largest price, in ticks, a venue message may carry: 10^14.
+    ///
+    /// With [`InstrumentSpec::MAX_MARKET_LOTS`], `ticks × lots <= 10^28 < 2^96`: one level's
+    /// price × quantity in grid units fits the 96-bit mantissa of `rust_decimal::Decimal`, the
+    /// paper exchange's arithmetic, so a notional is exact for the usual 10^-k tick and lot
+    /// sizes and never overflows. It still holds BTC on a 10^-8 tick (6×10^12 ticks) and
+    /// SHIB-like sizes (10^11 lots). A bid of `92233720368547758.07` on a 0.01 tick
+    /// (9.2×10^18 ticks) is rejected.
+    pub const MAX_MARKET_TICKS: i64 = 100_000_000_000_000;
+    /// The largest quantity, in lots, a venue message may carry: 10^14 (see
+    /// [`InstrumentSpec::MAX_MARKET_TICKS`]).
+    pub const MAX_MARKET_LOTS: i64 = 100_000_000_000_000;
+
     /// A spec with tick size `tick_size` and lot size `lot_size`; both must be positive.
     pub fn new(tick_size: Decimal, lot_size: Decimal) -> Result<Self, SpecError> {
         Ok(Self {
@@ -245,6 +286,44 @@ impl InstrumentSpec {
         self.lot
             .to_units(value)
             .map(|l| Quantity::new_checked(l).unwrap_or(Quantity::ZERO))
+    }
+
+    /// A venue's price in ticks: on the grid, positive, at most
+    /// [`InstrumentSpec::MAX_MARKET_TICKS`]. A zero or negative price is
+    /// [`GridError::NotPositive`], a larger one [`GridError::PriceAboveLimit`].
+    ///
+    /// # Hot path
+    /// No allocation.
+    #[inline]
+    pub fn market_price_from_raw(&self, value: RawDecimal) -> Result<Price, GridError> {
+        if value.negative || value.mantissa == 0 {
+            return Err(GridError::NotPositive(DisplayDecimal(value)));
+        }
+        match self.tick.to_units(value) {
+            Ok(t) if t <= Self::MAX_MARKET_TICKS => Ok(Price::from_ticks(t)),
+            Ok(_) | Err(GridError::OutOfRange { .. }) => Err(GridError::PriceAboveLimit {
+                value: DisplayDecimal(value),
+                unit: self.tick.display(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A venue's quantity in lots: on the grid, zero or more, at most
+    /// [`InstrumentSpec::MAX_MARKET_LOTS`].
+    ///
+    /// # Hot path
+    /// No allocation.
+    #[inline]
+    pub fn market_qty_from_raw(&self, value: RawDecimal) -> Result<Quantity, GridError> {
+        match self.qty_from_raw(value) {
+            Ok(q) if q.lots() <= Self::MAX_MARKET_LOTS => Ok(q),
+            Ok(_) | Err(GridError::OutOfRange { .. }) => Err(GridError::QtyAboveLimit {
+                value: DisplayDecimal(value),
+                unit: self.lot.display(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// A decimal string (`"61837.63"`) as a price in ticks.
@@ -364,6 +443,76 @@ mod tests {
             .price_from_str("1000000000000000")
             .unwrap_err();
         assert!(matches!(err, GridError::OutOfRange { .. }), "{err}");
+    }
+
+    #[rstest]
+    #[case::zero_price("0.00000000", "1", "price 0 is not positive")]
+    #[case::negative_price("-61837.63", "1", "price -61837.63 is not positive")]
+    #[case::i64_max_price_in_cents(
+        "92233720368547758.07",
+        "100000",
+        "price 92233720368547758.07 is above the limit of 100000000000000 ticks of 0.01"
+    )]
+    #[case::price_beyond_i64("1e30", "1", "not a decimal")]
+    #[case::price_past_the_limit(
+        "1000000000000.01",
+        "1",
+        "price 1000000000000.01 is above the limit of 100000000000000 ticks of 0.01"
+    )]
+    #[case::qty_past_the_limit(
+        "1",
+        "1000000000.00001",
+        "quantity 1000000000.00001 is above the limit of 100000000000000 lots of 0.00001"
+    )]
+    #[case::qty_beyond_i64(
+        "1",
+        "92233720368547758.08",
+        "quantity 92233720368547758.08 is above the limit"
+    )]
+    #[case::negative_qty("1", "-0.5", "quantity -0.5 is negative")]
+    fn market_values_outside_the_sane_range_are_errors_naming_the_value(
+        #[case] price: &str,
+        #[case] qty: &str,
+        #[case] message: &str,
+    ) {
+        let s = spec("0.01", "0.00001");
+        let p = RawDecimal::parse(price.as_bytes()).map_err(GridError::from);
+        let q = RawDecimal::parse(qty.as_bytes()).map_err(GridError::from);
+        let got = p
+            .and_then(|p| s.market_price_from_raw(p))
+            .and_then(|_| q.and_then(|q| s.market_qty_from_raw(q)))
+            .unwrap_err();
+        assert!(got.to_string().contains(message), "{got}");
+    }
+
+    #[rstest]
+    #[case::smallest_price("0.01", "0", 1, 0)]
+    #[case::largest_price("1000000000000", "1", InstrumentSpec::MAX_MARKET_TICKS, 100_000)]
+    #[case::largest_qty("61837.63", "1000000000", 6_183_763, InstrumentSpec::MAX_MARKET_LOTS)]
+    fn market_values_at_the_range_edges_are_accepted(
+        #[case] price: &str,
+        #[case] qty: &str,
+        #[case] ticks: i64,
+        #[case] lots: i64,
+    ) {
+        let s = spec("0.01", "0.00001");
+        let raw = |t: &str| RawDecimal::parse(t.as_bytes()).unwrap();
+        assert_eq!(s.market_price_from_raw(raw(price)).unwrap().ticks(), ticks);
+        assert_eq!(s.market_qty_from_raw(raw(qty)).unwrap().lots(), lots);
+    }
+
+    #[test]
+    fn market_range_keeps_price_times_qty_within_a_decimal_mantissa() {
+        let product = i128::from(InstrumentSpec::MAX_MARKET_TICKS)
+            * i128::from(InstrumentSpec::MAX_MARKET_LOTS);
+        assert!(product < 1i128 << 96, "{product}");
+        let s = spec("0.01", "0.00001");
+        let px = s.price_to_decimal(Price::from_ticks(InstrumentSpec::MAX_MARKET_TICKS));
+        let q = s.qty_to_decimal(Quantity::from_lots(InstrumentSpec::MAX_MARKET_LOTS));
+        assert_eq!(
+            px.checked_mul(q),
+            Some(Decimal::from_i128_with_scale(product, 7))
+        );
     }
 
     #[test]

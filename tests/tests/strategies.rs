@@ -1,7 +1,7 @@
 //! The example strategies (`strategies/imbalance`, `strategies/microprice`) end to end on a real
 //! capture: the Binance USDⓈ-M BTCUSDT capture goes through the engine's decoder, sequencer and
 //! book; every applied depth diff calls `on_book` with the book's top levels, every trade
-//! `on_trade`, every sequence gap `on_status`. Each strategy runs once as a plugin (its `cdylib`
+//! `on_trade`, every integrity fault `on_status`. Each strategy runs once as a plugin (its `cdylib`
 //! built by cargo from the workspace and loaded through the vtable) and once statically linked;
 //! the two runs must emit the same signals and order requests, and both must trade.
 //!
@@ -16,9 +16,8 @@ use assert_cmd::Command;
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::capture::{CaptureReader, Next};
 use ladder_engine::feed::Venue;
-use ladder_engine::feed::binance::{
-    Decoded, Decoder, DepthHeader, Gap, Sequencer, SyncRule, SyncSink,
-};
+use ladder_engine::feed::binance::{Decoded, Decoder, DepthHeader, Sequencer, SyncRule, SyncSink};
+use ladder_engine::feed::integrity::Fault;
 use ladder_engine::inspect::infer_grids;
 use ladder_engine::instrument::Registry;
 use ladder_engine::plugin::{CallOutcome, HostConfig, InstanceKind, PluginError, StrategyInstance};
@@ -102,7 +101,7 @@ impl Event {
 }
 
 /// Applies the sequencer's decisions to the book and records a book event after every applied
-/// diff (the top levels as `L2Book::top` gives them) and a stale status on every gap.
+/// diff (the top levels as `L2Book::top` gives them) and a stale status on every fault.
 struct Sink<'a> {
     book: &'a mut L2Book,
     events: &'a mut Vec<Event>,
@@ -137,13 +136,13 @@ impl SyncSink for Sink<'_> {
         });
     }
 
-    fn gap(&mut self, instrument: InstrumentId, gap: Gap) {
+    fn fault(&mut self, instrument: InstrumentId, fault: Fault) {
         self.events.push(Event::Status(StatusEvent {
             instrument,
             state: BookState::Stale,
-            reason_code: 1,
+            reason_code: fault.kind.stale_reason() as u8,
             _reserved: [0; 2],
-            ts_recv: gap.ts_recv,
+            ts_recv: fault.ts_recv,
         }));
     }
 }

@@ -1,6 +1,7 @@
 //! `ladder inspect`: replay a capture through decoder, sequencer and book, and report its
-//! integrity: frames, applied and dropped diffs, gaps, trades, book-ticker cross-checks, parse
-//! errors, and each instrument's final book.
+//! integrity: frames, applied, dropped and duplicate diffs, integrity faults by kind (gaps, ids
+//! out of order, snapshots the stream never reaches, crossed books), trades, book-ticker
+//! cross-checks, parse errors, and each instrument's final book (the sequencer's own).
 //!
 //! Two passes over the file (both streaming, constant memory): the first finds the symbols and,
 //! unless a grid is configured, infers each one's tick and lot size from the decimal places its
@@ -16,16 +17,14 @@ pub use grid::{
 };
 pub use report::{InspectReport, InstrumentReport, LineIssue};
 
-use crate::book::{BookConfig, L2Book};
 use crate::capture::clock::Timeline;
 use crate::capture::{CaptureError, CaptureReader, Next};
 use crate::feed::Venue;
 use crate::feed::binance::{
-    Decoded, Decoder, DepthHeader, Gap, Sequencer, SnapshotHeader, SyncRule, SyncSink,
-    snapshot_owner,
+    Decoded, Decoder, NullSink, Sequencer, SnapshotHeader, SyncRule, snapshot_owner,
 };
 use crate::instrument::Registry;
-use ladder_sdk::{Bbo, BookState, InstrumentId, InstrumentSpec, Level, Side};
+use ladder_sdk::{Bbo, BookState, InstrumentSpec, Level};
 use std::path::Path;
 
 /// How many malformed lines are kept with their messages (all are counted).
@@ -42,40 +41,6 @@ pub struct InspectOptions {
     pub grid: Option<InstrumentSpec>,
 }
 
-/// Applies the sequencer's decisions to a book.
-struct BookSink<'a> {
-    book: &'a mut L2Book,
-}
-
-impl SyncSink for BookSink<'_> {
-    fn snapshot(&mut self, _: InstrumentId, _: u64, bids: &[Level], asks: &[Level]) {
-        self.book.clear();
-        self.apply(bids, asks);
-    }
-
-    fn delta(&mut self, _: &DepthHeader, bids: &[Level], asks: &[Level]) {
-        self.apply(bids, asks);
-    }
-
-    fn gap(&mut self, _: InstrumentId, _: Gap) {}
-}
-
-impl BookSink<'_> {
-    fn apply(&mut self, bids: &[Level], asks: &[Level]) {
-        for l in bids {
-            self.book.apply(Side::Buy, l.price, l.qty);
-        }
-        for l in asks {
-            self.book.apply(Side::Sell, l.price, l.qty);
-        }
-    }
-}
-
-struct Tracked {
-    seq: Sequencer,
-    book: L2Book,
-}
-
 /// Replays `path` and reports.
 pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, CaptureError> {
     let grids = infer_grids(path, options.grid)?;
@@ -88,12 +53,9 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
         }
     }
     let rule = SyncRule::for_venue(options.venue);
-    let mut tracked: Vec<Tracked> = registry
+    let mut seqs: Vec<Sequencer> = registry
         .iter()
-        .map(|i| Tracked {
-            seq: Sequencer::new(i.id, rule),
-            book: L2Book::new(BookConfig::default()),
-        })
+        .map(|i| Sequencer::new(i.id, rule))
         .collect();
 
     let mut report = InspectReport::new(options.venue);
@@ -116,20 +78,18 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
         match decoder.decode(line.frame, line.ts_recv, &registry) {
             Ok(Decoded::Depth(h)) => {
                 report.depth_updates += 1;
-                let t = &mut tracked[h.instrument.index()];
                 let (bids, asks) = (decoder.bids(), decoder.asks());
-                t.seq
-                    .on_depth(&h, bids, asks, &mut BookSink { book: &mut t.book });
+                seqs[h.instrument.index()].on_depth(&h, bids, asks, &mut NullSink);
             }
             Ok(Decoded::Snapshot(s)) => {
                 report.snapshots += 1;
-                if let Err(msg) = apply_snapshot(&s, &mut decoder, &registry, &mut tracked) {
+                if let Err(msg) = apply_snapshot(&s, &mut decoder, &registry, &mut seqs) {
                     report.issue(line.line, msg);
                 }
             }
             Ok(Decoded::Trade(_) | Decoded::SpecialTrade(_)) => report.trades += 1,
             Ok(Decoded::AggTrade(_)) => report.agg_trades += 1,
-            Ok(Decoded::BookTicker(bbo)) => check_bbo(&bbo, &tracked, &mut report),
+            Ok(Decoded::BookTicker(bbo)) => check_bbo(&bbo, &seqs, &mut report),
             Ok(Decoded::Control | Decoded::ServerShutdown | Decoded::Ignored) => {
                 report.ignored += 1
             }
@@ -142,9 +102,9 @@ pub fn inspect(path: &Path, options: &InspectOptions) -> Result<InspectReport, C
         report.truncated = Some(stop.clone());
     }
     report.clock = timeline.report();
-    for (t, (source, inference)) in tracked.iter_mut().zip(sources) {
-        let inst = registry.get(t.seq.instrument());
-        report.add_instrument(inst, source, &t.seq, &mut t.book, options.depth);
+    for (seq, (source, inference)) in seqs.iter().zip(sources) {
+        let inst = registry.get(seq.instrument());
+        report.add_instrument(inst, source, seq, options.depth);
         if let Some(i) = report.instruments.get_mut(&inst.symbol) {
             i.inference = inference;
         }
@@ -159,43 +119,40 @@ fn apply_snapshot(
     s: &SnapshotHeader,
     decoder: &mut Decoder,
     registry: &Registry,
-    tracked: &mut [Tracked],
+    seqs: &mut [Sequencer],
 ) -> Result<(), String> {
     let id = match s.instrument {
         Some(id) => id,
         None => {
-            let id = snapshot_owner(s.last_update_id, tracked.iter().map(|t| &t.seq)).ok_or_else(
-                || {
-                    "depth snapshot names no symbol and matches no single waiting book; \
+            let id = snapshot_owner(s.last_update_id, seqs.iter()).ok_or_else(|| {
+                "depth snapshot names no symbol and matches no single waiting book; \
                  record multi-symbol captures with `<symbol>@depthSnapshot` envelopes"
-                        .to_owned()
-                },
-            )?;
+                    .to_owned()
+            })?;
             decoder
                 .resolve_snapshot(registry.get(id))
                 .map_err(|e| e.to_string())?;
             id
         }
     };
-    let t = &mut tracked[id.index()];
-    t.seq.on_snapshot(
+    seqs[id.index()].on_snapshot(
         s.last_update_id,
         decoder.bids(),
         decoder.asks(),
-        &mut BookSink { book: &mut t.book },
+        &mut NullSink,
     );
     Ok(())
 }
 
-fn check_bbo(bbo: &Bbo, tracked: &[Tracked], report: &mut InspectReport) {
+fn check_bbo(bbo: &Bbo, seqs: &[Sequencer], report: &mut InspectReport) {
     report.book_tickers += 1;
-    let t = &tracked[bbo.instrument.index()];
-    if t.seq.state() != BookState::Synced || t.seq.last_update_id() != Some(bbo.update_id) {
+    let seq = &seqs[bbo.instrument.index()];
+    if seq.state() != BookState::Synced || seq.last_update_id() != Some(bbo.update_id) {
         return;
     }
     report.bbo_checked += 1;
-    let bid = t.book.best_bid();
-    let ask = t.book.best_ask();
+    let bid = seq.book().best_bid();
+    let ask = seq.book().best_ask();
     let matches = bid == Some(Level::new(bbo.bid_price, bbo.bid_qty))
         && ask == Some(Level::new(bbo.ask_price, bbo.ask_qty));
     if !matches {

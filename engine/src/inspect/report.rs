@@ -2,11 +2,11 @@
 //! for a person or as one JSON object.
 
 use super::{GridSource, Inference, MAX_ISSUES};
-use crate::book::L2Book;
 use crate::capture::Truncation;
 use crate::capture::clock::ClockReport;
 use crate::feed::Venue;
 use crate::feed::binance::Sequencer;
+use crate::feed::integrity::FaultCounts;
 use crate::instrument::Instrument;
 use ladder_sdk::Side;
 use serde::Serialize;
@@ -41,12 +41,16 @@ pub struct InstrumentReport {
     pub grid: &'static str,
     /// Diffs applied for this instrument.
     pub applied: u64,
-    /// Gaps for this instrument.
+    /// Integrity faults of every kind for this instrument.
     pub gaps: u64,
     /// Levels held per side.
     pub levels: [usize; 2],
     /// For an inferred grid: from how many values, and how many were finer than it.
     pub inference: Option<Inference>,
+    /// Exact repeats of the last applied diff, dropped.
+    pub duplicates: u64,
+    /// Integrity faults by kind.
+    pub faults: FaultCounts,
 }
 
 /// Everything `ladder inspect` reports. Serialized field order is the documented one.
@@ -62,7 +66,8 @@ pub struct InspectReport {
     pub applied: u64,
     /// Diffs dropped as covered by the snapshot or an earlier diff.
     pub dropped_stale: u64,
-    /// Sequence gaps.
+    /// Integrity faults of every kind (sequence gaps, ids out of order, a snapshot the stream
+    /// never reaches, crossed books); `faults` has them by kind.
     pub gaps: u64,
     /// `@trade` messages.
     pub trades: u64,
@@ -84,6 +89,11 @@ pub struct InspectReport {
     pub ignored: u64,
     /// Diffs discarded because too many were buffered while waiting for a snapshot.
     pub buffer_overflows: u64,
+    /// Diffs dropped as exact repeats (same `U` and `u`) of the last applied one. Not a fault:
+    /// the book is unchanged and exact.
+    pub duplicates: u64,
+    /// Integrity faults by kind (their total is `gaps`).
+    pub faults: FaultCounts,
     /// The first malformed lines with their messages.
     pub issues: Vec<LineIssue>,
     /// Where and why reading stopped before the end of the file (also an issue).
@@ -114,6 +124,8 @@ impl InspectReport {
             book_tickers: 0,
             ignored: 0,
             buffer_overflows: 0,
+            duplicates: 0,
+            faults: FaultCounts::default(),
             issues: Vec::new(),
             truncated: None,
             clock: ClockReport::default(),
@@ -133,14 +145,16 @@ impl InspectReport {
         inst: &Instrument,
         source: GridSource,
         seq: &Sequencer,
-        book: &mut L2Book,
         depth: usize,
     ) {
         let stats = seq.stats();
+        let book = seq.book();
         self.applied += stats.applied;
         self.dropped_stale += stats.dropped_stale;
         self.gaps += stats.gaps;
         self.buffer_overflows += stats.buffer_overflows;
+        self.duplicates += stats.duplicates;
+        self.faults.add(&stats.faults);
         let spec = &inst.spec;
         let side = |s: Side| -> Vec<[String; 2]> {
             book.levels(s)
@@ -160,11 +174,14 @@ impl InspectReport {
             gaps: stats.gaps,
             levels: [book.len(Side::Buy), book.len(Side::Sell)],
             inference: None,
+            duplicates: stats.duplicates,
+            faults: stats.faults,
         };
         self.instruments.insert(inst.symbol.clone(), report);
     }
 
-    /// True when nothing is wrong: no gap, mismatch, malformed line, stale book or early end.
+    /// True when nothing is wrong: no integrity fault, mismatch, malformed line, stale book or
+    /// early end.
     pub fn is_clean(&self) -> bool {
         self.truncated.is_none()
             && self.gaps == 0
@@ -202,6 +219,23 @@ impl InspectReport {
             "book ticker     {} checked against the book at the same update id, {} mismatches (of {})",
             self.bbo_checked, self.bbo_mismatches, self.book_tickers
         );
+        if self.faults.total() > 0 {
+            let kinds: Vec<String> = self
+                .faults
+                .by_kind()
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            let _ = writeln!(o, "faults          {}", kinds.join(", "));
+        }
+        if self.duplicates > 0 {
+            let _ = writeln!(
+                o,
+                "duplicates      {} diffs repeated the last applied one (dropped; the book is exact)",
+                self.duplicates
+            );
+        }
         let _ = writeln!(o, "parse errors    {}", self.parse_errors);
         if self.buffer_overflows > 0 {
             let _ = writeln!(

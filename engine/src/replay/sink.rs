@@ -1,11 +1,10 @@
 //! Turns the sequencer's decisions into normalized [`MarketEvent`]s for a consumer (the hot
 //! engine in replay, a feed ring live).
 
-use crate::feed::binance::{DepthHeader, Gap, SyncSink};
+use crate::feed::binance::{DepthHeader, SyncSink};
 use crate::feed::events;
-use ladder_sdk::{
-    BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, StaleReason, UnixNanos,
-};
+use crate::feed::integrity::Fault;
+use ladder_sdk::{BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, UnixNanos};
 
 /// A [`SyncSink`] that emits [`MarketEvent`]s to `emit`.
 pub struct EventSink<F: FnMut(&MarketEvent)> {
@@ -44,12 +43,13 @@ impl<F: FnMut(&MarketEvent)> SyncSink for EventSink<F> {
         events::levels(&m, bids, asks, true, &mut |e| (self.emit)(&e));
     }
 
-    fn gap(&mut self, instrument: InstrumentId, gap: Gap) {
+    fn fault(&mut self, instrument: InstrumentId, fault: Fault) {
         (self.emit)(&MarketEvent::Status(BookStatus {
             instrument,
             state: BookState::Stale,
-            reason: Some(StaleReason::SequenceGap),
-            ts_recv: gap.ts_recv,
+            reason: Some(fault.kind.stale_reason()),
+            // The frame being sequenced: a fault shown by a snapshot carries no time of its own.
+            ts_recv: self.ts_recv,
         }));
     }
 }

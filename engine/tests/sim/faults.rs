@@ -18,7 +18,7 @@ async fn sim_drop_every_nth_depth_shows_a_gap_to_the_sequencer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sim_duplicate_depth_is_dropped_as_stale_without_a_gap() {
+async fn sim_duplicate_depth_is_dropped_as_a_counted_duplicate_without_a_gap() {
     let faults = FaultConfig {
         duplicate_every: Some(10),
         ..FaultConfig::default()
@@ -27,7 +27,7 @@ async fn sim_duplicate_depth_is_dropped_as_stale_without_a_gap() {
     assert!(stats.faults.duplicated >= 10, "{:?}", stats.faults);
     let st = feed.seqs[0].stats();
     assert_eq!(st.gaps, 0, "{st:?}");
-    assert!(st.dropped_stale >= 10, "{st:?}");
+    assert!(st.duplicates >= 10, "{st:?}");
     assert!(
         raw.windows(2).any(|w| w[0] == w[1]),
         "no byte-identical repeat"

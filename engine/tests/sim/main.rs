@@ -6,8 +6,9 @@
 use futures_util::{SinkExt as _, StreamExt as _};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::feed::binance::{
-    Decoded, Decoder, DepthHeader, DepthOutcome, Gap, Sequencer, SyncRule, SyncSink,
+    Decoded, Decoder, DepthHeader, DepthOutcome, Sequencer, SyncRule, SyncSink,
 };
+use ladder_engine::feed::integrity::Fault;
 use ladder_engine::instrument::Registry;
 use ladder_engine::sim::{self, FaultConfig, RestFault, SimConfig, SimSymbol, Stall};
 use ladder_sdk::{InstrumentId, Level, Side, UnixNanos};
@@ -103,7 +104,7 @@ fn registry(symbols: &[SimSymbol]) -> Registry {
 /// Books of every instrument, fed by the sequencers.
 struct Books {
     books: Vec<L2Book>,
-    gaps: Vec<Gap>,
+    gaps: Vec<Fault>,
 }
 
 impl Books {
@@ -142,8 +143,8 @@ impl SyncSink for Books {
     fn delta(&mut self, h: &DepthHeader, bids: &[Level], asks: &[Level]) {
         self.apply(h.instrument, bids, asks);
     }
-    fn gap(&mut self, _: InstrumentId, gap: Gap) {
-        self.gaps.push(gap);
+    fn fault(&mut self, _: InstrumentId, fault: Fault) {
+        self.gaps.push(fault);
     }
 }
 

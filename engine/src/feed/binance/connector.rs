@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! Connecting --depth ws open--> Syncing --snapshot lines up--> Synced
-//! Synced --gap--> Stale(SequenceGap) --snapshot requested--> Resyncing --lines up--> Synced
+//! Synced --fault--> Stale(SequenceGap | ChecksumMismatch) --snapshot requested--> Resyncing --lines up--> Synced
 //! Synced --output full / resync request--> Stale(QueueOverflow) --> Resyncing --> Synced
 //! any --depth ws lost--> Stale(Disconnected | FeedSilent) --> Connecting --open--> Resyncing --> Synced
 //! ```
@@ -19,15 +19,18 @@
 //! one), so the snapshot is taken while diffs are buffered (`docs/venues.md` §1.4, §2.3). A
 //! snapshot older than the buffered diffs (the sequencer reports a gap on its replay) is
 //! discarded unseen by the output and fetched again. A snapshot's events are staged and only
-//! delivered once they line up, so the output never sees a book that is not in sequence.
+//! delivered once they line up, so the output never sees a book that is not in sequence. Each
+//! sequencer keeps its own book on this (non-hot) thread and faults a crossed one
+//! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
 use super::decode::{DecodeError, Decoded, Decoder, DepthHeader};
 use super::endpoints::Plan;
 use super::rest::{
     RestBody, RestClient, SnapshotReply, SnapshotRequest, SnapshotWorker, snapshot_worker,
 };
-use super::sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink};
+use super::sync::{DepthOutcome, Sequencer, SyncRule, SyncSink};
 use crate::clock::Clock;
+use crate::feed::integrity::Fault;
 use crate::feed::live::conn::{ConnEvent, ConnParams, Restart, run_connection};
 use crate::feed::live::deliver::{Link, flush_owed, offer};
 use crate::feed::live::status::Counter;
@@ -405,7 +408,6 @@ impl<O: FeedOutput> Core<O> {
             staged: None,
             ts_recv: h.ts_recv,
             ts_exchange: h.ts_exchange,
-            gap: None,
         };
         let outcome = s
             .seq
@@ -415,27 +417,21 @@ impl<O: FeedOutput> Core<O> {
             s.applied_before + s.seq.stats().applied,
             s.seq.last_update_id(),
         );
-        if let DepthOutcome::Gap(g) = outcome {
-            self.on_gap(k, g);
+        if let DepthOutcome::Fault(f) = outcome {
+            self.on_fault(k, f);
         }
         self.after(k, h.ts_recv);
         self.maybe_request_snapshot(k);
     }
 
-    fn on_gap(&mut self, k: usize, g: Gap) {
+    fn on_fault(&mut self, k: usize, f: Fault) {
         self.status.on_gap(k);
-        let e = FeedError::SequenceGap {
+        let e = FeedError::Integrity {
             symbol: self.slots[k].symbol.clone(),
-            expected: g.expected,
-            got: g.got,
+            fault: f.kind,
         };
-        self.status.record_error(g.ts_recv, &e);
-        self.publish(
-            k,
-            BookState::Stale,
-            Some(StaleReason::SequenceGap),
-            g.ts_recv,
-        );
+        self.status.record_error(f.ts_recv, &e);
+        self.publish(k, BookState::Stale, Some(f.kind.stale_reason()), f.ts_recv);
     }
 
     fn on_snapshot_reply(&mut self, reply: SnapshotReply) {
@@ -483,7 +479,6 @@ impl<O: FeedOutput> Core<O> {
             staged: Some(&mut self.staged),
             ts_recv,
             ts_exchange: h.ts_exchange,
-            gap: None,
         };
         let replay_gap = s.seq.on_snapshot(
             h.last_update_id,
@@ -645,7 +640,6 @@ struct OutSink<'a, O> {
     staged: Option<&'a mut Vec<MarketEvent>>,
     ts_recv: UnixNanos,
     ts_exchange: UnixNanos,
-    gap: Option<Gap>,
 }
 
 impl<O: FeedOutput> OutSink<'_, O> {
@@ -686,7 +680,6 @@ impl<O: FeedOutput> SyncSink for OutSink<'_, O> {
         crate::feed::events::levels(&m, bids, asks, true, &mut |e| self.emit(e));
     }
 
-    fn gap(&mut self, _instrument: InstrumentId, gap: Gap) {
-        self.gap = Some(gap);
-    }
+    /// Faults reach the core through the sequencer's return value ([`Core::on_fault`]).
+    fn fault(&mut self, _instrument: InstrumentId, _fault: Fault) {}
 }

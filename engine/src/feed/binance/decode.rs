@@ -3,7 +3,10 @@
 //! [`Decoder::decode`] parses one frame ([`wire`](super::wire)), resolves its symbol in the
 //! [`Registry`], and converts every price and quantity onto the instrument's grid. A value off
 //! the grid, an unknown symbol or stream, or malformed JSON is a [`DecodeError`] that says what
-//! and where; nothing is rounded and nothing panics.
+//! and where; nothing is rounded and nothing panics. Prices and quantities must also be in the
+//! sane range of [`InstrumentSpec::market_price_from_raw`] / `market_qty_from_raw`: a zero or
+//! negative price, a negative quantity, or one above 10^14 ticks or lots is an error naming the
+//! value (an impossible book never gets built from it).
 
 use super::wire::{self, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::json::JsonError;
@@ -390,8 +393,8 @@ fn convert(
             symbol: Token::new(inst.symbol.as_bytes()),
             error,
         };
-        let price = spec.price_from_raw(p).map_err(grid_err)?;
-        let qty = spec.qty_from_raw(q).map_err(grid_err)?;
+        let price = spec.market_price_from_raw(p).map_err(grid_err)?;
+        let qty = spec.market_qty_from_raw(q).map_err(grid_err)?;
         out.push(Level::new(price, qty));
     }
     Ok(())
@@ -437,7 +440,7 @@ fn price(
     field: &'static str,
 ) -> Result<Price, DecodeError> {
     inst.spec
-        .price_from_raw(raw(text, message, field)?)
+        .market_price_from_raw(raw(text, message, field)?)
         .map_err(|error| DecodeError::Grid {
             field,
             symbol: Token::new(inst.symbol.as_bytes()),
@@ -452,7 +455,7 @@ fn qty(
     field: &'static str,
 ) -> Result<Quantity, DecodeError> {
     inst.spec
-        .qty_from_raw(raw(text, message, field)?)
+        .market_qty_from_raw(raw(text, message, field)?)
         .map_err(|error| DecodeError::Grid {
             field,
             symbol: Token::new(inst.symbol.as_bytes()),

@@ -13,7 +13,13 @@ pub mod wire;
 
 pub use decode::{DecodeError, Decoded, Decoder, DepthHeader, SnapshotHeader};
 pub use endpoints::{Endpoints, EndpointsConfig};
-pub use sync::{DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats, snapshot_owner};
+pub use sync::{
+    DepthOutcome, NullSink, Sequencer, SyncLimits, SyncRule, SyncSink, SyncStats, snapshot_owner,
+};
 
+#[cfg(test)]
+mod sync_props;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;

@@ -254,17 +254,18 @@ pub enum FeedError {
         #[source]
         source: Box<tungstenite::Error>,
     },
-    /// The depth stream skipped update ids: the book is stale until a new snapshot.
+    /// The book failed an integrity check (a sequence gap, ids out of order, a crossed book):
+    /// it is stale until a new snapshot.
     #[error(
-        "sequence gap on {symbol}: expected update id {expected}, got {got}; resyncing from a new snapshot"
+        "{} on {symbol}: {}; resyncing from a new snapshot",
+        fault.title(),
+        fault.detail()
     )]
-    SequenceGap {
+    Integrity {
         /// The symbol.
         symbol: String,
-        /// The id the diff had to continue from.
-        expected: u64,
-        /// The id it carried.
-        got: u64,
+        /// What broke.
+        fault: crate::feed::integrity::IntegrityFault,
     },
     /// The output (ring to the hot thread) was full: the book is stale until resynced.
     #[error(

@@ -1,0 +1,285 @@
+//! Book integrity faults, venue-neutral: what a sequencer found wrong with a venue's messages
+//! or with the book they built, with the data to say why.
+//!
+//! Every fault is handled the same way, whatever the venue: it is counted (by kind, in
+//! [`FaultCounts`]), the instrument's book is marked stale, the consumer is told (a
+//! `MarketEvent::Status` with [`IntegrityFault::stale_reason`]) and a new snapshot is asked for.
+//! A book is exact or loudly stale, never silently wrong.
+//!
+//! Binance's sequencer (`feed/binance/sync.rs`) raises the sequence, id and snapshot faults and,
+//! from the book it keeps, [`IntegrityFault::Crossed`]; the next venues add their own kinds here
+//! (a checksum mismatch, a broken `seqId` chain) rather than a type of their own.
+
+use ladder_sdk::{StaleReason, UnixNanos};
+use serde::Serialize;
+use std::fmt;
+
+/// What broke. `Copy` and allocation-free: it is built on the feed's hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IntegrityFault {
+    /// A message did not continue the sequence: it skips ids (a message was lost) or does not
+    /// chain to the last applied one (spot `U != prev_u + 1`, futures `pu != prev_u`), or a
+    /// snapshot is older than the first message that could follow it.
+    SequenceGap {
+        /// The id the message had to continue from.
+        expected: u64,
+        /// The id it carried instead.
+        got: u64,
+    },
+    /// Update ids went backwards: the book is at `last` and a message that is not a repeat of
+    /// the last one ended at `got <= last` (an id reset, a replayed or reordered message, or
+    /// anything after an id of `u64::MAX`, which nothing can follow).
+    IdsBackward {
+        /// The id the book is at.
+        last: u64,
+        /// The last id of the message.
+        got: u64,
+    },
+    /// A message's first id is above its last (`U > u`).
+    IdsReversed {
+        /// Its first id.
+        first: u64,
+        /// Its last id.
+        last: u64,
+    },
+    /// The stream never reached the snapshot: messages kept arriving that it already covers,
+    /// past the sequencer's bound (a snapshot id ahead of the stream, or ids reset below it).
+    SnapshotAhead {
+        /// The snapshot's id.
+        snapshot: u64,
+        /// The last id of the message that reached the bound.
+        got: u64,
+    },
+    /// After a complete message the best bid is at or above the best ask (crossed or locked).
+    Crossed {
+        /// Best bid, in ticks.
+        bid: i64,
+        /// Best ask, in ticks.
+        ask: i64,
+    },
+}
+
+impl IntegrityFault {
+    /// Every kind's name, in the order [`FaultCounts`] lists them.
+    pub const NAMES: [&'static str; 5] = [
+        "sequence_gap",
+        "ids_backward",
+        "ids_reversed",
+        "snapshot_ahead",
+        "crossed",
+    ];
+
+    /// The kind's lowercase name, as reports print it.
+    pub const fn name(&self) -> &'static str {
+        Self::NAMES[self.index()]
+    }
+
+    const fn index(&self) -> usize {
+        match self {
+            Self::SequenceGap { .. } => 0,
+            Self::IdsBackward { .. } => 1,
+            Self::IdsReversed { .. } => 2,
+            Self::SnapshotAhead { .. } => 3,
+            Self::Crossed { .. } => 4,
+        }
+    }
+
+    /// Whether the book must be rebuilt from a new snapshot. True for every kind so far: none
+    /// of them leaves a book that can be trusted.
+    pub const fn needs_resync(&self) -> bool {
+        true
+    }
+
+    /// The reason a consumer is given with the stale status. The ABI has two integrity reasons:
+    /// faults of the message sequence are [`StaleReason::SequenceGap`]; a book whose content is
+    /// impossible ([`IntegrityFault::Crossed`]) is [`StaleReason::ChecksumMismatch`], the
+    /// reason for "the local book does not match the venue's".
+    pub const fn stale_reason(&self) -> StaleReason {
+        match self {
+            Self::Crossed { .. } => StaleReason::ChecksumMismatch,
+            Self::SequenceGap { .. }
+            | Self::IdsBackward { .. }
+            | Self::IdsReversed { .. }
+            | Self::SnapshotAhead { .. } => StaleReason::SequenceGap,
+        }
+    }
+}
+
+impl IntegrityFault {
+    /// What broke, in a few words (`"sequence gap"`).
+    pub const fn title(&self) -> &'static str {
+        match self {
+            Self::SequenceGap { .. } => "sequence gap",
+            Self::IdsBackward { .. } => "update ids went backwards",
+            Self::IdsReversed { .. } => "reversed update ids",
+            Self::SnapshotAhead { .. } => "snapshot ahead of the stream",
+            Self::Crossed { .. } => "crossed book",
+        }
+    }
+
+    /// The data, as a sentence fragment (`"expected update id 7, got 9"`).
+    pub const fn detail(&self) -> Detail {
+        Detail(*self)
+    }
+}
+
+/// [`IntegrityFault::detail`], printed on demand (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct Detail(IntegrityFault);
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IntegrityFault::SequenceGap { expected, got } => {
+                write!(f, "expected update id {expected}, got {got}")
+            }
+            IntegrityFault::IdsBackward { last, got } => write!(
+                f,
+                "the book is at update id {last}, a message ended at {got}"
+            ),
+            IntegrityFault::IdsReversed { first, last } => {
+                write!(f, "first update id {first} is above last {last}")
+            }
+            IntegrityFault::SnapshotAhead { snapshot, got } => write!(
+                f,
+                "the snapshot is at update id {snapshot}, messages still end at {got}"
+            ),
+            IntegrityFault::Crossed { bid, ask } => write!(
+                f,
+                "best bid {bid} >= best ask {ask} (ticks) after a complete message"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for IntegrityFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.title(), self.detail())
+    }
+}
+
+/// A fault and when the message that showed it was received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    /// What broke.
+    pub kind: IntegrityFault,
+    /// Receive time of the message that showed it.
+    pub ts_recv: UnixNanos,
+}
+
+const _: () = assert!(std::mem::size_of::<Fault>() <= 32);
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+/// Faults counted by kind. Serialized as an object keyed by [`IntegrityFault::NAMES`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FaultCounts {
+    /// [`IntegrityFault::SequenceGap`].
+    pub sequence_gap: u64,
+    /// [`IntegrityFault::IdsBackward`].
+    pub ids_backward: u64,
+    /// [`IntegrityFault::IdsReversed`].
+    pub ids_reversed: u64,
+    /// [`IntegrityFault::SnapshotAhead`].
+    pub snapshot_ahead: u64,
+    /// [`IntegrityFault::Crossed`].
+    pub crossed: u64,
+}
+
+impl FaultCounts {
+    /// Counts one fault.
+    pub fn record(&mut self, fault: &IntegrityFault) {
+        *self.slot(fault.index()) += 1;
+    }
+
+    /// All faults.
+    pub fn total(&self) -> u64 {
+        self.by_kind().iter().map(|(_, n)| n).sum()
+    }
+
+    /// `(name, count)` per kind, in [`IntegrityFault::NAMES`] order.
+    pub fn by_kind(&self) -> [(&'static str, u64); 5] {
+        let n = IntegrityFault::NAMES;
+        [
+            (n[0], self.sequence_gap),
+            (n[1], self.ids_backward),
+            (n[2], self.ids_reversed),
+            (n[3], self.snapshot_ahead),
+            (n[4], self.crossed),
+        ]
+    }
+
+    /// Adds another instrument's counts.
+    pub fn add(&mut self, other: &Self) {
+        for (k, (_, n)) in other.by_kind().into_iter().enumerate() {
+            *self.slot(k) += n;
+        }
+    }
+
+    fn slot(&mut self, index: usize) -> &mut u64 {
+        match index {
+            0 => &mut self.sequence_gap,
+            1 => &mut self.ids_backward,
+            2 => &mut self.ids_reversed,
+            3 => &mut self.snapshot_ahead,
+            _ => &mut self.crossed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::gap(IntegrityFault::SequenceGap { expected: 7, got: 9 }, "sequence_gap", "expected update id 7, got 9")]
+    #[case::backward(IntegrityFault::IdsBackward { last: u64::MAX, got: 102 }, "ids_backward", "update ids went backwards: the book is at update id 18446744073709551615, a message ended at 102")]
+    #[case::reversed(IntegrityFault::IdsReversed { first: 5, last: 4 }, "ids_reversed", "reversed update ids: first update id 5 is above last 4")]
+    #[case::ahead(IntegrityFault::SnapshotAhead { snapshot: u64::MAX, got: 3 }, "snapshot_ahead", "snapshot ahead of the stream: the snapshot is at update id 18446744073709551615, messages still end at 3")]
+    #[case::crossed(IntegrityFault::Crossed { bid: 1050, ask: 1000 }, "crossed", "crossed book: best bid 1050 >= best ask 1000")]
+    fn fault_names_and_messages_carry_their_data(
+        #[case] fault: IntegrityFault,
+        #[case] name: &str,
+        #[case] text: &str,
+    ) {
+        assert_eq!(fault.name(), name);
+        assert!(fault.to_string().contains(text), "{fault}");
+        assert!(fault.needs_resync());
+    }
+
+    #[test]
+    fn fault_counts_record_each_kind_in_its_own_counter_and_total_all() {
+        let mut c = FaultCounts::default();
+        c.record(&IntegrityFault::SequenceGap {
+            expected: 1,
+            got: 2,
+        });
+        c.record(&IntegrityFault::Crossed { bid: 2, ask: 1 });
+        c.record(&IntegrityFault::Crossed { bid: 2, ask: 2 });
+        assert_eq!((c.sequence_gap, c.crossed, c.ids_backward), (1, 2, 0));
+        assert_eq!(c.total(), 3);
+        let mut sum = FaultCounts::default();
+        sum.add(&c);
+        sum.add(&c);
+        assert_eq!(sum.total(), 6);
+        assert_eq!(sum.by_kind()[4], ("crossed", 4));
+    }
+
+    #[test]
+    fn crossed_is_reported_to_consumers_as_a_book_mismatch_not_a_gap() {
+        assert_eq!(
+            IntegrityFault::Crossed { bid: 1, ask: 1 }.stale_reason(),
+            StaleReason::ChecksumMismatch
+        );
+        assert_eq!(
+            IntegrityFault::IdsReversed { first: 2, last: 1 }.stale_reason(),
+            StaleReason::SequenceGap
+        );
+    }
+}
