@@ -484,13 +484,14 @@ fn inspect_gzip_cut_at_a_fixed_offset_reports_its_complete_lines_like_the_same_l
         .failure();
 }
 
-/// A spot capture: a snapshot, `n` diffs in sequence, then `extra` frames.
+/// A spot capture: a snapshot, `n` diffs in sequence (bids below 100, asks above 101: never
+/// crossed), then `extra` frames.
 fn synced_capture(n: u64, extra: &[String]) -> Vec<String> {
     let mut frames = vec![SNAP.to_owned()];
     for k in 0..n {
         let u = 11 + 2 * k;
         frames.push(format!(
-            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{u},"u":{},"b":[["100.{:02}","1.5"]],"a":[["101.{:02}","2"]]}}}}"#,
+            r#"{{"stream":"btcusdt@depth@100ms","data":{{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":{u},"u":{},"b":[["99.{:02}","1.5"]],"a":[["101.{:02}","2"]]}}}}"#,
             u + 1,
             k % 100,
             k % 100

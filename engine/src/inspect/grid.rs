@@ -147,9 +147,10 @@ struct Probe {
 }
 
 impl Probe {
-    /// The symbol (if the frame names one) and the `(price, quantity)` pairs of a frame the
-    /// decoder uses; `None` for a frame that does not decode, is not used, or holds a value
-    /// the decoder or the book rejects.
+    /// The symbol (if the frame names one) of a frame the decoder uses, with its
+    /// `(price, quantity)` pairs left in `values`; `None` for a frame that does not decode or
+    /// is not used. A frame holding a value the decoder or the book rejects still names its
+    /// symbol (the replay pass reports the value on its line) but leaves no values.
     fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
         let mut f = Fields::default();
         wire::parse(frame, &mut f, &mut self.bids, &mut self.asks).ok()?;
@@ -175,7 +176,7 @@ impl Probe {
         }
         let valid = |(p, q): &RawLevel| !p.negative && p.mantissa != 0 && !q.negative;
         if !self.values.iter().all(valid) {
-            return None;
+            self.values.clear();
         }
         Some(f.symbol.or_else(|| f.stream.and_then(wire::stream_symbol)))
     }
