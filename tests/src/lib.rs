@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod build;
+pub mod fuzz;
 
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
 use ladder_engine::replay::StrategySource;

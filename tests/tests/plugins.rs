@@ -1,7 +1,7 @@
 //! Strategy plugins end to end: fixture libraries built by cargo, `ladder plugins check` on good
 //! and bad libraries, a panicking plugin disabled while the host goes on, the same strategy
-//! through the vtable and statically linked giving identical outputs, and `ladder new-strategy`
-//! scaffolding a crate that builds and passes the check.
+//! through the vtable and statically linked giving identical outputs. (`ladder new-strategy` is
+//! tested in `engine/tests/new_strategy_cli.rs`.)
 //!
 //! The fixtures (`tests/fixtures/strategy`, `tests/fixtures/old-abi`) and the `ladder` binary are
 //! built once per test binary with `cargo build` into the workspace's target directory. The
@@ -18,9 +18,9 @@ use ladder_sdk::{
     OrderRequest, OrderStatus, OrderType, OrderUpdate, Price, Quantity, RejectReason, RequestKind,
     Side, SignalValue, StatusEvent, TimeInForce, TradeEvent, UnixNanos,
 };
-use ladder_tests::build::{cargo_build, lib_name, newest_lib, profile, target_dir, workspace};
+use ladder_tests::build::{cargo_build, lib_name, newest_lib};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// Paths of the artifacts the tests use.
@@ -779,137 +779,4 @@ fn same_strategy_through_vtable_and_static_link_gives_identical_outputs() {
         None,
         "on_stop cancelled the timer"
     );
-}
-
-// ---- ladder new-strategy -------------------------------------------------------------------
-
-/// Builds a scaffolded crate offline with the workspace's lockfile, into the shared target dir.
-fn build_scaffold(dir: &Path) -> PathBuf {
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy lockfile");
-    let (profile_dir, flags) = profile();
-    let target = target_dir(env!("CARGO_TARGET_TMPDIR")).join("scaffolds");
-    let status = std::process::Command::new(env!("CARGO"))
-        .current_dir(dir)
-        .args(["build", "--quiet", "--offline"])
-        .args(flags)
-        .arg("--target-dir")
-        .arg(&target)
-        .status()
-        .expect("run cargo build for the scaffold");
-    assert!(status.success(), "the scaffolded strategy does not build");
-    target.join(profile_dir)
-}
-
-#[test]
-fn new_strategy_scaffold_builds_and_passes_check() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    ladder()
-        .args(["new-strategy", "demo", "--path"])
-        .arg(tmp.path())
-        .arg("--sdk-path")
-        .arg(workspace().join("sdk"))
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("created strategy crate `demo`"));
-    let dir = tmp.path().join("demo");
-    for f in ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore"] {
-        assert!(dir.join(f).exists(), "{f} missing");
-    }
-    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README");
-    assert!(readme.contains("cargo build --release") && readme.contains("ladder plugins check"));
-    let lib = build_scaffold(&dir).join(lib_name("demo"));
-    ladder()
-        .args(["plugins", "check"])
-        .arg(&lib)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("name:         demo"))
-        .stdout(predicate::str::contains("ok: demo 0.1.0 can be loaded"));
-    // And it runs: registers its signal and emits the imbalance.
-    let inst = StrategyInstance::load(&lib, "", &HostConfig::default());
-    let mut inst = inst.expect("scaffold creates");
-    assert_eq!(inst.signal_names(), ["imbalance"]);
-    let (bids, asks) = ([lv(10, 3)], [lv(11, 1)]);
-    assert_eq!(
-        inst.on_book(UnixNanos::ZERO, &BookView::new(BTC, &bids, &asks)),
-        CallOutcome::Ok
-    );
-    assert_eq!(
-        inst.output()
-            .signals
-            .iter()
-            .map(|s| s.value)
-            .collect::<Vec<_>>(),
-        [0.5]
-    );
-}
-
-#[test]
-fn new_strategy_outside_a_checkout_depends_on_the_released_sdk() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    ladder()
-        .args(["new-strategy", "my-strat", "--path"])
-        .arg(tmp.path())
-        .assert()
-        .success();
-    let toml = std::fs::read_to_string(tmp.path().join("my-strat/Cargo.toml")).expect("toml");
-    assert!(
-        toml.contains(&format!("ladder-sdk = \"{}\"", ladder_sdk::SDK_VERSION)),
-        "{toml}"
-    );
-    assert!(toml.contains("crate-type = [\"cdylib\", \"rlib\"]") && toml.contains("[workspace]"));
-    let lib_rs = std::fs::read_to_string(tmp.path().join("my-strat/src/lib.rs")).expect("lib.rs");
-    assert!(
-        lib_rs.contains("impl Strategy for MyStrat")
-            && lib_rs.contains("export_strategy!(MyStrat);")
-    );
-}
-
-#[test]
-fn new_strategy_inside_the_checkout_uses_a_relative_sdk_path() {
-    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("new-strategy-inside");
-    let _ = std::fs::remove_dir_all(&parent);
-    std::fs::create_dir_all(&parent).expect("mkdir");
-    let parent = parent.canonicalize().expect("canonical");
-    if !parent.starts_with(workspace().canonicalize().expect("canonical")) {
-        eprintln!("skipping: the target directory is outside the workspace");
-        return;
-    }
-    ladder()
-        .args(["new-strategy", "inside"])
-        .current_dir(&parent)
-        .assert()
-        .success();
-    let toml = std::fs::read_to_string(parent.join("inside/Cargo.toml")).expect("toml");
-    let depth = parent
-        .join("inside")
-        .strip_prefix(workspace().canonicalize().expect("c"))
-        .expect("inside")
-        .components()
-        .count();
-    let want = format!("ladder-sdk = {{ path = \"{}sdk\" }}", "../".repeat(depth));
-    assert!(toml.contains(&want), "want `{want}` in:\n{toml}");
-    let sdk = parent
-        .join("inside")
-        .join("../".repeat(depth))
-        .join("sdk/Cargo.toml");
-    assert!(sdk.exists(), "the relative path resolves to the sdk");
-}
-
-#[test]
-fn new_strategy_refuses_bad_names_and_existing_dirs() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    ladder()
-        .args(["new-strategy", "2bad", "--path"])
-        .arg(tmp.path())
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("invalid strategy name `2bad`"));
-    std::fs::create_dir(tmp.path().join("taken")).expect("mkdir");
-    ladder()
-        .args(["new-strategy", "taken", "--path"])
-        .arg(tmp.path())
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("already exists"));
 }

@@ -1,13 +1,20 @@
-//! `ladder new-strategy NAME [--path DIR]`: scaffold a strategy crate that builds and loads as
-//! is: `Cargo.toml` (cdylib + rlib, its own `[workspace]`), `src/lib.rs` implementing
+//! `ladder new-strategy NAME [--path DIR] [--sdk SDK_DIR | --sdk-git URL]`: scaffold a strategy
+//! crate that builds and loads as is, wherever it is created: `Cargo.toml` (cdylib + rlib, its
+//! own `[workspace]` so no enclosing workspace swallows it), `src/lib.rs` implementing
 //! `Strategy` with `export_strategy!`, a README with the three steps, and a `.gitignore`.
 //!
-//! The `ladder-sdk` dependency is a path to this workspace's `sdk/` when the crate is created
-//! inside a ladder checkout (or `--sdk-path` names one), else the released `ladder-sdk`.
+//! `ladder-sdk` is not published on a registry, so the crate depends on a copy the user has:
+//! `--sdk SDK_DIR` or `--sdk-git URL` when given; else the `sdk/` of the ladder checkout the
+//! crate is created in; else the `sdk/` this engine was built from. A path inside the crate's
+//! own checkout is written relative (the pair moves together), any other path absolute.
 
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// The `sdk/` of the checkout this engine was built from; checked at run time, since the
+/// binary may have been moved or the checkout deleted since.
+const BUILT_FROM_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
 
 /// Arguments of `ladder new-strategy`.
 #[derive(Debug, clap::Args)]
@@ -17,10 +24,22 @@ pub(super) struct Args {
     /// Directory to create the crate in (default: the current directory).
     #[arg(long, value_name = "DIR")]
     path: Option<PathBuf>,
-    /// Depend on the `ladder-sdk` at this path (default: this workspace's `sdk/` when DIR is
-    /// inside a ladder checkout, else the released crate).
-    #[arg(long, value_name = "SDK_DIR")]
-    sdk_path: Option<PathBuf>,
+    /// Depend on the `ladder-sdk` in this folder (a ladder checkout's `sdk/`). Default: the
+    /// `sdk/` of the ladder checkout DIR is in, else the one this engine was built from.
+    #[arg(long = "sdk", visible_alias = "sdk-path", value_name = "SDK_DIR")]
+    sdk: Option<PathBuf>,
+    /// Depend on the `ladder-sdk` of this git repository (a ladder repository URL).
+    #[arg(long, value_name = "URL", conflicts_with = "sdk")]
+    sdk_git: Option<String>,
+}
+
+/// Where the new crate gets `ladder-sdk` from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SdkSource {
+    /// A folder holding the `ladder-sdk` package (canonical).
+    Path(PathBuf),
+    /// A git repository holding it.
+    Git(String),
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -41,7 +60,8 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    let sdk_dep = sdk_dependency(args.sdk_path.as_deref(), &dir)?;
+    let source = sdk_source(args, &dir, Path::new(BUILT_FROM_SDK))?;
+    let sdk_dep = sdk_dependency(&source, &dir);
     let files = render(&args.name, &sdk_dep);
     std::fs::create_dir_all(dir.join("src"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -54,7 +74,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args.name,
         dir.display()
     );
-    println!("  ladder-sdk: {sdk_dep}");
+    println!("  ladder-sdk = {sdk_dep}");
     println!("next: cd {} && cargo build --release", dir.display());
     println!(
         "then: ladder plugins check target/release/{}",
@@ -109,36 +129,95 @@ fn is_sdk_dir(dir: &Path) -> bool {
     })
 }
 
-/// The ladder workspace root `dir` is inside, if any.
-fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().skip(1).find_map(|a| {
-        let manifest = std::fs::read_to_string(a.join("Cargo.toml")).ok()?;
-        (manifest.contains("[workspace]") && is_sdk_dir(&a.join("sdk"))).then(|| a.to_owned())
-    })
+/// True if `dir` holds a `Cargo.toml` with a `[workspace]` table.
+fn is_workspace_root(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
 }
 
-/// `ladder-sdk = ...` for the new crate at `dir`.
-fn sdk_dependency(explicit: Option<&Path>, dir: &Path) -> anyhow::Result<String> {
-    if let Some(sdk) = explicit {
-        let sdk = sdk
+/// The `sdk/` of the ladder checkout `dir` is inside, if any.
+fn enclosing_checkout_sdk(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .skip(1)
+        .find(|a| is_workspace_root(a) && is_sdk_dir(&a.join("sdk")))
+        .map(|a| a.join("sdk"))
+}
+
+/// Picks the SDK for the new crate at `dir`: `--sdk`, `--sdk-git`, the enclosing checkout's
+/// `sdk/`, or `built_from` (this engine's own `sdk/`) when it still exists.
+fn sdk_source(args: &Args, dir: &Path, built_from: &Path) -> anyhow::Result<SdkSource> {
+    if let Some(url) = &args.sdk_git {
+        validate_git_url(url)?;
+        return Ok(SdkSource::Git(url.clone()));
+    }
+    if let Some(sdk) = &args.sdk {
+        let canonical = sdk
             .canonicalize()
-            .with_context(|| format!("--sdk-path {} does not exist", sdk.display()))?;
-        if !is_sdk_dir(&sdk) {
+            .with_context(|| format!("--sdk {} does not exist", sdk.display()))?;
+        if !is_sdk_dir(&canonical) {
             bail!(
-                "--sdk-path {}: no Cargo.toml of package `ladder-sdk` there",
+                "--sdk {}: no Cargo.toml of package `ladder-sdk` there (give a ladder \
+                 checkout's sdk/ folder)",
                 sdk.display()
             );
         }
-        return Ok(format!("{{ path = {} }}", toml_str(&sdk.to_string_lossy())));
+        return Ok(SdkSource::Path(canonical));
     }
-    if let Some(root) = enclosing_workspace(dir) {
-        let depth = dir
-            .strip_prefix(&root)
-            .map_or(0, |rel| rel.components().count());
-        let rel = format!("{}sdk", "../".repeat(depth));
-        return Ok(format!("{{ path = {} }}", toml_str(&rel)));
+    if let Some(sdk) = enclosing_checkout_sdk(dir) {
+        return Ok(SdkSource::Path(sdk));
     }
-    Ok(toml_str(ladder_sdk::SDK_VERSION))
+    match built_from.canonicalize() {
+        Ok(sdk) if is_sdk_dir(&sdk) => Ok(SdkSource::Path(sdk)),
+        _ => bail!(
+            "the ladder-sdk this engine was built from ({}) is gone (was the binary moved or \
+             the checkout deleted?); pass --sdk SDK_DIR (a ladder checkout's sdk/ folder) or \
+             --sdk-git URL (a ladder repository)",
+            built_from.display()
+        ),
+    }
+}
+
+/// A URL cargo can fetch a git dependency from: `scheme://rest`, no spaces or quotes.
+fn validate_git_url(url: &str) -> anyhow::Result<()> {
+    let ok = url.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty()
+    }) && !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\');
+    if !ok {
+        bail!(
+            "--sdk-git `{url}` is not a git URL cargo can fetch \
+             (e.g. https://github.com/ladder-rs/ladder)"
+        );
+    }
+    Ok(())
+}
+
+/// The `ladder-sdk = ...` value for the new crate at `dir`: a path relative to `dir` when
+/// both are in the same ladder checkout, else the absolute path; or the git URL.
+fn sdk_dependency(source: &SdkSource, dir: &Path) -> String {
+    match source {
+        SdkSource::Git(url) => format!("{{ git = {} }}", toml_str(url)),
+        SdkSource::Path(sdk) => {
+            let rel = sdk
+                .parent()
+                .filter(|root| is_workspace_root(root))
+                .and_then(|root| dir.strip_prefix(root).ok());
+            let path = match (rel, sdk.file_name()) {
+                (Some(rel), Some(name)) => format!(
+                    "{}{}",
+                    "../".repeat(rel.components().count()),
+                    name.to_string_lossy()
+                ),
+                _ => sdk.to_string_lossy().into_owned(),
+            };
+            format!("{{ path = {} }}", toml_str(&path))
+        }
+    }
 }
 
 /// A TOML basic string.
@@ -235,6 +314,9 @@ run time.
 3. **Run**: `ladder plugins check target/release/{{LIB_FILE}}` checks that the engine can load
    it, then `ladder paper --strategy target/release/{{LIB_FILE}}` runs it.
 
+`ladder-sdk` in `Cargo.toml` points at the SDK `ladder new-strategy` chose (`--sdk SDK_DIR` or
+`--sdk-git URL` choose another); the strategy must use the SDK of the engine that loads it.
+
 Keep `panic = "unwind"`: a panic in a strategy is caught in the plugin, the strategy is
 disabled and its orders cancelled, and the engine keeps running. Build with the same rustc and
 a compatible `ladder-sdk` as the engine; `ladder plugins check` lists every mismatch.
@@ -243,6 +325,32 @@ a compatible `ladder-sdk` as the engine; `ladder plugins check` lists every mism
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
+
+    fn args(sdk: Option<&Path>, sdk_git: Option<&str>) -> Args {
+        Args {
+            name: "demo".into(),
+            path: None,
+            sdk: sdk.map(Path::to_owned),
+            sdk_git: sdk_git.map(str::to_owned),
+        }
+    }
+
+    /// A fake ladder checkout: a `[workspace]` manifest and `sdk/Cargo.toml` of `ladder-sdk`.
+    fn fake_checkout(root: &Path) -> PathBuf {
+        std::fs::create_dir_all(root.join("sdk")).expect("mkdir");
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"sdk\"]\n",
+        )
+        .expect("w");
+        std::fs::write(
+            root.join("sdk/Cargo.toml"),
+            "[package]\nname = \"ladder-sdk\"\n",
+        )
+        .expect("write");
+        root.join("sdk").canonicalize().expect("canonical")
+    }
 
     #[test]
     fn type_name_camel_cases_dashes_and_underscores() {
@@ -262,32 +370,105 @@ mod tests {
 
     #[test]
     fn render_fills_every_placeholder() {
-        for (file, text) in render("my-strat", "\"0.1.0\"") {
+        for (file, text) in render("my-strat", "{ path = \"/x/sdk\" }") {
             assert!(!text.contains("{{"), "{file} has an unfilled placeholder");
         }
         let files = render("my-strat", "{ path = \"../sdk\" }");
         assert!(files[0].1.contains("ladder-sdk = { path = \"../sdk\" }"));
+        assert!(
+            files[0].1.contains("\n[workspace]\n"),
+            "own workspace table"
+        );
         assert!(files[1].1.contains("export_strategy!(MyStrat);"));
         assert!(files[2].1.contains(&lib_file("my-strat")));
     }
 
+    #[rstest]
+    #[case::https("https://github.com/ladder-rs/ladder", true)]
+    #[case::ssh("ssh://git@github.com/ladder-rs/ladder.git", true)]
+    #[case::git_plus_https("git+https://example.com/ladder", true)]
+    #[case::scp_style("git@github.com:ladder-rs/ladder.git", false)]
+    #[case::bare_path("../ladder", false)]
+    #[case::empty_rest("https://", false)]
+    #[case::space("https://example.com/a b", false)]
+    #[case::quote("https://example.com/a\"b", false)]
+    fn validate_git_url_accepts_only_fetchable_urls(#[case] url: &str, #[case] ok: bool) {
+        assert_eq!(validate_git_url(url).is_ok(), ok, "{url}");
+    }
+
     #[test]
-    fn sdk_dependency_is_relative_inside_the_workspace_and_versioned_outside() {
-        let ws = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .map(Path::to_owned);
-        let Some(ws) = ws.filter(|w| is_sdk_dir(&w.join("sdk"))) else {
-            return;
-        };
-        let inside = ws.join("target").join("x").join("demo");
+    fn sdk_source_outside_any_checkout_is_the_built_from_sdk_by_absolute_path() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let sdk = fake_checkout(&tmp.path().join("ladder"));
+        let dir = tmp.path().join("elsewhere").join("demo");
+        let source = sdk_source(&args(None, None), &dir, &sdk.join("../sdk")).expect("source");
+        assert_eq!(source, SdkSource::Path(sdk.clone()));
         assert_eq!(
-            sdk_dependency(None, &inside).ok().as_deref(),
-            Some("{ path = \"../../../sdk\" }")
+            sdk_dependency(&source, &dir),
+            format!("{{ path = {} }}", toml_str(&sdk.to_string_lossy()))
         );
-        let outside = Path::new("/").join("nonexistent-ladder-dir").join("demo");
+    }
+
+    #[test]
+    fn sdk_source_inside_a_checkout_is_its_sdk_by_relative_path() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().expect("canonical").join("ladder");
+        let sdk = fake_checkout(&root);
+        let dir = root.join("strategies").join("mine").join("demo");
+        let missing = tmp.path().join("gone/sdk");
+        let source = sdk_source(&args(None, None), &dir, &missing).expect("source");
+        assert_eq!(source, SdkSource::Path(sdk));
+        assert_eq!(sdk_dependency(&source, &dir), "{ path = \"../../../sdk\" }");
+    }
+
+    #[test]
+    fn sdk_source_without_the_built_from_sdk_asks_for_sdk_or_sdk_git() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let missing = tmp.path().join("moved-away/sdk");
+        let err = sdk_source(&args(None, None), &tmp.path().join("demo"), &missing)
+            .expect_err("no sdk")
+            .to_string();
+        assert!(
+            err.contains(&missing.display().to_string())
+                && err.contains("--sdk SDK_DIR")
+                && err.contains("--sdk-git URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sdk_source_explicit_path_must_hold_ladder_sdk() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("demo");
+        let err = sdk_source(&args(Some(tmp.path()), None), &dir, tmp.path())
+            .expect_err("not an sdk")
+            .to_string();
+        assert!(
+            err.contains("no Cargo.toml of package `ladder-sdk`"),
+            "{err}"
+        );
+        let gone = tmp.path().join("nope");
+        let err = sdk_source(&args(Some(&gone), None), &dir, tmp.path())
+            .expect_err("missing")
+            .to_string();
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn sdk_source_git_url_becomes_a_git_dependency() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let url = "https://github.com/ladder-rs/ladder";
+        let source = sdk_source(&args(None, Some(url)), &tmp.path().join("d"), tmp.path());
+        let source = source.expect("git");
         assert_eq!(
-            sdk_dependency(None, &outside).ok(),
-            Some(format!("\"{}\"", ladder_sdk::SDK_VERSION))
+            sdk_dependency(&source, tmp.path()),
+            "{ git = \"https://github.com/ladder-rs/ladder\" }"
         );
+    }
+
+    #[test]
+    fn built_from_sdk_of_this_build_exists() {
+        let sdk = Path::new(BUILT_FROM_SDK);
+        assert!(is_sdk_dir(sdk), "{} holds ladder-sdk", sdk.display());
     }
 }

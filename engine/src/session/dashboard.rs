@@ -3,9 +3,9 @@
 //! `q` (or Esc, or Ctrl-C) quits cleanly.
 
 use super::View;
-use super::snapshot::Snapshot;
+use super::snapshot::{BookSnap, SHOWN_LEVELS, Snapshot};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use ladder_sdk::{InstrumentId, Side};
+use ladder_sdk::{BookState, InstrumentId, InstrumentSpec, Side};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -150,9 +150,37 @@ fn render_feed(f: &mut Frame<'_>, view: &View<'_>, area: Rect) {
 
 fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, area: Rect) {
     let b = &snap.books[i];
-    let spec = &view.specs[i];
+    let state = view
+        .feed
+        .book_state(InstrumentId::new(i as u32))
+        .unwrap_or(b.state);
+    book_panel(f, area, &view.symbols[i], state, &view.specs[i], b);
+}
+
+/// One instrument's panel: the top levels in a table, then its last trades on lines of their
+/// own that span the panel (a trade is never cut; when they do not all fit, the oldest go).
+fn book_panel(
+    f: &mut Frame<'_>,
+    area: Rect,
+    symbol: &str,
+    state: BookState,
+    spec: &InstrumentSpec,
+    b: &BookSnap,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {symbol} — {} ", state.as_str()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let parts = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1 + SHOWN_LEVELS as u16),
+            Constraint::Min(0),
+        ])
+        .split(inner);
     let mut rows = Vec::new();
-    for k in 0..10 {
+    for k in 0..SHOWN_LEVELS {
         let bid = b.bids.get(k);
         let ask = b.asks.get(k);
         rows.push(Row::new(vec![
@@ -162,25 +190,6 @@ fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, ar
             ask.map_or(String::new(), |l| spec.format_qty(l.qty)),
         ]));
     }
-    let trades: Vec<String> = b
-        .trades
-        .iter()
-        .rev()
-        .take(4)
-        .map(|t| {
-            let side = if t.aggressor == Side::Buy { "B" } else { "S" };
-            format!(
-                "{side} {}×{}",
-                spec.format_price(t.price),
-                spec.format_qty(t.qty)
-            )
-        })
-        .collect();
-    rows.push(Row::new(vec![format!("last: {}", trades.join("  "))]));
-    let state = view
-        .feed
-        .book_state(InstrumentId::new(i as u32))
-        .unwrap_or(b.state);
     let table = Table::new(
         rows,
         [
@@ -193,13 +202,45 @@ fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, ar
     .header(
         Row::new(vec!["bid size", "bid", "ask", "ask size"])
             .style(Style::default().add_modifier(Modifier::BOLD)),
-    )
-    .block(Block::default().borders(Borders::ALL).title(format!(
-        " {} — {} ",
-        view.symbols[i],
-        state.as_str()
-    )));
-    f.render_widget(table, area);
+    );
+    f.render_widget(table, parts[0]);
+    let trades: Vec<String> = b
+        .trades
+        .iter()
+        .rev()
+        .map(|t| {
+            let side = if t.aggressor == Side::Buy { "B" } else { "S" };
+            format!(
+                "{side} {}×{}",
+                spec.format_price(t.price),
+                spec.format_qty(t.qty)
+            )
+        })
+        .collect();
+    let area = parts[1];
+    let lines = trade_lines(&trades, usize::from(area.width), usize::from(area.height));
+    f.render_widget(Paragraph::new(lines.join("\n")), area);
+}
+
+/// Packs `trades` (newest first) after a `last:` label into at most `height` lines of at most
+/// `width` characters, whole trades only, two spaces apart. The trades that do not fit are
+/// left out (the oldest), so none is ever shown cut.
+fn trade_lines(trades: &[String], width: usize, height: usize) -> Vec<String> {
+    let mut lines = vec!["last:".to_owned()];
+    for t in trades {
+        let Some(line) = lines.last_mut() else { break };
+        let (used, add) = (line.chars().count(), t.chars().count());
+        if used + 2 + add <= width {
+            line.push_str("  ");
+            line.push_str(t);
+        } else if lines.len() < height && add <= width {
+            lines.push(t.clone());
+        } else {
+            break;
+        }
+    }
+    lines.truncate(height);
+    lines
 }
 
 fn render_strategies(
@@ -328,5 +369,96 @@ fn render_signals(
                 cols[1],
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ladder_sdk::{Level, Price, Quantity, Trade, UnixNanos};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use rstest::rstest;
+    use std::str::FromStr;
+
+    fn spec() -> InstrumentSpec {
+        let d = |s: &str| rust_decimal::Decimal::from_str(s).expect("decimal");
+        InstrumentSpec::new(d("0.01"), d("0.00001")).expect("spec")
+    }
+
+    fn trade(aggressor: Side, ticks: i64, lots: i64) -> Trade {
+        Trade {
+            instrument: InstrumentId::new(0),
+            aggressor,
+            price: Price::from_ticks(ticks),
+            qty: Quantity::from_lots(lots),
+            trade_id: 1,
+            ts_exchange: UnixNanos::ZERO,
+            ts_recv: UnixNanos::ZERO,
+        }
+    }
+
+    /// The panel drawn into a `width` × 16 terminal, as text lines.
+    fn draw(b: &BookSnap, width: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(width, 16)).expect("terminal");
+        terminal
+            .draw(|f| book_panel(f, f.area(), "BTCUSDT", BookState::Synced, &spec(), b))
+            .expect("draw");
+        let buf = terminal.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect()
+    }
+
+    #[rstest]
+    #[case::narrow_panel(36)]
+    #[case::two_panels_on_80_columns(40)]
+    #[case::wide_panel(120)]
+    fn book_panel_shows_the_last_trade_size_whole(#[case] width: u16) {
+        let b = BookSnap {
+            state: BookState::Synced,
+            bids: vec![Level::new(
+                Price::from_ticks(6_000_003),
+                Quantity::from_lots(150),
+            )],
+            asks: vec![Level::new(
+                Price::from_ticks(6_000_004),
+                Quantity::from_lots(7),
+            )],
+            trades: vec![
+                trade(Side::Sell, 6_000_003, 1_000_000),
+                trade(Side::Buy, 6_000_004, 123),
+            ],
+        };
+        let text = draw(&b, width).join("\n");
+        assert!(text.contains("B 60000.04×0.00123"), "{text}");
+        assert!(text.contains("S 60000.03×10"), "{text}");
+        assert!(
+            text.contains("60000.03") && text.contains("0.0015"),
+            "{text}"
+        );
+    }
+
+    #[rstest]
+    #[case::all_on_one_line(40, 3, &["last:  B 1×2  S 3×4  B 5×6  S 7×8"])]
+    #[case::wraps_between_trades(16, 3, &["last:  B 1×2", "S 3×4  B 5×6", "S 7×8"])]
+    #[case::oldest_left_out(12, 2, &["last:  B 1×2", "S 3×4  B 5×6"])]
+    #[case::too_narrow_for_any(4, 3, &["last:"])]
+    fn trade_lines_packs_whole_trades_newest_first(
+        #[case] width: usize,
+        #[case] height: usize,
+        #[case] want: &[&str],
+    ) {
+        let trades: Vec<String> = ["B 1×2", "S 3×4", "B 5×6", "S 7×8"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let got = trade_lines(&trades, width, height);
+        assert_eq!(got, want);
+        assert!(got.iter().all(|l| l.chars().count() <= width.max(5)));
     }
 }

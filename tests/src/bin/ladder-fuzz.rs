@@ -1,0 +1,180 @@
+//! `ladder-fuzz`: the stable-toolchain fuzzer of the feed pipeline (decoder, sequencer, book)
+//! for as long as asked; prints execs/s, mutation counts and findings, writes each finding's
+//! input as a capture file, and replays one exec with `--repro`. `scripts/fuzz.sh` runs it.
+//! Exits 1 when something was found.
+
+use clap::Parser;
+use ladder_tests::fuzz::corpus::{CorpusOptions, Recordings, TARGETS, Target, standard_target};
+use ladder_tests::fuzz::mutate::Mutation;
+use ladder_tests::fuzz::pipeline::{Counts, Pipeline};
+use ladder_tests::fuzz::{self, Budget, Stats};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Fuzz the Binance decoder, sequencer and book with mutated real frames.
+#[derive(Debug, Parser)]
+#[command(name = "ladder-fuzz")]
+struct Args {
+    /// Targets to run, one after the other (default: all).
+    #[arg(long = "target", value_name = "NAME", value_parser = TARGETS)]
+    targets: Vec<String>,
+    /// Execs per target.
+    #[arg(long, default_value_t = 1_000_000)]
+    execs: u64,
+    /// Stop each target after this long (`90s`, `10m`, `1h`), whatever `--execs` says.
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Seed of the run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Corpus from the first-1000-line vectors instead of the full captures.
+    #[arg(long)]
+    vectors: bool,
+    /// Replay exec N of `--seed` on the (one) target: print its mutations, input and outcome.
+    #[arg(long, value_name = "N")]
+    repro: Option<u64>,
+    /// Where to write each finding's input (a capture file).
+    #[arg(long, default_value = "target/fuzz-findings")]
+    out: PathBuf,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 90s, 10m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{s}` is not a duration like 90s, 10m or 1h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let targets: Vec<&str> = if args.targets.is_empty() {
+        TARGETS.to_vec()
+    } else {
+        args.targets.iter().map(String::as_str).collect()
+    };
+    let recordings = if args.vectors {
+        Recordings::Vectors
+    } else {
+        Recordings::Captures
+    };
+    fuzz::quiet_panics();
+    let mut found = false;
+    for name in targets {
+        let target = match standard_target(name, recordings, CorpusOptions::default()) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                eprintln!("error: {name}: the shared data is missing (see above)");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Some(exec) = args.repro {
+            found |= repro(&target, args.seed, exec);
+            continue;
+        }
+        println!(
+            "{name}: {} scenarios, {} instruments, seed {}",
+            target.scenarios.len(),
+            target.registry.len(),
+            args.seed
+        );
+        let budget = Budget {
+            execs: args.execs,
+            time: args.duration,
+        };
+        let stats = fuzz::run(&target, args.seed, budget);
+        found |= report(&target, &stats, &args);
+    }
+    if found {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn report(target: &Target, stats: &Stats, args: &Args) -> bool {
+    let c = &stats.counts;
+    println!(
+        "{}: {} execs in {:.1} s = {:.0} execs/s ({} unmutated)",
+        target.name,
+        stats.execs,
+        stats.elapsed.as_secs_f64(),
+        stats.execs_per_sec(),
+        stats.unmutated
+    );
+    println!(
+        "  lines {}  line errors {}  decode errors {}  diffs {}  applied {}  gaps {}  \
+         snapshots {}  other frames {}  synced-book checks {}",
+        c.lines,
+        c.line_errors,
+        c.decode_errors,
+        c.depth,
+        c.applied,
+        c.gaps,
+        c.snapshots,
+        c.other,
+        c.synced_checks
+    );
+    let kinds: Vec<String> = Mutation::ALL
+        .iter()
+        .map(|m| format!("{} {}", m.as_str(), stats.mutations[*m as usize]))
+        .collect();
+    println!("  mutations: {}", kinds.join("  "));
+    println!("  findings: {}", stats.findings.len());
+    for f in &stats.findings {
+        println!(
+            "  [{}] {} execs; first: exec {}: {}",
+            f.invariant, f.count, f.exec, f.detail
+        );
+        println!(
+            "    reproduce: scripts/fuzz.sh --target {} --seed {} --repro {}",
+            target.name, f.seed, f.exec
+        );
+        let path = args.out.join(format!(
+            "{}-{}-seed{}-exec{}.txt",
+            target.name, f.invariant, f.seed, f.exec
+        ));
+        let written = std::fs::create_dir_all(&args.out)
+            .and_then(|()| std::fs::write(&path, f.input.join(&b'\n')));
+        match written {
+            Ok(()) => println!("    input: {}", path.display()),
+            Err(e) => println!("    input not written to {}: {e}", path.display()),
+        }
+    }
+    !stats.findings.is_empty()
+}
+
+fn repro(target: &Target, seed: u64, exec: u64) -> bool {
+    let (lines, applied) = fuzz::input(target, seed, exec);
+    let names: Vec<&str> = applied.iter().map(|m| m.as_str()).collect();
+    println!(
+        "{} seed {seed} exec {exec}: mutations [{}]",
+        target.name,
+        names.join(", ")
+    );
+    for line in &lines {
+        println!("{}", String::from_utf8_lossy(line));
+    }
+    let mut pipeline = Pipeline::new(&target.registry, target.rule);
+    match fuzz::check(target, &mut pipeline, &lines, &mut Counts::default()) {
+        Ok(()) => {
+            println!("=> ok: no invariant broken");
+            false
+        }
+        Err(v) => {
+            println!("=> [{}] {}", v.invariant, v.detail);
+            true
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The bounded fuzz run `cargo test` includes: a fixed number of execs per target (seconds of
+//! work in a debug build, the same inputs on every run), on scenarios cut from the shared
+//! Binance vectors. `scripts/fuzz.sh` runs the same harness for as long as asked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ladder_tests::fuzz::corpus::{CorpusOptions, Recordings, TARGETS, Target, standard_target};
+use ladder_tests::fuzz::pipeline::{Counts, Pipeline};
+use ladder_tests::fuzz::{self, Budget};
+use std::sync::OnceLock;
+
+const SEED: u64 = 20_240_808;
+const EXECS: u64 = 1_000;
+
+/// Invariants today's engine is known to break (see the Fuzzing section of the README); the
+/// other parts of issue 9 fix them, and each entry goes when its fix is merged:
+/// - a synced book that is crossed or locked, or has a level at a zero or negative price: the
+///   sequencer does not yet check the book it syncs (integrity faults, `feed/binance/sync.rs`);
+/// - `snapshot_owner` computes `last_update_id + 1`, which overflows (a panic in a debug build)
+///   on a bare snapshot with `lastUpdateId` 2^64-1 (`feed/binance/sync.rs`).
+const OPEN: &[(&str, &[&str])] = &[
+    ("synced_crossed_or_locked", &[]),
+    ("synced_nonpositive_price", &[]),
+    (
+        "panic",
+        &["feed/binance/sync.rs:", "attempt to add with overflow"],
+    ),
+];
+
+fn is_open(f: &fuzz::Finding) -> bool {
+    OPEN.iter()
+        .any(|(inv, parts)| f.invariant == *inv && parts.iter().all(|p| f.detail.contains(p)))
+}
+
+/// The three standard targets from the vectors, built once (`None` without `../shared`).
+fn targets() -> Option<&'static [Target]> {
+    static TARGETS_BUILT: OnceLock<Option<Vec<Target>>> = OnceLock::new();
+    TARGETS_BUILT
+        .get_or_init(|| {
+            let options = CorpusOptions {
+                stride: 4,
+                ..CorpusOptions::default()
+            };
+            TARGETS
+                .iter()
+                .map(|name| standard_target(name, Recordings::Vectors, options).expect(name))
+                .collect()
+        })
+        .as_deref()
+}
+
+#[test]
+fn fuzz_corpus_scenarios_unmutated_break_no_invariant() {
+    let Some(targets) = targets() else { return };
+    for t in targets {
+        assert!(
+            t.scenarios.len() >= 10,
+            "{}: {} scenarios",
+            t.name,
+            t.scenarios.len()
+        );
+        let mut pipeline = Pipeline::new(&t.registry, t.rule);
+        let mut counts = Counts::default();
+        for (i, s) in t.scenarios.iter().enumerate() {
+            let result = fuzz::check(t, &mut pipeline, s, &mut counts);
+            assert_eq!(result, Ok(()), "{} scenario {i}", t.name);
+        }
+        // Real data: every scenario syncs, nothing is malformed, no gap.
+        // (The multi-symbol recording has real snapshots of other symbols among its lines.)
+        assert!(counts.snapshots >= t.scenarios.len() as u64, "{}", t.name);
+        assert_eq!(
+            (counts.line_errors, counts.decode_errors, counts.gaps),
+            (0, 0, 0),
+            "{}",
+            t.name
+        );
+        assert!(counts.applied > 0 && counts.synced_checks > 0, "{}", t.name);
+    }
+}
+
+#[test]
+fn fuzz_bounded_run_breaks_no_invariant_beyond_the_open_ones() {
+    let Some(targets) = targets() else { return };
+    for t in targets {
+        let stats = fuzz::run(t, SEED, Budget::execs(EXECS));
+        println!(
+            "{}: {} execs, {:.0} execs/s (debug build), {} findings",
+            t.name,
+            stats.execs,
+            stats.execs_per_sec(),
+            stats.findings.len()
+        );
+        for f in &stats.findings {
+            println!(
+                "  [{}] x{} first exec {}: {}",
+                f.invariant, f.count, f.exec, f.detail
+            );
+        }
+        assert_eq!(stats.execs, EXECS);
+        assert!(stats.unmutated > 0 && stats.mutations.iter().all(|n| *n > 0));
+        // The mutations reach every stage: frames rejected, diffs applied and gapped,
+        // snapshots applied, books checked while synced.
+        let c = stats.counts;
+        assert!(
+            c.line_errors > 0 && c.decode_errors > 0 && c.applied > 0 && c.gaps > 0,
+            "{}: {c:?}",
+            t.name
+        );
+        assert!(c.snapshots > 0 && c.synced_checks > 0, "{}: {c:?}", t.name);
+        let new: Vec<String> = stats
+            .findings
+            .iter()
+            .filter(|f| !is_open(f))
+            .map(|f| {
+                format!(
+                    "[{}] x{} first at seed {} exec {}: {}\n{}",
+                    f.invariant,
+                    f.count,
+                    f.seed,
+                    f.exec,
+                    f.detail,
+                    f.input
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })
+            .collect();
+        assert!(new.is_empty(), "{}:\n{}", t.name, new.join("\n\n"));
+    }
+}
+
+#[test]
+fn fuzz_same_seed_and_exec_give_the_same_input() {
+    let Some(targets) = targets() else { return };
+    let t = &targets[0];
+    for exec in [0, 1, 999, 123_456_789] {
+        assert_eq!(fuzz::input(t, SEED, exec), fuzz::input(t, SEED, exec));
+    }
+    let inputs: Vec<_> = (0..50).map(|e| fuzz::input(t, SEED, e).0).collect();
+    let distinct = inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, x)| !inputs[..*i].contains(x))
+        .count();
+    assert!(distinct > 40, "{distinct} distinct inputs of 50");
+}
