@@ -359,15 +359,7 @@ pub(crate) async fn run(
         shared: &shared,
         market,
     };
-    let mut state = State {
-        fast: Batch::default(),
-        slow: Batch::default(),
-        next_fast: FAST,
-        next_slow: SLOW,
-        last_top: None,
-        next_agg_id: 10_000_000 * (index as u64 + 1),
-        ev: Event::default(),
-    };
+    let mut state = State::new(index);
     loop {
         let now = clock.now_ns();
         let deadline = {
@@ -390,7 +382,7 @@ pub(crate) async fn run(
     }
 }
 
-struct State {
+pub(crate) struct State {
     fast: Batch,
     slow: Batch,
     next_fast: u64,
@@ -401,6 +393,32 @@ struct State {
 }
 
 impl State {
+    pub(crate) fn new(index: usize) -> Self {
+        Self {
+            fast: Batch::default(),
+            slow: Batch::default(),
+            next_fast: FAST,
+            next_slow: SLOW,
+            last_top: None,
+            next_agg_id: 10_000_000 * (index as u64 + 1),
+            ev: Event::default(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn advance_for_test(
+        &mut self,
+        shared: &Shared,
+        index: usize,
+        now: u64,
+        clock: &Clock,
+    ) {
+        let market = &shared.markets[index];
+        let p = Publisher { shared, market };
+        let mut model = market.model();
+        self.advance(&mut model, now, &p, clock);
+    }
+
     /// Runs everything due up to `now` (model ns); returns when to wake next. Bounded work per
     /// call so a slow machine still yields.
     fn advance(&mut self, model: &mut Model, now: u64, p: &Publisher<'_>, clock: &Clock) -> u64 {

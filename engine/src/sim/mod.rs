@@ -22,6 +22,8 @@
 //! ```
 
 pub mod faults;
+#[cfg(test)]
+mod golden;
 mod market;
 pub mod model;
 mod rest;

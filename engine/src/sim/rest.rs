@@ -431,6 +431,20 @@ fn route(shared: &Shared, head: &Head) -> Reply {
 }
 
 #[cfg(test)]
+pub(crate) fn depth_body_for_test(m: &super::SymbolMarket, limit: usize) -> String {
+    let model = m.model();
+    let mut body = String::new();
+    wire::depth_snapshot(
+        &mut body,
+        &m.fmt,
+        model.update_id(),
+        &model.levels(Side::Buy, limit),
+        &model.levels(Side::Sell, limit),
+    );
+    body
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
