@@ -6,56 +6,36 @@
 //! one of them changes on purpose (e.g. a new random generator): then regenerate it with
 //! `LADDER_BLESS=1 cargo test -p ladder-engine --lib sim::golden` and say so in the commit.
 
-use super::faults::FaultCounters;
-use super::market::{self, Clock, KINDS, StreamKind, SymbolMarket};
-use super::{Counters, Published, Shared, SimConfig};
+use super::market::{self, Clock};
+use super::stream::StreamKind;
+use super::{Published, Shared, SimConfig};
+use crate::feed::Venue;
 use sha2::{Digest as _, Sha256};
-use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
+use std::sync::Arc;
 
 const EPOCH_NS: u64 = 1_723_161_255_000_000_000;
 const RUN_NS: u64 = 3_000_000_000;
 
-fn shared(config: SimConfig) -> Shared {
-    let per_symbol = config.messages_per_sec / config.symbols.len() as f64;
-    let markets: Vec<SymbolMarket> = config
-        .symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SymbolMarket::new(i, s, &config, per_symbol).unwrap())
-        .collect();
-    Shared {
-        markets,
-        counters: Counters::default(),
-        faults: FaultCounters::default(),
-        tx: broadcast::channel(1 << 20).0,
-        started: std::time::Instant::now(),
-        rest_weight: Mutex::new((0, 0)),
-        config,
-    }
-}
-
 /// Every frame of every stream over [`RUN_NS`], symbol by symbol, then each symbol's REST
 /// depth (limit 1000), one per line.
 fn stream_text(config: SimConfig) -> String {
-    let shared = Arc::new(shared(config));
+    let shared = Arc::new(Shared::new(config).unwrap());
     let mut rx = shared.tx.subscribe();
     for m in &shared.markets {
-        for k in StreamKind::ALL {
+        for k in StreamKind::all() {
             m.subscribe(k);
         }
     }
-    let _ = KINDS;
     let mut out = String::new();
     let clock = Clock {
         t0: tokio::time::Instant::now(),
         epoch_ns: EPOCH_NS,
     };
     for i in 0..shared.markets.len() {
-        let mut state = market::State::new(i);
+        let mut state = market::State::new(i, &shared.encoder);
         let mut now = 0;
         while now <= RUN_NS {
-            state.advance_for_test(&shared, i, now, &clock);
+            state.advance_to(&shared, i, now, &clock);
             while let Ok(p) = rx.try_recv() {
                 let p: Arc<Published> = p;
                 out.push_str(p.frame.combined());
@@ -65,7 +45,7 @@ fn stream_text(config: SimConfig) -> String {
         }
     }
     for m in &shared.markets {
-        out.push_str(&super::rest::depth_body_for_test(m, 1000));
+        out.push_str(&shared.encoder.depth_text(m, 1000, EPOCH_NS / 1_000_000));
         out.push('\n');
     }
     out
@@ -119,6 +99,18 @@ fn golden_binance_spot_stream_is_unchanged_for_seed_5() {
             seed: 5,
             messages_per_sec: 400.0,
             ..SimConfig::default()
+        },
+    );
+}
+
+#[test]
+fn golden_binance_usdm_stream_is_unchanged_for_seed_5() {
+    check(
+        "binance-usdm",
+        SimConfig {
+            seed: 5,
+            messages_per_sec: 400.0,
+            ..SimConfig::for_venue(Venue::BinanceUsdm).unwrap()
         },
     );
 }
