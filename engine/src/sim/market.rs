@@ -9,7 +9,9 @@
 //! are only built for streams somebody subscribes to; the depth batches of every window the
 //! venue serves are kept regardless so that any batch covers all of its ids.
 
-use super::encode::{AggIds, DiffSpan, Encoder, Frame, PartialAt, SymbolWire, Top, TradePrint};
+use super::encode::{
+    AggIds, DiffSpan, Encoder, Frame, PartialAt, Sides, SymbolWire, Top, TradePrint,
+};
 use super::model::{Event, Model, ModelStart};
 use super::stream::{KINDS, PARTIAL_LEVELS, StreamKind, Window};
 use super::{Published, Shared, SimConfig, SimError, SimSymbol, SymbolStats};
@@ -176,7 +178,11 @@ impl Batch {
         let frame = build.then(|| {
             let bids: Vec<(i64, i64)> = self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect();
             let asks: Vec<(i64, i64)> = self.asks.iter().map(|(&p, &q)| (p, q)).collect();
-            p.encoder().diff(&p.market.wire, kind, span, &bids, &asks)
+            let changed = Sides {
+                bids: &bids,
+                asks: &asks,
+            };
+            p.encoder().diff(&p.market.wire, kind, span, changed)
         });
         self.bids.clear();
         self.asks.clear();
@@ -422,7 +428,11 @@ fn partials(model: &Model, window: Window, ms: u64, span: Option<DiffSpan>, p: &
             update_id: model.update_id(),
             window: span,
         };
-        if let Some(f) = p.encoder().partial(&market.wire, kind, at, &bids, &asks) {
+        let top = Sides {
+            bids: &bids,
+            asks: &asks,
+        };
+        if let Some(f) = p.encoder().partial(&market.wire, kind, at, top) {
             p.send(kind, f);
         }
     }

@@ -256,6 +256,19 @@ impl Feed {
     fn last_id(&self, i: usize) -> Option<u64> {
         self.seqs[i].last_update_id()
     }
+
+    /// Checks every bookTicker of instrument `i` whose `u` ends an applied diff against the
+    /// local top after that diff; returns how many were compared.
+    fn tickers_match_book(&self, i: usize) -> usize {
+        let mut matched = 0;
+        for (u, t) in &self.tickers[i] {
+            if let Some(top) = self.tops[i].get(u) {
+                assert_eq!(t, top, "bookTicker vs local book at u={u}");
+                matched += 1;
+            }
+        }
+        matched
+    }
 }
 
 fn snapshot_levels(body: &str, spec: &ladder_sdk::InstrumentSpec, n: usize) -> [Vec<Level>; 2] {

@@ -89,13 +89,7 @@ async fn sim_usdm_frames_sync_by_pu_with_skipping_ids_and_ticker_matches_book() 
         assert_ne!(w[1]["U"].as_u64(), Some(prev_u + 1));
         assert!(w[1]["T"].as_u64().is_some(), "no T: {}", w[1]);
     }
-    let mut matched = 0;
-    for (u, t) in &feed.tickers[0] {
-        if let Some(top) = feed.tops[0].get(u) {
-            assert_eq!(t, top, "bookTicker vs local book at u={u}");
-            matched += 1;
-        }
-    }
+    let matched = feed.tickers_match_book(0);
     assert!(matched >= 10, "only {matched} bookTicker matches");
     sim.shutdown().await;
 }

@@ -27,8 +27,8 @@ pub(crate) use control::control;
 pub(crate) use rest::{banned, too_many_requests};
 
 use super::{
-    AggIds, DiffSpan, Fmt, Frame, PartialAt, SimUrls, SymbolWire, Top, TradePrint, VenueDefaults,
-    WsRoute,
+    AggIds, DiffSpan, Fmt, Frame, PartialAt, Sides, SimUrls, SymbolWire, Top, TradePrint,
+    VenueDefaults, WsRoute,
 };
 use crate::feed::Venue;
 use crate::feed::binance::Endpoints;
@@ -213,12 +213,13 @@ impl Binance {
             Fmt::new(spec, 8, 8)?
         };
         let key = symbol.symbol.to_ascii_lowercase();
-        Ok(SymbolWire {
-            symbol: symbol.symbol.clone(),
-            names: super::names(|k| self.suffix(k).map(|s| format!("{key}@{s}"))),
-            key,
+        let name_of = |k| self.suffix(k).map(|s| format!("{key}@{s}"));
+        Ok(SymbolWire::new(
+            symbol.symbol.clone(),
+            key.clone(),
             fmt,
-        })
+            name_of,
+        ))
     }
 
     pub(crate) fn windows(self) -> &'static [Window] {
@@ -370,8 +371,7 @@ impl Binance {
         s: &SymbolWire,
         kind: StreamKind,
         span: DiffSpan,
-        bids: &[(i64, i64)],
-        asks: &[(i64, i64)],
+        changed: Sides<'_>,
     ) -> Frame {
         Frame::enveloped(s.name(kind), |o| {
             if self.futures {
@@ -382,14 +382,14 @@ impl Binance {
                     last: self.wire_id(span.last),
                     prev_last: self.wire_id(span.first.saturating_sub(1)),
                 };
-                wire::futures_depth_update(o, &s.symbol, &s.fmt, ids, bids, asks);
+                wire::futures_depth_update(o, &s.symbol, &s.fmt, ids, changed);
             } else {
                 let ids = wire::DepthIds {
                     event_ms: span.event_ms,
                     first: span.first,
                     last: span.last,
                 };
-                wire::depth_update(o, &s.symbol, &s.fmt, ids, bids, asks);
+                wire::depth_update(o, &s.symbol, &s.fmt, ids, changed);
             }
         })
     }
@@ -399,12 +399,11 @@ impl Binance {
         s: &SymbolWire,
         kind: StreamKind,
         at: PartialAt,
-        bids: &[(i64, i64)],
-        asks: &[(i64, i64)],
+        top: Sides<'_>,
     ) -> Option<Frame> {
         if !self.futures {
             return Some(Frame::enveloped(s.name(kind), |o| {
-                wire::depth_snapshot(o, &s.fmt, at.update_id, bids, asks);
+                wire::depth_snapshot(o, &s.fmt, at.update_id, top);
             }));
         }
         // Futures partial depth is a `depthUpdate` of the top N, sent for windows with a change.
@@ -417,7 +416,7 @@ impl Binance {
             prev_last: self.wire_id(w.first.saturating_sub(1)),
         };
         Some(Frame::enveloped(s.name(kind), |o| {
-            wire::futures_depth_update(o, &s.symbol, &s.fmt, ids, bids, asks);
+            wire::futures_depth_update(o, &s.symbol, &s.fmt, ids, top);
         }))
     }
 

@@ -11,8 +11,8 @@
 //! Limits: spot 1-5000 (default 100); USD-M 5, 10, 20, 50, 100, 500, 1000 (default 500). An
 //! unknown symbol is HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}`.
 
-use super::Binance;
 use super::wire::{self, SnapshotTimes};
+use super::{Binance, Sides};
 use crate::feed::binance::endpoints::{
     depth_weight, exchange_info_weight, rest_paths, valid_depth_limit,
 };
@@ -179,14 +179,18 @@ impl Binance {
             )
         };
         let mut body = String::with_capacity(64 + 48 * (bids.len() + asks.len()));
+        let book = Sides {
+            bids: &bids,
+            asks: &asks,
+        };
         if self.futures {
             let times = SnapshotTimes {
                 event_ms: now_ms,
                 tx_ms: now_ms,
             };
-            wire::futures_depth_snapshot(&mut body, &m.wire.fmt, id, times, &bids, &asks);
+            wire::futures_depth_snapshot(&mut body, &m.wire.fmt, id, times, book);
         } else {
-            wire::depth_snapshot(&mut body, &m.wire.fmt, id, &bids, &asks);
+            wire::depth_snapshot(&mut body, &m.wire.fmt, id, book);
         }
         body
     }

@@ -32,14 +32,11 @@ fn spot_depth_update_matches_the_recorded_shape() {
             first: 50_093_239_203,
             last: 50_093_239_207,
         };
-        wire::depth_update(
-            o,
-            "BTCUSDT",
-            &spot(),
-            ids,
-            &[(5_565_387, 0)],
-            &[(6_183_804, 32_332)],
-        );
+        let book = Sides {
+            bids: &[(5_565_387, 0)],
+            asks: &[(6_183_804, 32_332)],
+        };
+        wire::depth_update(o, "BTCUSDT", &spot(), ids, book);
     });
     assert_eq!(
         frame.combined(),
@@ -87,9 +84,11 @@ fn usdm_depth_update_matches_the_recorded_line() {
             last: 5_123_107_837_557,
             prev_last: 5_123_107_831_937,
         };
-        let bids = [(587_102, 14), (614_965, 10), (615_109, 0)];
-        let asks = [(618_003, 3_330), (658_807, 15_918)];
-        wire::futures_depth_update(o, "BTCUSDT", &usdm(), ids, &bids, &asks);
+        let book = Sides {
+            bids: &[(587_102, 14), (614_965, 10), (615_109, 0)],
+            asks: &[(618_003, 3_330), (658_807, 15_918)],
+        };
+        wire::futures_depth_update(o, "BTCUSDT", &usdm(), ids, book);
     });
     assert_eq!(
         frame.combined(),
@@ -130,8 +129,11 @@ fn usdm_trade_book_ticker_and_snapshot_match_the_recorded_lines() {
         event_ms: 1_723_161_256_501,
         tx_ms: 1_723_161_256_493,
     };
-    let bids = [(618_002, 2_909), (618_001, 696)];
-    wire::futures_depth_snapshot(&mut s, &usdm(), 5_123_107_852_948, times, &bids, &[]);
+    let book = Sides {
+        bids: &[(618_002, 2_909), (618_001, 696)],
+        asks: &[],
+    };
+    wire::futures_depth_snapshot(&mut s, &usdm(), 5_123_107_852_948, times, book);
     assert_eq!(
         s,
         r#"{"lastUpdateId":5123107852948,"E":1723161256501,"T":1723161256493,"bids":[["61800.20","2.909"],["61800.10","0.696"]],"asks":[]}"#
@@ -257,13 +259,11 @@ fn usdm_ids_skip_so_u_is_not_pu_plus_one_and_spot_ids_do_not() {
         first: 100,
         last: 102,
     };
-    let f = enc.diff(
-        &w,
-        StreamKind::Diff(Window::Ms100),
-        span,
-        &[(600_000, 1)],
-        &[],
-    );
+    let changed = Sides {
+        bids: &[(600_000, 1)],
+        asks: &[],
+    };
+    let f = enc.diff(&w, StreamKind::Diff(Window::Ms100), span, changed);
     assert_eq!(
         f.raw(),
         r#"{"e":"depthUpdate","E":5,"T":4,"s":"BTCUSDT","U":300,"u":306,"pu":297,"b":[["60000.00","0.001"]],"a":[]}"#
@@ -290,7 +290,11 @@ fn usdm_partial_depth_is_a_depth_update_only_for_windows_with_changes() {
         update_id: 50,
         window: None,
     };
-    assert_eq!(b.partial(&w, kind, quiet, &[], &[]), None);
+    let empty = Sides {
+        bids: &[],
+        asks: &[],
+    };
+    assert_eq!(b.partial(&w, kind, quiet, empty), None);
     let busy = PartialAt {
         window: Some(DiffSpan {
             event_ms: 9,
@@ -300,9 +304,11 @@ fn usdm_partial_depth_is_a_depth_update_only_for_windows_with_changes() {
         }),
         ..quiet
     };
-    let f = b
-        .partial(&w, kind, busy, &[(600_000, 2)], &[(600_001, 3)])
-        .unwrap();
+    let top = Sides {
+        bids: &[(600_000, 2)],
+        asks: &[(600_001, 3)],
+    };
+    let f = b.partial(&w, kind, busy, top).unwrap();
     assert_eq!(
         f.combined(),
         r#"{"stream":"btcusdt@depth5","data":{"e":"depthUpdate","E":9,"T":8,"s":"BTCUSDT","U":144,"u":150,"pu":141,"b":[["60000.00","0.002"]],"a":[["60000.10","0.003"]]}}"#
@@ -314,6 +320,6 @@ fn usdm_partial_depth_is_a_depth_update_only_for_windows_with_changes() {
         levels: 5,
         window: Window::Ms1000,
     };
-    let f = s.partial(&sw, spot_kind, quiet, &[], &[]).unwrap();
+    let f = s.partial(&sw, spot_kind, quiet, empty).unwrap();
     assert_eq!(f.raw(), r#"{"lastUpdateId":50,"bids":[],"asks":[]}"#);
 }

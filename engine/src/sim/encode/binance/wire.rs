@@ -26,8 +26,23 @@
 //!                  "bids":[["61800.20","2.909"]],"asks":[..]}
 //! ```
 
-use super::super::{AggIds, Fmt, Top, TradePrint};
+use super::super::{AggIds, Fmt, Sides, Top, TradePrint};
 use std::fmt::Write as _;
+
+/// `<bids>,"<ask_key>":<asks>}` after the bid key: both sides' level arrays, closing the object.
+fn sides(out: &mut String, fmt: &Fmt, ask_key: &str, book: Sides<'_>) {
+    levels(out, fmt, book.bids);
+    let _ = write!(out, ",\"{ask_key}\":");
+    levels(out, fmt, book.asks);
+    out.push('}');
+}
+
+/// `<price>,"q":<qty>` after `"p":`.
+fn price_qty(out: &mut String, fmt: &Fmt, t: &TradePrint) {
+    fmt.price(out, t.price);
+    out.push_str(",\"q\":");
+    fmt.qty(out, t.qty);
+}
 
 fn levels(out: &mut String, fmt: &Fmt, levels: &[(i64, i64)]) {
     out.push('[');
@@ -61,18 +76,14 @@ pub(super) fn depth_update(
     symbol: &str,
     fmt: &Fmt,
     ids: DepthIds,
-    bids: &[(i64, i64)],
-    asks: &[(i64, i64)],
+    book: Sides<'_>,
 ) {
     let _ = write!(
         out,
         "{{\"e\":\"depthUpdate\",\"E\":{},\"s\":\"{symbol}\",\"U\":{},\"u\":{},\"b\":",
         ids.event_ms, ids.first, ids.last
     );
-    levels(out, fmt, bids);
-    out.push_str(",\"a\":");
-    levels(out, fmt, asks);
-    out.push('}');
+    sides(out, fmt, "a", book);
 }
 
 /// The ids and times of one futures `depthUpdate`.
@@ -96,8 +107,7 @@ pub(super) fn futures_depth_update(
     symbol: &str,
     fmt: &Fmt,
     ids: FuturesIds,
-    bids: &[(i64, i64)],
-    asks: &[(i64, i64)],
+    book: Sides<'_>,
 ) {
     let _ = write!(
         out,
@@ -105,10 +115,7 @@ pub(super) fn futures_depth_update(
          \"pu\":{},\"b\":",
         ids.event_ms, ids.tx_ms, ids.first, ids.last, ids.prev_last
     );
-    levels(out, fmt, bids);
-    out.push_str(",\"a\":");
-    levels(out, fmt, asks);
-    out.push('}');
+    sides(out, fmt, "a", book);
 }
 
 /// Appends a spot `trade` payload.
@@ -118,9 +125,7 @@ pub(super) fn trade(out: &mut String, symbol: &str, fmt: &Fmt, t: &TradePrint) {
         "{{\"e\":\"trade\",\"E\":{},\"s\":\"{symbol}\",\"t\":{},\"p\":",
         t.event_ms, t.id
     );
-    fmt.price(out, t.price);
-    out.push_str(",\"q\":");
-    fmt.qty(out, t.qty);
+    price_qty(out, fmt, t);
     let _ = write!(
         out,
         ",\"T\":{},\"m\":{},\"M\":true}}",
@@ -135,9 +140,7 @@ pub(super) fn futures_trade(out: &mut String, symbol: &str, fmt: &Fmt, t: &Trade
         "{{\"e\":\"trade\",\"E\":{},\"T\":{},\"s\":\"{symbol}\",\"t\":{},\"p\":",
         t.event_ms, t.trade_ms, t.id
     );
-    fmt.price(out, t.price);
-    out.push_str(",\"q\":");
-    fmt.qty(out, t.qty);
+    price_qty(out, fmt, t);
     let _ = write!(out, ",\"X\":\"MARKET\",\"m\":{}}}", t.buyer_is_maker);
 }
 
@@ -148,9 +151,7 @@ pub(super) fn agg_trade(out: &mut String, symbol: &str, fmt: &Fmt, t: &TradePrin
         "{{\"e\":\"aggTrade\",\"E\":{},\"s\":\"{symbol}\",\"a\":{},\"p\":",
         t.event_ms, t.id
     );
-    fmt.price(out, t.price);
-    out.push_str(",\"q\":");
-    fmt.qty(out, t.qty);
+    price_qty(out, fmt, t);
     let _ = write!(
         out,
         ",\"f\":{},\"l\":{},\"T\":{},\"m\":{},\"M\":true}}",
@@ -171,9 +172,7 @@ pub(super) fn futures_agg_trade(
         "{{\"e\":\"aggTrade\",\"E\":{},\"s\":\"{symbol}\",\"a\":{},\"p\":",
         t.event_ms, t.id
     );
-    fmt.price(out, t.price);
-    out.push_str(",\"q\":");
-    fmt.qty(out, t.qty);
+    price_qty(out, fmt, t);
     let _ = write!(
         out,
         ",\"f\":{},\"l\":{},\"T\":{},\"m\":{}}}",
@@ -211,18 +210,9 @@ fn quotes(out: &mut String, fmt: &Fmt, top: &Top) {
 }
 
 /// Appends a spot REST depth body (also the spot partial-depth `@depth<N>` payload).
-pub(super) fn depth_snapshot(
-    out: &mut String,
-    fmt: &Fmt,
-    last_update_id: u64,
-    bids: &[(i64, i64)],
-    asks: &[(i64, i64)],
-) {
+pub(super) fn depth_snapshot(out: &mut String, fmt: &Fmt, last_update_id: u64, book: Sides<'_>) {
     let _ = write!(out, "{{\"lastUpdateId\":{last_update_id},\"bids\":");
-    levels(out, fmt, bids);
-    out.push_str(",\"asks\":");
-    levels(out, fmt, asks);
-    out.push('}');
+    sides(out, fmt, "asks", book);
 }
 
 /// The times of a USD-M REST depth body.
@@ -240,16 +230,12 @@ pub(super) fn futures_depth_snapshot(
     fmt: &Fmt,
     last_update_id: u64,
     times: SnapshotTimes,
-    bids: &[(i64, i64)],
-    asks: &[(i64, i64)],
+    book: Sides<'_>,
 ) {
     let _ = write!(
         out,
         "{{\"lastUpdateId\":{last_update_id},\"E\":{},\"T\":{},\"bids\":",
         times.event_ms, times.tx_ms
     );
-    levels(out, fmt, bids);
-    out.push_str(",\"asks\":");
-    levels(out, fmt, asks);
-    out.push('}');
+    sides(out, fmt, "asks", book);
 }
