@@ -15,6 +15,10 @@
 //!
 //! REST faults: every Nth request answered 429 or 418, or the next N on demand
 //! ([`SimHandle::fail_next_rest`](super::SimHandle::fail_next_rest)).
+//!
+//! On demand, while running: [`SimHandle::disconnect_all`](super::SimHandle::disconnect_all)
+//! closes every open connection, [`SimHandle::drop_next_depth`](super::SimHandle::drop_next_depth)
+//! drops the next N diff-depth messages (counted as `disconnects` and `dropped`).
 
 use super::encode::Frame;
 use std::sync::Arc;

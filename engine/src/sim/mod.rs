@@ -8,7 +8,7 @@
 //!   knows integer ticks, lots and update ids, no venue;
 //! - `market`: one task per symbol steps its model in real time, batches the level changes per
 //!   window and publishes what happened;
-//! - `encode`: the one place a venue's format lives ([`encode::Encoder`], one folder per venue):
+//! - `encode`: the one place a venue's format lives (`encode::Encoder`, one folder per venue):
 //!   stream names, connection paths, subscribe messages, frames, REST paths, weights, bodies;
 //! - `server`: the WebSocket server (handshake routing, subscriptions, pings, fan-out);
 //! - `rest`: the REST server (weight budget, 429/418);
@@ -31,7 +31,7 @@
 //! ```
 
 mod connect;
-pub mod encode;
+mod encode;
 pub mod faults;
 #[cfg(test)]
 mod golden;
