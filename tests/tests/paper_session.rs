@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ladder_engine::config::Config;
+use ladder_engine::feed::Venue;
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
 use ladder_engine::replay::StrategySource;
 use ladder_engine::session::{Display, Market, PaperOptions, run_paper};
@@ -14,8 +15,11 @@ use std::path::Path;
 use std::time::Duration;
 
 const MICROPRICE: &str = "tick_size = \"0.01\"\nsymbol = \"BTCUSDT\"\nfallback = \"weighted_mid\"";
+/// The USD-M simulator's BTCUSDT has the venue's tick, 0.1.
+const MICROPRICE_USDM: &str =
+    "tick_size = \"0.1\"\nsymbol = \"BTCUSDT\"\nfallback = \"weighted_mid\"";
 
-fn strategies() -> Vec<StrategySource> {
+fn strategies(microprice: &'static str) -> Vec<StrategySource> {
     vec![
         StrategySource::Static {
             label: "imbalance".into(),
@@ -26,9 +30,9 @@ fn strategies() -> Vec<StrategySource> {
         },
         StrategySource::Static {
             label: "microprice".into(),
-            config: MICROPRICE.into(),
-            factory: Box::new(|h: &HostConfig| {
-                StrategyInstance::new_static::<MicropriceStrategy>("microprice", MICROPRICE, h)
+            config: microprice.into(),
+            factory: Box::new(move |h: &HostConfig| {
+                StrategyInstance::new_static::<MicropriceStrategy>("microprice", microprice, h)
             }),
         },
     ]
@@ -40,9 +44,13 @@ fn session(
     watchdog: Duration,
     dir: &Path,
 ) -> ladder_engine::report::summary::Summary {
+    let microprice = match sim.venue {
+        Venue::BinanceUsdm => MICROPRICE_USDM,
+        _ => MICROPRICE,
+    };
     run_paper(PaperOptions {
         market: Market::Sim(Box::new(sim)),
-        strategies: strategies(),
+        strategies: strategies(microprice),
         config: Config::default(),
         config_sha256: None,
         report_dir: dir.to_path_buf(),
@@ -95,6 +103,31 @@ fn paper_on_the_simulated_venue_syncs_trades_and_writes_its_report() {
     assert!(
         last.values().all(|st| st != "accepted"),
         "orders left working: {last:?}"
+    );
+}
+
+#[test]
+fn paper_on_the_simulated_usdm_venue_syncs_and_trades_in_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = SimConfig {
+        messages_per_sec: 400.0,
+        seed: 7,
+        ..SimConfig::for_venue(Venue::BinanceUsdm).unwrap()
+    };
+    let s = session(sim, 6, Duration::from_secs(5), dir.path());
+    let feed = s.feed.as_ref().expect("a live session reports its feed");
+    assert_eq!(
+        feed.states.values().collect::<Vec<_>>(),
+        ["synced", "synced"],
+        "{feed:?}"
+    );
+    assert_eq!(feed.gaps, 0, "{feed:?}");
+    assert!(feed.messages > 50, "{feed:?}");
+    assert!(s.orders > 0, "the strategies traded: {s:?}");
+    let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    assert!(
+        summary.contains("binance-usdm"),
+        "the report names the venue"
     );
 }
 

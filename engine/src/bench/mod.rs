@@ -38,16 +38,14 @@ use crate::clock::Clock;
 use crate::clock::tsc::{self, TscScale};
 use crate::config::{Config, WaitStrategy};
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
-use crate::feed::live::{FeedError, LiveFeedConfig, fetch_exchange_info_blocking, spawn_feed};
+use crate::feed::live::{FeedError, LiveFeedConfig, spawn_feed};
 use crate::hot::output::CountSink;
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{LatencyRecorder, closes_frame};
 use crate::hot::{HotEngine, poll_loop_stamped};
-use crate::instrument::Registry;
 use crate::plugin::{HostConfig, StrategyInstance};
 use crate::replay::{ReplayError, StrategySource, registry_for};
-use crate::sim::{SimConfig, SimError, SimSymbol};
+use crate::sim::{SimConfig, SimConnection, SimError, SimSymbol};
 use crossbeam::utils::CachePadded;
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use std::cell::RefCell;
@@ -114,9 +112,6 @@ pub enum BenchError {
     /// The live connector did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] FeedError),
-    /// The venue's instruments could not be had.
-    #[error("cannot get instrument specs from the simulated venue: {0}")]
-    Instruments(String),
     /// A strategy could not be loaded or created.
     #[error("strategy {which}: {message}")]
     Strategy {
@@ -576,33 +571,13 @@ fn run_sim(
         messages_per_sec: rate,
         ..SimConfig::default()
     };
-    let (sim, sim_thread) = crate::sim::spawn_in_background(sim_config)?;
-    let ws = format!("{}/stream", sim.ws_url);
-    let endpoints = Endpoints {
-        ws_book: ws.clone(),
-        ws_trades: ws,
-        rest: sim.rest_url.clone(),
-    };
-    let symbols = vec!["BTCUSDT".to_owned()];
-    let mut registry = Registry::new();
-    let mut last = String::new();
-    for attempt in 0..5 {
-        match fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &symbols) {
-            Ok(specs) => {
-                for (symbol, spec) in specs {
-                    registry
-                        .add(&symbol, spec)
-                        .map_err(|e| BenchError::Instruments(e.to_string()))?;
-                }
-                break;
-            }
-            Err(e) => last = e.to_string(),
-        }
-        std::thread::sleep(Duration::from_millis(100 << attempt));
-    }
-    if registry.is_empty() {
-        return Err(BenchError::Instruments(last));
-    }
+    let SimConnection {
+        venue,
+        endpoints,
+        registry,
+        running: sim,
+    } = SimConnection::start(sim_config)?;
+    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
     let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
     let sync = Arc::new(PassSync::new(1));
@@ -613,7 +588,7 @@ fn run_sim(
     if !sync.wait_ready(0) {
         return Err(BenchError::Thread("the hot thread did not start".into()));
     }
-    let mut feed_config = LiveFeedConfig::new(Venue::BinanceSpot, symbols);
+    let mut feed_config = LiveFeedConfig::new(venue, symbols);
     feed_config.endpoints = endpoints;
     feed_config.depth_stream = "depth@0ms".into();
     feed_config.watchdog = Duration::from_secs(5);
@@ -637,12 +612,11 @@ fn run_sim(
         .ok_or_else(|| BenchError::Thread("the hot thread ended early".into()))?;
     let other = started.meter.finish();
     sim.stop();
-    let _ = sim_thread.join();
     Ok(BenchReport::build(report::Parts {
         mode: "sim",
         in_flight: 0,
         source: "built-in simulated venue (Binance spot wire format, 127.0.0.1)".into(),
-        venue: Venue::BinanceSpot.to_string(),
+        venue: venue.to_string(),
         rate: Some(rate),
         duration_s: Some(duration.as_secs_f64()),
         scale,

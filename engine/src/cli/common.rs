@@ -6,7 +6,7 @@ use crate::feed::Venue;
 use crate::feed::binance::endpoints::Endpoints;
 use crate::replay::StrategySource;
 use crate::session::Market;
-use crate::sim::{SimConfig, SimSymbol};
+use crate::sim::SimConfig;
 use anyhow::Context as _;
 use std::path::PathBuf;
 
@@ -29,7 +29,8 @@ fn warn_venue(section: &VenueConfig) {
 
 /// The market from `--sim`, `--venue`, `--symbol` and the config's `[venue]`: a live venue when
 /// one is named (the section's endpoints apply when it names the same venue), else the built-in
-/// simulated venue (`--symbol` then picks its symbols).
+/// simulated venue (`--symbol` then picks its symbols; with `--sim`, `--venue` picks the wire
+/// format it serves, default binance-spot).
 pub(super) fn market(
     sim: bool,
     venue: Option<Venue>,
@@ -78,19 +79,15 @@ pub(super) fn market(
                     "--sim-rate must be a positive number of events per second, got {sim_rate}"
                 );
             }
-            let mut config = SimConfig {
+            let config = SimConfig::for_venue(venue.unwrap_or(Venue::BinanceSpot))
+                .map_err(|e| anyhow::anyhow!("--venue: {e}"))?
+                .with_symbols(symbols)
+                .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
+            Ok(Market::Sim(Box::new(SimConfig {
                 messages_per_sec: sim_rate,
                 seed,
-                ..SimConfig::default()
-            };
-            if !symbols.is_empty() {
-                config.symbols = symbols
-                    .iter()
-                    .map(|s| SimSymbol::parse(s))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| anyhow::anyhow!("--symbol: {e}"))?;
-            }
-            Ok(Market::Sim(Box::new(config)))
+                ..config
+            })))
         }
     }
 }

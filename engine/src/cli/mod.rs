@@ -38,7 +38,8 @@ enum Command {
     FitMicroprice(fit_microprice::Args),
     /// Scaffold a new strategy crate.
     NewStrategy(new_strategy::Args),
-    /// Run the built-in simulated venue (Binance spot wire format) on 127.0.0.1.
+    /// Run the built-in simulated venue (a venue's wire format, default Binance spot) on
+    /// 127.0.0.1.
     Sim(sim::Args),
     /// Record a live feed (or the simulated venue) as a capture file.
     Record(record::Args),

@@ -1,5 +1,6 @@
 //! `ladder paper`: paper trade strategies live. With no arguments it starts the built-in
-//! simulated venue and trades the two example strategies on it.
+//! simulated venue (Binance spot's wire format) and trades the two example strategies on it;
+//! `--sim --venue binance-usdm` simulates that venue instead.
 
 use super::common::{load_config, market, strategy_sources};
 use crate::feed::Venue;
@@ -35,9 +36,14 @@ pub(super) struct Args {
     /// No dashboard: one summary line every few seconds.
     #[arg(long)]
     headless: bool,
-    /// Report directory (default: ladder-reports/paper-<venue>).
+    /// Report directory (default: ladder-reports/paper-<venue>; simulated: paper-sim, or
+    /// paper-sim-<venue> for another venue than binance-spot).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Trade the built-in simulated venue even when `--venue` or `[venue]` name a live one;
+    /// `--venue` then picks the wire format it serves (see `ladder sim --help`).
+    #[arg(long)]
+    sim: bool,
     /// Simulated venue: book events per second.
     #[arg(long, default_value_t = 200.0)]
     sim_rate: f64,
@@ -72,8 +78,9 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The example strategy libraries built next to the `ladder` binary.
-fn bundled_strategies() -> anyhow::Result<Vec<StrategySource>> {
+/// The example strategy libraries built next to the `ladder` binary; the micro-price one trades
+/// `symbol` with tick `tick`.
+fn bundled_strategies(symbol: &str, tick: &str) -> anyhow::Result<Vec<StrategySource>> {
     let exe = std::env::current_exe().context("cannot locate the ladder binary")?;
     let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     let lib = |name: &str| {
@@ -100,11 +107,11 @@ fn bundled_strategies() -> anyhow::Result<Vec<StrategySource>> {
             path: imb,
             config: String::new(),
         },
-        // The simulated venue quotes BTCUSDT and ETHUSDT with tick 0.01.
         StrategySource::Library {
             path: mp,
-            config: "tick_size = \"0.01\"\nsymbol = \"BTCUSDT\"\nfallback = \"weighted_mid\""
-                .into(),
+            config: format!(
+                "tick_size = \"{tick}\"\nsymbol = \"{symbol}\"\nfallback = \"weighted_mid\""
+            ),
         },
     ])
 }
@@ -112,7 +119,7 @@ fn bundled_strategies() -> anyhow::Result<Vec<StrategySource>> {
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (config, config_sha256) = load_config(args.config.as_ref())?;
     let market = market(
-        false,
+        args.sim,
         args.venue,
         &args.symbols,
         &config,
@@ -121,10 +128,20 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )?;
     let mut strategies = strategy_sources(&args.strategies, &args.strategy_configs, &config)?;
     if strategies.is_empty() {
-        strategies = bundled_strategies()?;
+        // The simulator's first symbol (spot: BTCUSDT, tick 0.01; USD-M: tick 0.1); live venues
+        // keep spot BTCUSDT's grid.
+        let (symbol, tick) = match &market {
+            Market::Sim(c) => c.symbols.first().map_or_else(
+                || ("BTCUSDT".to_owned(), "0.01".to_owned()),
+                |s| (s.symbol.clone(), s.tick_size.normalize().to_string()),
+            ),
+            Market::Live { .. } => ("BTCUSDT".to_owned(), "0.01".to_owned()),
+        };
+        strategies = bundled_strategies(&symbol, &tick)?;
     }
     let venue_label = match &market {
-        Market::Sim(_) => "sim".to_owned(),
+        Market::Sim(c) if c.venue == Venue::BinanceSpot => "sim".to_owned(),
+        Market::Sim(c) => format!("sim-{}", c.venue),
         Market::Live { venue, .. } => venue.to_string(),
     };
     let report_dir = args

@@ -1,18 +1,36 @@
-//! `ladder sim`: run the built-in simulated venue (Binance spot wire format) on its own.
+//! `ladder sim`: run the built-in simulated venue on its own, serving one venue's wire format
+//! (`--venue`, default binance-spot; the choices are the venues of `Venue::ALL` the simulator
+//! has an encoder for).
 //!
 //! Prints the WebSocket and REST URLs, then a status line every few seconds; stops on Ctrl-C
 //! or after `--duration`.
 
-use crate::sim::{self, FaultConfig, SimConfig, SimSymbol, Stall};
+use crate::feed::Venue;
+use crate::sim::{self, FaultConfig, SimConfig, Stall};
 use anyhow::Context as _;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// `--venue` of the simulator: the names of [`Venue::ALL`] it serves.
+pub(super) fn sim_venue_parser() -> impl clap::builder::TypedValueParser<Value = Venue> {
+    let names: Vec<&'static str> = Venue::ALL
+        .into_iter()
+        .filter(|v| sim::serves(*v))
+        .map(Venue::name)
+        .collect();
+    PossibleValuesParser::new(names).try_map(|s| s.parse::<Venue>())
+}
 
 /// Arguments of `ladder sim`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Symbols: presets (BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT) or SYMBOL:TICK:LOT:PRICE.
-    #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
+    /// The venue whose wire format to serve.
+    #[arg(long, value_parser = sim_venue_parser(), default_value = "binance-spot")]
+    venue: Venue,
+    /// Symbols: the venue's presets (spot: BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT; USD-M:
+    /// BTCUSDT, ETHUSDT) or SYMBOL:TICK:LOT:PRICE. Default: BTCUSDT,ETHUSDT.
+    #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
     /// Book events per second over all symbols.
     #[arg(long, default_value_t = 200.0)]
@@ -47,9 +65,9 @@ pub(super) struct Args {
     /// Answer every Nth REST request with HTTP 429.
     #[arg(long, value_name = "N")]
     rest_429_every: Option<u64>,
-    /// REST request weight allowed per minute.
-    #[arg(long, default_value_t = 6000)]
-    weight_limit: u32,
+    /// REST request weight allowed per minute (default: the venue's, spot 6000, USD-M 2400).
+    #[arg(long)]
+    weight_limit: Option<u32>,
     /// Stop after this long (`90s`, `5m`, `1h`, `500ms`; a bare number is seconds).
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -87,11 +105,7 @@ fn secs(what: &str, v: Option<f64>) -> anyhow::Result<Option<Duration>> {
 }
 
 fn config(args: &Args) -> anyhow::Result<SimConfig> {
-    let symbols = args
-        .symbols
-        .iter()
-        .map(|s| SimSymbol::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let base = SimConfig::for_venue(args.venue)?.with_symbols(&args.symbols)?;
     let stall = match (
         secs("stall-after", args.stall_after)?,
         secs("stall-for", args.stall_for)?,
@@ -100,12 +114,11 @@ fn config(args: &Args) -> anyhow::Result<SimConfig> {
         _ => None,
     };
     Ok(SimConfig {
-        symbols,
         messages_per_sec: args.rate,
         seed: args.seed,
         ws_port: args.ws_port,
         rest_port: args.rest_port,
-        weight_limit: args.weight_limit,
+        weight_limit: args.weight_limit.unwrap_or(base.weight_limit),
         faults: FaultConfig {
             drop_every: args.drop_every,
             duplicate_every: args.duplicate_every,
@@ -115,7 +128,7 @@ fn config(args: &Args) -> anyhow::Result<SimConfig> {
             rest_429_every: args.rest_429_every,
             rest_418_every: None,
         },
-        ..SimConfig::default()
+        ..base
     })
 }
 
@@ -134,12 +147,12 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let names: Vec<String> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
         let handle = sim::start(config).await?;
-        let first = names.first().map_or("btcusdt".into(), |s| s.to_ascii_lowercase());
-        println!("ladder sim: simulated Binance spot venue for {}", names.join(", "));
-        println!("  websocket  {}/stream?streams={first}@depth@100ms/{first}@trade", handle.ws_url);
-        println!("             {}/ws/{first}@bookTicker", handle.ws_url);
-        println!("  rest       {}/api/v3/depth?symbol={}&limit=1000", handle.rest_url, first.to_ascii_uppercase());
-        println!("             {}/api/v3/exchangeInfo", handle.rest_url);
+        let urls = handle.urls();
+        println!("ladder sim: simulated {} venue for {}", handle.venue(), names.join(", "));
+        println!("  websocket  {}", urls.book_stream);
+        println!("             {}", urls.trade_stream);
+        println!("  rest       {}", urls.depth_snapshot);
+        println!("             {}", urls.exchange_info);
         println!("  stop with Ctrl-C{}", args.duration.map_or(String::new(), |d| format!(" (or after {d:?})")));
         let started = Instant::now();
         let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
@@ -201,6 +214,33 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn sim_venue_defaults_to_spot_and_refuses_venues_without_an_encoder() {
+        let c = Cli::try_parse_from(["sim"]).unwrap();
+        assert_eq!(c.args.venue, Venue::BinanceSpot);
+        let cfg = config(&c.args).unwrap();
+        assert_eq!((cfg.venue, cfg.weight_limit), (Venue::BinanceSpot, 6_000));
+        let c = Cli::try_parse_from(["sim", "--venue", "binance-usdm", "--symbols", "ethusdt"])
+            .unwrap();
+        let cfg = config(&c.args).unwrap();
+        assert_eq!((cfg.venue, cfg.weight_limit), (Venue::BinanceUsdm, 2_400));
+        assert_eq!(cfg.symbols[0].lot_size.to_string(), "0.001");
+        let err = Cli::try_parse_from(["sim", "--venue", "binance-coinm"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[possible values: binance-spot, binance-usdm]"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn parse_duration_reads_units_and_bare_seconds() {

@@ -7,14 +7,15 @@ use crate::feed::Venue;
 use crate::feed::binance::endpoints::Endpoints;
 use crate::feed::live::fetch_exchange_info_blocking;
 use crate::instrument::Registry;
-use crate::sim::{SimConfig, SimHandle};
+use crate::sim::{SimConfig, SimConnection, SimRunning};
 use ladder_sdk::InstrumentSpec;
 use std::time::Duration;
 
 /// Which market to connect to.
 #[derive(Debug, Clone)]
 pub enum Market {
-    /// The built-in simulated venue, started in-process on 127.0.0.1.
+    /// The built-in simulated venue, started in-process on 127.0.0.1, serving the wire format
+    /// of its config's venue.
     Sim(Box<SimConfig>),
     /// A real venue (or anything speaking its protocol, e.g. `ladder sim` via `[venue]`).
     Live {
@@ -48,7 +49,7 @@ pub struct Connected {
     pub endpoints: Endpoints,
     /// Its instruments (configured or from exchangeInfo; the simulator's own specs).
     pub registry: Registry,
-    sim: Option<(SimHandle, std::thread::JoinHandle<()>)>,
+    sim: Option<SimRunning>,
 }
 
 impl Connected {
@@ -68,9 +69,8 @@ impl Connected {
 
     /// Stops the simulated venue, if one was started.
     pub fn stop(self) {
-        if let Some((handle, thread)) = self.sim {
-            handle.stop();
-            let _ = thread.join();
+        if let Some(sim) = self.sim {
+            sim.stop();
         }
     }
 }
@@ -81,24 +81,12 @@ pub fn connect(market: Market, instruments: &[InstrumentConfig]) -> Result<Conne
     let err = |e: String| MarketError::Instruments(e);
     match market {
         Market::Sim(config) => {
-            let mut registry = Registry::new();
-            for s in &config.symbols {
-                registry
-                    .add(&s.symbol, s.spec()?)
-                    .map_err(|e| err(e.to_string()))?;
-            }
-            let (handle, thread) = crate::sim::spawn_in_background(*config)?;
-            let ws = format!("{}/stream", handle.ws_url);
-            let endpoints = Endpoints {
-                ws_book: ws.clone(),
-                ws_trades: ws,
-                rest: handle.rest_url.clone(),
-            };
+            let sim = SimConnection::start(*config)?;
             Ok(Connected {
-                venue: Venue::BinanceSpot,
-                endpoints,
-                registry,
-                sim: Some((handle, thread)),
+                venue: sim.venue,
+                endpoints: sim.endpoints,
+                registry: sim.registry,
+                sim: Some(sim.running),
             })
         }
         Market::Live {

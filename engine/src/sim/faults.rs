@@ -15,8 +15,12 @@
 //!
 //! REST faults: every Nth request answered 429 or 418, or the next N on demand
 //! ([`SimHandle::fail_next_rest`](super::SimHandle::fail_next_rest)).
+//!
+//! On demand, while running: [`SimHandle::disconnect_all`](super::SimHandle::disconnect_all)
+//! closes every open connection, [`SimHandle::drop_next_depth`](super::SimHandle::drop_next_depth)
+//! drops the next N diff-depth messages (counted as `disconnects` and `dropped`).
 
-use super::wire::Frame;
+use super::encode::Frame;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -182,7 +186,7 @@ mod tests {
 
     fn frames(n: usize) -> Vec<Arc<Frame>> {
         (0..n)
-            .map(|i| Arc::new(Frame::build("x@depth", |o| o.push_str(&i.to_string()))))
+            .map(|i| Arc::new(Frame::enveloped("x@depth", |o| o.push_str(&i.to_string()))))
             .collect()
     }
 

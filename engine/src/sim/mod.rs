@@ -1,170 +1,72 @@
-//! The built-in simulated venue: a local WebSocket + REST server speaking Binance spot's exact
-//! wire format over a stochastic order book, so the whole live path runs without internet.
+//! The built-in simulated venue: a local WebSocket + REST server speaking a real venue's exact
+//! wire format (Binance spot by default, or Binance USD-M) over a stochastic order book, so the
+//! whole live path runs without internet.
 //!
-//! - [`model`]: the order-flow model (Cont–Stoikov–Talreja style), one per symbol, seeded;
-//! - [`wire`]: Binance spot JSON from integer ticks and lots (8-decimal strings);
-//! - `market`: one task per symbol steps its model in real time and publishes frames;
-//! - `server`: WebSocket `/stream?streams=..` and `/ws/<stream>`, live `SUBSCRIBE`, pings;
-//! - `rest`: `GET /api/v3/{depth,exchangeInfo,ping,time,ticker/bookTicker}` with weights;
-//! - [`faults`]: dropped, duplicated, reordered frames, disconnects, stalls, REST 429/418.
+//! The order flow and the wire are separate:
 //!
-//! Streams per symbol (lowercase, e.g. `btcusdt@depth@100ms`): `@depth` (1000 ms batches),
-//! `@depth@100ms`, `@depth@0ms` (one message per book event; not on the real venue),
-//! `@trade`, `@aggTrade`, `@bookTicker`, `@depth5|10|20` and `@depth5|10|20@100ms` (partial
-//! book). Every subscriber sees the same market: one simulation per symbol, broadcast.
+//! - [`model`]: the order-flow model (Cont–Stoikov–Talreja style), one per symbol, seeded; it
+//!   knows integer ticks, lots and update ids, no venue;
+//! - `market`: one task per symbol steps its model in real time, batches the level changes per
+//!   window and publishes what happened;
+//! - `encode`: the one place a venue's format lives (`encode::Encoder`, one folder per venue):
+//!   stream names, connection paths, subscribe messages, frames, REST paths, weights, bodies;
+//! - `server`: the WebSocket server (handshake routing, subscriptions, pings, fan-out);
+//! - `rest`: the REST server (weight budget, 429/418);
+//! - [`faults`]: dropped, duplicated, reordered frames, disconnects, stalls, REST 429/418, also
+//!   on demand ([`SimHandle::disconnect_all`], [`SimHandle::drop_next_depth`]);
+//! - `connect`: [`SimConnection`], an in-process simulator resolved to the endpoints and
+//!   instruments a live feed connects with (used by `ladder paper`, `record` and `bench`).
+//!
+//! Every subscriber sees the same market: one simulation per symbol, broadcast. Several
+//! simulators (of the same or different venues) run side by side in one process.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ladder_engine::sim::SimError> {
-//! let sim = ladder_engine::sim::start(ladder_engine::sim::SimConfig::default()).await?;
-//! println!("{}/stream?streams=btcusdt@depth@100ms  {}/api/v3/depth?symbol=BTCUSDT", sim.ws_url, sim.rest_url);
+//! use ladder_engine::{feed::Venue, sim};
+//! let sim = sim::start(sim::SimConfig::for_venue(Venue::BinanceUsdm)?).await?;
+//! let urls = sim.urls();
+//! println!("{}  {}", urls.book_stream, urls.depth_snapshot);
 //! sim.shutdown().await;
 //! # Ok(()) }
 //! ```
 
+mod connect;
+mod encode;
 pub mod faults;
+#[cfg(test)]
+mod golden;
 mod market;
 pub mod model;
 mod rest;
 mod server;
-pub mod wire;
+mod stream;
+mod symbol;
 
+pub use connect::{SimConnection, SimRunning};
+pub use encode::{SimUrls, serves};
 pub use faults::{FaultConfig, FaultStats, Stall};
 pub use model::ModelParams;
+pub use symbol::SimSymbol;
 
+use crate::feed::Venue;
+use crate::feed::binance::Endpoints;
+use encode::Encoder;
 use faults::FaultCounters;
-use ladder_sdk::InstrumentSpec;
 use market::SymbolMarket;
-use rust_decimal::Decimal;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-/// One simulated symbol: its name, assets, grid and start price.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimSymbol {
-    /// Upper-case symbol, e.g. `BTCUSDT`.
-    pub symbol: String,
-    /// Base asset, e.g. `BTC`.
-    pub base_asset: String,
-    /// Quote asset, e.g. `USDT`.
-    pub quote_asset: String,
-    /// Price grid (`PRICE_FILTER.tickSize`); at most 8 decimals.
-    pub tick_size: Decimal,
-    /// Quantity grid (`LOT_SIZE.stepSize`); at most 8 decimals.
-    pub lot_size: Decimal,
-    /// Start mid-price (rounded to the tick grid).
-    pub start_price: Decimal,
-}
-
-const QUOTES: [&str; 9] = [
-    "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "EUR", "TRY", "BTC", "ETH",
-];
-
-impl SimSymbol {
-    /// A symbol; base and quote assets are split off a known quote suffix (`USDT`, `USDC`,
-    /// `FDUSD`, `TUSD`, `BUSD`, `EUR`, `TRY`, `BTC`, `ETH`), else the last 4 letters are the quote.
-    pub fn new(
-        symbol: &str,
-        tick_size: Decimal,
-        lot_size: Decimal,
-        start_price: Decimal,
-    ) -> Result<Self, SimError> {
-        let symbol = symbol.to_ascii_uppercase();
-        if symbol.len() < 5 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(SimError::Config(format!(
-                "symbol {symbol:?} must be at least 5 letters or digits, like BTCUSDT"
-            )));
-        }
-        let quote = QUOTES
-            .iter()
-            .find(|q| symbol.len() > q.len() && symbol.ends_with(*q))
-            .map_or(&symbol[symbol.len() - 4..], |q| q);
-        let s = Self {
-            base_asset: symbol[..symbol.len() - quote.len()].to_owned(),
-            quote_asset: quote.to_owned(),
-            symbol,
-            tick_size,
-            lot_size,
-            start_price,
-        };
-        s.spec()?;
-        Ok(s)
-    }
-
-    /// BTCUSDT: tick 0.01, lot 0.00001, start 60000.
-    pub fn btcusdt() -> Self {
-        Self::preset("BTCUSDT", 1, 2, 1, 5, 60_000)
-    }
-
-    /// ETHUSDT: tick 0.01, lot 0.0001, start 3000.
-    pub fn ethusdt() -> Self {
-        Self::preset("ETHUSDT", 1, 2, 1, 4, 3_000)
-    }
-
-    fn preset(symbol: &str, tick: i64, tick_scale: u32, lot: i64, lot_scale: u32, px: i64) -> Self {
-        let (base, quote) = symbol.split_at(symbol.len() - 4);
-        Self {
-            symbol: symbol.to_owned(),
-            base_asset: base.to_owned(),
-            quote_asset: quote.to_owned(),
-            tick_size: Decimal::new(tick, tick_scale),
-            lot_size: Decimal::new(lot, lot_scale),
-            start_price: Decimal::from(px),
-        }
-    }
-
-    /// A preset by name (`BTCUSDT`, `ETHUSDT`, `SOLUSDT`, `BNBUSDT`, `XRPUSDT`, case-insensitive)
-    /// or a full definition `SYMBOL:TICK:LOT:PRICE` (`DOGEUSDT:0.00001:1:0.12`).
-    pub fn parse(text: &str) -> Result<Self, SimError> {
-        let parts: Vec<&str> = text.split(':').collect();
-        let dec = |s: &str, what: &str| {
-            Decimal::from_str(s.trim()).map_err(|_| {
-                SimError::Config(format!("{what} {s:?} in symbol {text:?} is not a decimal"))
-            })
-        };
-        match parts.as_slice() {
-            [name] => match name.trim().to_ascii_uppercase().as_str() {
-                "BTCUSDT" => Ok(Self::btcusdt()),
-                "ETHUSDT" => Ok(Self::ethusdt()),
-                "SOLUSDT" => Ok(Self::preset("SOLUSDT", 1, 2, 1, 3, 150)),
-                "BNBUSDT" => Ok(Self::preset("BNBUSDT", 1, 2, 1, 3, 550)),
-                "XRPUSDT" => Ok(Self::preset("XRPUSDT", 1, 4, 1, 0, 1)),
-                other => Err(SimError::Config(format!(
-                    "no preset for symbol {other:?}; use BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, \
-                     XRPUSDT or SYMBOL:TICK:LOT:PRICE"
-                ))),
-            },
-            [name, tick, lot, price] => Self::new(
-                name.trim(),
-                dec(tick, "tick size")?,
-                dec(lot, "lot size")?,
-                dec(price, "start price")?,
-            ),
-            _ => Err(SimError::Config(format!(
-                "symbol {text:?} is neither a preset name nor SYMBOL:TICK:LOT:PRICE"
-            ))),
-        }
-    }
-
-    /// The instrument spec (tick and lot grid).
-    pub fn spec(&self) -> Result<InstrumentSpec, SimError> {
-        let spec = InstrumentSpec::new(self.tick_size, self.lot_size)
-            .map_err(|e| SimError::Config(format!("symbol {}: {e}", self.symbol)))?;
-        wire::Fmt8::new(&spec).map_err(|e| match e {
-            SimError::Config(m) => SimError::Config(format!("symbol {}: {m}", self.symbol)),
-            other => other,
-        })?;
-        Ok(spec)
-    }
-}
-
-/// Configuration of the simulated venue. [`SimConfig::default`]: BTCUSDT and ETHUSDT, about 200
-/// book events per second in total, seed 1, no faults, ports chosen by the OS, pings every 20 s.
+/// Configuration of the simulated venue. [`SimConfig::default`]: Binance spot, BTCUSDT and
+/// ETHUSDT, about 200 book events per second in total, seed 1, no faults, ports chosen by the
+/// OS, pings every 20 s. [`SimConfig::for_venue`]: the same with another venue's presets,
+/// pings and weight limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
+    /// The venue whose wire format is served (one of [`Venue::ALL`] for which [`serves`]).
+    pub venue: Venue,
     /// The symbols, each with its own model and seed stream (its index).
     pub symbols: Vec<SimSymbol>,
     /// Book events per second over all symbols (split evenly). Each event changes at least one
@@ -180,11 +82,13 @@ pub struct SimConfig {
     pub ws_port: u16,
     /// REST port on 127.0.0.1 (0: any free port).
     pub rest_port: u16,
-    /// How often the server pings each connection (Binance: 20 s).
+    /// How often the server pings each connection (Binance spot: 20 s; USD-M: 3 min).
     pub ping_interval: Duration,
-    /// A connection that leaves a ping unanswered this long is closed (Binance: 1 minute).
+    /// A connection that leaves a ping unanswered this long is closed (spot: 1 minute; USD-M:
+    /// 10 minutes).
     pub pong_timeout: Duration,
-    /// REST request weight allowed per window before HTTP 429 (Binance: 6000 per minute).
+    /// REST request weight allowed per window before HTTP 429 (spot: 6000, USD-M: 2400 per
+    /// minute).
     pub weight_limit: u32,
     /// The REST weight window (Binance: 1 minute); windows start at the sim's start.
     pub weight_window: Duration,
@@ -195,6 +99,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
+            venue: Venue::BinanceSpot,
             symbols: vec![SimSymbol::btcusdt(), SimSymbol::ethusdt()],
             messages_per_sec: 200.0,
             seed: 1,
@@ -208,6 +113,34 @@ impl Default for SimConfig {
             weight_window: Duration::from_secs(60),
             channel_capacity: 1 << 16,
         }
+    }
+}
+
+impl SimConfig {
+    /// The defaults for `venue`: its BTCUSDT and ETHUSDT presets, its ping interval and pong
+    /// timeout, its REST weight limit. An error names the venues the simulator serves.
+    pub fn for_venue(venue: Venue) -> Result<Self, SimError> {
+        let d = Encoder::for_venue(venue)?.defaults();
+        Ok(Self {
+            venue,
+            symbols: d.symbols,
+            ping_interval: d.ping_interval,
+            pong_timeout: d.pong_timeout,
+            weight_limit: d.weight_limit,
+            ..Self::default()
+        })
+    }
+
+    /// Replaces the symbols with `names`: presets of the venue or `SYMBOL:TICK:LOT:PRICE`
+    /// ([`SimSymbol::parse_for`]); an empty list keeps the venue's defaults.
+    pub fn with_symbols(mut self, names: &[String]) -> Result<Self, SimError> {
+        if !names.is_empty() {
+            self.symbols = names
+                .iter()
+                .map(|s| SimSymbol::parse_for(self.venue, s))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(self)
     }
 }
 
@@ -239,13 +172,13 @@ pub enum SimError {
 pub struct SymbolStats {
     /// The symbol.
     pub symbol: String,
-    /// Last update id handed out.
+    /// Last update id handed out, as the venue's messages show it.
     pub update_id: u64,
     /// Book events so far.
     pub events: u64,
-    /// Best bid price, 8-decimal string.
+    /// Best bid price, as the venue writes it.
     pub best_bid: String,
-    /// Best ask price, 8-decimal string.
+    /// Best ask price, as the venue writes it.
     pub best_ask: String,
 }
 
@@ -295,26 +228,82 @@ pub(crate) struct Counters {
     pub(crate) rest_rate_limited: AtomicU64,
     pub(crate) forced_429: AtomicU64,
     pub(crate) forced_418: AtomicU64,
+    /// Diff-depth messages still to drop on demand.
+    pub(crate) forced_drops: AtomicU64,
 }
 
 /// A published frame and the stream it belongs to.
 #[derive(Debug)]
 pub(crate) struct Published {
     pub(crate) symbol: usize,
-    pub(crate) kind: market::StreamKind,
-    pub(crate) frame: Arc<wire::Frame>,
+    pub(crate) kind: stream::StreamKind,
+    pub(crate) frame: Arc<encode::Frame>,
 }
 
 /// State shared by every task of one sim.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: SimConfig,
+    pub(crate) encoder: Encoder,
     pub(crate) markets: Vec<SymbolMarket>,
     pub(crate) counters: Counters,
     pub(crate) faults: FaultCounters,
     pub(crate) tx: broadcast::Sender<Arc<Published>>,
     pub(crate) started: std::time::Instant,
     pub(crate) rest_weight: Mutex<(u64, u32)>,
+    /// Bumped by [`SimHandle::disconnect_all`]; every connection watches it.
+    pub(crate) kick: watch::Sender<u64>,
+}
+
+impl Shared {
+    /// Checks `config` and builds the markets (no sockets, no tasks).
+    pub(crate) fn new(config: SimConfig) -> Result<Self, SimError> {
+        if config.symbols.is_empty() {
+            return Err(SimError::Config("at least one symbol is needed".into()));
+        }
+        if !(config.messages_per_sec.is_finite() && config.messages_per_sec > 0.0) {
+            return Err(SimError::Config(format!(
+                "messages_per_sec must be positive, got {}",
+                config.messages_per_sec
+            )));
+        }
+        if config.ping_interval.is_zero() || config.weight_window.is_zero() {
+            return Err(SimError::Config(
+                "ping_interval and weight_window must be longer than zero".into(),
+            ));
+        }
+        config.faults.validate()?;
+        config.model.validate()?;
+        let encoder = Encoder::for_venue(config.venue)?;
+        let mut seen = std::collections::HashSet::new();
+        for s in &config.symbols {
+            if !seen.insert(s.symbol.to_ascii_uppercase()) {
+                return Err(SimError::Config(format!(
+                    "symbol {} is listed twice",
+                    s.symbol
+                )));
+            }
+        }
+        let per_symbol = config.messages_per_sec / config.symbols.len() as f64;
+        let markets = config
+            .symbols
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SymbolMarket::new(i, s, &config, &encoder, per_symbol))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (tx, _) = broadcast::channel(config.channel_capacity.max(16));
+        Ok(Self {
+            markets,
+            encoder,
+            counters: Counters::default(),
+            faults: FaultCounters::default(),
+            tx,
+            started: std::time::Instant::now(),
+            rest_weight: Mutex::new((0, 0)),
+            kick: watch::channel(0).0,
+            config,
+        })
+    }
 }
 
 /// Resolves once `stop` turns true (or its sender is gone).
@@ -332,9 +321,11 @@ pub(crate) fn now_ms() -> u64 {
 /// A running simulated venue. Dropping it stops the venue (without waiting).
 #[derive(Debug)]
 pub struct SimHandle {
-    /// `ws://127.0.0.1:PORT`: append `/stream?streams=..` or `/ws/<stream>`.
+    /// `ws://127.0.0.1:PORT`: append the venue's paths (Binance spot `/stream?streams=..` or
+    /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`), see
+    /// [`SimHandle::endpoints`].
     pub ws_url: String,
-    /// `http://127.0.0.1:PORT`: append `/api/v3/...`.
+    /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`).
     pub rest_url: String,
     shared: Arc<Shared>,
     stop: Arc<watch::Sender<bool>>,
@@ -357,8 +348,43 @@ impl SimHandle {
             rest_requests: g(&c.rest_requests),
             rest_rate_limited: g(&c.rest_rate_limited),
             faults: s.faults.snapshot(),
-            symbols: s.markets.iter().map(SymbolMarket::stats).collect(),
+            symbols: s.markets.iter().map(|m| m.stats(&s.encoder)).collect(),
         }
+    }
+
+    /// The venue whose wire format it serves.
+    pub fn venue(&self) -> Venue {
+        self.shared.config.venue
+    }
+
+    /// The venue's endpoints on this simulator: its production paths on 127.0.0.1 (spot:
+    /// `ws://127.0.0.1:P/stream` for everything; USD-M: `/public/stream` for depth and
+    /// bookTicker, `/market/stream` for trades), ready for a live feed.
+    pub fn endpoints(&self) -> Endpoints {
+        self.shared.encoder.endpoints(&self.ws_url, &self.rest_url)
+    }
+
+    /// Example URLs for the first symbol, for people.
+    pub fn urls(&self) -> SimUrls {
+        let first = &self.shared.markets[0].wire;
+        self.shared
+            .encoder
+            .urls(&self.ws_url, &self.rest_url, first)
+    }
+
+    /// Closes every open WebSocket connection now (a Close frame, then the socket), counted in
+    /// [`FaultStats::disconnects`]. Clients may reconnect at once.
+    pub fn disconnect_all(&self) {
+        self.shared.kick.send_modify(|n| *n += 1);
+    }
+
+    /// Drops the next `count` diff-depth messages routed to any connection (counted in
+    /// [`FaultStats::dropped`]): the connection's sequencer sees a gap.
+    pub fn drop_next_depth(&self, count: u64) {
+        self.shared
+            .counters
+            .forced_drops
+            .fetch_add(count, Ordering::Relaxed);
     }
 
     /// Answers the next `count` REST requests with `fault` (counted in [`FaultStats`]).
@@ -394,52 +420,12 @@ impl Drop for SimHandle {
 /// Starts the simulated venue on the current tokio runtime (which needs the time and I/O
 /// drivers, e.g. `#[tokio::test]` or a runtime built with `enable_all`).
 pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-    if config.symbols.is_empty() {
-        return Err(SimError::Config("at least one symbol is needed".into()));
-    }
-    if !(config.messages_per_sec.is_finite() && config.messages_per_sec > 0.0) {
-        return Err(SimError::Config(format!(
-            "messages_per_sec must be positive, got {}",
-            config.messages_per_sec
-        )));
-    }
-    if config.ping_interval.is_zero() || config.weight_window.is_zero() {
-        return Err(SimError::Config(
-            "ping_interval and weight_window must be longer than zero".into(),
-        ));
-    }
-    config.faults.validate()?;
-    config.model.validate()?;
-    let mut seen = std::collections::HashSet::new();
-    for s in &config.symbols {
-        if !seen.insert(s.symbol.to_ascii_uppercase()) {
-            return Err(SimError::Config(format!(
-                "symbol {} is listed twice",
-                s.symbol
-            )));
-        }
-    }
-    let per_symbol = config.messages_per_sec / config.symbols.len() as f64;
-    let markets = config
-        .symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SymbolMarket::new(i, s, &config, per_symbol))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ws = bind("WebSocket", config.ws_port).await?;
-    let rest = bind("REST", config.rest_port).await?;
+    let shared = Shared::new(config)?;
+    let ws = bind("WebSocket", shared.config.ws_port).await?;
+    let rest = bind("REST", shared.config.rest_port).await?;
     let ws_url = format!("ws://{}", local(&ws)?);
     let rest_url = format!("http://{}", local(&rest)?);
-    let (tx, _) = broadcast::channel(config.channel_capacity.max(16));
-    let shared = Arc::new(Shared {
-        markets,
-        counters: Counters::default(),
-        faults: FaultCounters::default(),
-        tx,
-        started: std::time::Instant::now(),
-        rest_weight: Mutex::new((0, 0)),
-        config,
-    });
+    let shared = Arc::new(shared);
     let (stop, _) = watch::channel(false);
     let mut tasks = Vec::new();
     let epoch_ns = SystemTime::now()

@@ -1,24 +1,14 @@
-//! The REST side of the simulated venue: a small HTTP/1.1 server (GET only, keep-alive) with
-//! Binance spot's endpoints, request weights and rate-limit answers
-//! (<https://developers.binance.com/docs/binance-spot-api-docs/rest-api>):
+//! The REST side of the simulated venue: a small HTTP/1.1 server (keep-alive, `GET` only) that
+//! charges every request's weight to a per-window budget and injects REST faults. Which paths
+//! exist, their weights and their bodies are the venue's: see [`Encoder`](super::encode::Encoder)
+//! (Binance: `encode/binance/rest.rs`).
 //!
-//! | endpoint | weight | body |
-//! |---|---|---|
-//! | `GET /api/v3/ping` | 1 | `{}` |
-//! | `GET /api/v3/time` | 1 | `{"serverTime":..}` |
-//! | `GET /api/v3/depth?symbol=S&limit=N` | 5 / 25 / 50 / 250 by limit | `{"lastUpdateId":..,"bids":..,"asks":..}` |
-//! | `GET /api/v3/exchangeInfo[?symbol=S \| symbols=["A","B"]]` | 20 | real shape |
-//! | `GET /api/v3/ticker/bookTicker?symbol=S` | 2 | `{"symbol":..,"bidPrice":..,..}` |
-//!
-//! Every answer carries `X-MBX-USED-WEIGHT-1m`. Past the weight limit of the current window the
-//! answer is HTTP 429 with `Retry-After` (seconds to the next window). An unknown symbol is
-//! HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}`.
+//! Every answer reports the used weight in the venue's headers. Past the weight limit of the
+//! current window the answer is the venue's HTTP 429 with `Retry-After` (seconds to the next
+//! window).
 
 use super::faults;
-use super::wire;
 use super::{Shared, now_ms};
-use ladder_sdk::Side;
-use serde_json::json;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,13 +59,14 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, mut stop: watch::Receiv
         let _ = write!(
             out,
             "HTTP/1.1 {} {}\r\nContent-Type: application/json;charset=UTF-8\r\n\
-             Content-Length: {}\r\nX-MBX-USED-WEIGHT-1m: {}\r\nX-MBX-USED-WEIGHT: {}\r\n",
+             Content-Length: {}\r\n",
             reply.status,
             reason(reply.status),
             reply.body.len(),
-            reply.used_weight,
-            reply.used_weight,
         );
+        for (name, value) in &reply.headers {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
         if let Some(secs) = reply.retry_after {
             let _ = write!(out, "Retry-After: {secs}\r\n");
         }
@@ -208,34 +199,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-struct Reply {
-    status: u16,
-    body: String,
-    used_weight: u32,
-    retry_after: Option<u64>,
-    close: bool,
+/// An HTTP answer: status, JSON body and the headers the venue adds.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) retry_after: Option<u64>,
+    pub(crate) close: bool,
 }
 
-fn reply(status: u16, body: String) -> Reply {
+/// An answer with no extra headers.
+pub(crate) fn reply(status: u16, body: String) -> Reply {
     Reply {
         status,
         body,
-        used_weight: 0,
+        headers: Vec::new(),
         retry_after: None,
         close: false,
-    }
-}
-
-fn api_error(status: u16, code: i64, msg: &str) -> Reply {
-    reply(status, json!({"code": code, "msg": msg}).to_string())
-}
-
-fn depth_weight(limit: usize) -> u32 {
-    match limit {
-        0..=100 => 5,
-        101..=500 => 25,
-        501..=1000 => 50,
-        _ => 250,
     }
 }
 
@@ -251,16 +232,13 @@ fn handle(shared: &Shared, head: &Head) -> Reply {
         .rest_requests
         .fetch_add(1, Ordering::Relaxed)
         + 1;
-    let param = |k: &str| head.query.iter().find(|q| q.0 == k).map(|q| q.1.as_str());
-    if head.method != "GET" {
-        return api_error(405, -1000, "Only GET is supported by the simulated venue.");
-    }
-    let weight = match head.path.as_str() {
-        "/api/v3/ping" | "/api/v3/time" => 1,
-        "/api/v3/ticker/bookTicker" => 2,
-        "/api/v3/exchangeInfo" => 20,
-        "/api/v3/depth" => depth_weight(param("limit").and_then(|l| l.parse().ok()).unwrap_or(100)),
-        _ => return api_error(404, -1000, &format!("Unknown endpoint {}.", head.path)),
+    let enc = &shared.encoder;
+    let weight = match enc.rest_weight(&head.method, &head.path, &head.query) {
+        Ok(w) => w,
+        Err(mut r) => {
+            r.headers.extend(enc.weight_headers(0));
+            return r;
+        }
     };
     let config = &shared.config;
     let (used, retry_after) = charge(shared, weight);
@@ -268,44 +246,21 @@ fn handle(shared: &Shared, head: &Head) -> Reply {
     let every = |e: Option<u64>| e.is_some_and(|k| n.is_multiple_of(k));
     let mut out = if take_one(&shared.counters.forced_418) || every(faults.rest_418_every) {
         faults::bump(&shared.faults.rest_418);
-        let until = now_ms() + 120_000;
-        let mut r = api_error(
-            418,
-            -1003,
-            &format!(
-                "Way too much request weight used; IP banned until {until}. Please use WebSocket \
-                 Streams for live updates to avoid bans."
-            ),
-        );
-        r.retry_after = Some(120);
-        r
+        enc.banned(now_ms() + 120_000)
     } else if take_one(&shared.counters.forced_429) || every(faults.rest_429_every) {
         faults::bump(&shared.faults.rest_429);
-        too_many(config.weight_limit, retry_after)
+        enc.too_many_requests(config.weight_limit, retry_after)
     } else if used > config.weight_limit {
         shared
             .counters
             .rest_rate_limited
             .fetch_add(1, Ordering::Relaxed);
-        too_many(config.weight_limit, retry_after)
+        enc.too_many_requests(config.weight_limit, retry_after)
     } else {
-        route(shared, head)
+        enc.rest_answer(shared, &head.path, &head.query)
     };
-    out.used_weight = used;
+    out.headers.extend(enc.weight_headers(used));
     out
-}
-
-fn too_many(limit: u32, retry_after: u64) -> Reply {
-    let mut r = api_error(
-        429,
-        -1003,
-        &format!(
-            "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. \
-             Please use WebSocket Streams for live updates to avoid polling the API."
-        ),
-    );
-    r.retry_after = Some(retry_after);
-    r
 }
 
 /// Adds `weight` to the current window; returns the weight used and the seconds to the next
@@ -324,112 +279,6 @@ fn charge(shared: &Shared, weight: u32) -> (u32, u64) {
     (w.1, retry)
 }
 
-fn route(shared: &Shared, head: &Head) -> Reply {
-    let param = |k: &str| head.query.iter().find(|q| q.0 == k).map(|q| q.1.as_str());
-    let market = |symbol: Option<&str>| -> Result<&super::SymbolMarket, Reply> {
-        let Some(s) = symbol.filter(|s| !s.is_empty()) else {
-            return Err(api_error(
-                400,
-                -1102,
-                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-            ));
-        };
-        shared
-            .markets
-            .iter()
-            .find(|m| m.symbol.symbol == s)
-            .ok_or_else(|| api_error(400, -1121, "Invalid symbol."))
-    };
-    match head.path.as_str() {
-        "/api/v3/ping" => reply(200, "{}".into()),
-        "/api/v3/time" => reply(200, json!({"serverTime": now_ms()}).to_string()),
-        "/api/v3/depth" => {
-            let m = match market(param("symbol")) {
-                Ok(m) => m,
-                Err(r) => return r,
-            };
-            let limit = match param("limit").map(str::parse::<usize>) {
-                None => 100,
-                Some(Ok(l)) if (1..=5000).contains(&l) => l,
-                Some(_) => {
-                    return api_error(
-                        400,
-                        -1100,
-                        "Illegal characters found in parameter 'limit'; legal range is '1'-'5000'.",
-                    );
-                }
-            };
-            let (id, bids, asks) = {
-                let model = m.model();
-                (
-                    model.update_id(),
-                    model.levels(Side::Buy, limit),
-                    model.levels(Side::Sell, limit),
-                )
-            };
-            let mut body = String::with_capacity(64 + 48 * (bids.len() + asks.len()));
-            wire::depth_snapshot(&mut body, &m.fmt, id, &bids, &asks);
-            reply(200, body)
-        }
-        "/api/v3/ticker/bookTicker" => {
-            let m = match market(param("symbol")) {
-                Ok(m) => m,
-                Err(r) => return r,
-            };
-            let (bid, ask) = {
-                let model = m.model();
-                (model.best_bid(), model.best_ask())
-            };
-            let s = |f: &dyn Fn(&mut String)| {
-                let mut o = String::new();
-                f(&mut o);
-                o.trim_matches('"').to_owned()
-            };
-            let (bp, bq) = bid.unwrap_or((0, 0));
-            let (ap, aq) = ask.unwrap_or((0, 0));
-            let body = json!({
-                "symbol": m.symbol.symbol,
-                "bidPrice": s(&|o| m.fmt.price(o, bp)),
-                "bidQty": s(&|o| m.fmt.qty(o, bq)),
-                "askPrice": s(&|o| m.fmt.price(o, ap)),
-                "askQty": s(&|o| m.fmt.qty(o, aq)),
-            });
-            reply(200, body.to_string())
-        }
-        "/api/v3/exchangeInfo" => {
-            let wanted: Vec<String> = match (param("symbol"), param("symbols")) {
-                (Some(s), _) => vec![s.to_owned()],
-                (None, Some(list)) => match serde_json::from_str::<Vec<String>>(list) {
-                    Ok(v) => v,
-                    Err(_) => {
-                        return api_error(
-                            400,
-                            -1100,
-                            "Illegal characters found in parameter 'symbols'; legal range is \
-                             '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'.",
-                        );
-                    }
-                },
-                (None, None) => shared
-                    .markets
-                    .iter()
-                    .map(|m| m.symbol.symbol.clone())
-                    .collect(),
-            };
-            let mut symbols = Vec::new();
-            for w in &wanted {
-                match market(Some(w)) {
-                    Ok(m) => symbols.push(&m.symbol),
-                    Err(r) => return r,
-                }
-            }
-            let body = wire::exchange_info(&symbols, now_ms(), shared.config.weight_limit);
-            reply(200, body.to_string())
-        }
-        _ => api_error(404, -1000, "Unknown endpoint."),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,13 +291,5 @@ mod tests {
         );
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn depth_weight_follows_binance_table() {
-        assert_eq!(
-            [1, 100, 101, 500, 501, 1000, 1001, 5000].map(depth_weight),
-            [5, 5, 25, 25, 50, 50, 250, 250]
-        );
     }
 }

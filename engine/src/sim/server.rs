@@ -1,26 +1,27 @@
-//! The WebSocket side of the simulated venue, as Binance spot serves it
-//! (<https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams>):
+//! The WebSocket side of the simulated venue: handshake routing, subscriptions, fan-out of the
+//! published frames with per-connection faults, pings and shutdown. What the paths and stream
+//! names mean, the control-message protocol and the shutdown notice are the venue's
+//! ([`Encoder`](super::encode::Encoder)); on Binance:
 //!
 //! - `/stream?streams=<s1>/<s2>` — combined streams, payloads wrapped as
 //!   `{"stream":"<name>","data":<payload>}`; `/stream` alone starts with no stream;
-//! - `/ws/<stream>` (or `/ws/<s1>/<s2>`, or `/ws`) — raw payloads;
-//! - live control messages: `{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}` →
-//!   `{"result":null,"id":1}`; also `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`,
-//!   `SET_PROPERTY ["combined",true]`, `GET_PROPERTY ["combined"]`. Errors:
-//!   `{"error":{"code":2,"msg":"Invalid request: ..."},"id":1}`, `code 3` for invalid JSON;
-//! - on shutdown, `{"e":"serverShutdown","E":..}` (combined: stream `!serverShutdown`),
-//!   then a Close frame;
-//! - a ping every `ping_interval`; a connection that leaves one unanswered for `pong_timeout`
-//!   is closed; client pings are answered with a pong carrying the same payload.
+//! - `/ws/<stream>` (or `/ws/<s1>/<s2>`, or `/ws`) — raw payloads; USD-M serves both under
+//!   `/public` (depth, bookTicker) and `/market` (trades);
+//! - live control messages: `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`,
+//!   `SET_PROPERTY ["combined",true]`, `GET_PROPERTY ["combined"]`.
 //!
+//! Every venue: a ping every `ping_interval`; a connection that leaves one unanswered for
+//! `pong_timeout` is closed; client pings are answered with a pong carrying the same payload.
 //! An unknown path or stream in the URL is refused in the handshake with HTTP 400.
+//! [`SimHandle::disconnect_all`](super::SimHandle::disconnect_all) closes every open
+//! connection at once.
 
+use super::encode::Frame;
 use super::faults::{self, DepthFaults};
-use super::market::{KINDS, StreamKind, SymbolMarket, parse_stream};
-use super::wire::Frame;
+use super::market::SymbolMarket;
+use super::stream::{KINDS, StreamKind};
 use super::{Published, Shared};
 use futures_util::{SinkExt as _, StreamExt as _};
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::net::{TcpListener, TcpStream};
@@ -33,9 +34,6 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
-
-/// At most this many streams per connection, as on Binance.
-const MAX_STREAMS: usize = 1024;
 
 /// Accepts WebSocket connections until `stop`, then waits for every connection to close.
 pub(crate) async fn run(
@@ -66,47 +64,50 @@ pub(crate) async fn run(
 struct Target {
     combined: bool,
     streams: Vec<(usize, StreamKind)>,
+    allowed: u32,
+    silent: bool,
 }
 
-fn parse_target(
-    markets: &[SymbolMarket],
-    path: &str,
-    query: Option<&str>,
-) -> Result<Target, String> {
-    let (combined, list) = if path == "/stream" || path == "/stream/" {
-        let list = query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .find_map(|kv| kv.strip_prefix("streams="))
-            .unwrap_or("");
-        (true, list)
-    } else if path == "/ws" || path == "/ws/" {
-        (false, "")
-    } else if let Some(rest) = path.strip_prefix("/ws/") {
-        (false, rest)
-    } else {
-        return Err(format!(
-            "unknown path {path:?}: use /stream?streams=.. or /ws/<stream>"
-        ));
-    };
+fn parse_target(shared: &Shared, path: &str, query: Option<&str>) -> Result<Target, String> {
+    let route = shared.encoder.ws_route(path, query)?;
     let mut streams = Vec::new();
-    for name in list.split('/').filter(|s| !s.is_empty()) {
-        let s = parse_stream(markets, name)?;
+    for name in &route.names {
+        let s = resolve(shared, route.allowed, name)?;
         if !streams.contains(&s) {
             streams.push(s);
         }
     }
-    if streams.len() > MAX_STREAMS {
-        return Err(format!("at most {MAX_STREAMS} streams per connection"));
+    let max = shared.encoder.max_streams();
+    if streams.len() > max {
+        return Err(format!("at most {max} streams per connection"));
     }
-    Ok(Target { combined, streams })
+    Ok(Target {
+        combined: route.combined,
+        streams,
+        allowed: route.allowed,
+        silent: route.silent,
+    })
+}
+
+/// Resolves a stream name to `(symbol index, kind)`, or says why not.
+fn resolve(shared: &Shared, allowed: u32, name: &str) -> Result<(usize, StreamKind), String> {
+    let (key, kind) = shared.encoder.parse_stream(name)?;
+    let Some(index) = shared.markets.iter().position(|m| m.wire.key == key) else {
+        return Err(format!("unknown symbol in stream {name:?}"));
+    };
+    if allowed & kind.bit() == 0 {
+        return Err(format!(
+            "stream {name:?} is not served on this connection's path"
+        ));
+    }
+    Ok((index, kind))
 }
 
 /// A connection's subscriptions; releases the shared counts when dropped.
 struct Subscriptions<'a> {
     markets: &'a [SymbolMarket],
     /// Per symbol, a bit per [`StreamKind::index`].
-    masks: Vec<u16>,
+    masks: Vec<u32>,
     /// In subscription order, for `LIST_SUBSCRIPTIONS`.
     order: Vec<(usize, StreamKind)>,
 }
@@ -121,12 +122,12 @@ impl<'a> Subscriptions<'a> {
     }
 
     fn has(&self, symbol: usize, kind: StreamKind) -> bool {
-        self.masks[symbol] & (1 << kind.index()) != 0
+        self.masks[symbol] & kind.bit() != 0
     }
 
     fn add(&mut self, symbol: usize, kind: StreamKind) {
         if !self.has(symbol, kind) {
-            self.masks[symbol] |= 1 << kind.index();
+            self.masks[symbol] |= kind.bit();
             self.order.push((symbol, kind));
             self.markets[symbol].subscribe(kind);
         }
@@ -134,7 +135,7 @@ impl<'a> Subscriptions<'a> {
 
     fn remove(&mut self, symbol: usize, kind: StreamKind) {
         if self.has(symbol, kind) {
-            self.masks[symbol] &= !(1 << kind.index());
+            self.masks[symbol] &= !kind.bit();
             self.order.retain(|&s| s != (symbol, kind));
             self.markets[symbol].unsubscribe(kind);
         }
@@ -157,13 +158,73 @@ impl Drop for ClientGauge<'_> {
     }
 }
 
+/// One connection's subscriptions and settings, as a venue's control messages see them.
+pub(crate) struct Session<'a> {
+    shared: &'a Shared,
+    subs: Subscriptions<'a>,
+    combined: bool,
+    /// Stream kinds its path may carry.
+    allowed: u32,
+}
+
+impl Session<'_> {
+    /// Resolves a stream name to `(symbol index, kind)` on this connection, or says why not.
+    pub(crate) fn resolve(&self, name: &str) -> Result<(usize, StreamKind), String> {
+        resolve(self.shared, self.allowed, name)
+    }
+
+    /// True if the connection carries the stream.
+    pub(crate) fn is_subscribed(&self, (symbol, kind): (usize, StreamKind)) -> bool {
+        self.subs.has(symbol, kind)
+    }
+
+    /// Adds a stream (no-op if present).
+    pub(crate) fn subscribe(&mut self, (symbol, kind): (usize, StreamKind)) {
+        self.subs.add(symbol, kind);
+    }
+
+    /// Removes a stream (no-op if absent).
+    pub(crate) fn unsubscribe(&mut self, (symbol, kind): (usize, StreamKind)) {
+        self.subs.remove(symbol, kind);
+    }
+
+    /// Streams carried now.
+    pub(crate) fn count(&self) -> usize {
+        self.subs.order.len()
+    }
+
+    /// Most streams a connection may carry.
+    pub(crate) fn max_streams(&self) -> usize {
+        self.shared.encoder.max_streams()
+    }
+
+    /// The names of the streams carried, in subscription order.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.subs
+            .order
+            .iter()
+            .map(|&(s, k)| self.shared.markets[s].wire.name(k))
+            .collect()
+    }
+
+    /// Combined-stream envelopes (else raw payloads).
+    pub(crate) fn combined(&self) -> bool {
+        self.combined
+    }
+
+    /// Switches envelopes on or off.
+    pub(crate) fn set_combined(&mut self, combined: bool) {
+        self.combined = combined;
+    }
+}
+
 async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<bool>) {
     let mut target = Err(String::new());
     // The error type is tungstenite's handshake callback signature, not ours to shrink.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let uri = req.uri();
-        target = parse_target(&shared.markets, uri.path(), uri.query());
+        target = parse_target(&shared, uri.path(), uri.query());
         match &target {
             Ok(_) => Ok(resp),
             Err(msg) => {
@@ -182,23 +243,30 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<b
     let _gauge = ClientGauge(&shared);
     let mut conn = Conn {
         shared: &shared,
-        subs: Subscriptions::new(&shared.markets),
-        combined: target.combined,
+        session: Session {
+            shared: &shared,
+            subs: Subscriptions::new(&shared.markets),
+            combined: target.combined,
+            allowed: target.allowed,
+        },
+        silent: target.silent,
         faults: DepthFaults::default(),
         stalled: false,
         out: Vec::new(),
     };
     for (s, k) in target.streams {
-        conn.subs.add(s, k);
+        conn.session.subscribe((s, k));
     }
     let rx = shared.tx.subscribe();
-    conn.serve(ws, rx, stop).await;
+    let kick = shared.kick.subscribe();
+    conn.serve(ws, rx, stop, kick).await;
 }
 
 struct Conn<'a> {
     shared: &'a Shared,
-    subs: Subscriptions<'a>,
-    combined: bool,
+    session: Session<'a>,
+    /// A retired endpoint: accepted, never sends data.
+    silent: bool,
     faults: DepthFaults,
     stalled: bool,
     out: Vec<Arc<Frame>>,
@@ -219,6 +287,7 @@ impl Conn<'_> {
         mut ws: Ws,
         mut rx: broadcast::Receiver<Arc<Published>>,
         mut stop: watch::Receiver<bool>,
+        mut kick: watch::Receiver<u64>,
     ) {
         let config = &self.shared.config;
         let opened = Instant::now();
@@ -241,15 +310,21 @@ impl Conn<'_> {
             tokio::select! {
                 biased;
                 _ = super::stopped(&mut stop) => {
-                    // Binance announces a shutdown before it closes the connection.
-                    let event = format!("{{\"e\":\"serverShutdown\",\"E\":{}}}", super::now_ms());
-                    let text = if self.combined {
-                        format!("{{\"stream\":\"!serverShutdown\",\"data\":{event}}}")
-                    } else {
-                        event
-                    };
-                    let _ = ws.send(Message::text(text)).await;
+                    let notice = self
+                        .shared
+                        .encoder
+                        .shutdown_notice(self.session.combined, super::now_ms());
+                    if let Some(text) = notice {
+                        let _ = ws.send(Message::text(text)).await;
+                    }
                     close(&mut ws, CloseCode::Away, "server shutdown").await;
+                    return;
+                }
+                // Every change is one `SimHandle::disconnect_all` (the sender lives as long as
+                // `Shared`, which this connection holds).
+                _ = kick.changed() => {
+                    faults::bump(&self.shared.faults.disconnects);
+                    close(&mut ws, CloseCode::Away, "disconnect fault").await;
                     return;
                 }
                 _ = tokio::time::sleep_until(timer_at), if next_timer.is_some() => {
@@ -281,7 +356,7 @@ impl Conn<'_> {
                 }
                 m = ws.next() => match m {
                     Some(Ok(Message::Text(t))) => {
-                        let reply = self.control(t.as_str());
+                        let reply = self.shared.encoder.control(t.as_str(), &mut self.session);
                         if ws.send(Message::text(reply)).await.is_err() {
                             return;
                         }
@@ -333,7 +408,7 @@ impl Conn<'_> {
     }
 
     fn route(&mut self, p: &Published) {
-        if !self.subs.has(p.symbol, p.kind) {
+        if self.silent || !self.session.subs.has(p.symbol, p.kind) {
             return;
         }
         if self.stalled {
@@ -341,6 +416,10 @@ impl Conn<'_> {
             return;
         }
         if p.kind.is_diff() {
+            if take_one(&self.shared.counters.forced_drops) {
+                faults::bump(&self.shared.faults.dropped);
+                return;
+            }
             let key = u32::try_from(p.symbol * KINDS + p.kind.index()).unwrap_or(u32::MAX);
             self.faults.on_depth(
                 (key, Arc::clone(&p.frame)),
@@ -359,7 +438,11 @@ impl Conn<'_> {
         }
         let n = self.out.len() as u64;
         for f in self.out.drain(..) {
-            let text = if self.combined { f.combined() } else { f.raw() };
+            let text = if self.session.combined {
+                f.combined()
+            } else {
+                f.raw()
+            };
             ws.feed(Message::text(text.to_owned()))
                 .await
                 .map_err(|_| ())?;
@@ -371,102 +454,12 @@ impl Conn<'_> {
             .fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
-
-    /// Answers one control message.
-    fn control(&mut self, text: &str) -> String {
-        let v: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return error(3, &format!("Invalid JSON: {e}"), &Value::Null),
-        };
-        let id = v.get("id").cloned().unwrap_or(Value::Null);
-        let id_ok = match &id {
-            Value::Null => true,
-            Value::Number(n) => n.is_i64() || n.is_u64(),
-            Value::String(s) => s.len() <= 36 && s.bytes().all(|b| b.is_ascii_alphanumeric()),
-            _ => false,
-        };
-        if !id_ok {
-            return error(
-                2,
-                "Invalid request: request ID must be an unsigned integer",
-                &Value::Null,
-            );
-        }
-        let Some(method) = v.get("method").and_then(Value::as_str) else {
-            return error(2, "Invalid request: missing field `method`", &id);
-        };
-        let params = v
-            .get("params")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        match method {
-            "SUBSCRIBE" | "UNSUBSCRIBE" => {
-                let mut parsed = Vec::new();
-                for p in &params {
-                    let Some(name) = p.as_str() else {
-                        return error(2, "Invalid request: stream names must be strings", &id);
-                    };
-                    match parse_stream(&self.shared.markets, name) {
-                        Ok(s) => parsed.push(s),
-                        Err(msg) => return error(2, &format!("Invalid request: {msg}"), &id),
-                    }
-                }
-                if method == "SUBSCRIBE" {
-                    let new = parsed.iter().filter(|s| !self.subs.has(s.0, s.1)).count();
-                    if self.subs.order.len() + new > MAX_STREAMS {
-                        return error(2, "Invalid request: too many streams", &id);
-                    }
-                    parsed.into_iter().for_each(|(s, k)| self.subs.add(s, k));
-                } else {
-                    parsed.into_iter().for_each(|(s, k)| self.subs.remove(s, k));
-                }
-                ok(&Value::Null, &id)
-            }
-            "LIST_SUBSCRIPTIONS" => {
-                let names: Vec<&str> = self
-                    .subs
-                    .order
-                    .iter()
-                    .map(|&(s, k)| self.shared.markets[s].stream_name(k))
-                    .collect();
-                ok(&json!(names), &id)
-            }
-            "SET_PROPERTY" => match (params.first().and_then(Value::as_str), params.get(1)) {
-                (Some("combined"), Some(Value::Bool(b))) => {
-                    self.combined = *b;
-                    ok(&Value::Null, &id)
-                }
-                (Some("combined"), _) => error(1, "Invalid value type: expected Boolean", &id),
-                _ => error(0, "Unknown property", &id),
-            },
-            "GET_PROPERTY" => match params.first().and_then(Value::as_str) {
-                Some("combined") => ok(&Value::Bool(self.combined), &id),
-                _ => error(0, "Unknown property", &id),
-            },
-            other => error(
-                2,
-                &format!(
-                    "Invalid request: unknown variant `{other}`, expected one of `SUBSCRIBE`, \
-                     `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
-                ),
-                &id,
-            ),
-        }
-    }
 }
 
-/// `{"result":..,"id":..}`, keys in Binance's order.
-fn ok(result: &Value, id: &Value) -> String {
-    format!("{{\"result\":{result},\"id\":{id}}}")
-}
-
-/// `{"error":{"code":..,"msg":..},"id":..}`, keys in Binance's order.
-fn error(code: i64, msg: &str, id: &Value) -> String {
-    format!(
-        "{{\"error\":{},\"id\":{id}}}",
-        json!({"code": code, "msg": msg})
-    )
+fn take_one(counter: &std::sync::atomic::AtomicU64) -> bool {
+    counter
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1))
+        .is_ok()
 }
 
 async fn close(ws: &mut Ws, code: CloseCode, reason: &str) {
@@ -490,54 +483,94 @@ async fn close(ws: &mut Ws, code: CloseCode, reason: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{SimConfig, SymbolMarket};
+    use crate::feed::Venue;
+    use crate::sim::SimConfig;
+    use crate::sim::stream::Window;
 
-    fn markets() -> Vec<SymbolMarket> {
-        let c = SimConfig::default();
-        c.symbols
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SymbolMarket::new(i, s, &c, 100.0).unwrap())
-            .collect()
+    fn shared(venue: Venue) -> Shared {
+        Shared::new(SimConfig::for_venue(venue).unwrap()).unwrap()
     }
 
     #[test]
     fn parse_target_reads_combined_and_raw_paths() {
-        let m = markets();
+        let m = shared(Venue::BinanceSpot);
         let t = parse_target(
             &m,
             "/stream",
             Some("streams=btcusdt@depth@100ms/ethusdt@trade"),
         )
         .unwrap();
-        assert!(t.combined);
+        assert!(t.combined && !t.silent);
         assert_eq!(
             t.streams,
-            [(0, StreamKind::Depth100), (1, StreamKind::Trade)]
+            [(0, StreamKind::Diff(Window::Ms100)), (1, StreamKind::Trade)]
         );
         let t = parse_target(&m, "/ws/btcusdt@bookTicker", None).unwrap();
         assert!(!t.combined);
         assert_eq!(t.streams, [(0, StreamKind::BookTicker)]);
         assert!(parse_target(&m, "/ws", None).unwrap().streams.is_empty());
-        let t = parse_target(&m, "/ws/btcusdt@depth10@100ms", None).unwrap();
+        let t = parse_target(&m, "/ws/btcusdt@depth10@100ms/btcusdt@depth", None).unwrap();
         assert_eq!(
             t.streams,
-            [(
-                0,
-                StreamKind::Partial {
-                    levels: 10,
-                    fast: true
-                }
-            )]
+            [
+                (
+                    0,
+                    StreamKind::Partial {
+                        levels: 10,
+                        window: Window::Ms100
+                    }
+                ),
+                (0, StreamKind::Diff(Window::Ms1000))
+            ]
         );
     }
 
     #[test]
     fn parse_target_refuses_unknown_path_symbol_and_stream() {
-        let m = markets();
+        let m = shared(Venue::BinanceSpot);
         assert!(parse_target(&m, "/foo", None).is_err());
         assert!(parse_target(&m, "/ws/dogeusdt@trade", None).is_err());
         assert!(parse_target(&m, "/ws/btcusdt@kline_1m", None).is_err());
         assert!(parse_target(&m, "/ws/BTCUSDT@trade", None).is_err());
+        assert!(parse_target(&m, "/ws/btcusdt@depth@500ms", None).is_err());
+        assert!(parse_target(&m, "/public/stream", None).is_err());
+    }
+
+    #[test]
+    fn parse_target_usdm_serves_depth_on_public_trades_on_market_and_legacy_silently() {
+        let m = shared(Venue::BinanceUsdm);
+        let t = parse_target(
+            &m,
+            "/public/stream",
+            Some("streams=btcusdt@depth@100ms/btcusdt@bookTicker/ethusdt@depth"),
+        )
+        .unwrap();
+        assert!(t.combined && !t.silent);
+        assert_eq!(
+            t.streams,
+            [
+                (0, StreamKind::Diff(Window::Ms100)),
+                (0, StreamKind::BookTicker),
+                (1, StreamKind::Diff(Window::Ms250))
+            ]
+        );
+        let t = parse_target(&m, "/market/ws/btcusdt@trade/btcusdt@aggTrade", None).unwrap();
+        assert!(!t.combined);
+        assert_eq!(
+            t.streams,
+            [(0, StreamKind::Trade), (0, StreamKind::AggTrade)]
+        );
+        let err = parse_target(&m, "/public/ws/btcusdt@trade", None).unwrap_err();
+        assert!(
+            err.contains("not served on this connection's path"),
+            "{err}"
+        );
+        assert!(parse_target(&m, "/market/stream", Some("streams=btcusdt@depth")).is_err());
+        let legacy = parse_target(&m, "/stream", Some("streams=btcusdt@depth@100ms")).unwrap();
+        assert!(
+            legacy.silent,
+            "the retired endpoint accepts and stays silent"
+        );
+        assert!(parse_target(&m, "/fapi/stream", None).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Socket tests of the simulated venue (127.0.0.1 only, each bounded to a few seconds): its
-//! frames go through the real Binance decoder, spot sequencer and `L2Book`, exactly as a live
-//! feed would, and its REST answers are read by a minimal HTTP client.
+//! frames go through the real Binance decoder, sequencer and `L2Book`, exactly as a live feed
+//! would, its REST answers are read by a minimal HTTP client, and the real live connector runs
+//! against simulators of two venues at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -165,11 +166,15 @@ struct Feed {
 
 impl Feed {
     fn new(symbols: &[SimSymbol]) -> Self {
+        Self::with_rule(symbols, SyncRule::Spot)
+    }
+
+    fn with_rule(symbols: &[SimSymbol], rule: SyncRule) -> Self {
         let registry = registry(symbols);
         let n = symbols.len();
         Self {
             seqs: (0..n)
-                .map(|i| Sequencer::new(InstrumentId::new(i as u32), SyncRule::Spot))
+                .map(|i| Sequencer::new(InstrumentId::new(i as u32), rule))
                 .collect(),
             registry,
             decoder: Decoder::new(),
@@ -252,6 +257,19 @@ impl Feed {
     fn last_id(&self, i: usize) -> Option<u64> {
         self.seqs[i].last_update_id()
     }
+
+    /// Checks every bookTicker of instrument `i` whose `u` ends an applied diff against the
+    /// local top after that diff; returns how many were compared.
+    fn tickers_match_book(&self, i: usize) -> usize {
+        let mut matched = 0;
+        for (u, t) in &self.tickers[i] {
+            if let Some(top) = self.tops[i].get(u) {
+                assert_eq!(t, top, "bookTicker vs local book at u={u}");
+                matched += 1;
+            }
+        }
+        matched
+    }
 }
 
 fn snapshot_levels(body: &str, spec: &ladder_sdk::InstrumentSpec, n: usize) -> [Vec<Level>; 2] {
@@ -307,6 +325,8 @@ fn ids(frame: &str) -> (u64, u64) {
     (v["U"].as_u64().unwrap(), v["u"].as_u64().unwrap())
 }
 
+mod cli;
 mod faults;
 mod market;
 mod rest;
+mod venues;

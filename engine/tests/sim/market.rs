@@ -50,14 +50,10 @@ async fn sim_combined_stream_and_snapshot_sync_with_zero_gaps_and_ticker_matches
     assert!(feed.books.gaps.is_empty());
     assert!(feed.trades > 0 && feed.agg_trades > 0 && feed.agg_trades <= feed.trades);
     // bookTicker at update id u == local top after the diff ending at u.
-    let mut matched = 0;
-    for (u, top) in &feed.tops[0] {
-        if let Some(t) = feed.tickers[0].get(u) {
-            assert_eq!(t, top, "bookTicker vs local book at u={u}");
-            matched += 1;
-        }
-    }
-    assert!(matched >= 1, "no bookTicker at a diff boundary");
+    assert!(
+        feed.tickers_match_book(0) >= 1,
+        "no bookTicker at a diff boundary"
+    );
     sim.shutdown().await;
 }
 
@@ -136,13 +132,7 @@ async fn sim_per_event_depth_matches_book_ticker_and_a_fresh_snapshot_at_the_sam
     assert_eq!(st.gaps, 0, "{st:?}");
     assert!(st.applied > 300, "{st:?}");
     // Every event is its own diff, so every ticker's u is a diff boundary.
-    let mut matched = 0;
-    for (u, t) in &feed.tickers[0] {
-        if let Some(top) = feed.tops[0].get(u) {
-            assert_eq!(t, top, "bookTicker vs local book at u={u}");
-            matched += 1;
-        }
-    }
+    let matched = feed.tickers_match_book(0);
     assert!(matched >= 10, "only {matched} bookTicker matches");
     sim.shutdown().await;
 }

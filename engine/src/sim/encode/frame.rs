@@ -1,0 +1,344 @@
+//! The venue-neutral pieces every encoder works with: the shared outgoing [`Frame`], fixed-
+//! decimal number formatting ([`Fmt`]), a symbol's wire names ([`SymbolWire`]) and the
+//! model-side facts a message is built from (update-id spans, trades, best quotes).
+
+use super::super::SimError;
+use super::super::SimSymbol;
+use super::super::stream::{KINDS, StreamKind};
+use ladder_sdk::InstrumentSpec;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// One outgoing WebSocket message, built once and shared by every subscriber: the text a
+/// combined-stream subscriber receives, with the raw payload as a slice of it (the same text
+/// on venues without an envelope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frame {
+    text: String,
+    raw: std::ops::Range<usize>,
+}
+
+impl Frame {
+    /// Builds `{"stream":"<stream>","data":<payload>}` with `payload` written by `write`.
+    pub(crate) fn enveloped(stream: &str, write: impl FnOnce(&mut String)) -> Self {
+        let mut text = String::with_capacity(256);
+        text.push_str("{\"stream\":\"");
+        text.push_str(stream);
+        text.push_str("\",\"data\":");
+        let start = text.len();
+        write(&mut text);
+        let end = text.len();
+        text.push('}');
+        Self {
+            text,
+            raw: start..end,
+        }
+    }
+
+    /// The message as a combined-stream subscriber receives it.
+    pub(crate) fn combined(&self) -> &str {
+        &self.text
+    }
+
+    /// The raw payload, as a single-stream subscriber receives it.
+    pub(crate) fn raw(&self) -> &str {
+        &self.text[self.raw.clone()]
+    }
+}
+
+/// Writes an instrument's prices and quantities as decimal strings with a fixed number of
+/// decimals (Binance spot: always 8; futures: the tick's and the lot's own decimals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fmt {
+    /// `10^-price_dp` units per tick.
+    price_unit: i128,
+    /// `10^-qty_dp` units per lot.
+    qty_unit: i128,
+    price_dp: u32,
+    qty_dp: u32,
+}
+
+/// Most decimals any simulated venue shows.
+const MAX_DP: u32 = 8;
+
+fn units(d: rust_decimal::Decimal, dp: u32, what: &str) -> Result<i128, SimError> {
+    let d = d.normalize();
+    if d.scale() > dp {
+        return Err(SimError::Config(format!(
+            "{what} {d} has more than {dp} decimals, which the venue cannot show"
+        )));
+    }
+    Ok(d.mantissa() * 10i128.pow(dp - d.scale()))
+}
+
+impl Fmt {
+    /// Prices with `price_dp` decimals and quantities with `qty_dp` (at most 8 each); the
+    /// grid of `spec` must fit them.
+    pub(crate) fn new(spec: &InstrumentSpec, price_dp: u32, qty_dp: u32) -> Result<Self, SimError> {
+        if price_dp > MAX_DP || qty_dp > MAX_DP {
+            return Err(SimError::Config(format!(
+                "tick size {} or lot size {} has more than {MAX_DP} decimals, which the venue \
+                 cannot show",
+                spec.tick_size(),
+                spec.lot_size()
+            )));
+        }
+        Ok(Self {
+            price_unit: units(spec.tick_size(), price_dp, "tick size")?,
+            qty_unit: units(spec.lot_size(), qty_dp, "lot size")?,
+            price_dp,
+            qty_dp,
+        })
+    }
+
+    /// Appends `"<price>"` (quoted).
+    pub(crate) fn price(&self, out: &mut String, ticks: i64) {
+        write_fixed(out, i128::from(ticks) * self.price_unit, self.price_dp);
+    }
+
+    /// Appends `"<qty>"` (quoted).
+    pub(crate) fn qty(&self, out: &mut String, lots: i64) {
+        write_fixed(out, i128::from(lots) * self.qty_unit, self.qty_dp);
+    }
+
+    /// A price as a bare string (no quotes).
+    pub(crate) fn price_text(&self, ticks: i64) -> String {
+        let mut s = String::new();
+        self.price(&mut s, ticks);
+        s.trim_matches('"').to_owned()
+    }
+
+    /// A quantity as a bare string (no quotes).
+    pub(crate) fn qty_text(&self, lots: i64) -> String {
+        let mut s = String::new();
+        self.qty(&mut s, lots);
+        s.trim_matches('"').to_owned()
+    }
+}
+
+/// Appends `units · 10^-dp` as a quoted decimal with exactly `dp` decimals.
+fn write_fixed(out: &mut String, units: i128, dp: u32) {
+    let sign = if units < 0 { "-" } else { "" };
+    let u = units.unsigned_abs();
+    if dp == 0 {
+        let _ = write!(out, "\"{sign}{u}\"");
+        return;
+    }
+    let scale = 10u128.pow(dp);
+    let width = dp as usize;
+    let _ = write!(out, "\"{sign}{}.{:0width$}\"", u / scale, u % scale);
+}
+
+/// A symbol as one venue shows it: its name on the wire, the key its stream names use, its
+/// number format and the name of each stream it serves.
+#[derive(Debug, Clone)]
+pub(crate) struct SymbolWire {
+    /// The symbol in messages and REST (`BTCUSDT`).
+    pub(crate) symbol: String,
+    /// The symbol in stream names (`btcusdt`).
+    pub(crate) key: String,
+    /// Prices and quantities.
+    pub(crate) fmt: Fmt,
+    /// Stream name per [`StreamKind::index`]; empty for kinds the venue does not serve.
+    names: [String; KINDS],
+}
+
+impl SymbolWire {
+    /// A symbol named `symbol` in messages and `key` in stream names, with `name_of` giving the
+    /// full name of each stream kind it serves (`None` for the rest).
+    pub(crate) fn new(
+        symbol: String,
+        key: String,
+        fmt: Fmt,
+        name_of: impl Fn(StreamKind) -> Option<String>,
+    ) -> Self {
+        let mut names: [String; KINDS] = Default::default();
+        for k in StreamKind::all() {
+            if let Some(n) = name_of(k) {
+                names[k.index()] = n;
+            }
+        }
+        Self {
+            symbol,
+            key,
+            fmt,
+            names,
+        }
+    }
+
+    /// The full name of one of its streams (empty if the venue does not serve the kind).
+    pub(crate) fn name(&self, kind: StreamKind) -> &str {
+        &self.names[kind.index()]
+    }
+}
+
+/// The update ids and times one diff-depth message covers, in model ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DiffSpan {
+    /// Event time (ms): the window's end, or the event's time.
+    pub(crate) event_ms: u64,
+    /// Time of the last book event in the message (ms).
+    pub(crate) tx_ms: u64,
+    /// Model id of the first change.
+    pub(crate) first: u64,
+    /// Model id of the last change.
+    pub(crate) last: u64,
+}
+
+/// The state a partial-depth message shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PartialAt {
+    /// Event time (ms).
+    pub(crate) event_ms: u64,
+    /// The model id the book is at.
+    pub(crate) update_id: u64,
+    /// The changes of the window that just closed, if it had any.
+    pub(crate) window: Option<DiffSpan>,
+}
+
+/// One trade print (or aggregated trade).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TradePrint {
+    /// Event time in ms.
+    pub(crate) event_ms: u64,
+    /// Trade time in ms.
+    pub(crate) trade_ms: u64,
+    /// Trade id, or aggregate id.
+    pub(crate) id: u64,
+    /// Price in ticks.
+    pub(crate) price: i64,
+    /// Quantity in lots.
+    pub(crate) qty: i64,
+    /// The buyer is the maker (the taker sold).
+    pub(crate) buyer_is_maker: bool,
+}
+
+/// The trade ids an aggregated trade covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AggIds {
+    /// First trade id.
+    pub(crate) first: u64,
+    /// Last trade id.
+    pub(crate) last: u64,
+}
+
+/// Best bid and ask `(price ticks, qty lots)` at a model update id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Top {
+    /// The model update id the book is at.
+    pub(crate) update_id: u64,
+    /// Best bid.
+    pub(crate) bid: (i64, i64),
+    /// Best ask.
+    pub(crate) ask: (i64, i64),
+    /// Time of the change (ms).
+    pub(crate) time_ms: u64,
+}
+
+/// What a WebSocket handshake path asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WsRoute {
+    /// Combined-stream envelopes (else raw payloads).
+    pub(crate) combined: bool,
+    /// Stream names given in the path or query, in order.
+    pub(crate) names: Vec<String>,
+    /// The stream kinds this path may carry, as [`StreamKind::bit`]s.
+    pub(crate) allowed: u32,
+    /// The path is accepted but never carries data (a retired endpoint).
+    pub(crate) silent: bool,
+}
+
+/// Both sides of a book or a diff, best first: `(price ticks, qty lots)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sides<'a> {
+    /// Bids, highest first.
+    pub(crate) bids: &'a [(i64, i64)],
+    /// Asks, lowest first.
+    pub(crate) asks: &'a [(i64, i64)],
+}
+
+/// A venue's defaults for a simulator of it.
+#[derive(Debug, Clone)]
+pub(crate) struct VenueDefaults {
+    /// The symbols served when none are named.
+    pub(crate) symbols: Vec<SimSymbol>,
+    /// How often the server pings.
+    pub(crate) ping_interval: Duration,
+    /// How long a ping may stay unanswered.
+    pub(crate) pong_timeout: Duration,
+    /// REST weight per window.
+    pub(crate) weight_limit: u32,
+}
+
+/// Example URLs of a running simulator, for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimUrls {
+    /// A combined-stream URL carrying the first symbol's depth and book ticker.
+    pub book_stream: String,
+    /// A combined-stream URL carrying its trades.
+    pub trade_stream: String,
+    /// Its REST depth snapshot.
+    pub depth_snapshot: String,
+    /// The instruments endpoint.
+    pub exchange_info: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    fn spec(tick: &str, lot: &str) -> InstrumentSpec {
+        InstrumentSpec::new(
+            Decimal::from_str(tick).unwrap(),
+            Decimal::from_str(lot).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn fmt_with_8_decimals_writes_real_spot_strings() {
+        let f = Fmt::new(&spec("0.01", "0.00001"), 8, 8).unwrap();
+        let mut s = String::new();
+        f.price(&mut s, 6_183_763);
+        f.qty(&mut s, 105);
+        f.qty(&mut s, 0);
+        assert_eq!(s, "\"61837.63000000\"\"0.00105000\"\"0.00000000\"");
+    }
+
+    #[test]
+    fn fmt_holds_shib_like_quantities_and_rejects_nine_decimals() {
+        let f = Fmt::new(&spec("0.00000001", "1"), 8, 8).unwrap();
+        let mut s = String::new();
+        f.price(&mut s, 1_234);
+        f.qty(&mut s, 100_000_000_000);
+        assert_eq!(s, "\"0.00001234\"\"100000000000.00000000\"");
+        assert!(Fmt::new(&spec("0.000000001", "1"), 8, 8).is_err());
+        assert!(Fmt::new(&spec("0.01", "1"), 9, 0).is_err());
+    }
+
+    #[test]
+    fn fmt_with_the_grids_own_decimals_writes_real_futures_strings() {
+        let f = Fmt::new(&spec("0.10", "0.001"), 2, 3).unwrap();
+        assert_eq!(f.price_text(618_002), "61800.20");
+        assert_eq!(f.qty_text(6), "0.006");
+        assert_eq!(f.qty_text(12_111), "12.111");
+        let whole = Fmt::new(&spec("0.0001", "1"), 4, 0).unwrap();
+        assert_eq!(whole.qty_text(17), "17");
+        assert!(
+            Fmt::new(&spec("0.05", "1"), 1, 0).is_err(),
+            "tick needs 2 decimals"
+        );
+    }
+
+    #[test]
+    fn frame_raw_is_the_payload_of_the_envelope() {
+        let f = Frame::enveloped("btcusdt@trade", |o| o.push_str("{\"x\":1}"));
+        assert_eq!(
+            f.combined(),
+            "{\"stream\":\"btcusdt@trade\",\"data\":{\"x\":1}}"
+        );
+        assert_eq!(f.raw(), "{\"x\":1}");
+    }
+}

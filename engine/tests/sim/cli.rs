@@ -1,0 +1,90 @@
+//! `ladder sim --venue` and `ladder paper --sim --venue` through the real binary.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn ladder() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ladder"))
+}
+
+#[test]
+fn ladder_sim_venue_usdm_prints_its_public_market_and_fapi_urls() {
+    ladder()
+        .args([
+            "sim",
+            "--venue",
+            "binance-usdm",
+            "--symbols",
+            "ETHUSDT",
+            "--duration",
+            "1s",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated binance-usdm venue for ETHUSDT",
+        ))
+        .stdout(predicate::str::contains(
+            "/public/stream?streams=ethusdt@depth@100ms/ethusdt@bookTicker",
+        ))
+        .stdout(predicate::str::contains(
+            "/market/stream?streams=ethusdt@trade",
+        ))
+        .stdout(predicate::str::contains(
+            "/fapi/v1/depth?symbol=ETHUSDT&limit=1000",
+        ));
+}
+
+#[test]
+fn ladder_sim_default_venue_is_spot() {
+    ladder()
+        .args(["sim", "--duration", "500ms"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated binance-spot venue for BTCUSDT, ETHUSDT",
+        ))
+        .stdout(predicate::str::contains(
+            "/api/v3/depth?symbol=BTCUSDT&limit=1000",
+        ));
+}
+
+#[test]
+fn ladder_sim_refuses_a_venue_without_an_encoder_and_a_missing_preset() {
+    ladder()
+        .args(["sim", "--venue", "binance-coinm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "[possible values: binance-spot, binance-usdm]",
+        ));
+    ladder()
+        .args(["sim", "--venue", "binance-usdm", "--symbols", "XRPUSDT"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "no binance-usdm preset for symbol \"XRPUSDT\"; use BTCUSDT, ETHUSDT or SYMBOL:TICK:LOT:PRICE",
+        ));
+}
+
+#[test]
+fn ladder_paper_sim_refuses_a_venue_the_simulator_does_not_serve() {
+    ladder()
+        .args([
+            "paper",
+            "--sim",
+            "--venue",
+            "binance-coinm",
+            "--headless",
+            "--duration",
+            "1s",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--venue: invalid sim configuration: the simulator does not serve binance-coinm; it \
+             serves binance-spot, binance-usdm",
+        ));
+}
