@@ -89,6 +89,8 @@ pub struct InspectReport {
     pub ignored: u64,
     /// Diffs discarded because too many were buffered while waiting for a snapshot.
     pub buffer_overflows: u64,
+    /// Buffered diffs discarded because a later diff broke their chain (after a fault).
+    pub discarded: u64,
     /// Diffs dropped as exact repeats (same `U` and `u`) of the last applied one. Not a fault:
     /// the book is unchanged and exact.
     pub duplicates: u64,
@@ -124,6 +126,7 @@ impl InspectReport {
             book_tickers: 0,
             ignored: 0,
             buffer_overflows: 0,
+            discarded: 0,
             duplicates: 0,
             faults: FaultCounts::default(),
             issues: Vec::new(),
@@ -153,6 +156,7 @@ impl InspectReport {
         self.dropped_stale += stats.dropped_stale;
         self.gaps += stats.gaps;
         self.buffer_overflows += stats.buffer_overflows;
+        self.discarded += stats.discarded;
         self.duplicates += stats.duplicates;
         self.faults.add(&stats.faults);
         let spec = &inst.spec;

@@ -16,9 +16,10 @@
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::capture::parse_line;
 use ladder_engine::feed::binance::{
-    Decoded, Decoder, DepthHeader, DepthOutcome, Gap, Sequencer, SyncRule, SyncSink, SyncStats,
+    Decoded, Decoder, DepthHeader, DepthOutcome, Sequencer, SyncRule, SyncSink, SyncStats,
     snapshot_owner,
 };
+use ladder_engine::feed::integrity::Fault;
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{BookState, InstrumentId, Level, Side};
 
@@ -103,7 +104,7 @@ impl SyncSink for Sink<'_> {
         self.apply(bids, asks);
     }
 
-    fn gap(&mut self, _: InstrumentId, _: Gap) {
+    fn fault(&mut self, _: InstrumentId, _: Fault) {
         self.expect.gaps += 1;
     }
 }
@@ -200,8 +201,10 @@ impl Pipeline {
                 let told = (inst.expect.deltas - deltas, inst.expect.gaps - gaps);
                 let want = match outcome {
                     DepthOutcome::Applied => (1, 0),
-                    DepthOutcome::Gap(_) => (0, 1),
-                    DepthOutcome::Dropped | DepthOutcome::Buffered => (0, 0),
+                    DepthOutcome::Fault(_) => (0, 1),
+                    DepthOutcome::Dropped | DepthOutcome::Duplicate | DepthOutcome::Buffered => {
+                        (0, 0)
+                    }
                 };
                 if told != want {
                     return violation(
@@ -212,7 +215,7 @@ impl Pipeline {
                 }
                 counts.depth += 1;
                 counts.applied += u64::from(outcome == DepthOutcome::Applied);
-                counts.gaps += u64::from(matches!(outcome, DepthOutcome::Gap(_)));
+                counts.gaps += u64::from(matches!(outcome, DepthOutcome::Fault(_)));
                 (h.instrument, Fed::Depth(h, outcome))
             }
             Decoded::Snapshot(s) => {
@@ -331,13 +334,20 @@ fn check_counters(seq: &Sequencer, e: &mut Expect) -> Result<(), Violation> {
             format!("{s:?} but (depth calls, snapshot calls, deltas, gaps) = {calls:?}"),
         );
     }
-    let settled = s.applied + s.dropped_stale + s.buffer_overflows;
+    // Every diff ends applied, dropped (covered or an exact repeat), discarded from a full
+    // buffer or from a chain a fault broke, discarded with its fault (`U > u`, or it crossed the book), or still buffered. A
+    // crossed snapshot also counts as `crossed`, so the count may exceed the diffs by at most
+    // the snapshots.
+    let discarded = s.faults.ids_reversed + s.faults.crossed;
+    let settled =
+        s.applied + s.dropped_stale + s.duplicates + s.buffer_overflows + s.discarded + discarded;
     let idle = seq.pending_range().is_none();
-    if settled > s.depth_updates || (idle && settled != s.depth_updates) {
+    let within = settled <= s.depth_updates + s.snapshots;
+    if !within || (idle && settled < s.depth_updates) {
         return violation(
             "counters",
             format!(
-                "applied + dropped + overflows = {settled} with nothing buffered: {idle}, {s:?}"
+                "applied + dropped + duplicates + overflows + discarded = {settled} with nothing buffered: {idle}, {s:?}"
             ),
         );
     }

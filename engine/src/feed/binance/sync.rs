@@ -78,6 +78,9 @@ pub struct SyncStats {
     pub snapshots: u64,
     /// Buffered diffs discarded because the buffer was full while waiting for a snapshot.
     pub buffer_overflows: u64,
+    /// Buffered diffs discarded because a later diff broke their chain (after a fault no
+    /// snapshot can line up with them and the new diffs together).
+    pub discarded: u64,
 }
 
 /// Where the sequencer sends what it decided, in order.
@@ -402,6 +405,7 @@ impl Sequencer {
             }
             Some(Follow::Breaks(kind)) => {
                 let fault = self.st.fail(kind, h.ts_recv, sink);
+                self.st.stats.discarded += self.pending.len() as u64;
                 self.pending.discard_front(usize::MAX);
                 DepthOutcome::Fault(fault)
             }
