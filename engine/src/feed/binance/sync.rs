@@ -29,7 +29,9 @@
 //! need the book (`inspect`) read [`Sequencer::book`].
 //!
 //! Diffs that arrive before the snapshot are buffered ([`PendingDiffs`], bounded in count and in
-//! levels) and replayed through the same rules once it arrives. Every fault is counted by kind,
+//! levels) and replayed through the same rules once it arrives. The buffer holds one unbroken
+//! chain: a diff that does not continue the newest buffered one is a fault that discards the
+//! older ones (no snapshot could line up with both). Every fault is counted by kind,
 //! the book is marked stale and the sink told, later diffs are buffered again, and
 //! [`Sequencer::needs_snapshot`] asks the feed for a new snapshot. Nothing is papered over.
 
@@ -142,9 +144,11 @@ impl SyncLimits {
     /// The defaults.
     ///
     /// - 10,000 diffs and 262,144 levels (4 MiB) buffered: at the `@100ms` stream over 16
-    ///   minutes of diffs, and minutes of BTCUSDT's levels (36 per spot diff, 68 per USD-M diff
-    ///   on the shared captures, 19 USD-M diffs a second) — more than a snapshot takes even
-    ///   behind a rate-limit wait.
+    ///   minutes of diffs; in levels, 12 minutes of BTCUSDT spot (36 levels a diff, 10 diffs a
+    ///   second on the shared capture) or 3 minutes of USD-M `@0ms` (68 levels, 19 diffs a
+    ///   second): more than a snapshot takes, even behind a 2-minute rate-limit ban. Past either
+    ///   bound the oldest diffs go (a later snapshot covers them), so memory stays flat however
+    ///   long the wait (`inspect` holds 13 MB on a 1 or 2 GB capture whose snapshot comes last).
     /// - 1,000 covered diffs or 10 s after the snapshot. A snapshot is fetched while diffs are
     ///   buffered, so the diffs it covers are nearly all buffered ones, which are not counted;
     ///   only diffs delivered after it that it still covers count, and those exist only while

@@ -481,6 +481,34 @@ fn crossed_snapshot_is_refused_and_another_is_needed() {
     assert_eq!(log.applied, vec![(95, 105)]);
 }
 
+/// While waiting for a snapshot the buffer holds one chain: after an id reset no snapshot
+/// could line up with the diffs before it and the ones after, so the older ones go (and the
+/// break is counted); a repeat of the newest buffered diff is a duplicate.
+#[test]
+fn buffered_diff_that_breaks_the_chain_is_a_fault_and_drops_the_older_ones() {
+    let mut s = seq(SyncRule::Spot);
+    let mut log = Log::default();
+    s.on_depth(&hdr(10, 20, None), &[], &[], &mut log);
+    s.on_depth(&hdr(21, 30, None), &[], &[], &mut log);
+    assert_eq!(
+        s.on_depth(&hdr(21, 30, None), &[], &[], &mut log),
+        DepthOutcome::Duplicate
+    );
+    assert_eq!(
+        fault_kind(s.on_depth(&hdr(1, 5, None), &[], &[], &mut log)),
+        IntegrityFault::IdsBackward { last: 30, got: 5 }
+    );
+    assert_eq!(s.pending_range(), Some((1, 5)));
+    assert_eq!(
+        s.on_depth(&hdr(6, 9, None), &[], &[], &mut log),
+        DepthOutcome::Buffered
+    );
+    assert_eq!(s.on_snapshot(3, &[], &[], &mut log), None);
+    assert_eq!(log.applied, vec![(1, 5), (6, 9)]);
+    assert_eq!(s.state(), BookState::Synced);
+    assert_eq!((s.stats().duplicates, s.stats().gaps), (1, 1));
+}
+
 #[test]
 fn pending_buffer_is_bounded_in_levels_and_counts_what_it_discards() {
     let limits = SyncLimits {
