@@ -25,17 +25,17 @@
 //! - Every leaf is at the same depth; ranks are strictly ascending along the leaf chain.
 //! - Every node but the root holds at least [`MIN`] entries; an inner root holds at least 2.
 //! - In an inner node, `keys[i]` (`i >= 1`) separates child `i - 1` (all ranks `< keys[i]`) from
-//!   child `i` (all ranks `>= keys[i]`); `keys[0]` is the node's own lower bound when it is not
-//!   the first child of its parent, and is refreshed from the parent before it is relied upon.
+//!   child `i` (all ranks `>= keys[i]`). `keys[0]` takes no part in routing; before entries move
+//!   between two siblings it is set to the parent's separator, so that it moves as one.
 //! - No leaf is empty, and no level has zero lots.
 
 /// Most entries per node. 32 ranks and 32 values fill 512 bytes: eight cache lines, short
-/// shifts, and a tree of 100,000 levels is three levels deep.
+/// shifts, and at most five nodes from the root to any of 100,000 levels.
 pub(super) const B: usize = 32;
 /// Fewest entries per non-root node.
 const MIN: usize = B / 2;
-/// Deepest tree the fixed descent path can record. With [`MIN`] entries per non-root node, a
-/// tree this deep holds more than `2 * 16^14` (about `1.4e17`) levels.
+/// Inner levels the fixed descent path can record. A tree `h` inner levels deep holds at least
+/// `2 * MIN^h` levels, so memory runs out long before this depth.
 const MAX_DEPTH: usize = 16;
 /// No node.
 const NIL: u32 = u32::MAX;
@@ -159,8 +159,7 @@ pub(super) struct Far {
     root: u32,
     /// Inner levels above the leaves (0: the root is a leaf).
     height: usize,
-    /// The first and last leaf in rank order (`NIL` when empty).
-    first: u32,
+    /// The last leaf in rank order, holding the best level (`NIL` when empty).
     last: u32,
     /// Number of levels.
     live: usize,
@@ -180,7 +179,6 @@ impl Clone for Far {
             free: self.free,
             root: self.root,
             height: self.height,
-            first: self.first,
             last: self.last,
             live: self.live,
             #[cfg(test)]
@@ -198,7 +196,6 @@ impl Far {
             free: NIL,
             root: NIL,
             height: 0,
-            first: NIL,
             last: NIL,
             live: 0,
             #[cfg(test)]
@@ -262,7 +259,7 @@ impl Far {
             n.keys[0] = rank;
             n.vals[0] = lots;
             n.len = 1;
-            (self.root, self.first, self.last, self.height) = (leaf, leaf, leaf, 0);
+            (self.root, self.last, self.height) = (leaf, leaf, 0);
             self.live = 1;
             return;
         }
@@ -345,7 +342,7 @@ impl Far {
                 (self.live, k) = (self.live - take, k - take);
                 if n.len == 0 {
                     self.release(self.root);
-                    (self.root, self.first, self.last) = (NIL, NIL, NIL);
+                    (self.root, self.last) = (NIL, NIL);
                 }
             } else {
                 let rank = n.keys[len - 1];
@@ -373,7 +370,7 @@ impl Far {
     /// Removes every level; keeps the pool's memory.
     pub(super) fn clear(&mut self) {
         self.nodes.clear();
-        (self.free, self.root, self.first, self.last) = (NIL, NIL, NIL, NIL);
+        (self.free, self.root, self.last) = (NIL, NIL, NIL);
         self.height = 0;
         self.live = 0;
         #[cfg(test)]
@@ -544,7 +541,7 @@ impl Far {
                 self.height -= 1;
             } else if self.height == 0 && root.len() == 0 {
                 self.release(self.root);
-                (self.root, self.first, self.last) = (NIL, NIL, NIL);
+                (self.root, self.last) = (NIL, NIL);
             }
         }
     }
@@ -614,15 +611,14 @@ impl Far {
     pub(super) fn check(&self, limit: i64) {
         if self.root == NIL {
             assert_eq!(
-                (self.live, self.first, self.last, self.height),
-                (0, NIL, NIL, 0),
+                (self.live, self.last, self.height),
+                (0, NIL, 0),
                 "empty store"
             );
             return;
         }
         let mut leaves = Vec::new();
         self.check_node(self.root, 0, None, None, &mut leaves);
-        assert_eq!(leaves.first().copied(), Some(self.first), "first leaf");
         assert_eq!(leaves.last().copied(), Some(self.last), "last leaf");
         let mut prev = NIL;
         for (k, &leaf) in leaves.iter().enumerate() {
