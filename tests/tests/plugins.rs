@@ -20,7 +20,7 @@ use ladder_sdk::{
 };
 use ladder_tests::build::{cargo_build, lib_name, newest_lib};
 use predicates::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Paths of the artifacts the tests use.
