@@ -276,6 +276,17 @@ const DEPTH: &str = r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate"
 const SNAP: &str = r#"{"lastUpdateId":10,"bids":[["100.00","1"]],"asks":[["100.03","1"]]}"#;
 
 fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, String) {
+    run_inspect_on(content, name, "binance-spot", extra)
+}
+
+/// `inspect FILE --venue V --json EXTRA...` on `content` written as `name`: exit status, JSON
+/// report (null if none), stderr; never a panic.
+fn run_inspect_on(
+    content: &[u8],
+    name: &str,
+    venue: &str,
+    extra: &[&str],
+) -> (bool, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, content).unwrap();
@@ -283,7 +294,7 @@ fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, Stri
         "inspect",
         path.to_str().unwrap(),
         "--venue",
-        "binance-spot",
+        venue,
         "--json",
     ];
     args.extend_from_slice(extra);
@@ -292,6 +303,15 @@ fn run_inspect(content: &[u8], name: &str, extra: &[&str]) -> (bool, Value, Stri
     assert!(!stderr.contains("panicked"), "{stderr}");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), json, stderr)
+}
+
+/// Capture text of `(ts_recv_ns, frame)` lines.
+fn stamped(lines: &[(u64, &str)]) -> Vec<u8> {
+    lines
+        .iter()
+        .map(|(ts, f)| format!("{ts} {f}\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 fn capture(frames: &[&str]) -> Vec<u8> {
@@ -635,27 +655,8 @@ fn inspect_line_longer_than_64_mib_is_one_malformed_line_and_the_rest_is_used() 
 
 /// `inspect --strict` on a capture of `(ts_recv_ns, frame)` lines: exit status, JSON report.
 fn strict_inspect(lines: &[(u64, &str)], venue: &str) -> (bool, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("capture.txt");
-    let text: String = lines.iter().map(|(ts, f)| format!("{ts} {f}\n")).collect();
-    std::fs::write(&path, text).unwrap();
-    let out = ladder()
-        .args([
-            "inspect",
-            path.to_str().unwrap(),
-            "--venue",
-            venue,
-            "--json",
-            "--strict",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.success(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
+    let (ok, json, _) = run_inspect_on(&stamped(lines), "capture.txt", venue, &["--strict"]);
+    (ok, json)
 }
 
 const X_SNAP: &str = r#"{"lastUpdateId":100,"bids":[["10.00","1.0"]],"asks":[["11.00","1.0"]]}"#;
@@ -748,27 +749,9 @@ fn inspect_impossible_price_is_a_parse_error_naming_value_and_line(
     let diff =
         format!(r#"{{"e":"depthUpdate","E":1,"s":"XUSDT","U":101,"u":101,"b":{bids},"a":[]}}"#);
     let lines = [(SEC, X_SNAP), (2 * SEC, diff.as_str())];
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("capture.txt");
-    let text: String = lines.iter().map(|(ts, f)| format!("{ts} {f}\n")).collect();
-    std::fs::write(&path, text).unwrap();
-    let out = ladder()
-        .args([
-            "inspect",
-            path.to_str().unwrap(),
-            "--venue",
-            "binance-spot",
-            "--json",
-            "--strict",
-            "--tick-size",
-            "0.01",
-            "--lot-size",
-            "0.1",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let grid = ["--strict", "--tick-size", "0.01", "--lot-size", "0.1"];
+    let (ok, r, _) = run_inspect_on(&stamped(&lines), "capture.txt", "binance-spot", &grid);
+    assert!(!ok);
     assert_eq!(r["parse_errors"], 1, "{r}");
     assert_eq!(r["issues"][0]["line"], 2, "{r}");
     let got = r["issues"][0]["message"].as_str().unwrap();

@@ -28,23 +28,26 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 
 /// The two example strategies, statically linked, configured for BTCUSDT USD-M (tick 0.1).
 pub fn example_strategies() -> Vec<StrategySource> {
+    example_strategies_with("", "tick_size = \"0.1\"")
+}
+
+/// The two example strategies, statically linked, with these config strings.
+pub fn example_strategies_with(imbalance: &str, microprice: &str) -> Vec<StrategySource> {
+    let (imbalance, microprice) = (imbalance.to_owned(), microprice.to_owned());
+    let (ic, mc) = (imbalance.clone(), microprice.clone());
     vec![
         StrategySource::Static {
             label: "imbalance".into(),
-            config: String::new(),
-            factory: Box::new(|h: &HostConfig| {
-                StrategyInstance::new_static::<ImbalanceStrategy>("imbalance", "", h)
+            config: imbalance,
+            factory: Box::new(move |h: &HostConfig| {
+                StrategyInstance::new_static::<ImbalanceStrategy>("imbalance", &ic, h)
             }),
         },
         StrategySource::Static {
             label: "microprice".into(),
-            config: "tick_size = \"0.1\"".into(),
-            factory: Box::new(|h: &HostConfig| {
-                StrategyInstance::new_static::<MicropriceStrategy>(
-                    "microprice",
-                    "tick_size = \"0.1\"",
-                    h,
-                )
+            config: microprice,
+            factory: Box::new(move |h: &HostConfig| {
+                StrategyInstance::new_static::<MicropriceStrategy>("microprice", &mc, h)
             }),
         },
     ]

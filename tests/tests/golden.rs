@@ -11,37 +11,13 @@
 
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
-use ladder_engine::plugin::{HostConfig, StrategyInstance};
-use ladder_engine::replay::{ReplayOptions, Speed, StrategySource, replay};
-use ladder_strategy_imbalance::ImbalanceStrategy;
-use ladder_strategy_microprice::MicropriceStrategy;
-use ladder_tests::shared;
+use ladder_engine::replay::{ReplayOptions, Speed, replay};
+use ladder_tests::{example_strategies_with, shared};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const FILES: [&str; 4] = ["orders.csv", "fills.csv", "signals.csv", "status.csv"];
-
-fn strategies(tick: &str) -> Vec<StrategySource> {
-    let mp = format!("tick_size = \"{tick}\"");
-    let mp2 = mp.clone();
-    vec![
-        StrategySource::Static {
-            label: "imbalance".into(),
-            config: String::new(),
-            factory: Box::new(|h: &HostConfig| {
-                StrategyInstance::new_static::<ImbalanceStrategy>("imbalance", "", h)
-            }),
-        },
-        StrategySource::Static {
-            label: "microprice".into(),
-            config: mp,
-            factory: Box::new(move |h: &HostConfig| {
-                StrategyInstance::new_static::<MicropriceStrategy>("microprice", &mp2, h)
-            }),
-        },
-    ]
-}
 
 /// Replays `capture` and returns what the golden file holds.
 fn outputs(capture: &Path, venue: Venue, tick: &str) -> Value {
@@ -54,7 +30,7 @@ fn outputs(capture: &Path, venue: Venue, tick: &str) -> Value {
     replay(ReplayOptions {
         capture: capture.to_path_buf(),
         venue,
-        strategies: strategies(tick),
+        strategies: example_strategies_with("", &format!("tick_size = \"{tick}\"")),
         config,
         config_sha256: None,
         report_dir: dir.path().to_path_buf(),

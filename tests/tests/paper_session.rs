@@ -4,12 +4,9 @@
 
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
-use ladder_engine::plugin::{HostConfig, StrategyInstance};
-use ladder_engine::replay::StrategySource;
 use ladder_engine::session::{Display, Market, PaperOptions, run_paper};
 use ladder_engine::sim::{FaultConfig, SimConfig, Stall};
-use ladder_strategy_imbalance::ImbalanceStrategy;
-use ladder_strategy_microprice::MicropriceStrategy;
+use ladder_tests::example_strategies_with;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -18,25 +15,6 @@ const MICROPRICE: &str = "tick_size = \"0.01\"\nsymbol = \"BTCUSDT\"\nfallback =
 /// The USD-M simulator's BTCUSDT has the venue's tick, 0.1.
 const MICROPRICE_USDM: &str =
     "tick_size = \"0.1\"\nsymbol = \"BTCUSDT\"\nfallback = \"weighted_mid\"";
-
-fn strategies(microprice: &'static str) -> Vec<StrategySource> {
-    vec![
-        StrategySource::Static {
-            label: "imbalance".into(),
-            config: String::new(),
-            factory: Box::new(|h: &HostConfig| {
-                StrategyInstance::new_static::<ImbalanceStrategy>("imbalance", "threshold = 0.2", h)
-            }),
-        },
-        StrategySource::Static {
-            label: "microprice".into(),
-            config: microprice.into(),
-            factory: Box::new(move |h: &HostConfig| {
-                StrategyInstance::new_static::<MicropriceStrategy>("microprice", microprice, h)
-            }),
-        },
-    ]
-}
 
 fn session(
     sim: SimConfig,
@@ -50,7 +28,7 @@ fn session(
     };
     run_paper(PaperOptions {
         market: Market::Sim(Box::new(sim)),
-        strategies: strategies(microprice),
+        strategies: example_strategies_with("threshold = 0.2", microprice),
         config: Config::default(),
         config_sha256: None,
         report_dir: dir.to_path_buf(),
