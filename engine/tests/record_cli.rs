@@ -38,8 +38,12 @@ fn record(args: &[&str]) -> String {
 }
 
 fn inspect(path: &Path) -> Value {
+    inspect_as(path, "binance-spot")
+}
+
+fn inspect_as(path: &Path, venue: &str) -> Value {
     let out = ladder()
-        .args(["inspect", path.to_str().unwrap(), "--venue", "binance-spot"])
+        .args(["inspect", path.to_str().unwrap(), "--venue", venue])
         .args(["--json", "--depth", "10"])
         .timeout(TIMEOUT)
         .output()
@@ -562,4 +566,25 @@ fn record_sync_every_must_be_a_positive_duration() {
         stderr.contains("--sync-every") && stderr.contains("positive"),
         "{stderr}"
     );
+}
+
+#[test]
+fn record_sim_of_another_venue_writes_its_format_and_inspects_clean_as_that_venue() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("usdm.txt");
+    record(&[
+        "--sim",
+        "--venue",
+        "binance-usdm",
+        "--symbol",
+        "BTCUSDT",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+    ]);
+    let text = std::fs::read_to_string(&cap).unwrap();
+    assert!(text.contains("\"pu\":"), "futures diffs carry pu");
+    let report = inspect_as(&cap, "binance-usdm");
+    assert_clean(&report, &["BTCUSDT"]);
 }

@@ -3,7 +3,8 @@
 //! capture file.
 //!
 //! With `--sim`, or with neither `--venue` nor a `[venue]` section in `--config`, it records the
-//! built-in simulated venue started in-process. `--venue` alone records the venue's production
+//! built-in simulated venue started in-process (`--sim --venue V`: in V's wire format, for the
+//! venues the simulator serves). `--venue` alone records the venue's production
 //! endpoints; `[venue]` in the config overrides them (and gives the symbols and watchdog), as
 //! for `ladder paper`. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
 //! status 1 if any line was dropped because the writer fell behind. Refuses to replace an
@@ -24,8 +25,9 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
     /// Venue to record (binance-spot, binance-usdm, binance-coinm). Default: the built-in
-    /// simulated venue, unless the config has a `[venue]` section.
-    #[arg(long, conflicts_with = "sim")]
+    /// simulated venue, unless the config has a `[venue]` section. With `--sim`: the wire
+    /// format the simulated venue serves.
+    #[arg(long)]
     venue: Option<Venue>,
     /// Symbol to record (repeat, or comma-separated).
     #[arg(long = "symbol", value_delimiter = ',')]
@@ -52,7 +54,8 @@ pub(super) struct Args {
     /// file is an error.
     #[arg(long)]
     force: bool,
-    /// Record the built-in simulated venue (Binance spot wire format) started in-process.
+    /// Record the built-in simulated venue started in-process (Binance spot's wire format, or
+    /// `--venue`'s).
     #[arg(long)]
     sim: bool,
     /// TOML config: `[venue]` (name, symbols, ws_book, ws_trades, rest, watchdog_secs) and
