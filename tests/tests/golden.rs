@@ -12,9 +12,9 @@
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
 use ladder_engine::replay::{ReplayOptions, Speed, replay};
+use ladder_engine::report::sha256_hex;
 use ladder_tests::{example_strategies_with, shared};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const FILES: [&str; 4] = ["orders.csv", "fills.csv", "signals.csv", "status.csv"];
@@ -41,11 +41,7 @@ fn outputs(capture: &Path, venue: Venue, tick: &str) -> Value {
     let mut files = serde_json::Map::new();
     for f in FILES {
         let bytes = std::fs::read(dir.path().join(f)).unwrap();
-        let hash: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        files.insert(f.to_owned(), Value::String(hash));
+        files.insert(f.to_owned(), Value::String(sha256_hex(&bytes)));
     }
     let text = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
     let mut summary: Value = serde_json::from_str(&text).unwrap();

@@ -24,8 +24,3 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// SHA-256 of a file's content, or `None` if it cannot be read.
-pub fn sha256_file(path: &std::path::Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha256_hex(&b))
-}
