@@ -86,7 +86,9 @@ fn inputs() -> (Vec<String>, Vec<String>) {
 fn bench_decode(c: &mut Criterion) {
     let mut registry = Registry::new();
     let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 5)).expect("spec");
-    registry.add("BTCUSDT", spec).expect("register");
+    registry
+        .add(ladder_engine::feed::Venue::BinanceSpot, "BTCUSDT", spec)
+        .expect("register");
     let (all, fifty) = inputs();
     for (name, frames) in [("depth_all", &all), ("depth_50", &fifty)] {
         let mut group = c.benchmark_group(format!("decode/{name}"));
@@ -97,7 +99,7 @@ fn bench_decode(c: &mut Criterion) {
             frames.len(),
             bytes / frames.len().max(1)
         );
-        let mut decoder = Decoder::new();
+        let mut decoder = Decoder::new(ladder_engine::feed::Venue::BinanceSpot);
         group.bench_function(
             BenchmarkId::new("ladder_scanner_ticks", frames.len()),
             |b| {

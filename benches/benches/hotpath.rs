@@ -8,51 +8,19 @@
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use ladder_benches::capture_path;
 use ladder_engine::book::{BookConfig, L2Book};
-use ladder_engine::capture::{CaptureReader, Next};
+
+use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::capture::pipeline::read_events;
 use ladder_engine::clock::Clock;
 use ladder_engine::config::Config;
-use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use ladder_engine::feed::Venue;
 use ladder_engine::hot::HotEngine;
 use ladder_engine::hot::output::CountSink;
-use ladder_engine::instrument::Registry;
+
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
-use ladder_engine::replay::{EventSink, registry_for};
 use ladder_sdk::{MarketEvent, UnixNanos};
 use ladder_strategy_imbalance::ImbalanceStrategy;
 use ladder_strategy_microprice::MicropriceStrategy;
-
-fn events(registry: &Registry, path: &std::path::Path) -> Vec<MarketEvent> {
-    let mut out = Vec::new();
-    let mut decoder = Decoder::new();
-    let Some(first) = registry.iter().next() else {
-        return out;
-    };
-    let mut seq = Sequencer::new(first.id, SyncRule::Futures);
-    let Ok(mut reader) = CaptureReader::open(path) else {
-        return out;
-    };
-    while let Ok(Some(Next::Line(line))) = reader.next_line() {
-        let mut sink = EventSink {
-            ts_recv: line.ts_recv,
-            ts_exchange: UnixNanos::ZERO,
-            emit: |e: &MarketEvent| out.push(*e),
-        };
-        match decoder.decode(line.frame, line.ts_recv, registry) {
-            Ok(Decoded::Depth(h)) => {
-                seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Snapshot(s))
-                if decoder.resolve_snapshot(registry.get(first.id)).is_ok() =>
-            {
-                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),
-            Ok(Decoded::BookTicker(b)) => (sink.emit)(&MarketEvent::Bbo(b)),
-            _ => {}
-        }
-    }
-    out
-}
 
 fn bench_hotpath(c: &mut Criterion) {
     let Some(path) = capture_path("binance-usdm_btcusdt_20240808.gz") else {
@@ -60,13 +28,16 @@ fn bench_hotpath(c: &mut Criterion) {
         return;
     };
     let config = Config::default();
-    let Ok(registry) = registry_for(&path, &config) else {
+    let input = [CaptureInput {
+        path,
+        venue: Venue::BinanceUsdm,
+    }];
+    let Ok((registry, events)) = read_events(&input, &config.instruments) else {
         return;
     };
-    let events = events(&registry, &path);
     let specs: Vec<_> = registry.iter().map(|i| i.spec).collect();
     let host = HostConfig {
-        instruments: registry.iter().map(|i| i.symbol.clone()).collect(),
+        instruments: registry.iter().map(|i| i.name.clone()).collect(),
         ..HostConfig::default()
     };
     eprintln!("hotpath: {} pre-decoded events", events.len());

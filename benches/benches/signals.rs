@@ -10,14 +10,14 @@
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use ladder_benches::capture_path;
 use ladder_engine::book::{BookConfig, L2Book};
-use ladder_engine::capture::{CaptureReader, Next};
-use ladder_engine::config::Config;
-use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
-use ladder_engine::replay::{EventSink, registry_for};
+
+use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::capture::pipeline::read_events;
+use ladder_engine::feed::Venue;
 use ladder_sdk::signal::{
     DepthWeights, Ofi, OfiConvention, depth_imbalance, top_imbalance, vamp, weighted_mid,
 };
-use ladder_sdk::{InstrumentId, Level, MarketEvent, UnixNanos};
+use ladder_sdk::{Level, MarketEvent};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -35,7 +35,11 @@ fn books() -> Vec<Book> {
     let Some(path) = capture_path("binance-spot_btcusdt_20240808.gz") else {
         return Vec::new();
     };
-    let Ok(registry) = registry_for(&path, &Config::default()) else {
+    let input = [CaptureInput {
+        path,
+        venue: Venue::BinanceSpot,
+    }];
+    let Ok((registry, events)) = read_events(&input, &[]) else {
         return Vec::new();
     };
     let Some(first) = registry.iter().next() else {
@@ -43,45 +47,19 @@ fn books() -> Vec<Book> {
     };
     let spec = first.spec;
     let (tick, lot) = (spec.tick_size(), spec.lot_size());
-    let mut decoder = Decoder::new();
-    let mut seq = Sequencer::new(first.id, SyncRule::Spot);
     let mut book = L2Book::new(BookConfig {
         top_n: LEVELS,
         ..BookConfig::default()
     });
     let mut out = Vec::new();
     let mut depth_msgs = 0u64;
-    let Ok(mut reader) = CaptureReader::open(&path) else {
-        return out;
-    };
-    let mut events: Vec<MarketEvent> = Vec::new();
-    while let Ok(Some(Next::Line(line))) = reader.next_line() {
-        events.clear();
-        let mut sink = EventSink {
-            ts_recv: line.ts_recv,
-            ts_exchange: UnixNanos::ZERO,
-            emit: |e: &MarketEvent| events.push(*e),
-        };
-        match decoder.decode(line.frame, line.ts_recv, &registry) {
-            Ok(Decoded::Depth(h)) => {
-                seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
-                depth_msgs += 1;
-            }
-            Ok(Decoded::Snapshot(s))
-                if decoder
-                    .resolve_snapshot(registry.get(InstrumentId::new(0)))
-                    .is_ok() =>
-            {
-                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            _ => {}
+    for e in &events {
+        // One book message closed: a diff's last level or a snapshot's end.
+        if !book.apply_event(e) {
+            continue;
         }
-        for e in &events {
-            match e {
-                MarketEvent::SnapshotBegin(_) => book.clear(),
-                MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
-                _ => {}
-            }
+        if matches!(e, MarketEvent::BookDelta(_)) {
+            depth_msgs += 1;
         }
         if depth_msgs > 0 && depth_msgs.is_multiple_of(64) && out.len() < 256 {
             let top = book.top();

@@ -2,16 +2,17 @@
 //! dashboard shows: books, trades, each strategy's last signal values, orders and PnL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ladder_engine::capture::{CaptureReader, Next};
+use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::capture::pipeline::read_events;
 use ladder_engine::clock::Clock;
 use ladder_engine::config::Config;
-use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use ladder_engine::feed::Venue;
 use ladder_engine::hot::HotEngine;
 use ladder_engine::hot::output::CountSink;
 use ladder_engine::plugin::HostConfig;
-use ladder_engine::replay::{EventSink, StrategySource, registry_for};
+use ladder_engine::replay::StrategySource;
 use ladder_engine::session::snapshot::Snapshot;
-use ladder_sdk::{BookState, MarketEvent, UnixNanos};
+use ladder_sdk::{BookState, UnixNanos};
 use ladder_tests::{example_strategies, shared};
 
 #[test]
@@ -21,9 +22,13 @@ fn snapshot_shows_books_trades_signals_and_orders() {
         return;
     };
     let config = Config::default();
-    let registry = registry_for(&capture, &config).unwrap();
+    let input = [CaptureInput {
+        path: capture,
+        venue: Venue::BinanceUsdm,
+    }];
+    let (registry, events) = read_events(&input, &config.instruments).unwrap();
     let host = HostConfig {
-        instruments: registry.iter().map(|i| i.symbol.clone()).collect(),
+        instruments: registry.iter().map(|i| i.name.clone()).collect(),
         ..HostConfig::default()
     };
     let strategies = example_strategies()
@@ -43,30 +48,8 @@ fn snapshot_shows_books_trades_signals_and_orders() {
         CountSink::default(),
     );
     engine.start();
-    let (mut decoder, mut seq) = (
-        Decoder::new(),
-        Sequencer::new(registry.iter().next().unwrap().id, SyncRule::Futures),
-    );
-    let mut reader = CaptureReader::open(&capture).unwrap();
-    while let Some(Next::Line(line)) = reader.next_line().unwrap() {
-        let mut sink = EventSink {
-            ts_recv: line.ts_recv,
-            ts_exchange: UnixNanos::ZERO,
-            emit: |e: &MarketEvent| engine.on_event(e),
-        };
-        match decoder.decode(line.frame, line.ts_recv, &registry) {
-            Ok(Decoded::Depth(h)) => {
-                seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Snapshot(s)) => {
-                decoder
-                    .resolve_snapshot(registry.get(seq.instrument()))
-                    .unwrap();
-                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),
-            _ => {}
-        }
+    for e in &events {
+        engine.on_event(e);
     }
     let mut snap = Snapshot::default();
     snap.publish(&mut engine, UnixNanos::from_nanos(1));

@@ -3,6 +3,7 @@
 //! flattens, and stops the strategy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
@@ -42,8 +43,10 @@ fn run(strategies: Vec<StrategySource>, config: &str, dir: &Path) -> Value {
         return Value::Null;
     };
     replay(ReplayOptions {
-        capture,
-        venue: Venue::BinanceUsdm,
+        captures: vec![CaptureInput {
+            path: capture,
+            venue: Venue::BinanceUsdm,
+        }],
         strategies,
         config: Config::parse(config, Path::new("test.toml")).unwrap(),
         config_sha256: None,

@@ -9,6 +9,7 @@
 //! `LADDER_BLESS=1 cargo test -p ladder-tests --test golden`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
 use ladder_engine::replay::{ReplayOptions, Speed, replay};
@@ -28,8 +29,10 @@ fn outputs(capture: &Path, venue: Venue, tick: &str) -> Value {
     )
     .unwrap();
     replay(ReplayOptions {
-        capture: capture.to_path_buf(),
-        venue,
+        captures: vec![CaptureInput {
+            path: capture.to_path_buf(),
+            venue,
+        }],
         strategies: example_strategies_with("", &format!("tick_size = \"{tick}\"")),
         config,
         config_sha256: None,

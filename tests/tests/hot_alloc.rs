@@ -7,17 +7,18 @@
 //! the hot side.
 #![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
 
-use ladder_engine::capture::{CaptureReader, Next};
+use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::capture::pipeline::read_events;
 use ladder_engine::clock::Clock;
 use ladder_engine::clock::tsc;
 use ladder_engine::config::Config;
-use ladder_engine::feed::binance::{Decoded, Decoder, Sequencer, SyncRule};
+use ladder_engine::feed::Venue;
 use ladder_engine::hot::HotEngine;
 use ladder_engine::hot::output::CountSink;
 use ladder_engine::hot::ring::feed_ring;
 use ladder_engine::hot::stamps::{Stage, StampedEvent, StrategyStage};
 use ladder_engine::plugin::HostConfig;
-use ladder_engine::replay::{EventSink, StrategySource, registry_for};
+use ladder_engine::replay::StrategySource;
 use ladder_sdk::{MarketEvent, UnixNanos};
 use ladder_tests::{example_strategies, shared};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -75,41 +76,19 @@ static GLOBAL: Counting = Counting;
 fn setup() -> Option<(Vec<MarketEvent>, HotEngine<CountSink>)> {
     let capture = shared("captures/binance-usdm_btcusdt_20240808.gz")?;
     let config = Config::default();
-    let registry = registry_for(&capture, &config).unwrap();
+    // Real events through the capture pipeline (not measured here: the decoder has its own
+    // zero-allocation path).
+    let input = [CaptureInput {
+        path: capture,
+        venue: Venue::BinanceUsdm,
+    }];
+    let (registry, mut events) = read_events(&input, &config.instruments).unwrap();
+    events.truncate(400_000);
     let specs = registry.iter().map(|i| i.spec).collect::<Vec<_>>();
     let host = HostConfig {
-        instruments: registry.iter().map(|i| i.symbol.clone()).collect(),
+        instruments: registry.iter().map(|i| i.name.clone()).collect(),
         ..HostConfig::default()
     };
-
-    // Pre-decode real events (not measured here: the decoder has its own zero-allocation path).
-    let mut events: Vec<MarketEvent> = Vec::new();
-    let mut decoder = Decoder::new();
-    let mut seq = Sequencer::new(registry.iter().next().unwrap().id, SyncRule::Futures);
-    let mut reader = CaptureReader::open(&capture).unwrap();
-    while let Some(Next::Line(line)) = reader.next_line().unwrap() {
-        let mut sink = EventSink {
-            ts_recv: line.ts_recv,
-            ts_exchange: UnixNanos::ZERO,
-            emit: |e: &MarketEvent| events.push(*e),
-        };
-        match decoder.decode(line.frame, line.ts_recv, &registry) {
-            Ok(Decoded::Depth(h)) => {
-                seq.on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Snapshot(s)) => {
-                decoder
-                    .resolve_snapshot(registry.get(seq.instrument()))
-                    .unwrap();
-                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),
-            _ => {}
-        }
-        if events.len() > 400_000 {
-            break;
-        }
-    }
     let strategies = example_strategies()
         .into_iter()
         .map(|s| match s {

@@ -3,6 +3,7 @@
 //! recomputed from `fills.csv` alone equal `summary.json` exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
 use ladder_engine::replay::{ReplayOptions, Speed, replay};
@@ -22,8 +23,10 @@ fn run(capture: &Path, dir: &Path) -> Value {
     )
     .unwrap();
     replay(ReplayOptions {
-        capture: capture.to_path_buf(),
-        venue: Venue::BinanceUsdm,
+        captures: vec![CaptureInput {
+            path: capture.to_path_buf(),
+            venue: Venue::BinanceUsdm,
+        }],
         strategies: example_strategies(),
         config,
         config_sha256: None,

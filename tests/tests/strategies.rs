@@ -14,17 +14,14 @@
 
 use assert_cmd::Command;
 use ladder_engine::book::{BookConfig, L2Book};
-use ladder_engine::capture::{CaptureReader, Next};
+use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::capture::pipeline::read_events;
 use ladder_engine::feed::Venue;
-use ladder_engine::feed::binance::{Decoded, Decoder, DepthHeader, Sequencer, SyncRule, SyncSink};
-use ladder_engine::feed::integrity::Fault;
-use ladder_engine::inspect::infer_grids;
-use ladder_engine::instrument::Registry;
 use ladder_engine::plugin::{CallOutcome, HostConfig, InstanceKind, PluginError, StrategyInstance};
 use ladder_sdk::{
-    BookState, BookView, Fill, InstrumentId, Level, Liquidity, OpenOrder, OrderRequest,
-    OrderStatus, OrderType, OrderUpdate, RejectReason, RequestKind, Side, StatusEvent, Strategy,
-    TradeEvent, UnixNanos,
+    BookState, BookView, Fill, InstrumentId, Level, Liquidity, MarketEvent, OpenOrder,
+    OrderRequest, OrderStatus, OrderType, OrderUpdate, RejectReason, RequestKind, Side,
+    StatusEvent, Strategy, TradeEvent, UnixNanos,
 };
 use ladder_strategy_imbalance::ImbalanceStrategy;
 use ladder_strategy_microprice::MicropriceStrategy;
@@ -100,53 +97,6 @@ impl Event {
     }
 }
 
-/// Applies the sequencer's decisions to the book and records a book event after every applied
-/// diff (the top levels as `L2Book::top` gives them) and a stale status on every fault.
-struct Sink<'a> {
-    book: &'a mut L2Book,
-    events: &'a mut Vec<Event>,
-}
-
-impl Sink<'_> {
-    fn apply(&mut self, bids: &[Level], asks: &[Level]) {
-        for l in bids {
-            self.book.apply(Side::Buy, l.price, l.qty);
-        }
-        for l in asks {
-            self.book.apply(Side::Sell, l.price, l.qty);
-        }
-    }
-}
-
-impl SyncSink for Sink<'_> {
-    fn snapshot(&mut self, _: InstrumentId, _: u64, bids: &[Level], asks: &[Level]) {
-        self.book.clear();
-        self.apply(bids, asks);
-    }
-
-    fn delta(&mut self, h: &DepthHeader, bids: &[Level], asks: &[Level]) {
-        self.apply(bids, asks);
-        let top = self.book.top();
-        self.events.push(Event::Book {
-            update_id: h.last_id,
-            ts_exchange: h.ts_exchange,
-            ts_recv: h.ts_recv,
-            bids: top.bids.to_vec(),
-            asks: top.asks.to_vec(),
-        });
-    }
-
-    fn fault(&mut self, instrument: InstrumentId, fault: Fault) {
-        self.events.push(Event::Status(StatusEvent {
-            instrument,
-            state: BookState::Stale,
-            reason_code: fault.kind.stale_reason() as u8,
-            _reserved: [0; 2],
-            ts_recv: fault.ts_recv,
-        }));
-    }
-}
-
 /// The capture replayed once through decoder, sequencer and book; `None` (skip) without the
 /// shared data.
 fn events() -> Option<&'static [Event]> {
@@ -156,46 +106,47 @@ fn events() -> Option<&'static [Event]> {
         .as_deref()
 }
 
+/// The capture pipeline's events, applied to one book: a book event after every applied diff
+/// (the top levels as `L2Book::top` gives them), trades, and a stale status on every fault.
 fn replay(path: &Path) -> Vec<Event> {
-    let grids = infer_grids(path, None).expect("capture grids");
-    let [grid] = grids.symbols.as_slice() else {
+    let input = [CaptureInput {
+        path: path.to_path_buf(),
+        venue: Venue::BinanceUsdm,
+    }];
+    let (registry, market) = read_events(&input, &[]).expect("capture");
+    let [inst] = registry.iter().collect::<Vec<_>>()[..] else {
         panic!("one symbol expected in {}", path.display());
     };
-    assert_eq!(grid.symbol, SYMBOL);
-    let mut registry = Registry::new();
-    let id = registry.add(&grid.symbol, grid.spec).expect("register");
-    let mut seq = Sequencer::new(id, SyncRule::for_venue(Venue::BinanceUsdm));
+    assert_eq!(inst.symbol, SYMBOL);
     let mut book = L2Book::new(BookConfig {
         top_n: 10,
         ..BookConfig::default()
     });
     let mut events = Vec::new();
-    let mut decoder = Decoder::new();
-    let mut reader = CaptureReader::open(path).expect("open capture");
-    while let Some(next) = reader.next_line().expect("read capture") {
-        let Next::Line(line) = next else {
-            panic!("malformed line in the capture");
-        };
-        let mut sink = Sink {
-            book: &mut book,
-            events: &mut events,
-        };
-        match decoder.decode(line.frame, line.ts_recv, &registry) {
-            Ok(Decoded::Depth(h)) => {
-                let (bids, asks) = (decoder.bids(), decoder.asks());
-                seq.on_depth(&h, bids, asks, &mut sink);
+    for e in &market {
+        let closes = book.apply_event(e);
+        match e {
+            MarketEvent::BookDelta(d) if closes => {
+                let top = book.top();
+                events.push(Event::Book {
+                    update_id: d.update_id,
+                    ts_exchange: d.ts_exchange,
+                    ts_recv: d.ts_recv,
+                    bids: top.bids.to_vec(),
+                    asks: top.asks.to_vec(),
+                });
             }
-            Ok(Decoded::Snapshot(s)) => {
-                if s.instrument.is_none() {
-                    decoder
-                        .resolve_snapshot(registry.get(id))
-                        .expect("snapshot levels");
-                }
-                seq.on_snapshot(s.last_update_id, decoder.bids(), decoder.asks(), &mut sink);
+            MarketEvent::Trade(t) => events.push(Event::Trade(TradeEvent::from(t))),
+            MarketEvent::Status(st) if st.state == BookState::Stale => {
+                events.push(Event::Status(StatusEvent {
+                    instrument: st.instrument,
+                    state: BookState::Stale,
+                    reason_code: st.reason.map_or(0, |r| r as u8),
+                    _reserved: [0; 2],
+                    ts_recv: st.ts_recv,
+                }));
             }
-            Ok(Decoded::Trade(t)) => sink.events.push(Event::Trade(TradeEvent::from(&t))),
-            Ok(_) => {}
-            Err(e) => panic!("line {}: {e}", line.line),
+            _ => {}
         }
     }
     events

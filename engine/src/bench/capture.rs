@@ -3,39 +3,45 @@
 //! speed or on a fixed-rate schedule.
 
 use super::PassSync;
-use crate::capture::{CaptureError, CaptureReader, Next};
+use crate::capture::merge::{CaptureInput, Captures};
+use crate::capture::pipeline::Books;
+use crate::capture::{CaptureError, Next};
 use crate::clock::tsc::{self, TscScale};
 use crate::feed::Venue;
-use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule, snapshot_owner};
+use crate::feed::books::EventOut;
 use crate::hot::ring::RingProducer;
 use crate::hot::stamps::{StampedEvent, closes_frame};
 use crate::instrument::Registry;
-use crate::replay::EventSink;
 use ladder_sdk::{MarketEvent, UnixNanos};
-use std::path::Path;
 use std::sync::Arc;
 
 /// A capture's frames in memory (reading and gunzipping stay out of the measurement).
 #[derive(Debug, Default)]
 pub(crate) struct Frames {
     data: Vec<u8>,
-    lines: Vec<(UnixNanos, usize, usize)>,
+    lines: Vec<(Venue, UnixNanos, usize, usize)>,
     pub(crate) malformed: u64,
 }
 
 impl Frames {
-    pub(crate) fn load(path: &Path) -> Result<Self, CaptureError> {
-        let mut reader = CaptureReader::open(path)?;
+    /// Reads `inputs` in the capture pipeline's merged order; a capture that cannot be read to
+    /// its end is an error (a benchmark of part of a file would mislead).
+    pub(crate) fn load(inputs: &[CaptureInput]) -> Result<Self, CaptureError> {
+        let mut captures = Captures::open(inputs)?;
         let mut out = Frames::default();
-        while let Some(next) = reader.next_line()? {
-            match next {
+        while let Some(item) = captures.next_item() {
+            match item.next {
                 Next::Line(l) => {
                     let start = out.data.len();
                     out.data.extend_from_slice(l.frame);
-                    out.lines.push((l.ts_recv, start, l.frame.len()));
+                    out.lines
+                        .push((item.venue, l.ts_recv, start, l.frame.len()));
                 }
                 Next::Malformed { .. } => out.malformed += 1,
             }
+        }
+        if let Some(stop) = captures.truncation() {
+            return Err(CaptureError::Truncated(stop.clone()));
         }
         Ok(out)
     }
@@ -44,16 +50,15 @@ impl Frames {
         self.lines.len()
     }
 
-    fn get(&self, k: usize) -> (UnixNanos, &[u8]) {
-        let (ts, start, len) = self.lines[k];
-        (ts, &self.data[start..start + len])
+    fn get(&self, k: usize) -> (Venue, UnixNanos, &[u8]) {
+        let (venue, ts, start, len) = self.lines[k];
+        (venue, ts, &self.data[start..start + len])
     }
 }
 
 /// What the feed thread needs.
 pub(crate) struct FeedJob {
     pub(crate) frames: Arc<Frames>,
-    pub(crate) venue: Venue,
     pub(crate) registry: Arc<Registry>,
     pub(crate) producer: RingProducer,
     pub(crate) rate: Option<f64>,
@@ -80,19 +85,13 @@ pub(crate) fn feed_thread(mut job: FeedJob) -> FeedOutcome {
     }
     let scale = TscScale::get();
     let interval = job.rate.map(|r| scale.ticks_per_ns() * 1e9 / r);
-    let rule = SyncRule::for_venue(job.venue);
     let mut out = FeedOutcome::default();
     let passes = job.sync.passes();
     for pass in 0..passes {
         if !job.sync.wait_ready(pass) {
             break;
         }
-        let mut decoder = Decoder::new();
-        let mut seqs: Vec<Sequencer> = job
-            .registry
-            .iter()
-            .map(|i| Sequencer::new(i.id, rule))
-            .collect();
+        let mut books = Books::new(&job.registry);
         let start = tsc::now();
         job.sync.set_start(pass, start);
         let mut sent = 0u64;
@@ -112,70 +111,64 @@ pub(crate) fn feed_thread(mut job: FeedJob) -> FeedOutcome {
                 }
                 None => 0,
             };
-            let (ts_recv, frame) = job.frames.get(k);
+            let (venue, ts_recv, frame) = job.frames.get(k);
             let t0 = tsc::now();
-            let decoded = decoder.decode(frame, ts_recv, &job.registry);
-            let t1 = tsc::now();
-            let producer = &mut job.producer;
-            let (full_waits, events) = (&mut out.full_waits, &mut out.events);
-            let mut closed = false;
-            let mut sink = EventSink {
-                ts_recv,
-                ts_exchange: UnixNanos::ZERO,
-                emit: |ev: &MarketEvent| {
-                    let stamped = StampedEvent {
-                        sched,
-                        t0,
-                        t1,
-                        ..StampedEvent::unstamped(*ev)
-                    };
-                    *events += 1;
-                    closed |= closes_frame(ev);
-                    while !producer.try_push_stamped(stamped) {
-                        *full_waits += 1;
-                        std::hint::spin_loop();
-                    }
-                },
+            let mut push = Push {
+                producer: &mut job.producer,
+                sched,
+                t0,
+                t1: 0,
+                full_waits: &mut out.full_waits,
+                events: &mut out.events,
+                closed: false,
             };
-            match decoded {
-                Ok(Decoded::Depth(h)) => {
-                    seqs[h.instrument.index()].on_depth(
-                        &h,
-                        decoder.bids(),
-                        decoder.asks(),
-                        &mut sink,
-                    );
-                }
-                Ok(Decoded::Snapshot(s)) => {
-                    let id = match s.instrument {
-                        Some(id) => Some(id),
-                        None => snapshot_owner(s.last_update_id, &seqs)
-                            .filter(|&id| decoder.resolve_snapshot(job.registry.get(id)).is_ok()),
-                    };
-                    match id {
-                        Some(id) => {
-                            sink.ts_exchange = s.ts_exchange;
-                            seqs[id.index()].on_snapshot(
-                                s.last_update_id,
-                                decoder.bids(),
-                                decoder.asks(),
-                                &mut sink,
-                            );
-                        }
-                        None => out.decode_errors += 1,
-                    }
-                }
-                Ok(Decoded::Trade(t)) => (sink.emit)(&MarketEvent::Trade(t)),
-                Ok(Decoded::BookTicker(b)) => (sink.emit)(&MarketEvent::Bbo(b)),
-                Ok(_) => {}
-                Err(_) => out.decode_errors += 1,
+            if books
+                .on_line(&job.registry, venue, ts_recv, frame, &mut push)
+                .is_err()
+            {
+                out.decode_errors += 1;
             }
-            if closed {
+            if push.closed {
                 sent += 1;
             }
         }
-        out.gaps += seqs.iter().map(|s| s.stats().gaps).sum::<u64>();
+        out.gaps += books.gaps();
         job.sync.finish(pass);
     }
     out
+}
+
+/// Stamps and pushes one frame's events into the ring, waiting while it is full.
+struct Push<'a> {
+    producer: &'a mut RingProducer,
+    sched: u64,
+    t0: u64,
+    t1: u64,
+    full_waits: &'a mut u64,
+    events: &'a mut u64,
+    /// A frame-closing event was pushed.
+    closed: bool,
+}
+
+impl EventOut for Push<'_> {
+    #[inline]
+    fn decoded(&mut self) {
+        self.t1 = tsc::now();
+    }
+
+    #[inline]
+    fn event(&mut self, ev: MarketEvent) {
+        let stamped = StampedEvent {
+            sched: self.sched,
+            t0: self.t0,
+            t1: self.t1,
+            ..StampedEvent::unstamped(ev)
+        };
+        *self.events += 1;
+        self.closed |= closes_frame(&ev);
+        while !self.producer.try_push_stamped(stamped) {
+            *self.full_waits += 1;
+            std::hint::spin_loop();
+        }
+    }
 }

@@ -34,22 +34,22 @@ pub use plot::{PlotError, plot};
 pub use report::{BenchReport, Machine, PassReport};
 
 use crate::capture::CaptureError;
+use crate::capture::grid::{RegistryBuildError, build_registry};
+use crate::capture::merge::{CaptureInput, describe};
 use crate::clock::Clock;
 use crate::clock::tsc::{self, TscScale};
 use crate::config::{Config, WaitStrategy};
-use crate::feed::Venue;
 use crate::feed::live::{FeedError, LiveFeedConfig, spawn_feed};
 use crate::hot::output::CountSink;
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{LatencyRecorder, closes_frame};
 use crate::hot::{HotEngine, poll_loop_stamped};
 use crate::plugin::{HostConfig, StrategyInstance};
-use crate::replay::{ReplayError, StrategySource, registry_for};
+use crate::replay::StrategySource;
 use crate::sim::{SimConfig, SimConnection, SimError, SimSymbol};
 use crossbeam::utils::CachePadded;
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -60,10 +60,8 @@ use thiserror::Error;
 pub enum BenchSource {
     /// A capture replayed through the pipeline.
     Capture {
-        /// The capture file.
-        path: PathBuf,
-        /// Its venue.
-        venue: Venue,
+        /// The capture files, each with its venue (one stream, as in replay).
+        captures: Vec<CaptureInput>,
         /// Frames per second (`None`: full speed).
         rate: Option<f64>,
         /// Passes over the capture.
@@ -105,7 +103,7 @@ pub enum BenchError {
     Capture(#[from] CaptureError),
     /// The capture's instruments could not be had.
     #[error(transparent)]
-    Replay(#[from] ReplayError),
+    Registry(#[from] RegistryBuildError),
     /// The simulated venue did not start.
     #[error("cannot start the simulated venue: {0}")]
     Sim(#[from] SimError),
@@ -377,16 +375,14 @@ pub fn run(opts: BenchOptions) -> Result<BenchReport, BenchError> {
     let place = placement(opts.hot_core);
     match opts.source.clone() {
         BenchSource::Capture {
-            path,
-            venue,
+            captures,
             rate,
             passes,
             in_flight,
         } => {
             let in_flight = if rate.is_some() { 0 } else { in_flight };
             let run = CaptureRun {
-                path,
-                venue,
+                captures,
                 rate,
                 passes: passes.max(1),
                 in_flight,
@@ -450,8 +446,7 @@ fn start_hot(
 }
 
 struct CaptureRun {
-    path: PathBuf,
-    venue: Venue,
+    captures: Vec<CaptureInput>,
     rate: Option<f64>,
     passes: u32,
     in_flight: u32,
@@ -464,21 +459,26 @@ fn run_capture(
     run: CaptureRun,
 ) -> Result<BenchReport, BenchError> {
     let CaptureRun {
-        path,
-        venue,
+        captures,
         rate,
         passes,
         in_flight,
     } = run;
-    let registry = registry_for(&path, &opts.config)?;
+    let (registry, _) = build_registry(&captures, &opts.config.instruments, None)?;
     if registry.is_empty() {
         return Err(BenchError::Empty(format!(
-            "capture {} holds no {venue} market data",
-            path.display()
+            "capture {} holds no market data of its venue",
+            describe(&captures)
         )));
     }
-    let frames = Arc::new(capture::Frames::load(&path)?);
-    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let venue = registry
+        .venues()
+        .iter()
+        .map(|v| v.name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let frames = Arc::new(capture::Frames::load(&captures)?);
+    let symbols: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
     let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
     let sync = Arc::new(PassSync::new(passes));
@@ -488,7 +488,6 @@ fn run_capture(
     let started = start_hot(opts, place, specs, symbols, false, consumer, &sync)?;
     let job = capture::FeedJob {
         frames: Arc::clone(&frames),
-        venue,
         registry: Arc::new(registry),
         producer,
         rate,
@@ -512,8 +511,8 @@ fn run_capture(
     let frames_per_pass = frames.len() as u64;
     Ok(BenchReport::build(report::Parts {
         mode: "capture",
-        source: path.display().to_string(),
-        venue: venue.to_string(),
+        source: describe(&captures),
+        venue,
         in_flight,
         rate,
         duration_s: None,
@@ -659,8 +658,10 @@ mod tests {
         };
         let report = run(BenchOptions {
             source: BenchSource::Capture {
-                path,
-                venue: Venue::BinanceSpot,
+                captures: vec![CaptureInput {
+                    path,
+                    venue: crate::feed::Venue::BinanceSpot,
+                }],
                 rate: None,
                 passes: 2,
                 in_flight: 1,

@@ -29,7 +29,7 @@ mod prop_tests;
 #[cfg(test)]
 mod tests;
 
-use ladder_sdk::{Level, Price, Quantity, Side};
+use ladder_sdk::{Level, MarketEvent, Price, Quantity, Side};
 use side::BookSide;
 use thiserror::Error;
 
@@ -132,6 +132,28 @@ impl L2Book {
     #[inline]
     pub fn apply(&mut self, side: Side, price: Price, qty: Quantity) {
         self.side_mut(side).apply(price.ticks(), qty.lots());
+    }
+
+    /// Applies one normalized event: a `SnapshotBegin` empties the book, a `BookDelta` sets its
+    /// level; other events leave it as it is. Returns true when the event closes a consistent
+    /// book (the last delta of a message, or a `SnapshotEnd`). The one place events meet a book.
+    ///
+    /// # Hot path
+    /// As [`L2Book::apply`].
+    #[inline]
+    pub fn apply_event(&mut self, event: &MarketEvent) -> bool {
+        match event {
+            MarketEvent::BookDelta(d) => {
+                self.apply(d.side, d.price, d.qty);
+                d.last
+            }
+            MarketEvent::SnapshotBegin(_) => {
+                self.clear();
+                false
+            }
+            MarketEvent::SnapshotEnd(_) => true,
+            _ => false,
+        }
     }
 
     /// Removes every level; keeps all memory.

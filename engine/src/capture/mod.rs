@@ -14,6 +14,9 @@
 //! it and go on with what was read.
 
 pub mod clock;
+pub mod grid;
+pub mod merge;
+pub mod pipeline;
 
 use flate2::read::MultiGzDecoder;
 use ladder_sdk::UnixNanos;
@@ -51,6 +54,9 @@ pub enum CaptureError {
         #[source]
         source: io::Error,
     },
+    /// A capture could not be read to its end (said by callers that need whole files).
+    #[error("capture cannot be read to its end: {0}")]
+    Truncated(Truncation),
 }
 
 /// Why one line is not a capture line.
@@ -144,6 +150,8 @@ pub struct CaptureReader {
     max_line: usize,
     ended: bool,
     truncation: Option<Truncation>,
+    /// The last line returned: its stamp and the frame's range in `buf`, or what is wrong.
+    current: Option<Result<(UnixNanos, usize, usize), LineError>>,
 }
 
 /// What one raw read gave.
@@ -207,6 +215,7 @@ impl CaptureReader {
             max_line: MAX_LINE_BYTES,
             ended: false,
             truncation: None,
+            current: None,
         })
     }
 
@@ -221,6 +230,7 @@ impl CaptureReader {
             max_line: MAX_LINE_BYTES,
             ended: false,
             truncation: None,
+            current: None,
         }
     }
 
@@ -257,6 +267,7 @@ impl CaptureReader {
     /// [`CaptureReader::truncation`] keeps where and why. A partial last line before the error
     /// is dropped: only complete lines are returned.
     pub fn next_line(&mut self) -> Result<Option<Next<'_>>, CaptureError> {
+        self.current = None;
         if self.ended {
             return Ok(None);
         }
@@ -272,10 +283,8 @@ impl CaptureReader {
                     let error = LineError::TooLong {
                         limit: self.max_line,
                     };
-                    return Ok(Some(Next::Malformed {
-                        line: self.line,
-                        error,
-                    }));
+                    self.current = Some(Err(error));
+                    return Ok(self.current());
                 }
                 Ok(Raw::Line) => {
                     self.line += 1;
@@ -298,15 +307,25 @@ impl CaptureReader {
                 }
             }
         }
+        // The frame ends where the trimmed line ends.
+        let text = self.buf.trim_ascii();
+        let end = self.buf.len() - self.buf.trim_ascii_start().len() + text.len();
+        self.current =
+            Some(parse_line(text).map(|(ts_recv, frame)| (ts_recv, end - frame.len(), end)));
+        Ok(self.current())
+    }
+
+    /// The line the last [`CaptureReader::next_line`] returned, again; `None` after the end.
+    pub fn current(&self) -> Option<Next<'_>> {
         let line = self.line;
-        Ok(Some(match parse_line(self.buf.trim_ascii()) {
-            Ok((ts_recv, frame)) => Next::Line(CaptureLine {
+        Some(match self.current? {
+            Ok((ts_recv, start, end)) => Next::Line(CaptureLine {
                 line,
                 ts_recv,
-                frame,
+                frame: &self.buf[start..end],
             }),
             Err(error) => Next::Malformed { line, error },
-        }))
+        })
     }
 
     /// Reads one line into `buf`, at most `max_line` bytes and its newline; a longer line is

@@ -1,11 +1,12 @@
-//! `ladder bench --capture FILE --venue V [--strategy LIB]... [--strategy-config FILE]...
+//! `ladder bench --capture FILE... [--venue V] [--strategy LIB]... [--strategy-config FILE]...
 //! [--rate N] [--passes N] [--core C] [--json FILE] [--plot FILE.svg|png]` and
 //! `ladder bench --sim --rate N --duration D [...]`: per-stage latency of the two-thread
 //! pipeline with a hiccup meter (`bench` module).
 
+use super::args::{ConfigArg, StrategyArgs, venue_parser};
 use super::paper::parse_duration;
 use crate::bench::{BenchOptions, BenchSource, plot, run as run_bench};
-use crate::config::Config;
+use crate::capture::merge::CaptureInput;
 use crate::feed::Venue;
 use crate::replay::StrategySource;
 use anyhow::Context as _;
@@ -16,24 +17,22 @@ use std::time::Duration;
 /// Arguments of `ladder bench`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Capture to replay (`<ts_recv_unix_ns> <frame>` lines, plain or gzip).
+    /// Capture to replay (`<ts_recv_unix_ns> <frame>` lines, plain or gzip; repeat for several,
+    /// read as one stream; `VENUE:PATH` names a file's venue).
     #[arg(long, conflicts_with = "sim", required_unless_present = "sim")]
-    capture: Option<PathBuf>,
-    /// Venue of the capture (binance-spot, binance-usdm, binance-coinm).
-    #[arg(long, requires = "capture")]
+    capture: Vec<String>,
+    /// Venue of the captures that do not name one (default: recognized from their content).
+    #[arg(long, requires = "capture", value_parser = venue_parser())]
     venue: Option<Venue>,
     /// Measure over the built-in simulated venue's WebSocket on 127.0.0.1 instead.
     #[arg(long)]
     sim: bool,
-    /// A strategy library (repeat). Default: the imbalance example built next to `ladder`.
-    #[arg(long = "strategy")]
-    strategies: Vec<PathBuf>,
-    /// A file with the config string of the strategy at the same position (repeatable).
-    #[arg(long = "strategy-config")]
-    strategy_configs: Vec<PathBuf>,
-    /// TOML config: paper exchange, risk, ring capacity, top levels.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    /// Strategies (default: the config's `[[strategy]]`, else the imbalance example built next
+    /// to `ladder`).
+    #[command(flatten)]
+    strategies: StrategyArgs,
+    #[command(flatten)]
+    config: ConfigArg,
     /// Messages per second: capture frames on a fixed schedule (coordinated-omission
     /// corrected); sim book events. Capture default: full speed. Sim default: 10000.
     #[arg(long)]
@@ -83,45 +82,26 @@ fn default_strategy() -> anyhow::Result<PathBuf> {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if args.strategy_configs.len() > args.strategies.len() {
-        anyhow::bail!(
-            "{} --strategy-config given for {} --strategy; give one per strategy, in the same order",
-            args.strategy_configs.len(),
-            args.strategies.len()
-        );
-    }
+    let (config, _) = args.config.load()?;
     if let Some(r) = args.rate
         && !(r.is_finite() && r > 0.0)
     {
         anyhow::bail!("--rate must be a positive number of messages per second, got {r}");
     }
-    let libraries = if args.strategies.is_empty() {
-        vec![default_strategy()?]
-    } else {
-        args.strategies.clone()
-    };
-    let mut strategies = Vec::new();
-    for (k, path) in libraries.iter().enumerate() {
-        let text = match args.strategy_configs.get(k) {
-            Some(p) => std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read strategy config {}", p.display()))?,
-            None => String::new(),
-        };
+    let mut strategies = args.strategies.sources(&config)?;
+    if strategies.is_empty() {
         strategies.push(StrategySource::Library {
-            path: path.clone(),
-            config: text,
+            path: default_strategy()?,
+            config: String::new(),
         });
     }
-    let source = match (&args.capture, args.sim) {
-        (Some(path), false) => BenchSource::Capture {
-            path: path.clone(),
-            venue: args.venue.ok_or_else(|| {
-                anyhow::anyhow!("--venue is needed with --capture (e.g. --venue binance-spot)")
-            })?,
+    let source = match (args.capture.is_empty(), args.sim) {
+        (false, false) => BenchSource::Capture {
+            captures: args
+                .capture
+                .iter()
+                .map(|c| CaptureInput::parse(c, args.venue))
+                .collect::<Result<_, _>>()?,
             rate: args.rate,
             passes: args.passes,
             in_flight: args.in_flight,

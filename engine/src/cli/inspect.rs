@@ -1,22 +1,19 @@
-//! `ladder inspect CAPTURE --venue V [--depth N] [--json]`: replay a capture through decoder,
-//! sequencer and book, and report its integrity.
+//! `ladder inspect CAPTURE... [--venue V] [--depth N] [--json]`: replay captures through
+//! decoder, sequencer and book, and report their integrity.
 
-use crate::feed::Venue;
+use super::args::CaptureArgs;
+use crate::capture::merge::describe;
 use crate::inspect::{InspectOptions, inspect};
 use anyhow::Context as _;
 use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `ladder inspect`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Capture file: `<ts_recv_unix_ns> <frame>` lines, plain or gzip.
-    capture: PathBuf,
-    /// Venue whose wire format and sync rules apply (binance-spot, binance-usdm, binance-coinm).
-    #[arg(long)]
-    venue: Venue,
+    #[command(flatten)]
+    captures: CaptureArgs,
     /// Levels per side to show.
     #[arg(long, default_value_t = 10)]
     depth: usize,
@@ -42,30 +39,22 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    let inputs = args.captures.inputs()?;
     let options = InspectOptions {
-        venue: args.venue,
         depth: args.depth,
         grid,
     };
-    let report = inspect(&args.capture, &options)?;
+    let report = inspect(&inputs, &options)?;
+    let name = describe(&inputs);
     if report.frames == 0 && report.truncated.is_none() {
-        anyhow::bail!(
-            "capture {} is empty: no frames to inspect",
-            args.capture.display()
-        );
+        anyhow::bail!("capture {name} is empty: no frames to inspect");
     }
-    let named_gz = args.capture.extension().is_some_and(|e| e == "gz");
+    let named_gz = inputs.len() == 1 && inputs[0].path.extension().is_some_and(|e| e == "gz");
     if named_gz && !report.compressed {
-        eprintln!(
-            "note: {} is named .gz but is not gzip-compressed; read it as plain text",
-            args.capture.display()
-        );
+        eprintln!("note: {name} is named .gz but is not gzip-compressed; read it as plain text");
     }
     if let Some(stop) = &report.truncated {
-        eprintln!(
-            "warning: capture {} is truncated: {stop}",
-            args.capture.display()
-        );
+        eprintln!("warning: capture {name} is truncated: {stop}");
     }
     if args.json {
         println!("{}", report.to_json());

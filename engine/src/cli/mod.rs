@@ -1,5 +1,6 @@
 //! The `ladder` command line: one file per subcommand.
 
+mod args;
 mod bench;
 mod common;
 mod fit_microprice;
@@ -27,9 +28,9 @@ enum Command {
     /// Paper trade strategies live (default: the built-in simulated venue and the example
     /// strategies).
     Paper(paper::Args),
-    /// Replay a capture through decoder, sequencer and book, and report its integrity.
+    /// Replay captures through decoder, sequencer and book, and report their integrity.
     Inspect(inspect::Args),
-    /// Replay a capture through the hot engine: strategies, risk, paper exchange; write a report.
+    /// Replay captures through the hot engine: strategies, risk, paper exchange; write a report.
     Replay(replay::Args),
     /// Validate strategy libraries.
     #[command(subcommand)]

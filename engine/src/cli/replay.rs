@@ -1,12 +1,13 @@
-//! `ladder replay CAPTURE --venue V --strategy LIB... [--strategy-config FILE]... [--config FILE]
-//! [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a report.
+//! `ladder replay CAPTURE... [--venue V] --strategy LIB... [--strategy-config FILE]... [--config
+//! FILE] [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a
+//! report. Several captures are one stream (`capture::merge`).
 //!
 //! A capture that cannot be read to its end (a killed recording) is replayed up to its last
 //! complete line and the report is written; the command then says where reading stopped and
 //! exits with status 1, so a script does not take a partial replay for a whole one.
 
-use super::common::{load_config, strategy_sources};
-use crate::feed::Venue;
+use super::args::{CaptureArgs, ConfigArg, StrategyArgs};
+use crate::capture::merge::describe;
 use crate::replay::{ReplayOptions, Speed, replay};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -15,21 +16,13 @@ use std::process::ExitCode;
 /// Arguments of `ladder replay`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Capture file: `<ts_recv_unix_ns> <frame>` lines, plain or gzip.
-    capture: PathBuf,
-    /// Venue of the capture (binance-spot, binance-usdm, binance-coinm).
-    #[arg(long)]
-    venue: Venue,
-    /// A strategy library (repeat for several). Default: the `[[strategy]]` entries of --config.
-    #[arg(long = "strategy")]
-    strategies: Vec<PathBuf>,
-    /// A file with the config string of the strategy at the same position (repeatable).
-    #[arg(long = "strategy-config")]
-    strategy_configs: Vec<PathBuf>,
-    /// TOML config: instruments, paper exchange, risk, hot loop, outputs.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Report directory (default: ladder-reports/replay-<capture name>).
+    #[command(flatten)]
+    captures: CaptureArgs,
+    #[command(flatten)]
+    strategies: StrategyArgs,
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Report directory (default: ladder-reports/replay-<first capture's name>).
     #[arg(long)]
     report: Option<PathBuf>,
     /// `max` (default) or a multiple of the recorded pace, e.g. `10`. Pacing follows engine
@@ -50,18 +43,18 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = load_config(args.config.as_ref())?;
-    let strategies = strategy_sources(&args.strategies, &args.strategy_configs, &config)?;
+    let captures = args.captures.inputs()?;
+    let (config, config_sha256) = args.config.load()?;
+    let strategies = args.strategies.sources(&config)?;
     let report_dir = args.report.clone().unwrap_or_else(|| {
-        let stem = args
-            .capture
+        let stem = captures[0]
+            .path
             .file_name()
             .map_or("capture".into(), |n| n.to_string_lossy().into_owned());
         PathBuf::from("ladder-reports").join(format!("replay-{}", stem.trim_end_matches(".gz")))
     });
     let summary = replay(ReplayOptions {
-        capture: args.capture.clone(),
-        venue: args.venue,
+        captures: captures.clone(),
         strategies,
         config,
         config_sha256,
@@ -74,7 +67,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(stop) = &summary.truncated {
         eprintln!(
             "error: capture {} is truncated: {stop}; the report covers those lines",
-            args.capture.display()
+            describe(&captures)
         );
         return Ok(ExitCode::FAILURE);
     }

@@ -4,8 +4,8 @@
 use super::{GridSource, Inference, MAX_ISSUES};
 use crate::capture::Truncation;
 use crate::capture::clock::ClockReport;
-use crate::feed::Venue;
-use crate::feed::binance::Sequencer;
+use crate::capture::merge::CaptureInput;
+use crate::feed::books::BookView;
 use crate::feed::integrity::FaultCounts;
 use crate::instrument::Instrument;
 use ladder_sdk::Side;
@@ -25,6 +25,10 @@ pub struct LineIssue {
 /// One instrument's final state.
 #[derive(Debug, Clone, Serialize)]
 pub struct InstrumentReport {
+    /// The venue.
+    pub venue: &'static str,
+    /// The venue's symbol.
+    pub symbol: String,
     /// `synced`, `stale` or `syncing` (no snapshot seen).
     pub state: &'static str,
     /// The update id the book is valid at.
@@ -56,8 +60,8 @@ pub struct InstrumentReport {
 /// Everything `ladder inspect` reports. Serialized field order is the documented one.
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectReport {
-    /// Venue name.
-    pub venue: &'static str,
+    /// Venue names of the captures, comma-separated.
+    pub venue: String,
     /// Non-empty lines, snapshot lines included.
     pub frames: u64,
     /// Diff-depth messages.
@@ -77,7 +81,7 @@ pub struct InspectReport {
     pub bbo_mismatches: u64,
     /// Lines that could not be used (malformed line, frame, or value off the grid).
     pub parse_errors: u64,
-    /// Final books by symbol.
+    /// Final books by instrument name (`venue:SYMBOL`).
     pub instruments: BTreeMap<String, InstrumentReport>,
     /// REST snapshots seen.
     pub snapshots: u64,
@@ -108,9 +112,15 @@ pub struct InspectReport {
 }
 
 impl InspectReport {
-    pub(super) fn new(venue: Venue) -> Self {
+    pub(super) fn new(inputs: &[CaptureInput]) -> Self {
+        let mut venues: Vec<&str> = Vec::new();
+        for i in inputs {
+            if !venues.contains(&i.venue.name()) {
+                venues.push(i.venue.name());
+            }
+        }
         Self {
-            venue: venue.name(),
+            venue: venues.join(","),
             frames: 0,
             depth_updates: 0,
             applied: 0,
@@ -147,11 +157,11 @@ impl InspectReport {
         &mut self,
         inst: &Instrument,
         source: GridSource,
-        seq: &Sequencer,
+        view: &BookView<'_>,
         depth: usize,
     ) {
-        let stats = seq.stats();
-        let book = seq.book();
+        let stats = &view.stats;
+        let book = view.book;
         self.applied += stats.applied;
         self.dropped_stale += stats.dropped_stale;
         self.gaps += stats.gaps;
@@ -167,8 +177,10 @@ impl InspectReport {
                 .collect()
         };
         let report = InstrumentReport {
-            state: seq.state().as_str(),
-            last_update_id: seq.last_update_id(),
+            venue: inst.venue.name(),
+            symbol: inst.symbol.clone(),
+            state: view.state.as_str(),
+            last_update_id: view.last_update_id,
             bids: side(Side::Buy),
             asks: side(Side::Sell),
             tick_size: spec.tick_size().normalize().to_string(),
@@ -181,7 +193,7 @@ impl InspectReport {
             duplicates: stats.duplicates,
             faults: stats.faults,
         };
-        self.instruments.insert(inst.symbol.clone(), report);
+        self.instruments.insert(inst.name.clone(), report);
     }
 
     /// True when nothing is wrong: no integrity fault, mismatch, malformed line, stale book or

@@ -16,7 +16,8 @@ pub struct HostConfig {
     pub orders_per_call: usize,
     /// Named signals a strategy may register.
     pub max_signals: usize,
-    /// Instrument symbols by [`InstrumentId`] index, for `InitContext::instrument`.
+    /// Instrument names (`venue:SYMBOL`) by [`InstrumentId`] index, for
+    /// `InitContext::instrument`.
     pub instruments: Vec<String>,
 }
 
@@ -72,9 +73,33 @@ impl InitHost for SignalRegistry<'_> {
         Ok(SignalId::new(id))
     }
 
+    /// `venue:SYMBOL` exactly (the symbol in any case), or a bare `SYMBOL` that only one venue
+    /// of the session carries.
     fn instrument(&self, symbol: &str) -> Option<InstrumentId> {
-        let index = self.instruments.iter().position(|s| s == symbol)?;
+        let index = resolve_instrument(self.instruments, symbol)?;
         u32::try_from(index).ok().map(InstrumentId::new)
+    }
+}
+
+/// The index of the instrument `name` means among `instruments` (`venue:SYMBOL` names): the
+/// same venue and symbol (ASCII case ignored), or for a bare symbol, the one instrument with
+/// that symbol; `None` if there is none or several.
+pub(crate) fn resolve_instrument(instruments: &[String], name: &str) -> Option<usize> {
+    let symbol_of = |n: &str| n.split_once(':').map_or(n, |(_, s)| s).to_owned();
+    if name.contains(':') {
+        let (venue, symbol) = name.split_once(':')?;
+        return instruments.iter().position(|i| {
+            i.split_once(':')
+                .is_some_and(|(v, s)| v == venue && s.eq_ignore_ascii_case(symbol))
+        });
+    }
+    let mut found = instruments
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| symbol_of(i).eq_ignore_ascii_case(name));
+    match (found.next(), found.next()) {
+        (Some((k, _)), None) => Some(k),
+        _ => None,
     }
 }
 
@@ -315,6 +340,22 @@ mod tests {
     }
 
     #[test]
+    fn instruments_resolve_by_venue_and_symbol_or_by_an_unambiguous_symbol() {
+        let names: Vec<String> = [
+            "binance-spot:BTCUSDT",
+            "binance-usdm:BTCUSDT",
+            "binance-usdm:ETHUSDT",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(resolve_instrument(&names, "binance-usdm:btcusdt"), Some(1));
+        assert_eq!(resolve_instrument(&names, "binance-spot:BTCUSDT"), Some(0));
+        assert_eq!(resolve_instrument(&names, "ETHUSDT"), Some(2));
+        assert_eq!(resolve_instrument(&names, "BTCUSDT"), None, "on two venues");
+        assert_eq!(resolve_instrument(&names, "binance-coinm:BTCUSDT"), None);
+    }
+
+    #[test]
     fn signal_registry_validates_names_and_limits() {
         let config = HostConfig {
             max_signals: 2,
@@ -333,5 +374,10 @@ mod tests {
         assert_eq!(r.register_signal("c"), Err(RegisterError::TooMany));
         assert_eq!(r.instrument("a:X"), Some(InstrumentId::new(0)));
         assert_eq!(r.instrument("a:Y"), None);
+        assert_eq!(
+            r.instrument("x"),
+            Some(InstrumentId::new(0)),
+            "a bare symbol"
+        );
     }
 }

@@ -42,11 +42,7 @@ impl FeedOutput for BookOutput {
         let Some(book) = books.get_mut(event.instrument().index()) else {
             return true;
         };
-        match event {
-            MarketEvent::SnapshotBegin(_) => book.clear(),
-            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
-            _ => {}
-        }
+        book.apply_event(&event);
         true
     }
 }

@@ -190,10 +190,14 @@ mod tests {
         let (line, _) = snapshot_line(UnixNanos::from_nanos(9), "ETHUSDT", body);
         let mut registry = Registry::new();
         let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 4)).unwrap();
-        registry.add("BTCUSDT", spec).unwrap();
-        let eth = registry.add("ETHUSDT", spec).unwrap();
+        registry
+            .add(crate::feed::Venue::BinanceSpot, "BTCUSDT", spec)
+            .unwrap();
+        let eth = registry
+            .add(crate::feed::Venue::BinanceSpot, "ETHUSDT", spec)
+            .unwrap();
         let (ts, frame) = parse_line(&line[..line.len() - 1]).unwrap();
-        let mut decoder = Decoder::new();
+        let mut decoder = Decoder::new(crate::feed::Venue::BinanceSpot);
         match decoder.decode(frame, ts, &registry).unwrap() {
             Decoded::Snapshot(h) => {
                 assert_eq!(h.instrument, Some(eth));

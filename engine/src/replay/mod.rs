@@ -1,5 +1,7 @@
-//! `ladder replay`: a capture through decoder, sequencer, the hot engine (book, strategies,
-//! risk, paper exchange) and the report writer.
+//! `ladder replay`: captures through the capture pipeline (decoder, sequencer), the hot engine
+//! (book, strategies, risk, paper exchange) and the report writer. Several captures are one
+//! stream ([`crate::capture::merge`]: merged by receive time across venues, consecutive files of
+//! one venue continuing the same books).
 //!
 //! In replay the decoder runs on the hot thread itself and the clock is the event time, so the
 //! same capture, strategies and config give the same signals, orders, fills and PnL, bit for
@@ -15,25 +17,21 @@
 //! A capture that cannot be read to its end (a killed recording) replays up to its last
 //! complete line; the summary's `truncated` says where and why reading stopped.
 
-mod sink;
-
-pub use sink::EventSink;
-
-use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS, Timeline};
-use crate::capture::{CaptureError, CaptureReader, Next, Truncation};
+use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS};
+use crate::capture::grid::{RegistryBuildError, build_registry};
+use crate::capture::merge::{CaptureInput, describe};
+use crate::capture::pipeline::Pipeline;
+use crate::capture::{CaptureError, Truncation};
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
-use crate::feed::Venue;
-use crate::feed::binance::{Decoded, Decoder, Sequencer, SyncRule, snapshot_owner};
 use crate::hot::HotEngine;
 use crate::hot::output::{RingSink, output_ring};
-use crate::inspect::infer_grids;
 use crate::instrument::Registry;
 use crate::plugin::{HostConfig, PluginError};
 use crate::report::summary::{self, Percentiles, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use thiserror::Error;
 
@@ -51,10 +49,8 @@ pub enum Speed {
 /// Everything a replay needs.
 #[derive(Debug)]
 pub struct ReplayOptions {
-    /// The capture.
-    pub capture: PathBuf,
-    /// Its venue.
-    pub venue: Venue,
+    /// The captures, each with its venue.
+    pub captures: Vec<CaptureInput>,
     /// Strategies, in order.
     pub strategies: Vec<StrategySource>,
     /// The config (defaults if none was given).
@@ -102,42 +98,30 @@ pub enum ReplayError {
         #[source]
         source: std::io::Error,
     },
-    /// The capture holds no symbol ladder could decode.
-    #[error("capture {0} holds no {1} market data")]
-    NoInstruments(PathBuf, Venue),
+    /// The captures hold no symbol ladder could decode.
+    #[error("capture {0} holds no market data of its venue")]
+    NoInstruments(String),
 }
 
-/// Builds the instrument registry: configured instruments first, then every other symbol of
-/// the capture with a grid inferred from it.
-pub fn registry_for(capture: &Path, config: &Config) -> Result<Registry, ReplayError> {
-    let mut registry = Registry::new();
-    for i in &config.instruments {
-        let err = |message: String| ReplayError::Instrument {
-            symbol: i.symbol.clone(),
-            message,
-        };
-        let spec = InstrumentSpec::new(i.tick_size, i.lot_size).map_err(|e| err(e.to_string()))?;
-        registry
-            .add(&i.symbol, spec)
-            .map_err(|e| err(e.to_string()))?;
-    }
-    for g in infer_grids(capture, None)?.symbols {
-        if registry.lookup(g.symbol.as_bytes()).is_none() {
-            // Symbols come validated from the scan; a failure here would be a duplicate.
-            let _ = registry.add(&g.symbol, g.spec);
+impl From<RegistryBuildError> for ReplayError {
+    fn from(e: RegistryBuildError) -> Self {
+        match e {
+            RegistryBuildError::Capture(e) => Self::Capture(e),
+            RegistryBuildError::Instrument { symbol, message } => {
+                Self::Instrument { symbol, message }
+            }
         }
     }
-    Ok(registry)
 }
 
 /// Runs a replay and writes its report directory. Returns the summary (also written as
 /// `summary.json`).
 pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
-    let registry = registry_for(&opts.capture, &opts.config)?;
+    let (registry, _) = build_registry(&opts.captures, &opts.config.instruments, None)?;
     if registry.is_empty() {
-        return Err(ReplayError::NoInstruments(opts.capture.clone(), opts.venue));
+        return Err(ReplayError::NoInstruments(describe(&opts.captures)));
     }
-    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let symbols: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
     let host = HostConfig {
         instruments: symbols.clone(),
@@ -190,9 +174,8 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         opts.config.hot.top_levels,
         sink,
     );
-    let run = run_capture(
-        &opts.capture,
-        opts.venue,
+    let run = run_captures(
+        &opts.captures,
         &registry,
         &mut engine,
         opts.speed,
@@ -213,8 +196,13 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     let events = engine.stats().events;
     let wall_s = run.wall_ns.max(1) as f64 / 1e9;
     let mut summary = summary::build(SummaryInput {
-        source: opts.capture.display().to_string(),
-        venue: opts.venue.name().to_owned(),
+        source: describe(&opts.captures),
+        venue: registry
+            .venues()
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(","),
         frames: run.frames,
         parse_errors: run.parse_errors,
         gaps: run.gaps,
@@ -287,21 +275,14 @@ impl Pacer {
     }
 }
 
-fn run_capture(
-    capture: &Path,
-    venue: Venue,
+fn run_captures(
+    captures: &[CaptureInput],
     registry: &Registry,
     engine: &mut HotEngine<RingSink>,
     speed: Speed,
     progress: bool,
 ) -> Result<RunStats, ReplayError> {
-    let mut reader = CaptureReader::open(capture)?;
-    let mut decoder = Decoder::new();
-    let rule = SyncRule::for_venue(venue);
-    let mut seqs: Vec<Sequencer> = registry
-        .iter()
-        .map(|i| Sequencer::new(i.id, rule))
-        .collect();
+    let mut pipeline = Pipeline::open(captures, registry)?;
     let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
         .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()));
     let bar = progress.then(|| {
@@ -317,68 +298,30 @@ fn run_capture(
         Speed::Factor(x) => Some(Pacer::new(x)),
         Speed::Max => None,
     };
-    let mut timeline = Timeline::new();
-    let (mut frames, mut parse_errors) = (0u64, 0u64);
     engine.start();
-    // A read error ends the capture: the lines before it are replayed, and the summary says
+    let mut out = |ev: ladder_sdk::MarketEvent| engine.on_event(&ev);
+    // A read error ends that capture: the lines before it are replayed, and the summary says
     // where it stopped (`truncation`).
-    while let Ok(Some(next)) = reader.next_line() {
-        frames += 1;
-        let line = match next {
-            Next::Line(l) => l,
-            Next::Malformed { .. } => {
-                parse_errors += 1;
-                continue;
+    loop {
+        let mut started = None;
+        let before = |ts_recv: UnixNanos| {
+            if let Some(pacer) = &mut pacer
+                && ts_recv != UnixNanos::ZERO
+            {
+                pacer.wait(ts_recv);
             }
+            started = Some(Stopwatch::start());
         };
-        // Before the first plausible stamp the engine is still at its start time.
-        let ts_recv = timeline
-            .step(line.line, line.ts_recv)
-            .unwrap_or(UnixNanos::ZERO);
-        if let Some(pacer) = &mut pacer
-            && ts_recv != UnixNanos::ZERO
-        {
-            pacer.wait(ts_recv);
+        if pipeline.step_with(registry, &mut out, before).is_none() {
+            break;
         }
-        let t = Stopwatch::start();
-        let mut sink = EventSink {
-            ts_recv,
-            ts_exchange: UnixNanos::ZERO,
-            emit: |ev: &ladder_sdk::MarketEvent| engine.on_event(ev),
-        };
-        match decoder.decode(line.frame, ts_recv, registry) {
-            Ok(Decoded::Depth(h)) => {
-                seqs[h.instrument.index()].on_depth(&h, decoder.bids(), decoder.asks(), &mut sink);
-            }
-            Ok(Decoded::Snapshot(s)) => {
-                let id = match s.instrument {
-                    Some(id) => Some(id),
-                    None => snapshot_owner(s.last_update_id, &seqs)
-                        .filter(|&id| decoder.resolve_snapshot(registry.get(id)).is_ok()),
-                };
-                match id {
-                    Some(id) => {
-                        sink.ts_exchange = s.ts_exchange;
-                        seqs[id.index()].on_snapshot(
-                            s.last_update_id,
-                            decoder.bids(),
-                            decoder.asks(),
-                            &mut sink,
-                        );
-                    }
-                    None => parse_errors += 1,
-                }
-            }
-            Ok(Decoded::Trade(t)) => (sink.emit)(&ladder_sdk::MarketEvent::Trade(t)),
-            Ok(Decoded::BookTicker(b)) => (sink.emit)(&ladder_sdk::MarketEvent::Bbo(b)),
-            Ok(_) => {}
-            Err(_) => parse_errors += 1,
+        if let Some(t) = started {
+            let _ = latency.record(t.elapsed_ns().max(1));
         }
-        let _ = latency.record(t.elapsed_ns().max(1));
         if let Some(bar) = &bar
-            && frames.is_multiple_of(4096)
+            && pipeline.frames().is_multiple_of(4096)
         {
-            bar.set_message(format!("{frames} frames, {} events", engine.stats().events));
+            bar.set_message(format!("{} frames", pipeline.frames()));
             bar.tick();
         }
     }
@@ -386,12 +329,12 @@ fn run_capture(
         bar.finish_and_clear();
     }
     Ok(RunStats {
-        frames,
-        parse_errors,
-        gaps: seqs.iter().map(|s| s.stats().gaps).sum(),
+        frames: pipeline.frames(),
+        parse_errors: pipeline.parse_errors(),
+        gaps: pipeline.gaps(),
         wall_ns: wall.elapsed_ns(),
         latency,
-        clock: timeline.report(),
-        truncated: reader.truncation().cloned(),
+        clock: pipeline.clock(),
+        truncated: pipeline.truncation().cloned(),
     })
 }

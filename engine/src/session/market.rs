@@ -104,7 +104,9 @@ pub fn connect(market: Market, instruments: &[InstrumentConfig]) -> Result<Conne
                     Some(i) => {
                         let spec = InstrumentSpec::new(i.tick_size, i.lot_size)
                             .map_err(|e| err(format!("{s}: {e}")))?;
-                        registry.add(s, spec).map_err(|e| err(e.to_string()))?;
+                        registry
+                            .add(venue, s, spec)
+                            .map_err(|e| err(e.to_string()))?;
                     }
                     None => missing.push(s.clone()),
                 }
@@ -112,7 +114,7 @@ pub fn connect(market: Market, instruments: &[InstrumentConfig]) -> Result<Conne
             if !missing.is_empty() {
                 for (symbol, spec) in exchange_info(venue, &endpoints, &missing)? {
                     registry
-                        .add(&symbol, spec)
+                        .add(venue, &symbol, spec)
                         .map_err(|e| err(e.to_string()))?;
                 }
             }

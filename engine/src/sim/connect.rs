@@ -47,7 +47,7 @@ impl SimConnection {
         let mut registry = Registry::new();
         for s in &config.symbols {
             registry
-                .add(&s.symbol, s.spec()?)
+                .add(config.venue, &s.symbol, s.spec()?)
                 .map_err(|e| SimError::Config(format!("symbol {}: {e}", s.symbol)))?;
         }
         let (handle, thread) = spawn_in_background(config)?;

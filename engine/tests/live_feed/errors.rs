@@ -34,6 +34,7 @@ fn watchdog_declares_a_silent_connection_dead_and_reconnects() {
     let mut registry = Registry::new();
     registry
         .add(
+            Venue::BinanceUsdm,
             "BTCUSDT",
             InstrumentSpec::new(dec("0.1"), dec("0.001")).unwrap(),
         )
@@ -116,6 +117,7 @@ fn unreachable_endpoint_is_a_clear_error_and_retried_with_backoff() {
     let mut registry = Registry::new();
     registry
         .add(
+            Venue::BinanceUsdm,
             "BTCUSDT",
             InstrumentSpec::new(dec("0.1"), dec("0.001")).unwrap(),
         )
@@ -346,6 +348,7 @@ fn wss_to_a_plain_tcp_port_is_a_tls_error() {
     let mut registry = Registry::new();
     registry
         .add(
+            Venue::BinanceUsdm,
             "BTCUSDT",
             InstrumentSpec::new(dec("0.01"), dec("0.00001")).unwrap(),
         )

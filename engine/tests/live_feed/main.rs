@@ -350,7 +350,7 @@ fn fast_backoff() -> BackoffConfig {
 fn registry_from(venue: Venue, endpoints: &Endpoints, symbols: &[String]) -> Arc<Registry> {
     let mut r = Registry::new();
     for (s, spec) in fetch_exchange_info_blocking(venue, endpoints, symbols).unwrap() {
-        r.add(&s, spec).unwrap();
+        r.add(venue, &s, spec).unwrap();
     }
     Arc::new(r)
 }
@@ -625,7 +625,9 @@ fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConf
     };
     let symbols = vec!["BTCUSDT".to_owned()];
     let registry = registry_from(Venue::BinanceUsdm, &endpoints, &symbols);
-    let spec = registry.get(registry.lookup(b"BTCUSDT").unwrap().id).spec;
+    let spec = registry
+        .get(registry.lookup(Venue::BinanceUsdm, b"BTCUSDT").unwrap().id)
+        .spec;
     let mut config = LiveFeedConfig::new(Venue::BinanceUsdm, symbols);
     config.endpoints = endpoints;
     config.backoff = fast_backoff();

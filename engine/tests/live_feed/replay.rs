@@ -2,6 +2,7 @@
 //! session) ends with the same book as `ladder inspect`.
 
 use super::*;
+use ladder_engine::capture::merge::CaptureInput;
 
 struct ReplayApp {
     venue: Venue,
@@ -107,7 +108,9 @@ fn replay_vector_matches_inspect(case: ReplayCase) {
         },
     };
     let registry = registry_from(case.venue, &endpoints, &symbols);
-    let spec = registry.get(registry.lookup(b"BTCUSDT").unwrap().id).spec;
+    let spec = registry
+        .get(registry.lookup(case.venue, b"BTCUSDT").unwrap().id)
+        .spec;
     assert_eq!(spec.tick_size(), dec(case.tick), "tick from exchangeInfo");
     let mut config = LiveFeedConfig::new(case.venue, symbols);
     config.endpoints = endpoints;
@@ -182,9 +185,11 @@ fn replay_vector_matches_inspect(case: ReplayCase) {
     );
 
     let report = inspect(
-        &path,
-        &InspectOptions {
+        &[CaptureInput {
+            path: path.clone(),
             venue: case.venue,
+        }],
+        &InspectOptions {
             depth: 10,
             grid: None,
         },
@@ -278,9 +283,11 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
     let feed = summary.feed.as_ref().unwrap();
     assert_eq!((feed.gaps, feed.snapshots), (0, 1), "{feed:?}");
     let report = inspect(
-        &path,
-        &InspectOptions {
+        &[CaptureInput {
+            path: path.clone(),
             venue: Venue::BinanceUsdm,
+        }],
+        &InspectOptions {
             depth: 10,
             grid: None,
         },

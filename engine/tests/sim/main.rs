@@ -6,6 +6,7 @@
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use ladder_engine::book::{BookConfig, L2Book};
+use ladder_engine::feed::Venue;
 use ladder_engine::feed::binance::{
     Decoded, Decoder, DepthHeader, DepthOutcome, Sequencer, SyncRule, SyncSink,
 };
@@ -94,10 +95,10 @@ async fn get(base: &str, path: &str) -> HttpReply {
     }
 }
 
-fn registry(symbols: &[SimSymbol]) -> Registry {
+fn registry(venue: Venue, symbols: &[SimSymbol]) -> Registry {
     let mut r = Registry::new();
     for s in symbols {
-        r.add(&s.symbol, s.spec().unwrap()).unwrap();
+        r.add(venue, &s.symbol, s.spec().unwrap()).unwrap();
     }
     r
 }
@@ -170,14 +171,18 @@ impl Feed {
     }
 
     fn with_rule(symbols: &[SimSymbol], rule: SyncRule) -> Self {
-        let registry = registry(symbols);
+        let venue = match rule {
+            SyncRule::Spot => Venue::BinanceSpot,
+            SyncRule::Futures => Venue::BinanceUsdm,
+        };
+        let registry = registry(venue, symbols);
         let n = symbols.len();
         Self {
             seqs: (0..n)
                 .map(|i| Sequencer::new(InstrumentId::new(i as u32), rule))
                 .collect(),
             registry,
-            decoder: Decoder::new(),
+            decoder: Decoder::new(venue),
             books: Books::new(n),
             tickers: vec![HashMap::new(); n],
             tops: vec![HashMap::new(); n],

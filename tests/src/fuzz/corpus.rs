@@ -14,6 +14,7 @@ use super::mutate::Dictionary;
 use super::pipeline::{Counts, Fed, Pipeline};
 use ladder_engine::capture::{CaptureReader, Next, parse_line};
 use ladder_engine::feed::binance::{Decoded, Decoder, DepthOutcome, SyncRule};
+use ladder_engine::feed::{Venue, VenueProbe};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{InstrumentSpec, Side};
 use rust_decimal::Decimal;
@@ -139,26 +140,37 @@ fn split_cryptofeed(text: &str) -> Option<(u64, &str)> {
 
 /// Registers every symbol of `sources` with the finest grid its values use (as `ladder
 /// inspect` infers it).
-fn infer_registry(sources: &[Lines]) -> Result<Registry, String> {
-    let mut decoder = Decoder::new();
+fn infer_registry(venue: Venue, sources: &[Lines]) -> Result<Registry, String> {
+    let mut probe = VenueProbe::new(venue);
     let mut seen: Vec<(String, u8, u8)> = Vec::new();
     for line in sources.iter().flatten() {
         let Ok((_, frame)) = parse_line(line) else {
             continue;
         };
-        let Ok(sample) = decoder.probe_grid(frame) else {
-            continue;
-        };
-        let Some(symbol) = sample.symbol else {
+        let Some(Some(symbol)) = probe.read(frame) else {
             continue;
         };
         let symbol = String::from_utf8_lossy(symbol).to_ascii_uppercase();
+        let price_scale = probe
+            .values()
+            .iter()
+            .map(|(p, _)| p.scale)
+            .max()
+            .unwrap_or(0);
+        // A zero quantity says nothing about the lot size.
+        let qty_scale = probe
+            .values()
+            .iter()
+            .filter(|(_, q)| q.mantissa != 0)
+            .map(|(_, q)| q.scale)
+            .max()
+            .unwrap_or(0);
         match seen.iter_mut().find(|(s, ..)| *s == symbol) {
             Some((_, p, q)) => {
-                *p = (*p).max(sample.price_scale);
-                *q = (*q).max(sample.qty_scale);
+                *p = (*p).max(price_scale);
+                *q = (*q).max(qty_scale);
             }
-            None => seen.push((symbol, sample.price_scale, sample.qty_scale)),
+            None => seen.push((symbol, price_scale, qty_scale)),
         }
     }
     let mut registry = Registry::new();
@@ -167,7 +179,7 @@ fn infer_registry(sources: &[Lines]) -> Result<Registry, String> {
             InstrumentSpec::new(Decimal::new(1, u32::from(p)), Decimal::new(1, u32::from(q)))
                 .map_err(|e| format!("{symbol}: {e}"))?;
         registry
-            .add(&symbol, spec)
+            .add(venue, &symbol, spec)
             .map_err(|e| format!("{symbol}: {e}"))?;
     }
     if registry.is_empty() {
@@ -186,7 +198,7 @@ pub fn build_target(
     sources: &[Lines],
     options: CorpusOptions,
 ) -> Result<Target, String> {
-    let registry = infer_registry(sources)?;
+    let registry = infer_registry(super::pipeline::venue_of(rule), sources)?;
     let mut scenarios = Vec::new();
     for lines in sources {
         cut_scenarios(&registry, rule, lines, options, &mut scenarios);
@@ -218,7 +230,7 @@ fn cut_scenarios(
     let mut counts = Counts::default();
     let mut applied = vec![0u64; registry.len()];
     let mut last_snapshot = None;
-    let mut lookahead = Decoder::new();
+    let mut lookahead = Decoder::new(super::pipeline::venue_of(rule));
     for (i, line) in lines.iter().enumerate() {
         let fed = pipeline.feed(registry, line, &mut counts);
         match fed {

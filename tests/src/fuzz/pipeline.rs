@@ -15,6 +15,7 @@
 
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::capture::parse_line;
+use ladder_engine::feed::Venue;
 use ladder_engine::feed::binance::{
     Decoded, Decoder, DepthHeader, DepthOutcome, Sequencer, SyncRule, SyncSink, SyncStats,
     snapshot_owner,
@@ -120,6 +121,14 @@ impl Sink<'_> {
     }
 }
 
+/// The Binance venue whose sequencing `rule` is (the fuzz targets use spot and USD-M).
+pub fn venue_of(rule: SyncRule) -> Venue {
+    match rule {
+        SyncRule::Spot => Venue::BinanceSpot,
+        SyncRule::Futures => Venue::BinanceUsdm,
+    }
+}
+
 /// Decoder, one sequencer and one book per instrument of a registry.
 pub struct Pipeline {
     rule: SyncRule,
@@ -136,7 +145,7 @@ impl Pipeline {
         };
         Self {
             rule,
-            decoder: Decoder::new(),
+            decoder: Decoder::new(venue_of(rule)),
             insts: registry
                 .iter()
                 .map(|i| Inst {
@@ -453,7 +462,7 @@ mod tests {
     fn registry() -> Registry {
         let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 3)).expect("spec");
         let mut r = Registry::new();
-        r.add("BTCUSDT", spec).expect("add");
+        r.add(Venue::BinanceSpot, "BTCUSDT", spec).expect("add");
         r
     }
 

@@ -213,7 +213,7 @@ pub(crate) async fn run<O: FeedOutput>(launch: Launch<O>) {
         control,
         rule,
         clock,
-        decoder: Decoder::new(),
+        decoder: Decoder::new(config.venue),
         slots,
         slot_of,
         conns,

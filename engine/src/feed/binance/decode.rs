@@ -9,6 +9,7 @@
 //! value (an impossible book never gets built from it).
 
 use super::wire::{self, ClassifyError, Fields, Kind, RawLevel, WireError};
+use crate::feed::Venue;
 use crate::feed::json::JsonError;
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
@@ -188,21 +189,10 @@ impl From<JsonError> for DecodeError {
     }
 }
 
-/// The largest decimal places seen in one frame's prices and quantities, for inferring an
-/// instrument's grid from a capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GridSample<'a> {
-    /// The symbol, when the frame names one.
-    pub symbol: Option<&'a [u8]>,
-    /// Most decimal places of any price.
-    pub price_scale: u8,
-    /// Most decimal places of any quantity.
-    pub qty_scale: u8,
-}
-
 /// Decodes Binance frames (spot, USD-M and COIN-M share the wire format) with reusable buffers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoder {
+    venue: Venue,
     raw_bids: Vec<RawLevel>,
     raw_asks: Vec<RawLevel>,
     bids: Vec<Level>,
@@ -210,9 +200,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// A decoder with empty buffers (they grow to the largest message once).
-    pub fn new() -> Self {
-        Self::default()
+    /// A decoder of `venue`'s frames (symbols are looked up among its instruments), with
+    /// empty buffers (they grow to the largest message once).
+    pub fn new(venue: Venue) -> Self {
+        Self {
+            venue,
+            raw_bids: Vec::new(),
+            raw_asks: Vec::new(),
+            bids: Vec::new(),
+            asks: Vec::new(),
+        }
     }
 
     /// Bid levels of the last depth or snapshot frame, in wire order.
@@ -244,7 +241,7 @@ impl Decoder {
         let ms = |v: Option<u64>| v.map_or(UnixNanos::ZERO, UnixNanos::from_millis);
         Ok(match kind {
             Kind::Depth => {
-                let inst = lookup(registry, f.symbol, "depthUpdate")?;
+                let inst = lookup(registry, self.venue, f.symbol, "depthUpdate")?;
                 self.convert_levels(inst)?;
                 Decoded::Depth(DepthHeader {
                     instrument: inst.id,
@@ -259,7 +256,7 @@ impl Decoder {
                 let last_update_id = need(f.last_update_id, "depth snapshot", "lastUpdateId")?;
                 let instrument = match f.stream.and_then(wire::stream_symbol) {
                     Some(sym) => {
-                        let inst = lookup(registry, Some(sym), "depth snapshot")?;
+                        let inst = lookup(registry, self.venue, Some(sym), "depth snapshot")?;
                         self.convert_levels(inst)?;
                         Some(inst.id)
                     }
@@ -278,7 +275,7 @@ impl Decoder {
                 } else {
                     "aggTrade"
                 };
-                let inst = lookup(registry, f.symbol, name)?;
+                let inst = lookup(registry, self.venue, f.symbol, name)?;
                 let trade = Trade {
                     instrument: inst.id,
                     // `m`: the buyer is the maker, so the taker sold.
@@ -308,7 +305,7 @@ impl Decoder {
                 }
             }
             Kind::BookTicker => {
-                let inst = lookup(registry, f.symbol, "bookTicker")?;
+                let inst = lookup(registry, self.venue, f.symbol, "bookTicker")?;
                 Decoded::BookTicker(Bbo {
                     instrument: inst.id,
                     bid_price: price(inst, f.bid_price, "bookTicker", "b")?,
@@ -329,47 +326,6 @@ impl Decoder {
     /// it was requested for.
     pub fn resolve_snapshot(&mut self, instrument: &Instrument) -> Result<(), DecodeError> {
         self.convert_levels(instrument)
-    }
-
-    /// Parses one frame and reports the most decimal places of its prices and quantities,
-    /// without needing a registry. Used to infer tick and lot sizes from a capture.
-    pub fn probe_grid<'a>(&mut self, frame: &'a [u8]) -> Result<GridSample<'a>, DecodeError> {
-        let mut f = Fields::default();
-        wire::parse(frame, &mut f, &mut self.raw_bids, &mut self.raw_asks)?;
-        let kind = wire::classify(&f).map_err(classify_error)?;
-        let mut sample = GridSample {
-            symbol: f.symbol.or_else(|| f.stream.and_then(wire::stream_symbol)),
-            price_scale: 0,
-            qty_scale: 0,
-        };
-        let mut see = |p: Option<&[u8]>, q: Option<&[u8]>| -> Result<(), DecodeError> {
-            for (text, scale) in [(p, &mut sample.price_scale), (q, &mut sample.qty_scale)] {
-                if let Some(t) = text {
-                    let d = RawDecimal::parse(t).map_err(|_| DecodeError::Decimal {
-                        field: "price/qty",
-                        at: 0,
-                    })?;
-                    *scale = (*scale).max(d.scale);
-                }
-            }
-            Ok(())
-        };
-        match kind {
-            Kind::Trade | Kind::AggTrade => see(f.price, f.qty)?,
-            Kind::BookTicker => {
-                see(f.bid_price, f.bid_qty)?;
-                see(f.ask_price, f.ask_qty)?;
-            }
-            _ => {}
-        }
-        for (p, q) in self.raw_bids.iter().chain(&self.raw_asks) {
-            sample.price_scale = sample.price_scale.max(p.scale);
-            // A zero quantity says nothing about the lot size.
-            if q.mantissa != 0 {
-                sample.qty_scale = sample.qty_scale.max(q.scale);
-            }
-        }
-        Ok(sample)
     }
 
     fn convert_levels(&mut self, inst: &Instrument) -> Result<(), DecodeError> {
@@ -415,12 +371,13 @@ fn need<T>(v: Option<T>, message: &'static str, field: &'static str) -> Result<T
 
 fn lookup<'r>(
     registry: &'r Registry,
+    venue: Venue,
     symbol: Option<&[u8]>,
     message: &'static str,
 ) -> Result<&'r Instrument, DecodeError> {
     let symbol = need(symbol, message, "s")?;
     registry
-        .lookup(symbol)
+        .lookup(venue, symbol)
         .ok_or_else(|| DecodeError::UnknownSymbol(Token::new(symbol)))
 }
 

@@ -256,7 +256,7 @@ impl Plan {
 pub(crate) fn plan(config: &LiveFeedConfig, registry: &Registry) -> Plan {
     let mut slots: Vec<(InstrumentId, String)> = Vec::new();
     for s in &config.symbols {
-        if let Some(i) = registry.lookup(s.as_bytes())
+        if let Some(i) = registry.lookup(config.venue, s.as_bytes())
             && !slots.iter().any(|(id, _)| *id == i.id)
         {
             slots.push((i.id, i.symbol.clone()));

@@ -4,13 +4,16 @@
 //! - [`decode`]: wire values to integer ticks and lots of registered instruments;
 //! - [`sync`]: snapshot + diff sequencing with gap detection.
 
+mod books;
 pub mod connector;
 pub mod decode;
 pub mod endpoints;
+pub mod probe;
 pub mod rest;
 pub mod sync;
 pub mod wire;
 
+pub use books::Books;
 pub use decode::{DecodeError, Decoded, Decoder, DepthHeader, SnapshotHeader};
 pub use endpoints::{Endpoints, EndpointsConfig};
 pub use sync::{

@@ -38,7 +38,8 @@
 use super::decode::DepthHeader;
 use crate::book::{BookConfig, L2Book};
 use crate::feed::Venue;
-use crate::feed::integrity::{Fault, FaultCounts, IntegrityFault};
+pub use crate::feed::books::SyncStats;
+use crate::feed::integrity::{Fault, IntegrityFault};
 use crate::feed::pending::PendingDiffs;
 use ladder_sdk::{BookState, InstrumentId, Level, Side, UnixNanos};
 
@@ -59,30 +60,6 @@ impl SyncRule {
             Venue::BinanceUsdm | Venue::BinanceCoinm => Self::Futures,
         }
     }
-}
-
-/// Counters of one instrument's sequencing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncStats {
-    /// Diff messages seen.
-    pub depth_updates: u64,
-    /// Diffs applied to the book.
-    pub applied: u64,
-    /// Diffs dropped as already covered by the snapshot.
-    pub dropped_stale: u64,
-    /// Diffs dropped as exact repeats (same `U` and `u`) of the last applied diff.
-    pub duplicates: u64,
-    /// Integrity faults of every kind (the total of [`SyncStats::faults`]).
-    pub gaps: u64,
-    /// Integrity faults by kind.
-    pub faults: FaultCounts,
-    /// Snapshots received (applied or rejected as crossed).
-    pub snapshots: u64,
-    /// Buffered diffs discarded because the buffer was full while waiting for a snapshot.
-    pub buffer_overflows: u64,
-    /// Buffered diffs discarded because a later diff broke their chain (after a fault no
-    /// snapshot can line up with them and the new diffs together).
-    pub discarded: u64,
 }
 
 /// Where the sequencer sends what it decided, in order.

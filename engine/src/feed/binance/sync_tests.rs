@@ -191,7 +191,7 @@ fn futures_sync_drops_u_below_l_only() {
 #[test]
 fn oversized_u_then_next_diff_is_ids_backward_and_stale() {
     let reg = registry("XUSDT", "0.01", "0.1");
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     let mut s = seq(SyncRule::Spot);
     let mut log = Log::default();
     let frames = [
@@ -560,7 +560,7 @@ fn pending_buffer_gives_its_memory_back_after_the_snapshot() {
 fn replay_vector(rel: &str, rule: SyncRule, tick: &str, lot: &str) -> Option<(SyncStats, u64)> {
     let path = shared(rel)?;
     let reg = registry("BTCUSDT", tick, lot);
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     let mut s = seq(rule);
     let mut log = Log::default();
     let mut trades = 0;
@@ -657,6 +657,7 @@ fn cryptofeed_spot_vector_four_symbols_sync_including_l_plus_one_edge() {
     for s in symbols {
         // Finest grids these symbols use in the recording.
         reg.add(
+            crate::feed::Venue::BinanceSpot,
             s,
             InstrumentSpec::new(Decimal::new(1, 8), Decimal::new(1, 8)).unwrap(),
         )
@@ -666,7 +667,7 @@ fn cryptofeed_spot_vector_four_symbols_sync_including_l_plus_one_edge() {
         .iter()
         .map(|i| Sequencer::new(i.id, SyncRule::Spot))
         .collect();
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     let mut logs: Vec<Log> = symbols.iter().map(|_| Log::default()).collect();
     for (_, frame, rest_symbol) in &frames {
         match d.decode(frame.as_bytes(), UnixNanos::ZERO, &reg).unwrap() {
@@ -676,7 +677,10 @@ fn cryptofeed_spot_vector_four_symbols_sync_including_l_plus_one_edge() {
             }
             Decoded::Snapshot(sh) => {
                 let inst = reg
-                    .lookup(rest_symbol.as_deref().unwrap().as_bytes())
+                    .lookup(
+                        crate::feed::Venue::BinanceSpot,
+                        rest_symbol.as_deref().unwrap().as_bytes(),
+                    )
                     .unwrap()
                     .clone();
                 d.resolve_snapshot(&inst).unwrap();

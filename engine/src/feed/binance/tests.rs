@@ -15,7 +15,8 @@ pub(super) fn registry(symbol: &str, tick: &str, lot: &str) -> Registry {
         Decimal::from_str(lot).unwrap(),
     )
     .unwrap();
-    r.add(symbol, spec).unwrap();
+    r.add(crate::feed::Venue::BinanceSpot, symbol, spec)
+        .unwrap();
     r
 }
 
@@ -28,7 +29,7 @@ const SPOT_DEPTH: &str = r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUp
 #[test]
 fn decode_spot_depth_envelope_to_ticks_and_lots() {
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     let got = d
         .decode(SPOT_DEPTH.as_bytes(), UnixNanos::from_nanos(7), &reg)
         .unwrap();
@@ -49,7 +50,7 @@ fn decode_spot_depth_envelope_to_ticks_and_lots() {
 fn decode_futures_depth_reads_pu_and_transaction_time() {
     let frame = r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1723161256299,"T":1723161256298,"s":"BTCUSDT","U":5123107832006,"u":5123107837557,"pu":5123107831937,"b":[["58710.20","0.014"]],"a":[]}}"#;
     let reg = registry("BTCUSDT", "0.1", "0.001");
-    let Decoded::Depth(h) = Decoder::new()
+    let Decoded::Depth(h) = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap()
     else {
@@ -64,7 +65,7 @@ fn decode_keys_in_any_order_and_raw_stream() {
     // Same message, keys shuffled, no envelope.
     let frame = r#"{"a":[["61837.64","1.54698"]],"u":50093239202,"s":"BTCUSDT","b":[],"U":50093239189,"E":1,"e":"depthUpdate"}"#;
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     assert!(matches!(
         d.decode(frame.as_bytes(), UnixNanos::ZERO, &reg),
         Ok(Decoded::Depth(_))
@@ -77,7 +78,7 @@ fn decode_keys_in_any_order_and_raw_stream() {
 #[case::futures_trade_taker_bought(r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1723161256322,"T":1723161256322,"s":"BTCUSDT","t":5266583935,"p":"61837.63","q":"0.02","X":"MARKET","m":false}}"#, Side::Buy, 5_266_583_935)]
 fn decode_trade(#[case] frame: &str, #[case] aggressor: Side, #[case] id: u64) {
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let got = Decoder::new()
+    let got = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap();
     let Decoded::Trade(t) = got else {
@@ -91,7 +92,7 @@ fn decode_trade(#[case] frame: &str, #[case] aggressor: Side, #[case] id: u64) {
 fn decode_futures_liquidation_trade_is_special() {
     let frame = r#"{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.00","q":"1","X":"LIQUIDATION","m":false}"#;
     let reg = registry("BTCUSDT", "0.01", "1");
-    let got = Decoder::new()
+    let got = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap();
     assert!(matches!(got, Decoded::SpecialTrade(_)), "{got:?}");
@@ -101,7 +102,7 @@ fn decode_futures_liquidation_trade_is_special() {
 fn decode_agg_trade_reads_numeric_a_as_id() {
     let frame = r#"{"e":"aggTrade","E":1,"s":"NKNUSDT","a":26129,"p":"0.35170000","q":"100.0","f":100,"l":105,"T":1,"m":false,"M":true}"#;
     let reg = registry("NKNUSDT", "0.0001", "1");
-    let Decoded::AggTrade(t) = Decoder::new()
+    let Decoded::AggTrade(t) = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap()
     else {
@@ -119,7 +120,7 @@ fn decode_agg_trade_reads_numeric_a_as_id() {
 #[case::futures(r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":50093239212,"s":"BTCUSDT","b":"61837.63","B":"3.78826","a":"61837.64","A":"1.54698","T":1,"E":1}}"#)]
 fn decode_book_ticker(#[case] frame: &str) {
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let Decoded::BookTicker(b) = Decoder::new()
+    let Decoded::BookTicker(b) = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap()
     else {
@@ -146,7 +147,7 @@ fn decode_book_ticker(#[case] frame: &str) {
 fn decode_non_market_frames(#[case] frame: &str, #[case] want: Decoded) {
     let reg = registry("NKNUSDT", "0.0001", "1");
     assert_eq!(
-        Decoder::new()
+        Decoder::new(crate::feed::Venue::BinanceSpot)
             .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
             .unwrap(),
         want
@@ -220,7 +221,7 @@ fn decode_non_market_frames(#[case] frame: &str, #[case] want: Decoded) {
 )]
 fn decode_bad_input_is_a_clear_error(#[case] frame: &str, #[case] message: &str) {
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let err = Decoder::new()
+    let err = Decoder::new(crate::feed::Venue::BinanceSpot)
         .decode(frame.as_bytes(), UnixNanos::ZERO, &reg)
         .unwrap_err();
     assert!(err.to_string().contains(message), "got {err:?}: {err}");
@@ -229,7 +230,7 @@ fn decode_bad_input_is_a_clear_error(#[case] frame: &str, #[case] message: &str)
 #[test]
 fn decode_every_truncation_of_a_real_frame_errors_without_panic() {
     let reg = registry("BTCUSDT", "0.01", "0.00001");
-    let mut d = Decoder::new();
+    let mut d = Decoder::new(crate::feed::Venue::BinanceSpot);
     for end in 0..SPOT_DEPTH.len() {
         assert!(
             d.decode(&SPOT_DEPTH.as_bytes()[..end], UnixNanos::ZERO, &reg)

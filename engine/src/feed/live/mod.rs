@@ -148,7 +148,7 @@ impl LiveFeedConfig {
             return Err(FeedError::Config("no symbols to subscribe".into()));
         }
         for s in &self.symbols {
-            if registry.lookup(s.as_bytes()).is_none() {
+            if registry.lookup(self.venue, s.as_bytes()).is_none() {
                 return Err(FeedError::NotRegistered { symbol: s.clone() });
             }
         }

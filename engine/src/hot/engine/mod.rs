@@ -197,12 +197,13 @@ impl<O: OutputSink> HotEngine<O> {
         }
         match ev {
             MarketEvent::BookDelta(d) => {
-                self.books[i].apply(d.side, d.price, d.qty);
-                if d.last {
+                if self.books[i].apply_event(ev) {
                     self.book_updated(ev.instrument(), d.update_id, d.ts_exchange, d.ts_recv, now);
                 }
             }
-            MarketEvent::SnapshotBegin(_) => self.books[i].clear(),
+            MarketEvent::SnapshotBegin(_) => {
+                self.books[i].apply_event(ev);
+            }
             MarketEvent::SnapshotEnd(m) => {
                 if self.states[i] != BookState::Synced {
                     self.set_state(ev.instrument(), BookState::Synced, 0, now);

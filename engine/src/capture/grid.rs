@@ -1,4 +1,6 @@
-//! Tick and lot sizes for a capture's symbols: configured, or inferred from the capture.
+//! Tick and lot sizes for a capture's symbols: configured, or inferred from the capture; and
+//! the instrument registry built from them (the one place `inspect`, `replay`, `bench` and
+//! `fit-microprice` get theirs).
 //!
 //! Inference counts, per symbol, how many of its prices (and non-zero quantities) use each
 //! number of decimal places (`61837.63000000` has 2), and takes the scale that covers all of
@@ -15,12 +17,14 @@
 //! Streams ladder does not use contribute nothing either. A bare REST snapshot names no symbol:
 //! its values count for every symbol of the capture.
 
-use crate::capture::{CaptureError, CaptureReader, Next};
-use crate::feed::binance::wire::{self, Fields, Kind, RawLevel};
+use super::merge::CaptureInput;
+use super::{CaptureError, CaptureReader, Next};
+use crate::config::InstrumentConfig;
+use crate::feed::{Venue, VenueProbe};
+use crate::instrument::{Registry, RegistryError};
 use ladder_sdk::{InstrumentSpec, RawDecimal};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::path::Path;
 
 /// Fewer values than this are too few to call any of them an outlier: every value counts.
 pub const MIN_VALUES: u64 = 20;
@@ -66,6 +70,8 @@ pub struct Inference {
 /// One symbol of a capture and its grid.
 #[derive(Debug, Clone)]
 pub struct SymbolGrid {
+    /// The venue of the capture it is in.
+    pub venue: Venue,
     /// Uppercase symbol.
     pub symbol: String,
     /// Tick and lot sizes.
@@ -76,7 +82,7 @@ pub struct SymbolGrid {
     pub inference: Option<Inference>,
 }
 
-/// The symbols of a capture, in order of first appearance.
+/// The symbols of the captures, in order of first appearance (captures in the order given).
 #[derive(Debug, Clone, Default)]
 pub struct CaptureGrids {
     /// One entry per symbol.
@@ -133,120 +139,44 @@ pub const fn tolerated(total: u64) -> u64 {
 }
 
 struct Seen {
+    venue: Venue,
     symbol: String,
     prices: Scales,
     quantities: Scales,
 }
 
-/// Reusable buffers for reading the values of one frame.
-#[derive(Default)]
-struct Probe {
-    bids: Vec<RawLevel>,
-    asks: Vec<RawLevel>,
-    values: Vec<RawLevel>,
-}
-
-impl Probe {
-    /// The symbol (if the frame names one) of a frame the decoder uses, with its
-    /// `(price, quantity)` pairs left in `values`; `None` for a frame that does not decode or
-    /// is not used. A frame holding a value the decoder or the book rejects still names its
-    /// symbol (the replay pass reports the value on its line) but leaves no values.
-    fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
-        let mut f = Fields::default();
-        wire::parse(frame, &mut f, &mut self.bids, &mut self.asks).ok()?;
-        let kind = wire::classify(&f).ok()?;
-        self.values.clear();
-        let mut pair = |p: Option<&[u8]>, q: Option<&[u8]>| -> Option<()> {
-            let p = RawDecimal::parse(p?).ok()?;
-            let q = RawDecimal::parse(q?).ok()?;
-            self.values.push((p, q));
-            Some(())
-        };
-        match kind {
-            Kind::Trade | Kind::AggTrade => pair(f.price, f.qty)?,
-            Kind::BookTicker => {
-                pair(f.bid_price, f.bid_qty)?;
-                pair(f.ask_price, f.ask_qty)?;
-            }
-            Kind::Depth | Kind::Snapshot => {
-                self.values.extend_from_slice(&self.bids);
-                self.values.extend_from_slice(&self.asks);
-            }
-            Kind::Control | Kind::ServerShutdown | Kind::Ignored => return None,
-        }
-        let valid = |(p, q): &RawLevel| !p.negative && p.mantissa != 0 && !q.negative;
-        if !self.values.iter().all(valid) {
-            self.values.clear();
-        }
-        Some(f.symbol.or_else(|| f.stream.and_then(wire::stream_symbol)))
-    }
-}
-
-/// Scans `path` for its symbols; gives each `configured` if set, else infers its grid.
+/// Scans `inputs` for their symbols; gives each `configured` if set, else infers its grid.
 ///
 /// A capture that cannot be read to its end gives the grids of the lines read before the
 /// damage; the reading pass that follows reports where it stopped.
 pub fn infer_grids(
-    path: &Path,
+    inputs: &[CaptureInput],
     configured: Option<InstrumentSpec>,
 ) -> Result<CaptureGrids, CaptureError> {
-    let mut reader = CaptureReader::open(path)?;
-    let mut probe = Probe::default();
     let mut seen: Vec<Seen> = Vec::new();
-    let (mut orphan_prices, mut orphan_quantities) = (Scales::default(), Scales::default());
-    // A read error ends the scan; the replay pass meets it again and reports it.
-    while let Ok(Some(next)) = reader.next_line() {
-        let Next::Line(line) = next else { continue };
-        // Frames that do not decode are reported by the replay pass.
-        let Some(symbol) = probe.read(line.frame) else {
-            continue;
-        };
-        let (prices, quantities) = match symbol {
-            // A bare REST snapshot names no symbol.
-            None => (&mut orphan_prices, &mut orphan_quantities),
-            Some(symbol) => {
-                let valid = symbol
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-                if symbol.is_empty() || !valid {
-                    continue;
-                }
-                let i = match seen
-                    .iter()
-                    .position(|s| s.symbol.as_bytes().eq_ignore_ascii_case(symbol))
-                {
-                    Some(i) => i,
-                    None => {
-                        seen.push(Seen {
-                            symbol: String::from_utf8_lossy(symbol).to_ascii_uppercase(),
-                            prices: Scales::default(),
-                            quantities: Scales::default(),
-                        });
-                        seen.len() - 1
-                    }
-                };
-                let s = &mut seen[i];
-                (&mut s.prices, &mut s.quantities)
-            }
-        };
-        for &(p, q) in &probe.values {
-            prices.add(p);
-            // A zero quantity says nothing about the lot size.
-            if q.mantissa != 0 {
-                quantities.add(q);
-            }
-        }
+    // Values of bare REST snapshots (they name no symbol), per venue.
+    let mut orphans: Vec<(Venue, Scales, Scales)> = Vec::new();
+    for input in inputs {
+        scan(input, &mut seen, &mut orphans)?;
     }
+    let orphan = |venue: Venue| {
+        orphans
+            .iter()
+            .find(|o| o.0 == venue)
+            .map_or((Scales::default(), Scales::default()), |o| (o.1, o.2))
+    };
     let symbols = seen
         .into_iter()
         .filter_map(|s| match configured {
             Some(spec) => Some(SymbolGrid {
+                venue: s.venue,
                 symbol: s.symbol,
                 spec,
                 source: GridSource::Configured,
                 inference: None,
             }),
             None => {
+                let (orphan_prices, orphan_quantities) = orphan(s.venue);
                 let (tick_scale, prices, finer_prices) = s.prices.merged(&orphan_prices).infer();
                 let (lot_scale, quantities, finer_quantities) =
                     s.quantities.merged(&orphan_quantities).infer();
@@ -254,6 +184,7 @@ pub fn infer_grids(
                 let lot = Decimal::new(1, lot_scale);
                 let spec = InstrumentSpec::new(tick, lot).ok()?;
                 Some(SymbolGrid {
+                    venue: s.venue,
                     symbol: s.symbol,
                     spec,
                     source: GridSource::Inferred,
@@ -268,6 +199,146 @@ pub fn infer_grids(
         })
         .collect();
     Ok(CaptureGrids { symbols })
+}
+
+/// Adds the values of one capture to `seen` (per symbol) and `orphans` (per venue).
+fn scan(
+    input: &CaptureInput,
+    seen: &mut Vec<Seen>,
+    orphans: &mut Vec<(Venue, Scales, Scales)>,
+) -> Result<(), CaptureError> {
+    let venue = input.venue;
+    let mut reader = CaptureReader::open(&input.path)?;
+    let mut probe = VenueProbe::new(venue);
+    // A read error ends the scan; the replay pass meets it again and reports it.
+    while let Ok(Some(next)) = reader.next_line() {
+        let Next::Line(line) = next else { continue };
+        // Frames that do not decode are reported by the replay pass.
+        let Some(symbol) = probe.read(line.frame) else {
+            continue;
+        };
+        let (prices, quantities) = match symbol {
+            // A bare REST snapshot names no symbol.
+            None => {
+                let k = match orphans.iter().position(|o| o.0 == venue) {
+                    Some(k) => k,
+                    None => {
+                        orphans.push((venue, Scales::default(), Scales::default()));
+                        orphans.len() - 1
+                    }
+                };
+                let o = &mut orphans[k];
+                (&mut o.1, &mut o.2)
+            }
+            Some(symbol) => {
+                let valid = symbol
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+                if symbol.is_empty() || !valid {
+                    continue;
+                }
+                let found = seen.iter().position(|s| {
+                    s.venue == venue && s.symbol.as_bytes().eq_ignore_ascii_case(symbol)
+                });
+                let i = match found {
+                    Some(i) => i,
+                    None => {
+                        seen.push(Seen {
+                            venue,
+                            symbol: String::from_utf8_lossy(symbol).to_ascii_uppercase(),
+                            prices: Scales::default(),
+                            quantities: Scales::default(),
+                        });
+                        seen.len() - 1
+                    }
+                };
+                let s = &mut seen[i];
+                (&mut s.prices, &mut s.quantities)
+            }
+        };
+        for &(p, q) in probe.values() {
+            prices.add(p);
+            // A zero quantity says nothing about the lot size.
+            if q.mantissa != 0 {
+                quantities.add(q);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a registry could not be built from captures and a config.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryBuildError {
+    /// A capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// A configured instrument is invalid.
+    #[error("instrument {symbol}: {message}")]
+    Instrument {
+        /// The configured name.
+        symbol: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A registry for `inputs`: the `[[instrument]]`s of a config first (a `venue:SYMBOL` name on
+/// that venue, a bare symbol on every venue of the inputs), then every other symbol of the
+/// captures with its grid (`grid` for all if given, else inferred). Returns the grid entries of
+/// the capture symbols, in registry order after the configured ones.
+pub fn build_registry(
+    inputs: &[CaptureInput],
+    configured: &[InstrumentConfig],
+    grid: Option<InstrumentSpec>,
+) -> Result<(Registry, Vec<SymbolGrid>), RegistryBuildError> {
+    let mut registry = Registry::new();
+    let mut venues: Vec<Venue> = Vec::new();
+    for i in inputs {
+        if !venues.contains(&i.venue) {
+            venues.push(i.venue);
+        }
+    }
+    for i in configured {
+        let err = |message: String| RegistryBuildError::Instrument {
+            symbol: i.symbol.clone(),
+            message,
+        };
+        let spec = InstrumentSpec::new(i.tick_size, i.lot_size).map_err(|e| err(e.to_string()))?;
+        let (on, symbol): (Vec<Venue>, &str) = match i.symbol.split_once(':') {
+            Some((v, s)) => (
+                vec![
+                    v.parse()
+                        .map_err(|e: crate::feed::UnknownVenue| err(e.to_string()))?,
+                ],
+                s,
+            ),
+            None => (venues.clone(), &i.symbol),
+        };
+        for venue in on {
+            registry
+                .add(venue, symbol, spec)
+                .map_err(|e| err(e.to_string()))?;
+        }
+    }
+    let mut grids = Vec::new();
+    for g in infer_grids(inputs, grid)?.symbols {
+        if registry.lookup(g.venue, g.symbol.as_bytes()).is_none() {
+            match registry.add(g.venue, &g.symbol, g.spec) {
+                Ok(_) => grids.push(g),
+                // Symbols come validated from the scan; a duplicate cannot occur.
+                Err(RegistryError::Duplicate(_)) => {}
+                Err(e) => {
+                    return Err(RegistryBuildError::Instrument {
+                        symbol: g.symbol.clone(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok((registry, grids))
 }
 
 #[cfg(test)]
@@ -319,9 +390,16 @@ mod tests {
         )
     }
 
+    fn input(path: &std::path::Path) -> [CaptureInput; 1] {
+        [CaptureInput {
+            path: path.to_path_buf(),
+            venue: Venue::BinanceSpot,
+        }]
+    }
+
     fn grid_of(lines: &[String]) -> SymbolGrid {
         let (_dir, path) = write(lines);
-        let grids = infer_grids(&path, None).unwrap();
+        let grids = infer_grids(&input(&path), None).unwrap();
         assert_eq!(grids.symbols.len(), 1);
         grids.symbols[0].clone()
     }
@@ -374,7 +452,7 @@ mod tests {
     fn infer_grids_configured_spec_has_no_inference() {
         let (_dir, path) = write(&[trade("100.5", "1")]);
         let spec = InstrumentSpec::new(Decimal::new(5, 1), Decimal::ONE).unwrap();
-        let grids = infer_grids(&path, Some(spec)).unwrap();
+        let grids = infer_grids(&input(&path), Some(spec)).unwrap();
         assert_eq!(grids.symbols[0].source, GridSource::Configured);
         assert_eq!(grids.symbols[0].inference, None);
         assert_eq!(grids.symbols[0].spec, spec);
