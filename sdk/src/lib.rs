@@ -101,7 +101,11 @@ mod time;
 
 #[allow(unsafe_code)]
 pub mod abi;
+#[cfg(feature = "config")]
+pub mod config;
 pub mod strategy;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub mod signal;
 
@@ -117,7 +121,7 @@ pub use time::UnixNanos;
 pub use abi::{BookView, Context, InitContext};
 pub use strategy::{
     BufferFull, ClientOrderId, Fill, Freed, Liquidity, OpenOrder, OrderError, OrderRequest,
-    OrderSlot, OrderStatus, OrderType, OrderUpdate, RejectReason, RequestKind, SignalId,
+    OrderSlot, OrderStatus, OrderType, OrderUpdate, Quoter, RejectReason, RequestKind, SignalId,
     SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce, TradeEvent, Working,
 };
 
@@ -127,8 +131,8 @@ pub mod prelude {
     pub use crate::export_strategy;
     pub use crate::strategy::{
         ClientOrderId, Fill, Freed, OpenOrder, OrderRequest, OrderSlot, OrderStatus, OrderUpdate,
-        RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError, TimeInForce,
-        TradeEvent,
+        Quoter, RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError,
+        TimeInForce, TradeEvent,
     };
     pub use crate::{BookState, InstrumentId, Level, Price, Quantity, Side, UnixNanos};
 }

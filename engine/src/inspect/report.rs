@@ -8,6 +8,7 @@ use crate::capture::merge::CaptureInput;
 use crate::feed::books::BookView;
 use crate::feed::integrity::FaultCounts;
 use crate::instrument::Instrument;
+use crate::report::decimal_levels;
 use ladder_sdk::Side;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -170,12 +171,7 @@ impl InspectReport {
         self.duplicates += stats.duplicates;
         self.faults.add(&stats.faults);
         let spec = &inst.spec;
-        let side = |s: Side| -> Vec<[String; 2]> {
-            book.levels(s)
-                .take(depth)
-                .map(|l| [spec.format_price(l.price), spec.format_qty(l.qty)])
-                .collect()
-        };
+        let side = |s: Side| decimal_levels(spec, book.levels(s).take(depth));
         let report = InstrumentReport {
             venue: inst.venue.name(),
             symbol: inst.symbol.clone(),

@@ -24,3 +24,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Book levels as `[price, size]` decimal strings on the instrument's grid: the one shape every
+/// report (`inspect --json`, `summary.json`, `record --books`) shows a book in.
+pub fn decimal_levels(
+    spec: &ladder_sdk::InstrumentSpec,
+    levels: impl IntoIterator<Item = ladder_sdk::Level>,
+) -> Vec<[String; 2]> {
+    levels
+        .into_iter()
+        .map(|l| [spec.format_price(l.price), spec.format_qty(l.qty)])
+        .collect()
+}

@@ -385,16 +385,10 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
             .zip(input.specs)
             .zip(&e.books)
             .map(|((sym, spec), b)| {
-                let side = |levels: &[ladder_sdk::Level]| -> Vec<[String; 2]> {
-                    levels
-                        .iter()
-                        .map(|l| [spec.format_price(l.price), spec.format_qty(l.qty)])
-                        .collect()
-                };
                 let report = BookReport {
                     state: b.state.as_str(),
-                    bids: side(&b.bids),
-                    asks: side(&b.asks),
+                    bids: super::decimal_levels(spec, b.bids.iter().copied()),
+                    asks: super::decimal_levels(spec, b.asks.iter().copied()),
                 };
                 (sym.clone(), report)
             })

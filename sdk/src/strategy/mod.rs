@@ -8,6 +8,7 @@
 
 mod event;
 mod order;
+mod quoter;
 mod slot;
 
 pub use event::{SignalId, SignalValue, StatusEvent, TradeEvent};
@@ -15,6 +16,7 @@ pub use order::{
     ClientOrderId, Fill, Liquidity, OpenOrder, OrderRequest, OrderStatus, OrderType, OrderUpdate,
     RejectReason, RequestKind, TimeInForce,
 };
+pub use quoter::Quoter;
 pub use slot::{Freed, OrderSlot, Working};
 
 use crate::abi::{BookView, Context, InitContext};

@@ -2,9 +2,9 @@
 //! unknown keys refused by name.
 
 use ladder_sdk::StrategyError;
+use ladder_sdk::config::{Tif, parse_text};
 use ladder_sdk::signal::{DepthWeights, OfiConvention};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 /// Which imbalance drives the trading rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -42,14 +42,6 @@ pub(crate) enum Smoothing {
     Ema,
     /// Mean of the last `window` values.
     Mean,
-}
-
-/// Time in force of the strategy's orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Tif {
-    PostOnly,
-    Gtc,
 }
 
 /// The config keys; see the crate docs for their meaning.
@@ -109,7 +101,7 @@ impl Config {
     /// # Errors
     /// One sentence naming the key (or the line and column of a syntax error).
     pub(crate) fn parse(text: &str) -> Result<Self, StrategyError> {
-        let config: Self = parse_text(text)?;
+        let config: Self = parse_text("imbalance", text)?;
         config.validate()?;
         Ok(config)
     }
@@ -194,38 +186,4 @@ impl Config {
             Convention::Ccz => OfiConvention::Ccz,
         }
     }
-}
-
-/// Empty text is the default; text whose first non-space character is `{` is JSON; anything
-/// else is TOML.
-fn parse_text<T: DeserializeOwned + Default>(text: &str) -> Result<T, StrategyError> {
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Ok(T::default());
-    }
-    if trimmed.starts_with('{') {
-        return serde_json::from_str(text)
-            .map_err(|e| StrategyError::new(format!("imbalance config (JSON): {e}")));
-    }
-    toml::from_str(text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|span| {
-                let (line, column) = line_column(text, span.start);
-                format!(" at line {line} column {column}")
-            })
-            .unwrap_or_default();
-        StrategyError::new(format!(
-            "imbalance config (TOML{at}): {}",
-            e.message().trim()
-        ))
-    })
-}
-
-/// 1-based line and column of byte `offset`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    (line, column)
 }

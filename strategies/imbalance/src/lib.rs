@@ -89,7 +89,8 @@ mod window;
 #[cfg(test)]
 mod tests;
 
-use config::{Config, Driver, Tif};
+use config::{Config, Driver};
+use ladder_sdk::config as sdk_config;
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{TradeImbalance, TradeWindow, depth_imbalance, top_imbalance};
 use window::{OfiWindow, Smoother};
@@ -99,23 +100,14 @@ use window::{OfiWindow, Smoother};
 pub struct ImbalanceStrategy {
     config: Config,
     ids: Signals,
-    /// The traded instrument, once known.
-    instrument: Option<InstrumentId>,
-    qty: Quantity,
-    tif: TimeInForce,
+    /// The two-sided quote on the traded instrument.
+    quoter: Quoter,
     smoother: Smoother,
     samples: usize,
     ofi: OfiWindow,
     trades: TradeImbalance,
-    /// The book is synced: orders are allowed.
-    synced: bool,
     want_buy: bool,
     want_sell: bool,
-    /// The prices the slots should rest at after the last book update.
-    target_bid: Option<Price>,
-    target_ask: Option<Price>,
-    bid: OrderSlot,
-    ask: OrderSlot,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -130,14 +122,7 @@ struct Signals {
 impl Strategy for ImbalanceStrategy {
     fn new(config: &str, ctx: &mut InitContext<'_>) -> Result<Self, StrategyError> {
         let config = Config::parse(config)?;
-        let instrument = match &config.symbol {
-            Some(symbol) => Some(ctx.instrument(symbol).ok_or_else(|| {
-                StrategyError::new(format!(
-                    "imbalance config: `symbol` {symbol:?} is not an instrument of the engine"
-                ))
-            })?),
-            None => None,
-        };
+        let instrument = sdk_config::instrument("imbalance", ctx, config.symbol.as_deref())?;
         let ids = Signals {
             top: ctx.register_signal("top_imbalance")?,
             depth: ctx.register_signal("depth_imbalance")?,
@@ -149,36 +134,30 @@ impl Strategy for ImbalanceStrategy {
             .map_err(|e| StrategyError::new(format!("imbalance config: `trade_window`: {e}")))?;
         Ok(Self {
             ids,
-            instrument,
-            qty: Quantity::from_lots(config.order_qty),
-            tif: match config.time_in_force {
-                Tif::PostOnly => TimeInForce::PostOnly,
-                Tif::Gtc => TimeInForce::Gtc,
-            },
+            quoter: Quoter::new(
+                instrument,
+                Quantity::from_lots(config.order_qty),
+                config.time_in_force.into(),
+                config.max_position,
+            ),
             smoother: Smoother::new(&config),
             samples: 0,
             ofi: OfiWindow::new(&config),
             trades,
-            synced: false,
             want_buy: false,
             want_sell: false,
-            target_bid: None,
-            target_ask: None,
-            bid: OrderSlot::new(Side::Buy),
-            ask: OrderSlot::new(Side::Sell),
             config,
         })
     }
 
     fn on_book(&mut self, ctx: &mut Context<'_>, book: &BookView<'_>) {
-        if !self.owns(book.instrument()) {
+        if !self.quoter.owns(book.instrument()) {
             return;
         }
         if !book.is_synced() {
             self.go_stale(ctx);
             return;
         }
-        self.synced = true;
         let (bids, asks) = (book.bids(), book.asks());
         let top = top_imbalance(bids, asks).map(|t| t.rho);
         let depth = depth_imbalance(bids, asks, self.config.levels, self.config.depth_weights());
@@ -212,14 +191,11 @@ impl Strategy for ImbalanceStrategy {
             ),
             _ => (None, None),
         };
-        self.target_bid = target_bid;
-        self.target_ask = target_ask;
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.quote(ctx, target_bid, target_ask);
     }
 
     fn on_trade(&mut self, ctx: &mut Context<'_>, trade: &TradeEvent) {
-        if !self.owns(trade.instrument) {
+        if !self.quoter.owns(trade.instrument) {
             return;
         }
         self.trades
@@ -230,40 +206,25 @@ impl Strategy for ImbalanceStrategy {
     }
 
     fn on_order_update(&mut self, ctx: &mut Context<'_>, update: &OrderUpdate) {
-        if self.bid.on_update(update) == Freed::Cancelled {
-            self.quote(ctx, Side::Buy);
-        }
-        if self.ask.on_update(update) == Freed::Cancelled {
-            self.quote(ctx, Side::Sell);
-        }
+        self.quoter.on_order_update(ctx, update);
     }
 
     fn on_fill(&mut self, _ctx: &mut Context<'_>, fill: &Fill) {
-        // A filled order frees its side; the next book update decides whether to join again.
-        let _ = self.bid.on_fill(fill);
-        let _ = self.ask.on_fill(fill);
+        self.quoter.on_fill(fill);
     }
 
     fn on_status(&mut self, ctx: &mut Context<'_>, status: &StatusEvent) {
-        if self.instrument == Some(status.instrument) && !status.is_synced() {
+        if self.quoter.instrument() == Some(status.instrument) && !status.is_synced() {
             self.go_stale(ctx);
         }
     }
 
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
-        self.target_bid = None;
-        self.target_ask = None;
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.withdraw(ctx);
     }
 }
 
 impl ImbalanceStrategy {
-    /// True for the traded instrument; binds the first instrument seen when no `symbol` is set.
-    fn owns(&mut self, instrument: InstrumentId) -> bool {
-        *self.instrument.get_or_insert(instrument) == instrument
-    }
-
     /// Entry beyond `±threshold`, exit inside `±exit_band`, hold in between.
     fn update_intent(&mut self, smoothed: f64) {
         let (threshold, band) = (self.config.threshold, self.config.exit_band);
@@ -279,41 +240,14 @@ impl ImbalanceStrategy {
         }
     }
 
-    /// Steers one side to its target, within the position cap and only while synced.
-    fn quote(&mut self, ctx: &mut Context<'_>, side: Side) {
-        let Some(instrument) = self.instrument else {
-            return;
-        };
-        let position = ctx.position(instrument);
-        let (cap, qty) = (self.config.max_position, self.config.order_qty);
-        let (slot, target, room) = match side {
-            Side::Buy => (
-                &mut self.bid,
-                self.target_bid,
-                position.saturating_add(qty) <= cap,
-            ),
-            Side::Sell => (
-                &mut self.ask,
-                self.target_ask,
-                position.saturating_sub(qty) >= -cap,
-            ),
-        };
-        let target = target.filter(|_| room && self.synced);
-        slot.steer(ctx, instrument, target, self.qty, self.tif);
-    }
-
     /// The book cannot be trusted: cancel everything working, forget the signal state.
     fn go_stale(&mut self, ctx: &mut Context<'_>) {
-        self.synced = false;
         self.want_buy = false;
         self.want_sell = false;
-        self.target_bid = None;
-        self.target_ask = None;
         self.smoother.reset();
         self.samples = 0;
         self.ofi.reset();
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.withdraw(ctx);
     }
 }
 

@@ -1,34 +1,14 @@
 //! Rule tests with a hand-built `Context` and `BookView`.
 
 use super::*;
-use ladder_sdk::abi::{ContextParts, InitHost, RegisterError};
+use ladder_sdk::testing::{Output as Out, TestHost, TestInit};
 use ladder_sdk::{OrderType, RejectReason, RequestKind};
 
 const BTC: InstrumentId = InstrumentId::new(0);
 const ETH: InstrumentId = InstrumentId::new(1);
 
-#[derive(Default)]
-struct Registry {
-    names: Vec<String>,
-}
-
-impl InitHost for Registry {
-    fn register_signal(&mut self, name: &str) -> Result<SignalId, RegisterError> {
-        self.names.push(name.to_owned());
-        Ok(SignalId::new(self.names.len() as u32 - 1))
-    }
-
-    fn instrument(&self, symbol: &str) -> Option<InstrumentId> {
-        match symbol {
-            "x:BTC" => Some(BTC),
-            "x:ETH" => Some(ETH),
-            _ => None,
-        }
-    }
-}
-
 fn create(config: &str) -> Result<(ImbalanceStrategy, Vec<String>), StrategyError> {
-    let mut registry = Registry::default();
+    let mut registry = TestInit::new(&["x:BTC", "x:ETH"]);
     let s = ImbalanceStrategy::new(config, &mut InitContext::new(&mut registry))?;
     Ok((s, registry.names))
 }
@@ -40,46 +20,25 @@ fn raw() -> ImbalanceStrategy {
     create(RAW).expect("valid config").0
 }
 
-/// The engine's side of a call: order ids and position carried across calls.
-struct Host {
-    next_id: u64,
-    position: i64,
+/// The stand-in engine, with this strategy's calls.
+struct Host(TestHost);
+
+impl std::ops::Deref for Host {
+    type Target = TestHost;
+    fn deref(&self) -> &TestHost {
+        &self.0
+    }
 }
 
-#[derive(Debug)]
-struct Out {
-    signals: Vec<SignalValue>,
-    orders: Vec<OrderRequest>,
+impl std::ops::DerefMut for Host {
+    fn deref_mut(&mut self) -> &mut TestHost {
+        &mut self.0
+    }
 }
 
 impl Host {
     fn new() -> Self {
-        Self {
-            next_id: 1,
-            position: 0,
-        }
-    }
-
-    fn call(&mut self, f: impl FnOnce(&mut Context<'_>)) -> Out {
-        let mut signals = [SignalValue::default(); 16];
-        let mut orders = [OrderRequest::cancel(ClientOrderId::new(0)); 16];
-        let positions = [self.position, 0];
-        let mut ctx = Context::new(ContextParts {
-            now: UnixNanos::from_nanos(1),
-            timer: None,
-            next_order_id: self.next_id,
-            signals: &mut signals,
-            orders: &mut orders,
-            positions: &positions,
-            open_orders: &[],
-            open_order_ranges: &[],
-        });
-        f(&mut ctx);
-        self.next_id = ctx.next_order_id();
-        Out {
-            signals: ctx.signals().to_vec(),
-            orders: ctx.orders().to_vec(),
-        }
+        Self(TestHost::new(2))
     }
 
     /// One book update of `BTC`: best bid `bid` (price, lots), best ask `ask`.
@@ -124,14 +83,6 @@ fn lvl(price: i64, lots: i64) -> Level {
 
 fn new_order(o: &OrderRequest) -> Option<(Side, i64, i64, TimeInForce)> {
     (o.kind == RequestKind::New).then(|| (o.side, o.price.ticks(), o.qty.lots(), o.time_in_force))
-}
-
-fn cancels(out: &Out) -> Vec<u64> {
-    out.orders
-        .iter()
-        .filter(|o| o.kind == RequestKind::Cancel)
-        .map(|o| o.id.get())
-        .collect()
 }
 
 // ---- config ---------------------------------------------------------------------------------
@@ -302,7 +253,7 @@ fn inside_exit_band_cancels_the_resting_order() {
     let id = host.book(&mut s, (100, 9), (101, 1)).orders[0].id;
     // ρ = 0.0 ≤ exit_band.
     let out = host.book(&mut s, (100, 5), (101, 5));
-    assert_eq!(cancels(&out), [id.get()]);
+    assert_eq!(out.cancels(), [id.get()]);
     assert_eq!(out.orders.len(), 1);
     // The cancel lands: no replacement, the signal no longer wants one.
     let out = host.update(&mut s, id, OrderStatus::Canceled);
@@ -316,7 +267,7 @@ fn best_price_moving_away_requotes_after_the_cancel_lands() {
     let first = host.book(&mut s, (100, 9), (101, 1)).orders[0].id;
     // The best bid moves up to 101 (ask to 102): cancel first, no second order yet.
     let out = host.book(&mut s, (101, 9), (102, 1));
-    assert_eq!(cancels(&out), [first.get()]);
+    assert_eq!(out.cancels(), [first.get()]);
     assert!(
         out.orders.iter().all(|o| o.kind != RequestKind::New),
         "{out:?}"
@@ -333,14 +284,14 @@ fn best_price_moving_away_requotes_after_the_cancel_lands() {
 fn position_cap_blocks_orders_that_could_exceed_it() {
     let (mut s, _) = create(&format!("{RAW}\nmax_position = 3\norder_qty = 2")).expect("valid");
     let mut host = Host::new();
-    host.position = 2;
+    host.positions[0] = 2;
     // 2 + 2 > 3: no buy.
     assert!(host.book(&mut s, (100, 9), (101, 1)).orders.is_empty());
     // A sell is fine at the same position: 2 − 2 ≥ −3.
     let out = host.book(&mut s, (100, 1), (101, 9));
     assert_eq!(out.orders.iter().filter_map(new_order).count(), 1);
     assert_eq!(out.orders[0].side, Side::Sell);
-    host.position = 1;
+    host.positions[0] = 1;
     let (mut s, _) = create(&format!("{RAW}\nmax_position = 3\norder_qty = 2")).expect("valid");
     assert_eq!(
         host.book(&mut s, (100, 9), (101, 1)).orders[0].side,
@@ -353,9 +304,9 @@ fn position_reaching_the_cap_cancels_the_working_order() {
     let mut s = raw();
     let mut host = Host::new();
     let id = host.book(&mut s, (100, 9), (101, 1)).orders[0].id;
-    host.position = 5;
+    host.positions[0] = 5;
     let out = host.book(&mut s, (100, 9), (101, 1));
-    assert_eq!(cancels(&out), [id.get()]);
+    assert_eq!(out.cancels(), [id.get()]);
 }
 
 #[test]
@@ -366,7 +317,7 @@ fn unsynced_book_places_nothing_and_cancels_working_orders() {
     assert!(out.orders.is_empty() && out.signals.is_empty(), "{out:?}");
     let id = host.book(&mut s, (100, 9), (101, 1)).orders[0].id;
     let out = host.book_of(&mut s, BTC, BookState::Stale, (100, 9), (101, 1));
-    assert_eq!(cancels(&out), [id.get()]);
+    assert_eq!(out.cancels(), [id.get()]);
     // The cancel lands while stale: no replacement.
     assert!(
         host.update(&mut s, id, OrderStatus::Canceled)
@@ -393,7 +344,7 @@ fn stale_status_cancels_and_waits_for_warmup_after_resync() {
         ts_recv: UnixNanos::from_nanos(2),
     };
     let out = host.call(|ctx| s.on_status(ctx, &status));
-    assert_eq!(cancels(&out), [id.get()]);
+    assert_eq!(out.cancels(), [id.get()]);
     assert!(
         host.update(&mut s, id, OrderStatus::Canceled)
             .orders

@@ -83,7 +83,8 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use config::{Config, Fallback, Tif};
+use config::{Config, Fallback};
+use ladder_sdk::config as sdk_config;
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{MicropriceTable, mid, weighted_mid};
 
@@ -101,17 +102,8 @@ pub struct MicropriceStrategy {
     /// Price units per tick.
     tick: f64,
     ids: Signals,
-    /// The traded instrument, once known.
-    instrument: Option<InstrumentId>,
-    qty: Quantity,
-    tif: TimeInForce,
-    /// The book is synced: orders are allowed.
-    synced: bool,
-    /// The prices the slots should rest at after the last book update.
-    target_bid: Option<Price>,
-    target_ask: Option<Price>,
-    bid: OrderSlot,
-    ask: OrderSlot,
+    /// The two-sided quote on the traded instrument.
+    quoter: Quoter,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -136,14 +128,7 @@ impl Strategy for MicropriceStrategy {
                 config.tick_size.trim(),
             )));
         }
-        let instrument = match &config.symbol {
-            Some(symbol) => Some(ctx.instrument(symbol).ok_or_else(|| {
-                StrategyError::new(format!(
-                    "microprice config: `symbol` {symbol:?} is not an instrument of the engine"
-                ))
-            })?),
-            None => None,
-        };
+        let instrument = sdk_config::instrument("microprice", ctx, config.symbol.as_deref())?;
         let ids = Signals {
             weighted_mid: ctx.register_signal("weighted_mid")?,
             microprice: ctx.register_signal("microprice")?,
@@ -153,30 +138,24 @@ impl Strategy for MicropriceStrategy {
             table,
             tick,
             ids,
-            instrument,
-            qty: Quantity::from_lots(config.order_qty),
-            tif: match config.time_in_force {
-                Tif::PostOnly => TimeInForce::PostOnly,
-                Tif::Gtc => TimeInForce::Gtc,
-            },
-            synced: false,
-            target_bid: None,
-            target_ask: None,
-            bid: OrderSlot::new(Side::Buy),
-            ask: OrderSlot::new(Side::Sell),
+            quoter: Quoter::new(
+                instrument,
+                Quantity::from_lots(config.order_qty),
+                config.time_in_force.into(),
+                config.max_position,
+            ),
             config,
         })
     }
 
     fn on_book(&mut self, ctx: &mut Context<'_>, book: &BookView<'_>) {
-        if !self.owns(book.instrument()) {
+        if !self.quoter.owns(book.instrument()) {
             return;
         }
         if !book.is_synced() {
             self.go_stale(ctx);
             return;
         }
-        self.synced = true;
         let (bids, asks) = (book.bids(), book.asks());
         let wmid = weighted_mid(bids, asks);
         let micro = self.table.microprice(bids, asks);
@@ -192,12 +171,12 @@ impl Strategy for MicropriceStrategy {
             Fallback::Mid => mid(bids, asks),
             Fallback::WeightedMid => wmid,
         });
-        let position = self.instrument.map_or(0, |i| ctx.position(i));
+        let position = self.quoter.instrument().map_or(0, |i| ctx.position(i));
         let reservation = reference.map(|r| r - self.config.skew_ticks_per_lot * position as f64);
         if let Some(r) = reservation {
             let _ = ctx.emit(self.ids.reservation, r * self.tick);
         }
-        (self.target_bid, self.target_ask) = match (reservation, book.best_bid(), book.best_ask()) {
+        let (bid, ask) = match (reservation, book.best_bid(), book.best_ask()) {
             (Some(r), Some(b), Some(a)) if b.price < a.price => {
                 let h = self.config.half_spread_ticks;
                 let bid = ((r - h + ROUNDING_SLACK).floor() as i64).min(a.price.ticks() - 1);
@@ -209,76 +188,32 @@ impl Strategy for MicropriceStrategy {
             }
             _ => (None, None),
         };
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.quote(ctx, bid, ask);
     }
 
     fn on_order_update(&mut self, ctx: &mut Context<'_>, update: &OrderUpdate) {
-        if self.bid.on_update(update) == Freed::Cancelled {
-            self.quote(ctx, Side::Buy);
-        }
-        if self.ask.on_update(update) == Freed::Cancelled {
-            self.quote(ctx, Side::Sell);
-        }
+        self.quoter.on_order_update(ctx, update);
     }
 
     fn on_fill(&mut self, _ctx: &mut Context<'_>, fill: &Fill) {
-        // A filled quote frees its side; the next book update (with the new position's skew)
-        // places the next one.
-        let _ = self.bid.on_fill(fill);
-        let _ = self.ask.on_fill(fill);
+        self.quoter.on_fill(fill);
     }
 
     fn on_status(&mut self, ctx: &mut Context<'_>, status: &StatusEvent) {
-        if self.instrument == Some(status.instrument) && !status.is_synced() {
+        if self.quoter.instrument() == Some(status.instrument) && !status.is_synced() {
             self.go_stale(ctx);
         }
     }
 
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
-        self.target_bid = None;
-        self.target_ask = None;
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.withdraw(ctx);
     }
 }
 
 impl MicropriceStrategy {
-    /// True for the traded instrument; binds the first instrument seen when no `symbol` is set.
-    fn owns(&mut self, instrument: InstrumentId) -> bool {
-        *self.instrument.get_or_insert(instrument) == instrument
-    }
-
-    /// Steers one side to its target, within the position cap and only while synced.
-    fn quote(&mut self, ctx: &mut Context<'_>, side: Side) {
-        let Some(instrument) = self.instrument else {
-            return;
-        };
-        let position = ctx.position(instrument);
-        let (cap, qty) = (self.config.max_position, self.config.order_qty);
-        let (slot, target, room) = match side {
-            Side::Buy => (
-                &mut self.bid,
-                self.target_bid,
-                position.saturating_add(qty) <= cap,
-            ),
-            Side::Sell => (
-                &mut self.ask,
-                self.target_ask,
-                position.saturating_sub(qty) >= -cap,
-            ),
-        };
-        let target = target.filter(|_| room && self.synced);
-        slot.steer(ctx, instrument, target, self.qty, self.tif);
-    }
-
     /// The book cannot be trusted: cancel both quotes.
     fn go_stale(&mut self, ctx: &mut Context<'_>) {
-        self.synced = false;
-        self.target_bid = None;
-        self.target_ask = None;
-        self.quote(ctx, Side::Buy);
-        self.quote(ctx, Side::Sell);
+        self.quoter.withdraw(ctx);
     }
 }
 

@@ -1,30 +1,13 @@
 //! Rule tests with a hand-built `Context` and `BookView`.
 
 use super::*;
-use ladder_sdk::RequestKind;
-use ladder_sdk::abi::{ContextParts, InitHost, RegisterError};
+use ladder_sdk::testing::{Output as Out, TestHost, TestInit};
 use std::io::Write;
 
 const BTC: InstrumentId = InstrumentId::new(0);
 
-#[derive(Default)]
-struct Registry {
-    names: Vec<String>,
-}
-
-impl InitHost for Registry {
-    fn register_signal(&mut self, name: &str) -> Result<SignalId, RegisterError> {
-        self.names.push(name.to_owned());
-        Ok(SignalId::new(self.names.len() as u32 - 1))
-    }
-
-    fn instrument(&self, symbol: &str) -> Option<InstrumentId> {
-        (symbol == "x:BTC").then_some(BTC)
-    }
-}
-
 fn create(config: &str) -> Result<(MicropriceStrategy, Vec<String>), StrategyError> {
-    let mut registry = Registry::default();
+    let mut registry = TestInit::new(&["x:BTC"]);
     let s = MicropriceStrategy::new(config, &mut InitContext::new(&mut registry))?;
     Ok((s, registry.names))
 }
@@ -48,63 +31,25 @@ fn with_table(extra: &str) -> (MicropriceStrategy, tempfile::NamedTempFile) {
     (s, f)
 }
 
-struct Host {
-    next_id: u64,
-    position: i64,
-}
+/// The stand-in engine, with this strategy's calls.
+struct Host(TestHost);
 
-#[derive(Debug)]
-struct Out {
-    signals: Vec<SignalValue>,
-    orders: Vec<OrderRequest>,
-}
-
-impl Out {
-    fn news(&self) -> Vec<(Side, i64)> {
-        self.orders
-            .iter()
-            .filter(|o| o.kind == RequestKind::New)
-            .map(|o| (o.side, o.price.ticks()))
-            .collect()
+impl std::ops::Deref for Host {
+    type Target = TestHost;
+    fn deref(&self) -> &TestHost {
+        &self.0
     }
+}
 
-    fn cancels(&self) -> Vec<u64> {
-        self.orders
-            .iter()
-            .filter(|o| o.kind == RequestKind::Cancel)
-            .map(|o| o.id.get())
-            .collect()
+impl std::ops::DerefMut for Host {
+    fn deref_mut(&mut self) -> &mut TestHost {
+        &mut self.0
     }
 }
 
 impl Host {
     fn new() -> Self {
-        Self {
-            next_id: 1,
-            position: 0,
-        }
-    }
-
-    fn call(&mut self, f: impl FnOnce(&mut Context<'_>)) -> Out {
-        let mut signals = [SignalValue::default(); 16];
-        let mut orders = [OrderRequest::cancel(ClientOrderId::new(0)); 16];
-        let positions = [self.position];
-        let mut ctx = Context::new(ContextParts {
-            now: UnixNanos::from_nanos(1),
-            timer: None,
-            next_order_id: self.next_id,
-            signals: &mut signals,
-            orders: &mut orders,
-            positions: &positions,
-            open_orders: &[],
-            open_order_ranges: &[],
-        });
-        f(&mut ctx);
-        self.next_id = ctx.next_order_id();
-        Out {
-            signals: ctx.signals().to_vec(),
-            orders: ctx.orders().to_vec(),
-        }
+        Self(TestHost::new(1))
     }
 
     fn book_in(
@@ -249,7 +194,7 @@ fn quotes_both_sides_around_the_microprice() {
 fn long_position_skews_both_quotes_down() {
     let (mut s, _f) = with_table("skew_ticks_per_lot = 0.5");
     let mut host = Host::new();
-    host.position = 2;
+    host.positions[0] = 2;
     // r = 1000.8 − 1.0 = 999.8: bid 999, ask ceil(1000.3) = 1001.
     let out = host.book(&mut s, (1000, 9), (1001, 1));
     assert_eq!(out.news(), [(Side::Buy, 999), (Side::Sell, 1001)]);
@@ -260,7 +205,7 @@ fn long_position_skews_both_quotes_down() {
 fn quotes_never_cross_the_book() {
     let (mut s, _f) = with_table("skew_ticks_per_lot = 1.0\nhalf_spread_ticks = 0.0");
     let mut host = Host::new();
-    host.position = -4;
+    host.positions[0] = -4;
     // r = 1004.8: the bid would be 1004, above the best ask: held at 1000.
     let out = host.book(&mut s, (1000, 9), (1001, 1));
     assert_eq!(out.news(), [(Side::Buy, 1000), (Side::Sell, 1005)]);
@@ -290,10 +235,10 @@ fn desired_price_change_cancels_then_replaces() {
 fn position_cap_stops_the_side_that_would_exceed_it() {
     let (mut s, _f) = with_table("max_position = 3\nskew_ticks_per_lot = 0.0");
     let mut host = Host::new();
-    host.position = 3;
+    host.positions[0] = 3;
     let out = host.book(&mut s, (1000, 9), (1001, 1));
     assert_eq!(out.news(), [(Side::Sell, 1002)]);
-    host.position = -3;
+    host.positions[0] = -3;
     let out = host.book(&mut s, (1000, 9), (1001, 1));
     // The ask is cancelled (a sell could reach −4); the bid is placed.
     assert_eq!(out.cancels().len(), 1);
