@@ -17,12 +17,10 @@ fn level(spec: &InstrumentSpec, l: Option<&Level>) -> String {
 /// One line about the session now.
 pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
     let secs = view.started.elapsed_ns() / 1_000_000_000;
-    let c = view.feed.counters();
     let mut o = format!("[{secs:>4}s] events {} | ", snap.events);
     for (i, b) in snap.books.iter().enumerate() {
         let spec = &view.specs[i];
         let state = view
-            .feed
             .book_state(InstrumentId::new(i as u32))
             .unwrap_or(b.state);
         let _ = write!(
@@ -68,19 +66,28 @@ pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
             }
         );
     }
+    // Each venue's feed: its counters, and its last error if it met one.
+    for feed in view.feeds {
+        let c = feed.counters();
+        let _ = write!(
+            o,
+            "{} {} msgs, {} gaps, {} resyncs, {} reconnects | ",
+            view.feed_label(feed),
+            c.messages,
+            c.gaps,
+            c.resyncs,
+            c.reconnects,
+        );
+        if let Some(err) = feed.last_error() {
+            let _ = write!(o, "{} last error: {} | ", view.feed_label(feed), err.text);
+        }
+    }
     let _ = write!(
         o,
-        "feed {} msgs, {} gaps, {} resyncs, {} reconnects | tick→done p50 {} µs p99 {} µs",
-        c.messages,
-        c.gaps,
-        c.resyncs,
-        c.reconnects,
+        "tick→done p50 {} µs p99 {} µs",
         snap.tick_to_done.p50 / 1000,
         snap.tick_to_done.p99 / 1000
     );
-    if let Some(err) = view.feed.last_error() {
-        let _ = write!(o, " | last error: {}", err.text);
-    }
     o
 }
 
