@@ -110,7 +110,7 @@ pub(super) fn markets(args: &MarketArgs, config: &Config) -> anyhow::Result<Vec<
             .zip(0u64..)
             .map(|(g, k)| {
                 let sim = SimConfig::for_venue(g.venue)
-                    .map_err(|e| anyhow::anyhow!("--venue {}: {e}", g.venue))?
+                    .map_err(|e| anyhow::anyhow!("--venue: {e}"))?
                     .with_symbols(&g.symbols)
                     .map_err(|e| anyhow::anyhow!("--symbol of {}: {e}", g.venue))?;
                 Ok(SessionMarket {
@@ -203,4 +203,143 @@ pub(super) fn strategy_sources(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+    use std::path::Path;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        market: MarketArgs,
+    }
+
+    fn resolve(args: &str, config: &str) -> anyhow::Result<Vec<SessionMarket>> {
+        let cmd = Cmd::try_parse_from(std::iter::once("ladder").chain(args.split_whitespace()))?;
+        let config = Config::parse(config, Path::new("ladder.toml"))?;
+        markets(&cmd.market, &config)
+    }
+
+    /// Venue, symbols, seed (sims) and watchdog seconds of each market.
+    fn shape(markets: &[SessionMarket]) -> Vec<(Venue, Vec<String>, Option<u64>, u64)> {
+        markets
+            .iter()
+            .map(|m| match &m.market {
+                Market::Sim(c) => (
+                    c.venue,
+                    c.symbols.iter().map(|s| s.symbol.clone()).collect(),
+                    Some(c.seed),
+                    m.watchdog.as_secs(),
+                ),
+                Market::Live { venue, symbols, .. } => {
+                    (*venue, symbols.clone(), None, m.watchdog.as_secs())
+                }
+            })
+            .collect()
+    }
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    const TWO: &str = "[[venue]]\nname = \"binance-spot\"\nsymbols = [\"ETHUSDT\"]\n\
+                       [[venue]]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\n\
+                       rest = \"https://127.0.0.2\"\nwatchdog_secs = 7\n";
+
+    #[test]
+    fn sim_with_two_venues_starts_one_simulator_each_with_its_own_seed() {
+        let got = resolve(
+            "--sim --seed 5 --venue binance-spot --symbol BTCUSDT --venue binance-usdm",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            shape(&got),
+            [
+                (Venue::BinanceSpot, v(&["BTCUSDT"]), Some(5), 30),
+                (Venue::BinanceUsdm, v(&["BTCUSDT", "ETHUSDT"]), Some(6), 30),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_venue_anywhere_is_one_simulated_spot_venue_with_the_leading_symbols() {
+        let got = resolve("--symbol ETHUSDT", "").unwrap();
+        assert_eq!(
+            shape(&got),
+            [(Venue::BinanceSpot, v(&["ETHUSDT"]), Some(1), 30)]
+        );
+    }
+
+    #[test]
+    fn venue_entries_of_the_config_are_the_live_venues_with_their_symbols_and_endpoints() {
+        let got = resolve("", TWO).unwrap();
+        assert_eq!(
+            shape(&got),
+            [
+                (Venue::BinanceSpot, v(&["ETHUSDT"]), None, 30),
+                (Venue::BinanceUsdm, v(&["BTCUSDT"]), None, 7),
+            ]
+        );
+        let Market::Live { endpoints, .. } = &got[1].market else {
+            panic!("live");
+        };
+        assert_eq!(endpoints.rest, "https://127.0.0.2");
+    }
+
+    #[test]
+    fn venue_flags_pick_the_venues_and_take_their_entries_endpoints() {
+        let got = resolve("--venue binance-usdm --symbol ETHUSDT", TWO).unwrap();
+        assert_eq!(
+            shape(&got),
+            [(Venue::BinanceUsdm, v(&["ETHUSDT"]), None, 7)]
+        );
+        let Market::Live { endpoints, .. } = &got[0].market else {
+            panic!("live");
+        };
+        assert_eq!(endpoints.rest, "https://127.0.0.2");
+    }
+
+    #[test]
+    fn sim_ignores_the_configured_venues_but_keeps_their_watchdog() {
+        let got = resolve("--sim --venue binance-usdm", TWO).unwrap();
+        assert_eq!(
+            shape(&got),
+            [(Venue::BinanceUsdm, v(&["BTCUSDT", "ETHUSDT"]), Some(1), 7)]
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::symbol_before_two_venues(
+        "--symbol BTCUSDT --venue binance-spot --venue binance-usdm",
+        "",
+        "--symbol BTCUSDT comes before any --venue, and there are 2 venues (binance-spot, binance-usdm)"
+    )]
+    #[case::symbol_with_two_configured_venues(
+        "--symbol BTCUSDT",
+        TWO,
+        "--symbol BTCUSDT comes before any --venue, and there are 2 venues"
+    )]
+    #[case::venue_twice(
+        "--sim --venue binance-usdm --venue binance-usdm",
+        "",
+        "--venue binance-usdm is given twice"
+    )]
+    #[case::live_venue_without_symbols(
+        "--venue binance-spot --venue binance-usdm --symbol BTCUSDT",
+        "",
+        "binance-spot needs at least one --symbol after --venue binance-spot"
+    )]
+    #[case::unknown_sim_symbol(
+        "--sim --venue binance-spot --venue binance-usdm --symbol NOPE",
+        "",
+        "--symbol of binance-usdm: "
+    )]
+    fn bad_market_is_one_clear_error(#[case] args: &str, #[case] config: &str, #[case] want: &str) {
+        let err = resolve(args, config).unwrap_err().to_string();
+        assert!(err.starts_with(want), "{err}");
+    }
 }

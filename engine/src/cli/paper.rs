@@ -128,14 +128,21 @@ fn bundled_strategies(markets: &[SessionMarket]) -> anyhow::Result<Vec<StrategyS
     Ok(out)
 }
 
-/// How the default report directory names a venue: `sim` (simulated binance-spot, alone),
-/// `sim-<venue>`, or the live venue's name.
-fn venue_label(m: &Market, several: bool) -> String {
-    match m {
-        Market::Sim(c) if c.venue == Venue::BinanceSpot && !several => "sim".to_owned(),
-        Market::Sim(c) => format!("sim-{}", c.venue),
-        Market::Live { venue, .. } => venue.to_string(),
-    }
+/// The default report directory: `ladder-reports/paper-<label>`, the label naming each venue
+/// (`sim` for simulated binance-spot alone, else `sim-<venue>`, or the live venue's name),
+/// joined by `+`.
+fn default_report_dir(markets: &[SessionMarket]) -> PathBuf {
+    let several = markets.len() > 1;
+    let label = markets
+        .iter()
+        .map(|m| match &m.market {
+            Market::Sim(c) if c.venue == Venue::BinanceSpot && !several => "sim".to_owned(),
+            Market::Sim(c) => format!("sim-{}", c.venue),
+            Market::Live { venue, .. } => venue.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("+");
+    PathBuf::from("ladder-reports").join(format!("paper-{label}"))
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -145,16 +152,10 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if strategies.is_empty() {
         strategies = bundled_strategies(&markets)?;
     }
-    let several = markets.len() > 1;
-    let label = markets
-        .iter()
-        .map(|m| venue_label(&m.market, several))
-        .collect::<Vec<_>>()
-        .join("+");
     let report_dir = args
         .report
         .clone()
-        .unwrap_or_else(|| PathBuf::from("ladder-reports").join(format!("paper-{label}")));
+        .unwrap_or_else(|| default_report_dir(&markets));
     let dashboard =
         !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let summary = run_paper(PaperOptions {
@@ -179,8 +180,43 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
+    use super::*;
+    use crate::config::Config;
+    use crate::sim::SimConfig;
+
+    #[test]
+    fn no_arguments_trade_the_simulated_spot_venue_at_the_default_rate() {
+        let m = markets(&Args::default().market, &Config::default()).unwrap();
+        let [
+            SessionMarket {
+                market: Market::Sim(sim),
+                ..
+            },
+        ] = m.as_slice()
+        else {
+            panic!("{m:?}");
+        };
+        assert_eq!(sim.venue, Venue::BinanceSpot);
+        assert_eq!((sim.messages_per_sec, sim.seed), (200.0, 1));
+        assert_eq!(
+            default_report_dir(&m),
+            Path::new("ladder-reports/paper-sim")
+        );
+    }
+
+    #[test]
+    fn default_report_dir_names_every_venue() {
+        let sim = |v| SessionMarket::sim(SimConfig::for_venue(v).unwrap());
+        let dir = |m: &[SessionMarket]| default_report_dir(m).display().to_string();
+        assert_eq!(
+            dir(&[sim(Venue::BinanceUsdm)]),
+            "ladder-reports/paper-sim-binance-usdm"
+        );
+        assert_eq!(
+            dir(&[sim(Venue::BinanceSpot), sim(Venue::BinanceUsdm)]),
+            "ladder-reports/paper-sim-binance-spot+sim-binance-usdm"
+        );
+    }
 
     #[test]
     fn durations_parse_with_units() {

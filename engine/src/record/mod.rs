@@ -143,7 +143,7 @@ impl RecordSummary {
             let files = self.files().count();
             let _ = writeln!(
                 o,
-                "recorded {} venues in {:.1}s: {} lines, {} bytes in {} files, one capture per venue; dropped {}",
+                "recorded {} venues in {:.1}s: {} lines, {} bytes in {} files (one capture per venue); dropped {}",
                 self.venues.len(),
                 self.seconds,
                 self.lines(),
@@ -155,25 +155,35 @@ impl RecordSummary {
         for v in &self.venues {
             let t = &v.tap;
             let files = v.files.len();
-            let _ = writeln!(
-                o,
-                "{} {} frames and {} snapshots from {}{}{}: {} lines, {} bytes in {} file{}; dropped {}",
-                if several { "  " } else { "recorded" },
-                t.frames,
-                t.snapshots,
-                v.venue,
-                if v.simulated { " (simulated)" } else { "" },
-                if several {
-                    String::new()
-                } else {
-                    format!(" in {:.1}s", self.seconds)
-                },
-                v.lines(),
-                v.bytes(),
-                files,
-                plural(files),
-                t.dropped,
-            );
+            let simulated = if v.simulated { " (simulated)" } else { "" };
+            if several {
+                let _ = writeln!(
+                    o,
+                    "{}{simulated}: {} frames and {} snapshots, {} lines, {} bytes in {} file{}; dropped {}",
+                    v.venue,
+                    t.frames,
+                    t.snapshots,
+                    v.lines(),
+                    v.bytes(),
+                    files,
+                    plural(files),
+                    t.dropped,
+                );
+            } else {
+                let _ = writeln!(
+                    o,
+                    "recorded {} frames and {} snapshots from {}{simulated} in {:.1}s: {} lines, {} bytes in {} file{}; dropped {}",
+                    t.frames,
+                    t.snapshots,
+                    v.venue,
+                    self.seconds,
+                    v.lines(),
+                    v.bytes(),
+                    files,
+                    plural(files),
+                    t.dropped,
+                );
+            }
             for f in &v.files {
                 let _ = writeln!(
                     o,

@@ -106,3 +106,33 @@ pub(crate) fn run(view: &View<'_>, every: Duration) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+    use crate::session::test_view::Fixture;
+
+    #[test]
+    fn headless_line_shows_each_venues_feed_and_each_book_as_its_own_feed_holds_it() {
+        let f = Fixture::two_venues();
+        let got = line(&f.view(), &f.snapshot());
+        for want in [
+            "binance-spot:BTCUSDT stale - / - | binance-usdm:BTCUSDT synced - / - | ",
+            "feed binance-spot 3 msgs, 1 gaps, 0 resyncs, 0 reconnects | \
+             feed binance-spot last error: sequence gap on BTCUSDT | \
+             feed binance-usdm 5 msgs, 0 gaps, 0 resyncs, 0 reconnects | tick→done",
+        ] {
+            assert!(got.contains(want), "{want:?} not in {got:?}");
+        }
+    }
+
+    #[test]
+    fn headless_line_of_one_venue_names_its_feed_plainly() {
+        let f = Fixture::one_venue();
+        let got = line(&f.view(), &f.snapshot());
+        assert!(
+            got.contains("binance-spot:BTCUSDT synced - / - | feed 3 msgs, 0 gaps,"),
+            "{got:?}"
+        );
+    }
+}

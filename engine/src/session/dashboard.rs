@@ -425,6 +425,41 @@ mod tests {
             .collect()
     }
 
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn feed_panel_lists_each_venues_books_counters_and_last_error() {
+        let f = crate::session::test_view::Fixture::two_venues();
+        let got = text(&feed_lines(&f.view()));
+        assert_eq!(got.len(), 5, "{got:#?}");
+        assert_eq!(got[0], "binance-spot  BTCUSDT stale (gaps 1, resyncs 0)   ");
+        assert!(got[1].starts_with("messages 3 ("), "{}", got[1]);
+        assert!(
+            got[1].contains("  gaps 1  resyncs 0  reconnects 0"),
+            "{}",
+            got[1]
+        );
+        assert_eq!(got[2], "last error: sequence gap on BTCUSDT");
+        assert_eq!(
+            got[3],
+            "binance-usdm  BTCUSDT synced (gaps 0, resyncs 0)   "
+        );
+        assert!(got[4].starts_with("messages 5 ("), "{}", got[4]);
+    }
+
+    #[test]
+    fn feed_panel_of_one_venue_leaves_the_venue_name_out() {
+        let f = crate::session::test_view::Fixture::one_venue();
+        let got = text(&feed_lines(&f.view()));
+        assert_eq!(got[0], "BTCUSDT synced (gaps 0, resyncs 0)   ");
+        assert_eq!(got.len(), 2, "{got:#?}");
+    }
+
     #[rstest]
     #[case::narrow_panel(36)]
     #[case::two_panels_on_80_columns(40)]

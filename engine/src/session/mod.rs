@@ -20,6 +20,8 @@ mod console;
 mod dashboard;
 pub mod market;
 pub mod snapshot;
+#[cfg(test)]
+mod test_view;
 
 pub use market::{Connected, ConnectedVenue, Market, MarketError, SessionMarket, connect};
 
