@@ -86,12 +86,12 @@ struct MarketFlags {
     /// --symbol BTCUSDT`). Default: the config's `[venue]` or `[[venue]]` entries, else the
     /// built-in simulated venue. With `--sim`: the wire format of a simulated venue, one
     /// simulator per `--venue`.
-    #[arg(long = "venue", value_parser = venue_parser())]
+    #[arg(long = "venue", value_name = "VENUE", value_parser = venue_parser())]
     venues: Vec<Venue>,
     /// Symbol of the `--venue` before it (repeat, or comma-separated). Before any `--venue` it
     /// belongs to the only venue, if there is one. Default: the venue's `symbols` in the config
     /// (simulated: its BTCUSDT and ETHUSDT, or `SYMBOL:TICK:LOT:PRICE`).
-    #[arg(long = "symbol", value_delimiter = ',')]
+    #[arg(long = "symbol", value_name = "SYMBOL", value_delimiter = ',')]
     symbols: Vec<String>,
     /// Use the built-in simulated venue (started in-process on 127.0.0.1) even when `--venue`
     /// or the config name a live one; `--venue` then picks the wire format it serves (see
