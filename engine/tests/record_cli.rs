@@ -18,6 +18,9 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// Instruments as reports, `inspect --json` and `--books` name them.
+const BTC: &str = "binance-spot:BTCUSDT";
+const ETH: &str = "binance-spot:ETHUSDT";
 
 /// Runs `ladder record ARGS`; returns stdout. Fails the test on a non-zero exit.
 fn record(args: &[&str]) -> String {
@@ -68,7 +71,8 @@ fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
         .collect()
 }
 
-/// The recorder's final books (`--books`) equal `inspect`'s final books of the capture.
+/// The recorder's final books (`--books`) equal `inspect`'s final books of the capture, for
+/// each instrument named (`venue:SYMBOL`).
 fn assert_same_books(books: &Path, report: &Value, symbols: &[&str]) {
     let books: Value = serde_json::from_str(&std::fs::read_to_string(books).unwrap()).unwrap();
     for s in symbols {
@@ -127,11 +131,11 @@ fn record_sim_gzip_inspects_clean_and_replays_to_the_recorders_books() {
     let raw = std::fs::read(&cap).unwrap();
     assert_eq!(&raw[..2], &[0x1f, 0x8b], "gzip by the .gz name");
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &[BTC]);
     assert!(report["snapshots"].as_u64().unwrap() >= 1);
     assert!(report["trades"].as_u64().unwrap() > 0, "trade frames kept");
     assert_eq!(snapshot_streams(&cap)[0], "btcusdt@depthSnapshot");
-    assert_same_books(&books, &report, &["BTCUSDT"]);
+    assert_same_books(&books, &report, &[BTC]);
 }
 
 #[test]
@@ -152,12 +156,12 @@ fn record_two_symbols_in_one_file_both_sync_without_gaps() {
         books.to_str().unwrap(),
     ]);
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+    assert_clean(&report, &[BTC, ETH]);
     let mut streams = snapshot_streams(&cap);
     streams.sort();
     streams.dedup();
     assert_eq!(streams, ["btcusdt@depthSnapshot", "ethusdt@depthSnapshot"]);
-    assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+    assert_same_books(&books, &report, &[BTC, ETH]);
 }
 
 #[test]
@@ -197,7 +201,7 @@ fn record_rotation_by_size_writes_numbered_self_contained_files() {
         assert_eq!(report["parse_errors"], 0, "{}: {report}", f.display());
         if k < last {
             // Each file gets a fresh snapshot of every symbol: it syncs on its own.
-            assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+            assert_clean(&report, &[BTC, ETH]);
             let mut streams = snapshot_streams(f);
             streams.sort();
             streams.dedup();
@@ -207,10 +211,10 @@ fn record_rotation_by_size_writes_numbered_self_contained_files() {
     // The last file, on its own, replays to the book the recorder held at the end (if it
     // lasted long enough to get its snapshots).
     let report = inspect(&files[last]);
-    if report["instruments"]["BTCUSDT"]["state"] == "synced"
-        && report["instruments"]["ETHUSDT"]["state"] == "synced"
+    if report["instruments"][BTC]["state"] == "synced"
+        && report["instruments"][ETH]["state"] == "synced"
     {
-        assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+        assert_same_books(&books, &report, &[BTC, ETH]);
     }
 }
 
@@ -252,7 +256,7 @@ fn record_flushes_so_the_gzip_on_disk_decodes_while_recording() {
     let status = wait(&mut child, TIMEOUT);
     assert!(status.success());
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &[BTC]);
     assert!(report["frames"].as_u64().unwrap() > frames.len() as u64);
 }
 
@@ -273,8 +277,13 @@ fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 /// `ladder sim` in its own process; killed on drop.
 struct SimProcess {
     child: Child,
+    /// The book stream URL up to `/stream`.
     ws: String,
+    /// `http://127.0.0.1:PORT`.
     rest: String,
+    /// The book and trade stream endpoints, as `[venue]` takes them.
+    ws_book: String,
+    ws_trades: String,
 }
 
 impl SimProcess {
@@ -295,16 +304,17 @@ impl SimProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut ws, mut rest) = (None, None);
-        while ws.is_none() || rest.is_none() {
+        let (mut streams, mut rest) = (Vec::new(), None);
+        while streams.len() < 2 || rest.is_none() {
             let line = lines.next().expect("sim printed its urls").unwrap();
             let url = line.split_whitespace().find(|w| w.contains("://"));
             match url {
-                Some(u) if u.starts_with("ws://") && ws.is_none() => {
-                    ws = u.split_once("/stream").map(|(b, _)| b.to_owned());
+                Some(u) if u.starts_with("ws://") => {
+                    streams.push(u.split_once('?').map_or(u, |(b, _)| b).to_owned());
                 }
                 Some(u) if u.starts_with("http://") && rest.is_none() => {
-                    rest = u.split_once("/api").map(|(b, _)| b.to_owned());
+                    let host = u["http://".len()..].split('/').next().unwrap();
+                    rest = Some(format!("http://{host}"));
                 }
                 _ => {}
             }
@@ -313,8 +323,10 @@ impl SimProcess {
         std::thread::spawn(move || for _ in lines {});
         Self {
             child,
-            ws: ws.unwrap(),
+            ws: streams[0].split_once("/stream").unwrap().0.to_owned(),
             rest: rest.unwrap(),
+            ws_book: streams[0].clone(),
+            ws_trades: streams[1].clone(),
         }
     }
 }
@@ -364,7 +376,7 @@ fn record_via_config_keeps_a_dropped_diff_gap_and_the_resync_snapshot() {
     );
     assert_eq!(report["parse_errors"], 0, "{report}");
     assert_eq!(
-        report["instruments"]["BTCUSDT"]["state"], "synced",
+        report["instruments"][BTC]["state"], "synced",
         "a later snapshot resynced the replay: {report}"
     );
     // The recorder's feed saw the same gaps the replay does.
@@ -483,7 +495,7 @@ fn record_killed_with_sigkill_inspects_and_replays_up_to_its_last_complete_line(
     assert_eq!(summary["frames"], n, "{summary}");
     assert_eq!(summary["truncated"]["after_line"], n, "{summary}");
     assert_eq!(summary["parse_errors"], 0, "{summary}");
-    assert_eq!(summary["books"]["BTCUSDT"]["state"], "synced", "{summary}");
+    assert_eq!(summary["books"][BTC]["state"], "synced", "{summary}");
 }
 
 #[test]
@@ -521,7 +533,7 @@ fn record_refuses_an_existing_out_unless_force() {
     // `record` adds its own `--status-every`.
     record(&[&args[1..8], &["--force", "--sync-every", "200ms"]].concat());
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &[BTC]);
 }
 
 #[test]
@@ -586,5 +598,155 @@ fn record_sim_of_another_venue_writes_its_format_and_inspects_clean_as_that_venu
     let text = std::fs::read_to_string(&cap).unwrap();
     assert!(text.contains("\"pu\":"), "futures diffs carry pu");
     let report = inspect_as(&cap, "binance-usdm");
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &["binance-usdm:BTCUSDT"]);
+}
+
+/// `ladder inspect --json` of a capture whose venue it recognizes from the content.
+fn inspect_detected(path: &Path) -> Value {
+    let out = ladder()
+        .args(["inspect", path.to_str().unwrap(), "--json", "--depth", "10"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "inspect {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Each capture of a recording of several venues: inspected with its venue recognized from its
+/// content, clean, holding only its venue's instrument, and replaying to the recorder's book.
+fn assert_one_capture_per_venue(stdout: &str, books: &Path, captures: &[(PathBuf, &str)]) {
+    for (path, name) in captures {
+        assert!(
+            stdout.contains(&path.display().to_string()),
+            "{} listed: {stdout}",
+            path.display()
+        );
+        let report = inspect_detected(path);
+        assert_clean(&report, &[name]);
+        let names: Vec<&String> = report["instruments"].as_object().unwrap().keys().collect();
+        assert_eq!(names, [name], "{}: only its venue", path.display());
+        assert_same_books(books, &report, &[name]);
+    }
+}
+
+#[test]
+fn record_two_simulated_venues_writes_one_capture_per_venue_each_inspecting_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("cap.txt.gz"), dir.path().join("books.json"));
+    let stdout = record(&[
+        "--sim",
+        "--venue",
+        "binance-spot",
+        "--symbol",
+        "BTCUSDT",
+        "--venue",
+        "binance-usdm",
+        "--symbol",
+        "BTCUSDT",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    assert!(
+        !cap.exists(),
+        "several venues: the venue is named in each file"
+    );
+    assert!(stdout.contains("recorded 2 venues"), "{stdout}");
+    assert!(stdout.contains("dropped 0"), "{stdout}");
+    let (spot, usdm) = (
+        dir.path().join("cap.binance-spot.txt.gz"),
+        dir.path().join("cap.binance-usdm.txt.gz"),
+    );
+    assert_one_capture_per_venue(
+        &stdout,
+        &books,
+        &[(spot.clone(), BTC), (usdm.clone(), "binance-usdm:BTCUSDT")],
+    );
+    // Each file holds its venue's wire format only: futures diffs carry `pu`, spot ones not.
+    let pu = |p: &Path| read_capture_lines(p).iter().any(|l| l.contains("\"pu\":"));
+    assert!(pu(&usdm) && !pu(&spot));
+}
+
+#[test]
+fn record_venue_entries_of_the_config_write_one_capture_each_from_their_own_endpoints() {
+    let spot = SimProcess::start(&["--symbols", "BTCUSDT"]);
+    let usdm = SimProcess::start(&["--venue", "binance-usdm", "--symbols", "ETHUSDT"]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("two.toml");
+    let entry = |venue: &str, symbol: &str, sim: &SimProcess| {
+        format!(
+            "[[venue]]\nname = \"{venue}\"\nsymbols = [\"{symbol}\"]\nws_book = \"{}\"\n\
+             ws_trades = \"{}\"\nrest = \"{}\"\nallow_insecure = true\n",
+            sim.ws_book, sim.ws_trades, sim.rest
+        )
+    };
+    std::fs::write(
+        &config,
+        entry("binance-spot", "BTCUSDT", &spot) + &entry("binance-usdm", "ETHUSDT", &usdm),
+    )
+    .unwrap();
+    let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
+    let stdout = record(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    assert!(
+        !stdout.contains("simulated"),
+        "recorded through the entries' endpoints: {stdout}"
+    );
+    assert_one_capture_per_venue(
+        &stdout,
+        &books,
+        &[
+            (dir.path().join("cap.binance-spot.txt"), BTC),
+            (
+                dir.path().join("cap.binance-usdm.txt"),
+                "binance-usdm:ETHUSDT",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn record_symbol_before_any_of_several_venues_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ladder()
+        .args(["record", "--sim", "--symbol", "BTCUSDT"])
+        .args([
+            "--venue",
+            "binance-spot",
+            "--venue",
+            "binance-usdm",
+            "--out",
+        ])
+        .arg(dir.path().join("x.txt"))
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: --symbol BTCUSDT comes before any --venue, and there are 2 venues \
+         (binance-spot, binance-usdm); give each venue's symbols after its --venue"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }

@@ -4,7 +4,7 @@
 
 use ladder_engine::config::Config;
 use ladder_engine::feed::Venue;
-use ladder_engine::session::{Display, Market, PaperOptions, run_paper};
+use ladder_engine::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
 use ladder_engine::sim::{FaultConfig, SimConfig, Stall};
 use ladder_tests::example_strategies_with;
 use std::collections::BTreeMap;
@@ -27,7 +27,10 @@ fn session(
         _ => MICROPRICE,
     };
     run_paper(PaperOptions {
-        market: Market::Sim(Box::new(sim)),
+        markets: vec![SessionMarket {
+            market: Market::Sim(Box::new(sim)),
+            watchdog,
+        }],
         strategies: example_strategies_with("threshold = 0.2", microprice),
         config: Config::default(),
         config_sha256: None,
@@ -36,7 +39,6 @@ fn session(
         display: Display::Headless {
             every: Duration::from_secs(2),
         },
-        watchdog,
     })
     .unwrap()
 }
@@ -50,7 +52,12 @@ fn paper_on_the_simulated_venue_syncs_trades_and_writes_its_report() {
         ..SimConfig::default()
     };
     let s = session(sim, 8, Duration::from_secs(5), dir.path());
-    let feed = s.feed.as_ref().expect("a live session reports its feed");
+    let [feed] = s.feeds.as_slice() else {
+        panic!(
+            "a live session on one venue reports its one feed: {:?}",
+            s.feeds
+        );
+    };
     assert_eq!(
         feed.states.values().collect::<Vec<_>>(),
         ["synced", "synced"],
@@ -93,7 +100,12 @@ fn paper_on_the_simulated_usdm_venue_syncs_and_trades_in_its_format() {
         ..SimConfig::for_venue(Venue::BinanceUsdm).unwrap()
     };
     let s = session(sim, 6, Duration::from_secs(5), dir.path());
-    let feed = s.feed.as_ref().expect("a live session reports its feed");
+    let [feed] = s.feeds.as_slice() else {
+        panic!(
+            "a live session on one venue reports its one feed: {:?}",
+            s.feeds
+        );
+    };
     assert_eq!(
         feed.states.values().collect::<Vec<_>>(),
         ["synced", "synced"],
@@ -149,7 +161,7 @@ fn paper_with_faults_detects_gap_disconnect_and_stall_then_resyncs_without_stale
         ..SimConfig::default()
     };
     let s = session(sim, 14, Duration::from_secs(1), dir.path());
-    let feed = s.feed.as_ref().unwrap();
+    let feed = &s.feeds[0];
     assert!(
         feed.gaps >= 1,
         "dropped frames are detected as gaps: {feed:?}"

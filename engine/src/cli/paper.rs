@@ -1,11 +1,13 @@
 //! `ladder paper`: paper trade strategies live. With no arguments it starts the built-in
 //! simulated venue (Binance spot's wire format) and trades the two example strategies on it;
-//! `--sim --venue binance-usdm` simulates that venue instead.
+//! `--sim --venue binance-usdm` simulates that venue instead. Several `--venue V --symbol S...`
+//! groups (or `[[venue]]` entries) trade several venues in one session, one feed each.
 
-use super::common::{load_config, market, strategy_sources};
+use super::args::{ConfigArg, MarketArgs, StrategyArgs};
+use super::common::markets;
 use crate::feed::Venue;
 use crate::replay::StrategySource;
-use crate::session::{Display, Market, PaperOptions, run_paper};
+use crate::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -15,21 +17,12 @@ use std::time::Duration;
 /// Arguments of `ladder paper`.
 #[derive(Debug, Default, clap::Args)]
 pub(super) struct Args {
-    /// TOML config: `[venue]`, instruments, strategies, paper exchange, risk, hot loop, outputs.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Trade a live venue (binance-spot, binance-usdm, binance-coinm) instead of the simulator.
-    #[arg(long)]
-    venue: Option<Venue>,
-    /// Symbol to trade (repeat for several).
-    #[arg(long = "symbol")]
-    symbols: Vec<String>,
-    /// A strategy library (repeat). Default: the example strategies built next to `ladder`.
-    #[arg(long = "strategy")]
-    strategies: Vec<PathBuf>,
-    /// A file with the config string of the strategy at the same position (repeatable).
-    #[arg(long = "strategy-config")]
-    strategy_configs: Vec<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    market: MarketArgs,
+    #[command(flatten)]
+    strategies: StrategyArgs,
     /// Stop after this long (e.g. `30s`, `10m`, `1h`).
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -37,19 +30,10 @@ pub(super) struct Args {
     #[arg(long)]
     headless: bool,
     /// Report directory (default: ladder-reports/paper-<venue>; simulated: paper-sim, or
-    /// paper-sim-<venue> for another venue than binance-spot).
+    /// paper-sim-<venue> for another venue than binance-spot; several venues: their names
+    /// joined by `+`, e.g. paper-sim-binance-spot+sim-binance-usdm).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Trade the built-in simulated venue even when `--venue` or `[venue]` name a live one;
-    /// `--venue` then picks the wire format it serves (see `ladder sim --help`).
-    #[arg(long)]
-    sim: bool,
-    /// Simulated venue: book events per second.
-    #[arg(long, default_value_t = 200.0)]
-    sim_rate: f64,
-    /// Simulated venue: seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
 }
 
 /// Parses `500ms`, `30s`, `10m`, `1h` or a number of seconds.
@@ -78,9 +62,10 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The example strategy libraries built next to the `ladder` binary; the micro-price one trades
-/// `symbol` with tick `tick`.
-fn bundled_strategies(symbol: &str, tick: &str) -> anyhow::Result<Vec<StrategySource>> {
+/// The example strategy libraries built next to the `ladder` binary: with one venue the
+/// imbalance strategy (on the first instrument it sees) and the micro-price one on `symbol` with
+/// tick `tick`; with several venues both on each venue's first instrument (`venue:SYMBOL`).
+fn bundled_strategies(markets: &[SessionMarket]) -> anyhow::Result<Vec<StrategySource>> {
     let exe = std::env::current_exe().context("cannot locate the ladder binary")?;
     let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     let lib = |name: &str| {
@@ -102,57 +87,79 @@ fn bundled_strategies(symbol: &str, tick: &str) -> anyhow::Result<Vec<StrategySo
             );
         }
     }
-    Ok(vec![
-        StrategySource::Library {
-            path: imb,
-            config: String::new(),
-        },
-        StrategySource::Library {
-            path: mp,
-            config: format!(
-                "tick_size = \"{tick}\"\nsymbol = \"{symbol}\"\nfallback = \"weighted_mid\""
-            ),
-        },
-    ])
-}
-
-pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = load_config(args.config.as_ref())?;
-    let market = market(
-        args.sim,
-        args.venue,
-        &args.symbols,
-        &config,
-        args.sim_rate,
-        args.seed,
-    )?;
-    let mut strategies = strategy_sources(&args.strategies, &args.strategy_configs, &config)?;
-    if strategies.is_empty() {
-        // The simulator's first symbol (spot: BTCUSDT, tick 0.01; USD-M: tick 0.1); live venues
-        // keep spot BTCUSDT's grid.
-        let (symbol, tick) = match &market {
+    let several = markets.len() > 1;
+    let mut out = Vec::new();
+    for m in markets {
+        // The simulator's first symbol (spot: BTCUSDT, tick 0.01; USD-M: tick 0.1); a live
+        // venue's first symbol, with spot BTCUSDT's grid.
+        let (symbol, tick) = match &m.market {
             Market::Sim(c) => c.symbols.first().map_or_else(
                 || ("BTCUSDT".to_owned(), "0.01".to_owned()),
                 |s| (s.symbol.clone(), s.tick_size.normalize().to_string()),
             ),
-            Market::Live { .. } => ("BTCUSDT".to_owned(), "0.01".to_owned()),
+            Market::Live { symbols, .. } => (
+                symbols
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "BTCUSDT".to_owned()),
+                "0.01".to_owned(),
+            ),
         };
-        strategies = bundled_strategies(&symbol, &tick)?;
+        let symbol = if several {
+            format!("{}:{symbol}", m.market.venue())
+        } else {
+            symbol
+        };
+        out.push(StrategySource::Library {
+            path: imb.clone(),
+            config: if several {
+                format!("symbol = \"{symbol}\"")
+            } else {
+                String::new()
+            },
+        });
+        out.push(StrategySource::Library {
+            path: mp.clone(),
+            config: format!(
+                "tick_size = \"{tick}\"\nsymbol = \"{symbol}\"\nfallback = \"weighted_mid\""
+            ),
+        });
     }
-    let venue_label = match &market {
-        Market::Sim(c) if c.venue == Venue::BinanceSpot => "sim".to_owned(),
-        Market::Sim(c) => format!("sim-{}", c.venue),
-        Market::Live { venue, .. } => venue.to_string(),
-    };
+    Ok(out)
+}
+
+/// The default report directory: `ladder-reports/paper-<label>`, the label naming each venue
+/// (`sim` for simulated binance-spot alone, else `sim-<venue>`, or the live venue's name),
+/// joined by `+`.
+fn default_report_dir(markets: &[SessionMarket]) -> PathBuf {
+    let several = markets.len() > 1;
+    let label = markets
+        .iter()
+        .map(|m| match &m.market {
+            Market::Sim(c) if c.venue == Venue::BinanceSpot && !several => "sim".to_owned(),
+            Market::Sim(c) => format!("sim-{}", c.venue),
+            Market::Live { venue, .. } => venue.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("+");
+    PathBuf::from("ladder-reports").join(format!("paper-{label}"))
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (config, config_sha256) = args.config.load()?;
+    let markets = markets(&args.market, &config)?;
+    let mut strategies = args.strategies.sources(&config)?;
+    if strategies.is_empty() {
+        strategies = bundled_strategies(&markets)?;
+    }
     let report_dir = args
         .report
         .clone()
-        .unwrap_or_else(|| PathBuf::from("ladder-reports").join(format!("paper-{venue_label}")));
+        .unwrap_or_else(|| default_report_dir(&markets));
     let dashboard =
         !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-    let watchdog = Duration::from_secs(config.venue.as_ref().map_or(30, |v| v.watchdog_secs));
     let summary = run_paper(PaperOptions {
-        market,
+        markets,
         strategies,
         config,
         config_sha256,
@@ -165,7 +172,6 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 every: Duration::from_secs(5),
             }
         },
-        watchdog,
     })?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
@@ -174,8 +180,43 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
+    use super::*;
+    use crate::config::Config;
+    use crate::sim::SimConfig;
+
+    #[test]
+    fn no_arguments_trade_the_simulated_spot_venue_at_the_default_rate() {
+        let m = markets(&Args::default().market, &Config::default()).unwrap();
+        let [
+            SessionMarket {
+                market: Market::Sim(sim),
+                ..
+            },
+        ] = m.as_slice()
+        else {
+            panic!("{m:?}");
+        };
+        assert_eq!(sim.venue, Venue::BinanceSpot);
+        assert_eq!((sim.messages_per_sec, sim.seed), (200.0, 1));
+        assert_eq!(
+            default_report_dir(&m),
+            Path::new("ladder-reports/paper-sim")
+        );
+    }
+
+    #[test]
+    fn default_report_dir_names_every_venue() {
+        let sim = |v| SessionMarket::sim(SimConfig::for_venue(v).unwrap());
+        let dir = |m: &[SessionMarket]| default_report_dir(m).display().to_string();
+        assert_eq!(
+            dir(&[sim(Venue::BinanceUsdm)]),
+            "ladder-reports/paper-sim-binance-usdm"
+        );
+        assert_eq!(
+            dir(&[sim(Venue::BinanceSpot), sim(Venue::BinanceUsdm)]),
+            "ladder-reports/paper-sim-binance-spot+sim-binance-usdm"
+        );
+    }
 
     #[test]
     fn durations_parse_with_units() {

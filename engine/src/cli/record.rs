@@ -1,19 +1,21 @@
-//! `ladder record --venue V --symbol S... --out FILE [--duration D] [--rotate-size BYTES |
-//! --rotate-every D] [--sync-every D] [--force] [--sim]`: write what a live feed receives as a
-//! capture file.
+//! `ladder record --venue V --symbol S... [--venue V2 --symbol S2...] --out FILE [--duration D]
+//! [--rotate-size BYTES | --rotate-every D] [--sync-every D] [--force] [--sim]`: write what live
+//! feeds receive as capture files, one per venue.
 //!
 //! With `--sim`, or with neither `--venue` nor a `[venue]` section in `--config`, it records the
 //! built-in simulated venue started in-process (`--sim --venue V`: in V's wire format, for the
-//! venues the simulator serves). `--venue` alone records the venue's production
-//! endpoints; `[venue]` in the config overrides them (and gives the symbols and watchdog), as
-//! for `ladder paper`. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
+//! venues the simulator serves; one simulator per `--venue`). `--venue` alone records the
+//! venue's production endpoints; its `[venue]`/`[[venue]]` entry in the config overrides them
+//! (and gives the symbols and watchdog), as for `ladder paper`. Several venues write one capture
+//! each, the venue's name before the extension (`--out cap.txt.gz` → `cap.binance-spot.txt.gz`,
+//! `cap.binance-usdm.txt.gz`); one venue writes `--out` as given. Stops on Ctrl-C or after `--duration`; prints what it wrote. Exits with
 //! status 1 if any line was dropped because the writer fell behind. Refuses to replace an
 //! existing `--out` (or numbered rotation file) unless `--force`; syncs the file to the disk
 //! every `--sync-every` (default 5 s) and at each rotation.
 
-use super::common::{load_config, market};
+use super::args::{ConfigArg, MarketArgs};
+use super::common::markets;
 use super::paper::parse_duration;
-use crate::feed::Venue;
 use crate::record::writer::DEFAULT_SYNC_EVERY;
 use crate::record::{RecordOptions, Rotate, WriterConfig, run_record};
 use anyhow::Context as _;
@@ -24,16 +26,14 @@ use std::time::Duration;
 /// Arguments of `ladder record`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Venue to record (binance-spot, binance-usdm, binance-coinm). Default: the built-in
-    /// simulated venue, unless the config has a `[venue]` section. With `--sim`: the wire
-    /// format the simulated venue serves.
-    #[arg(long)]
-    venue: Option<Venue>,
-    /// Symbol to record (repeat, or comma-separated).
-    #[arg(long = "symbol", value_delimiter = ',')]
-    symbols: Vec<String>,
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    market: MarketArgs,
     /// Capture file: `<ts_recv_unix_ns> <frame>` lines, gzip if it ends in `.gz`. With rotation
     /// the files are numbered before the extension: `cap.txt.gz` -> `cap.0001.txt.gz`, ...
+    /// With several venues, one capture per venue, the venue's name before the extension (and
+    /// before the rotation number): `cap.binance-spot.txt.gz`, `cap.binance-usdm.txt.gz`.
     #[arg(long)]
     out: PathBuf,
     /// Stop after this long (`90s`, `10m`, `1h`); default: at Ctrl-C.
@@ -54,16 +54,8 @@ pub(super) struct Args {
     /// file is an error.
     #[arg(long)]
     force: bool,
-    /// Record the built-in simulated venue started in-process (Binance spot's wire format, or
-    /// `--venue`'s).
-    #[arg(long)]
-    sim: bool,
-    /// TOML config: `[venue]` (name, symbols, ws_book, ws_trades, rest, watchdog_secs) and
-    /// `[[instrument]]` grids.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Write each symbol's final book (top `--depth` levels, as the recorder's feed held it)
-    /// as JSON to this file.
+    /// Write each instrument's final book (top `--depth` levels, as the recorder's feed held
+    /// it), keyed `venue:SYMBOL`, as JSON to this file.
     #[arg(long)]
     books: Option<PathBuf>,
     /// Levels per side in `--books`.
@@ -72,12 +64,6 @@ pub(super) struct Args {
     /// Seconds between status lines on stderr (0: none).
     #[arg(long, default_value_t = 5.0)]
     status_every: f64,
-    /// Simulated venue: book events per second.
-    #[arg(long, default_value_t = 200.0)]
-    sim_rate: f64,
-    /// Simulated venue: seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
 }
 
 /// `"500k"`, `"100M"`, `"1G"` (powers of 1024), or a number of bytes.
@@ -101,15 +87,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, _) = load_config(args.config.as_ref())?;
-    let market = market(
-        args.sim,
-        args.venue,
-        &args.symbols,
-        &config,
-        args.sim_rate,
-        args.seed,
-    )?;
+    let (config, _) = args.config.load()?;
+    let markets = markets(&args.market, &config)?;
     let rotate = match (args.rotate_size, args.rotate_every) {
         (Some(bytes), _) => Rotate::Size(bytes),
         (None, Some(every)) => Rotate::Every(every),
@@ -117,19 +96,18 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let status_every = Duration::try_from_secs_f64(args.status_every)
         .map_err(|_| anyhow::anyhow!("--status-every must be a number of seconds"))?;
-    let watchdog = Duration::from_secs(config.venue.as_ref().map_or(30, |v| v.watchdog_secs));
     let summary = run_record(RecordOptions {
-        market,
+        markets,
         instruments: config.instruments.clone(),
         writer: WriterConfig {
             path: args.out.clone(),
+            venue: None,
             rotate,
             flush_every: Duration::from_secs(1),
             sync_every: args.sync_every.unwrap_or(DEFAULT_SYNC_EVERY),
             overwrite: args.force,
         },
         duration: args.duration,
-        watchdog,
         status_every: (!status_every.is_zero()).then_some(status_every),
         depth: args.depth,
     })?;
@@ -139,10 +117,10 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         std::fs::write(path, json + "\n")
             .with_context(|| format!("cannot write books to {}", path.display()))?;
     }
-    if summary.tap.dropped > 0 {
+    let dropped = summary.dropped();
+    if dropped > 0 {
         eprintln!(
-            "error: {} lines were dropped because the capture writer fell behind; the capture has holes",
-            summary.tap.dropped
+            "error: {dropped} lines were dropped because the capture writer fell behind; the capture has holes"
         );
         return Ok(ExitCode::FAILURE);
     }

@@ -1,4 +1,5 @@
-//! The TOML config file: venues, instruments, strategies, paper exchange, risk, hot loop and
+//! The TOML config file: venues (one `[venue]` table or several `[[venue]]` entries:
+//! [`venues`]), instruments, strategies, paper exchange, risk, hot loop and
 //! outputs. Unknown keys and malformed values are errors naming the key and the file line; then
 //! every value is range-checked ([`validate`]) and every bad one is reported at once, each with
 //! its `file:line:col`, before anything starts. Relative paths in the file (`library`,
@@ -34,8 +35,10 @@
 //! ```
 
 mod validate;
+mod venues;
 
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
+pub use venues::Venues;
 
 use crate::feed::Venue;
 use crate::feed::binance::endpoints::{Endpoints, EndpointsConfig};
@@ -137,7 +140,8 @@ impl Default for OutputConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentConfig {
-    /// Venue symbol.
+    /// Venue symbol (`BTCUSDT`: on every venue), or `venue:SYMBOL` (`binance-usdm:BTCUSDT`: on
+    /// that venue only).
     pub symbol: String,
     /// Tick size, e.g. `"0.1"`.
     #[serde(with = "rust_decimal::serde::str")]
@@ -162,8 +166,8 @@ pub struct StrategyConfig {
     pub config_file: Option<PathBuf>,
 }
 
-/// `[venue]`: the live venue `ladder paper` trades; endpoints left out keep the production
-/// defaults (set them to point at a testnet).
+/// `[venue]`, or one `[[venue]]` entry: a live venue `ladder paper` trades and `ladder record`
+/// records; endpoints left out keep the production defaults (set them to point at a testnet).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
@@ -242,9 +246,10 @@ pub struct Config {
     /// `[[strategy]]` entries.
     #[serde(default, rename = "strategy")]
     pub strategies: Vec<StrategyConfig>,
-    /// `[venue]`: the live venue for `ladder paper` (default: the built-in simulated venue).
-    #[serde(default)]
-    pub venue: Option<VenueConfig>,
+    /// `[venue]` or `[[venue]]` entries: the live venues of `ladder paper` and `ladder record`
+    /// (none: the built-in simulated venue).
+    #[serde(default, rename = "venue")]
+    pub venues: Venues,
 }
 
 impl Config {
@@ -311,9 +316,9 @@ impl Config {
                 text, path, problems,
             )));
         }
-        if let Some(v) = &mut config.venue {
-            let insecure = validate::insecure(v);
-            v.warnings = validate::locate(text, path, insecure)
+        let insecure = validate::insecure(&config.venues);
+        for (v, problems) in config.venues.iter_mut().zip(insecure) {
+            v.warnings = validate::locate(text, path, problems)
                 .0
                 .iter()
                 .map(ToString::to_string)

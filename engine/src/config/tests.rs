@@ -48,7 +48,8 @@ fn bad_value_names_line() {
 #[test]
 fn venue_section_overrides_endpoints() {
     let c = parse("[venue]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nrest = \"http://127.0.0.1:1\"\n").unwrap();
-    let v = c.venue.unwrap();
+    let v = &c.venues.as_slice()[0];
+    assert_eq!(c.venues.len(), 1);
     assert_eq!(v.name, Venue::BinanceUsdm);
     let e = v.endpoints();
     assert_eq!(e.rest, "http://127.0.0.1:1");
@@ -65,7 +66,7 @@ fn readme_config_example_parses() {
     let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
     let end = start + readme[start..].find("```").expect("closed");
     let c = parse(&readme[start..end]).unwrap();
-    assert_eq!(c.venue.unwrap().name, Venue::BinanceUsdm);
+    assert_eq!(c.venues.as_slice()[0].name, Venue::BinanceUsdm);
     assert_eq!(c.hot.core, Some(1));
     assert_eq!(c.risk.max_position, Some(5));
     assert_eq!(c.strategies.len(), 1);
@@ -130,14 +131,14 @@ fn defaults_and_the_documented_bounds_pass() {
     )
     .unwrap();
     assert_eq!(c.hot.top_levels, MAX_TOP_LEVELS);
-    assert!(c.venue.unwrap().warnings().is_empty());
+    assert!(c.venues.as_slice()[0].warnings().is_empty());
 }
 
 #[test]
 fn insecure_endpoints_are_warned_about_at_their_line_unless_allowed() {
     let text = "[venue]\nname = \"binance-spot\"\nws_book = \"ws://10.0.0.1/stream\"\n\
                 rest = \"https://api.binance.com\"\n";
-    let v = parse(text).unwrap().venue.unwrap();
+    let v = parse(text).unwrap().venues.as_slice()[0].clone();
     assert_eq!(v.warnings().len(), 1, "{:?}", v.warnings());
     let w = &v.warnings()[0];
     assert!(w.starts_with("ladder.toml:3:1: venue.ws_book "), "{w}");
@@ -146,7 +147,7 @@ fn insecure_endpoints_are_warned_about_at_their_line_unless_allowed() {
         "{w}"
     );
     let allowed = parse(&format!("{text}allow_insecure = true\n")).unwrap();
-    assert!(allowed.venue.unwrap().warnings().is_empty());
+    assert!(allowed.venues.as_slice()[0].warnings().is_empty());
 }
 
 #[test]
@@ -201,4 +202,103 @@ fn load_resolves_relative_library_against_the_config_folder_only() {
 fn parse_error_names_the_key_it_is_about(#[case] text: &str, #[case] want: &str) {
     let err = parse(text).unwrap_err().to_string();
     assert!(err.starts_with(want), "{err}");
+}
+
+const TWO_VENUES: &str = "[[venue]]\nname = \"binance-spot\"\nsymbols = [\"BTCUSDT\"]\n\n\
+                          [[venue]]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n\
+                          rest = \"https://testnet.binancefuture.com\"\nwatchdog_secs = 10\n";
+
+#[test]
+fn venue_entries_parse_in_file_order_each_with_its_own_symbols_and_endpoints() {
+    let c = parse(TWO_VENUES).unwrap();
+    let names: Vec<Venue> = c.venues.iter().map(|v| v.name).collect();
+    assert_eq!(names, [Venue::BinanceSpot, Venue::BinanceUsdm]);
+    let (spot, usdm) = (&c.venues.as_slice()[0], &c.venues.as_slice()[1]);
+    assert_eq!(spot.symbols, ["BTCUSDT"]);
+    assert_eq!(usdm.symbols, ["BTCUSDT", "ETHUSDT"]);
+    assert_eq!((spot.watchdog_secs, usdm.watchdog_secs), (30, 10));
+    assert_eq!(usdm.endpoints().rest, "https://testnet.binancefuture.com");
+    assert_eq!(spot.endpoints().rest, "https://api.binance.com");
+    assert_eq!(c.venues.get(Venue::BinanceUsdm), Some(usdm));
+    assert_eq!(c.venues.get(Venue::BinanceCoinm), None);
+}
+
+#[test]
+fn venue_table_and_a_single_venue_entry_read_the_same() {
+    let table = parse("[venue]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\n").unwrap();
+    let entry = parse("[[venue]]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\n").unwrap();
+    assert_eq!(table.venues.as_slice(), entry.venues.as_slice());
+    assert!(parse("").unwrap().venues.is_empty());
+}
+
+#[test]
+fn duplicate_venue_entry_is_a_bad_value_at_its_name() {
+    let got = bad_values(&format!(
+        "{TWO_VENUES}\n[[venue]]\nname = \"binance-spot\"\nsymbols = [\"ETHUSDT\"]\n"
+    ));
+    assert_eq!(
+        got,
+        [
+            "ladder.toml:12:1: venue[2].name binance-spot is already configured by venue[0]; \
+          give each venue one entry"
+        ]
+    );
+}
+
+#[rstest::rstest]
+#[case::bad_symbol(
+    "symbols = [\"ETH USDT\"]\n",
+    "ladder.toml:8:12: venue[1].symbols[0] \"ETH USDT\" is not a symbol"
+)]
+#[case::watchdog_out_of_range(
+    "watchdog_secs = 0\n",
+    "ladder.toml:8:1: venue[1].watchdog_secs must be within 1..=3600 seconds, got 0"
+)]
+#[case::endpoint_of_the_wrong_scheme(
+    "ws_book = \"https://x\"\n",
+    "ladder.toml:8:1: venue[1].ws_book: expected a wss://"
+)]
+fn bad_venue_entry_is_located_at_its_key_in_that_entry(#[case] line: &str, #[case] want: &str) {
+    let text = format!(
+        "[[venue]]\nname = \"binance-spot\"\nsymbols = [\"BTCUSDT\"]\n\n\
+         [hot]\ncore = 0\n[[venue]]\n{line}name = \"binance-usdm\"\n"
+    );
+    let got = bad_values(&text);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with(want), "{}", got[0]);
+}
+
+#[rstest::rstest]
+#[case::unknown_venue(
+    "[[venue]]\nname = \"binance-spot\"\n[[venue]]\nname = \"kraken\"\n",
+    "ladder.toml:4:8: venue[1].name: unknown venue"
+)]
+#[case::unknown_key(
+    "[[venue]]\nname = \"binance-spot\"\n[[venue]]\nname = \"binance-usdm\"\nwatchdog = 3\n",
+    "ladder.toml:5:1: unknown field `watchdog`"
+)]
+#[case::not_a_table("venue = \"binance-spot\"\n", "ladder.toml:1:9: ")]
+fn malformed_venue_entry_names_its_line(#[case] text: &str, #[case] want: &str) {
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.starts_with(want), "{err}");
+    if text.starts_with("venue =") {
+        assert!(err.contains("[venue] table or [[venue]] entries"), "{err}");
+    }
+}
+
+#[test]
+fn insecure_endpoint_of_a_venue_entry_is_warned_about_in_that_entry_only() {
+    let c = parse(
+        "[[venue]]\nname = \"binance-spot\"\n\
+         [[venue]]\nname = \"binance-usdm\"\nrest = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    assert!(c.venues.as_slice()[0].warnings().is_empty());
+    let w = c.venues.as_slice()[1].warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("ladder.toml:5:1: venue[1].rest ") && w[0].contains("[[venue]] entry"),
+        "{}",
+        w[0]
+    );
 }

@@ -3,7 +3,7 @@
 //! (found by walking the same text with `toml_edit`, which keeps spans). Insecure endpoints are
 //! warnings, located the same way.
 
-use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig};
+use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
 use crate::feed::binance::endpoints::{EndpointScheme, check_endpoint};
 use ladder_sdk::Grid;
 use std::fmt::Display;
@@ -125,8 +125,8 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     for (i, s) in config.strategies.iter().enumerate() {
         strategy(&mut c, i, s);
     }
-    if let Some(v) = &config.venue {
-        venue(&mut c, v);
+    for (i, v) in config.venues.iter().enumerate() {
+        venue(&mut c, &config.venues, i, v);
     }
     c.out
 }
@@ -183,31 +183,54 @@ fn strategy(c: &mut Collect, i: usize, s: &StrategyConfig) {
     }
 }
 
-fn venue(c: &mut Collect, v: &VenueConfig) {
-    let at = |k: &str| vec![key("venue"), key(k)];
+/// The key path of entry `i` of the venues: `venue` (one `[venue]` table) or `venue`, `[i]`.
+fn venue_path(venues: &Venues, i: usize, rest: &[Seg]) -> Vec<Seg> {
+    let mut path = vec![key("venue")];
+    if !venues.is_table() {
+        path.push(Seg::Index(i));
+    }
+    path.extend_from_slice(rest);
+    path
+}
+
+fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
+    let name = venues.label(i);
+    let at = |k: &str| venue_path(venues, i, &[key(k)]);
+    if let Some(j) = venues.as_slice()[..i].iter().position(|b| b.name == v.name) {
+        c.push(
+            at("name"),
+            format!(
+                "{name}.name {} is already configured by {}; give each venue one entry",
+                v.name,
+                venues.label(j)
+            ),
+        );
+    }
     for (j, s) in v.symbols.iter().enumerate() {
         if s.trim().is_empty() || s.contains(char::is_whitespace) {
             c.push(
-                vec![key("venue"), key("symbols"), Seg::Index(j)],
-                format!("venue.symbols[{j}] {s:?} is not a symbol"),
+                venue_path(venues, i, &[key("symbols"), Seg::Index(j)]),
+                format!("{name}.symbols[{j}] {s:?} is not a symbol"),
             );
         }
     }
-    c.range(
-        "venue",
-        "watchdog_secs",
-        v.watchdog_secs,
-        (1, MAX_WATCHDOG_SECS),
-        " seconds",
-    );
+    if !(1..=MAX_WATCHDOG_SECS).contains(&v.watchdog_secs) {
+        c.push(
+            at("watchdog_secs"),
+            format!(
+                "{name}.watchdog_secs must be within 1..={MAX_WATCHDOG_SECS} seconds, got {}",
+                v.watchdog_secs
+            ),
+        );
+    }
     for (field, url, ws) in endpoints(v) {
         if let Err(e) = check_endpoint(url, ws) {
-            c.push(at(field), format!("venue.{field}: {e}"));
+            c.push(at(field), format!("{name}.{field}: {e}"));
         }
     }
 }
 
-/// The endpoint overrides of `[venue]`: key, URL, and whether it is a WebSocket one.
+/// The endpoint overrides of a venue entry: key, URL, and whether it is a WebSocket one.
 fn endpoints(v: &VenueConfig) -> Vec<(&'static str, &str, bool)> {
     [
         ("ws_book", v.ws_book.as_deref(), true),
@@ -219,26 +242,39 @@ fn endpoints(v: &VenueConfig) -> Vec<(&'static str, &str, bool)> {
     .collect()
 }
 
-/// Unencrypted endpoints of `[venue]` (none when `allow_insecure = true`).
-pub(super) fn insecure(v: &VenueConfig) -> Vec<Problem> {
-    if v.allow_insecure {
-        return Vec::new();
-    }
-    endpoints(v)
-        .into_iter()
-        .filter(|(_, url, ws)| check_endpoint(url, *ws) == Ok(EndpointScheme::Plain))
-        .map(|(field, url, _)| Problem {
-            path: vec![key("venue"), key(field)],
-            message: format!(
-                "venue.{field} {url:?} is not encrypted: anyone on the way can read and alter \
-                 the market data; use {}, or set allow_insecure = true in [venue] for local \
-                 testing",
-                if field == "rest" {
-                    "https://"
-                } else {
-                    "wss://"
-                }
-            ),
+/// Unencrypted endpoints of each venue entry, in entry order (none for an entry with
+/// `allow_insecure = true`).
+pub(super) fn insecure(venues: &Venues) -> Vec<Vec<Problem>> {
+    venues
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if v.allow_insecure {
+                return Vec::new();
+            }
+            let name = venues.label(i);
+            endpoints(v)
+                .into_iter()
+                .filter(|(_, url, ws)| check_endpoint(url, *ws) == Ok(EndpointScheme::Plain))
+                .map(|(field, url, _)| Problem {
+                    path: venue_path(venues, i, &[key(field)]),
+                    message: format!(
+                        "{name}.{field} {url:?} is not encrypted: anyone on the way can read and \
+                         alter the market data; use {}, or set allow_insecure = true in {} for \
+                         local testing",
+                        if field == "rest" {
+                            "https://"
+                        } else {
+                            "wss://"
+                        },
+                        if venues.is_table() {
+                            "[venue]"
+                        } else {
+                            "that [[venue]] entry"
+                        }
+                    ),
+                })
+                .collect()
         })
         .collect()
 }

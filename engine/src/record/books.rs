@@ -61,7 +61,8 @@ pub struct FinalBook {
     pub asks: Vec<[String; 2]>,
 }
 
-/// The top `depth` levels of every book, by symbol.
+/// The top `depth` levels of every book the feed of `status` carries, by instrument name
+/// (`binance-spot:BTCUSDT`, as `ladder inspect --json` names them).
 pub fn final_books(
     books: &SharedBooks,
     registry: &Registry,
@@ -84,7 +85,7 @@ pub fn final_books(
                 .collect()
         };
         out.insert(
-            inst.symbol.clone(),
+            inst.name.clone(),
             FinalBook {
                 state: st.state.as_str(),
                 last_update_id: st.last_update_id,

@@ -8,6 +8,11 @@
 //! together, so `cap.txt.gz` → `cap.0001.txt.gz`, `cap.0002.txt.gz`, ...; `cap.gz` →
 //! `cap.0001.gz`; `cap.txt` → `cap.0001.txt`; `cap` → `cap.0001`.
 //!
+//! A recording of several venues writes one capture per venue, the venue's name before the
+//! extension (and before the rotation number): `cap.txt.gz` → `cap.binance-spot.txt.gz` and
+//! `cap.binance-usdm.txt.gz`; rotated, `cap.binance-spot.0001.txt.gz`, ... A recording of one
+//! venue keeps the name as given ([`capture_path`]).
+//!
 //! # Rotation
 //! A file is closed before the first line that finds it at or past `--rotate-size` bytes on
 //! disk (for gzip: compressed bytes written so far, which trail the input by up to a second),
@@ -34,6 +39,7 @@
 //! written.
 
 use super::tap::Msg;
+use crate::feed::Venue;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -60,6 +66,9 @@ pub enum Rotate {
 pub struct WriterConfig {
     /// The capture path as given (`--out`).
     pub path: PathBuf,
+    /// The venue named in the file names, when a recording writes one capture per venue
+    /// (`None`: the name as given).
+    pub venue: Option<Venue>,
     /// Rotation.
     pub rotate: Rotate,
     /// Longest time between flushes.
@@ -99,6 +108,14 @@ pub struct Progress {
 
 /// The `n`th file (from 1) of a rotated capture named `path` (see the module docs).
 pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
+    capture_path(path, None, Some(n))
+}
+
+/// The file of a capture named `path` (as given to `--out`): with `venue`, that venue's
+/// capture of a recording of several venues; with `rotation`, its `n`th file (from 1). Both go
+/// before the extension, `.gz` and one more extension kept together: `cap.txt.gz`, venue
+/// `binance-usdm`, file 2 → `cap.binance-usdm.0002.txt.gz`.
+pub fn capture_path(path: &Path, venue: Option<Venue>, rotation: Option<u32>) -> PathBuf {
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -111,7 +128,17 @@ pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
         Some(i) if i > 0 => (&rest[..i], &rest[i..]),
         _ => (rest, ""),
     };
-    path.with_file_name(format!("{stem}.{n:04}{ext}{gz}"))
+    let venue = venue.map_or_else(String::new, |v| format!(".{v}"));
+    let n = rotation.map_or_else(String::new, |n| format!(".{n:04}"));
+    path.with_file_name(format!("{stem}{venue}{n}{ext}{gz}"))
+}
+
+impl WriterConfig {
+    /// The `n`th file (from 1) this writer writes: numbered only when rotating.
+    pub fn file(&self, n: u32) -> PathBuf {
+        let rotation = (self.rotate != Rotate::Never).then_some(n);
+        capture_path(&self.path, self.venue, rotation)
+    }
 }
 
 /// A file that counts the bytes written to it.
@@ -271,15 +298,8 @@ pub(crate) fn write_lines(
     progress: &Arc<Progress>,
     on_rotate: &mut dyn FnMut(),
 ) -> io::Result<Vec<FileWritten>> {
-    let numbered = config.rotate != Rotate::Never;
     let mut n: u32 = 1;
-    let name = |n: u32| {
-        if numbered {
-            rotated_path(&config.path, n)
-        } else {
-            config.path.clone()
-        }
-    };
+    let name = |n: u32| config.file(n);
     let mut current = Open::create(name(1), true)?;
     progress.files.fetch_add(1, Ordering::Relaxed);
     let mut done = Vec::new();
@@ -333,11 +353,7 @@ pub(crate) fn write_lines(
 /// Creates the first file at once, so a bad path or an existing file (without `overwrite`)
 /// fails before anything connects.
 pub(crate) fn create_first(config: &WriterConfig) -> io::Result<PathBuf> {
-    let path = if config.rotate == Rotate::Never {
-        config.path.clone()
-    } else {
-        rotated_path(&config.path, 1)
-    };
+    let path = config.file(1);
     create_file(&path, config.overwrite)?;
     Ok(path)
 }
@@ -362,6 +378,27 @@ mod tests {
         #[case] want: &str,
     ) {
         assert_eq!(rotated_path(Path::new(path), n), PathBuf::from(want));
+    }
+
+    #[rstest]
+    #[case::txt_gz("out/cap.txt.gz", None, "out/cap.binance-usdm.txt.gz")]
+    #[case::txt_gz_rotated("out/cap.txt.gz", Some(2), "out/cap.binance-usdm.0002.txt.gz")]
+    #[case::gz("cap.gz", None, "cap.binance-usdm.gz")]
+    #[case::gz_rotated("cap.gz", Some(1), "cap.binance-usdm.0001.gz")]
+    #[case::bare("cap", Some(3), "cap.binance-usdm.0003")]
+    #[case::dotted_stem("btc.2024.txt", None, "btc.2024.binance-usdm.txt")]
+    fn capture_path_names_the_venue_before_the_rotation_number_and_the_extension(
+        #[case] path: &str,
+        #[case] n: Option<u32>,
+        #[case] want: &str,
+    ) {
+        let got = capture_path(Path::new(path), Some(Venue::BinanceUsdm), n);
+        assert_eq!(got, PathBuf::from(want));
+        assert_eq!(
+            capture_path(Path::new(path), None, None),
+            PathBuf::from(path),
+            "one venue keeps the name as given"
+        );
     }
 
     fn lines_of(path: &Path) -> Vec<u64> {
@@ -406,6 +443,7 @@ mod tests {
         let path = dir.path().join(name);
         let config = WriterConfig {
             path: path.clone(),
+            venue: None,
             rotate: Rotate::Size(4096),
             flush_every: Duration::from_millis(1),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -434,6 +472,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = WriterConfig {
             path: dir.path().join("cap.txt"),
+            venue: None,
             rotate: Rotate::Every(Duration::from_millis(100)),
             flush_every: Duration::from_secs(1),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -450,6 +489,7 @@ mod tests {
         let path = dir.path().join("cap.gz");
         let config = WriterConfig {
             path: path.clone(),
+            venue: None,
             rotate: Rotate::Never,
             flush_every: Duration::from_millis(50),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -483,6 +523,7 @@ mod tests {
         std::fs::write(&path, "keep me").unwrap();
         let mut config = WriterConfig {
             path: path.clone(),
+            venue: None,
             rotate: Rotate::Never,
             flush_every: Duration::from_secs(1),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -508,6 +549,7 @@ mod tests {
         std::fs::write(&first, "old").unwrap();
         let config = WriterConfig {
             path,
+            venue: None,
             rotate: Rotate::Size(1024),
             flush_every: Duration::from_secs(1),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -525,6 +567,7 @@ mod tests {
         std::fs::write(&second, "old").unwrap();
         let config = WriterConfig {
             path: path.clone(),
+            venue: None,
             rotate: Rotate::Size(1),
             flush_every: Duration::from_millis(1),
             sync_every: DEFAULT_SYNC_EVERY,
@@ -549,6 +592,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = WriterConfig {
             path: dir.path().join("cap.gz"),
+            venue: None,
             rotate: Rotate::Never,
             flush_every: Duration::from_secs(1),
             sync_every: Duration::from_millis(20),

@@ -212,7 +212,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         symbols: &symbols,
         specs: &specs,
         config_sha256: opts.config_sha256.clone(),
-        feed: None,
+        feeds: Vec::new(),
         timing: Timing {
             wall_seconds: run.wall_ns as f64 / 1e9,
             events_per_second: events as f64 / wall_s,

@@ -37,9 +37,13 @@ pub struct InstrumentInfo {
     pub lot_size: String,
 }
 
-/// What the live feed went through (paper sessions).
+/// What one venue's live feed went through (paper sessions: one per venue, under `feeds`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FeedReport {
+    /// The venue (`binance-spot`).
+    pub venue: String,
+    /// True for the built-in simulated venue.
+    pub simulated: bool,
     /// Data frames received.
     pub messages: u64,
     /// Sequence gaps detected.
@@ -56,7 +60,7 @@ pub struct FeedReport {
     pub overflows: u64,
     /// Frames that did not decode.
     pub decode_errors: u64,
-    /// Final book state per symbol.
+    /// Final book state per instrument (`venue:SYMBOL`), as the feed held it.
     pub states: BTreeMap<String, String>,
     /// The last error the feed met, if any.
     pub last_error: Option<String>,
@@ -204,9 +208,10 @@ pub struct Summary {
     pub strategies: Vec<StrategyReport>,
     /// SHA-256 of the config file, if one was given.
     pub config_sha256: Option<String>,
-    /// The live feed's counters (paper sessions; absent for replays).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub feed: Option<FeedReport>,
+    /// Each venue's live feed, in the order of the venues (paper sessions; absent for
+    /// replays).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feeds: Vec<FeedReport>,
     /// Receive-time anomalies of the capture and how they were bounded (replays only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockReport>,
@@ -269,11 +274,17 @@ impl Summary {
         for (reason, n) in &self.rejects {
             let _ = writeln!(o, "  rejected {n}x: {reason}");
         }
-        if let Some(f) = &self.feed {
+        for f in &self.feeds {
             let states: Vec<String> = f.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            // One venue: `feed: ...` as before several venues; several: `feed <venue>: ...`.
+            let which = if self.feeds.len() == 1 {
+                String::new()
+            } else {
+                format!(" {}", f.venue)
+            };
             let _ = writeln!(
                 o,
-                "feed: {} messages, {} gaps, {} resyncs, {} reconnects, {} watchdog timeouts; {}",
+                "feed{which}: {} messages, {} gaps, {} resyncs, {} reconnects, {} watchdog timeouts; {}",
                 f.messages,
                 f.gaps,
                 f.resyncs,
@@ -282,7 +293,7 @@ impl Summary {
                 states.join(", ")
             );
             if let Some(e) = &f.last_error {
-                let _ = writeln!(o, "feed last error: {e}");
+                let _ = writeln!(o, "feed{which} last error: {e}");
             }
         }
         if let Some(clock) = self.clock.as_ref().and_then(ClockReport::describe) {
@@ -343,8 +354,8 @@ pub struct SummaryInput<'a> {
     pub specs: &'a [InstrumentSpec],
     /// SHA-256 of the config file.
     pub config_sha256: Option<String>,
-    /// The live feed's counters, for paper sessions.
-    pub feed: Option<FeedReport>,
+    /// Each venue's live feed, for paper sessions (empty for replays).
+    pub feeds: Vec<FeedReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -397,7 +408,7 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         fees: String::new(),
         strategies: Vec::new(),
         config_sha256: input.config_sha256,
-        feed: input.feed,
+        feeds: input.feeds,
         clock: None,
         truncated: None,
         timing: input.timing,

@@ -17,12 +17,10 @@ fn level(spec: &InstrumentSpec, l: Option<&Level>) -> String {
 /// One line about the session now.
 pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
     let secs = view.started.elapsed_ns() / 1_000_000_000;
-    let c = view.feed.counters();
     let mut o = format!("[{secs:>4}s] events {} | ", snap.events);
     for (i, b) in snap.books.iter().enumerate() {
         let spec = &view.specs[i];
         let state = view
-            .feed
             .book_state(InstrumentId::new(i as u32))
             .unwrap_or(b.state);
         let _ = write!(
@@ -68,19 +66,28 @@ pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
             }
         );
     }
+    // Each venue's feed: its counters, and its last error if it met one.
+    for feed in view.feeds {
+        let c = feed.counters();
+        let _ = write!(
+            o,
+            "{} {} msgs, {} gaps, {} resyncs, {} reconnects | ",
+            view.feed_label(feed),
+            c.messages,
+            c.gaps,
+            c.resyncs,
+            c.reconnects,
+        );
+        if let Some(err) = feed.last_error() {
+            let _ = write!(o, "{} last error: {} | ", view.feed_label(feed), err.text);
+        }
+    }
     let _ = write!(
         o,
-        "feed {} msgs, {} gaps, {} resyncs, {} reconnects | tick→done p50 {} µs p99 {} µs",
-        c.messages,
-        c.gaps,
-        c.resyncs,
-        c.reconnects,
+        "tick→done p50 {} µs p99 {} µs",
         snap.tick_to_done.p50 / 1000,
         snap.tick_to_done.p99 / 1000
     );
-    if let Some(err) = view.feed.last_error() {
-        let _ = write!(o, " | last error: {}", err.text);
-    }
     o
 }
 
@@ -97,5 +104,35 @@ pub(crate) fn run(view: &View<'_>, every: Duration) {
             let snap = view.snapshot.lock().map(|s| s.clone()).unwrap_or_default();
             println!("{}", line(view, &snap));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+    use crate::session::test_view::Fixture;
+
+    #[test]
+    fn headless_line_shows_each_venues_feed_and_each_book_as_its_own_feed_holds_it() {
+        let f = Fixture::two_venues();
+        let got = line(&f.view(), &f.snapshot());
+        for want in [
+            "binance-spot:BTCUSDT stale - / - | binance-usdm:BTCUSDT synced - / - | ",
+            "feed binance-spot 3 msgs, 1 gaps, 0 resyncs, 0 reconnects | \
+             feed binance-spot last error: sequence gap on BTCUSDT | \
+             feed binance-usdm 5 msgs, 0 gaps, 0 resyncs, 0 reconnects | tick→done",
+        ] {
+            assert!(got.contains(want), "{want:?} not in {got:?}");
+        }
+    }
+
+    #[test]
+    fn headless_line_of_one_venue_names_its_feed_plainly() {
+        let f = Fixture::one_venue();
+        let got = line(&f.view(), &f.snapshot());
+        assert!(
+            got.contains("binance-spot:BTCUSDT synced - / - | feed 3 msgs, 0 gaps,"),
+            "{got:?}"
+        );
     }
 }

@@ -61,11 +61,12 @@ fn record(history: &mut Vec<Vec<VecDeque<f64>>>, snap: &Snapshot) {
 }
 
 fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<VecDeque<f64>>]) {
+    let feed = feed_lines(view);
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(1),
-            Constraint::Length(3),
+            Constraint::Length(feed.len() as u16 + 1),
             Constraint::Length(16),
             Constraint::Min(8),
             Constraint::Length(1),
@@ -83,7 +84,10 @@ fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<Ve
         Paragraph::new(title).style(Style::default().add_modifier(Modifier::BOLD)),
         rows[0],
     );
-    render_feed(f, view, rows[1]);
+    f.render_widget(
+        Paragraph::new(feed).block(Block::default().borders(Borders::TOP).title(" feeds ")),
+        rows[1],
+    );
     let books = Layout::default()
         .direction(Direction::Horizontal)
         .constraints(vec![
@@ -107,51 +111,58 @@ fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<Ve
     f.render_widget(Paragraph::new(lat), rows[4]);
 }
 
-fn render_feed(f: &mut Frame<'_>, view: &View<'_>, area: Rect) {
-    let c = view.feed.counters();
-    let mut spans = Vec::new();
-    for st in view.feed.instruments() {
-        let color = match st.state {
-            ladder_sdk::BookState::Synced => Color::Green,
-            ladder_sdk::BookState::Stale => Color::Red,
-            _ => Color::Yellow,
-        };
-        spans.push(Span::raw(format!("{} ", st.symbol)));
-        spans.push(Span::styled(st.state.as_str(), Style::default().fg(color)));
-        spans.push(Span::raw(format!(
-            " (gaps {}, resyncs {})   ",
-            st.gaps, st.resyncs
-        )));
-    }
+/// Each venue's feed: its books' states (with gaps and resyncs), its counters, and its last
+/// error if it met one; the venue's name leads when there are several.
+fn feed_lines(view: &View<'_>) -> Vec<Line<'static>> {
     let secs = (view.started.elapsed_ns() as f64 / 1e9).max(1e-9);
-    let second = format!(
-        "messages {} ({:.0}/s)  gaps {}  resyncs {}  reconnects {}  watchdog {}  overflows {}  decode errors {}",
-        c.messages,
-        c.messages as f64 / secs,
-        c.gaps,
-        c.resyncs,
-        c.reconnects,
-        c.watchdog_timeouts,
-        c.overflows,
-        c.decode_errors
-    );
-    let mut lines = vec![Line::from(spans), Line::from(second)];
-    if let Some(err) = view.feed.last_error() {
-        lines.push(Line::styled(
-            format!("last error: {}", err.text),
-            Style::default().fg(Color::Red),
-        ));
+    let mut lines = Vec::new();
+    for feed in view.feeds {
+        let c = feed.counters();
+        let mut spans = Vec::new();
+        if view.feeds.len() > 1 {
+            spans.push(Span::styled(
+                format!("{}  ", feed.venue()),
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+        }
+        for st in feed.instruments() {
+            let color = match st.state {
+                BookState::Synced => Color::Green,
+                BookState::Stale => Color::Red,
+                _ => Color::Yellow,
+            };
+            spans.push(Span::raw(format!("{} ", st.symbol)));
+            spans.push(Span::styled(st.state.as_str(), Style::default().fg(color)));
+            spans.push(Span::raw(format!(
+                " (gaps {}, resyncs {})   ",
+                st.gaps, st.resyncs
+            )));
+        }
+        lines.push(Line::from(spans));
+        lines.push(Line::from(format!(
+            "messages {} ({:.0}/s)  gaps {}  resyncs {}  reconnects {}  watchdog {}  overflows {}  decode errors {}",
+            c.messages,
+            c.messages as f64 / secs,
+            c.gaps,
+            c.resyncs,
+            c.reconnects,
+            c.watchdog_timeouts,
+            c.overflows,
+            c.decode_errors
+        )));
+        if let Some(err) = feed.last_error() {
+            lines.push(Line::styled(
+                format!("last error: {}", err.text),
+                Style::default().fg(Color::Red),
+            ));
+        }
     }
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" feed ")),
-        area,
-    );
+    lines
 }
 
 fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, area: Rect) {
     let b = &snap.books[i];
     let state = view
-        .feed
         .book_state(InstrumentId::new(i as u32))
         .unwrap_or(b.state);
     book_panel(f, area, &view.symbols[i], state, &view.specs[i], b);
@@ -412,6 +423,41 @@ mod tests {
                     .collect::<String>()
             })
             .collect()
+    }
+
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn feed_panel_lists_each_venues_books_counters_and_last_error() {
+        let f = crate::session::test_view::Fixture::two_venues();
+        let got = text(&feed_lines(&f.view()));
+        assert_eq!(got.len(), 5, "{got:#?}");
+        assert_eq!(got[0], "binance-spot  BTCUSDT stale (gaps 1, resyncs 0)   ");
+        assert!(got[1].starts_with("messages 3 ("), "{}", got[1]);
+        assert!(
+            got[1].contains("  gaps 1  resyncs 0  reconnects 0"),
+            "{}",
+            got[1]
+        );
+        assert_eq!(got[2], "last error: sequence gap on BTCUSDT");
+        assert_eq!(
+            got[3],
+            "binance-usdm  BTCUSDT synced (gaps 0, resyncs 0)   "
+        );
+        assert!(got[4].starts_with("messages 5 ("), "{}", got[4]);
+    }
+
+    #[test]
+    fn feed_panel_of_one_venue_leaves_the_venue_name_out() {
+        let f = crate::session::test_view::Fixture::one_venue();
+        let got = text(&feed_lines(&f.view()));
+        assert_eq!(got[0], "BTCUSDT synced (gaps 0, resyncs 0)   ");
+        assert_eq!(got.len(), 2, "{got:#?}");
     }
 
     #[rstest]

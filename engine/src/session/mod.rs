@@ -1,34 +1,44 @@
-//! `ladder paper`: paper trade strategies live.
+//! `ladder paper`: paper trade strategies live, on one venue or several at once.
 //!
 //! ```text
-//!  venue (built-in sim or Binance) ──ws/rest──► feed thread (tokio): decode, sequence, resync
-//!        ──SPSC ring──► hot thread (pinned): book, strategies, risk, paper exchange
+//!  venue A (built-in sim or Binance) ──ws/rest──► feed thread A (tokio): decode, sequence, resync
+//!        ──SPSC ring A──┐
+//!  venue B ──ws/rest──► feed thread B ──SPSC ring B──┴─► hot thread (pinned, polls every ring):
+//!        book, strategies, risk, paper exchange
 //!        ──output ring──► writer thread: orders.csv, fills.csv, signals.csv
 //!  hot thread ──snapshot every 100 ms (try_lock)──► dashboard / headless lines (main thread)
 //! ```
-//! On exit (`q`, Ctrl-C, `--duration`) the feed stops, open paper orders are cancelled, the
-//! report directory is written as by `ladder replay`, and the summary is returned.
+//! Each venue has its own feed and its own ring: a full ring makes that venue's connector mark
+//! the instrument stale and resync it from a new snapshot of that venue, and a fault on one
+//! venue (a gap, a disconnect) touches only its own books. Instruments are venue-qualified
+//! (`binance-usdm:BTCUSDT`) in one registry with ids dense across venues; strategies and the
+//! report name them that way. On exit (`q`, Ctrl-C, `--duration`) the feeds stop, open paper
+//! orders are cancelled, the report directory is written as by `ladder replay` (with each
+//! venue's feed state under `feeds`), and the summary is returned.
 
 mod console;
 mod dashboard;
 pub mod market;
 pub mod snapshot;
+#[cfg(test)]
+mod test_view;
 
-pub use market::{Connected, Market, MarketError, connect};
+pub use market::{Connected, ConnectedVenue, Market, MarketError, SessionMarket, connect};
 
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
-use crate::feed::live::{FeedStatus, LiveFeedConfig, spawn_feed};
+use crate::feed::live::{FeedStatus, LiveFeedHandle};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop_stamped};
+use crate::instrument::Registry;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
 use crate::report::summary::{
     self, FeedReport, Percentiles, StrategyMeta, Summary, SummaryInput, Timing,
 };
 use crate::report::writer::{ReportContext, write_records};
-use ladder_sdk::{InstrumentSpec, MarketEvent};
+use ladder_sdk::{BookState, InstrumentId, InstrumentSpec, MarketEvent};
 use snapshot::{LatencySnap, Snapshot};
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -52,8 +62,8 @@ pub enum Display {
 /// Everything `ladder paper` needs.
 #[derive(Debug)]
 pub struct PaperOptions {
-    /// The market.
-    pub market: Market,
+    /// The venues, each with its feed's watchdog (at least one; each venue once).
+    pub markets: Vec<SessionMarket>,
     /// Strategies, in order.
     pub strategies: Vec<StrategySource>,
     /// The config.
@@ -66,8 +76,6 @@ pub struct PaperOptions {
     pub duration: Option<Duration>,
     /// Dashboard or headless.
     pub display: Display,
-    /// Feed watchdog (no data for this long = dead connection).
-    pub watchdog: Duration,
 }
 
 /// Why a session could not run.
@@ -111,7 +119,9 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// What the display loop can see.
 pub(crate) struct View<'a> {
     pub(crate) snapshot: &'a Mutex<Snapshot>,
-    pub(crate) feed: &'a FeedStatus,
+    /// Each venue's feed, in the order of the venues.
+    pub(crate) feeds: &'a [Arc<FeedStatus>],
+    /// Instrument names (`venue:SYMBOL`) by id.
     pub(crate) symbols: &'a [String],
     pub(crate) specs: &'a [InstrumentSpec],
     pub(crate) strategies: &'a [String],
@@ -128,6 +138,20 @@ impl View<'_> {
             || self
                 .duration
                 .is_some_and(|d| self.started.elapsed_ns() >= d.as_nanos() as u64)
+    }
+
+    /// The book state of instrument `id` as its venue's feed holds it.
+    pub(crate) fn book_state(&self, id: InstrumentId) -> Option<BookState> {
+        self.feeds.iter().find_map(|f| f.book_state(id))
+    }
+
+    /// How a line about `feed` starts: `feed` with one venue, `feed <venue>` with several.
+    pub(crate) fn feed_label(&self, feed: &FeedStatus) -> String {
+        if self.feeds.len() == 1 {
+            "feed".to_owned()
+        } else {
+            format!("feed {}", feed.venue())
+        }
     }
 }
 
@@ -280,6 +304,34 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     })
 }
 
+/// Each venue's final feed state and counters, for the report.
+fn feed_report(feed: &FeedStatus, registry: &Registry, simulated: bool) -> FeedReport {
+    let c = feed.counters();
+    FeedReport {
+        venue: feed.venue().name().to_owned(),
+        simulated,
+        messages: c.messages,
+        gaps: c.gaps,
+        resyncs: c.resyncs,
+        reconnects: c.reconnects,
+        snapshots: c.snapshots,
+        watchdog_timeouts: c.watchdog_timeouts,
+        overflows: c.overflows,
+        decode_errors: c.decode_errors,
+        states: feed
+            .instruments()
+            .into_iter()
+            .map(|i| {
+                (
+                    registry.get(i.instrument).name.clone(),
+                    i.state.as_str().to_owned(),
+                )
+            })
+            .collect(),
+        last_error: feed.last_error().map(|e| e.text),
+    }
+}
+
 /// Runs a paper session until `q`, Ctrl-C or the duration; returns the summary (also written
 /// to the report directory).
 pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
@@ -287,12 +339,17 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
     // Only the first session of a process installs the handler; later ones reuse it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 
-    let connected = connect(opts.market, &opts.config.instruments)?;
-    let registry = connected.registry.clone();
-    let symbols: Vec<String> = registry.iter().map(|i| i.symbol.clone()).collect();
+    let connected = connect(opts.markets, &opts.config.instruments)?;
+    let registry = Arc::new(connected.registry.clone());
+    let names: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
 
-    let (producer, consumer) = feed_ring(opts.config.hot.ring_capacity);
+    // One ring per venue, each polled by the hot thread.
+    let (producers, consumers): (Vec<_>, Vec<_>) = connected
+        .venues
+        .iter()
+        .map(|_| feed_ring(opts.config.hot.ring_capacity))
+        .unzip();
     let (sink, source, done) = output_ring(opts.config.hot.output_capacity);
     let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Mutex::new(Snapshot::default()));
@@ -300,10 +357,10 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
     let setup = HotSetup {
         core: opts.config.hot.core,
         config: opts.config.clone(),
-        consumers: vec![consumer],
+        consumers,
         strategies: opts.strategies,
         host: HostConfig {
-            instruments: symbols.clone(),
+            instruments: names.clone(),
             ..HostConfig::default()
         },
         specs: specs.clone(),
@@ -318,15 +375,19 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .map_err(|e| SessionError::Thread(format!("cannot start the hot thread: {e}")))?;
     let created = match ready_rx.recv() {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(e),
+        Ok(Err(e)) => {
+            connected.stop();
+            return Err(e);
+        }
         Err(_) => {
+            connected.stop();
             return Err(SessionError::Thread(
                 "the hot thread ended while starting".into(),
             ));
         }
     };
     let ctx = ReportContext {
-        symbols: symbols.clone(),
+        symbols: names.clone(),
         specs: specs.clone(),
         strategies: created.names.clone(),
         signal_names: created.signal_names.clone(),
@@ -338,18 +399,31 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .spawn(move || write_records(&dir, &ctx, &source))
         .map_err(|e| SessionError::Thread(format!("cannot start the report writer: {e}")))?;
 
-    let venue = connected.venue;
-    let mut feed_config = LiveFeedConfig::new(venue, symbols.clone());
-    feed_config.endpoints = connected.endpoints.clone();
-    feed_config.watchdog = opts.watchdog;
-    let feed = spawn_feed(feed_config, Arc::new(registry), producer)?;
-    let feed_status = Arc::clone(&feed.status);
+    // One feed per venue, each into its own ring: a ring's overflow resyncs from its venue.
+    let mut feeds: Vec<LiveFeedHandle> = Vec::with_capacity(producers.len());
+    for (venue, producer) in connected.venues.iter().zip(producers) {
+        match venue.spawn_feed(Arc::clone(&registry), producer, None) {
+            Ok(feed) => feeds.push(feed),
+            Err(e) => {
+                for f in feeds {
+                    f.shutdown();
+                }
+                stop.store(true, Ordering::Release);
+                let _ = hot.join();
+                done.store(true, Ordering::Release);
+                let _ = writer.join();
+                connected.stop();
+                return Err(SessionError::Feed(e));
+            }
+        }
+    }
+    let statuses: Vec<Arc<FeedStatus>> = feeds.iter().map(|f| Arc::clone(&f.status)).collect();
 
     let started = Stopwatch::start();
     let view = View {
         snapshot: &shared,
-        feed: &feed_status,
-        symbols: &symbols,
+        feeds: &statuses,
+        symbols: &names,
         specs: &specs,
         strategies: &created.names,
         signal_names: &created.signal_names,
@@ -367,26 +441,14 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
 
     // Shut down in order: no more market data, then the hot thread (cancels open orders),
     // then the writer.
-    let counters = feed_status.counters();
-    let feed_report = FeedReport {
-        messages: counters.messages,
-        gaps: counters.gaps,
-        resyncs: counters.resyncs,
-        reconnects: counters.reconnects,
-        snapshots: counters.snapshots,
-        watchdog_timeouts: counters.watchdog_timeouts,
-        overflows: counters.overflows,
-        decode_errors: counters.decode_errors,
-        states: feed_status
-            .instruments()
-            .into_iter()
-            .map(|i| (i.symbol, i.state.as_str().to_owned()))
-            .collect(),
-        last_error: feed_status.last_error().map(|e| e.text),
-    };
-    let (feed_gaps, feed_messages, feed_errors) =
-        (counters.gaps, counters.messages, counters.decode_errors);
-    feed.shutdown();
+    let feed_reports: Vec<FeedReport> = statuses
+        .iter()
+        .zip(&connected.venues)
+        .map(|(st, v)| feed_report(st, &registry, v.is_simulated()))
+        .collect();
+    for f in feeds {
+        f.shutdown();
+    }
     stop.store(true, Ordering::Release);
     let result = hot
         .join()
@@ -399,23 +461,25 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
             dir: opts.report_dir.clone(),
             source,
         })?;
+    let venue_names = connected.venue_names();
     connected.stop();
     shown?;
     let result = result.ok_or_else(|| SessionError::Thread("the hot thread ended early".into()))?;
     let wall_s = started.elapsed_ns().max(1) as f64 / 1e9;
+    let feed_messages: u64 = feed_reports.iter().map(|f| f.messages).sum();
     let summary = summary::build(SummaryInput {
         source: view.venue.clone(),
-        venue: venue.name().to_owned(),
+        venue: venue_names,
         frames: feed_messages,
-        parse_errors: feed_errors,
-        gaps: feed_gaps,
+        parse_errors: feed_reports.iter().map(|f| f.decode_errors).sum(),
+        gaps: feed_reports.iter().map(|f| f.gaps).sum(),
         engine: &result.engine,
         totals: &totals,
         meta: &created.meta,
-        symbols: &symbols,
+        symbols: &names,
         specs: &specs,
         config_sha256: opts.config_sha256,
-        feed: Some(feed_report),
+        feeds: feed_reports,
         timing: Timing {
             wall_seconds: wall_s,
             events_per_second: result.engine.stats.events as f64 / wall_s,

@@ -264,11 +264,14 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
     };
     let dir = tempfile::tempdir().unwrap();
     let summary = ladder_engine::session::run_paper(ladder_engine::session::PaperOptions {
-        market: ladder_engine::session::Market::Live {
-            venue: Venue::BinanceUsdm,
-            symbols: vec!["BTCUSDT".to_owned()],
-            endpoints,
-        },
+        markets: vec![ladder_engine::session::SessionMarket {
+            market: ladder_engine::session::Market::Live {
+                venue: Venue::BinanceUsdm,
+                symbols: vec!["BTCUSDT".to_owned()],
+                endpoints,
+            },
+            watchdog: Duration::from_secs(30),
+        }],
         strategies: Vec::new(),
         config: ladder_engine::config::Config::default(),
         config_sha256: None,
@@ -277,10 +280,11 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
         display: ladder_engine::session::Display::Headless {
             every: Duration::from_secs(60),
         },
-        watchdog: Duration::from_secs(30),
     })
     .unwrap();
-    let feed = summary.feed.as_ref().unwrap();
+    let [feed] = summary.feeds.as_slice() else {
+        panic!("one venue, one feed: {:?}", summary.feeds);
+    };
     assert_eq!((feed.gaps, feed.snapshots), (0, 1), "{feed:?}");
     let report = inspect(
         &[CaptureInput {
@@ -293,8 +297,8 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
         },
     )
     .unwrap();
-    let expected = &report.instruments["BTCUSDT"];
-    let got = &summary.books["BTCUSDT"];
+    let expected = &report.instruments["binance-usdm:BTCUSDT"];
+    let got = &summary.books["binance-usdm:BTCUSDT"];
     assert_eq!(got.state, "synced");
     assert_eq!(got.bids, expected.bids, "top 10 bids");
     assert_eq!(got.asks, expected.asks, "top 10 asks");
