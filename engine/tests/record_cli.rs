@@ -68,11 +68,13 @@ fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
         .collect()
 }
 
-/// The recorder's final books (`--books`) equal `inspect`'s final books of the capture.
-fn assert_same_books(books: &Path, report: &Value, symbols: &[&str]) {
+/// The recorder's final books (`--books`, keyed by symbol) equal `inspect`'s final books of the
+/// capture (keyed by `venue:SYMBOL`), for each of `names` (`venue:SYMBOL`).
+fn assert_same_books(books: &Path, report: &Value, names: &[&str]) {
     let books: Value = serde_json::from_str(&std::fs::read_to_string(books).unwrap()).unwrap();
-    for s in symbols {
-        let (live, replayed) = (&books[s], &report["instruments"][s]);
+    for s in names {
+        let symbol = s.split_once(':').unwrap().1;
+        let (live, replayed) = (&books[symbol], &report["instruments"][s]);
         assert_eq!(live["state"], "synced", "{s}: recorder's book {live}");
         assert_eq!(replayed["state"], "synced", "{s}: replayed book {replayed}");
         assert_eq!(
@@ -87,11 +89,12 @@ fn assert_same_books(books: &Path, report: &Value, symbols: &[&str]) {
     }
 }
 
-fn assert_clean(report: &Value, symbols: &[&str]) {
+/// No gap, no parse error, and each of `names` (`venue:SYMBOL`) synced with diffs applied.
+fn assert_clean(report: &Value, names: &[&str]) {
     assert_eq!(report["gaps"], 0, "{report}");
     assert_eq!(report["parse_errors"], 0, "{report}");
     assert!(report["applied"].as_u64().unwrap() > 0, "{report}");
-    for s in symbols {
+    for s in names {
         assert_eq!(report["instruments"][s]["state"], "synced", "{s}: {report}");
         assert!(report["instruments"][s]["applied"].as_u64().unwrap() > 0);
     }
@@ -127,11 +130,11 @@ fn record_sim_gzip_inspects_clean_and_replays_to_the_recorders_books() {
     let raw = std::fs::read(&cap).unwrap();
     assert_eq!(&raw[..2], &[0x1f, 0x8b], "gzip by the .gz name");
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &["binance-spot:BTCUSDT"]);
     assert!(report["snapshots"].as_u64().unwrap() >= 1);
     assert!(report["trades"].as_u64().unwrap() > 0, "trade frames kept");
     assert_eq!(snapshot_streams(&cap)[0], "btcusdt@depthSnapshot");
-    assert_same_books(&books, &report, &["BTCUSDT"]);
+    assert_same_books(&books, &report, &["binance-spot:BTCUSDT"]);
 }
 
 #[test]
@@ -152,12 +155,16 @@ fn record_two_symbols_in_one_file_both_sync_without_gaps() {
         books.to_str().unwrap(),
     ]);
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+    assert_clean(&report, &["binance-spot:BTCUSDT", "binance-spot:ETHUSDT"]);
     let mut streams = snapshot_streams(&cap);
     streams.sort();
     streams.dedup();
     assert_eq!(streams, ["btcusdt@depthSnapshot", "ethusdt@depthSnapshot"]);
-    assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+    assert_same_books(
+        &books,
+        &report,
+        &["binance-spot:BTCUSDT", "binance-spot:ETHUSDT"],
+    );
 }
 
 #[test]
@@ -197,7 +204,7 @@ fn record_rotation_by_size_writes_numbered_self_contained_files() {
         assert_eq!(report["parse_errors"], 0, "{}: {report}", f.display());
         if k < last {
             // Each file gets a fresh snapshot of every symbol: it syncs on its own.
-            assert_clean(&report, &["BTCUSDT", "ETHUSDT"]);
+            assert_clean(&report, &["binance-spot:BTCUSDT", "binance-spot:ETHUSDT"]);
             let mut streams = snapshot_streams(f);
             streams.sort();
             streams.dedup();
@@ -207,10 +214,14 @@ fn record_rotation_by_size_writes_numbered_self_contained_files() {
     // The last file, on its own, replays to the book the recorder held at the end (if it
     // lasted long enough to get its snapshots).
     let report = inspect(&files[last]);
-    if report["instruments"]["BTCUSDT"]["state"] == "synced"
-        && report["instruments"]["ETHUSDT"]["state"] == "synced"
+    if report["instruments"]["binance-spot:BTCUSDT"]["state"] == "synced"
+        && report["instruments"]["binance-spot:ETHUSDT"]["state"] == "synced"
     {
-        assert_same_books(&books, &report, &["BTCUSDT", "ETHUSDT"]);
+        assert_same_books(
+            &books,
+            &report,
+            &["binance-spot:BTCUSDT", "binance-spot:ETHUSDT"],
+        );
     }
 }
 
@@ -252,7 +263,7 @@ fn record_flushes_so_the_gzip_on_disk_decodes_while_recording() {
     let status = wait(&mut child, TIMEOUT);
     assert!(status.success());
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &["binance-spot:BTCUSDT"]);
     assert!(report["frames"].as_u64().unwrap() > frames.len() as u64);
 }
 
@@ -364,7 +375,7 @@ fn record_via_config_keeps_a_dropped_diff_gap_and_the_resync_snapshot() {
     );
     assert_eq!(report["parse_errors"], 0, "{report}");
     assert_eq!(
-        report["instruments"]["BTCUSDT"]["state"], "synced",
+        report["instruments"]["binance-spot:BTCUSDT"]["state"], "synced",
         "a later snapshot resynced the replay: {report}"
     );
     // The recorder's feed saw the same gaps the replay does.
@@ -483,7 +494,10 @@ fn record_killed_with_sigkill_inspects_and_replays_up_to_its_last_complete_line(
     assert_eq!(summary["frames"], n, "{summary}");
     assert_eq!(summary["truncated"]["after_line"], n, "{summary}");
     assert_eq!(summary["parse_errors"], 0, "{summary}");
-    assert_eq!(summary["books"]["BTCUSDT"]["state"], "synced", "{summary}");
+    assert_eq!(
+        summary["books"]["binance-spot:BTCUSDT"]["state"], "synced",
+        "{summary}"
+    );
 }
 
 #[test]
@@ -521,7 +535,7 @@ fn record_refuses_an_existing_out_unless_force() {
     // `record` adds its own `--status-every`.
     record(&[&args[1..8], &["--force", "--sync-every", "200ms"]].concat());
     let report = inspect(&cap);
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_clean(&report, &["binance-spot:BTCUSDT"]);
 }
 
 #[test]
@@ -586,5 +600,6 @@ fn record_sim_of_another_venue_writes_its_format_and_inspects_clean_as_that_venu
     let text = std::fs::read_to_string(&cap).unwrap();
     assert!(text.contains("\"pu\":"), "futures diffs carry pu");
     let report = inspect_as(&cap, "binance-usdm");
-    assert_clean(&report, &["BTCUSDT"]);
+    assert_eq!(report["venue"], "binance-usdm", "{report}");
+    assert_clean(&report, &["binance-usdm:BTCUSDT"]);
 }

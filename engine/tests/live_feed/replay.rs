@@ -195,7 +195,7 @@ fn replay_vector_matches_inspect(case: ReplayCase) {
         },
     )
     .unwrap();
-    let expected = &report.instruments["BTCUSDT"];
+    let expected = &report.instruments[&format!("{}:BTCUSDT", case.venue)];
     assert_eq!(report.applied, case.applied);
     let want = |rows: &[[String; 2]]| {
         rows.iter()
@@ -293,7 +293,9 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
         },
     )
     .unwrap();
-    let expected = &report.instruments["BTCUSDT"];
+    let expected = &report.instruments["binance-usdm:BTCUSDT"];
+    // The paper session's report still keys books by bare symbol (session/mod.rs), unlike
+    // replay's `venue:SYMBOL`.
     let got = &summary.books["BTCUSDT"];
     assert_eq!(got.state, "synced");
     assert_eq!(got.bids, expected.bids, "top 10 bids");
