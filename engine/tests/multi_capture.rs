@@ -184,7 +184,7 @@ fn inspect_without_venue_recognizes_the_shared_capture(#[case] rel: &str, #[case
 }
 
 #[test]
-fn inspect_capture_without_depth_diff_names_venue_and_venue_path_and_venue_path_reads_it() {
+fn inspect_capture_without_a_frame_naming_its_venue_is_one_error_and_venue_path_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nodepth.txt");
     let text = concat!(

@@ -492,15 +492,21 @@ mod tests {
     const USDM_DIFF: &str = r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":11,"u":12,"pu":10,"b":[["100.1","1.5"]],"a":[]}}"#;
     // COIN-M diffs carry `pu` like USD-M, and its symbols an `_` (`BTCUSD_PERP`).
     const COINM_DIFF: &str = r#"{"stream":"btcusd_perp@depth@0ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSD_PERP","ps":"BTCUSD","U":11,"u":12,"pu":10,"b":[["100.1","15"]],"a":[]}}"#;
+    const SPOT_TICKER: &str = r#"{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"100.01","B":"1","a":"100.02","A":"2"}}"#;
+    const USDM_TICKER: &str = r#"{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"100.1","B":"1","a":"100.2","A":"2","T":1,"E":1}}"#;
+    const COINM_TICKER: &str = r#"{"stream":"btcusd_perp@bookTicker","data":{"e":"bookTicker","u":1,"s":"BTCUSD_PERP","ps":"BTCUSD","b":"100.1","B":"1","a":"100.2","A":"2","T":1,"E":1}}"#;
     const SNAPSHOT: &str = r#"{"lastUpdateId":10,"bids":[["100.00","1"]],"asks":[["100.03","1"]]}"#;
     const TRADE: &str = r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"100.02","q":"0.5","T":1,"m":true}}"#;
 
-    /// A capture whose depth diff comes after lines that do not tell the venue.
+    /// A capture whose depth diff or bookTicker comes after lines that do not tell the venue.
     #[rstest]
-    #[case::spot(SPOT_DIFF, Venue::BinanceSpot)]
-    #[case::usdm(USDM_DIFF, Venue::BinanceUsdm)]
-    #[case::coinm(COINM_DIFF, Venue::BinanceCoinm)]
-    fn detect_venue_from_the_first_depth_diff(#[case] diff: &str, #[case] want: Venue) {
+    #[case::spot_diff(SPOT_DIFF, Venue::BinanceSpot)]
+    #[case::usdm_diff(USDM_DIFF, Venue::BinanceUsdm)]
+    #[case::coinm_diff(COINM_DIFF, Venue::BinanceCoinm)]
+    #[case::spot_ticker(SPOT_TICKER, Venue::BinanceSpot)]
+    #[case::usdm_ticker(USDM_TICKER, Venue::BinanceUsdm)]
+    #[case::coinm_ticker(COINM_TICKER, Venue::BinanceCoinm)]
+    fn detect_venue_from_the_first_frame_that_tells(#[case] diff: &str, #[case] want: Venue) {
         let dir = tempfile::tempdir().unwrap();
         let text = format!("1 {SNAPSHOT}\n2 {TRADE}\nnot a line\n3 {diff}\n");
         let path = file(dir.path(), "cap.txt", &text);
@@ -528,7 +534,7 @@ mod tests {
     }
 
     #[test]
-    fn detect_venue_without_a_depth_diff_is_an_error_naming_the_file_venue_and_venue_path() {
+    fn detect_venue_without_a_frame_that_tells_is_an_error_naming_the_file_venue_and_venue_path() {
         let dir = tempfile::tempdir().unwrap();
         let path = file(
             dir.path(),
