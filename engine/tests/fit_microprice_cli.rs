@@ -1,5 +1,6 @@
 //! `ladder fit-microprice` driven through the real binary: the §3.6 hand check against
-//! `../shared/vectors/microprice` for both bucketings, capture input, and user errors.
+//! `../shared/vectors/microprice` for both bucketings, capture input (the built-in tables
+//! refitted from the shared captures byte for byte), and user errors.
 //!
 //! Tests that need `../shared` print a skip reason and pass when it is absent, unless `CI=true`.
 
@@ -246,4 +247,62 @@ fn missing_input_names_the_file() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("/nonexistent/quotes.csv"));
+}
+
+/// The built-in tables of the microprice strategy, fitted from the shared captures with the
+/// commands in `strategies/microprice/README.md`, come out byte for byte the same through the
+/// capture pipeline, with the venue recognized from the capture.
+#[rstest::rstest]
+#[case::usdm(
+    "captures/binance-usdm_btcusdt_20240808.gz",
+    "0.1",
+    "default_gstar.json",
+    "binance-usdm:BTCUSDT"
+)]
+#[case::spot(
+    "captures/binance-spot_btcusdt_20240808.gz",
+    "0.01",
+    "spot_btcusdt_gstar.json",
+    "binance-spot:BTCUSDT"
+)]
+fn shared_capture_without_venue_refits_the_built_in_table_exactly(
+    #[case] rel: &str,
+    #[case] tick: &str,
+    #[case] table: &str,
+    #[case] instrument: &str,
+) {
+    let Some(capture) = shared(rel) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("table.json");
+    let run = ladder()
+        .args(["fit-microprice", "--input"])
+        .arg(&capture)
+        .args([
+            "--tick",
+            tick,
+            "--imbalance-buckets",
+            "10",
+            "--spread-ticks",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("note: quotes of {instrument}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    let built_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../strategies/microprice/data")
+        .join(table);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("table written"),
+        std::fs::read_to_string(&built_in).expect("built-in table"),
+        "{table}"
+    );
 }

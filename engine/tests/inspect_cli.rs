@@ -176,7 +176,9 @@ fn inspect_spot_capture_matches_counts_and_hand_sequenced_book() {
     assert_eq!(r["gaps"], 0);
     assert_eq!(r["trades"], 9_757);
     assert_eq!(r["parse_errors"], 0);
-    let btc = &r["instruments"]["BTCUSDT"];
+    let btc = &r["instruments"]["binance-spot:BTCUSDT"];
+    assert_eq!(btc["venue"], "binance-spot");
+    assert_eq!(btc["symbol"], "BTCUSDT");
     assert_eq!(btc["state"], "synced");
     let hand = by_hand(&path, false);
     assert_eq!((hand.applied, hand.dropped), (3_449, 2));
@@ -201,7 +203,8 @@ fn inspect_usdm_capture_matches_counts_bbo_and_hand_sequenced_book() {
     assert_eq!(r["trades"], 21_313);
     assert_eq!(r["bbo_checked"], 126);
     assert_eq!(r["bbo_mismatches"], 0);
-    let btc = &r["instruments"]["BTCUSDT"];
+    assert_eq!(r["venue"], "binance-usdm");
+    let btc = &r["instruments"]["binance-usdm:BTCUSDT"];
     assert_eq!(btc["state"], "synced");
     let hand = by_hand(&path, true);
     assert_eq!((hand.applied, hand.dropped), (6_547, 4));
@@ -235,7 +238,7 @@ fn inspect_spot_capture_with_a_depth_line_removed_reports_gap_and_stale() {
     std::fs::write(&cut, text.join("\n")).unwrap();
     let r = inspect_json(&cut, "binance-spot");
     assert!(r["gaps"].as_u64().unwrap() >= 1, "{r}");
-    assert_eq!(r["instruments"]["BTCUSDT"]["state"], "stale");
+    assert_eq!(r["instruments"]["binance-spot:BTCUSDT"]["state"], "stale");
     assert_eq!(r["depth_updates"], 3_450);
     // Strict mode turns the finding into a failing exit status.
     ladder()
@@ -490,7 +493,12 @@ fn inspect_gzip_cut_at_a_fixed_offset_reports_its_complete_lines_like_the_same_l
         assert_eq!(r[key], p[key], "{key}");
     }
     assert!(p["truncated"].is_null());
-    assert!(r["instruments"]["BTCUSDT"]["applied"].as_u64().unwrap() > 0);
+    assert!(
+        r["instruments"]["binance-spot:BTCUSDT"]["applied"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 
     ladder()
         .args([
@@ -533,7 +541,7 @@ fn inspect_one_28_decimal_price_is_one_error_not_the_tick() {
     let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
     let (ok, r, stderr) = run_inspect(&capture(&refs), "outlier.txt", &[]);
     assert!(ok, "{stderr}");
-    let btc = &r["instruments"]["BTCUSDT"];
+    let btc = &r["instruments"]["binance-spot:BTCUSDT"];
     assert_eq!(btc["tick_size"], "0.01", "{r}");
     assert_eq!(btc["lot_size"], "0.1", "{r}");
     assert_eq!(r["applied"], 40, "{r}");
@@ -572,7 +580,7 @@ fn inspect_rejected_negative_qty_does_not_change_the_lot() {
     let refs: Vec<&str> = frames.iter().map(String::as_str).collect();
     let (ok, r, stderr) = run_inspect(&capture(&refs), "negative.txt", &[]);
     assert!(ok, "{stderr}");
-    let btc = &r["instruments"]["BTCUSDT"];
+    let btc = &r["instruments"]["binance-spot:BTCUSDT"];
     assert_eq!(btc["lot_size"], "0.1", "{r}");
     assert_eq!(btc["tick_size"], "0.01", "{r}");
     assert_eq!(r["parse_errors"], 1, "{r}");
@@ -726,10 +734,11 @@ fn inspect_strict_fails_and_reports_stale_on_every_integrity_fault(
 ) {
     let (ok, r) = strict_inspect(&lines, venue);
     assert!(!ok, "--strict must fail: {r}");
-    assert_eq!(r["instruments"]["XUSDT"]["state"], "stale", "{r}");
+    let x = &r["instruments"][format!("{venue}:XUSDT")];
+    assert_eq!(x["state"], "stale", "{r}");
     assert!(r["gaps"].as_u64().unwrap() >= 1, "{r}");
     assert_eq!(r["faults"][kind], 1, "{r}");
-    assert_eq!(r["instruments"]["XUSDT"]["faults"][kind], 1, "{r}");
+    assert_eq!(x["faults"][kind], 1, "{r}");
     assert_eq!(r["parse_errors"], 0, "{r}");
 }
 
@@ -757,8 +766,14 @@ fn inspect_impossible_price_is_a_parse_error_naming_value_and_line(
     let got = r["issues"][0]["message"].as_str().unwrap();
     assert!(got.contains(message), "{got}");
     // The book was never touched by it.
-    assert_eq!(r["instruments"]["XUSDT"]["bids"][0][0], "10", "{r}");
-    assert_eq!(r["instruments"]["XUSDT"]["state"], "synced", "{r}");
+    assert_eq!(
+        r["instruments"]["binance-spot:XUSDT"]["bids"][0][0], "10",
+        "{r}"
+    );
+    assert_eq!(
+        r["instruments"]["binance-spot:XUSDT"]["state"], "synced",
+        "{r}"
+    );
 }
 
 /// Issue 9: the real spot capture with 10^6 subtracted from every update id after line 20,000
@@ -786,7 +801,7 @@ fn inspect_spot_capture_with_ids_shifted_down_after_line_20000_ends_stale_with_a
         .unwrap();
     assert!(!out.status.success(), "--strict must fail");
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["instruments"]["BTCUSDT"]["state"], "stale");
+    assert_eq!(r["instruments"]["binance-spot:BTCUSDT"]["state"], "stale");
     assert_eq!(r["gaps"], 1, "{r}");
     assert_eq!(r["faults"]["ids_backward"], 1, "{r}");
     assert_eq!(

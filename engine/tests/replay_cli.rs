@@ -85,7 +85,7 @@ fn replay_paced_line_stamped_u64_max_finishes_and_is_counted() {
     assert_eq!(s["clock"]["implausible"], 1, "{s}");
     assert_eq!(s["clock"]["anomalies"], 1, "{s}");
     assert_eq!(s["clock"]["first_line"], 6, "{s}");
-    assert_eq!(s["books"]["BTCUSDT"]["state"], "synced", "{s}");
+    assert_eq!(s["books"]["binance-spot:BTCUSDT"]["state"], "synced", "{s}");
     assert!(
         stdout.contains("clock: 1 clock anomaly, first at line 6"),
         "{stdout}"
@@ -171,7 +171,7 @@ fn replay_gzip_cut_short_replays_its_complete_lines_writes_the_report_and_exits_
     // Every complete diff was applied: the book holds the last one's bid size.
     let last_diff = complete - 1;
     assert_eq!(
-        s["books"]["BTCUSDT"]["bids"][0],
+        s["books"]["binance-spot:BTCUSDT"]["bids"][0],
         serde_json::json!(["100.01", last_diff.to_string()]),
         "{s}"
     );

@@ -139,7 +139,9 @@ fn kill_switch_cancels_flattens_and_stops_the_strategy() {
         .expect("the kill switch disabled the strategy");
     assert!(disabled.starts_with("kill switch"), "{disabled}");
     // Flattened: no position left.
-    let position = m["instruments"]["BTCUSDT"]["position"].as_str().unwrap();
+    let position = m["instruments"]["binance-usdm:BTCUSDT"]["position"]
+        .as_str()
+        .unwrap();
     assert_eq!(position, "0", "flatten_on_kill closes the position");
     // Nothing left working, and no new order after the kill.
     let rows = order_rows(dir.path(), "microprice");

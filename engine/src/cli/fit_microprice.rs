@@ -1,9 +1,10 @@
 //! `ladder fit-microprice --input FILE --tick T --imbalance-buckets N --spread-ticks M
-//! [--bucketing symmetric|quantile] [--venue V] [--out TABLE.json]`: fit Stoikov's G* table
-//! (`docs/signals.md` §3.3–3.4) and write it as JSON.
+//! [--bucketing symmetric|quantile] [--venue V] [--symbol S] [--out TABLE.json]`: fit Stoikov's
+//! G* table (`docs/signals.md` §3.3–3.4) and write it as JSON.
 
+use super::args::venue_parser;
 use crate::feed::Venue;
-use crate::microprice::{Bucketing, FitConfig, TableFile, fit, read_capture, read_csv};
+use crate::microprice::{Bucketing, FitConfig, TableFile, fit, is_capture, read_capture, read_csv};
 use anyhow::Context as _;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
@@ -12,9 +13,9 @@ use std::process::ExitCode;
 /// Arguments of `ladder fit-microprice`.
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Quotes: a headerless CSV `date,time,bid,bid_size,ask,ask_size` (Stoikov's layout), or with
-    /// `--venue` a capture (`<ts_ns> <json>` lines, plain or gzip) whose bookTicker messages are
-    /// sampled once per second.
+    /// Quotes: a headerless CSV `date,time,bid,bid_size,ask,ask_size` (Stoikov's layout), or a
+    /// capture (`<ts_ns> <frame>` lines, plain or gzip; told apart by its first line) whose
+    /// best bid/offer (bookTicker) messages are sampled once per second.
     #[arg(long)]
     input: PathBuf,
     /// The instrument tick, e.g. 0.01.
@@ -30,18 +31,35 @@ pub(super) struct Args {
     /// strict Q booking (PR #2); quantile = pandas.qcut edges with the author's Q booking.
     #[arg(long, value_enum, default_value_t = Bucketing::Symmetric)]
     bucketing: Bucketing,
-    /// Read `--input` as a capture of this venue.
-    #[arg(long, value_enum)]
+    /// Read `--input` as a capture of this venue (default: a capture's venue is recognized from
+    /// its content).
+    #[arg(long, value_parser = venue_parser())]
     venue: Option<Venue>,
+    /// The instrument of a capture to fit, `venue:SYMBOL` or a symbol (needed when the capture
+    /// quotes several).
+    #[arg(long)]
+    symbol: Option<String>,
     /// Write the table here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let quotes = match args.venue {
-        Some(venue) => read_capture(&args.input, venue)?,
-        None => read_csv(&args.input)?,
+    let capture = args.venue.is_some() || args.symbol.is_some() || is_capture(&args.input)?;
+    let quotes = if capture {
+        let q = read_capture(&args.input, args.venue, args.symbol.as_deref())?;
+        if let Some((line, why)) = &q.first_rejected {
+            eprintln!(
+                "note: {} frames of {} could not be decoded and were skipped (the first at line \
+                 {line}: {why})",
+                q.rejected,
+                args.input.display()
+            );
+        }
+        eprintln!("note: quotes of {}", q.instrument);
+        q.quotes
+    } else {
+        read_csv(&args.input)?
     };
     let config = FitConfig {
         tick: args.tick,

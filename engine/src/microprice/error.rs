@@ -1,5 +1,9 @@
 //! Errors of the micro-price estimator and table loader.
 
+use crate::capture::CaptureError;
+use crate::capture::grid::RegistryBuildError;
+use crate::capture::merge::InputError;
+use crate::instrument::RegistryError;
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -36,13 +40,42 @@ pub enum FitError {
         /// What is wrong.
         reason: String,
     },
-    /// A capture holds no `bookTicker` message of the venue.
-    #[error("{} has no {venue} bookTicker messages to sample quotes from", path.display())]
+    /// A capture could not be opened or read.
+    #[error(transparent)]
+    Read(#[from] CaptureError),
+    /// The venue of a capture is not known.
+    #[error(transparent)]
+    Venue(#[from] InputError),
+    /// A capture's instruments could not be registered.
+    #[error(transparent)]
+    Registry(#[from] RegistryBuildError),
+    /// The instrument asked for is not in the capture.
+    #[error("{}: {source}", path.display())]
+    Symbol {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: RegistryError,
+    },
+    /// A capture quotes several instruments and none was chosen.
+    #[error(
+        "{} has bookTicker quotes of several instruments ({names}); choose one with --symbol",
+        path.display()
+    )]
+    SeveralInstruments {
+        /// The file.
+        path: PathBuf,
+        /// Their names, comma-separated.
+        names: String,
+    },
+    /// A capture holds no `bookTicker` message of the venue (or of the instrument chosen).
+    #[error("{} has no {what} bookTicker messages to sample quotes from", path.display())]
     NoQuotes {
         /// The file.
         path: PathBuf,
-        /// The venue name.
-        venue: &'static str,
+        /// The venue name, or the instrument's.
+        what: String,
     },
     /// An argument is out of range.
     #[error("{0}")]

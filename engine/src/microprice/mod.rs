@@ -1,7 +1,7 @@
 //! Stoikov micro-price estimation (`ladder fit-microprice`), as in `docs/signals.md` §3.3–3.4.
 //!
-//! - [`input`]: top-of-book quotes from the author's headerless CSV layout or from a Binance
-//!   capture's `bookTicker` messages (last quote of each second);
+//! - [`input`]: top-of-book quotes from the author's headerless CSV layout or from a capture's
+//!   best bid/offer messages through the capture pipeline (last quote of each second);
 //! - [`bucket`]: imbalance bucket edges (quantile, convention A; symmetric, convention B) and the
 //!   shared bin rule;
 //! - [`fit`]: the estimator (transitions, symmetrisation, Q/R1/R2, G1, B, G6, G*);
@@ -19,5 +19,5 @@ pub mod table;
 pub use bucket::Bucketing;
 pub use error::FitError;
 pub use fit::{Fit, FitConfig, State, fit};
-pub use input::{Quote, read_capture, read_csv};
+pub use input::{CaptureQuotes, Quote, is_capture, read_capture, read_csv};
 pub use table::{TableFile, load_table};

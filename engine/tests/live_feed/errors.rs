@@ -348,7 +348,7 @@ fn wss_to_a_plain_tcp_port_is_a_tls_error() {
     let mut registry = Registry::new();
     registry
         .add(
-            Venue::BinanceUsdm,
+            Venue::BinanceSpot,
             "BTCUSDT",
             InstrumentSpec::new(dec("0.01"), dec("0.00001")).unwrap(),
         )

@@ -195,7 +195,7 @@ fn replay_vector_matches_inspect(case: ReplayCase) {
         },
     )
     .unwrap();
-    let expected = &report.instruments["BTCUSDT"];
+    let expected = &report.instruments[&format!("{}:BTCUSDT", case.venue)];
     assert_eq!(report.applied, case.applied);
     let want = |rows: &[[String; 2]]| {
         rows.iter()

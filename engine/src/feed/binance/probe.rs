@@ -56,17 +56,21 @@ impl Probe {
     }
 }
 
-/// The Binance venue a frame comes from, when it says: a depth diff with `pu` is futures
-/// (COIN-M symbols have an `_`: `BTCUSD_PERP`), one without is spot. Other frames do not tell.
+/// The Binance venue a frame comes from, when it says: a depth diff with `pu` is futures, one
+/// without is spot; a bookTicker with an event type (`"e":"bookTicker"`) is futures, one
+/// without is spot. Futures symbols with an `_` are COIN-M (`BTCUSD_PERP`). Other frames do not
+/// tell.
 pub fn sniff(frame: &[u8]) -> Option<Venue> {
     let (mut f, mut bids, mut asks) = (Fields::default(), Vec::new(), Vec::new());
     wire::parse(frame, &mut f, &mut bids, &mut asks).ok()?;
-    if wire::classify(&f).ok()? != Kind::Depth {
-        return None;
-    }
-    Some(match (f.prev_last_id, f.symbol) {
-        (None, _) => Venue::BinanceSpot,
-        (Some(_), Some(s)) if s.contains(&b'_') => Venue::BinanceCoinm,
-        (Some(_), _) => Venue::BinanceUsdm,
+    let futures = match wire::classify(&f).ok()? {
+        Kind::Depth => f.prev_last_id.is_some(),
+        Kind::BookTicker => f.event.is_some(),
+        _ => return None,
+    };
+    Some(match (futures, f.symbol) {
+        (false, _) => Venue::BinanceSpot,
+        (true, Some(s)) if s.contains(&b'_') => Venue::BinanceCoinm,
+        (true, _) => Venue::BinanceUsdm,
     })
 }
