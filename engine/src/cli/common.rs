@@ -3,7 +3,7 @@
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
+use crate::feed::live::Endpoints;
 use crate::replay::StrategySource;
 use crate::session::Market;
 use crate::sim::SimConfig;

@@ -38,7 +38,7 @@ mod validate;
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::{Endpoints, EndpointsConfig};
+use crate::feed::live::{Endpoints, EndpointsConfig};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;

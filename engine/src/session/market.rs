@@ -4,8 +4,8 @@
 
 use crate::config::InstrumentConfig;
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
-use crate::feed::live::fetch_exchange_info_blocking;
+use crate::feed::live::Endpoints;
+use crate::feed::live::fetch_instruments_blocking;
 use crate::instrument::Registry;
 use crate::sim::{SimConfig, SimConnection, SimRunning};
 use ladder_sdk::InstrumentSpec;
@@ -135,7 +135,7 @@ fn exchange_info(
 ) -> Result<Vec<(String, InstrumentSpec)>, MarketError> {
     let mut last = String::new();
     for attempt in 0..5 {
-        match fetch_exchange_info_blocking(venue, endpoints, symbols) {
+        match fetch_instruments_blocking(venue, endpoints, symbols) {
             Ok(specs) => return Ok(specs),
             Err(e) if e.is_permanent() => return Err(MarketError::Instruments(e.to_string())),
             Err(e) => last = e.to_string(),

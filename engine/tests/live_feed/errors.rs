@@ -104,7 +104,7 @@ fn unreachable_endpoint_is_a_clear_error_and_retried_with_backoff() {
         ws_trades: format!("ws://127.0.0.1:{port}/stream"),
         rest: format!("http://127.0.0.1:{port}"),
     };
-    let err = fetch_exchange_info_blocking(Venue::BinanceUsdm, &endpoints, &["BTCUSDT".into()])
+    let err = fetch_instruments_blocking(Venue::BinanceUsdm, &endpoints, &["BTCUSDT".into()])
         .unwrap_err();
     assert!(matches!(err, FeedError::Unreachable { .. }), "{err:?}");
     assert!(
@@ -276,7 +276,7 @@ fn unknown_symbol_in_exchange_info_names_it() {
     };
     let symbols = vec!["BTCUSDT".to_owned(), "NOPEUSDT".to_owned()];
     for venue in [Venue::BinanceUsdm, Venue::BinanceSpot] {
-        let err = fetch_exchange_info_blocking(venue, &endpoints, &symbols).unwrap_err();
+        let err = fetch_instruments_blocking(venue, &endpoints, &symbols).unwrap_err();
         assert!(
             matches!(&err, FeedError::UnknownSymbol { symbol, .. } if symbol == "NOPEUSDT"),
             "{err:?}"
@@ -287,7 +287,7 @@ fn unknown_symbol_in_exchange_info_names_it() {
             "{text}"
         );
     }
-    let ok = fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &symbols[..1]).unwrap();
+    let ok = fetch_instruments_blocking(Venue::BinanceSpot, &endpoints, &symbols[..1]).unwrap();
     assert_eq!(ok[0].0, "BTCUSDT");
     assert_eq!(ok[0].1.lot_size(), dec("0.00001"));
 
@@ -336,7 +336,7 @@ fn wss_to_a_plain_tcp_port_is_a_tls_error() {
         ws_trades: format!("wss://127.0.0.1:{port}/stream"),
         rest: format!("https://127.0.0.1:{port}"),
     };
-    let err = fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &["BTCUSDT".into()])
+    let err = fetch_instruments_blocking(Venue::BinanceSpot, &endpoints, &["BTCUSDT".into()])
         .unwrap_err();
     assert!(matches!(err, FeedError::Tls { .. }), "{err:?}");
     assert!(
@@ -348,7 +348,7 @@ fn wss_to_a_plain_tcp_port_is_a_tls_error() {
     let mut registry = Registry::new();
     registry
         .add(
-            Venue::BinanceUsdm,
+            Venue::BinanceSpot,
             "BTCUSDT",
             InstrumentSpec::new(dec("0.01"), dec("0.00001")).unwrap(),
         )

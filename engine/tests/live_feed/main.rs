@@ -8,10 +8,10 @@
 use futures_util::{SinkExt, StreamExt};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::feed::Venue;
-use ladder_engine::feed::binance::Endpoints;
+use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
-    fetch_exchange_info_blocking, spawn_feed,
+    fetch_instruments_blocking, spawn_feed,
 };
 use ladder_engine::inspect::{InspectOptions, inspect};
 use ladder_engine::instrument::Registry;
@@ -349,7 +349,7 @@ fn fast_backoff() -> BackoffConfig {
 
 fn registry_from(venue: Venue, endpoints: &Endpoints, symbols: &[String]) -> Arc<Registry> {
     let mut r = Registry::new();
-    for (s, spec) in fetch_exchange_info_blocking(venue, endpoints, symbols).unwrap() {
+    for (s, spec) in fetch_instruments_blocking(venue, endpoints, symbols).unwrap() {
         r.add(venue, &s, spec).unwrap();
     }
     Arc::new(r)

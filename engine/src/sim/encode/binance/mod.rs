@@ -31,8 +31,8 @@ use super::{
     VenueDefaults, WsRoute,
 };
 use crate::feed::Venue;
-use crate::feed::binance::Endpoints;
 use crate::feed::binance::endpoints::rest_paths;
+use crate::feed::live::Endpoints;
 use crate::sim::stream::{StreamKind, Window};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
