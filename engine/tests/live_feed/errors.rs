@@ -176,6 +176,38 @@ fn rest_429_honours_retry_after_then_syncs() {
 }
 
 #[test]
+fn malformed_snapshot_body_is_counted_named_by_its_url_and_fetched_again_after_a_second() {
+    let opts = SynthOpts {
+        diffs: 300,
+        rest_faults: vec![(200, r#"{"lastUpdateId":"soon","bids":[]}"#, None)],
+        ..SynthOpts::default()
+    };
+    let (run, c) = synth_feed(opts, Collect::new(), |_| {}).finish_in_sync();
+    assert_eq!(
+        (c.snapshot_failures, c.snapshots, c.decode_errors),
+        (1, 1, 0),
+        "{c:?}"
+    );
+    let times = run.synth.depth_times.lock().unwrap().clone();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(950),
+        "waited {:?}",
+        times[1] - times[0]
+    );
+    let text = last_error(&run.feed.status);
+    let url = format!(
+        "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+        run.feed_rest()
+    );
+    assert!(
+        text.starts_with(&format!("cannot decode a frame from {url}: ")),
+        "{text}"
+    );
+    assert!(run.feed.shutdown());
+}
+
+#[test]
 fn rest_418_backs_off_long_then_syncs() {
     let opts = SynthOpts {
         diffs: 350,

@@ -609,7 +609,7 @@ impl App for Synth {
 
 struct SynthRun {
     synth: Arc<Synth>,
-    _server: Server,
+    server: Server,
     out: Collect,
     feed: LiveFeedHandle,
     spec: InstrumentSpec,
@@ -635,7 +635,7 @@ fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConf
     let feed = spawn_feed(config, registry, out.clone()).unwrap();
     SynthRun {
         synth,
-        _server: server,
+        server,
         out,
         feed,
         spec,
@@ -643,6 +643,11 @@ fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConf
 }
 
 impl SynthRun {
+    /// The REST base the feed asks.
+    fn feed_rest(&self) -> String {
+        self.server.http()
+    }
+
     /// Waits until the generator is done and the book is synced at its last id, then checks
     /// the whole book against the server's.
     fn finish_in_sync(self) -> (SynthRun, ladder_engine::feed::live::FeedCounters) {
@@ -685,4 +690,5 @@ fn position(
 mod errors;
 mod limits;
 mod replay;
+mod stream_venue;
 mod synthetic;

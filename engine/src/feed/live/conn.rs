@@ -255,3 +255,109 @@ async fn next_keep_alive(keep_alive: &mut Option<(tokio::time::Interval, &String
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::Venue;
+    use crate::feed::live::net::tls_config;
+    use tokio::time::timeout;
+
+    /// A WebSocket server on 127.0.0.1 that reports every text frame it receives.
+    async fn text_server() -> (String, mpsc::UnboundedReceiver<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(s).await.unwrap();
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Text(t) = m
+                    && tx.send(t.to_string()).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        (url, rx)
+    }
+
+    async fn next(received: &mut mpsc::UnboundedReceiver<String>) -> String {
+        timeout(Duration::from_secs(5), received.recv())
+            .await
+            .expect("a frame within 5 s")
+            .expect("server up")
+    }
+
+    #[tokio::test]
+    async fn connection_sends_subscriptions_on_open_then_keep_alive_and_commanded_frames() {
+        let (url, mut received) = text_server().await;
+        let (events_tx, mut events) = mpsc::channel(64);
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let status = Arc::new(FeedStatus::new(
+            Venue::BinanceSpot,
+            Vec::new(),
+            vec![(url.clone(), Vec::new())],
+        ));
+        let params = ConnParams {
+            conn: 0,
+            url,
+            subscribe: vec!["sub a".into(), "sub b".into()],
+            keep_alive: KeepAlive::Send {
+                every: Duration::from_millis(20),
+                message: "ping".into(),
+            },
+            tls: tls_config().unwrap(),
+            watchdog: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            backoff: BackoffConfig::default(),
+            seed: 1,
+            clock: Clock::live(),
+        };
+        let task = tokio::spawn(run_connection(params, events_tx, commands_rx, status));
+        let r = &mut received;
+        assert_eq!(next(r).await, "sub a");
+        assert_eq!(next(r).await, "sub b");
+        assert_eq!(next(r).await, "ping");
+        assert_eq!(next(r).await, "ping");
+        commands.send(Command::Send("resub a".into())).unwrap();
+        let mut after = Vec::new();
+        while after.last().is_none_or(|t| t != "resub a") {
+            after.push(next(r).await);
+        }
+        assert!(
+            after[..after.len() - 1].iter().all(|t| t == "ping"),
+            "{after:?}"
+        );
+        let mut opened = false;
+        while let Ok(ev) = events.try_recv() {
+            opened |= matches!(ev, ConnEvent::Connected { conn: 0 });
+        }
+        assert!(opened, "the core was told the connection opened");
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn connection_that_answers_pings_sends_nothing_of_its_own() {
+        let (url, mut received) = text_server().await;
+        let (events_tx, _events) = mpsc::channel(64);
+        let (_commands, commands_rx) = mpsc::unbounded_channel();
+        let status = Arc::new(FeedStatus::new(Venue::BinanceSpot, Vec::new(), Vec::new()));
+        let params = ConnParams {
+            conn: 0,
+            url,
+            subscribe: Vec::new(),
+            keep_alive: KeepAlive::AnswerPings,
+            tls: tls_config().unwrap(),
+            watchdog: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            backoff: BackoffConfig::default(),
+            seed: 1,
+            clock: Clock::live(),
+        };
+        let task = tokio::spawn(run_connection(params, events_tx, commands_rx, status));
+        let got = timeout(Duration::from_millis(300), received.recv()).await;
+        assert!(got.is_err(), "sent {got:?}");
+        task.abort();
+    }
+}

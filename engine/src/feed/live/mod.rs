@@ -117,18 +117,30 @@ pub fn spawn_feed(
     registry: Arc<Registry>,
     output: impl FeedOutput,
 ) -> Result<LiveFeedHandle, FeedError> {
-    config.validate(&registry)?;
     let venue = VenueLive::new(config.venue, &config.options)?;
     spawn_venue(config, venue, registry, output)
 }
 
-/// [`spawn_feed`] with the venue's live side given (`config` already validated).
-pub(crate) fn spawn_venue<V: LiveVenue>(
+/// [`spawn_feed`] with the venue's live side given: how a venue is run before it has its arm
+/// in [`VenueLive`] (tests of the core with a venue of their own).
+///
+/// # Errors
+/// What [`LiveFeedConfig::validate`] finds, a `venue` that is not `config.venue`, a plan that
+/// does not carry every book on one connection, or [`FeedError::Spawn`].
+pub fn spawn_venue<V: LiveVenue>(
     config: LiveFeedConfig,
     venue: V,
     registry: Arc<Registry>,
     output: impl FeedOutput,
 ) -> Result<LiveFeedHandle, FeedError> {
+    config.validate(&registry)?;
+    if venue.venue() != config.venue {
+        return Err(FeedError::Config(format!(
+            "the live side of {} was given for a {} feed",
+            venue.venue(),
+            config.venue
+        )));
+    }
     let plan = core::Plan::new(&config, &registry, &venue)?;
     let status = Arc::new(FeedStatus::new(
         config.venue,

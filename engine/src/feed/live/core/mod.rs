@@ -30,9 +30,12 @@
 //! on this (non-hot) thread and fault a crossed one
 //! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
+mod plan;
 mod state;
 
-use super::adapter::{LiveVenue, PlannedConn, SnapshotSource};
+pub(crate) use plan::Plan;
+
+use super::adapter::{LiveVenue, SnapshotSource};
 use super::backoff::Backoff;
 use super::conn::{Command, ConnEvent, ConnParams, run_connection};
 use super::deliver::{Deliver, Link, Stage, slot_of};
@@ -43,7 +46,7 @@ use crate::clock::Clock;
 use crate::feed::books::{FeedBooks, Frame, FrameError, FrameKind};
 use crate::feed::integrity::Fault;
 use crate::instrument::Registry;
-use ladder_sdk::{BookState, InstrumentId, MarketEvent, StaleReason, UnixNanos};
+use ladder_sdk::{BookState, MarketEvent, StaleReason, UnixNanos};
 use state::{Fetch, Slot};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,60 +67,6 @@ pub(crate) const BAD_SNAPSHOT_WAIT: Duration = Duration::from_secs(1);
 pub(crate) const STREAM_SNAPSHOT_WAIT: Duration = Duration::from_secs(10);
 /// Frames buffered between the connection tasks and the core.
 const FRAME_QUEUE: usize = 16_384;
-
-/// A feed's instruments (registry id and symbol, in the feed's order) and its connections.
-#[derive(Debug, Clone)]
-pub(crate) struct Plan {
-    pub(crate) instruments: Vec<(InstrumentId, String)>,
-    pub(crate) conns: Vec<PlannedConn>,
-}
-
-impl Plan {
-    /// The configured symbols (registry ids, in config order, duplicates removed) on the
-    /// venue's connections. `config` must have passed [`LiveFeedConfig::validate`].
-    ///
-    /// # Errors
-    /// [`FeedError::Config`] when the venue's plan does not carry every book on exactly one
-    /// connection.
-    pub(crate) fn new(
-        config: &LiveFeedConfig,
-        registry: &Registry,
-        venue: &impl LiveVenue,
-    ) -> Result<Self, FeedError> {
-        let mut instruments: Vec<(InstrumentId, String)> = Vec::new();
-        for s in &config.symbols {
-            if let Some(i) = registry.lookup(config.venue, s.as_bytes())
-                && !instruments.iter().any(|(id, _)| *id == i.id)
-            {
-                instruments.push((i.id, i.symbol.clone()));
-            }
-        }
-        let conns = venue.connections(&instruments, &config.endpoints);
-        for (k, (_, symbol)) in instruments.iter().enumerate() {
-            let carriers = conns.iter().filter(|c| c.books.contains(&k)).count();
-            if carriers != 1 {
-                return Err(FeedError::Config(format!(
-                    "the {} connection plan carries the {symbol} book on {carriers} connections \
-                     instead of one",
-                    config.venue
-                )));
-            }
-        }
-        Ok(Self { instruments, conns })
-    }
-
-    pub(crate) fn instrument_ids(&self) -> Vec<InstrumentId> {
-        self.instruments.iter().map(|(id, _)| *id).collect()
-    }
-
-    /// `(url, streams)` of each connection, for the status.
-    pub(crate) fn connections(&self) -> Vec<(String, Vec<String>)> {
-        self.conns
-            .iter()
-            .map(|c| (c.base.clone(), c.streams.clone()))
-            .collect()
-    }
-}
 
 /// Everything the feed thread runs with.
 pub(crate) struct Launch<O, V: LiveVenue> {
