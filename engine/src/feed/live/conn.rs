@@ -187,7 +187,7 @@ async fn pump(
             () = tokio::time::sleep_until(dog.deadline()) => {
                 return (Some(FeedError::Silent { url: url(), after: dog.limit() }), Next::AfterBackoff);
             }
-            text = next_keep_alive(&mut keep_alive) => {
+            text = next_keep_alive(&mut keep_alive), if keep_alive.is_some() => {
                 if let Err(e) = ws.send(Message::text(text)).await {
                     return (ws_error(e), Next::AfterBackoff);
                 }
