@@ -1,13 +1,13 @@
 //! Live feeds: a venue's connections on their own thread and tokio runtime, delivering
 //! normalized [`MarketEvent`]s to a [`FeedOutput`] (the engine's SPSC ring to the hot thread).
 //!
-//! Everything here is venue-neutral and exists once: the core ([`core`]: supervision of the
+//! Everything here is venue-neutral and exists once: the core (`core/`: supervision of the
 //! connection tasks, the per-instrument book state machine, watchdog and disconnect handling,
 //! snapshot scheduling, resync requests, the record tap), the WebSocket connection task and its
 //! TLS/TCP setup, [`backoff`], [`watchdog`], [`status`], delivery with overflow handling,
 //! [`Endpoints`] and [`FeedError`]. A venue plugs in through [`LiveVenue`] and [`LiveRest`]
 //! (its connection plan, how it gets snapshots and resyncs, its error frames, its REST API),
-//! picked by the one dispatch [`VenueLive`](crate::feed::VenueLive); its books decode and
+//! picked by the one dispatch [`VenueLive`]; its books decode and
 //! sequence behind [`FeedBooks`](crate::feed::books::FeedBooks). Nothing here names a venue's
 //! folder.
 //!
