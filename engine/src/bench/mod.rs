@@ -39,6 +39,7 @@ use crate::capture::merge::{CaptureInput, describe};
 use crate::clock::Clock;
 use crate::clock::tsc::{self, TscScale};
 use crate::config::{Config, WaitStrategy};
+use crate::feed::VenueOptions;
 use crate::feed::live::{FeedError, LiveFeedConfig, spawn_feed};
 use crate::hot::output::CountSink;
 use crate::hot::ring::{FeedConsumer, feed_ring};
@@ -589,7 +590,7 @@ fn run_sim(
     }
     let mut feed_config = LiveFeedConfig::new(venue, symbols);
     feed_config.endpoints = endpoints;
-    feed_config.depth_stream = "depth@0ms".into();
+    feed_config.options = VenueOptions::per_event(venue);
     feed_config.watchdog = Duration::from_secs(5);
     let feed = match spawn_feed(feed_config, Arc::new(registry), producer) {
         Ok(f) => f,

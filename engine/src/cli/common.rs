@@ -4,7 +4,7 @@
 use super::args::{MarketArgs, VenueGroup};
 use crate::config::{Config, VenueConfig};
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
+use crate::feed::live::Endpoints;
 use crate::replay::StrategySource;
 use crate::session::{Market, SessionMarket};
 use crate::sim::SimConfig;

@@ -41,7 +41,7 @@ pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_W
 pub use venues::Venues;
 
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::{Endpoints, EndpointsConfig};
+use crate::feed::live::{Endpoints, EndpointsConfig};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;

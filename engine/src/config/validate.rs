@@ -4,7 +4,7 @@
 //! warnings, located the same way.
 
 use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
-use crate::feed::binance::endpoints::{EndpointScheme, check_endpoint};
+use crate::feed::live::{EndpointScheme, check_endpoint};
 use ladder_sdk::Grid;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,12 @@
 //!
 //! Every venue folder has the same files: `wire.rs` (the raw JSON shapes, parsed straight from
 //! bytes), `decode.rs` (wire values to integer ticks and lots of registered instruments),
-//! `sync.rs` (the venue's snapshot + diff sequencing rules). What every venue shares lives here:
+//! `sync.rs` (the venue's snapshot + diff sequencing rules), `books.rs` (its [`books::FeedBooks`]),
+//! `live.rs` (its [`live::LiveVenue`]: connection plan, snapshots and resyncs, error replies),
+//! `rest.rs` (its [`live::LiveRest`]) and `endpoints.rs`. The venue is registered in one place,
+//! the list and dispatches re-exported here ([`Venue`], [`VenueBooks`], [`VenueLive`],
+//! [`VenueOptions`]). What every venue shares lives here: [`books`] (the book interface),
+//! [`live`] (the live core: connections, book state machine, snapshots, delivery, status),
 //! [`integrity`] (the faults a sequencer reports, counted by kind) and [`pending`] (diffs held
 //! while a book waits for its snapshot, bounded in bytes).
 
@@ -15,4 +20,6 @@ pub mod live;
 pub mod pending;
 mod venue;
 
-pub use venue::{UnknownVenue, Venue, VenueBooks, VenueInfo, VenueProbe};
+pub use venue::{
+    UnknownVenue, Venue, VenueBooks, VenueInfo, VenueLive, VenueOptions, VenueProbe, VenueRest,
+};

@@ -1,16 +1,22 @@
 //! The one list of venues, and the one dispatch from a venue to its folder.
 //!
 //! A venue is registered here and nowhere else: its [`Venue`] variant with its name and help
-//! line in [`Venue::ALL`] / [`Venue::info`], and its arm in [`VenueBooks`] (the one concrete
-//! dispatch, an enum: no `dyn` on the hot path). Everything else reaches a venue through these
-//! two: the command line's `--venue` choices and the unknown-venue error are built from the list,
-//! and the capture pipeline, the live connector and the simulator ask [`VenueBooks`] to decode
-//! and sequence.
+//! line in [`Venue::ALL`] / [`Venue::info`], and its arms in the concrete dispatches (enums: no
+//! `dyn` on the hot path): [`VenueBooks`] (decoding and sequencing), [`VenueLive`] and
+//! [`VenueRest`] (the live side: connection plan, snapshots and resyncs, error replies, REST,
+//! production endpoints), [`VenueOptions`] (its live settings) and [`VenueProbe`]. Everything
+//! else reaches a venue through these: the command line's `--venue` choices and the
+//! unknown-venue error are built from the list, the capture pipeline, the live core and the
+//! simulator ask [`VenueBooks`] to decode and sequence, and the live core
+//! ([`crate::feed::live`]) runs a venue through [`VenueLive`].
 
 use super::binance;
 use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
+use super::live::{
+    Endpoints, FeedError, LiveRest, LiveVenue, PlannedConn, RestBody, SnapshotSource, VenueMessage,
+};
 use crate::instrument::Registry;
-use ladder_sdk::{InstrumentId, RawDecimal, UnixNanos};
+use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::fmt;
 use std::str::FromStr;
 
@@ -177,6 +183,158 @@ impl FeedBooks for VenueBooks {
 
     fn restart(&mut self, instrument: InstrumentId) {
         dispatch!(self, b => b.restart(instrument))
+    }
+}
+
+/// A venue's live settings, checked by the venue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VenueOptions {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::LiveOptions),
+}
+
+impl VenueOptions {
+    /// The defaults of `venue`.
+    pub fn defaults(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::LiveOptions::default())
+            }
+        }
+    }
+
+    /// The defaults of `venue` with its book stream of one message per book change, where it
+    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; for a venue
+    /// without one, its defaults). For measuring per-event latency (`ladder bench --sim`).
+    pub fn per_event(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::LiveOptions::per_event())
+            }
+        }
+    }
+
+    /// Checks the options for a feed of `symbols` symbols on `venue`.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] naming the setting, or options of another venue.
+    pub fn validate(&self, venue: Venue, symbols: usize) -> Result<(), FeedError> {
+        match (venue, self) {
+            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::Binance(o)) => {
+                o.validate(venue, symbols)
+            }
+        }
+    }
+}
+
+/// The live side of a venue (its folder's [`LiveVenue`]), one arm per venue folder.
+#[derive(Debug, Clone)]
+pub enum VenueLive {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::Live),
+}
+
+impl VenueLive {
+    /// The live side of `venue` with `options`.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] for options of another venue.
+    pub fn new(venue: Venue, options: &VenueOptions) -> Result<Self, FeedError> {
+        match (venue, options) {
+            (
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
+                VenueOptions::Binance(o),
+            ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
+        }
+    }
+
+    /// The production endpoints of `venue`.
+    pub fn production_endpoints(venue: Venue) -> Endpoints {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                binance::endpoints::production(venue)
+            }
+        }
+    }
+}
+
+impl LiveVenue for VenueLive {
+    type Books = VenueBooks;
+    type Rest = VenueRest;
+
+    fn venue(&self) -> Venue {
+        match self {
+            Self::Binance(l) => l.venue(),
+        }
+    }
+
+    fn books(&self, registry: &Registry) -> VenueBooks {
+        VenueBooks::new(self.venue(), registry)
+    }
+
+    fn connections(
+        &self,
+        instruments: &[(InstrumentId, String)],
+        endpoints: &Endpoints,
+    ) -> Vec<PlannedConn> {
+        match self {
+            Self::Binance(l) => l.connections(instruments, endpoints),
+        }
+    }
+
+    fn snapshots(&self) -> SnapshotSource {
+        match self {
+            Self::Binance(l) => l.snapshots(),
+        }
+    }
+
+    fn resubscribe(&self, symbol: &str) -> Vec<String> {
+        match self {
+            Self::Binance(l) => l.resubscribe(symbol),
+        }
+    }
+
+    fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
+        match self {
+            Self::Binance(l) => l.error_frame(frame),
+        }
+    }
+
+    fn rest(&self, endpoints: &Endpoints) -> Result<VenueRest, FeedError> {
+        match self {
+            Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
+        }
+    }
+}
+
+/// A venue's REST client (its folder's [`LiveRest`]), one arm per venue folder.
+#[derive(Debug)]
+pub enum VenueRest {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::rest::RestClient),
+}
+
+impl LiveRest for VenueRest {
+    fn snapshot_url(&self, symbol: &str) -> String {
+        match self {
+            Self::Binance(r) => r.snapshot_url(symbol),
+        }
+    }
+
+    async fn snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
+        match self {
+            Self::Binance(r) => r.snapshot(symbol).await,
+        }
+    }
+
+    async fn instruments(
+        &mut self,
+        symbols: &[String],
+    ) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
+        match self {
+            Self::Binance(r) => r.instruments(symbols).await,
+        }
     }
 }
 

@@ -6,10 +6,9 @@
 
 use crate::config::InstrumentConfig;
 use crate::feed::Venue;
-use crate::feed::binance::endpoints::Endpoints;
 use crate::feed::live::{
-    FeedError, FeedOutput, FrameTap, LiveFeedConfig, LiveFeedHandle, fetch_exchange_info_blocking,
-    spawn_feed,
+    Endpoints, FeedError, FeedOutput, FrameTap, LiveFeedConfig, LiveFeedHandle,
+    fetch_instruments_blocking, spawn_feed,
 };
 use crate::instrument::Registry;
 use crate::sim::{SimConfig, SimConnection, SimRunning};
@@ -315,7 +314,7 @@ fn exchange_info(
 ) -> Result<Vec<(String, InstrumentSpec)>, MarketError> {
     let mut last = String::new();
     for attempt in 0..5 {
-        match fetch_exchange_info_blocking(venue, endpoints, symbols) {
+        match fetch_instruments_blocking(venue, endpoints, symbols) {
             Ok(specs) => return Ok(specs),
             Err(e) if e.is_permanent() => return Err(MarketError::Instruments(e.to_string())),
             Err(e) => last = e.to_string(),

@@ -3,7 +3,7 @@
 
 use super::{SimConfig, SimError, SimHandle, spawn_in_background};
 use crate::feed::Venue;
-use crate::feed::binance::Endpoints;
+use crate::feed::live::Endpoints;
 use crate::instrument::Registry;
 
 /// A simulator running on its own thread, resolved like a live venue.

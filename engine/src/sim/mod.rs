@@ -49,7 +49,7 @@ pub use model::ModelParams;
 pub use symbol::SimSymbol;
 
 use crate::feed::Venue;
-use crate::feed::binance::Endpoints;
+use crate::feed::live::Endpoints;
 use encode::Encoder;
 use faults::FaultCounters;
 use market::SymbolMarket;

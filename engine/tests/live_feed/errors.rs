@@ -104,7 +104,7 @@ fn unreachable_endpoint_is_a_clear_error_and_retried_with_backoff() {
         ws_trades: format!("ws://127.0.0.1:{port}/stream"),
         rest: format!("http://127.0.0.1:{port}"),
     };
-    let err = fetch_exchange_info_blocking(Venue::BinanceUsdm, &endpoints, &["BTCUSDT".into()])
+    let err = fetch_instruments_blocking(Venue::BinanceUsdm, &endpoints, &["BTCUSDT".into()])
         .unwrap_err();
     assert!(matches!(err, FeedError::Unreachable { .. }), "{err:?}");
     assert!(
@@ -170,6 +170,38 @@ fn rest_429_honours_retry_after_then_syncs() {
         text.contains("http 429")
             && text.contains("-1003")
             && text.contains("/fapi/v1/depth?symbol=BTCUSDT&limit=1000"),
+        "{text}"
+    );
+    assert!(run.feed.shutdown());
+}
+
+#[test]
+fn malformed_snapshot_body_is_counted_named_by_its_url_and_fetched_again_after_a_second() {
+    let opts = SynthOpts {
+        diffs: 300,
+        rest_faults: vec![(200, r#"{"lastUpdateId":"soon","bids":[]}"#, None)],
+        ..SynthOpts::default()
+    };
+    let (run, c) = synth_feed(opts, Collect::new(), |_| {}).finish_in_sync();
+    assert_eq!(
+        (c.snapshot_failures, c.snapshots, c.decode_errors),
+        (1, 1, 0),
+        "{c:?}"
+    );
+    let times = run.synth.depth_times.lock().unwrap().clone();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(950),
+        "waited {:?}",
+        times[1] - times[0]
+    );
+    let text = last_error(&run.feed.status);
+    let url = format!(
+        "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+        run.feed_rest()
+    );
+    assert!(
+        text.starts_with(&format!("cannot decode a frame from {url}: ")),
         "{text}"
     );
     assert!(run.feed.shutdown());
@@ -276,7 +308,7 @@ fn unknown_symbol_in_exchange_info_names_it() {
     };
     let symbols = vec!["BTCUSDT".to_owned(), "NOPEUSDT".to_owned()];
     for venue in [Venue::BinanceUsdm, Venue::BinanceSpot] {
-        let err = fetch_exchange_info_blocking(venue, &endpoints, &symbols).unwrap_err();
+        let err = fetch_instruments_blocking(venue, &endpoints, &symbols).unwrap_err();
         assert!(
             matches!(&err, FeedError::UnknownSymbol { symbol, .. } if symbol == "NOPEUSDT"),
             "{err:?}"
@@ -287,7 +319,7 @@ fn unknown_symbol_in_exchange_info_names_it() {
             "{text}"
         );
     }
-    let ok = fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &symbols[..1]).unwrap();
+    let ok = fetch_instruments_blocking(Venue::BinanceSpot, &endpoints, &symbols[..1]).unwrap();
     assert_eq!(ok[0].0, "BTCUSDT");
     assert_eq!(ok[0].1.lot_size(), dec("0.00001"));
 
@@ -336,7 +368,7 @@ fn wss_to_a_plain_tcp_port_is_a_tls_error() {
         ws_trades: format!("wss://127.0.0.1:{port}/stream"),
         rest: format!("https://127.0.0.1:{port}"),
     };
-    let err = fetch_exchange_info_blocking(Venue::BinanceSpot, &endpoints, &["BTCUSDT".into()])
+    let err = fetch_instruments_blocking(Venue::BinanceSpot, &endpoints, &["BTCUSDT".into()])
         .unwrap_err();
     assert!(matches!(err, FeedError::Tls { .. }), "{err:?}");
     assert!(

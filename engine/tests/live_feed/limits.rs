@@ -3,7 +3,7 @@
 //! without a `Content-Length`), and a `Retry-After` far beyond any real rate-limit window.
 
 use super::*;
-use ladder_engine::feed::binance::rest::MAX_SNAPSHOT_BODY_BYTES;
+use ladder_engine::feed::live::MAX_SNAPSHOT_BODY_BYTES;
 use ladder_engine::feed::live::MAX_WS_MESSAGE_BYTES;
 
 #[test]

@@ -8,10 +8,10 @@
 use futures_util::{SinkExt, StreamExt};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::feed::Venue;
-use ladder_engine::feed::binance::Endpoints;
+use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
-    fetch_exchange_info_blocking, spawn_feed,
+    fetch_instruments_blocking, spawn_feed,
 };
 use ladder_engine::inspect::{InspectOptions, inspect};
 use ladder_engine::instrument::Registry;
@@ -349,7 +349,7 @@ fn fast_backoff() -> BackoffConfig {
 
 fn registry_from(venue: Venue, endpoints: &Endpoints, symbols: &[String]) -> Arc<Registry> {
     let mut r = Registry::new();
-    for (s, spec) in fetch_exchange_info_blocking(venue, endpoints, symbols).unwrap() {
+    for (s, spec) in fetch_instruments_blocking(venue, endpoints, symbols).unwrap() {
         r.add(venue, &s, spec).unwrap();
     }
     Arc::new(r)
@@ -609,7 +609,7 @@ impl App for Synth {
 
 struct SynthRun {
     synth: Arc<Synth>,
-    _server: Server,
+    server: Server,
     out: Collect,
     feed: LiveFeedHandle,
     spec: InstrumentSpec,
@@ -635,7 +635,7 @@ fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConf
     let feed = spawn_feed(config, registry, out.clone()).unwrap();
     SynthRun {
         synth,
-        _server: server,
+        server,
         out,
         feed,
         spec,
@@ -643,6 +643,11 @@ fn synth_feed(opts: SynthOpts, out: Collect, tune: impl FnOnce(&mut LiveFeedConf
 }
 
 impl SynthRun {
+    /// The REST base the feed asks.
+    fn feed_rest(&self) -> String {
+        self.server.http()
+    }
+
     /// Waits until the generator is done and the book is synced at its last id, then checks
     /// the whole book against the server's.
     fn finish_in_sync(self) -> (SynthRun, ladder_engine::feed::live::FeedCounters) {
@@ -685,4 +690,5 @@ fn position(
 mod errors;
 mod limits;
 mod replay;
+mod stream_venue;
 mod synthetic;

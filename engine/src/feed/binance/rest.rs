@@ -1,4 +1,6 @@
-//! Binance REST: depth snapshots and exchangeInfo, within the venue's request-weight budget.
+//! Binance REST ([`LiveRest`]): depth snapshots and exchangeInfo, within the venue's
+//! request-weight budget. The live core's snapshot worker (`feed/live/snapshot.rs`) asks it for
+//! one snapshot at a time and retries.
 //!
 //! Every response's `X-MBX-USED-WEIGHT-1m` header is tracked; a request that would take the
 //! used weight of the current minute past the configured budget waits for the next minute.
@@ -10,40 +12,24 @@
 //! [`MAX_EXCHANGE_INFO_BODY_BYTES`]): a body over its limit is refused from its
 //! `Content-Length`, or as soon as that many bytes arrived, with [`FeedError::BodyTooLarge`].
 
-use super::endpoints::{Endpoints, depth_weight, exchange_info_weight, rest_paths};
+use super::endpoints::{depth_weight, exchange_info_weight, rest_paths};
+use super::live::{LiveOptions, venue_message};
 use crate::clock::Clock;
 use crate::feed::Venue;
-use crate::feed::live::Backoff;
-use crate::feed::live::status::{Counter, FeedStatus};
-use crate::feed::live::{FeedError, VenueMessage, is_tls_error};
+use crate::feed::live::http::{client, read_body, request_error};
+use crate::feed::live::{
+    Endpoints, FeedError, LiveRest, MAX_SNAPSHOT_BODY_BYTES, RestBody, VenueMessage,
+};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Bytes;
-
-/// Largest depth snapshot body accepted: 8 MiB, the same bound as a WebSocket message
-/// ([`MAX_WS_MESSAGE_BYTES`](crate::feed::live::MAX_WS_MESSAGE_BYTES)). Binance's deepest
-/// snapshot (`limit=5000`) is about 300 kB (the 1000-level spot body in `vectors/binance` is
-/// 48 kB); the largest book snapshot in the venue notes, Coinbase's 5 MB, would fit too.
-pub const MAX_SNAPSHOT_BODY_BYTES: usize = 8 << 20;
 
 /// Largest exchangeInfo body accepted: 32 MiB. USD-M and COIN-M list every symbol whatever
 /// the query (a few MB); spot is asked for the configured symbols only.
 pub const MAX_EXCHANGE_INFO_BODY_BYTES: usize = 32 << 20;
-
-/// A response body and the time it was read.
-#[derive(Debug, Clone)]
-pub struct RestBody {
-    /// The body.
-    pub body: Bytes,
-    /// Local time the body was fully read.
-    pub ts_recv: UnixNanos,
-}
 
 /// Used request weight in the current minute, against a budget.
 #[derive(Debug, Clone, Copy)]
@@ -87,26 +73,29 @@ pub struct RestClient {
     http: reqwest::Client,
     venue: Venue,
     base: String,
+    snapshot_limit: u32,
     gate: WeightGate,
     clock: Clock,
 }
 
 impl RestClient {
-    /// A client for `endpoints.rest`, keeping the used weight under `weight_budget` per minute.
-    pub fn new(venue: Venue, endpoints: &Endpoints, weight_budget: u32) -> Result<Self, FeedError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .tcp_nodelay(true)
-            .user_agent(concat!("ladder/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FeedError::Config(format!("cannot build the http client: {e}")))?;
+    /// A client for `endpoints.rest`, fetching snapshots of `options.snapshot_limit` levels and
+    /// keeping the used weight under `options.rest_weight_budget` per minute.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] when the HTTP client cannot be built.
+    pub fn new(
+        venue: Venue,
+        endpoints: &Endpoints,
+        options: &LiveOptions,
+    ) -> Result<Self, FeedError> {
         Ok(Self {
-            http,
+            http: client()?,
             venue,
             base: endpoints.rest_base().to_owned(),
+            snapshot_limit: options.snapshot_limit,
             gate: WeightGate {
-                budget: weight_budget,
+                budget: options.rest_weight_budget,
                 used: 0,
                 minute: 0,
             },
@@ -115,29 +104,32 @@ impl RestClient {
     }
 
     /// The URL of a depth snapshot of `symbol`.
-    pub fn depth_url(&self, symbol: &str, limit: u32) -> String {
+    pub fn depth_url(&self, symbol: &str) -> String {
         format!(
-            "{}{}?symbol={}&limit={limit}",
+            "{}{}?symbol={}&limit={}",
             self.base,
             rest_paths(self.venue).depth,
-            symbol.to_ascii_uppercase()
+            symbol.to_ascii_uppercase(),
+            self.snapshot_limit
         )
     }
 
     /// One depth snapshot request (no retry: the caller decides, honouring
     /// [`FeedError::retry_after`]).
-    pub async fn depth_snapshot(
-        &mut self,
-        symbol: &str,
-        limit: u32,
-    ) -> Result<RestBody, FeedError> {
-        let url = self.depth_url(symbol, limit);
-        let weight = depth_weight(self.venue, limit);
+    ///
+    /// # Errors
+    /// The request's failure, or the venue's answer as an error.
+    pub async fn depth_snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
+        let url = self.depth_url(symbol);
+        let weight = depth_weight(self.venue, self.snapshot_limit);
         self.get(&url, weight, MAX_SNAPSHOT_BODY_BYTES).await
     }
 
     /// Tick and lot sizes of `symbols` from the venue's exchangeInfo, in the order given.
     /// A symbol the venue does not list is [`FeedError::UnknownSymbol`].
+    ///
+    /// # Errors
+    /// [`FeedError::UnknownSymbol`], a malformed body, or the request's failure.
     pub async fn exchange_info(
         &mut self,
         symbols: &[String],
@@ -247,17 +239,17 @@ impl RestClient {
             429 => Err(FeedError::RateLimited {
                 url,
                 retry_after,
-                venue: VenueMessage::parse(&body),
+                venue: venue_message(&body),
             }),
             418 => Err(FeedError::Banned {
                 url,
                 retry_after,
-                venue: VenueMessage::parse(&body),
+                venue: venue_message(&body),
             }),
             _ => Err(FeedError::Http {
                 url,
                 status,
-                venue: VenueMessage::parse(&body),
+                venue: venue_message(&body),
             }),
         }
     }
@@ -269,63 +261,6 @@ fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     value
         .and_then(|v| v.parse::<u64>().ok())
         .map(Duration::from_secs)
-}
-
-/// Reads a whole body of at most `limit` bytes: refused from its `Content-Length` when that is
-/// larger, otherwise read chunk by chunk and refused once it passes the limit.
-async fn read_body(
-    mut resp: reqwest::Response,
-    url: &str,
-    limit: usize,
-) -> Result<Bytes, FeedError> {
-    let too_large = |declared| FeedError::BodyTooLarge {
-        url: url.to_owned(),
-        declared,
-        limit: limit as u64,
-    };
-    let declared = resp.content_length();
-    if let Some(n) = declared.filter(|&n| n > limit as u64) {
-        return Err(too_large(Some(n)));
-    }
-    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
-    while let Some(chunk) = resp.chunk().await.map_err(|e| request_error(url, e))? {
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(declared));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
-}
-
-fn request_error(url: &str, e: reqwest::Error) -> FeedError {
-    // A TLS failure can surface as a bare I/O error ("tls handshake eof"): on https, a
-    // connect error whose text speaks of TLS is one.
-    let tls_text = || {
-        let mut text = String::new();
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = cur {
-            text.push_str(&err.to_string().to_ascii_lowercase());
-            cur = err.source();
-        }
-        ["tls", "certificate", "handshake"]
-            .iter()
-            .any(|w| text.contains(w))
-    };
-    let tls = is_tls_error(&e) || (url.starts_with("https://") && e.is_connect() && tls_text());
-    let url = url.to_owned();
-    if tls {
-        FeedError::Tls {
-            url,
-            source: Box::new(e),
-        }
-    } else if e.is_connect() {
-        FeedError::Unreachable {
-            url,
-            source: Box::new(e),
-        }
-    } else {
-        FeedError::Request { url, source: e }
-    }
 }
 
 /// `["BTCUSDT","ETHUSDT"]`, percent-encoded for a query string.
@@ -381,72 +316,23 @@ impl SymbolInfo {
     }
 }
 
-/// A depth snapshot the connector wants for the book state `generation` of slot `slot`.
-#[derive(Debug)]
-pub(crate) struct SnapshotRequest {
-    pub(crate) slot: usize,
-    pub(crate) generation: u64,
-    pub(crate) symbol: String,
-}
+impl LiveRest for RestClient {
+    fn snapshot_url(&self, symbol: &str) -> String {
+        self.depth_url(symbol)
+    }
 
-/// The body fetched for a [`SnapshotRequest`].
-#[derive(Debug)]
-pub(crate) struct SnapshotReply {
-    pub(crate) slot: usize,
-    pub(crate) generation: u64,
-    pub(crate) body: RestBody,
-}
+    fn snapshot(
+        &mut self,
+        symbol: &str,
+    ) -> impl Future<Output = Result<RestBody, FeedError>> + Send {
+        self.depth_snapshot(symbol)
+    }
 
-/// The connector's REST task: its client, request and reply queues.
-pub(crate) struct SnapshotWorker {
-    pub(crate) rest: RestClient,
-    pub(crate) requests: mpsc::UnboundedReceiver<SnapshotRequest>,
-    pub(crate) replies: mpsc::UnboundedSender<SnapshotReply>,
-    pub(crate) generations: Arc<[AtomicU64]>,
-    pub(crate) status: Arc<FeedStatus>,
-    pub(crate) backoff: Backoff,
-    pub(crate) limit: u32,
-    pub(crate) ban_wait: Duration,
-    pub(crate) clock: Clock,
-}
-
-/// Fetches snapshots one at a time; retries failures (429: `Retry-After`; 418: `Retry-After`
-/// or `ban_wait`; each capped by [`FeedError::retry_wait`]; others: backoff) until the request
-/// is obsolete.
-pub(crate) async fn snapshot_worker(mut w: SnapshotWorker) {
-    while let Some(req) = w.requests.recv().await {
-        w.backoff.reset();
-        loop {
-            if w.generations[req.slot].load(Ordering::Acquire) != req.generation {
-                break;
-            }
-            match w.rest.depth_snapshot(&req.symbol, w.limit).await {
-                Ok(body) => {
-                    let reply = SnapshotReply {
-                        slot: req.slot,
-                        generation: req.generation,
-                        body,
-                    };
-                    if w.replies.send(reply).is_err() {
-                        return;
-                    }
-                    break;
-                }
-                Err(e) => {
-                    w.status.count(Counter::SnapshotFailure);
-                    if let FeedError::BodyTooLarge { .. } = e {
-                        w.status.count(Counter::Oversized);
-                    }
-                    w.status.record_error(w.clock.now(), &e);
-                    let wait = match (&e, e.retry_wait()) {
-                        (_, Some(wait)) => wait,
-                        (FeedError::Banned { .. }, None) => w.ban_wait,
-                        _ => w.backoff.next_delay(),
-                    };
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
+    fn instruments(
+        &mut self,
+        symbols: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, InstrumentSpec)>, FeedError>> + Send {
+        self.exchange_info(symbols)
     }
 }
 

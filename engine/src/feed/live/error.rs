@@ -3,35 +3,19 @@
 //! last one in [`FeedStatus`](super::FeedStatus), backs off and retries.
 
 use crate::feed::Venue;
-use crate::feed::binance::DecodeError;
 use std::fmt;
 use std::time::Duration;
 use thiserror::Error;
 use tokio_tungstenite::tungstenite;
 
-/// A venue's own error body, `{"code":-1121,"msg":"Invalid symbol."}`.
+/// A venue's own error reply, as its folder reads it (Binance's
+/// `{"code":-1121,"msg":"Invalid symbol."}`: `feed/binance/live.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VenueMessage {
     /// The venue's error code.
     pub code: i64,
     /// Its message.
     pub msg: String,
-}
-
-impl VenueMessage {
-    /// Parses `{"code":..,"msg":..}`, also nested as `{"error":{"code":..,"msg":..},"id":..}`.
-    pub fn parse(body: &[u8]) -> Option<Self> {
-        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-        let o = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-        Some(Self {
-            code: o.get("code")?.as_i64()?,
-            msg: o
-                .get("msg")
-                .and_then(|m| m.as_str())
-                .unwrap_or("")
-                .to_owned(),
-        })
-    }
 }
 
 impl fmt::Display for VenueMessage {
@@ -163,7 +147,7 @@ pub enum FeedError {
         source: reqwest::Error,
     },
     /// A response body larger than its limit (a depth snapshot:
-    /// [`MAX_SNAPSHOT_BODY_BYTES`](crate::feed::binance::rest::MAX_SNAPSHOT_BODY_BYTES)); refused
+    /// [`MAX_SNAPSHOT_BODY_BYTES`](super::MAX_SNAPSHOT_BODY_BYTES)); refused
     /// from its `Content-Length` or once that many bytes arrived, never read in full.
     #[error("the response from {url} is larger than the limit of {limit} bytes{}", declared_text(.declared))]
     BodyTooLarge {
@@ -194,20 +178,21 @@ pub enum FeedError {
     },
     /// A configured symbol missing from the instrument registry.
     #[error(
-        "symbol {symbol} is not in the instrument registry; register it with its tick and lot sizes (see fetch_exchange_info) before starting the feed"
+        "symbol {symbol} is not in the instrument registry; register it with its tick and lot sizes (see fetch_instruments) before starting the feed"
     )]
     NotRegistered {
         /// The symbol.
         symbol: String,
     },
-    /// A frame that could not be decoded (counted; the feed goes on).
+    /// A frame or snapshot body that could not be decoded (counted; the feed goes on).
     #[error("cannot decode a frame from {url}: {source}")]
     Decode {
         /// Where it came from.
         url: String,
-        /// Why.
+        /// Why (the venue's decoder error, through
+        /// [`FrameError`](crate::feed::books::FrameError)).
         #[source]
-        source: Box<DecodeError>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A response body that is not what the venue documents.
     #[error("malformed response from {url}: {detail}")]
@@ -342,16 +327,6 @@ pub(crate) fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn venue_message_parses_flat_and_nested_bodies() {
-        let flat = VenueMessage::parse(br#"{"code":-1121,"msg":"Invalid symbol."}"#).unwrap();
-        assert_eq!((flat.code, flat.msg.as_str()), (-1121, "Invalid symbol."));
-        let nested =
-            VenueMessage::parse(br#"{"error":{"code":2,"msg":"Invalid request"},"id":1}"#).unwrap();
-        assert_eq!(nested.code, 2);
-        assert!(VenueMessage::parse(b"<html>").is_none());
-    }
 
     #[test]
     fn feed_error_messages_name_url_and_venue_reply() {

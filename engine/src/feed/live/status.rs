@@ -81,7 +81,7 @@ pub struct FeedCounters {
     pub resyncs: u64,
     /// Reconnects (connections lost and opened again, any cause).
     pub reconnects: u64,
-    /// REST depth snapshots applied.
+    /// Snapshots applied (fetched, or in the stream).
     pub snapshots: u64,
     /// Snapshots too old for the buffered diffs (fetched again).
     pub stale_snapshots: u64,
@@ -102,7 +102,7 @@ pub struct FeedCounters {
     pub special_trades: u64,
     /// WebSocket messages and REST bodies refused for their size
     /// ([`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES),
-    /// [`MAX_SNAPSHOT_BODY_BYTES`](crate::feed::binance::rest::MAX_SNAPSHOT_BODY_BYTES)); each ends
+    /// [`MAX_SNAPSHOT_BODY_BYTES`](super::MAX_SNAPSHOT_BODY_BYTES)); each ends
     /// its connection or request, which is retried after the backoff delay.
     pub oversized: u64,
     /// Errors recorded (the last one is in [`FeedStatus::last_error`]).

@@ -25,7 +25,7 @@ use super::server::Session;
 use super::stream::{StreamKind, Window};
 use super::{Shared, SimError, SimSymbol};
 use crate::feed::Venue;
-use crate::feed::binance::Endpoints;
+use crate::feed::live::Endpoints;
 
 /// One venue's wire format. See the module docs.
 #[derive(Debug, Clone, PartialEq, Eq)]

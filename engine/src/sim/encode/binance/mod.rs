@@ -31,16 +31,16 @@ use super::{
     VenueDefaults, WsRoute,
 };
 use crate::feed::Venue;
-use crate::feed::binance::Endpoints;
 use crate::feed::binance::endpoints::rest_paths;
+use crate::feed::live::Endpoints;
 use crate::sim::stream::{StreamKind, Window};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
 use std::time::Duration;
 
-/// At most this many streams per connection (both venues).
-pub(crate) const MAX_STREAMS: usize = 1024;
+/// At most this many streams per connection (both venues): the feed's cap.
+pub(crate) const MAX_STREAMS: usize = crate::feed::binance::live::MAX_STREAMS_PER_CONNECTION;
 
 /// USD-M update ids advance this much per level change, so that `U` skips ids as on the venue.
 const FUTURES_ID_STRIDE: u64 = 3;

@@ -1,0 +1,137 @@
+//! What a venue plugs into the live core: [`LiveVenue`] (its connection plan, how its books get
+//! a snapshot and how one instrument is resynced, its error frames, its books and its REST
+//! client) and [`LiveRest`] (snapshots by request, instrument metadata).
+//!
+//! Each venue folder implements both (Binance: `feed/binance/live.rs` and `rest.rs`); the one
+//! dispatch, [`VenueLive`](crate::feed::VenueLive), picks the venue. The core in
+//! [`super::core`] runs every venue the same way and asks only these questions, so the shapes
+//! of the venues to come fit without changing it (`docs/venues.md` §3–6):
+//!
+//! | | connection plan | snapshot | resync | keep-alive |
+//! |---|---|---|---|---|
+//! | Binance | streams in the URL, book and trade connections | [`SnapshotSource::Request`] (REST, within a weight budget) | fetch again | answer the venue's pings |
+//! | Bybit, OKX | subscribe messages | [`SnapshotSource::Stream`] (first message of a subscription) | unsubscribe + subscribe the instrument | send `{"op":"ping"}` / `ping` ([`KeepAlive::Send`]) |
+//! | Kraken, Coinbase | subscribe messages | in the stream | resubscribe; a checksum or connection-wide sequence fault is the books' to report | send a ping / subscribe to heartbeats |
+//!
+//! A fault the books report without an instrument (a connection-wide sequence gap, Coinbase's
+//! `sequence_num`) makes every book carried by that connection stale and resyncs each.
+
+use super::http::RestBody;
+use super::{Endpoints, FeedError, VenueMessage};
+use crate::feed::Venue;
+use crate::feed::books::FeedBooks;
+use crate::instrument::Registry;
+use ladder_sdk::{InstrumentId, InstrumentSpec};
+use std::future::Future;
+use std::time::Duration;
+
+/// How a connection is kept alive. Pings the venue sends are always answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// The venue pings and the client answers (Binance: a ping every 20 s spot, 3 min futures).
+    AnswerPings,
+    /// The client sends `message` as a text frame every `every` (Bybit
+    /// `{"op":"ping"}` every 20 s, OKX `ping` under 30 s); the replies reach the books as
+    /// control frames.
+    Send {
+        /// How often.
+        every: Duration,
+        /// The text sent.
+        message: String,
+    },
+}
+
+/// One WebSocket connection of a feed, as the venue plans it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedConn {
+    /// The endpoint as shown in the status and named in errors about its frames (Binance: the
+    /// URL up to `/stream`).
+    pub base: String,
+    /// The URL connected to (Binance: the base with `?streams=a/b/c`).
+    pub url: String,
+    /// The streams or channels it carries, for the status.
+    pub streams: Vec<String>,
+    /// The instruments (indexes into the plan's instruments) whose books it carries: when it
+    /// goes down they go stale, when it opens they resync. Every instrument is carried by
+    /// exactly one connection.
+    pub books: Vec<usize>,
+    /// Text frames sent in order right after each open (subscriptions); empty when the URL
+    /// names the streams (Binance).
+    pub subscribe: Vec<String>,
+    /// How it is kept alive.
+    pub keep_alive: KeepAlive,
+}
+
+/// How a venue's books get their snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotSource {
+    /// Requested once updates are buffered (Binance: REST, `docs/venues.md` §1.4, §2.3),
+    /// through [`LiveRest::snapshot`], one at a time; a resync requests again.
+    Request,
+    /// Sent in the stream as the first message of a subscription (Bybit, OKX, Kraken,
+    /// Coinbase); a resync sends [`LiveVenue::resubscribe`] on the book's connection.
+    Stream,
+}
+
+/// The live side of a venue: what the core asks it.
+pub trait LiveVenue: Send + 'static {
+    /// The venue's books (decoding and sequencing).
+    type Books: FeedBooks;
+    /// The venue's REST client.
+    type Rest: LiveRest;
+
+    /// The venue.
+    fn venue(&self) -> Venue;
+
+    /// Empty books for every instrument of the venue in `registry`.
+    fn books(&self, registry: &Registry) -> Self::Books;
+
+    /// The connections that carry `instruments` (registry id and symbol, in the feed's order):
+    /// URLs, streams, subscriptions and keep-alive, within the venue's streams-per-connection
+    /// cap (checked by the venue's options).
+    fn connections(
+        &self,
+        instruments: &[(InstrumentId, String)],
+        endpoints: &Endpoints,
+    ) -> Vec<PlannedConn>;
+
+    /// How the books get a snapshot.
+    fn snapshots(&self) -> SnapshotSource;
+
+    /// The text frames that resync one instrument on its book connection (unsubscribe, then
+    /// subscribe: the venue answers with a new snapshot). Asked only of venues whose snapshots
+    /// come in the stream.
+    fn resubscribe(&self, symbol: &str) -> Vec<String>;
+
+    /// A frame the books could not decode that is the venue's error reply (a rejected
+    /// subscription): the connection is reopened after the backoff delay.
+    fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage>;
+
+    /// A REST client for `endpoints`.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] when the HTTP client cannot be built.
+    fn rest(&self, endpoints: &Endpoints) -> Result<Self::Rest, FeedError>;
+}
+
+/// A venue's REST client: book snapshots (for [`SnapshotSource::Request`]) and instrument
+/// metadata. Each call is one attempt; the caller retries, honouring
+/// [`FeedError::retry_wait`].
+pub trait LiveRest: Send + 'static {
+    /// The URL a snapshot of `symbol` is fetched from (named in errors about its body).
+    fn snapshot_url(&self, symbol: &str) -> String;
+
+    /// One book snapshot of `symbol`.
+    fn snapshot(
+        &mut self,
+        symbol: &str,
+    ) -> impl Future<Output = Result<RestBody, FeedError>> + Send;
+
+    /// Tick and lot sizes of `symbols` from the venue's instruments endpoint, in the order
+    /// given, each symbol as the venue spells it; a symbol the venue does not list is
+    /// [`FeedError::UnknownSymbol`].
+    fn instruments(
+        &mut self,
+        symbols: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, InstrumentSpec)>, FeedError>> + Send;
+}

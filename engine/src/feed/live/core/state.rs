@@ -1,0 +1,242 @@
+//! The per-instrument book state machine of the live core: states and their announcement
+//! ([`Core::publish`]), snapshot requests and their scheduling, resync requests from outside,
+//! overflow handling, and a snapshot's completion.
+
+use super::{Core, FIRST_DIFF_WAIT, STREAM_SNAPSHOT_WAIT};
+use crate::feed::books::FeedBooks;
+use crate::feed::integrity::Fault;
+use crate::feed::live::adapter::{LiveVenue, SnapshotSource};
+use crate::feed::live::conn::Command;
+use crate::feed::live::deliver::{flush_owed, offer};
+use crate::feed::live::snapshot::SnapshotRequest;
+use crate::feed::live::status::Counter;
+use crate::feed::live::{FeedError, FeedOutput};
+use ladder_sdk::{BookState, BookStatus, InstrumentId, MarketEvent, StaleReason, UnixNanos};
+use std::sync::atomic::Ordering;
+use tokio::time::Instant;
+
+/// Where an instrument's next snapshot stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Fetch {
+    /// None asked for.
+    Idle,
+    /// Asked for at this time (a request to the snapshot worker, or a subscription).
+    InFlight(Instant),
+    /// The last one could not be used; ask again from this time.
+    RetryAt(Instant),
+}
+
+/// One instrument of the feed.
+#[derive(Debug)]
+pub(super) struct Slot {
+    pub(super) id: InstrumentId,
+    pub(super) symbol: String,
+    /// The connection that carries its book.
+    pub(super) conn: usize,
+    pub(super) state: BookState,
+    pub(super) reason: Option<StaleReason>,
+    /// Bumped whenever the book state a snapshot was asked for ends.
+    pub(super) generation: u64,
+    pub(super) fetch: Fetch,
+    pub(super) ever_synced: bool,
+}
+
+impl Slot {
+    pub(super) fn new(id: InstrumentId, symbol: String, conn: usize) -> Self {
+        Self {
+            id,
+            symbol,
+            conn,
+            state: BookState::Connecting,
+            reason: None,
+            generation: 0,
+            fetch: Fetch::Idle,
+            ever_synced: false,
+        }
+    }
+}
+
+impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
+    pub(super) fn announce_initial(&mut self) {
+        let now = self.clock.now();
+        for k in 0..self.slots.len() {
+            let ev = MarketEvent::Status(BookStatus {
+                instrument: self.slots[k].id,
+                state: BookState::Connecting,
+                reason: None,
+                ts_recv: now,
+            });
+            offer(&mut self.out, &mut self.links[k], &self.status, ev);
+            self.status.set_book(k, BookState::Connecting, None, now);
+            self.after(k, now);
+        }
+    }
+
+    /// A snapshot the books took (fetched, or in the stream), its events staged: delivered and
+    /// the book synced if it lined up; otherwise (older than the buffered updates) never shown
+    /// to the output and asked for again.
+    pub(super) fn finish_snapshot(&mut self, k: usize, fault: Option<Fault>, ts_recv: UnixNanos) {
+        self.slots[k].fetch = Fetch::Idle;
+        if fault.is_some() {
+            self.status.count(Counter::StaleSnapshot);
+            self.staged.clear();
+            self.maybe_request_snapshot(k);
+            return;
+        }
+        let link = &mut self.links[k];
+        link.suppress_book = false;
+        for ev in self.staged.drain(..) {
+            if !offer(&mut self.out, link, &self.status, ev) {
+                break;
+            }
+        }
+        self.status.on_snapshot(k);
+        self.progress(k);
+        self.slots[k].ever_synced = true;
+        self.publish(k, BookState::Synced, None, ts_recv);
+        self.after(k, ts_recv);
+    }
+
+    /// Copies the book's applied count and update id into the status.
+    pub(super) fn progress(&self, k: usize) {
+        if let Some(v) = self.books.view(self.slots[k].id) {
+            self.status
+                .set_book_progress(k, v.stats.applied, v.last_update_id);
+        }
+    }
+
+    pub(super) fn housekeeping(&mut self) {
+        let now = self.clock.now();
+        if self.control.resync_any.load(Ordering::Acquire) {
+            self.take_resync_requests(now);
+        }
+        for k in 0..self.slots.len() {
+            flush_owed(&mut self.out, &mut self.links[k]);
+            self.maybe_request_snapshot(k);
+        }
+    }
+
+    pub(super) fn take_resync_requests(&mut self, now: UnixNanos) {
+        self.control.resync_any.store(false, Ordering::Release);
+        for k in 0..self.slots.len() {
+            if !self.control.resync[k].swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            self.status.count(Counter::ResyncRequest);
+            if self.conns[self.slots[k].conn].up_since.is_none() {
+                continue; // the reconnect resyncs it anyway
+            }
+            self.books.invalidate(self.slots[k].id);
+            self.bump_generation(k);
+            self.publish(k, BookState::Stale, Some(StaleReason::QueueOverflow), now);
+            self.maybe_request_snapshot(k);
+        }
+    }
+
+    /// Asks for a snapshot when the book needs one and none is under way: a request once
+    /// updates are buffered (or the first update is long in coming), or a resubscription.
+    pub(super) fn maybe_request_snapshot(&mut self, k: usize) {
+        let s = &self.slots[k];
+        let Some(up_since) = self.conns[s.conn].up_since else {
+            return;
+        };
+        if !self.books.needs_snapshot(s.id) {
+            return;
+        }
+        let now = Instant::now();
+        match (s.fetch, self.source) {
+            (Fetch::InFlight(_), SnapshotSource::Request) => return,
+            (Fetch::InFlight(at), SnapshotSource::Stream)
+                if now.duration_since(at) < STREAM_SNAPSHOT_WAIT =>
+            {
+                return;
+            }
+            (Fetch::RetryAt(t), _) if now < t => return,
+            _ => {}
+        }
+        match self.source {
+            SnapshotSource::Request => {
+                if !self.books.has_pending(s.id) && now.duration_since(up_since) < FIRST_DIFF_WAIT {
+                    return;
+                }
+                let request = SnapshotRequest {
+                    slot: k,
+                    generation: s.generation,
+                    symbol: s.symbol.clone(),
+                };
+                if self.snapshots.send(request).is_err() {
+                    return;
+                }
+            }
+            SnapshotSource::Stream => {
+                let commands = &self.conns[s.conn].commands;
+                for text in self.venue.resubscribe(&s.symbol) {
+                    if commands.send(Command::Send(text)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        self.slots[k].fetch = Fetch::InFlight(now);
+        if self.slots[k].state == BookState::Stale {
+            self.status.on_resync(k);
+            self.publish(k, BookState::Resyncing, None, self.clock.now());
+        }
+    }
+
+    pub(super) fn bump_generation(&mut self, k: usize) {
+        let s = &mut self.slots[k];
+        s.generation += 1;
+        s.fetch = Fetch::Idle;
+        self.generations[k].store(s.generation, Ordering::Release);
+    }
+
+    /// Sets and announces a book state (no-op if unchanged).
+    pub(super) fn publish(
+        &mut self,
+        k: usize,
+        state: BookState,
+        reason: Option<StaleReason>,
+        at: UnixNanos,
+    ) {
+        let s = &mut self.slots[k];
+        if s.state == state && s.reason == reason {
+            return;
+        }
+        s.state = state;
+        s.reason = reason;
+        self.status.set_book(k, state, reason, at);
+        let ev = MarketEvent::Status(BookStatus {
+            instrument: s.id,
+            state,
+            reason,
+            ts_recv: at,
+        });
+        offer(&mut self.out, &mut self.links[k], &self.status, ev);
+        self.after(k, at);
+    }
+
+    /// Handles an overflow noted during the last delivery: the book is stale (the output gets
+    /// the owed marker when it has room) and is resynced.
+    pub(super) fn after(&mut self, k: usize, at: UnixNanos) {
+        let link = &mut self.links[k];
+        if !link.overflow_pending {
+            return;
+        }
+        link.overflow_pending = false;
+        self.status.count(Counter::Overflow);
+        let s = &mut self.slots[k];
+        self.status.record_error(
+            at,
+            &FeedError::Overflow {
+                symbol: s.symbol.clone(),
+            },
+        );
+        self.books.invalidate(s.id);
+        s.state = BookState::Stale;
+        s.reason = Some(StaleReason::QueueOverflow);
+        self.status.set_book(k, BookState::Stale, s.reason, at);
+        self.bump_generation(k);
+        self.maybe_request_snapshot(k);
+    }
+}
