@@ -161,7 +161,10 @@ impl FrameTap for RecordTap {
 mod tests {
     use super::*;
     use crate::capture::parse_line;
-    use crate::feed::binance::{Decoded, Decoder};
+    use crate::capture::pipeline::Books;
+    use crate::feed::Venue;
+    use crate::feed::books::FrameKind;
+    use ladder_sdk::{MarketEvent, Side};
     use crate::instrument::Registry;
     use ladder_sdk::InstrumentSpec;
     use rust_decimal::Decimal;
@@ -191,22 +194,22 @@ mod tests {
         let mut registry = Registry::new();
         let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 4)).unwrap();
         registry
-            .add(crate::feed::Venue::BinanceSpot, "BTCUSDT", spec)
+            .add(Venue::BinanceSpot, "BTCUSDT", spec)
             .unwrap();
         let eth = registry
-            .add(crate::feed::Venue::BinanceSpot, "ETHUSDT", spec)
+            .add(Venue::BinanceSpot, "ETHUSDT", spec)
             .unwrap();
         let (ts, frame) = parse_line(&line[..line.len() - 1]).unwrap();
-        let mut decoder = Decoder::new(crate::feed::Venue::BinanceSpot);
-        match decoder.decode(frame, ts, &registry).unwrap() {
-            Decoded::Snapshot(h) => {
-                assert_eq!(h.instrument, Some(eth));
-                assert_eq!(h.last_update_id, 42);
-            }
-            other => panic!("not a snapshot: {other:?}"),
-        }
-        assert_eq!(decoder.bids().len(), 1);
-        assert_eq!(decoder.asks().len(), 1);
+        let mut books = Books::new(&registry);
+        let mut events = Vec::new();
+        let got = books
+            .on_line(&registry, Venue::BinanceSpot, ts, frame, &mut |e| events.push(e))
+            .unwrap();
+        assert_eq!((got.kind, got.instrument), (FrameKind::Snapshot, Some(eth)));
+        let view = books.view(eth).unwrap();
+        assert_eq!(view.last_update_id, Some(42));
+        assert_eq!((view.book.len(Side::Buy), view.book.len(Side::Sell)), (1, 1));
+        assert!(matches!(events[0], MarketEvent::SnapshotBegin(_)));
     }
 
     #[test]
