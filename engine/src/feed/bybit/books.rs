@@ -83,7 +83,8 @@ impl Books {
     fn book_slot(&mut self, registry: &Registry, h: &BookHeader) -> Result<usize, FrameError> {
         let k = self
             .slot(h.instrument)
-            .ok_or(FrameError::decode(DecodeError::Unrecognized))?;
+            // Not reached: the decoder looks symbols up among this venue's instruments.
+            .ok_or_else(|| FrameError::decode(DecodeError::Unrecognized))?;
         match self.slots[k].depth {
             Some(d) if d != h.depth => Err(FrameError::decode(DecodeError::OtherDepth {
                 symbol: Token::new(registry.get(h.instrument).symbol.as_bytes()),

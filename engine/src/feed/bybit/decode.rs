@@ -397,7 +397,7 @@ impl Decoder {
         };
         registry
             .lookup(self.venue, symbol)
-            .ok_or(DecodeError::UnknownSymbol {
+            .ok_or_else(|| DecodeError::UnknownSymbol {
                 venue: self.venue,
                 symbol: Token::new(symbol),
             })
