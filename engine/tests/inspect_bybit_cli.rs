@@ -1,6 +1,7 @@
 //! `ladder inspect` on the real Bybit recordings (`shared/vectors/bybit`): the venue recognized
 //! from the content, the counts and final tops of `SOURCES.md`, a dropped delta shown as a gap
-//! and a stale book (`--strict` exits 1), and bad input reported by line without a panic.
+//! and a stale book (`--strict` exits 1), and bad input reported by line without a panic; and
+//! the commands that do not serve Bybit yet (live, record, the simulator) refusing it clearly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -226,4 +227,62 @@ fn inspect_bybit_bad_lines_are_reported_by_line_without_a_panic() {
         (&b["state"], &b["last_update_id"]),
         (&Value::from("synced"), &Value::from(6))
     );
+}
+
+#[test]
+fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.txt");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "paper",
+                "--venue",
+                "bybit-linear",
+                "--symbol",
+                "BTCUSDT",
+                "--headless",
+                "--duration",
+                "1s",
+            ],
+            "live bybit-linear is not available yet",
+        ),
+        (
+            &[
+                "record",
+                "--venue",
+                "bybit-spot",
+                "--symbol",
+                "BTCUSDT",
+                "--out",
+                out,
+                "--duration",
+                "1s",
+            ],
+            "live bybit-spot is not available yet",
+        ),
+        (
+            &[
+                "paper",
+                "--sim",
+                "--venue",
+                "bybit-inverse",
+                "--headless",
+                "--duration",
+                "1s",
+            ],
+            "the simulator does not serve bybit-inverse",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = ladder().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            stderr.contains(want) && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("never.txt").exists());
 }

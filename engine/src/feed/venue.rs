@@ -7,8 +7,8 @@
 //! and the capture pipeline, the live connector and the simulator ask [`VenueBooks`] to decode
 //! and sequence.
 
-use super::binance;
 use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
+use super::{binance, bybit};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, RawDecimal, UnixNanos};
 use std::fmt;
@@ -23,6 +23,12 @@ pub enum Venue {
     BinanceUsdm,
     /// Binance COIN-M futures (`dstream.binance.com`).
     BinanceCoinm,
+    /// Bybit v5 spot (`stream.bybit.com/v5/public/spot`).
+    BybitSpot,
+    /// Bybit v5 linear (USDT and USDC) contracts (`stream.bybit.com/v5/public/linear`).
+    BybitLinear,
+    /// Bybit v5 inverse contracts (`stream.bybit.com/v5/public/inverse`).
+    BybitInverse,
 }
 
 /// What the command line and the reports say about a venue.
@@ -38,7 +44,14 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 3] = [Self::BinanceSpot, Self::BinanceUsdm, Self::BinanceCoinm];
+    pub const ALL: [Self; 6] = [
+        Self::BinanceSpot,
+        Self::BinanceUsdm,
+        Self::BinanceCoinm,
+        Self::BybitSpot,
+        Self::BybitLinear,
+        Self::BybitInverse,
+    ];
 
     /// Name, help line and example symbol.
     pub const fn info(self) -> VenueInfo {
@@ -58,6 +71,21 @@ impl Venue {
                 help: "Binance COIN-M futures (dstream.binance.com, dapi.binance.com)",
                 example_symbol: "BTCUSD_PERP",
             },
+            Self::BybitSpot => VenueInfo {
+                name: "bybit-spot",
+                help: "Bybit v5 spot (stream.bybit.com/v5/public/spot)",
+                example_symbol: "BTCUSDT",
+            },
+            Self::BybitLinear => VenueInfo {
+                name: "bybit-linear",
+                help: "Bybit v5 USDT/USDC contracts (stream.bybit.com/v5/public/linear)",
+                example_symbol: "BTCUSDT",
+            },
+            Self::BybitInverse => VenueInfo {
+                name: "bybit-inverse",
+                help: "Bybit v5 inverse contracts (stream.bybit.com/v5/public/inverse)",
+                example_symbol: "BTCUSD",
+            },
         }
     }
 
@@ -69,7 +97,7 @@ impl Venue {
     /// The venue a frame says it comes from, if it says (most frames do not: a capture is
     /// recognized by its first frame that does).
     pub fn sniff(frame: &[u8]) -> Option<Self> {
-        binance::probe::sniff(frame)
+        binance::probe::sniff(frame).or_else(|| bybit::probe::sniff(frame))
     }
 
     /// Every venue's name, comma-separated (for help and errors).
@@ -106,6 +134,8 @@ impl FromStr for Venue {
 pub enum VenueBooks {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::Books),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::Books),
 }
 
 impl VenueBooks {
@@ -114,6 +144,9 @@ impl VenueBooks {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::Books::new(venue, registry))
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::Books::new(venue, registry))
             }
         }
     }
@@ -124,6 +157,7 @@ macro_rules! dispatch {
     ($self:ident, $b:ident => $e:expr) => {
         match $self {
             VenueBooks::Binance($b) => $e,
+            VenueBooks::Bybit($b) => $e,
         }
     };
 }
@@ -185,6 +219,8 @@ impl FeedBooks for VenueBooks {
 pub enum VenueProbe {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::probe::Probe),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::probe::Probe),
 }
 
 impl VenueProbe {
@@ -193,6 +229,9 @@ impl VenueProbe {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::probe::Probe::default())
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::probe::Probe::default())
             }
         }
     }
@@ -203,6 +242,7 @@ impl VenueProbe {
     pub fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
         match self {
             Self::Binance(p) => p.read(frame),
+            Self::Bybit(p) => p.read(frame),
         }
     }
 
@@ -211,6 +251,7 @@ impl VenueProbe {
     pub fn values(&self) -> &[(RawDecimal, RawDecimal)] {
         match self {
             Self::Binance(p) => p.values(),
+            Self::Bybit(p) => p.values(),
         }
     }
 }
@@ -228,5 +269,21 @@ mod tests {
         for v in Venue::ALL {
             assert!(e.contains(v.name()), "{e}");
         }
+    }
+
+    #[test]
+    fn bybit_venues_are_listed_and_recognized_from_their_frames() {
+        for (name, venue) in [
+            ("bybit-spot", Venue::BybitSpot),
+            ("bybit-linear", Venue::BybitLinear),
+            ("bybit-inverse", Venue::BybitInverse),
+        ] {
+            assert_eq!(name.parse::<Venue>(), Ok(venue));
+            assert!(Venue::names().contains(name));
+        }
+        let linear = br#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        let spot = br#"{"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        assert_eq!(Venue::sniff(linear), Some(Venue::BybitLinear));
+        assert_eq!(Venue::sniff(spot), Some(Venue::BybitSpot));
     }
 }

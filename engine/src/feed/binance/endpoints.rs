@@ -75,6 +75,23 @@ impl Endpoints {
                 "wss://dstream.binance.com/stream",
                 "https://dapi.binance.com",
             ),
+            // Bybit has no live connector yet (`RestClient::new` refuses it); these
+            // are its production addresses.
+            Venue::BybitSpot => (
+                "wss://stream.bybit.com/v5/public/spot",
+                "wss://stream.bybit.com/v5/public/spot",
+                "https://api.bybit.com",
+            ),
+            Venue::BybitLinear => (
+                "wss://stream.bybit.com/v5/public/linear",
+                "wss://stream.bybit.com/v5/public/linear",
+                "https://api.bybit.com",
+            ),
+            Venue::BybitInverse => (
+                "wss://stream.bybit.com/v5/public/inverse",
+                "wss://stream.bybit.com/v5/public/inverse",
+                "https://api.bybit.com",
+            ),
         };
         Self {
             ws_book: book.to_owned(),
@@ -173,6 +190,10 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
             depth: "/dapi/v1/depth",
             exchange_info: "/dapi/v1/exchangeInfo",
         },
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => RestPaths {
+            depth: "/v5/market/orderbook",
+            exchange_info: "/v5/market/instruments-info",
+        },
     }
 }
 
@@ -191,6 +212,8 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
             101..=500 => 10,
             _ => 20,
         },
+        // No REST join on Bybit: its snapshots come in the stream.
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
     }
 }
 
@@ -199,6 +222,7 @@ pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
     match venue {
         Venue::BinanceSpot => 20,
         Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
     }
 }
 
@@ -209,6 +233,8 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
         Venue::BinanceUsdm | Venue::BinanceCoinm => {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
+        // No REST join on Bybit: its snapshots come in the stream.
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => false,
     }
 }
 

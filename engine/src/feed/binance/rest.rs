@@ -94,6 +94,14 @@ pub struct RestClient {
 impl RestClient {
     /// A client for `endpoints.rest`, keeping the used weight under `weight_budget` per minute.
     pub fn new(venue: Venue, endpoints: &Endpoints, weight_budget: u32) -> Result<Self, FeedError> {
+        if !matches!(
+            venue,
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm
+        ) {
+            return Err(FeedError::Config(format!(
+                "live {venue} is not available yet (ladder reads its captures: inspect, replay, bench)"
+            )));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
@@ -148,6 +156,10 @@ impl RestClient {
             // Spot filters server-side; futures return every symbol.
             Venue::BinanceSpot => format!("{}{path}?symbols={}", self.base, symbols_param(symbols)),
             Venue::BinanceUsdm | Venue::BinanceCoinm => format!("{}{path}", self.base),
+            // Not reached: `RestClient::new` refuses Bybit.
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                format!("{}{path}", self.base)
+            }
         };
         let body = match self.get(&url, weight, MAX_EXCHANGE_INFO_BODY_BYTES).await {
             Ok(b) => b,
