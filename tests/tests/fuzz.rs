@@ -1,6 +1,6 @@
 //! The bounded fuzz run `cargo test` includes: a fixed number of execs per target (seconds of
 //! work in a debug build, the same inputs on every run), on scenarios cut from the shared
-//! Binance vectors. `scripts/fuzz.sh` runs the same harness for as long as asked.
+//! Binance and Bybit vectors. `scripts/fuzz.sh` runs the same harness for as long as asked.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,7 +50,7 @@ fn fuzz_corpus_scenarios_unmutated_break_no_invariant() {
             t.name,
             t.scenarios.len()
         );
-        let mut pipeline = Pipeline::new(&t.registry, t.rule);
+        let mut pipeline = Pipeline::new(&t.registry, t.venue);
         let mut counts = Counts::default();
         for (i, s) in t.scenarios.iter().enumerate() {
             let result = fuzz::check(t, &mut pipeline, s, &mut counts);

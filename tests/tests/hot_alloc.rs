@@ -194,3 +194,59 @@ fn stamped_pipeline_allocates_nothing_per_event_once_warm() {
     );
     assert_eq!(allocations, 0, "allocations on the stamped path once warm");
 }
+
+/// The Bybit book side (decode + sequence + events) allocates nothing per frame once its
+/// buffers have grown: the spot `orderbook.200` capture twice through `VenueBooks`, the second
+/// pass counted (it starts again from the recording's snapshot, so it syncs the same way).
+#[test]
+fn bybit_books_allocate_nothing_per_frame_once_warm() {
+    use ladder_engine::capture::grid::build_registry;
+    use ladder_engine::capture::{CaptureReader, Next};
+    use ladder_engine::feed::VenueBooks;
+    use ladder_engine::feed::books::FeedBooks;
+
+    let Some(path) = shared("vectors/bybit/capture_bybit-v5-spot_cryptofeed_20260809.txt.gz")
+    else {
+        return;
+    };
+    let input = [CaptureInput {
+        path: path.clone(),
+        venue: Venue::BybitSpot,
+    }];
+    let (registry, _) = build_registry(&input, &[], None).unwrap();
+    let mut frames: Vec<(UnixNanos, Vec<u8>)> = Vec::new();
+    let mut reader = CaptureReader::open(&path).unwrap();
+    while let Some(next) = reader.next_line().unwrap() {
+        if let Next::Line(l) = next {
+            frames.push((l.ts_recv, l.frame.to_vec()));
+        }
+    }
+    let mut books = VenueBooks::new(Venue::BybitSpot, &registry);
+    let (mut events, mut faults) = (0u64, 0u64);
+    let pass = |books: &mut VenueBooks, events: &mut u64, faults: &mut u64| {
+        for (ts, frame) in &frames {
+            let f = books
+                .on_frame(&registry, *ts, frame, &mut |_| *events += 1)
+                .unwrap();
+            *faults += u64::from(f.fault.is_some());
+        }
+    };
+    pass(&mut books, &mut events, &mut faults);
+    let warm = events;
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    pass(&mut books, &mut events, &mut faults);
+    COUNTING.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    eprintln!(
+        "{} frames, {} events measured: {allocations} allocations",
+        frames.len(),
+        events - warm
+    );
+    assert!(events - warm > 2_000);
+    assert_eq!(faults, 0, "both passes sync cleanly");
+    assert_eq!(
+        allocations, 0,
+        "allocations in the Bybit book side once warm"
+    );
+}

@@ -7,10 +7,14 @@
 //! A book is exact or loudly stale, never silently wrong.
 //!
 //! Binance's sequencer (`feed/binance/sync.rs`) raises the sequence, id and snapshot faults and,
-//! from the book it keeps, [`IntegrityFault::Crossed`]; the next venues add their own kinds here
-//! (a checksum mismatch, a broken `seqId` chain) rather than a type of their own.
+//! from the book it keeps, [`IntegrityFault::Crossed`]; Bybit's (`feed/bybit/sync.rs`) adds
+//! [`IntegrityFault::DepthExceeded`] (a book deeper than the venue's window) and
+//! [`IntegrityFault::GridChanged`] (a book restart on another tick or lot grid). The next venues
+//! add their own kinds here (a checksum mismatch, a broken `seqId` chain) rather than a type of
+//! their own.
 
-use ladder_sdk::{StaleReason, UnixNanos};
+use ladder_sdk::{RawDecimal, StaleReason, UnixNanos};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use std::fmt;
 
@@ -58,16 +62,36 @@ pub enum IntegrityFault {
         /// Best ask, in ticks.
         ask: i64,
     },
+    /// After a complete message a side holds more levels than the subscribed depth. A venue
+    /// that keeps the depth window itself (Bybit) sends the levels that leave it, so a deeper
+    /// book missed or misapplied a message.
+    DepthExceeded {
+        /// Levels on the deeper side.
+        levels: u32,
+        /// The subscribed depth.
+        depth: u32,
+    },
+    /// The venue restarted the book (Bybit `u = 1`) with a value off the instrument's grid:
+    /// its tick or lot size changed, and the instrument spec must be reloaded before the book
+    /// can sync again.
+    GridChanged {
+        /// True for a price (the tick changed), false for a quantity (the lot changed).
+        price: bool,
+        /// The value off the grid.
+        value: RawDecimal,
+    },
 }
 
 impl IntegrityFault {
     /// Every kind's name, in the order [`FaultCounts`] lists them.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 7] = [
         "sequence_gap",
         "ids_backward",
         "ids_reversed",
         "snapshot_ahead",
         "crossed",
+        "depth_exceeded",
+        "grid_changed",
     ];
 
     /// The kind's lowercase name, as reports print it.
@@ -82,6 +106,8 @@ impl IntegrityFault {
             Self::IdsReversed { .. } => 2,
             Self::SnapshotAhead { .. } => 3,
             Self::Crossed { .. } => 4,
+            Self::DepthExceeded { .. } => 5,
+            Self::GridChanged { .. } => 6,
         }
     }
 
@@ -94,10 +120,13 @@ impl IntegrityFault {
     /// The reason a consumer is given with the stale status. The ABI has two integrity reasons:
     /// faults of the message sequence are [`StaleReason::SequenceGap`]; a book whose content is
     /// impossible ([`IntegrityFault::Crossed`]) is [`StaleReason::ChecksumMismatch`], the
-    /// reason for "the local book does not match the venue's".
+    /// reason for "the local book does not match the venue's" (so are a book deeper than the
+    /// venue's window and one the instrument's grid cannot hold).
     pub const fn stale_reason(&self) -> StaleReason {
         match self {
-            Self::Crossed { .. } => StaleReason::ChecksumMismatch,
+            Self::Crossed { .. } | Self::DepthExceeded { .. } | Self::GridChanged { .. } => {
+                StaleReason::ChecksumMismatch
+            }
             Self::SequenceGap { .. }
             | Self::IdsBackward { .. }
             | Self::IdsReversed { .. }
@@ -115,6 +144,8 @@ impl IntegrityFault {
             Self::IdsReversed { .. } => "reversed update ids",
             Self::SnapshotAhead { .. } => "snapshot ahead of the stream",
             Self::Crossed { .. } => "crossed book",
+            Self::DepthExceeded { .. } => "book deeper than the subscribed depth",
+            Self::GridChanged { .. } => "instrument grid changed",
         }
     }
 
@@ -149,8 +180,26 @@ impl fmt::Display for Detail {
                 f,
                 "best bid {bid} >= best ask {ask} (ticks) after a complete message"
             ),
+            IntegrityFault::DepthExceeded { levels, depth } => write!(
+                f,
+                "{levels} levels on one side after a complete message, subscribed depth {depth}"
+            ),
+            IntegrityFault::GridChanged { price, value } => write!(
+                f,
+                "the venue restarted the book with {} {} off the instrument's {} grid; \
+                 reload the instrument spec",
+                if price { "price" } else { "quantity" },
+                decimal(value),
+                if price { "tick" } else { "lot" }
+            ),
         }
     }
+}
+
+/// A raw wire decimal as a decimal number (its scale is at most 28, as `Decimal` holds).
+fn decimal(v: RawDecimal) -> Decimal {
+    let m = i128::from(v.mantissa) * if v.negative { -1 } else { 1 };
+    Decimal::try_from_i128_with_scale(m, u32::from(v.scale)).unwrap_or_default()
 }
 
 impl fmt::Display for IntegrityFault {
@@ -189,6 +238,10 @@ pub struct FaultCounts {
     pub snapshot_ahead: u64,
     /// [`IntegrityFault::Crossed`].
     pub crossed: u64,
+    /// [`IntegrityFault::DepthExceeded`].
+    pub depth_exceeded: u64,
+    /// [`IntegrityFault::GridChanged`].
+    pub grid_changed: u64,
 }
 
 impl FaultCounts {
@@ -203,7 +256,7 @@ impl FaultCounts {
     }
 
     /// `(name, count)` per kind, in [`IntegrityFault::NAMES`] order.
-    pub fn by_kind(&self) -> [(&'static str, u64); 5] {
+    pub fn by_kind(&self) -> [(&'static str, u64); 7] {
         let n = IntegrityFault::NAMES;
         [
             (n[0], self.sequence_gap),
@@ -211,6 +264,8 @@ impl FaultCounts {
             (n[2], self.ids_reversed),
             (n[3], self.snapshot_ahead),
             (n[4], self.crossed),
+            (n[5], self.depth_exceeded),
+            (n[6], self.grid_changed),
         ]
     }
 
@@ -227,7 +282,9 @@ impl FaultCounts {
             1 => &mut self.ids_backward,
             2 => &mut self.ids_reversed,
             3 => &mut self.snapshot_ahead,
-            _ => &mut self.crossed,
+            4 => &mut self.crossed,
+            5 => &mut self.depth_exceeded,
+            _ => &mut self.grid_changed,
         }
     }
 }
@@ -243,6 +300,8 @@ mod tests {
     #[case::reversed(IntegrityFault::IdsReversed { first: 5, last: 4 }, "ids_reversed", "reversed update ids: first update id 5 is above last 4")]
     #[case::ahead(IntegrityFault::SnapshotAhead { snapshot: u64::MAX, got: 3 }, "snapshot_ahead", "snapshot ahead of the stream: the snapshot is at update id 18446744073709551615, messages still end at 3")]
     #[case::crossed(IntegrityFault::Crossed { bid: 1050, ask: 1000 }, "crossed", "crossed book: best bid 1050 >= best ask 1000")]
+    #[case::depth_exceeded(IntegrityFault::DepthExceeded { levels: 201, depth: 200 }, "depth_exceeded", "book deeper than the subscribed depth: 201 levels on one side after a complete message, subscribed depth 200")]
+    #[case::grid_changed(IntegrityFault::GridChanged { price: true, value: RawDecimal { mantissa: 6514045, scale: 2, negative: false } }, "grid_changed", "instrument grid changed: the venue restarted the book with price 65140.45 off the instrument's tick grid; reload the instrument spec")]
     fn fault_names_and_messages_carry_their_data(
         #[case] fault: IntegrityFault,
         #[case] name: &str,
@@ -269,6 +328,11 @@ mod tests {
         sum.add(&c);
         assert_eq!(sum.total(), 6);
         assert_eq!(sum.by_kind()[4], ("crossed", 4));
+        c.record(&IntegrityFault::DepthExceeded {
+            levels: 2,
+            depth: 1,
+        });
+        assert_eq!((c.depth_exceeded, c.grid_changed, c.total()), (1, 0, 4));
     }
 
     #[test]
@@ -280,6 +344,14 @@ mod tests {
         assert_eq!(
             IntegrityFault::IdsReversed { first: 2, last: 1 }.stale_reason(),
             StaleReason::SequenceGap
+        );
+        assert_eq!(
+            IntegrityFault::DepthExceeded {
+                levels: 2,
+                depth: 1
+            }
+            .stale_reason(),
+            StaleReason::ChecksumMismatch
         );
     }
 }

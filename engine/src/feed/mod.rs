@@ -13,6 +13,7 @@
 
 pub mod binance;
 pub mod books;
+pub mod bybit;
 pub mod events;
 pub mod integrity;
 pub mod json;

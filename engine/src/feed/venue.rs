@@ -10,11 +10,11 @@
 //! simulator ask [`VenueBooks`] to decode and sequence, and the live core
 //! ([`crate::feed::live`]) runs a venue through [`VenueLive`].
 
-use super::binance;
 use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
 use super::live::{
     Endpoints, FeedError, LiveRest, LiveVenue, PlannedConn, RestBody, SnapshotSource, VenueMessage,
 };
+use super::{binance, bybit};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::fmt;
@@ -29,6 +29,12 @@ pub enum Venue {
     BinanceUsdm,
     /// Binance COIN-M futures (`dstream.binance.com`).
     BinanceCoinm,
+    /// Bybit v5 spot (`stream.bybit.com/v5/public/spot`).
+    BybitSpot,
+    /// Bybit v5 linear (USDT and USDC) contracts (`stream.bybit.com/v5/public/linear`).
+    BybitLinear,
+    /// Bybit v5 inverse contracts (`stream.bybit.com/v5/public/inverse`).
+    BybitInverse,
 }
 
 /// What the command line and the reports say about a venue.
@@ -44,7 +50,14 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 3] = [Self::BinanceSpot, Self::BinanceUsdm, Self::BinanceCoinm];
+    pub const ALL: [Self; 6] = [
+        Self::BinanceSpot,
+        Self::BinanceUsdm,
+        Self::BinanceCoinm,
+        Self::BybitSpot,
+        Self::BybitLinear,
+        Self::BybitInverse,
+    ];
 
     /// Name, help line and example symbol.
     pub const fn info(self) -> VenueInfo {
@@ -64,6 +77,21 @@ impl Venue {
                 help: "Binance COIN-M futures (dstream.binance.com, dapi.binance.com)",
                 example_symbol: "BTCUSD_PERP",
             },
+            Self::BybitSpot => VenueInfo {
+                name: "bybit-spot",
+                help: "Bybit v5 spot (stream.bybit.com/v5/public/spot)",
+                example_symbol: "BTCUSDT",
+            },
+            Self::BybitLinear => VenueInfo {
+                name: "bybit-linear",
+                help: "Bybit v5 USDT/USDC contracts (stream.bybit.com/v5/public/linear)",
+                example_symbol: "BTCUSDT",
+            },
+            Self::BybitInverse => VenueInfo {
+                name: "bybit-inverse",
+                help: "Bybit v5 inverse contracts (stream.bybit.com/v5/public/inverse)",
+                example_symbol: "BTCUSD",
+            },
         }
     }
 
@@ -75,7 +103,7 @@ impl Venue {
     /// The venue a frame says it comes from, if it says (most frames do not: a capture is
     /// recognized by its first frame that does).
     pub fn sniff(frame: &[u8]) -> Option<Self> {
-        binance::probe::sniff(frame)
+        binance::probe::sniff(frame).or_else(|| bybit::probe::sniff(frame))
     }
 
     /// Every venue's name, comma-separated (for help and errors).
@@ -112,6 +140,8 @@ impl FromStr for Venue {
 pub enum VenueBooks {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::Books),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::Books),
 }
 
 impl VenueBooks {
@@ -120,6 +150,9 @@ impl VenueBooks {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::Books::new(venue, registry))
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::Books::new(venue, registry))
             }
         }
     }
@@ -130,6 +163,7 @@ macro_rules! dispatch {
     ($self:ident, $b:ident => $e:expr) => {
         match $self {
             VenueBooks::Binance($b) => $e,
+            VenueBooks::Bybit($b) => $e,
         }
     };
 }
@@ -192,6 +226,15 @@ impl FeedBooks for VenueBooks {
 pub enum VenueOptions {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::LiveOptions),
+    /// A venue ladder reads captures of but has no live connector for yet.
+    NotLive,
+}
+
+/// The error for a venue without a live connector.
+fn not_live(venue: Venue) -> FeedError {
+    FeedError::Config(format!(
+        "live {venue} is not available yet (ladder reads its captures: inspect, replay, bench)"
+    ))
 }
 
 impl VenueOptions {
@@ -201,6 +244,7 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::default())
             }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
         }
     }
 
@@ -212,6 +256,7 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::per_event())
             }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
         }
     }
 
@@ -223,6 +268,12 @@ impl VenueOptions {
         match (venue, self) {
             (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::Binance(o)) => {
                 o.validate(venue, symbols)
+            }
+            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
+                FeedError::Config(format!("the options given are not {venue}'s")),
+            ),
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+                Err(not_live(venue))
             }
         }
     }
@@ -246,6 +297,15 @@ impl VenueLive {
                 Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
                 VenueOptions::Binance(o),
             ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
+            (
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
+                VenueOptions::NotLive,
+            ) => Err(FeedError::Config(format!(
+                "the options given are not {venue}'s"
+            ))),
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+                Err(not_live(venue))
+            }
         }
     }
 
@@ -254,6 +314,9 @@ impl VenueLive {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 binance::endpoints::production(venue)
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                bybit::endpoints::production(venue)
             }
         }
     }
@@ -343,6 +406,8 @@ impl LiveRest for VenueRest {
 pub enum VenueProbe {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::probe::Probe),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::probe::Probe),
 }
 
 impl VenueProbe {
@@ -351,6 +416,9 @@ impl VenueProbe {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::probe::Probe::default())
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::probe::Probe::default())
             }
         }
     }
@@ -361,6 +429,7 @@ impl VenueProbe {
     pub fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
         match self {
             Self::Binance(p) => p.read(frame),
+            Self::Bybit(p) => p.read(frame),
         }
     }
 
@@ -369,6 +438,7 @@ impl VenueProbe {
     pub fn values(&self) -> &[(RawDecimal, RawDecimal)] {
         match self {
             Self::Binance(p) => p.values(),
+            Self::Bybit(p) => p.values(),
         }
     }
 }
@@ -386,5 +456,21 @@ mod tests {
         for v in Venue::ALL {
             assert!(e.contains(v.name()), "{e}");
         }
+    }
+
+    #[test]
+    fn bybit_venues_are_listed_and_recognized_from_their_frames() {
+        for (name, venue) in [
+            ("bybit-spot", Venue::BybitSpot),
+            ("bybit-linear", Venue::BybitLinear),
+            ("bybit-inverse", Venue::BybitInverse),
+        ] {
+            assert_eq!(name.parse::<Venue>(), Ok(venue));
+            assert!(Venue::names().contains(name));
+        }
+        let linear = br#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        let spot = br#"{"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        assert_eq!(Venue::sniff(linear), Some(Venue::BybitLinear));
+        assert_eq!(Venue::sniff(spot), Some(Venue::BybitSpot));
     }
 }

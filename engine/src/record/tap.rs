@@ -164,9 +164,9 @@ mod tests {
     use crate::capture::pipeline::Books;
     use crate::feed::Venue;
     use crate::feed::books::FrameKind;
-    use ladder_sdk::{MarketEvent, Side};
     use crate::instrument::Registry;
     use ladder_sdk::InstrumentSpec;
+    use ladder_sdk::{MarketEvent, Side};
     use rust_decimal::Decimal;
 
     #[test]
@@ -193,22 +193,23 @@ mod tests {
         let (line, _) = snapshot_line(UnixNanos::from_nanos(9), "ETHUSDT", body);
         let mut registry = Registry::new();
         let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 4)).unwrap();
-        registry
-            .add(Venue::BinanceSpot, "BTCUSDT", spec)
-            .unwrap();
-        let eth = registry
-            .add(Venue::BinanceSpot, "ETHUSDT", spec)
-            .unwrap();
+        registry.add(Venue::BinanceSpot, "BTCUSDT", spec).unwrap();
+        let eth = registry.add(Venue::BinanceSpot, "ETHUSDT", spec).unwrap();
         let (ts, frame) = parse_line(&line[..line.len() - 1]).unwrap();
         let mut books = Books::new(&registry);
         let mut events = Vec::new();
         let got = books
-            .on_line(&registry, Venue::BinanceSpot, ts, frame, &mut |e| events.push(e))
+            .on_line(&registry, Venue::BinanceSpot, ts, frame, &mut |e| {
+                events.push(e)
+            })
             .unwrap();
         assert_eq!((got.kind, got.instrument), (FrameKind::Snapshot, Some(eth)));
         let view = books.view(eth).unwrap();
         assert_eq!(view.last_update_id, Some(42));
-        assert_eq!((view.book.len(Side::Buy), view.book.len(Side::Sell)), (1, 1));
+        assert_eq!(
+            (view.book.len(Side::Buy), view.book.len(Side::Sell)),
+            (1, 1)
+        );
         assert!(matches!(events[0], MarketEvent::SnapshotBegin(_)));
     }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Fuzz the Binance decoder, sequencer and book with mutated real frames.
+/// Fuzz the Binance and Bybit decoders, sequencers and books with mutated real frames.
 #[derive(Debug, Parser)]
 #[command(name = "ladder-fuzz")]
 struct Args {
@@ -166,7 +166,7 @@ fn repro(target: &Target, seed: u64, exec: u64) -> bool {
     for line in &lines {
         println!("{}", String::from_utf8_lossy(line));
     }
-    let mut pipeline = Pipeline::new(&target.registry, target.rule);
+    let mut pipeline = Pipeline::new(&target.registry, target.venue);
     match fuzz::check(target, &mut pipeline, &lines, &mut Counts::default()) {
         Ok(()) => {
             println!("=> ok: no invariant broken");

@@ -11,7 +11,7 @@
 //! real lines, so that the buffered-diff replay is exercised too.
 
 use super::mutate::Dictionary;
-use super::pipeline::{Counts, Fed, Pipeline};
+use super::pipeline::{BinancePipeline, Counts, Fed};
 use ladder_engine::capture::{CaptureReader, Next, parse_line};
 use ladder_engine::feed::binance::{Decoded, Decoder, DepthOutcome, SyncRule};
 use ladder_engine::feed::{Venue, VenueProbe};
@@ -50,8 +50,8 @@ impl Default for CorpusOptions {
 pub struct Target {
     /// Lowercase name for reports (`binance-spot`).
     pub name: String,
-    /// The sequencing rule.
-    pub rule: SyncRule,
+    /// The venue (its decoder and sequencing rules).
+    pub venue: Venue,
     /// The instruments, grids inferred from the sources.
     pub registry: Registry,
     /// The scenarios.
@@ -140,7 +140,7 @@ fn split_cryptofeed(text: &str) -> Option<(u64, &str)> {
 
 /// Registers every symbol of `sources` with the finest grid its values use (as `ladder
 /// inspect` infers it).
-fn infer_registry(venue: Venue, sources: &[Lines]) -> Result<Registry, String> {
+pub(super) fn infer_registry(venue: Venue, sources: &[Lines]) -> Result<Registry, String> {
     let mut probe = VenueProbe::new(venue);
     let mut seen: Vec<(String, u8, u8)> = Vec::new();
     for line in sources.iter().flatten() {
@@ -212,7 +212,7 @@ pub fn build_target(
     }
     Ok(Target {
         name: name.to_owned(),
-        rule,
+        venue: super::pipeline::venue_of(rule),
         registry,
         scenarios,
         dictionary,
@@ -226,7 +226,7 @@ fn cut_scenarios(
     options: CorpusOptions,
     out: &mut Vec<Lines>,
 ) {
-    let mut pipeline = Pipeline::new(registry, rule);
+    let mut pipeline = BinancePipeline::new(registry, rule);
     let mut counts = Counts::default();
     let mut applied = vec![0u64; registry.len()];
     let mut last_snapshot = None;
@@ -283,7 +283,7 @@ fn cut_scenarios(
 /// with the receive time of `after`.
 fn render_snapshot(
     registry: &Registry,
-    pipeline: &Pipeline,
+    pipeline: &BinancePipeline,
     id: ladder_sdk::InstrumentId,
     last_update_id: u64,
     after: &[u8],
@@ -332,8 +332,16 @@ pub enum Recordings {
 }
 
 /// The standard targets, by name: `binance-spot` (BTCUSDT spot, spot rule), `binance-usdm`
-/// (BTCUSDT USD-M, futures rule), `binance-spot-multi` (cryptofeed's four spot symbols).
-pub const TARGETS: [&str; 3] = ["binance-spot", "binance-usdm", "binance-spot-multi"];
+/// (BTCUSDT USD-M, futures rule), `binance-spot-multi` (cryptofeed's four spot symbols),
+/// `bybit-spot` (the spot `orderbook.200` and `orderbook.1` recordings), `bybit-linear` (the
+/// linear `orderbook.1` recording and the XRPUSDT `orderbook.500` history).
+pub const TARGETS: [&str; 5] = [
+    "binance-spot",
+    "binance-usdm",
+    "binance-spot-multi",
+    "bybit-spot",
+    "bybit-linear",
+];
 
 /// Builds the standard target `name` from the shared data (`None` when it is missing outside
 /// CI: see [`crate::shared`]).
@@ -364,6 +372,7 @@ pub fn standard_target(
             };
             (rule, vec![read_capture(&path)?])
         }
+        "bybit-spot" | "bybit-linear" => return super::bybit::standard_target(name, options),
         "binance-spot-multi" => {
             let ws = crate::shared("vectors/binance/cryptofeed_BINANCE.ws.1.0");
             let http = crate::shared("vectors/binance/cryptofeed_BINANCE.http.0.0");

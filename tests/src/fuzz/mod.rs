@@ -5,14 +5,15 @@
 //! Each exec takes one real scenario of the [`corpus`] (a snapshot and the capture lines after
 //! it), applies one to eight [`mutate`] mutations (about one exec in 32 runs unmutated, which
 //! proves the corpus itself clean), and feeds every line through the [`pipeline`]: capture
-//! line split, Binance decoder, sequencer (spot or futures rule), `L2Book`, checking every
-//! invariant after every line. A panic is caught (`catch_unwind`) and reported like a broken
+//! line split, the venue's decoder and sequencer (Binance spot or futures rule, or
+//! [`bybit`]'s), `L2Book`, checking every invariant after every line. A panic is caught (`catch_unwind`) and reported like a broken
 //! invariant, with the input that caused it. Findings are grouped by invariant (or panic
 //! location); the first input of each is kept.
 //!
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
 
+pub mod bybit;
 pub mod corpus;
 pub mod mutate;
 pub mod pipeline;
@@ -178,7 +179,7 @@ pub fn check(
                 .unwrap_or_else(|| "non-string panic payload".to_owned())
         });
         // The pipeline may be half-updated: start the next exec from a new one.
-        *pipeline = Pipeline::new(&target.registry, target.rule);
+        *pipeline = Pipeline::new(&target.registry, target.venue);
         Err(Violation {
             invariant: "panic",
             detail,
@@ -190,7 +191,7 @@ pub fn check(
 pub fn run(target: &Target, seed: u64, budget: Budget) -> Stats {
     quiet_panics();
     let mut stats = Stats::default();
-    let mut pipeline = Pipeline::new(&target.registry, target.rule);
+    let mut pipeline = Pipeline::new(&target.registry, target.venue);
     let start = Instant::now();
     for exec in 0..budget.execs {
         // Reading the clock every exec would cost more than some execs.

@@ -1,5 +1,6 @@
-//! One input through the engine's own pipeline — capture line split, Binance decoder,
-//! sequencer, `L2Book` — with every invariant checked after every line.
+//! One input through the engine's own pipeline — capture line split, the venue's decoder,
+//! sequencer, `L2Book` — with every invariant checked after every line. This file holds the
+//! Binance pipeline and the invariants of every book; Bybit's is in [`super::bybit`].
 //!
 //! Invariants, per instrument the line touched:
 //! - **book**: bids strictly descending, asks strictly ascending, no zero or negative
@@ -129,14 +130,55 @@ pub fn venue_of(rule: SyncRule) -> Venue {
     }
 }
 
+/// One fuzz target's pipeline, by venue.
+pub enum Pipeline {
+    /// Binance spot or USD-M.
+    Binance(BinancePipeline),
+    /// Bybit spot, linear or inverse.
+    Bybit(super::bybit::BybitPipeline),
+}
+
+impl Pipeline {
+    /// The pipeline of `venue` for every instrument of `registry`.
+    pub fn new(registry: &Registry, venue: Venue) -> Self {
+        match venue {
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(super::bybit::BybitPipeline::new(registry, venue))
+            }
+            _ => Self::Binance(BinancePipeline::new(registry, SyncRule::for_venue(venue))),
+        }
+    }
+
+    /// Back to the start: new sequencers, empty books (their memory is kept).
+    pub fn reset(&mut self) {
+        match self {
+            Self::Binance(p) => p.reset(),
+            Self::Bybit(p) => p.reset(),
+        }
+    }
+
+    /// Feeds one capture line and checks the invariants of the instrument it touched.
+    pub fn feed(
+        &mut self,
+        registry: &Registry,
+        line: &[u8],
+        counts: &mut Counts,
+    ) -> Result<Fed, Violation> {
+        match self {
+            Self::Binance(p) => p.feed(registry, line, counts),
+            Self::Bybit(p) => p.feed(registry, line, counts),
+        }
+    }
+}
+
 /// Decoder, one sequencer and one book per instrument of a registry.
-pub struct Pipeline {
+pub struct BinancePipeline {
     rule: SyncRule,
     decoder: Decoder,
     insts: Vec<Inst>,
 }
 
-impl Pipeline {
+impl BinancePipeline {
     /// A pipeline for every instrument of `registry`, under `rule`.
     pub fn new(registry: &Registry, rule: SyncRule) -> Self {
         let config = BookConfig {
@@ -364,7 +406,7 @@ fn check_counters(seq: &Sequencer, e: &mut Expect) -> Result<(), Violation> {
 }
 
 /// Structure every book keeps, synced or not.
-fn check_book(book: &mut L2Book) -> Result<(), Violation> {
+pub(super) fn check_book(book: &mut L2Book) -> Result<(), Violation> {
     for (side, better) in [
         (Side::Buy, (|a, b| a > b) as fn(i64, i64) -> bool),
         (Side::Sell, |a, b| a < b),
@@ -399,7 +441,7 @@ fn check_book(book: &mut L2Book) -> Result<(), Violation> {
 }
 
 /// What a book the engine calls synced must be.
-fn check_synced_book(book: &L2Book) -> Result<(), Violation> {
+pub(super) fn check_synced_book(book: &L2Book) -> Result<(), Violation> {
     for side in [Side::Buy, Side::Sell] {
         if let Some(l) = book.levels(side).find(|l| l.price.ticks() <= 0) {
             return violation("synced_nonpositive_price", format!("{side:?} level {l:?}"));
@@ -477,7 +519,7 @@ mod tests {
     #[test]
     fn feed_follows_snapshot_diff_and_gap_without_violation() {
         let r = registry();
-        let mut p = Pipeline::new(&r, SyncRule::Spot);
+        let mut p = BinancePipeline::new(&r, SyncRule::Spot);
         let mut counts = Counts::default();
         let lines = [
             diff(9, 10, "99.00"),

@@ -28,7 +28,8 @@ pub(crate) fn production(venue: Venue) -> Endpoints {
             "wss://fstream.binance.com/market/stream",
             "https://fapi.binance.com",
         ),
-        Venue::BinanceCoinm => (
+        // Only Binance venues reach here (the live dispatch); COIN-M is the third.
+        _ => (
             "wss://dstream.binance.com/stream",
             "wss://dstream.binance.com/stream",
             "https://dapi.binance.com",
@@ -61,6 +62,10 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
             depth: "/dapi/v1/depth",
             exchange_info: "/dapi/v1/exchangeInfo",
         },
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => RestPaths {
+            depth: "/v5/market/orderbook",
+            exchange_info: "/v5/market/instruments-info",
+        },
     }
 }
 
@@ -79,6 +84,8 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
             101..=500 => 10,
             _ => 20,
         },
+        // No REST join on Bybit: its snapshots come in the stream.
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
     }
 }
 
@@ -87,6 +94,7 @@ pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
     match venue {
         Venue::BinanceSpot => 20,
         Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
     }
 }
 
@@ -97,6 +105,8 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
         Venue::BinanceUsdm | Venue::BinanceCoinm => {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
+        // No REST join on Bybit: its snapshots come in the stream.
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => false,
     }
 }
 

@@ -140,6 +140,10 @@ impl RestClient {
             // Spot filters server-side; futures return every symbol.
             Venue::BinanceSpot => format!("{}{path}?symbols={}", self.base, symbols_param(symbols)),
             Venue::BinanceUsdm | Venue::BinanceCoinm => format!("{}{path}", self.base),
+            // Not reached: `RestClient::new` refuses Bybit.
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                format!("{}{path}", self.base)
+            }
         };
         let body = match self.get(&url, weight, MAX_EXCHANGE_INFO_BODY_BYTES).await {
             Ok(b) => b,
