@@ -39,8 +39,8 @@ use crate::capture::merge::{CaptureInput, describe};
 use crate::clock::Clock;
 use crate::clock::tsc::{self, TscScale};
 use crate::config::{Config, WaitStrategy};
-use crate::feed::VenueOptions;
-use crate::feed::live::{FeedError, LiveFeedConfig, spawn_feed};
+use crate::feed::live::{FeedError, LiveFeedConfig};
+use crate::feed::{VenueOptions, spawn_feed_with};
 use crate::hot::output::CountSink;
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{LatencyRecorder, closes_frame};
@@ -590,9 +590,9 @@ fn run_sim(
     }
     let mut feed_config = LiveFeedConfig::new(venue, symbols);
     feed_config.endpoints = endpoints;
-    feed_config.options = VenueOptions::per_event(venue);
     feed_config.watchdog = Duration::from_secs(5);
-    let feed = match spawn_feed(feed_config, Arc::new(registry), producer) {
+    let options = VenueOptions::per_event(venue);
+    let feed = match spawn_feed_with(feed_config, &options, Arc::new(registry), producer) {
         Ok(f) => f,
         Err(e) => {
             sync.abort();

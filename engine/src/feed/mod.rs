@@ -14,13 +14,16 @@
 pub mod binance;
 pub mod books;
 pub mod bybit;
+pub mod dispatch;
 pub mod events;
 pub mod integrity;
 pub mod json;
 pub mod live;
 pub mod pending;
-mod venue;
+pub mod venue;
 
-pub use venue::{
-    UnknownVenue, Venue, VenueBooks, VenueInfo, VenueLive, VenueOptions, VenueProbe, VenueRest,
+pub use dispatch::{
+    VenueBooks, VenueLive, VenueOptions, VenueProbe, VenueRest, fetch_instruments,
+    fetch_instruments_blocking, spawn_feed, spawn_feed_with,
 };
+pub use venue::{UnknownVenue, Venue, VenueInfo};

@@ -8,8 +8,8 @@ use crate::config::InstrumentConfig;
 use crate::feed::Venue;
 use crate::feed::live::{
     Endpoints, FeedError, FeedOutput, FrameTap, LiveFeedConfig, LiveFeedHandle,
-    fetch_instruments_blocking, spawn_feed,
 };
+use crate::feed::{fetch_instruments_blocking, spawn_feed};
 use crate::instrument::Registry;
 use crate::sim::{SimConfig, SimConnection, SimRunning};
 use ladder_sdk::InstrumentSpec;

@@ -7,12 +7,11 @@
 
 use futures_util::{SinkExt, StreamExt};
 use ladder_engine::book::{BookConfig, L2Book};
-use ladder_engine::feed::Venue;
 use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
-    fetch_instruments_blocking, spawn_feed,
 };
+use ladder_engine::feed::{Venue, fetch_instruments_blocking, spawn_feed};
 use ladder_engine::inspect::{InspectOptions, inspect};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{BookState, BookStatus, InstrumentSpec, Level, MarketEvent, Side, StaleReason};

@@ -4,10 +4,10 @@
 //! in its own format, where a fault on one leaves the other synced.
 
 use super::*;
-use ladder_engine::feed::Venue;
 use ladder_engine::feed::live::{
-    BackoffConfig, FeedOutput, FeedStatus, FrameTap, LiveFeedConfig, LiveFeedHandle, spawn_feed,
+    BackoffConfig, FeedOutput, FeedStatus, FrameTap, LiveFeedConfig, LiveFeedHandle,
 };
+use ladder_engine::feed::{Venue, spawn_feed};
 use ladder_engine::sim::SimConnection;
 use ladder_sdk::MarketEvent;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,10 +1,12 @@
-//! [`LiveFeedConfig`]: what every live feed is configured with, whatever its venue, and the
-//! venue's own settings in [`VenueOptions`] (Binance: snapshot depth, REST weight budget, depth
-//! stream), checked by the venue.
+//! [`LiveFeedConfig`]: what every live feed is configured with, whatever its venue. The venue's
+//! own settings (Binance: snapshot depth, REST weight budget, depth stream) are its
+//! [`VenueOptions`](crate::feed::VenueOptions), given to [`spawn_feed_with`](crate::feed::spawn_feed_with)
+//! and checked by the venue; [`LiveFeedConfig::new`] (defaults with the venue's production
+//! endpoints) lives with the dispatch that knows them.
 
 use super::backoff::BackoffConfig;
 use super::{Endpoints, FeedError, FrameTap, net};
-use crate::feed::{Venue, VenueOptions};
+use crate::feed::Venue;
 use crate::instrument::Registry;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,26 +32,9 @@ pub struct LiveFeedConfig {
     /// Sees every raw frame and snapshot body (`ladder record`). Default none: then the
     /// connector pays one branch per frame.
     pub tap: Option<Arc<dyn FrameTap>>,
-    /// The venue's own settings. Default [`VenueOptions::defaults`] of the venue.
-    pub options: VenueOptions,
 }
 
 impl LiveFeedConfig {
-    /// Defaults for `venue` with its production endpoints.
-    pub fn new(venue: Venue, symbols: Vec<String>) -> Self {
-        Self {
-            venue,
-            symbols,
-            endpoints: Endpoints::production(venue),
-            watchdog: Duration::from_secs(30),
-            backoff: BackoffConfig::default(),
-            connect_timeout: Duration::from_secs(10),
-            ban_wait: Duration::from_secs(120),
-            tap: None,
-            options: VenueOptions::defaults(venue),
-        }
-    }
-
     /// Checks the config against `registry`: every symbol registered, options the venue
     /// accepts (Binance: a depth limit it serves, a budget that fits one snapshot, the streams
     /// within one connection's cap), usable URLs.
@@ -66,7 +51,6 @@ impl LiveFeedConfig {
                 return Err(FeedError::NotRegistered { symbol: s.clone() });
             }
         }
-        self.options.validate(self.venue, self.symbols.len())?;
         if self.watchdog.is_zero() {
             return Err(FeedError::Config(
                 "watchdog must be longer than zero".into(),

@@ -3,8 +3,8 @@
 //! metadata), with each venue's production defaults and the `[venue]` config section that
 //! overrides them (testnets, a local simulated venue, tests on 127.0.0.1).
 //!
-//! The production URLs are the venue's own (`Endpoints::production` asks the venue through the
-//! one dispatch, [`VenueLive`](crate::feed::VenueLive)); how a connection's URL is completed
+//! The production URLs are the venue's own (`Endpoints::production` and
+//! `EndpointsConfig::resolve` are defined with the one dispatch, [`crate::feed::dispatch`]); how a connection's URL is completed
 //! (Binance appends `?streams=a/b/c`; Bybit and OKX subscribe by message) is the venue's
 //! connection plan. When the two WebSocket URLs are equal, one connection carries every stream.
 //!
@@ -21,7 +21,6 @@
 //! the connection (`wss://`/`ws://`, `https://`/`http://`), a host, no whitespace; an
 //! unencrypted scheme is reported so the config can warn.
 
-use crate::feed::{Venue, VenueLive};
 use serde::Deserialize;
 
 /// Resolved endpoints of one venue.
@@ -50,11 +49,6 @@ pub struct EndpointsConfig {
 }
 
 impl Endpoints {
-    /// The production endpoints of `venue`.
-    pub fn production(venue: Venue) -> Self {
-        VenueLive::production_endpoints(venue)
-    }
-
     /// True when trades ride on the book connection.
     pub fn single_connection(&self) -> bool {
         self.ws_book == self.ws_trades
@@ -63,24 +57,6 @@ impl Endpoints {
     /// The REST base without a trailing slash.
     pub fn rest_base(&self) -> &str {
         self.rest.trim_end_matches('/')
-    }
-}
-
-impl EndpointsConfig {
-    /// The venue's production endpoints with this section's overrides.
-    pub fn resolve(&self, venue: Venue) -> Endpoints {
-        let mut e = Endpoints::production(venue);
-        if let Some(book) = &self.ws_book {
-            e.ws_book = book.clone();
-            e.ws_trades = book.clone();
-        }
-        if let Some(trades) = &self.ws_trades {
-            e.ws_trades = trades.clone();
-        }
-        if let Some(rest) = &self.rest {
-            e.rest = rest.clone();
-        }
-        e
     }
 }
 
@@ -128,16 +104,7 @@ pub fn check_endpoint(url: &str, websocket: bool) -> Result<EndpointScheme, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn production_endpoints_come_from_every_venue() {
-        for venue in Venue::ALL {
-            let e = Endpoints::production(venue);
-            assert_eq!(check_endpoint(&e.ws_book, true), Ok(EndpointScheme::Tls));
-            assert_eq!(check_endpoint(&e.ws_trades, true), Ok(EndpointScheme::Tls));
-            assert_eq!(check_endpoint(&e.rest, false), Ok(EndpointScheme::Tls));
-        }
-    }
+    use crate::feed::Venue;
 
     #[test]
     fn endpoints_config_overrides_and_rejects_unknown_keys() {

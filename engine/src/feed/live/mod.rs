@@ -12,7 +12,8 @@
 //!
 //! ```no_run
 //! use ladder_engine::feed::Venue;
-//! use ladder_engine::feed::live::{FeedOutput, LiveFeedConfig, fetch_instruments_blocking, spawn_feed};
+//! use ladder_engine::feed::live::{FeedOutput, LiveFeedConfig};
+//! use ladder_engine::feed::{fetch_instruments_blocking, spawn_feed};
 //! use ladder_engine::instrument::Registry;
 //! use ladder_sdk::MarketEvent;
 //! use std::sync::Arc;
@@ -65,9 +66,8 @@ pub use net::MAX_WS_MESSAGE_BYTES;
 pub use status::{ConnectionStatus, FeedCounters, FeedStatus, InstrumentStatus, LastError};
 pub use watchdog::Watchdog;
 
-use crate::feed::{Venue, VenueLive, VenueOptions};
 use crate::instrument::Registry;
-use ladder_sdk::{InstrumentSpec, MarketEvent, UnixNanos};
+use ladder_sdk::{MarketEvent, UnixNanos};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -104,24 +104,8 @@ impl std::fmt::Debug for dyn FrameTap {
     }
 }
 
-/// Starts a live feed on its own thread with its own (single-threaded) tokio runtime. It
-/// connects, syncs every book and keeps them synced (reconnecting, resyncing) until
-/// [`LiveFeedHandle::stop`]. Errors on the way are retried, counted and shown in
-/// [`FeedStatus`]; only an invalid config or a failure to start the thread is returned here.
-///
-/// # Errors
-/// What [`LiveFeedConfig::validate`] finds, or [`FeedError::Spawn`].
-pub fn spawn_feed(
-    config: LiveFeedConfig,
-    registry: Arc<Registry>,
-    output: impl FeedOutput,
-) -> Result<LiveFeedHandle, FeedError> {
-    let venue = VenueLive::new(config.venue, &config.options)?;
-    spawn_venue(config, venue, registry, output)
-}
-
-/// [`spawn_feed`] with the venue's live side given: how a venue is run before it has its arm
-/// in [`VenueLive`] (tests of the core with a venue of their own).
+/// Runs a feed with the venue's live side given: what [`spawn_feed`](crate::feed::spawn_feed)
+/// does with the venue's arm of the dispatch, and how a venue is run before it has one (tests of the core with a venue of their own).
 ///
 /// # Errors
 /// What [`LiveFeedConfig::validate`] finds, a `venue` that is not `config.venue`, a plan that
@@ -173,37 +157,4 @@ pub fn spawn_venue<V: LiveVenue>(
         })
         .map_err(FeedError::Spawn)?;
     Ok(LiveFeedHandle::new(status, control, thread))
-}
-
-/// Tick and lot sizes of `symbols` from `venue`'s instruments endpoint (Binance:
-/// exchangeInfo), in the order given, each symbol as the venue spells it; a symbol the venue
-/// does not list is [`FeedError::UnknownSymbol`] naming it.
-///
-/// # Errors
-/// [`FeedError::UnknownSymbol`], or why the venue could not be asked.
-pub async fn fetch_instruments(
-    venue: Venue,
-    endpoints: &Endpoints,
-    symbols: &[String],
-) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
-    VenueLive::new(venue, &VenueOptions::defaults(venue))?
-        .rest(endpoints)?
-        .instruments(symbols)
-        .await
-}
-
-/// [`fetch_instruments`] for callers outside a tokio runtime (builds a small one).
-///
-/// # Errors
-/// As [`fetch_instruments`], or [`FeedError::Spawn`].
-pub fn fetch_instruments_blocking(
-    venue: Venue,
-    endpoints: &Endpoints,
-    symbols: &[String],
-) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(FeedError::Spawn)?;
-    runtime.block_on(fetch_instruments(venue, endpoints, symbols))
 }

@@ -1,0 +1,480 @@
+//! The one dispatch from a venue to its folder: the concrete enums (no `dyn` on the hot path)
+//! with an arm per venue folder — [`VenueBooks`] (decoding and sequencing), [`VenueLive`] and
+//! [`VenueRest`] (the live side: connection plan, snapshots and resyncs, error replies, REST),
+//! [`VenueOptions`] (its live settings), [`VenueProbe`] (registry-free reading) and
+//! [`Venue::sniff`] — and the entry points that pick a venue's live side: [`spawn_feed`],
+//! [`fetch_instruments`], production [`Endpoints`]. The capture pipeline, the live core and the
+//! simulator reach a venue through these; together with the list in
+//! [`venue`](crate::feed::venue) this is the one place a venue is registered.
+//!
+//! Arrows point one way: this module uses `feed/live` and the venue folders; `feed/live` uses
+//! only the list, never this dispatch or a venue folder.
+
+use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
+use super::live::{
+    BackoffConfig, Endpoints, EndpointsConfig, FeedError, FeedOutput, LiveFeedConfig,
+    LiveFeedHandle, LiveRest, LiveVenue, PlannedConn, RestBody, SnapshotSource, VenueMessage,
+    spawn_venue,
+};
+use super::venue::Venue;
+use super::{binance, bybit};
+use crate::instrument::Registry;
+use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Venue {
+    /// The venue a frame says it comes from, if it says (most frames do not: a capture is
+    /// recognized by its first frame that does).
+    pub fn sniff(frame: &[u8]) -> Option<Self> {
+        binance::probe::sniff(frame).or_else(|| bybit::probe::sniff(frame))
+    }
+}
+
+/// The books of one venue's instruments: its decoder and one sequencer per instrument, behind
+/// one concrete dispatch. Each arm is that venue folder's [`FeedBooks`].
+#[derive(Debug)]
+pub enum VenueBooks {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::Books),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::Books),
+}
+
+impl VenueBooks {
+    /// Empty books (awaiting their snapshots) for every instrument of `venue` in `registry`.
+    pub fn new(venue: Venue, registry: &Registry) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::Books::new(venue, registry))
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::Books::new(venue, registry))
+            }
+        }
+    }
+}
+
+/// Forwards every call to the venue's own books.
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            VenueBooks::Binance($b) => $e,
+            VenueBooks::Bybit($b) => $e,
+        }
+    };
+}
+
+impl FeedBooks for VenueBooks {
+    fn venue(&self) -> Venue {
+        dispatch!(self, b => b.venue())
+    }
+
+    #[inline]
+    fn on_frame(
+        &mut self,
+        registry: &Registry,
+        ts_recv: UnixNanos,
+        frame: &[u8],
+        out: &mut impl EventOut,
+    ) -> Result<Frame, FrameError> {
+        dispatch!(self, b => b.on_frame(registry, ts_recv, frame, out))
+    }
+
+    fn on_snapshot_body(
+        &mut self,
+        registry: &Registry,
+        instrument: InstrumentId,
+        ts_recv: UnixNanos,
+        body: &[u8],
+        out: &mut impl EventOut,
+    ) -> Result<Frame, FrameError> {
+        dispatch!(self, b => b.on_snapshot_body(registry, instrument, ts_recv, body, out))
+    }
+
+    fn instruments(&self) -> &[InstrumentId] {
+        dispatch!(self, b => b.instruments())
+    }
+
+    fn view(&self, instrument: InstrumentId) -> Option<BookView<'_>> {
+        dispatch!(self, b => b.view(instrument))
+    }
+
+    fn needs_snapshot(&self, instrument: InstrumentId) -> bool {
+        dispatch!(self, b => b.needs_snapshot(instrument))
+    }
+
+    fn has_pending(&self, instrument: InstrumentId) -> bool {
+        dispatch!(self, b => b.has_pending(instrument))
+    }
+
+    fn invalidate(&mut self, instrument: InstrumentId) {
+        dispatch!(self, b => b.invalidate(instrument))
+    }
+
+    fn restart(&mut self, instrument: InstrumentId) {
+        dispatch!(self, b => b.restart(instrument))
+    }
+}
+
+/// A venue's live settings, checked by the venue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VenueOptions {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::LiveOptions),
+    /// A venue ladder reads captures of but has no live connector for yet.
+    NotLive,
+}
+
+/// The error for a venue without a live connector.
+fn not_live(venue: Venue) -> FeedError {
+    FeedError::Config(format!(
+        "live {venue} is not available yet (ladder reads its captures: inspect, replay, bench)"
+    ))
+}
+
+impl VenueOptions {
+    /// The defaults of `venue`.
+    pub fn defaults(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::LiveOptions::default())
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
+        }
+    }
+
+    /// The defaults of `venue` with its book stream of one message per book change, where it
+    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; for a venue
+    /// without one, its defaults). For measuring per-event latency (`ladder bench --sim`).
+    pub fn per_event(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::LiveOptions::per_event())
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
+        }
+    }
+
+    /// Checks the options for a feed of `symbols` symbols on `venue`.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] naming the setting, or options of another venue.
+    pub fn validate(&self, venue: Venue, symbols: usize) -> Result<(), FeedError> {
+        match (venue, self) {
+            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::Binance(o)) => {
+                o.validate(venue, symbols)
+            }
+            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
+                FeedError::Config(format!("the options given are not {venue}'s")),
+            ),
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+                Err(not_live(venue))
+            }
+        }
+    }
+}
+
+/// The live side of a venue (its folder's [`LiveVenue`]), one arm per venue folder.
+#[derive(Debug, Clone)]
+pub enum VenueLive {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::Live),
+}
+
+impl VenueLive {
+    /// The live side of `venue` with `options`.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] for options of another venue.
+    pub fn new(venue: Venue, options: &VenueOptions) -> Result<Self, FeedError> {
+        match (venue, options) {
+            (
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
+                VenueOptions::Binance(o),
+            ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
+            (
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
+                VenueOptions::NotLive,
+            ) => Err(FeedError::Config(format!(
+                "the options given are not {venue}'s"
+            ))),
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+                Err(not_live(venue))
+            }
+        }
+    }
+
+    /// The production endpoints of `venue`.
+    pub fn production_endpoints(venue: Venue) -> Endpoints {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                binance::endpoints::production(venue)
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                bybit::endpoints::production(venue)
+            }
+        }
+    }
+}
+
+impl LiveVenue for VenueLive {
+    type Books = VenueBooks;
+    type Rest = VenueRest;
+
+    fn venue(&self) -> Venue {
+        match self {
+            Self::Binance(l) => l.venue(),
+        }
+    }
+
+    fn books(&self, registry: &Registry) -> VenueBooks {
+        VenueBooks::new(self.venue(), registry)
+    }
+
+    fn connections(
+        &self,
+        instruments: &[(InstrumentId, String)],
+        endpoints: &Endpoints,
+    ) -> Vec<PlannedConn> {
+        match self {
+            Self::Binance(l) => l.connections(instruments, endpoints),
+        }
+    }
+
+    fn snapshots(&self) -> SnapshotSource {
+        match self {
+            Self::Binance(l) => l.snapshots(),
+        }
+    }
+
+    fn resubscribe(&self, symbol: &str) -> Vec<String> {
+        match self {
+            Self::Binance(l) => l.resubscribe(symbol),
+        }
+    }
+
+    fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
+        match self {
+            Self::Binance(l) => l.error_frame(frame),
+        }
+    }
+
+    fn rest(&self, endpoints: &Endpoints) -> Result<VenueRest, FeedError> {
+        match self {
+            Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
+        }
+    }
+}
+
+/// A venue's REST client (its folder's [`LiveRest`]), one arm per venue folder.
+#[derive(Debug)]
+pub enum VenueRest {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::rest::RestClient),
+}
+
+impl LiveRest for VenueRest {
+    fn snapshot_url(&self, symbol: &str) -> String {
+        match self {
+            Self::Binance(r) => r.snapshot_url(symbol),
+        }
+    }
+
+    async fn snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
+        match self {
+            Self::Binance(r) => r.snapshot(symbol).await,
+        }
+    }
+
+    async fn instruments(
+        &mut self,
+        symbols: &[String],
+    ) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
+        match self {
+            Self::Binance(r) => r.instruments(symbols).await,
+        }
+    }
+}
+
+/// Reads the values of a venue's frames without a registry (grid inference).
+#[derive(Debug)]
+pub enum VenueProbe {
+    /// Binance spot, USD-M and COIN-M.
+    Binance(binance::probe::Probe),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::probe::Probe),
+}
+
+impl VenueProbe {
+    /// A probe for `venue`'s wire format.
+    pub fn new(venue: Venue) -> Self {
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
+                Self::Binance(binance::probe::Probe::default())
+            }
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::probe::Probe::default())
+            }
+        }
+    }
+
+    /// The symbol of a frame the venue's decoder uses (`Some(None)`: a frame that names none,
+    /// a bare REST snapshot), with its `(price, quantity)` pairs in [`VenueProbe::values`];
+    /// `None` for a frame that does not decode or is not used.
+    pub fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
+        match self {
+            Self::Binance(p) => p.read(frame),
+            Self::Bybit(p) => p.read(frame),
+        }
+    }
+
+    /// The `(price, quantity)` pairs of the last frame read; empty if one of them is a value
+    /// the decoder or a book rejects.
+    pub fn values(&self) -> &[(RawDecimal, RawDecimal)] {
+        match self {
+            Self::Binance(p) => p.values(),
+            Self::Bybit(p) => p.values(),
+        }
+    }
+}
+
+impl Endpoints {
+    /// The production endpoints of `venue`.
+    pub fn production(venue: Venue) -> Self {
+        VenueLive::production_endpoints(venue)
+    }
+}
+
+impl EndpointsConfig {
+    /// The venue's production endpoints with this section's overrides.
+    pub fn resolve(&self, venue: Venue) -> Endpoints {
+        let mut e = Endpoints::production(venue);
+        if let Some(book) = &self.ws_book {
+            e.ws_book = book.clone();
+            e.ws_trades = book.clone();
+        }
+        if let Some(trades) = &self.ws_trades {
+            e.ws_trades = trades.clone();
+        }
+        if let Some(rest) = &self.rest {
+            e.rest = rest.clone();
+        }
+        e
+    }
+}
+
+impl LiveFeedConfig {
+    /// Defaults for `venue` with its production endpoints.
+    pub fn new(venue: Venue, symbols: Vec<String>) -> Self {
+        Self {
+            venue,
+            symbols,
+            endpoints: Endpoints::production(venue),
+            watchdog: Duration::from_secs(30),
+            backoff: BackoffConfig::default(),
+            connect_timeout: Duration::from_secs(10),
+            ban_wait: Duration::from_secs(120),
+            tap: None,
+        }
+    }
+}
+
+/// Starts a live feed on its own thread with its own (single-threaded) tokio runtime. It
+/// connects, syncs every book and keeps them synced (reconnecting, resyncing) until
+/// [`LiveFeedHandle::stop`]. Errors on the way are retried, counted and shown in
+/// [`FeedStatus`]; only an invalid config or a failure to start the thread is returned here.
+///
+/// # Errors
+/// What [`LiveFeedConfig::validate`] finds, or [`FeedError::Spawn`].
+pub fn spawn_feed(
+    config: LiveFeedConfig,
+    registry: Arc<Registry>,
+    output: impl FeedOutput,
+) -> Result<LiveFeedHandle, FeedError> {
+    let options = VenueOptions::defaults(config.venue);
+    spawn_feed_with(config, &options, registry, output)
+}
+
+/// [`spawn_feed`] with the venue's own settings (`ladder bench --sim` runs Binance's per-event
+/// depth stream).
+///
+/// # Errors
+/// Options the venue refuses, a venue without a live connector, what
+/// [`LiveFeedConfig::validate`] finds, or [`FeedError::Spawn`].
+pub fn spawn_feed_with(
+    config: LiveFeedConfig,
+    options: &VenueOptions,
+    registry: Arc<Registry>,
+    output: impl FeedOutput,
+) -> Result<LiveFeedHandle, FeedError> {
+    options.validate(config.venue, config.symbols.len())?;
+    let venue = VenueLive::new(config.venue, options)?;
+    spawn_venue(config, venue, registry, output)
+}
+
+/// Tick and lot sizes of `symbols` from `venue`'s instruments endpoint (Binance:
+/// exchangeInfo), in the order given, each symbol as the venue spells it; a symbol the venue
+/// does not list is [`FeedError::UnknownSymbol`] naming it.
+///
+/// # Errors
+/// [`FeedError::UnknownSymbol`], or why the venue could not be asked.
+pub async fn fetch_instruments(
+    venue: Venue,
+    endpoints: &Endpoints,
+    symbols: &[String],
+) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
+    VenueLive::new(venue, &VenueOptions::defaults(venue))?
+        .rest(endpoints)?
+        .instruments(symbols)
+        .await
+}
+
+/// [`fetch_instruments`] for callers outside a tokio runtime (builds a small one).
+///
+/// # Errors
+/// As [`fetch_instruments`], or [`FeedError::Spawn`].
+pub fn fetch_instruments_blocking(
+    venue: Venue,
+    endpoints: &Endpoints,
+    symbols: &[String],
+) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(FeedError::Spawn)?;
+    runtime.block_on(fetch_instruments(venue, endpoints, symbols))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::live::{EndpointScheme, check_endpoint};
+
+    #[test]
+    fn production_endpoints_come_from_every_venue() {
+        for venue in Venue::ALL {
+            let e = Endpoints::production(venue);
+            assert_eq!(check_endpoint(&e.ws_book, true), Ok(EndpointScheme::Tls));
+            assert_eq!(check_endpoint(&e.ws_trades, true), Ok(EndpointScheme::Tls));
+            assert_eq!(check_endpoint(&e.rest, false), Ok(EndpointScheme::Tls));
+        }
+    }
+
+    #[test]
+    fn bybit_venues_are_listed_and_recognized_from_their_frames() {
+        for (name, venue) in [
+            ("bybit-spot", Venue::BybitSpot),
+            ("bybit-linear", Venue::BybitLinear),
+            ("bybit-inverse", Venue::BybitInverse),
+        ] {
+            assert_eq!(name.parse::<Venue>(), Ok(venue));
+            assert!(Venue::names().contains(name));
+        }
+        let linear = br#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        let spot = br#"{"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[],"a":[],"u":2}}"#;
+        assert_eq!(Venue::sniff(linear), Some(Venue::BybitLinear));
+        assert_eq!(Venue::sniff(spot), Some(Venue::BybitSpot));
+    }
+}
