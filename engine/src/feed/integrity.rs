@@ -7,8 +7,10 @@
 //! A book is exact or loudly stale, never silently wrong.
 //!
 //! Binance's sequencer (`feed/binance/sync.rs`) raises the sequence, id and snapshot faults and,
-//! from the book it keeps, [`IntegrityFault::Crossed`]; the next venues add their own kinds here
-//! (a checksum mismatch, a broken `seqId` chain) rather than a type of their own.
+//! from the book it keeps, [`IntegrityFault::Crossed`]; OKX's (`feed/okx/sync.rs`) raises a
+//! broken `prevSeqId` chain as a [`IntegrityFault::SequenceGap`] and a book whose checksum does
+//! not match as [`IntegrityFault::ChecksumMismatch`]. The next venues add their own kinds here
+//! rather than a type of their own.
 
 use ladder_sdk::{StaleReason, UnixNanos};
 use serde::Serialize;
@@ -58,16 +60,25 @@ pub enum IntegrityFault {
         /// Best ask, in ticks.
         ask: i64,
     },
+    /// After a complete message the checksum of the local book is not the venue's (OKX: the
+    /// signed CRC32 of the top 25 levels' wire text): a message was lost or misapplied.
+    ChecksumMismatch {
+        /// The checksum the message carried.
+        expected: i32,
+        /// The checksum of the local book.
+        computed: i32,
+    },
 }
 
 impl IntegrityFault {
     /// Every kind's name, in the order [`FaultCounts`] lists them.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "sequence_gap",
         "ids_backward",
         "ids_reversed",
         "snapshot_ahead",
         "crossed",
+        "checksum_mismatch",
     ];
 
     /// The kind's lowercase name, as reports print it.
@@ -82,6 +93,7 @@ impl IntegrityFault {
             Self::IdsReversed { .. } => 2,
             Self::SnapshotAhead { .. } => 3,
             Self::Crossed { .. } => 4,
+            Self::ChecksumMismatch { .. } => 5,
         }
     }
 
@@ -93,11 +105,12 @@ impl IntegrityFault {
 
     /// The reason a consumer is given with the stale status. The ABI has two integrity reasons:
     /// faults of the message sequence are [`StaleReason::SequenceGap`]; a book whose content is
-    /// impossible ([`IntegrityFault::Crossed`]) is [`StaleReason::ChecksumMismatch`], the
-    /// reason for "the local book does not match the venue's".
+    /// impossible ([`IntegrityFault::Crossed`]) or whose checksum does not match
+    /// ([`IntegrityFault::ChecksumMismatch`]) is [`StaleReason::ChecksumMismatch`], the reason
+    /// for "the local book does not match the venue's".
     pub const fn stale_reason(&self) -> StaleReason {
         match self {
-            Self::Crossed { .. } => StaleReason::ChecksumMismatch,
+            Self::Crossed { .. } | Self::ChecksumMismatch { .. } => StaleReason::ChecksumMismatch,
             Self::SequenceGap { .. }
             | Self::IdsBackward { .. }
             | Self::IdsReversed { .. }
@@ -115,6 +128,7 @@ impl IntegrityFault {
             Self::IdsReversed { .. } => "reversed update ids",
             Self::SnapshotAhead { .. } => "snapshot ahead of the stream",
             Self::Crossed { .. } => "crossed book",
+            Self::ChecksumMismatch { .. } => "checksum mismatch",
         }
     }
 
@@ -148,6 +162,10 @@ impl fmt::Display for Detail {
             IntegrityFault::Crossed { bid, ask } => write!(
                 f,
                 "best bid {bid} >= best ask {ask} (ticks) after a complete message"
+            ),
+            IntegrityFault::ChecksumMismatch { expected, computed } => write!(
+                f,
+                "the message says {expected}, the local book's top 25 levels give {computed}"
             ),
         }
     }
@@ -189,6 +207,8 @@ pub struct FaultCounts {
     pub snapshot_ahead: u64,
     /// [`IntegrityFault::Crossed`].
     pub crossed: u64,
+    /// [`IntegrityFault::ChecksumMismatch`].
+    pub checksum_mismatch: u64,
 }
 
 impl FaultCounts {
@@ -203,7 +223,7 @@ impl FaultCounts {
     }
 
     /// `(name, count)` per kind, in [`IntegrityFault::NAMES`] order.
-    pub fn by_kind(&self) -> [(&'static str, u64); 5] {
+    pub fn by_kind(&self) -> [(&'static str, u64); 6] {
         let n = IntegrityFault::NAMES;
         [
             (n[0], self.sequence_gap),
@@ -211,6 +231,7 @@ impl FaultCounts {
             (n[2], self.ids_reversed),
             (n[3], self.snapshot_ahead),
             (n[4], self.crossed),
+            (n[5], self.checksum_mismatch),
         ]
     }
 
@@ -227,7 +248,8 @@ impl FaultCounts {
             1 => &mut self.ids_backward,
             2 => &mut self.ids_reversed,
             3 => &mut self.snapshot_ahead,
-            _ => &mut self.crossed,
+            4 => &mut self.crossed,
+            _ => &mut self.checksum_mismatch,
         }
     }
 }
@@ -243,6 +265,7 @@ mod tests {
     #[case::reversed(IntegrityFault::IdsReversed { first: 5, last: 4 }, "ids_reversed", "reversed update ids: first update id 5 is above last 4")]
     #[case::ahead(IntegrityFault::SnapshotAhead { snapshot: u64::MAX, got: 3 }, "snapshot_ahead", "snapshot ahead of the stream: the snapshot is at update id 18446744073709551615, messages still end at 3")]
     #[case::crossed(IntegrityFault::Crossed { bid: 1050, ask: 1000 }, "crossed", "crossed book: best bid 1050 >= best ask 1000")]
+    #[case::checksum(IntegrityFault::ChecksumMismatch { expected: -5, computed: 7 }, "checksum_mismatch", "checksum mismatch: the message says -5, the local book's top 25 levels give 7")]
     fn fault_names_and_messages_carry_their_data(
         #[case] fault: IntegrityFault,
         #[case] name: &str,
@@ -275,6 +298,14 @@ mod tests {
     fn crossed_is_reported_to_consumers_as_a_book_mismatch_not_a_gap() {
         assert_eq!(
             IntegrityFault::Crossed { bid: 1, ask: 1 }.stale_reason(),
+            StaleReason::ChecksumMismatch
+        );
+        assert_eq!(
+            IntegrityFault::ChecksumMismatch {
+                expected: 1,
+                computed: 2
+            }
+            .stale_reason(),
             StaleReason::ChecksumMismatch
         );
         assert_eq!(
