@@ -288,11 +288,24 @@ impl PendingTexts {
 
     /// Each entry's text, oldest first, split into bids (the first `bids(k)` levels of entry
     /// `k`) and asks. Moves the ring into one contiguous run first (no allocation).
-    pub fn contiguous(&mut self) -> (&[u8], &[(u16, u16)], &VecDeque<(u32, u32)>) {
-        let bytes: &[u8] = self.bytes.make_contiguous();
-        let lens: &[(u16, u16)] = self.lens.make_contiguous();
-        (bytes, lens, &self.entries)
+    pub fn contiguous(&mut self) -> Contiguous<'_> {
+        Contiguous {
+            bytes: self.bytes.make_contiguous(),
+            lens: self.lens.make_contiguous(),
+            entries: &self.entries,
+        }
     }
+}
+
+/// The buffered text in one run: [`PendingTexts::contiguous`].
+#[derive(Debug)]
+pub struct Contiguous<'a> {
+    /// Every entry's text, oldest first.
+    pub bytes: &'a [u8],
+    /// Every entry's level lengths, oldest first.
+    pub lens: &'a [(u16, u16)],
+    /// `(bytes, levels)` of each entry.
+    pub entries: &'a VecDeque<(u32, u32)>,
 }
 
 /// Splits one update's text (as [`PendingTexts::push`] stored it) into bids and asks.

@@ -170,8 +170,8 @@ pub enum DecodeError {
     UnknownInstrument(Name),
     /// The venue replied with an error.
     VenueError {
-        /// Its `code`.
-        code: Name,
+        /// Its `code` (`-1` if not a number).
+        code: i64,
         /// Its `msg`.
         msg: Name,
     },
@@ -449,7 +449,10 @@ fn classify_error(e: ClassifyError<'_>) -> DecodeError {
         ClassifyError::UnknownChannel(s) => DecodeError::UnknownChannel(Name::new(s)),
         ClassifyError::UnknownEvent(s) => DecodeError::UnknownEvent(Name::new(s)),
         ClassifyError::VenueError(code, msg) => DecodeError::VenueError {
-            code: Name::new(code),
+            code: std::str::from_utf8(code)
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(-1),
             msg: Name::new(msg),
         },
         ClassifyError::DataObjects(n) => DecodeError::DataObjects(n),

@@ -4,13 +4,15 @@
 //! - [`wire`]: the raw JSON shapes, parsed from bytes in any key order, level text kept;
 //! - [`decode`]: wire values to integer ticks and lots of registered instruments;
 //! - [`checksum`]: the book's wire text per level and the signed CRC32 over its top 25;
-//! - [`sync`]: snapshot + `seqId`/`prevSeqId` sequencing, the REST join, the checksum check;
+//! - [`sync`]: snapshot + `seqId`/`prevSeqId` sequencing, the REST join, the checksum check
+//!   (the per-message rules in `rules.rs`);
 //! - [`Books`]: the venue's `FeedBooks`.
 
 mod books;
 pub mod checksum;
 pub mod decode;
 pub mod probe;
+mod rules;
 pub mod sync;
 pub mod wire;
 

@@ -13,7 +13,10 @@
 //! - **REST join** (OKX announced removing the initial WebSocket snapshot): updates are
 //!   buffered while the book waits; a `GET /api/v5/market/books` body at `seqId` S replaces
 //!   the book; buffered updates with `seqId <= S` are dropped; the first applied one must have
-//!   `prevSeqId <= S < seqId` (or chain exactly on S); then each chains as above. Updates that
+//!   `prevSeqId <= S < seqId` (or chain exactly on S); then each chains as above. (In the
+//!   buffer, one unbroken chain, "covered" is decided by position: the join starts at the
+//!   newest update that brackets S, since `seqId` is not ordered across a maintenance reset.)
+//!   After a snapshot that came in the stream, every buffered update predates it: dropped. Updates that
 //!   keep arriving covered by S past [`SyncLimits::max_covered_diffs`] or
 //!   [`SyncLimits::max_covered_wait_ns`] make the snapshot
 //!   [`SnapshotAhead`](IntegrityFault::SnapshotAhead) of the stream.
@@ -36,12 +39,13 @@
 
 use super::checksum::{PendingTexts, Texts, WireTexts, split_texts};
 use super::decode::{Action, BookHeader};
+use super::rules::{Covered, Feed, Follow, Phase, State, Step, brackets, follow};
 use super::wire::Channel;
 use crate::book::{BookConfig, L2Book};
 pub use crate::feed::books::SyncStats;
 use crate::feed::integrity::{Fault, IntegrityFault};
 use crate::feed::pending::PendingDiffs;
-use ladder_sdk::{BookState, InstrumentId, Level, Side, UnixNanos};
+use ladder_sdk::{BookState, InstrumentId, Level, UnixNanos};
 
 /// Where the sequencer sends what it decided, in order.
 pub trait SyncSink {
@@ -112,66 +116,6 @@ impl Default for SyncLimits {
     fn default() -> Self {
         Self::DEFAULT
     }
-}
-
-/// Which kind of channel builds the book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Feed {
-    /// No book message yet.
-    Unset,
-    /// `books`, `books-l2-tbt`, `books50-l2-tbt`.
-    Incremental,
-    /// `books5`, `bbo-tbt`.
-    Full,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// No usable snapshot: buffer updates.
-    AwaitingSnapshot,
-    /// A REST snapshot at this `seqId` is applied; the next update must bracket it.
-    AwaitingFirst(u64),
-    /// In sequence: the last applied message's `seqId` and `prevSeqId`.
-    Synced { seq: Option<u64>, prev: Option<u64> },
-}
-
-/// Updates covered by a REST snapshot that arrived after it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Covered {
-    diffs: u32,
-    since: Option<UnixNanos>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Verdict {
-    Buffer,
-    Apply,
-    Drop,
-    Duplicate,
-    Fault(IntegrityFault),
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    Done(Outcome),
-    Buffer,
-    /// A fault; `keep`: the update may still be applied after a new snapshot.
-    Fault(Fault, bool),
-}
-
-/// Everything but the buffers, so buffered updates can be replayed through it in place.
-#[derive(Clone)]
-struct State {
-    instrument: InstrumentId,
-    phase: Phase,
-    stale: bool,
-    feed: Feed,
-    book: L2Book,
-    texts: WireTexts,
-    stats: SyncStats,
-    limits: SyncLimits,
-    covered: Covered,
-    last_recv: UnixNanos,
 }
 
 /// Sequencer for one instrument.
@@ -406,19 +350,59 @@ impl Sequencer {
         self.replay(h.seq_id, in_stream, sink)
     }
 
-    /// Replays the buffered updates after a snapshot at `snap`: those it covers are dropped
-    /// (all of them after a snapshot of the stream that has no `seqId`: they came before it),
-    /// the rest go through the rules.
+    /// Replays the buffered updates after a snapshot at `snap`. After a snapshot of the
+    /// stream every one of them came before it on the wire: all are dropped. After a REST
+    /// snapshot at S the join starts at the newest buffered update that brackets S
+    /// (`prevSeqId <= S < seqId`, or `prevSeqId == S`: after a maintenance reset `seqId` is
+    /// not ordered, so "covered" is decided by position in the chain, not by `seqId <= S`);
+    /// the ones before it are dropped, the rest go through the rules. When none brackets S,
+    /// a buffer that ends at or before S is all covered; otherwise the snapshot is older than
+    /// the buffer: a gap, the buffer kept for a newer snapshot.
     fn replay(
         &mut self,
         snap: Option<u64>,
         in_stream: bool,
         sink: &mut impl SyncSink,
     ) -> Option<Fault> {
-        let (mut used, mut result) = (0, None);
-        let (bytes, lens, entries) = self.pending_text.contiguous();
+        let n = self.pending.len();
+        let Some(s) = snap.filter(|_| !in_stream) else {
+            self.st.stats.dropped_stale += n as u64;
+            self.discard_pending(n);
+            return None;
+        };
+        let (mut start, mut newest) = (None, None);
+        for (k, (h, _, _)) in self.pending.iter().enumerate() {
+            if brackets(&h, s) {
+                start = Some(k);
+            }
+            newest = Some(h.seq_id);
+        }
+        let start = match start {
+            Some(k) => k,
+            None if newest.flatten().is_none_or(|q| q <= s) => {
+                self.st.stats.dropped_stale += n as u64;
+                self.discard_pending(n);
+                return None;
+            }
+            None => {
+                let got = self
+                    .pending
+                    .front()
+                    .and_then(|h| h.prev_seq_id)
+                    .unwrap_or(0);
+                let kind = IntegrityFault::SequenceGap { expected: s, got };
+                return Some(self.st.fail(kind, self.st.last_recv, sink));
+            }
+        };
+        self.st.stats.dropped_stale += start as u64;
+        let (mut used, mut result) = (start, None);
+        let super::checksum::Contiguous {
+            bytes,
+            lens,
+            entries,
+        } = self.pending_text.contiguous();
         let (mut at_byte, mut at_len) = (0usize, 0usize);
-        for ((h, b, a), &(nb, nl)) in self.pending.iter().zip(entries.iter()) {
+        for (k, ((h, b, a), &(nb, nl))) in self.pending.iter().zip(entries.iter()).enumerate() {
             let (nb, nl) = (nb as usize, nl as usize);
             let texts = split_texts(
                 bytes.get(at_byte..at_byte + nb).unwrap_or_default(),
@@ -427,14 +411,7 @@ impl Sequencer {
             );
             at_byte += nb;
             at_len += nl;
-            let covered = match (h.seq_id, snap) {
-                (Some(q), Some(s)) => q <= s && h.prev_seq_id != Some(s),
-                (None, _) => in_stream,
-                (Some(_), None) => true,
-            };
-            if covered {
-                self.st.stats.dropped_stale += 1;
-                used += 1;
+            if k < start {
                 continue;
             }
             match self.st.sequence(&h, b, a, texts, sink, false) {
@@ -524,200 +501,6 @@ impl Sequencer {
         };
         self.buffer(h, bids, asks, texts);
         outcome
-    }
-}
-
-/// How an update relates to the message before it.
-enum Follow {
-    Continues,
-    Duplicate,
-    Breaks(IntegrityFault),
-}
-
-/// Whether `h` continues a message at `seq` (whose own `prevSeqId` was `prev`): its
-/// `prevSeqId` is `seq`. The same `prevSeqId` and `seqId` again (not a keep-alive) is a
-/// duplicate. Without ids on either side nothing can be said: it continues.
-fn follow(seq: Option<u64>, prev: Option<u64>, h: &BookHeader) -> Follow {
-    let (Some(last), Some(hp), Some(hs)) = (seq, h.prev_seq_id, h.seq_id) else {
-        return Follow::Continues;
-    };
-    if (prev, last) == (Some(hp), hs) && hp != hs {
-        return Follow::Duplicate;
-    }
-    if hp == last {
-        Follow::Continues
-    } else {
-        Follow::Breaks(IntegrityFault::SequenceGap {
-            expected: last,
-            got: hp,
-        })
-    }
-}
-
-impl State {
-    /// Replaces the book with a snapshot or full image, or faults if it is crossed or its
-    /// checksum does not match.
-    fn load(
-        &mut self,
-        h: &BookHeader,
-        bids: &[Level],
-        asks: &[Level],
-        texts: Texts<'_>,
-        sink: &mut impl SyncSink,
-    ) -> Result<(), Fault> {
-        self.book.clear();
-        self.texts.clear();
-        self.apply_levels(bids, asks, texts);
-        if let Some(kind) = self.check(h) {
-            return Err(self.fail(kind, self.last_recv, sink));
-        }
-        sink.snapshot(h, bids, asks);
-        self.stale = false;
-        self.covered = Covered::default();
-        Ok(())
-    }
-
-    /// One update, not awaiting a snapshot. `live`: it arrived now (not replayed from the
-    /// buffer), so it counts towards the covered-update bound.
-    fn sequence(
-        &mut self,
-        h: &BookHeader,
-        bids: &[Level],
-        asks: &[Level],
-        texts: Texts<'_>,
-        sink: &mut impl SyncSink,
-        live: bool,
-    ) -> Step {
-        match self.verdict(h, live) {
-            Verdict::Buffer => Step::Buffer,
-            Verdict::Apply => self.apply(h, bids, asks, texts, sink),
-            Verdict::Drop => {
-                self.stats.dropped_stale += 1;
-                Step::Done(Outcome::Dropped)
-            }
-            Verdict::Duplicate => {
-                self.stats.duplicates += 1;
-                Step::Done(Outcome::Duplicate)
-            }
-            Verdict::Fault(kind) => Step::Fault(self.fail(kind, h.ts_recv, sink), true),
-        }
-    }
-
-    fn verdict(&mut self, h: &BookHeader, live: bool) -> Verdict {
-        match self.phase {
-            Phase::AwaitingSnapshot => Verdict::Buffer,
-            Phase::AwaitingFirst(s) => match (h.prev_seq_id, h.seq_id) {
-                (Some(p), Some(_)) if p == s => Verdict::Apply,
-                (Some(_), Some(q)) if q <= s => self.covered(s, q, h.ts_recv, live),
-                (Some(p), Some(_)) if p < s => Verdict::Apply,
-                (Some(p), _) => Verdict::Fault(IntegrityFault::SequenceGap {
-                    expected: s,
-                    got: p,
-                }),
-                // An update without ids cannot be placed against a REST snapshot.
-                _ => Verdict::Fault(IntegrityFault::SequenceGap {
-                    expected: s,
-                    got: 0,
-                }),
-            },
-            Phase::Synced { seq, prev } => match follow(seq, prev, h) {
-                Follow::Continues => Verdict::Apply,
-                Follow::Duplicate => Verdict::Duplicate,
-                Follow::Breaks(kind) => Verdict::Fault(kind),
-            },
-        }
-    }
-
-    /// An update at `seq` covered by the REST snapshot at `s`: dropped, unless too many (or for
-    /// too long) have arrived after it.
-    fn covered(&mut self, s: u64, seq: u64, ts_recv: UnixNanos, live: bool) -> Verdict {
-        if !live {
-            return Verdict::Drop;
-        }
-        let c = &mut self.covered;
-        c.diffs = c.diffs.saturating_add(1);
-        let since = *c.since.get_or_insert(ts_recv);
-        if c.diffs > self.limits.max_covered_diffs
-            || ts_recv.saturating_since(since) > self.limits.max_covered_wait_ns
-        {
-            return Verdict::Fault(IntegrityFault::SnapshotAhead {
-                snapshot: s,
-                got: seq,
-            });
-        }
-        Verdict::Drop
-    }
-
-    fn apply(
-        &mut self,
-        h: &BookHeader,
-        bids: &[Level],
-        asks: &[Level],
-        texts: Texts<'_>,
-        sink: &mut impl SyncSink,
-    ) -> Step {
-        self.apply_levels(bids, asks, texts);
-        if let Some(kind) = self.check(h) {
-            // The update is in the book already: replaying it after a new snapshot would not
-            // make this book right.
-            return Step::Fault(self.fail(kind, h.ts_recv, sink), false);
-        }
-        sink.delta(h, bids, asks);
-        self.phase = Phase::Synced {
-            seq: h.seq_id,
-            prev: h.prev_seq_id,
-        };
-        self.stats.applied += 1;
-        Step::Done(Outcome::Applied)
-    }
-
-    fn apply_levels(&mut self, bids: &[Level], asks: &[Level], texts: Texts<'_>) {
-        for l in bids {
-            self.book.apply(Side::Buy, l.price, l.qty);
-        }
-        for l in asks {
-            self.book.apply(Side::Sell, l.price, l.qty);
-        }
-        self.texts.apply(Side::Buy, bids, texts.bids);
-        self.texts.apply(Side::Sell, asks, texts.asks);
-    }
-
-    /// After a complete message: crossed or locked, or (when one is sent) a checksum that
-    /// does not match.
-    fn check(&mut self, h: &BookHeader) -> Option<IntegrityFault> {
-        if let (Some(bid), Some(ask)) = (self.book.best_bid(), self.book.best_ask())
-            && bid.price >= ask.price
-        {
-            return Some(IntegrityFault::Crossed {
-                bid: bid.price.ticks(),
-                ask: ask.price.ticks(),
-            });
-        }
-        if h.checksum == 0 {
-            return None;
-        }
-        self.stats.checksums += 1;
-        let computed = self.texts.checksum(&self.book);
-        (computed != h.checksum).then_some(IntegrityFault::ChecksumMismatch {
-            expected: h.checksum,
-            computed,
-        })
-    }
-
-    /// Counts a fault, marks the book stale and tells the sink.
-    fn fail(
-        &mut self,
-        kind: IntegrityFault,
-        ts_recv: UnixNanos,
-        sink: &mut impl SyncSink,
-    ) -> Fault {
-        let fault = Fault { kind, ts_recv };
-        self.stats.faults.record(&kind);
-        self.stats.gaps += 1;
-        self.stale = true;
-        self.phase = Phase::AwaitingSnapshot;
-        sink.fault(self.instrument, fault);
-        fault
     }
 }
 

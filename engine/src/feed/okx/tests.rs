@@ -220,11 +220,11 @@ const SNAP: &str = r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"s
 )]
 #[case::subscribe_error(
     r#"{"event":"error","code":"60012","msg":"Invalid request: {\"op\": \"subscribe\"}"}"#,
-    r#"okx replied with error code "60012": "Invalid request: {\"op\": \"subscribe\"}""#
+    r#"okx replied with error code 60012: "Invalid request: {\"op\": \"subscribe\"}""#
 )]
 #[case::subscribe_error_plain(
     r#"{"event":"error","code":"60018","msg":"Wrong URL or channel:books, instId:FOO-BAR doesn't exist"}"#,
-    "okx replied with error code \"60018\": \"Wrong URL or channel:books, instId:FOO-BAR doesn't exist\""
+    "okx replied with error code 60018: \"Wrong URL or channel:books, instId:FOO-BAR doesn't exist\""
 )]
 #[case::negative_seq_id(
     r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[],"ts":"1","prevSeqId":-1,"seqId":11}]}"#,
@@ -244,7 +244,7 @@ const SNAP: &str = r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"s
 )]
 #[case::rest_error(
     r#"{"code":"51001","msg":"Instrument ID does not exist","data":[]}"#,
-    "okx replied with error code \"51001\""
+    "okx replied with error code 51001: \"Instrument ID does not exist\""
 )]
 #[case::trade_without_side(
     r#"{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"100.1","sz":"1","ts":"1"}]}"#,
