@@ -157,6 +157,11 @@ impl WireTexts {
         self.bids.is_empty() && self.asks.is_empty()
     }
 
+    /// The price and size text recorded for the level at `ticks` on `side`.
+    pub fn text(&self, side: Side, ticks: i64) -> Option<(&[u8], &[u8])> {
+        self.side(side).get(&ticks).map(Text::parts)
+    }
+
     /// Records the text of levels applied to the book on `side` (a zero size removes).
     ///
     /// # Hot path

@@ -26,6 +26,9 @@ use std::collections::BTreeMap;
 
 type Book = BTreeMap<(bool, i64), i64>;
 
+/// A raw message: `(is_bid, price, qty)` levels, a `seqId` step, a maintenance reset.
+type RawMsg = (Vec<(bool, u8, u8)>, u8, bool);
+
 struct Msg {
     prev: u64,
     seq: u64,
@@ -41,7 +44,7 @@ struct Truth {
 }
 
 impl Truth {
-    fn new(raw: &[(Vec<(bool, u8, u8)>, u8, bool)]) -> Self {
+    fn new(raw: &[RawMsg]) -> Self {
         let mut seq = 1u64 << 40;
         let mut floor = seq;
         let (mut books, mut seqs, mut msgs) = (vec![Book::new()], vec![seq], Vec::new());
@@ -237,7 +240,7 @@ impl Run {
     }
 }
 
-fn messages() -> impl Strategy<Value = Vec<(Vec<(bool, u8, u8)>, u8, bool)>> {
+fn messages() -> impl Strategy<Value = Vec<RawMsg>> {
     let levels = prop::collection::vec((any::<bool>(), any::<u8>(), any::<u8>()), 0..4);
     prop::collection::vec((levels, any::<u8>(), prop::bool::weighted(0.04)), 1..60)
 }
@@ -259,7 +262,7 @@ proptest! {
             seq: Sequencer::new(InstrumentId::new(0)),
             sink: Follow::default(),
         };
-        let cs = |pos: usize, arg: u8| if checksummed || arg % 3 == 0 { checksum(&t.books[pos]) } else { 0 };
+        let cs = |pos: usize, arg: u8| if checksummed || arg.is_multiple_of(3) { checksum(&t.books[pos]) } else { 0 };
         let mut i = 0usize;
         for &(op, arg) in &ops {
             match op {
