@@ -166,6 +166,8 @@ pub enum DecodeError {
     UnknownChannel(Name),
     /// An `event` ladder does not know.
     UnknownEvent(Name),
+    /// A book `action` other than `snapshot` and `update`.
+    UnknownAction(Name),
     /// An instrument that is not registered.
     UnknownInstrument(Name),
     /// The venue replied with an error.
@@ -199,6 +201,12 @@ impl fmt::Display for DecodeError {
             } => write!(f, "{symbol} {field}: {error}"),
             Self::UnknownChannel(s) => write!(f, "unknown okx channel {s}"),
             Self::UnknownEvent(s) => write!(f, "unknown okx event {s}"),
+            Self::UnknownAction(s) => {
+                write!(
+                    f,
+                    "unknown okx book action {s} (expected snapshot or update)"
+                )
+            }
             Self::UnknownInstrument(s) => write!(f, "unknown instrument {s} (not configured)"),
             Self::VenueError { code, msg } => {
                 write!(f, "okx replied with error code {code}: {msg}")
@@ -293,12 +301,7 @@ impl Decoder {
                     match need(f.action, message, "action")? {
                         b"snapshot" => Action::Snapshot,
                         b"update" => Action::Update,
-                        _ => {
-                            return Err(DecodeError::MissingField {
-                                message,
-                                field: "action",
-                            });
-                        }
+                        other => return Err(DecodeError::UnknownAction(Name::new(other))),
                     }
                 } else {
                     Action::Full

@@ -238,6 +238,14 @@ const SNAP: &str = r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"s
     r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[],"ts":"1","seqId":11}]}"#,
     "okx books message without its \"prevSeqId\" field"
 )]
+#[case::unknown_action(
+    r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"partial","data":[{"asks":[],"bids":[],"ts":"1"}]}"#,
+    "unknown okx book action \"partial\" (expected snapshot or update)"
+)]
+#[case::missing_action(
+    r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"data":[{"asks":[],"bids":[],"ts":"1"}]}"#,
+    "okx books message without its \"action\" field"
+)]
 #[case::two_data_objects(
     r#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[]},{"asks":[],"bids":[]}]}"#,
     "okx book message with 2 data objects"
