@@ -12,6 +12,7 @@ pub mod events;
 pub mod integrity;
 pub mod json;
 pub mod live;
+pub mod okx;
 pub mod pending;
 mod venue;
 

@@ -9,6 +9,7 @@
 
 use super::binance;
 use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
+use super::okx;
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, RawDecimal, UnixNanos};
 use std::fmt;
@@ -23,6 +24,8 @@ pub enum Venue {
     BinanceUsdm,
     /// Binance COIN-M futures (`dstream.binance.com`).
     BinanceCoinm,
+    /// OKX v5: spot, swaps, futures and options (`ws.okx.com`).
+    Okx,
 }
 
 /// What the command line and the reports say about a venue.
@@ -38,7 +41,12 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 3] = [Self::BinanceSpot, Self::BinanceUsdm, Self::BinanceCoinm];
+    pub const ALL: [Self; 4] = [
+        Self::BinanceSpot,
+        Self::BinanceUsdm,
+        Self::BinanceCoinm,
+        Self::Okx,
+    ];
 
     /// Name, help line and example symbol.
     pub const fn info(self) -> VenueInfo {
@@ -58,6 +66,11 @@ impl Venue {
                 help: "Binance COIN-M futures (dstream.binance.com, dapi.binance.com)",
                 example_symbol: "BTCUSD_PERP",
             },
+            Self::Okx => VenueInfo {
+                name: "okx",
+                help: "OKX v5 spot, swaps, futures and options (ws.okx.com, www.okx.com)",
+                example_symbol: "BTC-USDT",
+            },
         }
     }
 
@@ -69,7 +82,7 @@ impl Venue {
     /// The venue a frame says it comes from, if it says (most frames do not: a capture is
     /// recognized by its first frame that does).
     pub fn sniff(frame: &[u8]) -> Option<Self> {
-        binance::probe::sniff(frame)
+        binance::probe::sniff(frame).or_else(|| okx::probe::sniff(frame))
     }
 
     /// Every venue's name, comma-separated (for help and errors).
@@ -106,6 +119,8 @@ impl FromStr for Venue {
 pub enum VenueBooks {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::Books),
+    /// OKX.
+    Okx(okx::Books),
 }
 
 impl VenueBooks {
@@ -115,6 +130,7 @@ impl VenueBooks {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::Books::new(venue, registry))
             }
+            Venue::Okx => Self::Okx(okx::Books::new(registry)),
         }
     }
 }
@@ -124,6 +140,7 @@ macro_rules! dispatch {
     ($self:ident, $b:ident => $e:expr) => {
         match $self {
             VenueBooks::Binance($b) => $e,
+            VenueBooks::Okx($b) => $e,
         }
     };
 }
@@ -185,6 +202,8 @@ impl FeedBooks for VenueBooks {
 pub enum VenueProbe {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::probe::Probe),
+    /// OKX.
+    Okx(okx::probe::Probe),
 }
 
 impl VenueProbe {
@@ -194,6 +213,7 @@ impl VenueProbe {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::probe::Probe::default())
             }
+            Venue::Okx => Self::Okx(okx::probe::Probe::default()),
         }
     }
 
@@ -203,6 +223,7 @@ impl VenueProbe {
     pub fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
         match self {
             Self::Binance(p) => p.read(frame),
+            Self::Okx(p) => p.read(frame),
         }
     }
 
@@ -211,6 +232,7 @@ impl VenueProbe {
     pub fn values(&self) -> &[(RawDecimal, RawDecimal)] {
         match self {
             Self::Binance(p) => p.values(),
+            Self::Okx(p) => p.values(),
         }
     }
 }

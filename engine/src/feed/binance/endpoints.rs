@@ -75,6 +75,12 @@ impl Endpoints {
                 "wss://dstream.binance.com/stream",
                 "https://dapi.binance.com",
             ),
+            // Live OKX is not available yet (`RestClient::new` refuses it): its public URLs.
+            Venue::Okx => (
+                "wss://ws.okx.com:8443/ws/v5/public",
+                "wss://ws.okx.com:8443/ws/v5/public",
+                "https://www.okx.com",
+            ),
         };
         Self {
             ws_book: book.to_owned(),
@@ -173,6 +179,10 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
             depth: "/dapi/v1/depth",
             exchange_info: "/dapi/v1/exchangeInfo",
         },
+        Venue::Okx => RestPaths {
+            depth: "/api/v5/market/books",
+            exchange_info: "/api/v5/public/instruments",
+        },
     }
 }
 
@@ -185,7 +195,7 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
             501..=1000 => 50,
             _ => 250,
         },
-        Venue::BinanceUsdm | Venue::BinanceCoinm => match limit {
+        Venue::BinanceUsdm | Venue::BinanceCoinm | Venue::Okx => match limit {
             0..=50 => 2,
             51..=100 => 5,
             101..=500 => 10,
@@ -198,7 +208,7 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
 pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
     match venue {
         Venue::BinanceSpot => 20,
-        Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
+        Venue::BinanceUsdm | Venue::BinanceCoinm | Venue::Okx => 1,
     }
 }
 
@@ -209,6 +219,7 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
         Venue::BinanceUsdm | Venue::BinanceCoinm => {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
+        Venue::Okx => (1..=400).contains(&limit),
     }
 }
 

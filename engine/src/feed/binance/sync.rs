@@ -57,7 +57,8 @@ impl SyncRule {
     pub const fn for_venue(venue: Venue) -> Self {
         match venue {
             Venue::BinanceSpot => Self::Spot,
-            Venue::BinanceUsdm | Venue::BinanceCoinm => Self::Futures,
+            // Not a Binance venue (its books are `feed::okx`'s): never asked.
+            Venue::BinanceUsdm | Venue::BinanceCoinm | Venue::Okx => Self::Futures,
         }
     }
 }

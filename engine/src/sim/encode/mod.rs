@@ -54,6 +54,8 @@ impl Encoder {
             // COIN-M quotes contracts on `BTCUSD_PERP`-style symbols with a `ps` pair field:
             // not encoded yet.
             Venue::BinanceCoinm => None,
+            // OKX's wire format has no encoder yet.
+            Venue::Okx => None,
         }
     }
 
