@@ -133,6 +133,9 @@ pub struct SyncStats {
     /// Buffered diffs discarded because a later diff broke their chain (after a fault no
     /// snapshot can line up with them and the new diffs together).
     pub discarded: u64,
+    /// Messages whose checksum was checked against the book (venues that send one: OKX's
+    /// older recordings); a mismatch is also a `checksum_mismatch` fault.
+    pub checksums: u64,
 }
 
 impl SyncStats {
@@ -147,6 +150,7 @@ impl SyncStats {
         self.snapshots += other.snapshots;
         self.buffer_overflows += other.buffer_overflows;
         self.discarded += other.discarded;
+        self.checksums += other.checksums;
     }
 }
 

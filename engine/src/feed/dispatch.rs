@@ -17,7 +17,7 @@ use super::live::{
     spawn_venue,
 };
 use super::venue::Venue;
-use super::{binance, bybit};
+use super::{binance, bybit, okx};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::sync::Arc;
@@ -27,7 +27,9 @@ impl Venue {
     /// The venue a frame says it comes from, if it says (most frames do not: a capture is
     /// recognized by its first frame that does).
     pub fn sniff(frame: &[u8]) -> Option<Self> {
-        binance::probe::sniff(frame).or_else(|| bybit::probe::sniff(frame))
+        binance::probe::sniff(frame)
+            .or_else(|| bybit::probe::sniff(frame))
+            .or_else(|| okx::probe::sniff(frame))
     }
 }
 
@@ -39,6 +41,8 @@ pub enum VenueBooks {
     Binance(binance::Books),
     /// Bybit spot, linear and inverse.
     Bybit(bybit::Books),
+    /// OKX.
+    Okx(okx::Books),
 }
 
 impl VenueBooks {
@@ -51,6 +55,7 @@ impl VenueBooks {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
                 Self::Bybit(bybit::Books::new(venue, registry))
             }
+            Venue::Okx => Self::Okx(okx::Books::new(registry)),
         }
     }
 }
@@ -61,6 +66,7 @@ macro_rules! dispatch {
         match $self {
             VenueBooks::Binance($b) => $e,
             VenueBooks::Bybit($b) => $e,
+            VenueBooks::Okx($b) => $e,
         }
     };
 }
@@ -141,7 +147,9 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::default())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
+                Self::NotLive
+            }
         }
     }
 
@@ -153,7 +161,9 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::per_event())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
+                Self::NotLive
+            }
         }
     }
 
@@ -169,7 +179,7 @@ impl VenueOptions {
             (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
                 FeedError::Config(format!("the options given are not {venue}'s")),
             ),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
                 Err(not_live(venue))
             }
         }
@@ -200,7 +210,7 @@ impl VenueLive {
             ) => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
                 Err(not_live(venue))
             }
         }
@@ -215,6 +225,7 @@ impl VenueLive {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
                 bybit::endpoints::production(venue)
             }
+            Venue::Okx => okx::endpoints::production(),
         }
     }
 }
@@ -305,6 +316,8 @@ pub enum VenueProbe {
     Binance(binance::probe::Probe),
     /// Bybit spot, linear and inverse.
     Bybit(bybit::probe::Probe),
+    /// OKX.
+    Okx(okx::probe::Probe),
 }
 
 impl VenueProbe {
@@ -317,6 +330,7 @@ impl VenueProbe {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
                 Self::Bybit(bybit::probe::Probe::default())
             }
+            Venue::Okx => Self::Okx(okx::probe::Probe::default()),
         }
     }
 
@@ -326,6 +340,7 @@ impl VenueProbe {
     pub fn read<'a>(&mut self, frame: &'a [u8]) -> Option<Option<&'a [u8]>> {
         match self {
             Self::Binance(p) => p.read(frame),
+            Self::Okx(p) => p.read(frame),
             Self::Bybit(p) => p.read(frame),
         }
     }
@@ -335,6 +350,7 @@ impl VenueProbe {
     pub fn values(&self) -> &[(RawDecimal, RawDecimal)] {
         match self {
             Self::Binance(p) => p.values(),
+            Self::Okx(p) => p.values(),
             Self::Bybit(p) => p.values(),
         }
     }

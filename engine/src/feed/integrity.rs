@@ -9,9 +9,10 @@
 //! Binance's sequencer (`feed/binance/sync.rs`) raises the sequence, id and snapshot faults and,
 //! from the book it keeps, [`IntegrityFault::Crossed`]; Bybit's (`feed/bybit/sync.rs`) adds
 //! [`IntegrityFault::DepthExceeded`] (a book deeper than the venue's window) and
-//! [`IntegrityFault::GridChanged`] (a book restart on another tick or lot grid). The next venues
-//! add their own kinds here (a checksum mismatch, a broken `seqId` chain) rather than a type of
-//! their own.
+//! [`IntegrityFault::GridChanged`] (a book restart on another tick or lot grid); OKX's
+//! (`feed/okx/sync.rs`) raises a broken `prevSeqId` chain as a [`IntegrityFault::SequenceGap`] and
+//! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`]. The next venues
+//! add their own kinds here rather than a type of their own.
 
 use ladder_sdk::{RawDecimal, StaleReason, UnixNanos};
 use rust_decimal::Decimal;
@@ -80,11 +81,19 @@ pub enum IntegrityFault {
         /// The value off the grid.
         value: RawDecimal,
     },
+    /// After a complete message the checksum of the local book is not the venue's (OKX: the
+    /// signed CRC32 of the top 25 levels' wire text): a message was lost or misapplied.
+    ChecksumMismatch {
+        /// The checksum the message carried.
+        expected: i32,
+        /// The checksum of the local book.
+        computed: i32,
+    },
 }
 
 impl IntegrityFault {
     /// Every kind's name, in the order [`FaultCounts`] lists them.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "sequence_gap",
         "ids_backward",
         "ids_reversed",
@@ -92,6 +101,7 @@ impl IntegrityFault {
         "crossed",
         "depth_exceeded",
         "grid_changed",
+        "checksum_mismatch",
     ];
 
     /// The kind's lowercase name, as reports print it.
@@ -108,6 +118,7 @@ impl IntegrityFault {
             Self::Crossed { .. } => 4,
             Self::DepthExceeded { .. } => 5,
             Self::GridChanged { .. } => 6,
+            Self::ChecksumMismatch { .. } => 7,
         }
     }
 
@@ -121,12 +132,14 @@ impl IntegrityFault {
     /// faults of the message sequence are [`StaleReason::SequenceGap`]; a book whose content is
     /// impossible ([`IntegrityFault::Crossed`]) is [`StaleReason::ChecksumMismatch`], the
     /// reason for "the local book does not match the venue's" (so are a book deeper than the
-    /// venue's window and one the instrument's grid cannot hold).
+    /// venue's window, one the instrument's grid cannot hold, and one whose checksum does not
+    /// match).
     pub const fn stale_reason(&self) -> StaleReason {
         match self {
-            Self::Crossed { .. } | Self::DepthExceeded { .. } | Self::GridChanged { .. } => {
-                StaleReason::ChecksumMismatch
-            }
+            Self::Crossed { .. }
+            | Self::DepthExceeded { .. }
+            | Self::GridChanged { .. }
+            | Self::ChecksumMismatch { .. } => StaleReason::ChecksumMismatch,
             Self::SequenceGap { .. }
             | Self::IdsBackward { .. }
             | Self::IdsReversed { .. }
@@ -146,6 +159,7 @@ impl IntegrityFault {
             Self::Crossed { .. } => "crossed book",
             Self::DepthExceeded { .. } => "book deeper than the subscribed depth",
             Self::GridChanged { .. } => "instrument grid changed",
+            Self::ChecksumMismatch { .. } => "checksum mismatch",
         }
     }
 
@@ -191,6 +205,10 @@ impl fmt::Display for Detail {
                 if price { "price" } else { "quantity" },
                 decimal(value),
                 if price { "tick" } else { "lot" }
+            ),
+            IntegrityFault::ChecksumMismatch { expected, computed } => write!(
+                f,
+                "the message says {expected}, the local book's top 25 levels give {computed}"
             ),
         }
     }
@@ -242,6 +260,8 @@ pub struct FaultCounts {
     pub depth_exceeded: u64,
     /// [`IntegrityFault::GridChanged`].
     pub grid_changed: u64,
+    /// [`IntegrityFault::ChecksumMismatch`].
+    pub checksum_mismatch: u64,
 }
 
 impl FaultCounts {
@@ -256,7 +276,7 @@ impl FaultCounts {
     }
 
     /// `(name, count)` per kind, in [`IntegrityFault::NAMES`] order.
-    pub fn by_kind(&self) -> [(&'static str, u64); 7] {
+    pub fn by_kind(&self) -> [(&'static str, u64); 8] {
         let n = IntegrityFault::NAMES;
         [
             (n[0], self.sequence_gap),
@@ -266,6 +286,7 @@ impl FaultCounts {
             (n[4], self.crossed),
             (n[5], self.depth_exceeded),
             (n[6], self.grid_changed),
+            (n[7], self.checksum_mismatch),
         ]
     }
 
@@ -284,7 +305,8 @@ impl FaultCounts {
             3 => &mut self.snapshot_ahead,
             4 => &mut self.crossed,
             5 => &mut self.depth_exceeded,
-            _ => &mut self.grid_changed,
+            6 => &mut self.grid_changed,
+            _ => &mut self.checksum_mismatch,
         }
     }
 }
@@ -302,6 +324,7 @@ mod tests {
     #[case::crossed(IntegrityFault::Crossed { bid: 1050, ask: 1000 }, "crossed", "crossed book: best bid 1050 >= best ask 1000")]
     #[case::depth_exceeded(IntegrityFault::DepthExceeded { levels: 201, depth: 200 }, "depth_exceeded", "book deeper than the subscribed depth: 201 levels on one side after a complete message, subscribed depth 200")]
     #[case::grid_changed(IntegrityFault::GridChanged { price: true, value: RawDecimal { mantissa: 6514045, scale: 2, negative: false } }, "grid_changed", "instrument grid changed: the venue restarted the book with price 65140.45 off the instrument's tick grid; reload the instrument spec")]
+    #[case::checksum(IntegrityFault::ChecksumMismatch { expected: -5, computed: 7 }, "checksum_mismatch", "checksum mismatch: the message says -5, the local book's top 25 levels give 7")]
     fn fault_names_and_messages_carry_their_data(
         #[case] fault: IntegrityFault,
         #[case] name: &str,
@@ -339,6 +362,14 @@ mod tests {
     fn crossed_is_reported_to_consumers_as_a_book_mismatch_not_a_gap() {
         assert_eq!(
             IntegrityFault::Crossed { bid: 1, ask: 1 }.stale_reason(),
+            StaleReason::ChecksumMismatch
+        );
+        assert_eq!(
+            IntegrityFault::ChecksumMismatch {
+                expected: 1,
+                computed: 2
+            }
+            .stale_reason(),
             StaleReason::ChecksumMismatch
         );
         assert_eq!(

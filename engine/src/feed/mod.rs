@@ -19,6 +19,7 @@ pub mod events;
 pub mod integrity;
 pub mod json;
 pub mod live;
+pub mod okx;
 pub mod pending;
 pub mod venue;
 

@@ -22,6 +22,8 @@ pub enum Venue {
     BybitLinear,
     /// Bybit v5 inverse contracts (`stream.bybit.com/v5/public/inverse`).
     BybitInverse,
+    /// OKX v5: spot, swaps, futures and options (`ws.okx.com`).
+    Okx,
 }
 
 /// What the command line and the reports say about a venue.
@@ -37,13 +39,14 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
         Self::BybitSpot,
         Self::BybitLinear,
         Self::BybitInverse,
+        Self::Okx,
     ];
 
     /// Name, help line and example symbol.
@@ -78,6 +81,11 @@ impl Venue {
                 name: "bybit-inverse",
                 help: "Bybit v5 inverse contracts (stream.bybit.com/v5/public/inverse)",
                 example_symbol: "BTCUSD",
+            },
+            Self::Okx => VenueInfo {
+                name: "okx",
+                help: "OKX v5 spot, swaps, futures and options (ws.okx.com, www.okx.com)",
+                example_symbol: "BTC-USDT",
             },
         }
     }

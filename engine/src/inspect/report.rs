@@ -101,6 +101,9 @@ pub struct InspectReport {
     pub duplicates: u64,
     /// Integrity faults by kind (their total is `gaps`).
     pub faults: FaultCounts,
+    /// Book messages whose checksum was checked against the book (OKX recordings from before
+    /// 2026-06-23; a mismatch is also a `checksum_mismatch` fault).
+    pub checksums: u64,
     /// The first malformed lines with their messages.
     pub issues: Vec<LineIssue>,
     /// Where and why reading stopped before the end of the file (also an issue).
@@ -140,6 +143,7 @@ impl InspectReport {
             discarded: 0,
             duplicates: 0,
             faults: FaultCounts::default(),
+            checksums: 0,
             issues: Vec::new(),
             truncated: None,
             clock: ClockReport::default(),
@@ -170,6 +174,7 @@ impl InspectReport {
         self.discarded += stats.discarded;
         self.duplicates += stats.duplicates;
         self.faults.add(&stats.faults);
+        self.checksums += stats.checksums;
         let spec = &inst.spec;
         let side = |s: Side| decimal_levels(spec, book.levels(s).take(depth));
         let report = InstrumentReport {
@@ -240,6 +245,13 @@ impl InspectReport {
                 .map(|(name, n)| format!("{name} {n}"))
                 .collect();
             let _ = writeln!(o, "faults          {}", kinds.join(", "));
+        }
+        if self.checksums > 0 {
+            let _ = writeln!(
+                o,
+                "checksums       {} checked, {} mismatches",
+                self.checksums, self.faults.checksum_mismatch
+            );
         }
         if self.duplicates > 0 {
             let _ = writeln!(

@@ -7,17 +7,17 @@ use clap::Parser;
 use ladder_tests::fuzz::corpus::{CorpusOptions, Recordings, TARGETS, Target, standard_target};
 use ladder_tests::fuzz::mutate::Mutation;
 use ladder_tests::fuzz::pipeline::{Counts, Pipeline};
-use ladder_tests::fuzz::{self, Budget, Stats};
+use ladder_tests::fuzz::{self, Budget, Stats, okx};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Fuzz the Binance and Bybit decoders, sequencers and books with mutated real frames.
+/// Fuzz the Binance, Bybit and OKX decoders, sequencers and books with mutated real frames.
 #[derive(Debug, Parser)]
 #[command(name = "ladder-fuzz")]
 struct Args {
     /// Targets to run, one after the other (default: all).
-    #[arg(long = "target", value_name = "NAME", value_parser = TARGETS)]
+    #[arg(long = "target", value_name = "NAME", value_parser = ALL_TARGETS)]
     targets: Vec<String>,
     /// Execs per target.
     #[arg(long, default_value_t = 1_000_000)]
@@ -53,10 +53,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// The Binance targets and `okx` (built from `../shared/vectors/okx/` in either mode).
+const ALL_TARGETS: [&str; 4] = [TARGETS[0], TARGETS[1], TARGETS[2], okx::NAME];
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let targets: Vec<&str> = if args.targets.is_empty() {
-        TARGETS.to_vec()
+        ALL_TARGETS.to_vec()
     } else {
         args.targets.iter().map(String::as_str).collect()
     };
@@ -68,6 +71,13 @@ fn main() -> ExitCode {
     fuzz::quiet_panics();
     let mut found = false;
     for name in targets {
+        if name == okx::NAME {
+            match run_okx(&args) {
+                Some(f) => found |= f,
+                None => return ExitCode::FAILURE,
+            }
+            continue;
+        }
         let target = match standard_target(name, recordings, CorpusOptions::default()) {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -103,6 +113,75 @@ fn main() -> ExitCode {
     }
 }
 
+/// The OKX target: a run, or `--repro`. `None` when it cannot be built.
+fn run_okx(args: &Args) -> Option<bool> {
+    let target = match okx::okx_target(CorpusOptions::default()) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            eprintln!("error: okx: the shared data is missing (see above)");
+            return None;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    if let Some(exec) = args.repro {
+        let (lines, applied) = okx::input(&target, args.seed, exec);
+        let names: Vec<&str> = applied.iter().map(|m| m.as_str()).collect();
+        println!(
+            "okx seed {} exec {exec}: mutations [{}]",
+            args.seed,
+            names.join(", ")
+        );
+        for line in &lines {
+            println!("{}", String::from_utf8_lossy(line));
+        }
+        let mut pipeline = okx::OkxPipeline::new(&target.registry);
+        return Some(match okx::check(&target, &mut pipeline, &lines) {
+            Ok(()) => {
+                println!("=> ok: no invariant broken");
+                false
+            }
+            Err(v) => {
+                println!("=> [{}] {}", v.invariant, v.detail);
+                true
+            }
+        });
+    }
+    println!(
+        "okx: {} scenarios, {} instruments, seed {}",
+        target.scenarios.len(),
+        target.registry.len(),
+        args.seed
+    );
+    let budget = Budget {
+        execs: args.execs,
+        time: args.duration,
+    };
+    let (stats, c) = okx::run(&target, args.seed, budget);
+    println!(
+        "okx: {} execs in {:.1} s = {:.0} execs/s ({} unmutated)",
+        stats.execs,
+        stats.elapsed.as_secs_f64(),
+        stats.execs_per_sec(),
+        stats.unmutated
+    );
+    println!(
+        "  lines {}  line errors {}  decode errors {}  updates {}  snapshots {}  faults {} \
+         (checksum {})  synced-book checks {}",
+        c.lines,
+        c.line_errors,
+        c.decode_errors,
+        c.updates,
+        c.snapshots,
+        c.faults,
+        c.checksum_faults,
+        c.synced_checks
+    );
+    Some(findings(okx::NAME, &stats, args))
+}
+
 fn report(target: &Target, stats: &Stats, args: &Args) -> bool {
     let c = &stats.counts;
     println!(
@@ -126,6 +205,11 @@ fn report(target: &Target, stats: &Stats, args: &Args) -> bool {
         c.other,
         c.synced_checks
     );
+    findings(&target.name, stats, args)
+}
+
+/// Prints the mutation counts and findings, writing each finding's input; true if any.
+fn findings(name: &str, stats: &Stats, args: &Args) -> bool {
     let kinds: Vec<String> = Mutation::ALL
         .iter()
         .map(|m| format!("{} {}", m.as_str(), stats.mutations[*m as usize]))
@@ -138,12 +222,12 @@ fn report(target: &Target, stats: &Stats, args: &Args) -> bool {
             f.invariant, f.count, f.exec, f.detail
         );
         println!(
-            "    reproduce: scripts/fuzz.sh --target {} --seed {} --repro {}",
-            target.name, f.seed, f.exec
+            "    reproduce: scripts/fuzz.sh --target {name} --seed {} --repro {}",
+            f.seed, f.exec
         );
         let path = args.out.join(format!(
-            "{}-{}-seed{}-exec{}.txt",
-            target.name, f.invariant, f.seed, f.exec
+            "{name}-{}-seed{}-exec{}.txt",
+            f.invariant, f.seed, f.exec
         ));
         let written = std::fs::create_dir_all(&args.out)
             .and_then(|()| std::fs::write(&path, f.input.join(&b'\n')));

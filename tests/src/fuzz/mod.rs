@@ -10,12 +10,16 @@
 //! invariant, with the input that caused it. Findings are grouped by invariant (or panic
 //! location); the first input of each is kept.
 //!
+//! OKX has its own target ([`okx`]): the same mutations and run loop over OKX's corpus,
+//! books and invariants.
+//!
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
 
 pub mod bybit;
 pub mod corpus;
 pub mod mutate;
+pub mod okx;
 pub mod pipeline;
 pub mod rng;
 

@@ -406,7 +406,7 @@ fn check_counters(seq: &Sequencer, e: &mut Expect) -> Result<(), Violation> {
 }
 
 /// Structure every book keeps, synced or not.
-pub(super) fn check_book(book: &mut L2Book) -> Result<(), Violation> {
+pub(crate) fn check_book(book: &mut L2Book) -> Result<(), Violation> {
     for (side, better) in [
         (Side::Buy, (|a, b| a > b) as fn(i64, i64) -> bool),
         (Side::Sell, |a, b| a < b),
@@ -441,7 +441,7 @@ pub(super) fn check_book(book: &mut L2Book) -> Result<(), Violation> {
 }
 
 /// What a book the engine calls synced must be.
-pub(super) fn check_synced_book(book: &L2Book) -> Result<(), Violation> {
+pub(crate) fn check_synced_book(book: &L2Book) -> Result<(), Violation> {
     for side in [Side::Buy, Side::Sell] {
         if let Some(l) = book.levels(side).find(|l| l.price.ticks() <= 0) {
             return violation("synced_nonpositive_price", format!("{side:?} level {l:?}"));

@@ -62,7 +62,7 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
             depth: "/dapi/v1/depth",
             exchange_info: "/dapi/v1/exchangeInfo",
         },
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => RestPaths {
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => RestPaths {
             depth: "/v5/market/orderbook",
             exchange_info: "/v5/market/instruments-info",
         },
@@ -84,8 +84,8 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
             101..=500 => 10,
             _ => 20,
         },
-        // No REST join on Bybit: its snapshots come in the stream.
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
+        // Not Binance venues: never asked (the live dispatch refuses them).
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => 1,
     }
 }
 
@@ -94,7 +94,7 @@ pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
     match venue {
         Venue::BinanceSpot => 20,
         Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => 1,
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => 1,
     }
 }
 
@@ -105,8 +105,8 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
         Venue::BinanceUsdm | Venue::BinanceCoinm => {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
-        // No REST join on Bybit: its snapshots come in the stream.
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => false,
+        // Not Binance venues: never asked (the live dispatch refuses them).
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => false,
     }
 }
 

@@ -140,8 +140,8 @@ impl RestClient {
             // Spot filters server-side; futures return every symbol.
             Venue::BinanceSpot => format!("{}{path}?symbols={}", self.base, symbols_param(symbols)),
             Venue::BinanceUsdm | Venue::BinanceCoinm => format!("{}{path}", self.base),
-            // Not reached: `RestClient::new` refuses Bybit.
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+            // Not reached: `RestClient::new` refuses the venues that are not Binance's.
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
                 format!("{}{path}", self.base)
             }
         };

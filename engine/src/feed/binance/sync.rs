@@ -58,9 +58,9 @@ impl SyncRule {
         match venue {
             Venue::BinanceSpot => Self::Spot,
             Venue::BinanceUsdm | Venue::BinanceCoinm => Self::Futures,
-            // Not reached: Bybit books are `feed::bybit`'s, and the live side refuses Bybit.
+            // Not reached: Bybit's and OKX's books are their folders'; the live side refuses them.
             // Bybit's `u` chain is the spot rule's `U == prev_u + 1` with `U == u`.
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::Spot,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => Self::Spot,
         }
     }
 }

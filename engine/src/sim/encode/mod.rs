@@ -56,6 +56,8 @@ impl Encoder {
             Venue::BinanceCoinm => None,
             // Bybit's encoder comes with its live connector.
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => None,
+            // OKX's wire format has no encoder yet.
+            Venue::Okx => None,
         }
     }
 

@@ -1,0 +1,499 @@
+//! OKX frames to normalized values: integer ticks and lots of registered instruments.
+//!
+//! [`Decoder::decode`] parses one frame ([`wire`](super::wire)), resolves its `instId` in the
+//! [`Registry`], and converts every price and size onto the instrument's grid, keeping each
+//! level's wire text for the checksum. The exactness rules are Binance's: a price must be
+//! above zero, a size at least zero, neither above 10^14 ticks or lots, and a value off the
+//! grid is a [`DecodeError`] naming the instrument, the field and the value; nothing is
+//! rounded and nothing panics. Ids must make sense too: a negative `seqId`, an update whose
+//! `prevSeqId` is negative, or a `checksum` outside 32 bits is an error naming the field.
+
+use super::checksum::{LevelTexts, Texts};
+use super::wire::{self, Buffers, Channel, ClassifyError, Fields, Kind, RawLevel, WireError};
+use crate::feed::Venue;
+use crate::feed::json::JsonError;
+use crate::instrument::{Instrument, Registry};
+use ladder_sdk::{
+    GridError, InstrumentId, InstrumentSpec, Level, Price, Quantity, RawDecimal, Side, Trade,
+    UnixNanos,
+};
+use std::fmt;
+
+/// What a book message does to the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `action: snapshot` of an incremental channel: replaces the book (`prevSeqId` -1).
+    Snapshot,
+    /// `action: update`: levels to set, chained on `prevSeqId`.
+    Update,
+    /// A `books5` / `bbo-tbt` push: a full image of the top levels.
+    Full,
+}
+
+/// Header of a book message; its levels are in [`Decoder::bids`] / [`Decoder::asks`], their
+/// wire text in [`Decoder::texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookHeader {
+    /// The instrument.
+    pub instrument: InstrumentId,
+    /// The channel it came on.
+    pub channel: Channel,
+    /// Snapshot, update or full image.
+    pub action: Action,
+    /// `seqId` (absent in recordings before OKX added it).
+    pub seq_id: Option<u64>,
+    /// `prevSeqId` of an update (a snapshot's `-1` reads as `None`).
+    pub prev_seq_id: Option<u64>,
+    /// `checksum`; `0` when absent or not sent.
+    pub checksum: i32,
+    /// Exchange time (`ts`).
+    pub ts_exchange: UnixNanos,
+    /// Local receive time.
+    pub ts_recv: UnixNanos,
+}
+
+impl BookHeader {
+    /// True for a keep-alive: `seqId == prevSeqId` and no level.
+    pub fn is_keepalive(&self, levels: usize) -> bool {
+        levels == 0 && self.seq_id.is_some() && self.seq_id == self.prev_seq_id
+    }
+}
+
+/// Header of a REST `GET /api/v5/market/books` body; its levels are in [`Decoder::bids`] /
+/// [`Decoder::asks`] once the instrument is known ([`Decoder::resolve_rest`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestHeader {
+    /// The instrument, when the body names it (an `instId` in the data object: OKX's reply
+    /// does not, a recorder may add it).
+    pub instrument: Option<InstrumentId>,
+    /// `seqId` of the snapshot.
+    pub seq_id: u64,
+    /// `ts`.
+    pub ts_exchange: UnixNanos,
+    /// Local receive time.
+    pub ts_recv: UnixNanos,
+}
+
+/// A decoded OKX frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded {
+    /// A book message.
+    Book(BookHeader),
+    /// A REST order-book body.
+    Rest(RestHeader),
+    /// A `trades` message of this instrument; its trades are in [`Decoder::trades`].
+    Trades(InstrumentId),
+    /// A control reply (subscribe acknowledgement, `pong`).
+    Control,
+    /// The venue will close this connection.
+    Notice,
+    /// A known channel ladder does not use.
+    Ignored,
+}
+
+/// A short name copied out of a frame for an error message, without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Name {
+    bytes: [u8; 64],
+    len: u8,
+    truncated: bool,
+}
+
+impl Name {
+    /// Copies `s` (at most 64 bytes of it).
+    pub fn new(s: &[u8]) -> Self {
+        let mut bytes = [0u8; 64];
+        let n = s.len().min(bytes.len());
+        bytes[..n].copy_from_slice(&s[..n]);
+        Self {
+            bytes,
+            len: n as u8,
+            truncated: s.len() > n,
+        }
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = String::from_utf8_lossy(&self.bytes[..usize::from(self.len)]);
+        write!(f, "\"{s}{}\"", if self.truncated { "..." } else { "" })
+    }
+}
+
+/// Why a frame could not be decoded. `Copy` and allocation-free: it is built on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Malformed or truncated JSON.
+    Json(JsonError),
+    /// A price, size or integer string that is not one.
+    Decimal {
+        /// The field.
+        field: &'static str,
+        /// Byte offset.
+        at: usize,
+    },
+    /// A field the message needs is missing.
+    MissingField {
+        /// What kind of message.
+        message: &'static str,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// An id or checksum out of its range.
+    BadValue {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: i64,
+    },
+    /// A value is off its instrument's tick or lot grid, or out of range.
+    Grid {
+        /// The field.
+        field: &'static str,
+        /// The instrument.
+        symbol: Name,
+        /// Details.
+        error: GridError,
+    },
+    /// A channel ladder does not know.
+    UnknownChannel(Name),
+    /// An `event` ladder does not know.
+    UnknownEvent(Name),
+    /// A book `action` other than `snapshot` and `update`.
+    UnknownAction(Name),
+    /// An instrument that is not registered.
+    UnknownInstrument(Name),
+    /// The venue replied with an error.
+    VenueError {
+        /// Its `code` (`-1` if not a number).
+        code: i64,
+        /// Its `msg`.
+        msg: Name,
+    },
+    /// A book message whose `data` holds other than one object.
+    DataObjects(u32),
+    /// A REST order-book body that names no instrument, and the books cannot tell whose it is.
+    UnownedRest,
+    /// The frame is valid JSON but not an OKX message (another venue's?).
+    Unrecognized,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(e) => write!(f, "malformed frame: {e}"),
+            Self::Decimal { field, at } => write!(f, "{field}: not a decimal string at byte {at}"),
+            Self::MissingField { message, field } => {
+                write!(f, "okx {message} message without its {field:?} field")
+            }
+            Self::BadValue { field, value } => write!(f, "okx {field} {value} is out of range"),
+            Self::Grid {
+                field,
+                symbol,
+                error,
+            } => write!(f, "{symbol} {field}: {error}"),
+            Self::UnknownChannel(s) => write!(f, "unknown okx channel {s}"),
+            Self::UnknownEvent(s) => write!(f, "unknown okx event {s}"),
+            Self::UnknownAction(s) => {
+                write!(
+                    f,
+                    "unknown okx book action {s} (expected snapshot or update)"
+                )
+            }
+            Self::UnknownInstrument(s) => write!(f, "unknown instrument {s} (not configured)"),
+            Self::VenueError { code, msg } => {
+                write!(f, "okx replied with error code {code}: {msg}")
+            }
+            Self::DataObjects(n) => {
+                write!(f, "okx book message with {n} data objects (expected one)")
+            }
+            Self::UnownedRest => f.write_str(
+                "okx order-book body names no instrument and matches no single waiting book",
+            ),
+            Self::Unrecognized => f.write_str("not an OKX market-data message"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl From<WireError> for DecodeError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Json(j) => Self::Json(j),
+            WireError::Decimal { field, at } => Self::Decimal { field, at },
+        }
+    }
+}
+
+/// Decodes OKX frames with reusable buffers.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    raw: Buffers,
+    bids: Vec<Level>,
+    asks: Vec<Level>,
+    trades: Vec<Trade>,
+}
+
+impl Decoder {
+    /// A decoder with empty buffers (they grow to the largest message once).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bid levels of the last book frame, in wire order.
+    pub fn bids(&self) -> &[Level] {
+        &self.bids
+    }
+
+    /// Ask levels of the last book frame, in wire order.
+    pub fn asks(&self) -> &[Level] {
+        &self.asks
+    }
+
+    /// The wire text of the last book frame's levels.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts {
+            bids: side_texts(&self.raw.bid_text),
+            asks: side_texts(&self.raw.ask_text),
+        }
+    }
+
+    /// Trades of the last `trades` frame.
+    pub fn trades(&self) -> &[Trade] {
+        &self.trades
+    }
+
+    /// Decodes one frame received at `ts_recv`.
+    ///
+    /// # Hot path
+    /// No allocation once the buffers have grown; one pass over the bytes plus one over the
+    /// levels.
+    pub fn decode(
+        &mut self,
+        frame: &[u8],
+        ts_recv: UnixNanos,
+        registry: &Registry,
+    ) -> Result<Decoded, DecodeError> {
+        self.bids.clear();
+        self.asks.clear();
+        self.trades.clear();
+        if frame == b"pong" {
+            return Ok(Decoded::Control);
+        }
+        let mut f = Fields::default();
+        wire::parse(frame, &mut f, &mut self.raw)?;
+        let kind = wire::classify(&f).map_err(classify_error)?;
+        let ts = |v: Option<u64>| v.map_or(UnixNanos::ZERO, UnixNanos::from_millis);
+        Ok(match kind {
+            Kind::Book(channel) => {
+                let message = channel.name();
+                let inst = lookup(registry, f.arg_inst.or(f.inst), message)?;
+                self.convert_levels(inst)?;
+                let action = if channel.incremental() {
+                    match need(f.action, message, "action")? {
+                        b"snapshot" => Action::Snapshot,
+                        b"update" => Action::Update,
+                        other => return Err(DecodeError::UnknownAction(Name::new(other))),
+                    }
+                } else {
+                    Action::Full
+                };
+                let prev_seq_id = match (action, f.prev_seq_id) {
+                    (Action::Update, Some(p)) => Some(non_negative(p, "prevSeqId")?),
+                    _ => None,
+                };
+                let seq_id = f.seq_id.map(|s| non_negative(s, "seqId")).transpose()?;
+                if action == Action::Update && seq_id.is_some() != prev_seq_id.is_some() {
+                    let field = if seq_id.is_none() {
+                        "seqId"
+                    } else {
+                        "prevSeqId"
+                    };
+                    return Err(DecodeError::MissingField { message, field });
+                }
+                let checksum = match f.checksum {
+                    Some(c) => i32::try_from(c).map_err(|_| DecodeError::BadValue {
+                        field: "checksum",
+                        value: c,
+                    })?,
+                    None => 0,
+                };
+                Decoded::Book(BookHeader {
+                    instrument: inst.id,
+                    channel,
+                    action,
+                    seq_id,
+                    prev_seq_id,
+                    checksum,
+                    ts_exchange: ts(f.ts),
+                    ts_recv,
+                })
+            }
+            Kind::Rest => {
+                let seq_id = need(f.seq_id, "order-book body", "seqId")?;
+                let instrument = match f.inst {
+                    Some(sym) => {
+                        let inst = lookup(registry, Some(sym), "order-book body")?;
+                        self.convert_levels(inst)?;
+                        Some(inst.id)
+                    }
+                    None => None,
+                };
+                Decoded::Rest(RestHeader {
+                    instrument,
+                    seq_id: non_negative(seq_id, "seqId")?,
+                    ts_exchange: ts(f.ts),
+                    ts_recv,
+                })
+            }
+            Kind::Trades => self.decode_trades(frame, &f, ts_recv, registry)?,
+            Kind::Control => Decoded::Control,
+            Kind::Notice => Decoded::Notice,
+            Kind::Ignored => Decoded::Ignored,
+        })
+    }
+
+    fn decode_trades(
+        &mut self,
+        frame: &[u8],
+        f: &Fields<'_>,
+        ts_recv: UnixNanos,
+        registry: &Registry,
+    ) -> Result<Decoded, DecodeError> {
+        const M: &str = "trades";
+        let mut first = None;
+        for t in &self.raw.trades {
+            let sym = t
+                .inst
+                .and_then(|(at, len)| {
+                    frame.get(at as usize..(at as usize).checked_add(len as usize)?)
+                })
+                .or(f.arg_inst);
+            let inst = lookup(registry, sym, M)?;
+            first.get_or_insert(inst.id);
+            let trade = Trade {
+                instrument: inst.id,
+                aggressor: if need(t.buy, M, "side")? {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                },
+                price: price(inst, need(t.price, M, "px")?, "px")?,
+                qty: qty(inst, need(t.qty, M, "sz")?, "sz")?,
+                trade_id: need(t.trade_id, M, "tradeId")?,
+                ts_exchange: t.ts.map_or(UnixNanos::ZERO, UnixNanos::from_millis),
+                ts_recv,
+            };
+            self.trades.push(trade);
+        }
+        match first {
+            Some(id) => Ok(Decoded::Trades(id)),
+            None => {
+                let inst = lookup(registry, f.arg_inst, M)?;
+                Ok(Decoded::Trades(inst.id))
+            }
+        }
+    }
+
+    /// Converts the levels of the last decoded REST body for `instrument`, the instrument it
+    /// was requested for.
+    pub fn resolve_rest(&mut self, instrument: &Instrument) -> Result<(), DecodeError> {
+        self.convert_levels(instrument)
+    }
+
+    fn convert_levels(&mut self, inst: &Instrument) -> Result<(), DecodeError> {
+        convert(&inst.spec, &self.raw.bids, &mut self.bids, inst, "bids")?;
+        convert(&inst.spec, &self.raw.asks, &mut self.asks, inst, "asks")
+    }
+}
+
+fn side_texts(t: &wire::TextBuf) -> LevelTexts<'_> {
+    LevelTexts {
+        bytes: &t.bytes,
+        lens: &t.lens,
+    }
+}
+
+fn convert(
+    spec: &InstrumentSpec,
+    raw: &[RawLevel],
+    out: &mut Vec<Level>,
+    inst: &Instrument,
+    field: &'static str,
+) -> Result<(), DecodeError> {
+    out.clear();
+    for &(p, q) in raw {
+        let grid_err = |error| DecodeError::Grid {
+            field,
+            symbol: Name::new(inst.symbol.as_bytes()),
+            error,
+        };
+        let price = spec.market_price_from_raw(p).map_err(grid_err)?;
+        let qty = spec.market_qty_from_raw(q).map_err(grid_err)?;
+        out.push(Level::new(price, qty));
+    }
+    Ok(())
+}
+
+fn non_negative(v: i64, field: &'static str) -> Result<u64, DecodeError> {
+    u64::try_from(v).map_err(|_| DecodeError::BadValue { field, value: v })
+}
+
+fn classify_error(e: ClassifyError<'_>) -> DecodeError {
+    match e {
+        ClassifyError::UnknownChannel(s) => DecodeError::UnknownChannel(Name::new(s)),
+        ClassifyError::UnknownEvent(s) => DecodeError::UnknownEvent(Name::new(s)),
+        ClassifyError::VenueError(code, msg) => DecodeError::VenueError {
+            code: std::str::from_utf8(code)
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(-1),
+            msg: Name::new(msg),
+        },
+        ClassifyError::DataObjects(n) => DecodeError::DataObjects(n),
+        ClassifyError::Unrecognized => DecodeError::Unrecognized,
+    }
+}
+
+fn need<T>(v: Option<T>, message: &'static str, field: &'static str) -> Result<T, DecodeError> {
+    v.ok_or(DecodeError::MissingField { message, field })
+}
+
+fn lookup<'r>(
+    registry: &'r Registry,
+    symbol: Option<&[u8]>,
+    message: &'static str,
+) -> Result<&'r Instrument, DecodeError> {
+    let symbol = need(symbol, message, "instId")?;
+    registry
+        .lookup(Venue::Okx, symbol)
+        .ok_or_else(|| DecodeError::UnknownInstrument(Name::new(symbol)))
+}
+
+fn price(inst: &Instrument, raw: RawDecimal, field: &'static str) -> Result<Price, DecodeError> {
+    inst.spec
+        .market_price_from_raw(raw)
+        .map_err(|error| DecodeError::Grid {
+            field,
+            symbol: Name::new(inst.symbol.as_bytes()),
+            error,
+        })
+}
+
+fn qty(inst: &Instrument, raw: RawDecimal, field: &'static str) -> Result<Quantity, DecodeError> {
+    inst.spec
+        .market_qty_from_raw(raw)
+        .map_err(|error| DecodeError::Grid {
+            field,
+            symbol: Name::new(inst.symbol.as_bytes()),
+            error,
+        })
+}
