@@ -21,6 +21,7 @@ pub mod json;
 pub mod live;
 pub mod okx;
 pub mod pending;
+pub mod token;
 pub mod venue;
 
 pub use dispatch::{

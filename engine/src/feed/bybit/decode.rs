@@ -14,6 +14,7 @@
 use super::wire::{self, ClassifyError, Fields, Kind, Parsed, RawLevel, TakerSide, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
+pub use crate::feed::token::Token;
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, InstrumentSpec, Level, RawDecimal, Side, Trade, UnixNanos,
@@ -73,41 +74,6 @@ pub enum Decoded {
     Control,
     /// A topic ladder does not use.
     Ignored,
-}
-
-/// A short name copied out of a frame for an error message, without allocating.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Token {
-    bytes: [u8; 48],
-    len: u8,
-    truncated: bool,
-}
-
-impl Token {
-    /// The first 48 bytes of `s`.
-    pub fn new(s: &[u8]) -> Self {
-        let mut bytes = [0u8; 48];
-        let n = s.len().min(bytes.len());
-        bytes[..n].copy_from_slice(&s[..n]);
-        Self {
-            bytes,
-            len: n as u8,
-            truncated: s.len() > n,
-        }
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = String::from_utf8_lossy(&self.bytes[..usize::from(self.len)]);
-        write!(f, "\"{s}{}\"", if self.truncated { "..." } else { "" })
-    }
 }
 
 /// Why a frame could not be decoded. `Copy` and allocation-free: it is built on the hot path.

@@ -12,6 +12,7 @@ use super::checksum::{LevelTexts, Texts};
 use super::wire::{self, Buffers, Channel, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
+pub use crate::feed::token::Token;
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, InstrumentSpec, Level, Price, Quantity, RawDecimal, Side, Trade,
@@ -91,41 +92,6 @@ pub enum Decoded {
     Ignored,
 }
 
-/// A short name copied out of a frame for an error message, without allocating.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Name {
-    bytes: [u8; 64],
-    len: u8,
-    truncated: bool,
-}
-
-impl Name {
-    /// Copies `s` (at most 64 bytes of it).
-    pub fn new(s: &[u8]) -> Self {
-        let mut bytes = [0u8; 64];
-        let n = s.len().min(bytes.len());
-        bytes[..n].copy_from_slice(&s[..n]);
-        Self {
-            bytes,
-            len: n as u8,
-            truncated: s.len() > n,
-        }
-    }
-}
-
-impl fmt::Debug for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = String::from_utf8_lossy(&self.bytes[..usize::from(self.len)]);
-        write!(f, "\"{s}{}\"", if self.truncated { "..." } else { "" })
-    }
-}
-
 /// Why a frame could not be decoded. `Copy` and allocation-free: it is built on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -158,24 +124,24 @@ pub enum DecodeError {
         /// The field.
         field: &'static str,
         /// The instrument.
-        symbol: Name,
+        symbol: Token,
         /// Details.
         error: GridError,
     },
     /// A channel ladder does not know.
-    UnknownChannel(Name),
+    UnknownChannel(Token),
     /// An `event` ladder does not know.
-    UnknownEvent(Name),
+    UnknownEvent(Token),
     /// A book `action` other than `snapshot` and `update`.
-    UnknownAction(Name),
+    UnknownAction(Token),
     /// An instrument that is not registered.
-    UnknownInstrument(Name),
+    UnknownInstrument(Token),
     /// The venue replied with an error.
     VenueError {
         /// Its `code` (`-1` if not a number).
         code: i64,
         /// Its `msg`.
-        msg: Name,
+        msg: Token,
     },
     /// A book message whose `data` holds other than one object.
     DataObjects(u32),
@@ -301,7 +267,7 @@ impl Decoder {
                     match need(f.action, message, "action")? {
                         b"snapshot" => Action::Snapshot,
                         b"update" => Action::Update,
-                        other => return Err(DecodeError::UnknownAction(Name::new(other))),
+                        other => return Err(DecodeError::UnknownAction(Token::new(other))),
                     }
                 } else {
                     Action::Full
@@ -433,7 +399,7 @@ fn convert(
     for &(p, q) in raw {
         let grid_err = |error| DecodeError::Grid {
             field,
-            symbol: Name::new(inst.symbol.as_bytes()),
+            symbol: Token::new(inst.symbol.as_bytes()),
             error,
         };
         let price = spec.market_price_from_raw(p).map_err(grid_err)?;
@@ -449,14 +415,14 @@ fn non_negative(v: i64, field: &'static str) -> Result<u64, DecodeError> {
 
 fn classify_error(e: ClassifyError<'_>) -> DecodeError {
     match e {
-        ClassifyError::UnknownChannel(s) => DecodeError::UnknownChannel(Name::new(s)),
-        ClassifyError::UnknownEvent(s) => DecodeError::UnknownEvent(Name::new(s)),
+        ClassifyError::UnknownChannel(s) => DecodeError::UnknownChannel(Token::new(s)),
+        ClassifyError::UnknownEvent(s) => DecodeError::UnknownEvent(Token::new(s)),
         ClassifyError::VenueError(code, msg) => DecodeError::VenueError {
             code: std::str::from_utf8(code)
                 .ok()
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(-1),
-            msg: Name::new(msg),
+            msg: Token::new(msg),
         },
         ClassifyError::DataObjects(n) => DecodeError::DataObjects(n),
         ClassifyError::Unrecognized => DecodeError::Unrecognized,
@@ -475,7 +441,7 @@ fn lookup<'r>(
     let symbol = need(symbol, message, "instId")?;
     registry
         .lookup(Venue::Okx, symbol)
-        .ok_or_else(|| DecodeError::UnknownInstrument(Name::new(symbol)))
+        .ok_or_else(|| DecodeError::UnknownInstrument(Token::new(symbol)))
 }
 
 fn price(inst: &Instrument, raw: RawDecimal, field: &'static str) -> Result<Price, DecodeError> {
@@ -483,7 +449,7 @@ fn price(inst: &Instrument, raw: RawDecimal, field: &'static str) -> Result<Pric
         .market_price_from_raw(raw)
         .map_err(|error| DecodeError::Grid {
             field,
-            symbol: Name::new(inst.symbol.as_bytes()),
+            symbol: Token::new(inst.symbol.as_bytes()),
             error,
         })
 }
@@ -493,7 +459,7 @@ fn qty(inst: &Instrument, raw: RawDecimal, field: &'static str) -> Result<Quanti
         .market_qty_from_raw(raw)
         .map_err(|error| DecodeError::Grid {
             field,
-            symbol: Name::new(inst.symbol.as_bytes()),
+            symbol: Token::new(inst.symbol.as_bytes()),
             error,
         })
 }
