@@ -4,18 +4,18 @@
 
 use std::fmt;
 
-/// Up to 64 bytes of a frame, shown quoted, with `...` when cut.
+/// Up to `N` bytes of a frame (40 by default: symbols), shown quoted, with `...` when cut.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Token {
-    bytes: [u8; 64],
+pub struct Token<const N: usize = 40> {
+    bytes: [u8; N],
     len: u8,
     truncated: bool,
 }
 
-impl Token {
-    /// Copies `s` (at most 64 bytes of it).
+impl<const N: usize> Token<N> {
+    /// Copies `s` (at most `N` bytes of it).
     pub fn new(s: &[u8]) -> Self {
-        let mut bytes = [0u8; 64];
+        let mut bytes = [0u8; N];
         let n = s.len().min(bytes.len());
         bytes[..n].copy_from_slice(&s[..n]);
         Self {
@@ -26,13 +26,13 @@ impl Token {
     }
 }
 
-impl fmt::Debug for Token {
+impl<const N: usize> fmt::Debug for Token<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
 }
 
-impl fmt::Display for Token {
+impl<const N: usize> fmt::Display for Token<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = String::from_utf8_lossy(&self.bytes[..usize::from(self.len)]);
         write!(f, "\"{s}{}\"", if self.truncated { "..." } else { "" })
@@ -45,10 +45,10 @@ mod tests {
 
     #[test]
     fn token_is_quoted_and_marks_a_cut() {
-        assert_eq!(Token::new(b"BTCUSDT").to_string(), "\"BTCUSDT\"");
+        assert_eq!(Token::<40>::new(b"BTCUSDT").to_string(), "\"BTCUSDT\"");
         let long = [b'A'; 70];
         assert_eq!(
-            Token::new(&long).to_string(),
+            Token::<64>::new(&long).to_string(),
             format!("\"{}...\"", "A".repeat(64))
         );
     }

@@ -12,7 +12,8 @@ use super::checksum::{LevelTexts, Texts};
 use super::wire::{self, Buffers, Channel, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
-pub use crate::feed::token::Token;
+/// OKX names are longer (instrument ids, error texts): 64 bytes.
+pub type Token = crate::feed::token::Token<64>;
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, InstrumentSpec, Level, Price, Quantity, RawDecimal, Side, Trade,
