@@ -35,24 +35,22 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 #[non_exhaustive]
 pub enum CaptureError {
     /// The file could not be opened.
-    #[error("cannot open capture {path}: {source}")]
+    #[error("cannot open capture {path}: {error}")]
     Open {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
+        /// The I/O error (in the message, not a source: a chained report would say it twice).
+        error: io::Error,
     },
     /// Reading failed (a truncated or corrupt gzip stream, say).
-    #[error("cannot read capture {path} after line {line}: {source}")]
+    #[error("cannot read capture {path} after line {line}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Last line read successfully.
         line: u64,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
+        /// The I/O error (in the message).
+        error: io::Error,
     },
     /// A capture could not be read to its end (said by callers that need whole files).
     #[error("capture cannot be read to its end: {0}")]
@@ -193,9 +191,9 @@ impl CaptureReader {
     /// Opens a capture, plain or gzip (detected by its first two bytes).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
         let path = path.as_ref().to_path_buf();
-        let open_err = |source| CaptureError::Open {
+        let open_err = |error| CaptureError::Open {
             path: path.clone(),
-            source,
+            error,
         };
         let file = File::open(&path).map_err(open_err)?;
         let mut raw = BufReader::with_capacity(1 << 16, file);
@@ -302,7 +300,7 @@ impl CaptureReader {
                     return Err(CaptureError::Read {
                         path: self.path.clone(),
                         line: self.line,
-                        source,
+                        error: source,
                     });
                 }
             }
