@@ -4,9 +4,11 @@
 //! bytes), `decode.rs` (wire values to integer ticks and lots of registered instruments),
 //! `sync.rs` (the venue's snapshot + diff sequencing rules), `books.rs` (its [`books::FeedBooks`]),
 //! `live.rs` (its [`live::LiveVenue`]: connection plan, snapshots and resyncs, error replies),
-//! `rest.rs` (its [`live::LiveRest`]) and `endpoints.rs`. The venue is registered in one place,
-//! the list and dispatches re-exported here ([`Venue`], [`VenueBooks`], [`VenueLive`],
-//! [`VenueOptions`]). What every venue shares lives here: [`books`] (the book interface),
+//! `rest.rs` (its [`live::LiveRest`]), `probe.rs` and `endpoints.rs`. A venue is registered in
+//! the list ([`venue`]: [`Venue`] and its names) and the dispatch ([`dispatch`]: [`VenueBooks`],
+//! [`VenueLive`], [`VenueRest`], [`VenueOptions`], [`VenueProbe`], [`spawn_feed`]), re-exported
+//! here. Arrows point one way: the dispatch uses [`live`] and the venue folders; [`live`] uses
+//! only the list. What every venue shares lives here: [`books`] (the book interface),
 //! [`live`] (the live core: connections, book state machine, snapshots, delivery, status),
 //! [`integrity`] (the faults a sequencer reports, counted by kind) and [`pending`] (diffs held
 //! while a book waits for its snapshot, bounded in bytes).
