@@ -6,7 +6,7 @@
 //! normalized [`MarketEvent`]s that result to an [`EventOut`]. The capture pipeline
 //! ([`crate::capture::pipeline`]), the live connector ([`crate::feed::live`]) and the benches
 //! all drive books through this one trait, so they sequence identically. The concrete
-//! dispatch is [`VenueBooks`](super::venue::VenueBooks).
+//! dispatch is [`VenueBooks`](super::dispatch::VenueBooks).
 
 use super::integrity::{Fault, FaultCounts};
 use super::venue::Venue;

@@ -400,7 +400,7 @@ impl LiveFeedConfig {
 /// Starts a live feed on its own thread with its own (single-threaded) tokio runtime. It
 /// connects, syncs every book and keeps them synced (reconnecting, resyncing) until
 /// [`LiveFeedHandle::stop`]. Errors on the way are retried, counted and shown in
-/// [`FeedStatus`]; only an invalid config or a failure to start the thread is returned here.
+/// [`FeedStatus`](super::live::FeedStatus); only an invalid config or a failure to start the thread is returned here.
 ///
 /// # Errors
 /// What [`LiveFeedConfig::validate`] finds, or [`FeedError::Spawn`].

@@ -7,7 +7,7 @@
 //! TLS/TCP setup, [`backoff`], [`watchdog`], [`status`], delivery with overflow handling,
 //! [`Endpoints`] and [`FeedError`]. A venue plugs in through [`LiveVenue`] and [`LiveRest`]
 //! (its connection plan, how it gets snapshots and resyncs, its error frames, its REST API),
-//! picked by the one dispatch [`VenueLive`]; its books decode and sequence behind
+//! picked by the one dispatch [`VenueLive`](crate::feed::VenueLive); its books decode and sequence behind
 //! [`FeedBooks`](crate::feed::books::FeedBooks). Nothing here names a venue's folder.
 //!
 //! ```no_run
