@@ -23,19 +23,18 @@
 //! - **resync**: `Stale` or `Syncing` asks for a snapshot; `Synced` does not;
 //! - **counters**: never decrease; `gaps` equals the faults by kind and the faults returned.
 
-use super::corpus::{CorpusOptions, Lines};
+use super::corpus::{CorpusOptions, Lines, infer_registry};
 use super::mutate::{self, Dictionary, Mutation};
 use super::pipeline::{Violation, check_book, check_synced_book};
 use super::rng::Rng;
 use super::{Budget, CATCHING, Finding, LAST_PANIC, Stats, quiet_panics};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::capture::parse_line;
+use ladder_engine::feed::Venue;
 use ladder_engine::feed::books::{FeedBooks, SyncStats};
 use ladder_engine::feed::okx::Books;
-use ladder_engine::feed::{Venue, VenueProbe};
 use ladder_engine::instrument::Registry;
-use ladder_sdk::{BookState, InstrumentId, InstrumentSpec, MarketEvent, Side};
-use rust_decimal::Decimal;
+use ladder_sdk::{BookState, InstrumentId, MarketEvent, Side};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::Instant;
@@ -300,51 +299,6 @@ fn with_seq_ids(lines: &Lines) -> Lines {
         .collect()
 }
 
-/// Registers every instrument of `sources` with the finest grid its values use.
-fn infer_registry(sources: &[Lines]) -> Result<Registry, String> {
-    let mut probe = VenueProbe::new(Venue::Okx);
-    let mut seen: Vec<(String, u8, u8)> = Vec::new();
-    for line in sources.iter().flatten() {
-        let Ok((_, frame)) = parse_line(line) else {
-            continue;
-        };
-        let Some(Some(symbol)) = probe.read(frame) else {
-            continue;
-        };
-        let symbol = String::from_utf8_lossy(symbol).to_ascii_uppercase();
-        let p = probe
-            .values()
-            .iter()
-            .map(|(p, _)| p.scale)
-            .max()
-            .unwrap_or(0);
-        let q = probe
-            .values()
-            .iter()
-            .filter(|(_, q)| q.mantissa != 0)
-            .map(|(_, q)| q.scale)
-            .max()
-            .unwrap_or(0);
-        match seen.iter_mut().find(|(s, ..)| *s == symbol) {
-            Some((_, sp, sq)) => {
-                *sp = (*sp).max(p);
-                *sq = (*sq).max(q);
-            }
-            None => seen.push((symbol, p, q)),
-        }
-    }
-    let mut registry = Registry::new();
-    for (symbol, p, q) in seen {
-        let spec =
-            InstrumentSpec::new(Decimal::new(1, u32::from(p)), Decimal::new(1, u32::from(q)))
-                .map_err(|e| format!("{symbol}: {e}"))?;
-        registry
-            .add(Venue::Okx, &symbol, spec)
-            .map_err(|e| format!("{symbol}: {e}"))?;
-    }
-    Ok(registry)
-}
-
 /// The book of `id` in its wire text: a stream snapshot (`rest: false`) or a REST body.
 fn render(books: &Books, registry: &Registry, id: InstrumentId, rest: bool, ts: u64) -> Vec<u8> {
     let Some(seq) = books.sequencer(id) else {
@@ -440,7 +394,7 @@ pub fn okx_target(options: CorpusOptions) -> Result<Option<OkxTarget>, String> {
     let recorded = read_cryptofeed_okx(&ws)?;
     let chained = with_seq_ids(&recorded);
     let books5 = super::corpus::read_capture(&ccxt)?;
-    let registry = infer_registry(&[recorded.clone(), books5.clone()])?;
+    let registry = infer_registry(Venue::Okx, &[recorded.clone(), books5.clone()])?;
     let mut scenarios = Vec::new();
     cut(&registry, &recorded, false, options, &mut scenarios);
     cut(&registry, &chained, false, options, &mut scenarios);
