@@ -208,13 +208,15 @@ fn write_record(
             {
                 *c.rejects.entry(reason.to_owned()).or_default() += 1;
             }
+            // A cancel of an order the exchange does not know names no instrument (a cancel
+            // request carries only the order id), so the row leaves it and the price empty.
+            let unknown_order = u.status == ladder_sdk::OrderStatus::CancelRejected
+                && u.reject_reason() == Some(ladder_sdk::RejectReason::UnknownOrder);
             let i = u.instrument.index();
-            let (price, qty) = ctx
-                .specs
-                .get(i)
-                .map_or((String::new(), String::new()), |s| {
-                    (s.format_price(u.price), s.format_qty(u.leaves_qty))
-                });
+            let (price, qty) = match ctx.specs.get(i) {
+                Some(s) if !unknown_order => (s.format_price(u.price), s.format_qty(u.leaves_qty)),
+                _ => (String::new(), String::new()),
+            };
             let status = match u.status {
                 ladder_sdk::OrderStatus::Accepted => "accepted",
                 ladder_sdk::OrderStatus::Rejected => "rejected",
@@ -228,9 +230,9 @@ fn write_record(
                 "{},{},{},{},{},,{},{},{},{}",
                 ts.as_nanos(),
                 name(strategy),
-                symbol(i),
+                if unknown_order { "" } else { symbol(i) },
                 u.id.get(),
-                u.side.as_str(),
+                if unknown_order { "" } else { u.side.as_str() },
                 price,
                 qty,
                 status,
@@ -283,4 +285,80 @@ fn write_record(
         OutputRecord::Disabled { .. } => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ladder_sdk::{
+        ClientOrderId, InstrumentId, OrderStatus, OrderUpdate, Price, Quantity, RejectReason, Side,
+        UnixNanos,
+    };
+    use rust_decimal::Decimal;
+
+    fn orders_csv(updates: &[OrderUpdate]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let create = |name: &str| BufWriter::new(File::create(dir.path().join(name)).unwrap());
+        let mut files = Files {
+            orders: create("orders.csv"),
+            fills: create("fills.csv"),
+            signals: create("signals.csv"),
+            status: create("status.csv"),
+        };
+        let ctx = ReportContext {
+            symbols: vec!["binance-usdm:BTCUSDT".into()],
+            specs: vec![InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 3)).unwrap()],
+            strategies: vec!["s".into()],
+            signal_names: vec![Vec::new()],
+            signals_every: 0,
+        };
+        let mut totals = WriterTotals {
+            strategies: vec![StrategyCounts::default()],
+            records: 0,
+        };
+        for &update in updates {
+            let record = OutputRecord::Update {
+                ts: UnixNanos::from_nanos(5),
+                strategy: 0,
+                update,
+            };
+            write_record(&mut files, &ctx, &mut totals, &record).unwrap();
+        }
+        files.orders.flush().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn update(status: OrderStatus, reason: Option<RejectReason>) -> OrderUpdate {
+        OrderUpdate {
+            id: ClientOrderId::new(7),
+            instrument: InstrumentId::new(0),
+            status,
+            side: Side::Buy,
+            reject_code: reason.map_or(0, |r| r as u8),
+            _reserved: 0,
+            price: Price::from_ticks(650_000),
+            qty: Quantity::from_lots(2_000),
+            leaves_qty: Quantity::from_lots(2_000),
+            ts: UnixNanos::from_nanos(5),
+        }
+    }
+
+    #[test]
+    fn a_refused_cancel_of_an_unknown_order_names_no_instrument_side_or_price() {
+        let rows = orders_csv(&[
+            update(
+                OrderStatus::CancelRejected,
+                Some(RejectReason::UnknownOrder),
+            ),
+            update(OrderStatus::Accepted, None),
+        ]);
+        assert_eq!(
+            rows,
+            [
+                "5,s,,7,,,,,cancel_rejected,unknown_order",
+                "5,s,binance-usdm:BTCUSDT,7,buy,,65000,2,accepted,",
+            ]
+        );
+    }
 }
