@@ -24,6 +24,9 @@
 //! [output]
 //! signals_every = 10        # keep every 10th signal value in signals.csv
 //!
+//! [metrics]
+//! listen = "127.0.0.1:9464" # serve Prometheus /metrics during `ladder paper`
+//!
 //! [[instrument]]
 //! symbol = "BTCUSDT"
 //! tick_size = "0.1"
@@ -136,6 +139,15 @@ impl Default for OutputConfig {
     }
 }
 
+/// `[metrics]`: Prometheus metrics of `ladder paper` ([`crate::metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on this address (`HOST:PORT`, or `PORT` for 127.0.0.1); `None`: off.
+    /// `ladder paper --metrics ADDR` overrides it.
+    pub listen: Option<String>,
+}
+
 /// `[[instrument]]`: a symbol's tick and lot size.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,6 +252,9 @@ pub struct Config {
     /// `[output]`.
     #[serde(default)]
     pub output: OutputConfig,
+    /// `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// `[[instrument]]` entries.
     #[serde(default, rename = "instrument")]
     pub instruments: Vec<InstrumentConfig>,

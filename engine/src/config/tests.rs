@@ -302,3 +302,15 @@ fn insecure_endpoint_of_a_venue_entry_is_warned_about_in_that_entry_only() {
         w[0]
     );
 }
+
+#[test]
+fn metrics_listen_parses_and_a_bad_address_is_located_at_its_key() {
+    let c = parse("[metrics]\nlisten = \"9464\"\n").unwrap();
+    assert_eq!(c.metrics.listen.as_deref(), Some("9464"));
+    let got = bad_values("[metrics]\nlisten = \"everywhere\"\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with("ladder.toml:2:1: metrics.listen: metrics address \"everywhere\""),
+        "{got:?}"
+    );
+}

@@ -128,6 +128,14 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     for (i, v) in config.venues.iter().enumerate() {
         venue(&mut c, &config.venues, i, v);
     }
+    if let Some(listen) = &config.metrics.listen
+        && let Err(e) = crate::metrics::parse_listen(listen)
+    {
+        c.push(
+            vec![key("metrics"), key("listen")],
+            format!("metrics.listen: {e}"),
+        );
+    }
     c.out
 }
 

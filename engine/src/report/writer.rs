@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Mutex;
 
 /// What the writer needs to name things.
 #[derive(Debug, Clone)]
@@ -36,6 +37,20 @@ pub struct StrategyCounts {
     pub fills: u64,
     /// Rejections by reason.
     pub rejects: BTreeMap<String, u64>,
+    /// New orders, fills and rejections per instrument index (a refused cancel of an unknown
+    /// order names no instrument and counts only in [`StrategyCounts::rejects`]).
+    pub by_instrument: BTreeMap<usize, InstrumentCounts>,
+}
+
+/// One strategy's counts on one instrument.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstrumentCounts {
+    /// New-order requests.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Rejections by reason.
+    pub rejects: BTreeMap<String, u64>,
 }
 
 /// Everything the writer counted.
@@ -54,11 +69,14 @@ struct Files {
     status: BufWriter<File>,
 }
 
-/// Writes every record from `source` until the producer is done, then flushes.
+/// Writes every record from `source` until the producer is done, then flushes. With `live`,
+/// the counts so far are copied there whenever the ring runs empty after new records (read by
+/// the metrics exporter; never per record).
 pub fn write_records(
     dir: &Path,
     ctx: &ReportContext,
     source: &RingSource,
+    live: Option<&Mutex<WriterTotals>>,
 ) -> io::Result<WriterTotals> {
     std::fs::create_dir_all(dir)?;
     let create =
@@ -83,6 +101,7 @@ pub fn write_records(
         strategies: vec![StrategyCounts::default(); ctx.strategies.len()],
         records: 0,
     };
+    let mut shared_at = u64::MAX;
     loop {
         match source.pop() {
             Some(record) => {
@@ -90,8 +109,22 @@ pub fn write_records(
                 write_record(&mut files, ctx, &mut totals, &record)?;
             }
             None if source.finished() => break,
-            None => std::thread::sleep(std::time::Duration::from_micros(200)),
+            None => {
+                if let Some(live) = live
+                    && shared_at != totals.records
+                    && let Ok(mut l) = live.lock()
+                {
+                    l.clone_from(&totals);
+                    shared_at = totals.records;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
         }
+    }
+    if let Some(live) = live
+        && let Ok(mut l) = live.lock()
+    {
+        l.clone_from(&totals);
     }
     files.orders.flush()?;
     files.fills.flush()?;
@@ -159,6 +192,10 @@ fn write_record(
             if let Some(c) = totals.strategies.get_mut(usize::from(strategy)) {
                 if r.kind == RequestKind::New {
                     c.orders += 1;
+                    c.by_instrument
+                        .entry(r.instrument.index())
+                        .or_default()
+                        .orders += 1;
                 } else {
                     c.cancels += 1;
                 }
@@ -203,16 +240,20 @@ fn write_record(
             update: u,
         } => {
             let reason = u.reject_reason().map_or("", |r| r.as_str());
-            if !reason.is_empty()
-                && let Some(c) = totals.strategies.get_mut(usize::from(strategy))
-            {
-                *c.rejects.entry(reason.to_owned()).or_default() += 1;
-            }
             // A cancel of an order the exchange does not know names no instrument (a cancel
             // request carries only the order id), so the row leaves it and the price empty.
             let unknown_order = u.status == ladder_sdk::OrderStatus::CancelRejected
                 && u.reject_reason() == Some(ladder_sdk::RejectReason::UnknownOrder);
             let i = u.instrument.index();
+            if !reason.is_empty()
+                && let Some(c) = totals.strategies.get_mut(usize::from(strategy))
+            {
+                *c.rejects.entry(reason.to_owned()).or_default() += 1;
+                if !unknown_order {
+                    let per = c.by_instrument.entry(i).or_default();
+                    *per.rejects.entry(reason.to_owned()).or_default() += 1;
+                }
+            }
             let (price, qty) = match ctx.specs.get(i) {
                 Some(s) if !unknown_order => (s.format_price(u.price), s.format_qty(u.leaves_qty)),
                 _ => (String::new(), String::new()),
@@ -245,10 +286,11 @@ fn write_record(
             fill: x,
             fee,
         } => {
+            let i = x.instrument.index();
             if let Some(c) = totals.strategies.get_mut(usize::from(strategy)) {
                 c.fills += 1;
+                c.by_instrument.entry(i).or_default().fills += 1;
             }
-            let i = x.instrument.index();
             let Some(spec) = ctx.specs.get(i) else {
                 return Ok(());
             };

@@ -408,7 +408,7 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     }
 
     fn on_fault(&mut self, k: usize, f: Fault) {
-        self.status.on_gap(k);
+        self.status.on_fault(k, &f.kind);
         let e = FeedError::Integrity {
             symbol: self.slots[k].symbol.clone(),
             fault: f.kind,
