@@ -17,6 +17,7 @@ pub mod feed;
 pub mod hot;
 pub mod inspect;
 pub mod instrument;
+pub mod logging;
 pub mod metrics;
 pub mod microprice;
 pub mod paper;

@@ -1,6 +1,7 @@
-//! Once warm, the hot thread allocates nothing per event: thousands of real events through
-//! book + both example strategies (statically linked, so their allocations are visible here)
-//! + risk + paper exchange, counted by a global allocator on this thread only.
+//! Once warm, the hot thread allocates nothing per event, with a trace-level log subscriber
+//! installed: thousands of real events through book + both example strategies (statically
+//! linked, so their allocations are visible here) + risk + paper exchange, counted by a global
+//! allocator on this thread only.
 //!
 //! The second test sends the same events through the stamped path (feed ring with `t0..t2`,
 //! `t3` on pop, hot stage stamps into the latency histograms) and counts both the feed side and
@@ -75,6 +76,11 @@ static GLOBAL: Counting = Counting;
 
 /// Real pre-decoded events and an engine running both example strategies.
 fn setup() -> Option<(Vec<MarketEvent>, HotEngine<CountSink>)> {
+    // Logging on, at its most verbose, as `--log-level trace` installs it.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(std::io::sink)
+        .try_init();
     let capture = shared("captures/binance-usdm_btcusdt_20240808.gz")?;
     let config = Config::default();
     // Real events through the capture pipeline (not measured here: the decoder has its own

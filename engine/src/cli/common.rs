@@ -25,6 +25,7 @@ pub(super) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(Config, Opt
 /// Prints the config's warnings about a venue entry about to be connected to.
 fn warn_venue(section: &VenueConfig) {
     for w in section.warnings() {
+        tracing::warn!(warning = %w, "config");
         eprintln!("warning: {w}");
     }
 }

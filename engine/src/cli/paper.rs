@@ -170,6 +170,11 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| default_report_dir(&markets));
     let dashboard =
         !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if dashboard && crate::logging::writes_to_stderr() {
+        anyhow::bail!(
+            "logs on stderr would be drawn over by the dashboard: give --log FILE, or --headless"
+        );
+    }
     let summary = run_paper(PaperOptions {
         markets,
         strategies,

@@ -324,7 +324,26 @@ fn write_record(
                 status.reason.map_or("", |r| r.as_str())
             )?;
         }
-        OutputRecord::Disabled { .. } => {}
+        OutputRecord::Disabled {
+            ts,
+            strategy,
+            kill_switch,
+        } => {
+            // Logged here, on the writer thread: the hot thread only recorded it.
+            if kill_switch {
+                tracing::warn!(
+                    strategy = name(strategy),
+                    ts = ts.as_nanos(),
+                    "kill switch tripped; strategy disabled"
+                );
+            } else {
+                tracing::warn!(
+                    strategy = name(strategy),
+                    ts = ts.as_nanos(),
+                    "strategy failed; disabled"
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -414,6 +414,7 @@ impl FeedStatus {
     pub(crate) fn record_error(&self, at: UnixNanos, error: &dyn std::fmt::Display) {
         self.counters.errors.fetch_add(1, RELAXED);
         let text = error.to_string();
+        tracing::warn!(venue = %self.venue, error = %text, "feed error");
         let mut g = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
         *g = Some(LastError { at, text });
     }

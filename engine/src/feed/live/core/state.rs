@@ -77,7 +77,13 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     /// to the output and asked for again.
     pub(super) fn finish_snapshot(&mut self, k: usize, fault: Option<Fault>, ts_recv: UnixNanos) {
         self.slots[k].fetch = Fetch::Idle;
-        if fault.is_some() {
+        if let Some(f) = &fault {
+            tracing::warn!(
+                venue = %self.venue.venue(),
+                symbol = %self.slots[k].symbol,
+                fault = %f.kind,
+                "snapshot refused; asking again"
+            );
             self.status.count(Counter::StaleSnapshot);
             self.staged.clear();
             self.maybe_request_snapshot(k);
@@ -92,6 +98,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         }
         self.status.on_snapshot(k);
         self.progress(k);
+        tracing::info!(
+            venue = %self.venue.venue(),
+            symbol = %self.slots[k].symbol,
+            update_id = self.books.view(self.slots[k].id).map(|v| v.last_update_id),
+            "snapshot applied"
+        );
         self.slots[k].ever_synced = true;
         self.publish(k, BookState::Synced, None, ts_recv);
         self.after(k, ts_recv);
@@ -203,6 +215,14 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         if s.state == state && s.reason == reason {
             return;
         }
+        tracing::info!(
+            venue = %self.venue.venue(),
+            symbol = %s.symbol,
+            from = s.state.as_str(),
+            to = state.as_str(),
+            reason = reason.map(StaleReason::as_str),
+            "book state"
+        );
         s.state = state;
         s.reason = reason;
         self.status.set_book(k, state, reason, at);
