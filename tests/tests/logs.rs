@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::free_port;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -27,14 +28,6 @@ fn built() -> Built {
         ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
         imbalance: newest_lib(&out, "ladder_strategy_imbalance"),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Kills the child when the test ends, however it ends.

@@ -7,20 +7,12 @@
 use ladder_engine::config::Config;
 use ladder_engine::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
 use ladder_engine::sim::SimConfig;
-use ladder_tests::example_strategies_with;
+use ladder_tests::{example_strategies_with, free_port};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `GET path` on 127.0.0.1:`port`: the status line and the body.
 fn get(port: u16, path: &str) -> Option<(String, String)> {
