@@ -24,6 +24,11 @@ struct Slot {
     depth: Option<u32>,
     /// Counters of sequencers replaced by [`FeedBooks::restart`].
     before: SyncStats,
+    /// The venue restarted the book on another tick or lot grid (`u == 1` off the grid): no
+    /// resubscription can help until the instrument spec is reloaded, so none is asked for
+    /// ([`FeedBooks::needs_snapshot`] is false) and the book stays stale. Kept across
+    /// [`FeedBooks::restart`]; cleared by a snapshot that fits the grid.
+    grid_changed: bool,
 }
 
 /// Bybit books of one venue's instruments (spot, linear or inverse).
@@ -49,6 +54,7 @@ impl Books {
                 seq: Sequencer::new(inst.id),
                 depth: None,
                 before: SyncStats::default(),
+                grid_changed: false,
             });
         }
         Self {
@@ -123,6 +129,9 @@ impl FeedBooks for Books {
                 let mut sink = Emit { out };
                 let (bids, asks) = (self.decoder.bids(), self.decoder.asks());
                 let outcome = self.slots[k].seq.on_message(&h, bids, asks, &mut sink);
+                if matches!(outcome, Outcome::Snapshot | Outcome::Unavailable) {
+                    self.slots[k].grid_changed = false;
+                }
                 Frame {
                     kind: if h.replaces() {
                         FrameKind::Snapshot
@@ -146,6 +155,7 @@ impl FeedBooks for Books {
                     self.slots[k]
                         .seq
                         .on_grid_changed(&header, price, value, &mut Emit { out });
+                self.slots[k].grid_changed = true;
                 Frame {
                     kind: FrameKind::Snapshot,
                     instrument: Some(header.instrument),
@@ -198,9 +208,11 @@ impl FeedBooks for Books {
         })
     }
 
+    /// At the start and after a fault; not while the venue says there is no book, nor after
+    /// a restart on another grid (the same snapshot would come back off the grid).
     fn needs_snapshot(&self, instrument: InstrumentId) -> bool {
         self.slot(instrument)
-            .is_some_and(|k| self.slots[k].seq.needs_snapshot())
+            .is_some_and(|k| !self.slots[k].grid_changed && self.slots[k].seq.needs_snapshot())
     }
 
     /// Bybit buffers nothing: a delta before its snapshot is of no use.

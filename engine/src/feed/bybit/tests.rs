@@ -395,7 +395,18 @@ fn books_return_a_grid_change_as_the_frames_fault() {
     assert!(
         matches!(f.fault, Some(x) if matches!(x.kind, IntegrityFault::GridChanged { price: true, .. }))
     );
-    assert!(books.needs_snapshot(f.instrument.unwrap()));
+    let id = f.instrument.unwrap();
+    assert!(
+        !books.needs_snapshot(id),
+        "a resubscription brings the same grid back: none is asked for"
+    );
+    books.restart(id);
+    assert!(!books.needs_snapshot(id), "kept across a reconnect");
+    let on_grid = frame.replace("65140.45", "65140.4");
+    let (f, _) = events(&mut books, &reg, &on_grid);
+    assert_eq!((f.kind, f.fault), (FrameKind::Snapshot, None));
+    books.invalidate(id);
+    assert!(books.needs_snapshot(id), "a snapshot on the grid clears it");
 }
 
 #[test]
