@@ -40,8 +40,8 @@ mod venues;
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 pub use venues::Venues;
 
-use crate::feed::Venue;
 use crate::feed::live::{Endpoints, EndpointsConfig};
+use crate::feed::{Venue, VenueOptions};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;
@@ -192,6 +192,10 @@ pub struct VenueConfig {
     /// Accept `ws://` and `http://` endpoints without a warning (local testing only).
     #[serde(default)]
     pub allow_insecure: bool,
+    /// Bybit only: the book depth subscribed (`orderbook.{depth}.{symbol}`), one of 1, 50,
+    /// 200, 1000; default 50.
+    #[serde(default)]
+    pub book_depth: Option<u32>,
     /// Located warnings about unencrypted endpoints, filled when the file is parsed.
     #[serde(skip)]
     warnings: Vec<String>,
@@ -221,6 +225,16 @@ impl VenueConfig {
             rest: self.rest.clone(),
         }
         .resolve(self.name)
+    }
+
+    /// The venue's live settings: its defaults with this section's (`book_depth` on Bybit;
+    /// [`validate`] refused it on any other venue).
+    pub fn options(&self) -> VenueOptions {
+        let mut options = VenueOptions::defaults(self.name);
+        if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
+            o.depth = depth;
+        }
+        options
     }
 }
 

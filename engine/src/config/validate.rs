@@ -4,6 +4,8 @@
 //! warnings, located the same way.
 
 use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
+use crate::feed::Venue;
+use crate::feed::bybit::live::LIVE_DEPTHS;
 use crate::feed::live::{EndpointScheme, check_endpoint};
 use ladder_sdk::Grid;
 use std::fmt::Display;
@@ -222,6 +224,30 @@ fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
                 v.watchdog_secs
             ),
         );
+    }
+    if let Some(depth) = v.book_depth {
+        let bybit = matches!(
+            v.name,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse
+        );
+        if !bybit {
+            c.push(
+                at("book_depth"),
+                format!(
+                    "{name}.book_depth is a Bybit setting; {} takes no book_depth",
+                    v.name
+                ),
+            );
+        } else if !LIVE_DEPTHS.contains(&depth) {
+            c.push(
+                at("book_depth"),
+                format!(
+                    "{name}.book_depth {depth} is not a depth {} serves (one of {})",
+                    v.name,
+                    LIVE_DEPTHS.map(|d| d.to_string()).join(", ")
+                ),
+            );
+        }
     }
     for (field, url, ws) in endpoints(v) {
         if let Err(e) = check_endpoint(url, ws) {

@@ -686,6 +686,7 @@ fn position(
     states.iter().position(|s| *s == want)
 }
 
+mod bybit;
 mod errors;
 mod limits;
 mod replay;
