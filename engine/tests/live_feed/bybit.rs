@@ -96,6 +96,13 @@ impl ServerBook {
     }
 }
 
+/// A book topic's final state on the server: `u`, bids best first, asks best first.
+struct FinalBook {
+    u: u64,
+    bids: Vec<(Decimal, Decimal)>,
+    asks: Vec<(Decimal, Decimal)>,
+}
+
 struct BybitApp {
     frames: Vec<(String, String)>,
     opts: BybitOpts,
@@ -105,7 +112,7 @@ struct BybitApp {
     /// The replay of some connection is done.
     finished: AtomicBool,
     /// The final book of each topic, by the server's replay.
-    books: Mutex<HashMap<String, (u64, Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>)>>,
+    books: Mutex<HashMap<String, FinalBook>>,
 }
 
 impl BybitApp {
@@ -144,7 +151,7 @@ impl BybitApp {
     }
 
     fn final_u(&self, topic: &str) -> u64 {
-        self.books.lock().unwrap().get(topic).map_or(0, |b| b.0)
+        self.books.lock().unwrap().get(topic).map_or(0, |b| b.u)
     }
 }
 
@@ -248,7 +255,11 @@ impl App for BybitApp {
                                 };
                                 done.insert(
                                     topic.clone(),
-                                    (b.u, side(&b.bids, true), side(&b.asks, false)),
+                                    FinalBook {
+                                        u: b.u,
+                                        bids: side(&b.bids, true),
+                                        asks: side(&b.asks, false),
+                                    },
                                 );
                             }
                             self.finished.store(true, Ordering::Release);
@@ -447,7 +458,7 @@ impl Run {
             let server = &books[&format!("orderbook.200.{symbol}")];
             assert_eq!(
                 (&bids, &asks),
-                (&server.1, &server.2),
+                (&server.bids, &server.asks),
                 "{symbol}: the server's book"
             );
             let want = &report.instruments[&format!("bybit-spot:{symbol}")];
