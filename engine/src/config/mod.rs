@@ -171,7 +171,8 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
-    /// `binance-spot`, `binance-usdm` or `binance-coinm`.
+    /// The venue: `binance-spot`, `binance-usdm`, `binance-coinm`, `bybit-spot`, `bybit-linear`
+    /// or `bybit-inverse` (live); `okx` is read in captures only so far.
     #[serde(deserialize_with = "venue_name")]
     pub name: Venue,
     /// Symbols to trade.

@@ -15,7 +15,7 @@ use ladder_sdk::InstrumentId;
 use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 
-const VECTOR: &str = "vectors/bybit/capture_bybit-v5-spot_cryptofeed_20260809.txt.gz";
+pub(super) const VECTOR: &str = "vectors/bybit/capture_bybit-v5-spot_cryptofeed_20260809.txt.gz";
 /// Symbol, tick and lot of the capture's instruments (the grids `inspect` infers).
 const INSTRUMENTS: [(&str, &str, &str); 2] = [
     ("BTCUSDT", "0.1", "0.000001"),
@@ -40,7 +40,7 @@ fn topic_frames(path: &Path) -> Vec<(String, String)> {
 
 /// What the server does besides replaying.
 #[derive(Default, Clone)]
-struct BybitOpts {
+pub(super) struct BybitOpts {
     /// The nth delta (1-based) of this book topic is applied to the server's book but not sent.
     drop_delta: Option<(&'static str, u64)>,
     /// The first connection's first subscribe request is refused.
@@ -103,7 +103,7 @@ struct FinalBook {
     asks: Vec<(Decimal, Decimal)>,
 }
 
-struct BybitApp {
+pub(super) struct BybitApp {
     frames: Vec<(String, String)>,
     opts: BybitOpts,
     conns: AtomicU64,
@@ -116,7 +116,7 @@ struct BybitApp {
 }
 
 impl BybitApp {
-    fn new(path: &Path, opts: BybitOpts) -> Arc<Self> {
+    pub(super) fn new(path: &Path, opts: BybitOpts) -> Arc<Self> {
         Arc::new(Self {
             frames: topic_frames(path),
             opts,
@@ -128,7 +128,7 @@ impl BybitApp {
     }
 
     /// `(op, args)` of every request the client sent.
-    fn requests(&self) -> Vec<(String, Vec<String>)> {
+    pub(super) fn requests(&self) -> Vec<(String, Vec<String>)> {
         self.received
             .lock()
             .unwrap()

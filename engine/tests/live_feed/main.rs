@@ -687,6 +687,7 @@ fn position(
 }
 
 mod bybit;
+mod bybit_cli;
 mod errors;
 mod limits;
 mod replay;
