@@ -103,7 +103,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         }
         let state = self.books.view(self.slots[k].id).map(|v| v.state);
         if state == Some(BookState::Syncing) {
-            self.publish(k, BookState::Syncing, None, ts_recv);
+            // The books announced it among the snapshot's events (Bybit: `Status(Syncing)`
+            // before the `SnapshotBegin` that empties the book): recorded, not sent twice.
+            let s = &mut self.slots[k];
+            s.state = BookState::Syncing;
+            s.reason = None;
+            self.status.set_book(k, BookState::Syncing, None, ts_recv);
             self.after(k, ts_recv);
             return;
         }
