@@ -45,6 +45,8 @@ pub(super) struct BybitOpts {
     drop_delta: Option<(&'static str, u64)>,
     /// The first connection's first subscribe request is refused.
     refuse_first: bool,
+    /// The first connection is dropped (no close frame) after this many replayed frames.
+    drop_first_after: Option<usize>,
     /// Frames sent once the replay is done.
     tail: Vec<String>,
 }
@@ -281,6 +283,9 @@ impl App for BybitApp {
                             }
                         }
                         next += 1;
+                        if k == 0 && self.opts.drop_first_after == Some(next) {
+                            return;
+                        }
                     }
                     () = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
@@ -677,5 +682,47 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
         eth_states[eth_states.len() - 2..],
         [(Synced, None), (Syncing, None)],
         "announced once: {eth_states:?}"
+    );
+}
+
+#[test]
+fn bybit_dropped_connection_reconnects_resubscribes_everything_and_resyncs() {
+    let Some(run) = start(BybitOpts {
+        drop_first_after: Some(200),
+        ..BybitOpts::default()
+    }) else {
+        return;
+    };
+    run.wait_synced_at_the_end();
+    let c = run.feed.status.counters();
+    run.assert_books_are_inspects();
+    let btc = run.id("BTCUSDT");
+    assert!(run.feed.shutdown());
+    assert_eq!((c.reconnects, c.gaps, c.decode_errors), (1, 0, 0), "{c:?}");
+    let subscribes: Vec<Vec<String>> = run
+        .app
+        .requests()
+        .into_iter()
+        .filter(|(op, _)| op == "subscribe")
+        .map(|(_, args)| args)
+        .collect();
+    assert_eq!(
+        subscribes.len(),
+        2,
+        "the whole subscription again on the new connection"
+    );
+    assert_eq!(subscribes[0], subscribes[1]);
+    use BookState::{Connecting, Resyncing, Stale, Synced, Syncing};
+    assert_eq!(
+        run.out.states(btc),
+        [
+            (Connecting, None),
+            (Syncing, None),
+            (Synced, None),
+            (Stale, Some(StaleReason::Disconnected)),
+            (Connecting, None),
+            (Resyncing, None),
+            (Synced, None)
+        ]
     );
 }

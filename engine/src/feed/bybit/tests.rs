@@ -226,6 +226,14 @@ fn truncated_frames_at_every_length_are_errors_not_panics() {
     r#"{"success":true,"ret_msg":"pong","conn_id":"x","op":"ping"}"#,
     Decoded::Control
 )]
+#[case::linear_pong(
+    r#"{"success":true,"ret_msg":"pong","conn_id":"x","req_id":"","op":"ping"}"#,
+    Decoded::Control
+)]
+#[case::unsubscribe_ack(
+    r#"{"success":true,"ret_msg":"","conn_id":"x","req_id":"unsub:BTCUSDT","op":"unsubscribe"}"#,
+    Decoded::Control
+)]
 #[case::option_pong(r#"{"args":["1672916271846"],"op":"pong"}"#, Decoded::Control)]
 #[case::ticker(r#"{"topic":"tickers.BTCUSDT","ts":1,"type":"snapshot","cs":1,"data":{"symbol":"BTCUSDT","lastPrice":"65140.5"}}"#, Decoded::Ignored)]
 #[case::kline(
