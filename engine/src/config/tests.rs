@@ -312,12 +312,19 @@ fn insecure_endpoint_of_a_venue_entry_is_warned_about_in_that_entry_only() {
         "ladder.toml:3:1: venue.book_depth 500 is not a depth bybit-linear serves (one of 1, 50, 200, 1000)"
     )
 )]
+#[case::bybit_takes_no_ws_trades(
+    "bybit-spot",
+    "ws_trades = \"wss://stream.bybit.com/v5/public/spot\"\n",
+    Some(
+        "ladder.toml:3:1: venue.ws_trades is not used by bybit-spot: its trades come on the ws_book connection; remove it"
+    )
+)]
 #[case::binance_has_no_book_depth(
     "binance-spot",
     "book_depth = 50\n",
     Some("ladder.toml:3:1: venue.book_depth is a Bybit setting; binance-spot takes no book_depth")
 )]
-fn venue_book_depth_is_a_bybit_depth_the_venue_serves(
+fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades(
     #[case] venue: &str,
     #[case] line: &str,
     #[case] want: Option<&str>,

@@ -225,11 +225,21 @@ fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
             ),
         );
     }
-    if let Some(depth) = v.book_depth {
-        let bybit = matches!(
-            v.name,
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse
+    let bybit = matches!(
+        v.name,
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse
+    );
+    if bybit && v.ws_trades.is_some() {
+        c.push(
+            at("ws_trades"),
+            format!(
+                "{name}.ws_trades is not used by {}: its trades come on the ws_book connection; \
+                 remove it",
+                v.name
+            ),
         );
+    }
+    if let Some(depth) = v.book_depth {
         if !bybit {
             c.push(
                 at("book_depth"),
