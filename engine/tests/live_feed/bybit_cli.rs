@@ -195,3 +195,77 @@ fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_bo
         }
     }
 }
+
+/// Two `[[venue]]` entries, Binance USD-M (the real first-1000-line vector replayed by
+/// [`super::replay`]'s server) and Bybit linear: one session, one feed each, both synced.
+#[test]
+fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() {
+    let (Some(bybit_path), Some(usdm_path)) = (
+        shared(VECTOR),
+        shared("vectors/binance/hftbacktest_usdm_btcusdt_20240808_first1000.txt"),
+    ) else {
+        return;
+    };
+    let bybit = Server::start(BybitApp::new(&bybit_path, BybitOpts::default()));
+    let usdm = Server::start(Arc::new(super::replay::ReplayApp {
+        venue: Venue::BinanceUsdm,
+        v: load_vector(&usdm_path),
+        info: exchange_info("BTCUSDT", "0.10", "0.001"),
+        served: AtomicBool::new(false),
+        depth_queries: Mutex::new(Vec::new()),
+        ws_queries: Mutex::new(Vec::new()),
+        pong: AtomicBool::new(false),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ladder.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[venue]]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nws_book = \"{}\"\n\
+             ws_trades = \"{}\"\nrest = \"{}\"\nallow_insecure = true\n\n\
+             [[venue]]\nname = \"bybit-linear\"\nsymbols = [\"BTCUSDT\"]\nws_book = \"{}\"\n\
+             rest = \"{}\"\nallow_insecure = true\nbook_depth = 200\n",
+            usdm.ws("/public/stream"),
+            usdm.ws("/market/stream"),
+            usdm.http(),
+            bybit.ws("/v5/public/linear"),
+            bybit.http()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report");
+    let out = ladder()
+        .args(["paper", "--config"])
+        .arg(&config)
+        .args(["--headless", "--duration", "5s", "--strategy"])
+        .arg(imbalance_lib())
+        .arg("--report")
+        .arg(&report)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    let feeds = summary["feeds"].as_array().unwrap();
+    let venues: Vec<&str> = feeds.iter().map(|f| f["venue"].as_str().unwrap()).collect();
+    assert_eq!(venues, ["binance-usdm", "bybit-linear"]);
+    for f in feeds {
+        assert_eq!(f["gaps"], 0, "{f}");
+    }
+    for name in ["binance-usdm:BTCUSDT", "bybit-linear:BTCUSDT"] {
+        assert_eq!(
+            summary["books"][name]["state"], "synced",
+            "{name}: {}",
+            summary["books"]
+        );
+    }
+    let b = &summary["books"]["bybit-linear:BTCUSDT"];
+    assert_eq!(levels(&b["bids"])[0].0, dec("65140.4"), "{b}");
+}
