@@ -229,7 +229,7 @@ impl VenueConfig {
     }
 
     /// The venue's live settings: its defaults with this section's (`book_depth` on Bybit;
-    /// [`validate`] refused it on any other venue).
+    /// the config check refuses it on any other venue).
     pub fn options(&self) -> VenueOptions {
         let mut options = VenueOptions::defaults(self.name);
         if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
