@@ -4,7 +4,7 @@
 //! are Bybit v5 frames whatever the product, on the grids the server's instruments-info gives).
 //! Paper trades the example imbalance strategy, built here once with cargo.
 
-use super::bybit::{BybitApp, BybitOpts, VECTOR};
+use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
 use super::*;
 use serde_json::Value;
 use std::process::Command;

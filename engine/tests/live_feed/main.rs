@@ -688,6 +688,7 @@ fn position(
 
 mod bybit;
 mod bybit_cli;
+mod bybit_server;
 mod errors;
 mod limits;
 mod replay;
