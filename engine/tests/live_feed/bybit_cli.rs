@@ -91,7 +91,7 @@ fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0()
     let out = ladder()
         .args(["paper", "--config"])
         .arg(config(dir.path(), &server))
-        .args(["--venue", "bybit-linear", "--headless", "--duration", "5s"])
+        .args(["--venue", "bybit-linear", "--headless", "--duration", "10s"])
         .arg("--strategy")
         .arg(imbalance_lib())
         .arg("--report")
@@ -141,7 +141,7 @@ fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_bo
             "--venue",
             "bybit-linear",
             "--duration",
-            "4s",
+            "8s",
             "--status-every",
             "0",
         ])
@@ -237,7 +237,7 @@ fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() 
     let out = ladder()
         .args(["paper", "--config"])
         .arg(&config)
-        .args(["--headless", "--duration", "5s", "--strategy"])
+        .args(["--headless", "--duration", "10s", "--strategy"])
         .arg(imbalance_lib())
         .arg("--report")
         .arg(&report)
