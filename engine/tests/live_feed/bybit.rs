@@ -337,6 +337,7 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
     let tail = vec![
         r#"{"topic":"orderbook.200.ETHUSDT","ts":2,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":1,"seq":9},"cts":2}"#.to_owned(),
         r#"{"topic":"orderbook.200.BTCUSDT","ts":2,"type":"snapshot","data":{"s":"BTCUSDT","b":[["65140.45","1"]],"a":[["65140.55","1"]],"u":1,"seq":9},"cts":2}"#.to_owned(),
+        r#"{"topic":"orderbook.200.BTCUSDT","ts":3,"type":"delta","data":{"s":"BTCUSDT","b":[["65140.55","2"]],"a":[],"u":2,"seq":10},"cts":3}"#.to_owned(),
     ];
     let Some(run) = start(BybitOpts {
         tail,
@@ -358,6 +359,7 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
     // A resubscription would come at once; give it time to show if it were asked for.
     std::thread::sleep(Duration::from_millis(500));
     let error = last_error(&st);
+    let decode_errors = st.counters().decode_errors;
     let eth_levels = (
         run.out.levels(eth, Side::Buy, &run.spec("ETHUSDT")).len(),
         run.out.levels(eth, Side::Sell, &run.spec("ETHUSDT")).len(),
@@ -370,6 +372,10 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
         "{error}"
     );
     assert_eq!(eth_levels, (0, 0), "ETHUSDT's book is cleared");
+    assert_eq!(
+        decode_errors, 0,
+        "the delta on the new grid is dropped, not an error"
+    );
     assert_eq!(
         run.app.count("unsubscribe", "orderbook.200.BTCUSDT")
             + run.app.count("unsubscribe", "orderbook.200.ETHUSDT"),
