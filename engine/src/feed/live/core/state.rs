@@ -75,17 +75,28 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     /// A snapshot the books took (fetched, or in the stream), its events staged: delivered and
     /// the book synced if it lined up; otherwise (older than the buffered updates) never shown
     /// to the output and asked for again.
+    ///
+    /// A snapshot in the stream that faults (Bybit: crossed, deeper than its window, a level-1
+    /// re-send out of sequence, a restart on another grid) is not a late snapshot but the
+    /// book's fault: stale with its reason, and resynced if the books ask for it. A snapshot
+    /// that leaves the book without one (Bybit's `u == 1` with no levels: delisted, or before
+    /// an auction) is announced as the books' state (`Syncing`), not `Synced`.
     pub(super) fn finish_snapshot(&mut self, k: usize, fault: Option<Fault>, ts_recv: UnixNanos) {
         self.slots[k].fetch = Fetch::Idle;
-        if let Some(f) = &fault {
+        if let Some(f) = fault {
             tracing::warn!(
                 venue = %self.venue.venue(),
                 symbol = %self.slots[k].symbol,
                 fault = %f.kind,
-                "snapshot refused; asking again"
+                "snapshot refused"
             );
-            self.status.count(Counter::StaleSnapshot);
             self.staged.clear();
+            if self.source == SnapshotSource::Stream {
+                self.on_fault(k, f);
+                self.after(k, ts_recv);
+            } else {
+                self.status.count(Counter::StaleSnapshot);
+            }
             self.maybe_request_snapshot(k);
             return;
         }
@@ -95,6 +106,17 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             if !offer(&mut self.out, link, &self.status, ev) {
                 break;
             }
+        }
+        let state = self.books.view(self.slots[k].id).map(|v| v.state);
+        if state == Some(BookState::Syncing) {
+            // The books announced it among the snapshot's events (Bybit: `Status(Syncing)`
+            // before the `SnapshotBegin` that empties the book): recorded, not sent twice.
+            let s = &mut self.slots[k];
+            s.state = BookState::Syncing;
+            s.reason = None;
+            self.status.set_book(k, BookState::Syncing, None, ts_recv);
+            self.after(k, ts_recv);
+            return;
         }
         self.status.on_snapshot(k);
         self.progress(k);
