@@ -129,6 +129,8 @@ impl FeedBooks for VenueBooks {
 pub enum VenueOptions {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::LiveOptions),
+    /// OKX.
+    Okx(okx::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
@@ -147,23 +149,22 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::default())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
-            }
+            Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
         }
     }
 
     /// The defaults of `venue` with its book stream of one message per book change, where it
-    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; for a venue
+    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; OKX's public
+    /// `bbo-tbt` is per event but only a best bid/offer, so OKX keeps `books`; for a venue
     /// without one, its defaults). For measuring per-event latency (`ladder bench --sim`).
     pub fn per_event(venue: Venue) -> Self {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::per_event())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
-            }
+            Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Self::NotLive,
         }
     }
 
@@ -176,10 +177,14 @@ impl VenueOptions {
             (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::Binance(o)) => {
                 o.validate(venue, symbols)
             }
-            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
-                FeedError::Config(format!("the options given are not {venue}'s")),
-            ),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
+            (Venue::Okx, Self::Okx(o)) => o.validate(),
+            (
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm | Venue::Okx,
+                Self::NotLive | Self::Binance(_) | Self::Okx(_),
+            ) => Err(FeedError::Config(format!(
+                "the options given are not {venue}'s"
+            ))),
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
                 Err(not_live(venue))
             }
         }
@@ -191,6 +196,8 @@ impl VenueOptions {
 pub enum VenueLive {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::Live),
+    /// OKX.
+    Okx(okx::Live),
 }
 
 impl VenueLive {
@@ -204,13 +211,14 @@ impl VenueLive {
                 Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
                 VenueOptions::Binance(o),
             ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
+            (Venue::Okx, VenueOptions::Okx(o)) => Ok(Self::Okx(okx::Live::new(o.clone()))),
             (
-                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
-                VenueOptions::NotLive,
+                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm | Venue::Okx,
+                VenueOptions::NotLive | VenueOptions::Binance(_) | VenueOptions::Okx(_),
             ) => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, _) => {
                 Err(not_live(venue))
             }
         }
@@ -237,6 +245,7 @@ impl LiveVenue for VenueLive {
     fn venue(&self) -> Venue {
         match self {
             Self::Binance(l) => l.venue(),
+            Self::Okx(l) => l.venue(),
         }
     }
 
@@ -251,30 +260,35 @@ impl LiveVenue for VenueLive {
     ) -> Vec<PlannedConn> {
         match self {
             Self::Binance(l) => l.connections(instruments, endpoints),
+            Self::Okx(l) => l.connections(instruments, endpoints),
         }
     }
 
     fn snapshots(&self) -> SnapshotSource {
         match self {
             Self::Binance(l) => l.snapshots(),
+            Self::Okx(l) => l.snapshots(),
         }
     }
 
     fn resubscribe(&self, symbol: &str) -> Vec<String> {
         match self {
             Self::Binance(l) => l.resubscribe(symbol),
+            Self::Okx(l) => l.resubscribe(symbol),
         }
     }
 
     fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
         match self {
             Self::Binance(l) => l.error_frame(frame),
+            Self::Okx(l) => l.error_frame(frame),
         }
     }
 
     fn rest(&self, endpoints: &Endpoints) -> Result<VenueRest, FeedError> {
         match self {
             Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
+            Self::Okx(l) => l.rest(endpoints).map(VenueRest::Okx),
         }
     }
 }
@@ -284,18 +298,22 @@ impl LiveVenue for VenueLive {
 pub enum VenueRest {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::rest::RestClient),
+    /// OKX.
+    Okx(okx::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
     fn snapshot_url(&self, symbol: &str) -> String {
         match self {
             Self::Binance(r) => r.snapshot_url(symbol),
+            Self::Okx(r) => r.snapshot_url(symbol),
         }
     }
 
     async fn snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
         match self {
             Self::Binance(r) => r.snapshot(symbol).await,
+            Self::Okx(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -305,6 +323,7 @@ impl LiveRest for VenueRest {
     ) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
         match self {
             Self::Binance(r) => r.instruments(symbols).await,
+            Self::Okx(r) => r.instruments(symbols).await,
         }
     }
 }

@@ -26,7 +26,13 @@
 //! snapshot's events are staged and only delivered once they line up, so the output never sees
 //! a book that is not in sequence. Snapshots in the stream ([`SnapshotSource::Stream`]) come
 //! with each subscription; a resync sends the venue's resubscription on the book's connection,
-//! again after [`STREAM_SNAPSHOT_WAIT`] if none came. The books keep their own copy of each book
+//! again after [`STREAM_SNAPSHOT_WAIT`] if none came. Resubscriptions of one instrument are
+//! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming): a book whose every new
+//! snapshot faults does not make a storm of requests (venues cap them: OKX 480 per connection
+//! per hour). With [`SnapshotSource::StreamOrRequest`] a subscription's snapshot is waited for
+//! its `wait`; then, once updates are buffered, one is requested as with
+//! [`SnapshotSource::Request`] and joined to them (whichever lines up first is used; a
+//! request's reply for a book that synced meanwhile is discarded). The books keep their own copy of each book
 //! on this (non-hot) thread and fault a crossed one
 //! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
@@ -65,6 +71,13 @@ pub(crate) const BAD_SNAPSHOT_WAIT: Duration = Duration::from_secs(1);
 /// A subscription (or resubscription) whose snapshot has not come within this long is sent
 /// again ([`SnapshotSource::Stream`]).
 pub(crate) const STREAM_SNAPSHOT_WAIT: Duration = Duration::from_secs(10);
+/// The shortest time between two resubscriptions of one instrument; doubled for each one that
+/// follows within [`RESUBSCRIBE_CALM`] of the last, up to [`RESUBSCRIBE_MAX_GAP`].
+pub(crate) const RESUBSCRIBE_GAP: Duration = Duration::from_millis(250);
+/// The longest time between two resubscriptions of one instrument.
+pub(crate) const RESUBSCRIBE_MAX_GAP: Duration = Duration::from_secs(30);
+/// A resubscription this long after the last starts the spacing over.
+pub(crate) const RESUBSCRIBE_CALM: Duration = Duration::from_secs(60);
 /// Frames buffered between the connection tasks and the core.
 const FRAME_QUEUE: usize = 16_384;
 
@@ -173,7 +186,7 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (reply_tx, mut replies) = mpsc::unbounded_channel();
     let source = venue.snapshots();
-    if source == SnapshotSource::Request {
+    if source.requested() {
         tokio::spawn(snapshot_worker(SnapshotWorker {
             rest,
             requests: req_rx,
@@ -277,9 +290,9 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             // Fresh sequencing: updates buffered on the old connection are of no use.
             self.books.restart(self.slots[k].id);
             self.bump_generation(k);
-            if self.source == SnapshotSource::Stream {
+            if self.source.in_stream() {
                 // The subscription sent on open brings the snapshot.
-                self.slots[k].fetch = Fetch::InFlight(Instant::now());
+                self.slots[k].fetch = Fetch::Subscribed(Instant::now());
             }
             if self.slots[k].ever_synced {
                 self.status.on_resync(k);
