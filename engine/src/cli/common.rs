@@ -3,8 +3,8 @@
 
 use super::args::{MarketArgs, VenueGroup};
 use crate::config::{Config, VenueConfig};
-use crate::feed::Venue;
 use crate::feed::live::Endpoints;
+use crate::feed::{Venue, VenueOptions};
 use crate::replay::StrategySource;
 use crate::session::{Market, SessionMarket};
 use crate::sim::SimConfig;
@@ -150,6 +150,12 @@ pub(super) fn markets(args: &MarketArgs, config: &Config) -> anyhow::Result<Vec<
                     symbols,
                     endpoints: entry
                         .map_or_else(|| Endpoints::production(g.venue), VenueConfig::endpoints),
+                    options: match entry {
+                        Some(v) => v.options().map_err(|e| {
+                            anyhow::anyhow!("the [venue] entry of {}: {e}", g.venue)
+                        })?,
+                        None => VenueOptions::defaults(g.venue),
+                    },
                 },
                 watchdog: watchdog(config, g.venue),
             })

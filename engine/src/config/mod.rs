@@ -40,8 +40,8 @@ mod venues;
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 pub use venues::Venues;
 
-use crate::feed::Venue;
-use crate::feed::live::{Endpoints, EndpointsConfig};
+use crate::feed::live::{Endpoints, EndpointsConfig, FeedError};
+use crate::feed::{Venue, VenueOptions, okx};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;
@@ -171,7 +171,7 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
-    /// `binance-spot`, `binance-usdm` or `binance-coinm`.
+    /// A venue name (`binance-spot`, `binance-usdm`, `binance-coinm`, `okx`, ...).
     #[serde(deserialize_with = "venue_name")]
     pub name: Venue,
     /// Symbols to trade.
@@ -192,6 +192,17 @@ pub struct VenueConfig {
     /// Accept `ws://` and `http://` endpoints without a warning (local testing only).
     #[serde(default)]
     pub allow_insecure: bool,
+    /// OKX: the book channel, `books` (default), `books5` or `bbo-tbt` (`books50-l2-tbt` and
+    /// `books-l2-tbt` need an OKX login and are refused).
+    #[serde(default)]
+    pub book_channel: Option<String>,
+    /// OKX: subscribe to `trades` too (default true).
+    #[serde(default)]
+    pub trades: Option<bool>,
+    /// OKX: how a book gets its snapshot: `auto` (default: the stream's, else the REST join) or
+    /// `rest` (always the REST join).
+    #[serde(default)]
+    pub join: Option<String>,
     /// Located warnings about unencrypted endpoints, filled when the file is parsed.
     #[serde(skip)]
     warnings: Vec<String>,
@@ -211,6 +222,47 @@ impl VenueConfig {
     /// `allow_insecure = true`. Printed by the commands that connect with this section.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The venue's live settings: its defaults with this section's keys (checked when the
+    /// file was parsed).
+    ///
+    /// # Errors
+    /// A key the venue does not take or a value it refuses, as `key: reason` (the checks
+    /// [`Config::parse`] already made).
+    pub fn options(&self) -> Result<VenueOptions, String> {
+        let okx_keys = [
+            ("book_channel", self.book_channel.is_some()),
+            ("trades", self.trades.is_some()),
+            ("join", self.join.is_some()),
+        ];
+        if self.name != Venue::Okx {
+            if let Some((key, _)) = okx_keys.iter().find(|(_, set)| *set) {
+                return Err(format!(
+                    "{key}: is an okx setting; {} does not take it",
+                    self.name
+                ));
+            }
+            return Ok(VenueOptions::defaults(self.name));
+        }
+        let mut o = okx::LiveOptions::default();
+        if let Some(c) = &self.book_channel {
+            o.book_channel = c.parse().map_err(|e| format!("book_channel: {e}"))?;
+        }
+        if let Some(t) = self.trades {
+            o.trades = t;
+        }
+        if let Some(j) = &self.join {
+            o.join = j.parse().map_err(|e| format!("join: {e}"))?;
+        }
+        o.validate().map_err(|e| match e {
+            FeedError::Config(m) => match m.strip_prefix("join ") {
+                Some(rest) => format!("join: {rest}"),
+                None => format!("book_channel: {}", m.trim_start_matches("book_channel ")),
+            },
+            other => other.to_string(),
+        })?;
+        Ok(VenueOptions::Okx(o))
     }
 
     /// The endpoints: production defaults with this section's overrides.

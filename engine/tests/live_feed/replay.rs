@@ -269,6 +269,7 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
                 venue: Venue::BinanceUsdm,
                 symbols: vec!["BTCUSDT".to_owned()],
                 endpoints,
+                options: ladder_engine::feed::VenueOptions::defaults(Venue::BinanceUsdm),
             },
             watchdog: Duration::from_secs(30),
         }],
