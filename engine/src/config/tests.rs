@@ -313,7 +313,7 @@ fn okx_venue_keys_give_its_live_options() {
     let want = crate::feed::okx::LiveOptions {
         book_channel: crate::feed::okx::BookChannel::Books5,
         trades: false,
-        join: crate::feed::okx::Join::Auto,
+        ..crate::feed::okx::LiveOptions::default()
     };
     assert_eq!(
         c.venues.as_slice()[0].options(),

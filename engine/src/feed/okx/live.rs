@@ -156,6 +156,8 @@ pub struct LiveOptions {
     pub trades: bool,
     /// How a book gets its snapshot. Default [`Join::Auto`].
     pub join: Join,
+    /// How often the text `ping` is sent, under OKX's 30 s. Default [`PING_EVERY`].
+    pub ping_every: Duration,
 }
 
 impl Default for LiveOptions {
@@ -164,6 +166,7 @@ impl Default for LiveOptions {
             book_channel: BookChannel::Books,
             trades: true,
             join: Join::Auto,
+            ping_every: PING_EVERY,
         }
     }
 }
@@ -174,8 +177,8 @@ impl LiveOptions {
         1 + usize::from(self.trades)
     }
 
-    /// Checks the options: a channel that needs no login, and a REST join only for an
-    /// incremental channel.
+    /// Checks the options: a channel that needs no login, a REST join only for an incremental
+    /// channel, a ping under OKX's 30 s idle limit.
     ///
     /// # Errors
     /// [`FeedError::Config`] naming the setting.
@@ -192,6 +195,12 @@ impl LiveOptions {
                 "join = \"rest\" applies to the incremental book channels; {} pushes a full \
                  image every time",
                 self.book_channel
+            )));
+        }
+        if self.ping_every.is_zero() || self.ping_every >= Duration::from_secs(30) {
+            return Err(FeedError::Config(format!(
+                "ping_every {} ms is not under okx's 30 s idle limit (and above 0)",
+                self.ping_every.as_millis()
             )));
         }
         Ok(())
@@ -269,7 +278,7 @@ impl LiveVenue for Live {
                     books: chunk.iter().map(|(k, _)| *k).collect(),
                     subscribe: vec![Self::request("subscribe", &args)],
                     keep_alive: KeepAlive::Send {
-                        every: PING_EVERY,
+                        every: self.options.ping_every,
                         message: "ping".to_owned(),
                     },
                 }
@@ -436,7 +445,7 @@ mod tests {
         let live = Live::new(LiveOptions {
             book_channel,
             join,
-            trades: true,
+            ..LiveOptions::default()
         });
         assert_eq!(live.snapshots(), want);
     }
@@ -444,6 +453,10 @@ mod tests {
     #[rstest::rstest]
     #[case::defaults(LiveOptions::default(), None)]
     #[case::bbo(LiveOptions { book_channel: BookChannel::BboTbt, ..LiveOptions::default() }, None)]
+    #[case::ping_at_30s(
+        LiveOptions { ping_every: Duration::from_secs(30), ..LiveOptions::default() },
+        Some("ping_every 30000 ms is not under okx's 30 s idle limit")
+    )]
     #[case::l2_tbt(
         LiveOptions { book_channel: BookChannel::BooksL2Tbt, ..LiveOptions::default() },
         Some("book_channel books-l2-tbt needs an okx login (VIP6 account or above), which ladder does not do; use books, books5 or bbo-tbt")
@@ -453,7 +466,7 @@ mod tests {
         Some("book_channel books50-l2-tbt needs an okx login (VIP5 account or above)")
     )]
     #[case::rest_join_of_full_images(
-        LiveOptions { book_channel: BookChannel::Books5, join: Join::Rest, trades: false },
+        LiveOptions { book_channel: BookChannel::Books5, join: Join::Rest, ..LiveOptions::default() },
         Some("join = \"rest\" applies to the incremental book channels; books5 pushes a full image every time")
     )]
     fn options_refuse_login_channels_and_pointless_joins(

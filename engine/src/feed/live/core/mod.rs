@@ -32,7 +32,10 @@
 //! per hour). With [`SnapshotSource::StreamOrRequest`] a subscription's snapshot is waited for
 //! its `wait`; then, once updates are buffered, one is requested as with
 //! [`SnapshotSource::Request`] and joined to them (whichever lines up first is used; a
-//! request's reply for a book that synced meanwhile is discarded). The books keep their own copy of each book
+//! request's reply for a book that synced meanwhile is discarded). A book last joined by a
+//! request is resynced by a request (the subscription stays; resubscribing would only lose
+//! updates, since the stream brings no snapshot), one last joined in the stream by a
+//! resubscription. The books keep their own copy of each book
 //! on this (non-hot) thread and fault a crossed one
 //! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
@@ -374,7 +377,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
                 self.after(k, ts_recv);
                 self.maybe_request_snapshot(k);
             }
-            (FrameKind::Snapshot, Some(k)) => self.finish_snapshot(k, frame.fault, ts_recv),
+            (FrameKind::Snapshot, Some(k)) => {
+                if frame.fault.is_none() {
+                    self.slots[k].joined_by_request = false;
+                }
+                self.finish_snapshot(k, frame.fault, ts_recv);
+            }
             (FrameKind::Trade | FrameKind::Bbo(_), Some(k)) => self.after(k, ts_recv),
             (FrameKind::SpecialTrade, _) => self.status.count(Counter::SpecialTrade),
             (FrameKind::Shutdown, _) => {
@@ -458,7 +466,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             .books
             .on_snapshot_body(&self.registry, id, ts_recv, &body, &mut sink)
         {
-            Ok(frame) => self.finish_snapshot(k, frame.fault, ts_recv),
+            Ok(frame) => {
+                if frame.fault.is_none() {
+                    self.slots[k].joined_by_request = true;
+                }
+                self.finish_snapshot(k, frame.fault, ts_recv);
+            }
             Err(e) => {
                 self.staged.clear();
                 self.status.count(Counter::SnapshotFailure);

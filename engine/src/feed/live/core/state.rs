@@ -46,6 +46,9 @@ pub(super) struct Slot {
     pub(super) ever_synced: bool,
     /// When it was last resubscribed, and the gap the next resubscription keeps after it.
     pub(super) resubscribed: Option<(Instant, std::time::Duration)>,
+    /// Its last snapshot was a requested one ([`SnapshotSource::StreamOrRequest`]): it is
+    /// resynced by a request, not a resubscription.
+    pub(super) joined_by_request: bool,
 }
 
 impl Slot {
@@ -60,6 +63,7 @@ impl Slot {
             fetch: Fetch::Idle,
             ever_synced: false,
             resubscribed: None,
+            joined_by_request: false,
         }
     }
 }
@@ -173,7 +177,14 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
                     false
                 }
             }
-            // A request that could not be used is asked again, once updates are buffered.
+            // A book the stream brings no snapshot for, or a request that could not be used:
+            // asked (again) once updates are buffered.
+            (_, SnapshotSource::StreamOrRequest { .. }) if s.joined_by_request => {
+                if !pending {
+                    return;
+                }
+                true
+            }
             (Fetch::RetryAt(_), SnapshotSource::StreamOrRequest { .. }) => pending,
             (_, SnapshotSource::Request) => {
                 if !pending && now.duration_since(up_since) < FIRST_DIFF_WAIT {
