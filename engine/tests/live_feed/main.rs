@@ -690,6 +690,7 @@ fn position(
 mod errors;
 mod limits;
 mod okx;
+mod okx_cli;
 mod replay;
 mod stream_venue;
 mod synthetic;

@@ -151,24 +151,24 @@ impl Book {
 
 /// What the synthetic server does.
 #[derive(Clone, Default)]
-struct Script {
+pub(super) struct Script {
     /// Update rounds (each: one update per instrument, 4 ms apart).
-    rounds: u64,
+    pub(super) rounds: u64,
     /// Leave the snapshot out of every subscription (OKX's REST join).
-    no_snapshot: bool,
+    pub(super) no_snapshot: bool,
     /// `(round, instrument)` whose update is never sent: a `prevSeqId` break.
-    skip: Option<(u64, usize)>,
+    pub(super) skip: Option<(u64, usize)>,
     /// `(round, instrument)` whose update carries a wrong checksum.
-    bad_checksum: Option<(u64, usize)>,
+    pub(super) bad_checksum: Option<(u64, usize)>,
     /// Answer the first connection's subscription with an error event.
-    error_first: bool,
+    pub(super) error_first: bool,
 }
 
 /// A message of the market for the connections: `(instrument, seqId, frame)`; trades carry
 /// `u64::MAX`.
 type Push = (usize, u64, String);
 
-struct OkxApp {
+pub(super) struct OkxApp {
     script: Script,
     books: Mutex<Vec<Book>>,
     /// The real recording's frames, served in place of the synthetic market.
@@ -180,15 +180,15 @@ struct OkxApp {
     finished: AtomicBool,
     conns: AtomicU64,
     /// Every text frame a client sent, in order.
-    received: Mutex<Vec<String>>,
+    pub(super) received: Mutex<Vec<String>>,
     /// Query strings of `/api/v5/market/books`.
-    book_queries: Mutex<Vec<String>>,
+    pub(super) book_queries: Mutex<Vec<String>>,
 }
 
-const INSTS: [&str; 2] = ["BTC-USDT", "ETH-USDT"];
+pub(super) const INSTS: [&str; 2] = ["BTC-USDT", "ETH-USDT"];
 
 impl OkxApp {
-    fn synthetic(script: Script) -> Arc<Self> {
+    pub(super) fn synthetic(script: Script) -> Arc<Self> {
         Arc::new(Self {
             script,
             books: Mutex::new(vec![
