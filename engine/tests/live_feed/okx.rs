@@ -79,11 +79,15 @@ impl Book {
         )
     }
 
-    fn snapshot(&self) -> String {
+    fn snapshot(&self, bad_checksum: bool) -> String {
+        let mut data = self.data(-1);
+        if bad_checksum {
+            let good = format!(r#""checksum":{}"#, self.checksum());
+            data = data.replace(&good, &format!(r#""checksum":{}"#, self.checksum() ^ 1));
+        }
         format!(
-            r#"{{"arg":{{"channel":"books","instId":"{}"}},"action":"snapshot",{}}}"#,
-            self.inst,
-            self.data(-1)
+            r#"{{"arg":{{"channel":"books","instId":"{}"}},"action":"snapshot",{data}}}"#,
+            self.inst
         )
     }
 
@@ -162,6 +166,8 @@ pub(super) struct Script {
     pub(super) bad_checksum: Option<(u64, usize)>,
     /// Answer the first connection's subscription with an error event.
     pub(super) error_first: bool,
+    /// This instrument's every snapshot carries a wrong checksum.
+    pub(super) bad_snapshots: Option<usize>,
 }
 
 /// A message of the market for the connections: `(instrument, seqId, frame)`; trades carry
@@ -369,7 +375,8 @@ impl App for OkxApp {
                                     let books = self.books.lock().unwrap();
                                     books_from.insert(k, books[k].seq);
                                     if !self.script.no_snapshot {
-                                        out.push(books[k].snapshot());
+                                        let bad = self.script.bad_snapshots == Some(k);
+                                        out.push(books[k].snapshot(bad));
                                     }
                                 }
                                 ("unsubscribe", "books") => {
@@ -768,6 +775,36 @@ fn okx_prev_seq_id_break_and_wrong_checksum_resubscribe_that_one_instrument_and_
         "{:?}",
         st.last_error()
     );
+    run.stop();
+}
+
+#[test]
+fn okx_snapshot_that_always_faults_is_resubscribed_with_growing_spacing_not_in_a_storm() {
+    let app = OkxApp::synthetic(Script {
+        rounds: 900,
+        bad_snapshots: Some(0),
+        ..Script::default()
+    });
+    let run = okx_feed(app, &INSTS, options());
+    let st = Arc::clone(&run.feed.status);
+    let (eth, _) = run.id("ETH-USDT");
+    assert!(wait_until(Duration::from_secs(5), || st.book_state(eth)
+        == Some(BookState::Synced)));
+    std::thread::sleep(Duration::from_secs(3));
+    // Spacing 0, 250 ms, 500 ms, 1 s, 2 s: four or five in about three seconds (a storm would
+    // resubscribe once per round trip, hundreds of times).
+    let n = run.app.unsubscribes("BTC-USDT");
+    assert!((3..=5).contains(&n), "{n} resubscriptions");
+    assert_eq!(run.app.unsubscribes("ETH-USDT"), 0);
+    let (btc, _) = run.id("BTC-USDT");
+    assert_ne!(
+        st.book_state(btc),
+        Some(BookState::Synced),
+        "never synced on a bad snapshot"
+    );
+    assert_eq!(st.book_state(eth), Some(BookState::Synced));
+    let c = st.counters();
+    assert!(c.stale_snapshots >= n as u64, "{c:?}");
     run.stop();
 }
 
