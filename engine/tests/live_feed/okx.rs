@@ -571,14 +571,17 @@ fn options() -> LiveOptions {
 
 // ---------------------------------------------------------------- the tests
 
-/// The 2022 recording's frames (received lines of the cryptofeed file) and its instruments'
-/// grids as `ladder inspect` infers them.
-fn recording_2022() -> Option<(
-    Vec<String>,
-    Vec<(String, String, String)>,
-    PathBuf,
-    tempfile::TempDir,
-)> {
+/// The 2022 recording: its frames (received lines of the cryptofeed file), its instruments'
+/// grids as `ladder inspect` infers them, and the frames as a ladder capture.
+struct Recording {
+    frames: Vec<String>,
+    /// `(instId, tickSz, lotSz)`.
+    specs: Vec<(String, String, String)>,
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn recording_2022() -> Option<Recording> {
     let src = shared("vectors/okx/cryptofeed_OKX.ws.1.0")?;
     let text = std::fs::read_to_string(src).unwrap();
     let (mut frames, mut capture) = (Vec::new(), String::new());
@@ -613,12 +616,23 @@ fn recording_2022() -> Option<(
             )
         })
         .collect();
-    Some((frames, specs, path, dir))
+    Some(Recording {
+        frames,
+        specs,
+        path,
+        _dir: dir,
+    })
 }
 
 #[test]
 fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
-    let Some((frames, specs, path, _dir)) = recording_2022() else {
+    let Some(Recording {
+        frames,
+        specs,
+        path,
+        _dir,
+    }) = recording_2022()
+    else {
         return;
     };
     let symbols: Vec<&str> = specs.iter().map(|(s, _, _)| s.as_str()).collect();
