@@ -363,7 +363,8 @@ impl App for OkxApp {
                                 r#"{{"event":"{op}","arg":{{"channel":"{channel}","instId":"{inst}"}},"connId":"c{conn}"}}"#
                             ));
                             if let Some(frames) = &self.replay {
-                                if op == "subscribe" && channel == "books" && books_from.is_empty() {
+                                let book = channel.starts_with("books") || channel == "bbo-tbt";
+                                if op == "subscribe" && book && books_from.is_empty() {
                                     books_from.insert(0, 0);
                                     out.extend(frames.iter().cloned());
                                 }
@@ -723,6 +724,77 @@ fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
             "{s}"
         );
     }
+    run.stop();
+}
+
+#[test]
+fn okx_books5_replay_of_2026_frames_ends_with_inspects_book_and_its_trades() {
+    let Some(src) = shared("vectors/okx/capture_ccxt_books5_trades_20260812.txt") else {
+        return;
+    };
+    let inputs = [CaptureInput {
+        path: src.clone(),
+        venue: Venue::Okx,
+    }];
+    let (registry, _) = build_registry(&inputs, &[], None).unwrap();
+    let specs: Vec<(String, String, String)> = registry
+        .iter()
+        .map(|i| {
+            (
+                i.symbol.clone(),
+                i.spec.tick_size().normalize().to_string(),
+                i.spec.lot_size().normalize().to_string(),
+            )
+        })
+        .collect();
+    let frames: Vec<String> = std::fs::read_to_string(&src)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, f)| f.to_owned()))
+        .collect();
+    let symbols: Vec<&str> = specs.iter().map(|(s, _, _)| s.as_str()).collect();
+    let options = LiveOptions {
+        book_channel: ladder_engine::feed::okx::BookChannel::Books5,
+        ..options()
+    };
+    let run = okx_feed(OkxApp::replaying(frames, specs.clone()), &symbols, options);
+    let report = inspect(
+        &inputs,
+        &InspectOptions {
+            depth: 5,
+            grid: None,
+        },
+    )
+    .unwrap();
+    let st = Arc::clone(&run.feed.status);
+    let (swap, spec) = run.id("BTC-USDT-SWAP");
+    let done = wait_until(Duration::from_secs(5), || {
+        st.counters().trades == report.trades
+            && st.instrument(swap).is_some_and(|i| i.snapshots == 2)
+    });
+    let c = st.counters();
+    assert!(done, "{c:?} {:?} {:?}", st.instruments(), st.last_error());
+    assert_eq!((c.gaps, c.decode_errors), (0, 0), "{c:?}");
+    assert!(
+        run.app.received.lock().unwrap()[0]
+            .contains(r#"{"channel":"books5","instId":"BTC-USDT-SWAP"}"#)
+    );
+    let expected = &report.instruments["okx:BTC-USDT-SWAP"];
+    let want = |rows: &[[String; 2]]| {
+        rows.iter()
+            .map(|[p, q]| (dec(p), dec(q)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(expected.bids.len(), 5);
+    assert_eq!(
+        run.out.levels(swap, &spec, Side::Buy, 5),
+        want(&expected.bids)
+    );
+    assert_eq!(
+        run.out.levels(swap, &spec, Side::Sell, 5),
+        want(&expected.asks)
+    );
+    assert_eq!(st.book_state(swap), Some(BookState::Synced));
     run.stop();
 }
 

@@ -7,7 +7,7 @@
 //!
 //! Snapshots: OKX sends one as the first message of an incremental channel's subscription, and
 //! announced replacing it by a REST join (§12). By default ([`Join::Auto`]) the connector takes
-//! the stream's snapshot when it comes and otherwise, [`STREAM_SNAPSHOT_WAIT`] after the
+//! the stream's snapshot when it comes and otherwise, [`REST_JOIN_AFTER`] after the
 //! subscription with updates buffered, joins `GET /api/v5/market/books` to them
 //! ([`SnapshotSource::StreamOrRequest`]); [`Join::Rest`] always joins by REST (and resyncs by
 //! fetching again). `books5` and `bbo-tbt` push a full image every time: no join.
@@ -33,7 +33,7 @@ pub const PING_EVERY: Duration = Duration::from_secs(25);
 
 /// How long after a subscription the stream's own snapshot is waited for before the REST join
 /// ([`Join::Auto`]). OKX sends it first, well within this.
-pub const STREAM_SNAPSHOT_WAIT: Duration = Duration::from_millis(1500);
+pub const REST_JOIN_AFTER: Duration = Duration::from_millis(1500);
 
 /// Levels asked of `GET /api/v5/market/books` (`sz`; the endpoint's maximum, the depth of
 /// `books`).
@@ -290,7 +290,7 @@ impl LiveVenue for Live {
         match (self.options.book_channel.incremental(), self.options.join) {
             (false, _) => SnapshotSource::Stream,
             (true, Join::Auto) => SnapshotSource::StreamOrRequest {
-                wait: STREAM_SNAPSHOT_WAIT,
+                wait: REST_JOIN_AFTER,
             },
             (true, Join::Rest) => SnapshotSource::Request,
         }
@@ -433,7 +433,7 @@ mod tests {
     }
 
     #[rstest::rstest]
-    #[case::books_auto(BookChannel::Books, Join::Auto, SnapshotSource::StreamOrRequest { wait: STREAM_SNAPSHOT_WAIT })]
+    #[case::books_auto(BookChannel::Books, Join::Auto, SnapshotSource::StreamOrRequest { wait: REST_JOIN_AFTER })]
     #[case::books_rest(BookChannel::Books, Join::Rest, SnapshotSource::Request)]
     #[case::books5(BookChannel::Books5, Join::Auto, SnapshotSource::Stream)]
     #[case::bbo(BookChannel::BboTbt, Join::Auto, SnapshotSource::Stream)]
