@@ -278,6 +278,13 @@ impl LiveVenue for VenueLive {
         }
     }
 
+    fn requests_per_hour(&self) -> Option<u32> {
+        match self {
+            Self::Binance(l) => l.requests_per_hour(),
+            Self::Okx(l) => l.requests_per_hour(),
+        }
+    }
+
     fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
         match self {
             Self::Binance(l) => l.error_frame(frame),

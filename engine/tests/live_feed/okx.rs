@@ -895,6 +895,42 @@ fn okx_snapshot_that_always_faults_is_resubscribed_with_growing_spacing_not_in_a
 }
 
 #[test]
+fn okx_resubscriptions_stay_within_the_connections_requests_per_hour() {
+    let app = OkxApp::synthetic(Script {
+        rounds: 900,
+        bad_snapshots: Some(0),
+        ..Script::default()
+    });
+    // The opening subscription and two resubscriptions (two requests each) fit in 5.
+    let run = okx_feed(
+        app,
+        &INSTS,
+        LiveOptions {
+            requests_per_hour: 5,
+            ..options()
+        },
+    );
+    let (eth, _) = run.id("ETH-USDT");
+    let st = Arc::clone(&run.feed.status);
+    assert!(wait_until(Duration::from_secs(5), || st.book_state(eth)
+        == Some(BookState::Synced)));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        run.app.unsubscribes("BTC-USDT"),
+        2,
+        "then the hour is used up"
+    );
+    let (btc, _) = run.id("BTC-USDT");
+    assert_ne!(
+        st.book_state(btc),
+        Some(BookState::Synced),
+        "never synced: it waits, not usable"
+    );
+    assert_eq!(st.book_state(eth), Some(BookState::Synced));
+    run.stop();
+}
+
+#[test]
 fn okx_rest_join_syncs_when_no_snapshot_comes_and_after_a_gap() {
     let app = OkxApp::synthetic(Script {
         rounds: 1200,

@@ -125,6 +125,14 @@ pub trait LiveVenue: Send + 'static {
     /// come in the stream ([`SnapshotSource::in_stream`]).
     fn resubscribe(&self, symbol: &str) -> Vec<String>;
 
+    /// Subscribe and unsubscribe requests one connection may send per hour, if the venue caps
+    /// them (OKX: 480 per connection). The core counts the plan's subscriptions sent on open
+    /// and every [`LiveVenue::resubscribe`] frame against it; a resubscription that would go
+    /// over waits (its book stays stale) until the hour allows. `None` (the default): no cap.
+    fn requests_per_hour(&self) -> Option<u32> {
+        None
+    }
+
     /// A frame the books could not decode that is the venue's error reply (a rejected
     /// subscription): the connection is reopened after the backoff delay.
     fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage>;

@@ -35,6 +35,10 @@ pub const PING_EVERY: Duration = Duration::from_secs(25);
 /// ([`Join::Auto`]). OKX sends it first, well within this.
 pub const REST_JOIN_AFTER: Duration = Duration::from_millis(1500);
 
+/// Subscribe, unsubscribe and login requests OKX accepts per connection per hour
+/// (`docs/venues.md` §4.1).
+pub const MAX_REQUESTS_PER_HOUR: u32 = 480;
+
 /// Levels asked of `GET /api/v5/market/books` (`sz`; the endpoint's maximum, the depth of
 /// `books`).
 pub const REST_DEPTH: u32 = 400;
@@ -158,6 +162,9 @@ pub struct LiveOptions {
     pub join: Join,
     /// How often the text `ping` is sent, under OKX's 30 s. Default [`PING_EVERY`].
     pub ping_every: Duration,
+    /// Subscribe and unsubscribe requests per connection per hour the feed keeps under
+    /// (`3..=480`). Default [`MAX_REQUESTS_PER_HOUR`].
+    pub requests_per_hour: u32,
 }
 
 impl Default for LiveOptions {
@@ -167,6 +174,7 @@ impl Default for LiveOptions {
             trades: true,
             join: Join::Auto,
             ping_every: PING_EVERY,
+            requests_per_hour: MAX_REQUESTS_PER_HOUR,
         }
     }
 }
@@ -195,6 +203,13 @@ impl LiveOptions {
                 "join = \"rest\" applies to the incremental book channels; {} pushes a full \
                  image every time",
                 self.book_channel
+            )));
+        }
+        if !(3..=MAX_REQUESTS_PER_HOUR).contains(&self.requests_per_hour) {
+            return Err(FeedError::Config(format!(
+                "requests_per_hour {} is not within 3..={MAX_REQUESTS_PER_HOUR} (a connection's \
+                 subscription and one resubscription, up to okx's cap)",
+                self.requests_per_hour
             )));
         }
         if self.ping_every.is_zero() || self.ping_every >= Duration::from_secs(30) {
@@ -303,6 +318,10 @@ impl LiveVenue for Live {
             Self::request("unsubscribe", &arg),
             Self::request("subscribe", &arg),
         ]
+    }
+
+    fn requests_per_hour(&self) -> Option<u32> {
+        Some(self.options.requests_per_hour)
     }
 
     fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
@@ -453,6 +472,10 @@ mod tests {
     #[rstest::rstest]
     #[case::defaults(LiveOptions::default(), None)]
     #[case::bbo(LiveOptions { book_channel: BookChannel::BboTbt, ..LiveOptions::default() }, None)]
+    #[case::requests_over_the_cap(
+        LiveOptions { requests_per_hour: 481, ..LiveOptions::default() },
+        Some("requests_per_hour 481 is not within 3..=480")
+    )]
     #[case::ping_at_30s(
         LiveOptions { ping_every: Duration::from_secs(30), ..LiveOptions::default() },
         Some("ping_every 30000 ms is not under okx's 30 s idle limit")

@@ -28,8 +28,9 @@
 //! with each subscription; a resync sends the venue's resubscription on the book's connection,
 //! again after [`STREAM_SNAPSHOT_WAIT`] if none came. Resubscriptions of one instrument are
 //! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming): a book whose every new
-//! snapshot faults does not make a storm of requests (venues cap them: OKX 480 per connection
-//! per hour). With [`SnapshotSource::StreamOrRequest`] a subscription's snapshot is waited for
+//! snapshot faults does not make a storm of requests, and a venue's cap on requests per
+//! connection ([`LiveVenue::requests_per_hour`], OKX 480) is kept: a resubscription over it
+//! waits, its book stale, until the hour allows. With [`SnapshotSource::StreamOrRequest`] a subscription's snapshot is waited for
 //! its `wait`; then, once updates are buffered, one is requested as with
 //! [`SnapshotSource::Request`] and joined to them (whichever lines up first is used; a
 //! request's reply for a book that synced meanwhile is discarded). A book last joined by a
@@ -109,6 +110,11 @@ struct Conn {
     /// When it last opened, while open and carrying books.
     up_since: Option<Instant>,
     commands: mpsc::UnboundedSender<Command>,
+    /// Subscription frames it sends on each open.
+    opening_requests: usize,
+    /// When each subscribe or unsubscribe request of the last hour was sent on it (kept only
+    /// for a venue that caps them: [`LiveVenue::requests_per_hour`]).
+    requests: std::collections::VecDeque<Instant>,
 }
 
 pub(crate) struct Core<O, V: LiveVenue> {
@@ -175,6 +181,8 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             ever_up: false,
             up_since: None,
             commands: command_tx,
+            opening_requests: c.subscribe.len(),
+            requests: std::collections::VecDeque::new(),
         });
         tokio::spawn(run_connection(
             params,
@@ -288,6 +296,13 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             return;
         }
         c.up_since = Some(Instant::now());
+        // The venue counts requests per connection: a new one starts with its subscriptions.
+        c.requests.clear();
+        if self.venue.requests_per_hour().is_some() {
+            let now = Instant::now();
+            c.requests
+                .extend(std::iter::repeat_n(now, c.opening_requests));
+        }
         for i in 0..self.conns[conn].books.len() {
             let k = self.conns[conn].books[i];
             // Fresh sequencing: updates buffered on the old connection are of no use.

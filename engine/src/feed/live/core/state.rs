@@ -6,6 +6,9 @@ use super::{
     Core, FIRST_DIFF_WAIT, RESUBSCRIBE_CALM, RESUBSCRIBE_GAP, RESUBSCRIBE_MAX_GAP,
     STREAM_SNAPSHOT_WAIT,
 };
+
+/// The window of [`LiveVenue::requests_per_hour`].
+const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 use crate::feed::books::FeedBooks;
 use crate::feed::integrity::Fault;
 use crate::feed::live::adapter::{LiveVenue, SnapshotSource};
@@ -210,9 +213,23 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             {
                 return; // asked again at a later tick
             }
-            let commands = &self.conns[s.conn].commands;
-            for text in self.venue.resubscribe(&s.symbol) {
-                if commands.send(Command::Send(text)).is_err() {
+            let texts = self.venue.resubscribe(&s.symbol);
+            let conn = &mut self.conns[s.conn];
+            if let Some(cap) = self.venue.requests_per_hour() {
+                while conn
+                    .requests
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= REQUEST_WINDOW)
+                {
+                    conn.requests.pop_front();
+                }
+                if conn.requests.len() + texts.len() > cap as usize {
+                    return; // asked again at a later tick, once the hour allows
+                }
+                conn.requests.extend(std::iter::repeat_n(now, texts.len()));
+            }
+            for text in texts {
+                if conn.commands.send(Command::Send(text)).is_err() {
                     return;
                 }
             }
