@@ -691,6 +691,7 @@ mod errors;
 mod limits;
 mod okx;
 mod okx_cli;
+mod okx_server;
 mod replay;
 mod stream_venue;
 mod synthetic;

@@ -5,7 +5,7 @@
 //! own books. The strategy library the session trades is built here (once per test binary),
 //! so no test depends on another having built it.
 
-use super::okx::{INSTS, OkxApp, Script};
+use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use serde_json::Value;
 use std::process::Command;
