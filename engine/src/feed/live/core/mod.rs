@@ -27,17 +27,17 @@
 //! a book that is not in sequence. Snapshots in the stream ([`SnapshotSource::Stream`]) come
 //! with each subscription; a resync sends the venue's resubscription on the book's connection,
 //! again after [`STREAM_SNAPSHOT_WAIT`] if none came. Resubscriptions of one instrument are
-//! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming): a book whose every new
-//! snapshot faults does not make a storm of requests, and a venue's cap on requests per
-//! connection ([`LiveVenue::requests_per_hour`], OKX 480) is kept: a resubscription over it
-//! waits, its book stale, until the hour allows. With [`SnapshotSource::StreamOrRequest`] a subscription's snapshot is waited for
-//! its `wait`; then, once updates are buffered, one is requested as with
-//! [`SnapshotSource::Request`] and joined to them (whichever lines up first is used; a
-//! request's reply for a book that synced meanwhile is discarded). A book last joined by a
-//! request is resynced by a request (the subscription stays; resubscribing would only lose
-//! updates, since the stream brings no snapshot), one last joined in the stream by a
-//! resubscription. The books keep their own copy of each book
-//! on this (non-hot) thread and fault a crossed one
+//! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming), so a book whose every new
+//! snapshot faults makes no storm of requests, and a venue's cap on requests per connection
+//! ([`LiveVenue::requests_per_hour`], OKX 480) is kept: a resubscription over it waits, its
+//! book not synced, until the hour allows. With [`SnapshotSource::StreamOrRequest`] a
+//! subscription's snapshot is waited for its `wait`; then, once updates are buffered, one is
+//! requested as with [`SnapshotSource::Request`] and joined to them (whichever lines up first
+//! is used; a request's reply for a book that synced meanwhile is discarded). A book last
+//! joined by a request is resynced by a request (the subscription stays: resubscribing would
+//! only lose updates, since the stream brings no snapshot), one last joined in the stream by a
+//! resubscription. The books keep their own copy of each book on this (non-hot) thread and
+//! fault a crossed one
 //! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
 mod plan;

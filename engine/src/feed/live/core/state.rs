@@ -6,9 +6,6 @@ use super::{
     Core, FIRST_DIFF_WAIT, RESUBSCRIBE_CALM, RESUBSCRIBE_GAP, RESUBSCRIBE_MAX_GAP,
     STREAM_SNAPSHOT_WAIT,
 };
-
-/// The window of [`LiveVenue::requests_per_hour`].
-const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 use crate::feed::books::FeedBooks;
 use crate::feed::integrity::Fault;
 use crate::feed::live::adapter::{LiveVenue, SnapshotSource};
@@ -20,6 +17,9 @@ use crate::feed::live::{FeedError, FeedOutput};
 use ladder_sdk::{BookState, BookStatus, InstrumentId, MarketEvent, StaleReason, UnixNanos};
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
+
+/// The window of [`LiveVenue::requests_per_hour`].
+const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Where an instrument's next snapshot stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
