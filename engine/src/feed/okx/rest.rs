@@ -31,7 +31,8 @@ pub const MAX_INSTRUMENTS_BODY_BYTES: usize = 1 << 20;
 /// Time between two instruments requests.
 pub const INSTRUMENTS_SPACING: Duration = Duration::from_millis(110);
 
-/// OKX's "Instrument ID does not exist" (and its older spelling for the instruments endpoint).
+/// OKX's "Instrument ID does not exist" (51001) and "Parameter instId error" (51000, what an id
+/// of no listed family gets): both mean the venue does not list the id asked for.
 const UNKNOWN_INSTRUMENT: [i64; 2] = [51001, 51000];
 
 /// The `instType` of an instrument id: `BTC-USDT` spot, `BTC-USDT-SWAP` a swap,
