@@ -601,3 +601,32 @@ fn okx_instruments_come_from_the_endpoint_and_an_unlisted_id_is_unknown() {
     );
     assert!(e.is_permanent());
 }
+
+#[test]
+fn okx_books_snapshot_refused_in_a_200_body_is_an_error_naming_url_and_code() {
+    use ladder_engine::feed::VenueLive;
+    use ladder_engine::feed::live::{LiveRest, LiveVenue};
+    let server = Server::start(OkxApp::synthetic(Script::default()));
+    let endpoints = Endpoints {
+        ws_book: server.ws("/ws/v5/public"),
+        ws_trades: server.ws("/ws/v5/public"),
+        rest: server.http(),
+    };
+    let live = VenueLive::new(Venue::Okx, &VenueOptions::defaults(Venue::Okx)).unwrap();
+    let mut rest = live.rest(&endpoints).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = runtime.block_on(rest.snapshot("BTC-USDT")).unwrap();
+    assert!(body.body.starts_with(br#"{"code":"0""#));
+    let e = runtime.block_on(rest.snapshot("DOGE-USDT")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}/api/v5/market/books?instId=DOGE-USDT&sz=400 answered http 200, code 51001: \
+             \"Instrument ID does not exist\"",
+            server.http()
+        )
+    );
+}
