@@ -278,6 +278,13 @@ impl LiveVenue for VenueLive {
         }
     }
 
+    fn connection_spacing(&self) -> Duration {
+        match self {
+            Self::Binance(l) => l.connection_spacing(),
+            Self::Okx(l) => l.connection_spacing(),
+        }
+    }
+
     fn requests_per_hour(&self) -> Option<u32> {
         match self {
             Self::Binance(l) => l.requests_per_hour(),

@@ -630,3 +630,28 @@ fn okx_books_snapshot_refused_in_a_200_body_is_an_error_naming_url_and_code() {
         )
     );
 }
+
+#[test]
+fn okx_connections_of_one_feed_open_spaced_under_three_per_second() {
+    // 15 instruments with trades: 30 channels, over the 28 of one connection.
+    let specs: Vec<(String, String, String)> = (0..15)
+        .map(|k| (format!("C{k}-USDT"), "0.1".to_owned(), "0.001".to_owned()))
+        .collect();
+    let symbols: Vec<&str> = specs.iter().map(|(s, _, _)| s.as_str()).collect();
+    let run = okx_feed(
+        OkxApp::replaying(Vec::new(), specs.clone()),
+        &symbols,
+        options(),
+    );
+    assert!(wait_until(Duration::from_secs(5), || {
+        run.app.conn_times.lock().unwrap().len() == 2
+    }));
+    let times = run.app.conn_times.lock().unwrap().clone();
+    let apart = times[1].duration_since(times[0]);
+    assert!(
+        apart >= Duration::from_millis(300),
+        "second connection {apart:?} after the first"
+    );
+    assert_eq!(run.feed.status.connections().len(), 2);
+    run.stop();
+}

@@ -179,6 +179,8 @@ pub(super) struct OkxApp {
     pub(super) started: AtomicBool,
     pub(super) finished: AtomicBool,
     pub(super) conns: AtomicU64,
+    /// When each WebSocket connection was accepted.
+    pub(super) conn_times: Mutex<Vec<Instant>>,
     /// Every text frame a client sent, in order.
     pub(super) received: Mutex<Vec<String>>,
     /// Query strings of `/api/v5/market/books`.
@@ -204,6 +206,7 @@ impl OkxApp {
             started: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             conns: AtomicU64::new(0),
+            conn_times: Mutex::new(Vec::new()),
             received: Mutex::new(Vec::new()),
             book_queries: Mutex::new(Vec::new()),
         })
@@ -325,6 +328,7 @@ impl App for OkxApp {
     fn ws(self: Arc<Self>, _path: String, _query: String, mut ws: Ws) -> BoxFut {
         Box::pin(async move {
             let conn = self.conns.fetch_add(1, Ordering::AcqRel);
+            self.conn_times.lock().unwrap().push(Instant::now());
             let mut rx = self.tx.subscribe();
             // Per instrument: the seqId its subscription started after (books), and trades.
             let mut books_from: HashMap<usize, u64> = HashMap::new();

@@ -125,6 +125,12 @@ pub trait LiveVenue: Send + 'static {
     /// come in the stream ([`SnapshotSource::in_stream`]).
     fn resubscribe(&self, symbol: &str) -> Vec<String>;
 
+    /// The time between opening one connection of the plan and the next, for a venue that caps
+    /// connection requests per IP (OKX: 3 per second). Default: none, all open at once.
+    fn connection_spacing(&self) -> Duration {
+        Duration::ZERO
+    }
+
     /// Subscribe and unsubscribe requests one connection may send per hour, if the venue caps
     /// them (OKX: 480 per connection). The core counts the plan's subscriptions sent on open
     /// and every [`LiveVenue::resubscribe`] frame against it; a resubscription that would go

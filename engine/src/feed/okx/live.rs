@@ -1,6 +1,7 @@
 //! OKX's live side ([`LiveVenue`]): the public WebSocket (`/ws/v5/public`, `docs/venues.md`
 //! §4.1) with one book channel and (optionally) `trades` per instrument subscribed by message,
-//! split over connections of at most [`MAX_CHANNELS_PER_CONNECTION`] channels; the text `ping`
+//! split over connections of at most [`MAX_CHANNELS_PER_CONNECTION`] channels opened
+//! [`CONNECTION_SPACING`] apart; the text `ping`
 //! sent every [`PING_EVERY`] (OKX drops a connection silent for 30 s; its `pong` is a control
 //! frame of the books); a resync of one instrument by unsubscribing and subscribing its book
 //! channel; and OKX's error events `{"event":"error","code":"60012","msg":..}`.
@@ -34,6 +35,10 @@ pub const PING_EVERY: Duration = Duration::from_secs(25);
 /// How long after a subscription the stream's own snapshot is waited for before the REST join
 /// ([`Join::Auto`]). OKX sends it first, well within this.
 pub const REST_JOIN_AFTER: Duration = Duration::from_millis(1500);
+
+/// The time between opening two connections of one feed: OKX accepts 3 connection requests
+/// per second per IP (`docs/venues.md` §4.1).
+pub const CONNECTION_SPACING: Duration = Duration::from_millis(350);
 
 /// Subscribe, unsubscribe and login requests OKX accepts per connection per hour
 /// (`docs/venues.md` §4.1).
@@ -318,6 +323,10 @@ impl LiveVenue for Live {
             Self::request("unsubscribe", &arg),
             Self::request("subscribe", &arg),
         ]
+    }
+
+    fn connection_spacing(&self) -> Duration {
+        CONNECTION_SPACING
     }
 
     fn requests_per_hour(&self) -> Option<u32> {

@@ -184,12 +184,13 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             opening_requests: c.subscribe.len(),
             requests: std::collections::VecDeque::new(),
         });
-        tokio::spawn(run_connection(
-            params,
-            frame_tx.clone(),
-            command_rx,
-            Arc::clone(&status),
-        ));
+        // Spaced when the venue caps how fast connections may be opened.
+        let delay = venue.connection_spacing() * u32::try_from(k).unwrap_or(u32::MAX);
+        let connection = run_connection(params, frame_tx.clone(), command_rx, Arc::clone(&status));
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            connection.await;
+        });
     }
     drop(frame_tx);
     let generations: Arc<[AtomicU64]> =
