@@ -83,6 +83,23 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
         to = format_args!("{} {}", svg::date(t1), svg::clock(t1, true)),
         ver = esc(&summary.ladder_version),
     );
+    // Each instrument's non-synced windows: shaded in the feed chart, gaps in its price lines.
+    let windows: Vec<Vec<series::Window>> = charts
+        .instruments
+        .iter()
+        .map(|inst| {
+            // The first window (syncing since the start) opened at time 0: it starts with the
+            // session.
+            inst.feed
+                .finish(t1)
+                .into_iter()
+                .map(|w| series::Window {
+                    start: w.start.max(t0),
+                    ..w
+                })
+                .collect()
+        })
+        .collect();
     o.push_str("<h2>Summary</h2>");
     o.push_str(&table::summary_tables(summary));
 
@@ -171,9 +188,11 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
         for (k, &s) in micro.iter().enumerate() {
             let color = PALETTE[(k + 1) % PALETTE.len()];
             let name = format!("micro-price ({})", charts.strategies[s]);
-            c.line(&charts.strategy[s].microprice.points(), color, &name, false);
+            let pieces = split_at_windows(&charts.strategy[s].microprice.points(), &windows[i]);
+            c.pieces(&pieces, color, &name, true);
         }
-        c.line(&inst.mid.points(), "#333333", "mid", false);
+        let mid = split_at_windows(&inst.mid.points(), &windows[i]);
+        c.pieces(&mid, "#333333", "mid", true);
         for (s, name) in charts.strategies.iter().enumerate() {
             let stroke = PALETTE[s % PALETTE.len()];
             let buys = inst.buys[s].points();
@@ -199,7 +218,8 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
             axis,
             merge_ranges([inst.spread.range(), Some((0.0, 0.0))]),
         );
-        c.line(&inst.spread.points(), PALETTE[1], "spread", false);
+        let spread = split_at_windows(&inst.spread.points(), &windows[i]);
+        c.pieces(&spread, PALETTE[1], "spread", true);
         o.push_str(&c.render());
     }
 
@@ -207,21 +227,8 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
     let lanes: Vec<(String, Vec<series::Window>)> = charts
         .symbols
         .iter()
-        .zip(&charts.instruments)
-        .map(|(sym, inst)| {
-            // The first window (syncing since the start) opened at time 0: it starts with the
-            // session.
-            let windows = inst
-                .feed
-                .finish(t1)
-                .into_iter()
-                .map(|w| series::Window {
-                    start: w.start.max(t0),
-                    ..w
-                })
-                .collect();
-            (sym.clone(), windows)
-        })
+        .cloned()
+        .zip(windows.iter().cloned())
         .collect();
     o.push_str(&svg::lanes(
         "feed-state",
@@ -260,6 +267,31 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
     o
 }
 
+/// Splits a price line where a non-synced window starts between two of its points (no price
+/// is known there); each piece holds its last value up to the window's start.
+fn split_at_windows(points: &[Point], windows: &[series::Window]) -> Vec<Vec<Point>> {
+    let mut pieces = vec![Vec::new()];
+    for (k, &p) in points.iter().enumerate() {
+        if let Some(prev) = k.checked_sub(1).map(|j| points[j]) {
+            let next = windows.partition_point(|w| w.start <= prev.t);
+            if let Some(w) = windows.get(next)
+                && w.start <= p.t
+                && let Some(piece) = pieces.last_mut()
+            {
+                piece.push(Point {
+                    t: w.start,
+                    v: prev.v,
+                });
+                pieces.push(Vec::new());
+            }
+        }
+        if let Some(piece) = pieces.last_mut() {
+            piece.push(p);
+        }
+    }
+    pieces
+}
+
 fn neg(r: Option<(f64, f64)>) -> Option<(f64, f64)> {
     r.map(|(lo, hi)| (-hi, -lo))
 }
@@ -286,6 +318,31 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn price_lines_break_where_a_stale_window_starts_and_hold_until_it() {
+        let p = |t, v| Point { t, v };
+        let windows = [
+            series::Window {
+                start: 0,
+                end: 5,
+                state: "syncing",
+            },
+            series::Window {
+                start: 25,
+                end: 40,
+                state: "stale",
+            },
+        ];
+        let pieces = split_at_windows(&[p(10, 1.0), p(20, 2.0), p(45, 3.0), p(50, 4.0)], &windows);
+        assert_eq!(
+            pieces,
+            [
+                vec![p(10, 1.0), p(20, 2.0), p(25, 2.0)],
+                vec![p(45, 3.0), p(50, 4.0)]
+            ]
+        );
+    }
 
     #[test]
     fn curve_reaches_the_tail_the_samples_support_and_ends_at_the_max() {

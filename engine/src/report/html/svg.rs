@@ -9,12 +9,13 @@ use std::fmt::Write as _;
 pub const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 90.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 46.0;
+const TOP: f64 = 30.0;
 const BOTTOM: f64 = 30.0;
 
 /// Line colours, one per series in order.
-pub const PALETTE: [&str; 8] = [
+pub const PALETTE: [&str; 12] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+    "#bcbd22", "#000000", "#aec7e8", "#ff9896",
 ];
 
 /// Escapes text for HTML/SVG content and attribute values.
@@ -254,6 +255,21 @@ impl TimeChart {
         self.legend.push(entry(color, name));
     }
 
+    /// Several pieces of one line (a line broken where there is no data), one legend entry.
+    pub fn pieces(&mut self, pieces: &[Vec<Point>], color: &str, name: &str, step: bool) {
+        for piece in pieces.iter().filter(|p| !p.is_empty()) {
+            let c = self.coords(piece, step);
+            let _ = write!(
+                self.body,
+                r#"<polyline fill="none" stroke="{color}" stroke-width="1.3" points="{}"/>"#,
+                c.trim_end()
+            );
+        }
+        if pieces.iter().any(|p| !p.is_empty()) {
+            self.legend.push(entry(color, name));
+        }
+    }
+
     /// An area between `points` and zero.
     pub fn area(&mut self, points: &[Point], color: &str, name: &str) {
         if points.is_empty() {
@@ -317,7 +333,8 @@ impl TimeChart {
     /// The finished `<svg>`.
     pub fn render(&self) -> String {
         let h = self.height;
-        let mut o = open_svg(&self.id, &self.title, h);
+        let (legend, legend_h) = legend(&self.legend, h);
+        let mut o = open_svg(&self.id, &self.title, h + legend_h);
         self.axis.ticks(&mut o, h);
         let step = nice_step(self.hi - self.lo, 5.0);
         let mut v = (self.lo / step).ceil() * step;
@@ -335,7 +352,7 @@ impl TimeChart {
         }
         o.push_str(&self.body);
         frame(&mut o, h);
-        legend(&mut o, &self.legend);
+        o.push_str(&legend);
         o.push_str("</svg>");
         o
     }
@@ -359,18 +376,35 @@ fn frame(o: &mut String, height: f64) {
     );
 }
 
-/// The legend: one row under the title, left to right.
-fn legend(o: &mut String, items: &[Legend]) {
-    let mut x = LEFT;
+/// Height of one legend row.
+const LEGEND_ROW: f64 = 18.0;
+
+/// The legend under the chart at `top`, left to right, wrapping into rows; returns it and its
+/// height.
+fn legend(items: &[Legend], top: f64) -> (String, f64) {
+    let mut o = String::new();
+    let (mut x, mut y) = (LEFT, top + 8.0);
     for (color, stroke, name) in items {
+        let w = 30.0 + 6.6 * name.chars().count() as f64;
+        if x > LEFT && x + w > WIDTH - RIGHT {
+            x = LEFT;
+            y += LEGEND_ROW;
+        }
         let _ = write!(
             o,
-            r#"<rect x="{x:.1}" y="25" width="12" height="10" fill="{color}" stroke="{stroke}" stroke-width="2"/><text x="{:.1}" y="34" class="legend">{}</text>"#,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="12" height="10" fill="{color}" stroke="{stroke}" stroke-width="2"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#,
             x + 16.0,
+            y + 9.0,
             esc(name)
         );
-        x += 30.0 + 6.6 * name.chars().count() as f64;
+        x += w;
     }
+    let height = if items.is_empty() {
+        0.0
+    } else {
+        y - top + LEGEND_ROW
+    };
+    (o, height)
 }
 
 /// The colour of a non-synced state.
@@ -387,7 +421,17 @@ pub fn state_color(state: &str) -> &'static str {
 pub fn lanes(id: &str, title: &str, axis: TimeAxis, lanes: &[(String, Vec<Window>)]) -> String {
     let lane_h = 26.0;
     let h = TOP + BOTTOM + lane_h * lanes.len().max(1) as f64 + 8.0;
-    let mut o = open_svg(id, title, h);
+    let items: Vec<Legend> = [
+        ("#2ca02c", "synced"),
+        ("#bbbbbb", "syncing"),
+        ("#ff9f1c", "resyncing"),
+        ("#d62728", "stale"),
+    ]
+    .iter()
+    .map(|(c, n)| entry(c, n))
+    .collect();
+    let (legend, legend_h) = legend(&items, h);
+    let mut o = open_svg(id, title, h + legend_h);
     axis.ticks(&mut o, h);
     for (k, (name, windows)) in lanes.iter().enumerate() {
         let y = TOP + 4.0 + lane_h * k as f64;
@@ -416,16 +460,7 @@ pub fn lanes(id: &str, title: &str, axis: TimeAxis, lanes: &[(String, Vec<Window
         }
     }
     frame(&mut o, h);
-    let items: Vec<Legend> = [
-        ("#2ca02c", "synced"),
-        ("#bbbbbb", "syncing"),
-        ("#ff9f1c", "resyncing"),
-        ("#d62728", "stale"),
-    ]
-    .iter()
-    .map(|(c, n)| entry(c, n))
-    .collect();
-    legend(&mut o, &items);
+    o.push_str(&legend);
     o.push_str("</svg>");
     o
 }
@@ -471,7 +506,18 @@ pub fn percentiles(id: &str, title: &str, curves: &[Curve]) -> String {
         let frac = (ns.max(1.0).log10() - lo) / (hi - lo);
         h - BOTTOM - frac.clamp(0.0, 1.0) * (h - TOP - BOTTOM)
     };
-    let mut o = open_svg(id, title, h);
+    let items: Vec<Legend> = curves
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            entry(
+                PALETTE[k % PALETTE.len()],
+                &format!("{} (n={})", c.name, c.count),
+            )
+        })
+        .collect();
+    let (legend, legend_h) = legend(&items, h);
+    let mut o = open_svg(id, title, h + legend_h);
     for k in 0..=max_nines as u32 {
         let xx = x(f64::from(k));
         let pct = 100.0 * (1.0 - 10f64.powi(-(k as i32)));
@@ -505,7 +551,6 @@ pub fn percentiles(id: &str, title: &str, curves: &[Curve]) -> String {
             yy + 4.0
         );
     }
-    let mut items = Vec::new();
     for (k, c) in curves.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let mut pts = String::new();
@@ -517,10 +562,9 @@ pub fn percentiles(id: &str, title: &str, curves: &[Curve]) -> String {
             r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
             pts.trim_end()
         );
-        items.push(entry(color, &format!("{} (n={})", c.name, c.count)));
     }
     frame(&mut o, h);
-    legend(&mut o, &items);
+    o.push_str(&legend);
     o.push_str("</svg>");
     o
 }
@@ -553,7 +597,7 @@ mod tests {
         assert_eq!(svg.matches(r#"class="window stale""#).count(), 1);
         assert_eq!(svg.matches(r#"class="window resyncing""#).count(), 1);
         // 1 s of 10 s over the 1,090-unit plot: x = 90 + 109, width 109.
-        assert!(svg.contains(r#"x="199.0" y="50.0" width="109.0""#), "{svg}");
+        assert!(svg.contains(r#"x="199.0" y="34.0" width="109.0""#), "{svg}");
         assert!(svg.starts_with(r#"<svg id="feed-state""#));
         assert!(svg.ends_with("</svg>"));
     }
