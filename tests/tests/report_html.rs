@@ -110,6 +110,31 @@ fn usdm_replay_report_html_is_self_contained_has_every_chart_and_the_summary_num
     assert!(chart("pnl-0").contains("<polyline"), "net PnL line");
     assert!(chart("latency").contains("<polyline"), "latency curve");
 
+    // Each strategy's net PnL line ends at the summary's net PnL (both at the final mid), and
+    // its drawdown, taken at the samples, does not exceed the summary's (every book update).
+    let attr = |from: usize, name: &str| -> f64 {
+        let at = from + html[from..].find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        html[at..at + html[at..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    for s in 0..2 {
+        let from = html.find(&format!("<svg id=\"pnl-{s}\"")).unwrap();
+        let last = attr(from, "data-last-net-pnl");
+        let max_dd = attr(from, "data-max-drawdown");
+        let strategy = &summary["strategies"][s];
+        let net: f64 = strategy["net_pnl"].as_str().unwrap().parse().unwrap();
+        let summary_dd: f64 = strategy["max_drawdown"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (last - net).abs() < 1e-9,
+            "strategy {s}: chart {last}, summary {net}"
+        );
+        assert!(
+            max_dd > 0.0 && max_dd <= summary_dd + 1e-9,
+            "strategy {s}: chart drawdown {max_dd}, summary {summary_dd}"
+        );
+    }
+
     // The summary's numbers, as summary.json has them.
     for key in [
         "frames",

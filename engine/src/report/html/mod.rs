@@ -128,8 +128,15 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
         c.line(&equity, PALETTE[0], "net PnL", false);
         c.zero_line();
         o.push_str(&c.render());
-        if equity.is_empty() {
-            o.push_str("<p class=\"note\">No fills: net PnL stayed 0.</p>");
+        match (st.equity.last(), st.drawdown.range()) {
+            (Some(last), Some((_, max_dd))) => {
+                let _ = write!(
+                    o,
+                    r#"<p class="note" data-last-net-pnl="{}" data-max-drawdown="{}">On the chart: last net PnL {:.6}, largest drawdown {:.6} (the summary's max_drawdown is taken at every book update, so it can be larger).</p>"#,
+                    last.v, max_dd, last.v, max_dd
+                );
+            }
+            _ => o.push_str("<p class=\"note\">No fills: net PnL stayed 0.</p>"),
         }
     }
 
