@@ -110,8 +110,9 @@ fn usdm_replay_report_html_is_self_contained_has_every_chart_and_the_summary_num
     assert!(chart("pnl-0").contains("<polyline"), "net PnL line");
     assert!(chart("latency").contains("<polyline"), "latency curve");
 
-    // Each strategy's net PnL line ends at the summary's net PnL (both at the final mid), and
-    // its drawdown, taken at the samples, does not exceed the summary's (every book update).
+    // Each strategy's net PnL line ends at the summary's net PnL (both at the final mid); its
+    // drawdown, taken at the samples and fills, is within 2% of the summary's (taken at every
+    // book update).
     let attr = |from: usize, name: &str| -> f64 {
         let at = from + html[from..].find(&format!("{name}=\"")).unwrap() + name.len() + 2;
         html[at..at + html[at..].find('"').unwrap()]
@@ -130,7 +131,7 @@ fn usdm_replay_report_html_is_self_contained_has_every_chart_and_the_summary_num
             "strategy {s}: chart {last}, summary {net}"
         );
         assert!(
-            max_dd > 0.0 && max_dd <= summary_dd + 1e-9,
+            max_dd > 0.0 && (max_dd - summary_dd).abs() <= 0.02 * summary_dd,
             "strategy {s}: chart drawdown {max_dd}, summary {summary_dd}"
         );
     }

@@ -132,7 +132,7 @@ pub fn render(summary: &Summary, charts: &ChartData, extras: &Extras) -> String 
             (Some(last), Some((_, max_dd))) => {
                 let _ = write!(
                     o,
-                    r#"<p class="note" data-last-net-pnl="{}" data-max-drawdown="{}">On the chart: last net PnL {:.6}, largest drawdown {:.6} (the summary's max_drawdown is taken at every book update, so it can be larger).</p>"#,
+                    r#"<p class="note" data-last-net-pnl="{}" data-max-drawdown="{}">On the chart: last net PnL {:.6}, largest drawdown {:.6} (the summary's max_drawdown is marked at every book update, the chart at the samples and fills, so the two can differ slightly).</p>"#,
                     last.v, max_dd, last.v, max_dd
                 );
             }
@@ -325,6 +325,149 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hot::output::{MarketSample, OutputRecord};
+    use crate::hot::{EngineFinal, HotStats};
+    use crate::report::summary::{Percentiles, SummaryInput, Timing};
+    use crate::report::writer::{ReportContext, WriterTotals};
+    use ladder_sdk::{
+        BookState, BookStatus, ClientOrderId, Fill, InstrumentId, InstrumentSpec, Liquidity, Price,
+        Quantity, Side, SignalId, UnixNanos,
+    };
+    use rust_decimal::Decimal;
+
+    fn empty_summary() -> Summary {
+        let engine = EngineFinal {
+            stats: HotStats::default(),
+            strategies: Vec::new(),
+            accounts: Vec::new(),
+            marks: Vec::new(),
+            books: Vec::new(),
+        };
+        let zero = Percentiles {
+            count: 0,
+            min: 0,
+            p50: 0,
+            p90: 0,
+            p99: 0,
+            p999: 0,
+            max: 0,
+        };
+        crate::report::summary::build(SummaryInput {
+            source: "day".into(),
+            venue: "binance-usdm".into(),
+            frames: 0,
+            parse_errors: 0,
+            gaps: 0,
+            engine: &engine,
+            totals: &WriterTotals::default(),
+            meta: &[],
+            symbols: &[],
+            specs: &[],
+            config_sha256: None,
+            feeds: Vec::new(),
+            timing: Timing {
+                wall_seconds: 0.0,
+                events_per_second: 0.0,
+                frames_per_second: 0.0,
+                frame_latency_ns: zero,
+                output_waits: 0,
+            },
+        })
+    }
+
+    #[test]
+    fn a_day_of_samples_fills_signals_and_stale_windows_renders_in_a_few_megabytes() {
+        let ctx = ReportContext {
+            symbols: vec!["binance-usdm:BTCUSDT".into()],
+            specs: vec![InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 3)).unwrap()],
+            strategies: vec!["a".into(), "b".into()],
+            signal_names: vec![vec!["microprice".into()], vec!["microprice".into()]],
+            signals_every: 0,
+        };
+        let mut charts = ChartData::new(&ctx);
+        let t0 = 1_723_161_600_000_000_000u64;
+        let day = 86_400u64;
+        let id = InstrumentId::new(0);
+        let status = |t: u64, state| OutputRecord::Status {
+            ts: UnixNanos::from_nanos(t),
+            status: BookStatus {
+                instrument: id,
+                state,
+                reason: None,
+                ts_recv: UnixNanos::from_nanos(t),
+            },
+        };
+        charts.on_record(&status(t0, BookState::Synced));
+        // One market sample every 100 ms for a day, a fill of each strategy every 10 s, a
+        // micro-price every sample, a minute stale every hour.
+        for k in 0..day * 10 {
+            let t = t0 + k * MARKET_SAMPLE_NS;
+            let bid = 600_000 + ((k as f64 / 3_000.0).sin() * 5_000.0) as i64;
+            let sample = MarketSample::first(
+                UnixNanos::from_nanos(t),
+                Price::from_ticks(bid),
+                Price::from_ticks(bid + 1 + (k % 7) as i64),
+            );
+            charts.on_record(&OutputRecord::Market {
+                ts: UnixNanos::from_nanos(t + 90_000_000),
+                instrument: id,
+                sample,
+            });
+            for s in 0..2u16 {
+                charts.on_record(&OutputRecord::Signal {
+                    ts: UnixNanos::from_nanos(t),
+                    strategy: s,
+                    signal: SignalId::new(0),
+                    value: bid as f64 / 10.0 + 0.05,
+                });
+            }
+            if k % 100 == 0 {
+                let side = if k % 200 == 0 { Side::Buy } else { Side::Sell };
+                for s in 0..2u16 {
+                    charts.on_record(&OutputRecord::Fill {
+                        ts: UnixNanos::from_nanos(t),
+                        strategy: s,
+                        fill: Fill {
+                            id: ClientOrderId::new(k),
+                            instrument: id,
+                            side,
+                            liquidity: Liquidity::Maker,
+                            _reserved: [0; 2],
+                            price: Price::from_ticks(bid),
+                            qty: Quantity::from_lots(10),
+                            leaves_qty: Quantity::from_lots(0),
+                            position: if side == Side::Buy { 10 } else { 0 },
+                            fill_id: k,
+                            ts: UnixNanos::from_nanos(t),
+                        },
+                        fee: Decimal::new(-1, 4),
+                    });
+                }
+            }
+            if k % 36_000 == 18_000 {
+                charts.on_record(&status(t, BookState::Stale));
+            }
+            if k % 36_000 == 18_600 {
+                charts.on_record(&status(t, BookState::Synced));
+            }
+        }
+        let html = render(&empty_summary(), &charts, &Extras::default());
+        eprintln!("a day-long report.html: {} bytes", html.len());
+        assert!(html.len() < 3_000_000, "{} bytes", html.len());
+        assert_eq!(html.matches("class=\"window stale\"").count(), 24);
+        for id in [
+            "pnl-0",
+            "pnl-1",
+            "position-0",
+            "mid-0",
+            "spread-0",
+            "feed-state",
+        ] {
+            assert!(html.contains(&format!("<svg id=\"{id}\"")), "{id}");
+        }
+        assert!(html.contains("864000 samples"));
+        assert!(html.contains("No latency was recorded"));
+    }
 
     #[test]
     fn price_lines_break_where_a_stale_window_starts_and_hold_until_it() {
