@@ -51,11 +51,11 @@ pub fn curve(name: &str, h: &hdrhistogram::Histogram<u64>, ns_per_unit: f64) -> 
     })
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1240px}\
+const STYLE: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1320px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}h3{font-size:15px;margin:16px 0 6px}\
 .meta{color:#555}table{border-collapse:collapse;margin:4px 0}th,td{border:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}\
 th{background:#f5f5f5;font-weight:600}td{font-variant-numeric:tabular-nums}table.kv table.kv{margin:0}\
-.row{display:flex;flex-wrap:wrap;gap:8px 28px;align-items:flex-start}svg{display:block;margin:8px 0 16px;max-width:100%;height:auto;background:#fff}\
+.row{display:flex;flex-wrap:wrap;gap:8px 20px;align-items:flex-start}svg{display:block;margin:8px 0 16px;max-width:100%;height:auto;background:#fff}\
 .title{font-size:14px;font-weight:600}.tick{font-size:11px;fill:#555}.legend{font-size:12px;fill:#333}\
 .grid{stroke:#eee;stroke-width:1}.zero{stroke:#999;stroke-width:1;stroke-dasharray:4 3}.frame{fill:none;stroke:#bbb}\
 .note{color:#555;font-size:13px}";

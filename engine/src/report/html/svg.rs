@@ -214,7 +214,7 @@ impl TimeChart {
             id: id.to_owned(),
             title: title.to_owned(),
             axis,
-            height: 260.0,
+            height: 230.0,
             lo,
             hi,
             body: String::new(),
@@ -484,7 +484,7 @@ pub struct Curve {
 /// Percentile curves: x = percentile on a "nines" scale (50, 90, 99, 99.9, ...), y =
 /// nanoseconds on a log scale.
 pub fn percentiles(id: &str, title: &str, curves: &[Curve]) -> String {
-    let h = 320.0;
+    let h = 300.0;
     let max_nines = curves
         .iter()
         .flat_map(|c| c.points.iter().map(|p| p.0))
@@ -630,7 +630,7 @@ mod tests {
         for xy in points.split(' ') {
             let (x, y) = xy.split_once(',').unwrap();
             let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
-            assert!((LEFT..=WIDTH - RIGHT).contains(&x) && (TOP..=260.0 - BOTTOM).contains(&y));
+            assert!((LEFT..=WIDTH - RIGHT).contains(&x) && (TOP..=230.0 - BOTTOM).contains(&y));
         }
     }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::fmt::Write as _;
 
 /// Book levels shown per side in the final-book table.
-const LEVELS_SHOWN: usize = 5;
+const LEVELS_SHOWN: usize = 3;
 
 /// The run's figures in reading order (the JSON form sorts keys); others follow.
 const RUN_ORDER: [&str; 16] = [
