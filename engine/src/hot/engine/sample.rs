@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(ts, UnixNanos::from_nanos(t0 + 1_000));
         assert_eq!((first.mid2_min, first.mid2_max), (202, 203));
         assert_eq!((first.spread_min, first.spread_max), (1, 2));
-        assert!(first.updates > 1_000, "{first:?}");
+        assert_eq!(first.updates, 1_001, "the snapshot and the 1,000 deltas");
         let (ts, second) = samples[1];
         assert_eq!(ts, UnixNanos::from_nanos(t0 + MARKET_SAMPLE_NS + 5));
         assert_eq!(second.updates, 1);
