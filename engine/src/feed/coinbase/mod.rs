@@ -31,3 +31,5 @@ mod sync_props;
 mod sync_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;
