@@ -235,7 +235,7 @@ fn events(s: &mut Scanner<'_>, frame: &[u8], buf: &mut Buffers) -> Result<(), Wi
                 }
                 b"updates" if s.peek_byte() == Some(b'[') => {
                     ev.has_updates = true;
-                    updates(s, buf)?;
+                    updates(s, frame, buf)?;
                 }
                 b"trades" if s.peek_byte() == Some(b'[') => trades(s, frame, buf)?,
                 _ => s.skip_value()?,
@@ -250,10 +250,17 @@ fn events(s: &mut Scanner<'_>, frame: &[u8], buf: &mut Buffers) -> Result<(), Wi
 }
 
 /// `[{"side":"bid","event_time":"..","price_level":"1.5","new_quantity":"2"}, ...]`.
-fn updates(s: &mut Scanner<'_>, buf: &mut Buffers) -> Result<(), WireError> {
+fn updates(s: &mut Scanner<'_>, frame: &[u8], buf: &mut Buffers) -> Result<(), WireError> {
     s.begin_array()?;
     let mut first = true;
     while s.next_element(&mut first)? {
+        if let Some(level) = compact_level(s, frame) {
+            match level? {
+                (true, l) => buf.bids.push(l),
+                (false, l) => buf.asks.push(l),
+            }
+            continue;
+        }
         let at = s.position();
         s.begin_object()?;
         let (mut bid, mut price, mut qty) = (None, None, None);
@@ -284,6 +291,70 @@ fn updates(s: &mut Scanner<'_>, buf: &mut Buffers) -> Result<(), WireError> {
         }
     }
     Ok(())
+}
+
+/// One level written as the venue writes it, keys in its order and no whitespace
+/// (`{"side":"bid","event_time":"<no escape>","price_level":"1.5","new_quantity":"2"}`):
+/// `(is_bid, level)`; `None` with the cursor unmoved for any other shape, which the general
+/// walk then reads (and refuses, if it must).
+///
+/// # Hot path
+/// No allocation; reads each byte once.
+#[inline]
+fn compact_level(s: &mut Scanner<'_>, frame: &[u8]) -> Option<Result<(bool, RawLevel), WireError>> {
+    let start = s.position();
+    let mut p = start;
+    let take = |p: &mut usize, lit: &[u8]| {
+        let ok = frame.get(*p..*p + lit.len()) == Some(lit);
+        *p += if ok { lit.len() } else { 0 };
+        ok
+    };
+    if !take(&mut p, br#"{"side":""#) {
+        return None;
+    }
+    let bid = if take(&mut p, br#"bid""#) {
+        true
+    } else if take(&mut p, br#"offer""#) {
+        false
+    } else {
+        return None;
+    };
+    if !take(&mut p, br#","event_time":""#) {
+        return None;
+    }
+    let end = frame
+        .get(p..)?
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')?;
+    if frame.get(p + end) != Some(&b'"') {
+        return None;
+    }
+    p += end + 1;
+    if !take(&mut p, br#","price_level":"#) {
+        return None;
+    }
+    s.seek(p);
+    let price = match decimal(s, "price_level") {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut p = s.position();
+    if !take(&mut p, br#","new_quantity":"#) {
+        s.seek(start);
+        return None;
+    }
+    s.seek(p);
+    let qty = match decimal(s, "new_quantity") {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut p = s.position();
+    if !take(&mut p, b"}") {
+        s.seek(start);
+        return None;
+    }
+    s.seek(p);
+    Some(Ok((bid, (price, qty))))
 }
 
 fn trades(s: &mut Scanner<'_>, frame: &[u8], buf: &mut Buffers) -> Result<(), WireError> {
@@ -478,6 +549,27 @@ mod tests {
         assert_eq!((ev.bids, ev.asks), ((0, 1), (0, 1)));
         assert_eq!(b.asks[0].0.mantissa, 1001);
         assert_eq!(b.bids[0].1.mantissa, 0);
+    }
+
+    #[rstest]
+    #[case::venue_shape(r#"{"side":"offer","event_time":"2026-08-09T21:05:48.170326Z","price_level":"65083.67","new_quantity":"0.5"}"#)]
+    #[case::spaced(r#"{ "side": "offer", "event_time": "x", "price_level": "65083.67", "new_quantity": "0.5" }"#)]
+    #[case::reordered(r#"{"new_quantity":"0.5","side":"offer","price_level":"65083.67"}"#)]
+    #[case::extra_key_after(
+        r#"{"side":"offer","event_time":"x","price_level":"65083.67","new_quantity":"0.5","n":1}"#
+    )]
+    #[case::escaped_time(
+        r#"{"side":"offer","event_time":"a\"b","price_level":"65083.67","new_quantity":"0.5"}"#
+    )]
+    fn parse_level_fast_and_general_paths_agree(#[case] level: &str) {
+        let frame = format!(
+            r#"{{"channel":"l2_data","events":[{{"type":"update","product_id":"X","updates":[{level},{{"side":"bid","event_time":"t","price_level":"1","new_quantity":"0"}}]}}]}}"#
+        );
+        let (_, b) = parsed(&frame);
+        assert_eq!(b.asks.len(), 1, "{level}");
+        assert_eq!((b.asks[0].0.mantissa, b.asks[0].0.scale), (6_508_367, 2));
+        assert_eq!((b.asks[0].1.mantissa, b.asks[0].1.scale), (5, 1));
+        assert_eq!((b.bids[0].0.mantissa, b.bids[0].1.mantissa), (1, 0));
     }
 
     #[rstest]
