@@ -8,7 +8,8 @@
 //! `inspect`, `replay`, `bench`, `record`'s book check, `fit-microprice` and the tests and
 //! benches all read captures through this. An integrity fault shows as a
 //! `Status(Stale, reason)` event at the receive time of the line that showed it (a fault shown
-//! by a snapshot carries no time of its own), after the events the line produced.
+//! by a snapshot carries no time of its own), after the events the line produced; a fault of a
+//! whole connection (Coinbase's `sequence_num`) shows as one for every book it left stale.
 //!
 //! A line a venue's decoder does not read that is ladder's recorded REST snapshot,
 //! `{"stream":"<symbol>@depthSnapshot","data":<body>}` (what `ladder record` writes), goes to
@@ -70,13 +71,26 @@ impl Books {
                 books.on_snapshot_body(registry, inst.id, ts_recv, body, out)?
             }
         };
-        if let (Some(fault), Some(instrument)) = (f.fault, f.instrument) {
-            out.event(MarketEvent::Status(BookStatus {
+        let stale = |instrument| {
+            MarketEvent::Status(BookStatus {
                 instrument,
                 state: BookState::Stale,
-                reason: Some(fault.kind.stale_reason()),
+                reason: f.fault.map(|x| x.kind.stale_reason()),
                 ts_recv,
-            }));
+            })
+        };
+        match (f.fault, f.instrument) {
+            (Some(_), Some(instrument)) => out.event(stale(instrument)),
+            // A connection-wide fault (Coinbase's `sequence_num`): every book of the venue it
+            // left stale (a snapshot in the same frame may have synced its own book again).
+            (Some(_), None) => {
+                for &i in books.instruments() {
+                    if books.view(i).is_some_and(|v| v.state == BookState::Stale) {
+                        out.event(stale(i));
+                    }
+                }
+            }
+            (None, _) => {}
         }
         Ok(f)
     }

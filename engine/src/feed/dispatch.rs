@@ -17,7 +17,7 @@ use super::live::{
     spawn_venue,
 };
 use super::venue::Venue;
-use super::{binance, bybit, okx};
+use super::{binance, bybit, coinbase, okx};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::sync::Arc;
@@ -30,6 +30,7 @@ impl Venue {
         binance::probe::sniff(frame)
             .or_else(|| bybit::probe::sniff(frame))
             .or_else(|| okx::probe::sniff(frame))
+            .or_else(|| coinbase::probe::sniff(frame))
     }
 }
 
@@ -43,6 +44,8 @@ pub enum VenueBooks {
     Bybit(bybit::Books),
     /// OKX.
     Okx(okx::Books),
+    /// Coinbase Advanced Trade and the legacy Exchange feed.
+    Coinbase(coinbase::Books),
 }
 
 impl VenueBooks {
@@ -56,6 +59,9 @@ impl VenueBooks {
                 Self::Bybit(bybit::Books::new(venue, registry))
             }
             Venue::Okx => Self::Okx(okx::Books::new(registry)),
+            Venue::Coinbase | Venue::CoinbaseExchange => {
+                Self::Coinbase(coinbase::Books::new(venue, registry))
+            }
         }
     }
 }
@@ -67,6 +73,7 @@ macro_rules! dispatch {
             VenueBooks::Binance($b) => $e,
             VenueBooks::Bybit($b) => $e,
             VenueBooks::Okx($b) => $e,
+            VenueBooks::Coinbase($b) => $e,
         }
     };
 }
@@ -155,6 +162,7 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -171,6 +179,7 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -239,6 +248,7 @@ impl VenueLive {
                 bybit::endpoints::production(venue)
             }
             Venue::Okx => okx::endpoints::production(),
+            Venue::Coinbase | Venue::CoinbaseExchange => coinbase::endpoints::production(venue),
         }
     }
 }
@@ -369,6 +379,8 @@ pub enum VenueProbe {
     Bybit(bybit::probe::Probe),
     /// OKX.
     Okx(okx::probe::Probe),
+    /// Coinbase Advanced Trade and the legacy Exchange feed.
+    Coinbase(coinbase::probe::Probe),
 }
 
 impl VenueProbe {
@@ -382,6 +394,9 @@ impl VenueProbe {
                 Self::Bybit(bybit::probe::Probe::default())
             }
             Venue::Okx => Self::Okx(okx::probe::Probe::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => {
+                Self::Coinbase(coinbase::probe::Probe::new(venue))
+            }
         }
     }
 
@@ -393,6 +408,7 @@ impl VenueProbe {
             Self::Binance(p) => p.read(frame),
             Self::Okx(p) => p.read(frame),
             Self::Bybit(p) => p.read(frame),
+            Self::Coinbase(p) => p.read(frame),
         }
     }
 
@@ -403,6 +419,7 @@ impl VenueProbe {
             Self::Binance(p) => p.values(),
             Self::Okx(p) => p.values(),
             Self::Bybit(p) => p.values(),
+            Self::Coinbase(p) => p.values(),
         }
     }
 }

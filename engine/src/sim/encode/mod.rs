@@ -58,6 +58,8 @@ impl Encoder {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => None,
             // OKX's wire format has no encoder yet.
             Venue::Okx => None,
+            // Coinbase's encoder comes with its live connector.
+            Venue::Coinbase | Venue::CoinbaseExchange => None,
         }
     }
 
