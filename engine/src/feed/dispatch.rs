@@ -17,7 +17,7 @@ use super::live::{
     spawn_venue,
 };
 use super::venue::Venue;
-use super::{binance, bybit, okx};
+use super::{binance, bybit, kraken, okx};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::sync::Arc;
@@ -30,6 +30,7 @@ impl Venue {
         binance::probe::sniff(frame)
             .or_else(|| bybit::probe::sniff(frame))
             .or_else(|| okx::probe::sniff(frame))
+            .or_else(|| kraken::probe::sniff(frame))
     }
 }
 
@@ -43,6 +44,8 @@ pub enum VenueBooks {
     Bybit(bybit::Books),
     /// OKX.
     Okx(okx::Books),
+    /// Kraken.
+    Kraken(kraken::Books),
 }
 
 impl VenueBooks {
@@ -56,6 +59,7 @@ impl VenueBooks {
                 Self::Bybit(bybit::Books::new(venue, registry))
             }
             Venue::Okx => Self::Okx(okx::Books::new(registry)),
+            Venue::Kraken => Self::Kraken(kraken::Books::new(registry)),
         }
     }
 }
@@ -67,6 +71,7 @@ macro_rules! dispatch {
             VenueBooks::Binance($b) => $e,
             VenueBooks::Bybit($b) => $e,
             VenueBooks::Okx($b) => $e,
+            VenueBooks::Kraken($b) => $e,
         }
     };
 }
@@ -147,9 +152,11 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::default())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
-            }
+            Venue::BybitSpot
+            | Venue::BybitLinear
+            | Venue::BybitInverse
+            | Venue::Okx
+            | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -161,9 +168,11 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::per_event())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
-            }
+            Venue::BybitSpot
+            | Venue::BybitLinear
+            | Venue::BybitInverse
+            | Venue::Okx
+            | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -179,9 +188,14 @@ impl VenueOptions {
             (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
                 FeedError::Config(format!("the options given are not {venue}'s")),
             ),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
-                Err(not_live(venue))
-            }
+            (
+                Venue::BybitSpot
+                | Venue::BybitLinear
+                | Venue::BybitInverse
+                | Venue::Okx
+                | Venue::Kraken,
+                _,
+            ) => Err(not_live(venue)),
         }
     }
 }
@@ -210,9 +224,14 @@ impl VenueLive {
             ) => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
-                Err(not_live(venue))
-            }
+            (
+                Venue::BybitSpot
+                | Venue::BybitLinear
+                | Venue::BybitInverse
+                | Venue::Okx
+                | Venue::Kraken,
+                _,
+            ) => Err(not_live(venue)),
         }
     }
 
@@ -226,6 +245,7 @@ impl VenueLive {
                 bybit::endpoints::production(venue)
             }
             Venue::Okx => okx::endpoints::production(),
+            Venue::Kraken => kraken::endpoints::production(),
         }
     }
 }
@@ -318,6 +338,8 @@ pub enum VenueProbe {
     Bybit(bybit::probe::Probe),
     /// OKX.
     Okx(okx::probe::Probe),
+    /// Kraken.
+    Kraken(kraken::probe::Probe),
 }
 
 impl VenueProbe {
@@ -331,6 +353,7 @@ impl VenueProbe {
                 Self::Bybit(bybit::probe::Probe::default())
             }
             Venue::Okx => Self::Okx(okx::probe::Probe::default()),
+            Venue::Kraken => Self::Kraken(kraken::probe::Probe::default()),
         }
     }
 
@@ -342,6 +365,7 @@ impl VenueProbe {
             Self::Binance(p) => p.read(frame),
             Self::Okx(p) => p.read(frame),
             Self::Bybit(p) => p.read(frame),
+            Self::Kraken(p) => p.read(frame),
         }
     }
 
@@ -352,6 +376,7 @@ impl VenueProbe {
             Self::Binance(p) => p.values(),
             Self::Okx(p) => p.values(),
             Self::Bybit(p) => p.values(),
+            Self::Kraken(p) => p.values(),
         }
     }
 }

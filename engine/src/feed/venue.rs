@@ -24,6 +24,8 @@ pub enum Venue {
     BybitInverse,
     /// OKX v5: spot, swaps, futures and options (`ws.okx.com`).
     Okx,
+    /// Kraken spot, WebSocket v2 (`ws.kraken.com/v2`; v1 captures read too).
+    Kraken,
 }
 
 /// What the command line and the reports say about a venue.
@@ -39,7 +41,7 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
@@ -47,6 +49,7 @@ impl Venue {
         Self::BybitLinear,
         Self::BybitInverse,
         Self::Okx,
+        Self::Kraken,
     ];
 
     /// Name, help line and example symbol.
@@ -86,6 +89,11 @@ impl Venue {
                 name: "okx",
                 help: "OKX v5 spot, swaps, futures and options (ws.okx.com, www.okx.com)",
                 example_symbol: "BTC-USDT",
+            },
+            Self::Kraken => VenueInfo {
+                name: "kraken",
+                help: "Kraken spot, WebSocket v2 (ws.kraken.com/v2, api.kraken.com)",
+                example_symbol: "BTC/USD",
             },
         }
     }

@@ -58,6 +58,8 @@ impl Encoder {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => None,
             // OKX's wire format has no encoder yet.
             Venue::Okx => None,
+            // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
+            Venue::Kraken => None,
         }
     }
 
