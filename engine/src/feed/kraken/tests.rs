@@ -241,3 +241,74 @@ fn v1_trades_recording_decodes_every_trade() {
             .all(|t| t.ts_exchange.as_nanos() > 1_618_678_000_000_000_000)
     );
 }
+
+/// The v1 recording as ladder capture lines (`<ts_ns> <frame>`).
+fn v1_capture_lines(path: &Path) -> String {
+    let mut out = String::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let Some((ts, frame)) = line.split_once(": ") else {
+            continue;
+        };
+        if line.starts_with("wss://") {
+            continue;
+        }
+        let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
+        let frac: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
+        let ns = secs.parse::<u64>().unwrap() * 1_000_000_000 + frac.parse::<u64>().unwrap();
+        out.push_str(&format!("{ns} {frame}\n"));
+    }
+    out
+}
+
+#[test]
+fn pipeline_v1_recording_infers_grids_and_its_events_rebuild_the_sequencers_books() {
+    use crate::book::{BookConfig, L2Book};
+    use crate::capture::grid::build_registry;
+    use crate::capture::merge::CaptureInput;
+    use crate::capture::pipeline::{Pipeline, Step};
+
+    let Some(path) = shared("vectors/kraken/cryptofeed_KRAKEN.ws.50.0_XMRUSD_XBTCHF.txt") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("kraken-v1.txt");
+    std::fs::write(&capture, v1_capture_lines(&path)).unwrap();
+    let inputs = [CaptureInput {
+        path: capture,
+        venue: Venue::Kraken,
+    }];
+    let (registry, _) = build_registry(&inputs, &[], None).unwrap();
+    let mut pipeline = Pipeline::open(&inputs, &registry).unwrap();
+    let mut consumer: Vec<L2Book> = (0..registry.len())
+        .map(|_| L2Book::new(BookConfig::default()))
+        .collect();
+    while let Some(step) = pipeline.step(&registry, &mut |e: MarketEvent| {
+        consumer[e.instrument().index()].apply_event(&e);
+    }) {
+        assert!(matches!(step, Step::Frame { .. }), "{step:?}");
+    }
+    assert_eq!((pipeline.gaps(), pipeline.parse_errors()), (0, 0));
+    for inst in registry.iter() {
+        let v = pipeline.books().view(inst.id).unwrap();
+        assert_eq!(v.state, BookState::Synced, "{}", inst.name);
+        let mine = &consumer[inst.id.index()];
+        for side in [Side::Buy, Side::Sell] {
+            assert!(
+                v.book.levels(side).eq(mine.levels(side)),
+                "{} {side:?}: the events (with truncation's removals) rebuild the book",
+                inst.name
+            );
+        }
+    }
+    let names: Vec<&str> = registry.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["kraken:XBT/CHF", "kraken:XMR/USD"]);
+    assert_eq!(
+        registry
+            .find("kraken:XBT/CHF")
+            .unwrap()
+            .spec
+            .tick_size()
+            .to_string(),
+        "0.1"
+    );
+}

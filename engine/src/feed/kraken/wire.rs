@@ -187,7 +187,7 @@ pub fn parse<'a>(
     match s.peek_byte() {
         Some(b'[') => {
             fields.version = Version::V1;
-            parse_v1_array(&mut s, frame, fields, buf)?;
+            parse_v1_array(&mut s, fields, buf)?;
         }
         _ => parse_object(&mut s, frame, fields, buf)?,
     }
@@ -426,7 +426,6 @@ pub fn lexeme(text: &[u8]) -> Option<(RawDecimal, u8)> {
 /// A v1 data array: `[channelID, part, (part,) channelName, pair]`.
 fn parse_v1_array<'a>(
     s: &mut Scanner<'a>,
-    frame: &'a [u8],
     f: &mut Fields<'a>,
     buf: &mut Buffers,
 ) -> Result<(), WireError> {
@@ -449,7 +448,6 @@ fn parse_v1_array<'a>(
     }
     f.channel = strings[0];
     f.symbol = strings[1];
-    let _ = frame;
     Ok(())
 }
 
