@@ -11,13 +11,14 @@
 //! location); the first input of each is kept.
 //!
 //! OKX has its own target ([`okx`]): the same mutations and run loop over OKX's corpus,
-//! books and invariants.
+//! books and invariants; so has Kraken ([`kraken`]).
 //!
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
 
 pub mod bybit;
 pub mod corpus;
+pub mod kraken;
 pub mod mutate;
 pub mod okx;
 pub mod pipeline;
