@@ -54,30 +54,37 @@ impl Unit {
 struct Scale {
     mul: u128,
     div: u128,
+    /// `mul` when `div` is 1 and `mul` fits 64 bits: the usual case (the venue writes at
+    /// least the grid's decimals), one 64-bit multiply per value, no 128-bit division.
+    fast: Option<u64>,
 }
 
 impl Scale {
     fn new(unit: Unit, decimals: u8) -> Self {
         let pow = |n: u8| 10u128.pow(u32::from(n.min(38)));
-        if decimals >= unit.scale {
-            Self {
-                mul: unit.mantissa.saturating_mul(pow(decimals - unit.scale)),
-                div: 1,
-            }
+        let (mul, div) = if decimals >= unit.scale {
+            (unit.mantissa.saturating_mul(pow(decimals - unit.scale)), 1)
         } else {
             // Values written with fewer decimals than the grid's: exact for every value the
             // venue wrote (each had at most `decimals` decimals).
-            Self {
-                mul: unit.mantissa,
-                div: pow(unit.scale - decimals),
-            }
-        }
+            (unit.mantissa, pow(unit.scale - decimals))
+        };
+        let fast = if div == 1 {
+            u64::try_from(mul).ok()
+        } else {
+            None
+        };
+        Self { mul, div, fast }
     }
 
     /// Writes the text of `units` at `buf[at..]`; returns the new end.
     #[inline]
     fn write(&self, units: i64, buf: &mut [u8; BUF], at: usize) -> usize {
-        let v = u128::from(units.unsigned_abs()).saturating_mul(self.mul) / self.div;
+        let u = units.unsigned_abs();
+        if let Some(v) = self.fast.and_then(|m| u.checked_mul(m)) {
+            return write_u64(v, buf, at);
+        }
+        let v = u128::from(u).saturating_mul(self.mul) / self.div;
         match u64::try_from(v) {
             Ok(v) => write_u64(v, buf, at),
             Err(_) => write_u128(v, buf, at),
