@@ -95,28 +95,30 @@ impl Scale {
 /// Bytes of the checksum text: 40 values of at most 39 digits.
 const BUF: usize = 2 * 2 * DEPTH * 40;
 
-/// Writes `v` in decimal at `buf[at..]` (two digits at a time); returns the new end.
+/// Writes `v` in decimal at `buf[at..]` (two digits at a time, straight into place from the
+/// last digit back: no intermediate buffer, no copy); returns the new end.
 #[inline]
 fn write_u64(mut v: u64, buf: &mut [u8; BUF], at: usize) -> usize {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
+    let n = v.checked_ilog10().unwrap_or(0) as usize + 1;
+    let end = at + n;
+    let Some(out) = buf.get_mut(at..end) else {
+        return at;
+    };
+    let mut i = n;
     while v >= 100 {
         let k = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
-        tmp[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+        out[i] = PAIRS[k];
+        out[i + 1] = PAIRS[k + 1];
     }
     if v >= 10 {
         let k = v as usize * 2;
-        i -= 2;
-        tmp[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+        out[0] = PAIRS[k];
+        out[1] = PAIRS[k + 1];
     } else {
-        i -= 1;
-        tmp[i] = b'0' + v as u8;
+        out[0] = b'0' + v as u8;
     }
-    let n = tmp.len() - i;
-    let end = (at + n).min(BUF);
-    buf[at..end].copy_from_slice(&tmp[i..i + (end - at)]);
     end
 }
 
