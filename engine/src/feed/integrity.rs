@@ -11,7 +11,8 @@
 //! [`IntegrityFault::DepthExceeded`] (a book deeper than the venue's window) and
 //! [`IntegrityFault::GridChanged`] (a book restart on another tick or lot grid); OKX's
 //! (`feed/okx/sync.rs`) raises a broken `prevSeqId` chain as a [`IntegrityFault::SequenceGap`] and
-//! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`]. The next venues
+//! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`], as does
+//! Kraken's (`feed/kraken/sync.rs`), with [`IntegrityFault::Crossed`]. The next venues
 //! add their own kinds here rather than a type of their own.
 
 use ladder_sdk::{RawDecimal, StaleReason, UnixNanos};
