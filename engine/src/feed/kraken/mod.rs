@@ -1,7 +1,8 @@
 //! Kraken spot (`kraken`): WebSocket v2, and v1 captures (`docs/venues.md` §5 and §12).
 //!
-//! - [`wire`]: the raw JSON shapes of v2 (objects, numbers) and v1 (arrays, strings), parsed
-//!   from bytes in any key order, with the decimals each value was written with;
+//! - [`wire`]: the raw JSON shapes of v2 (objects, numbers) and v1 (arrays, strings: in
+//!   `wire_v1.rs`), parsed from bytes in any key order, with the decimals each value was
+//!   written with; [`time`]: their timestamps;
 //! - [`decode`]: wire values to integer ticks and lots of registered instruments;
 //! - [`checksum`]: the CRC32 of the top 10 asks and bids, written with the pair's precision;
 //! - [`sync`]: in-stream snapshots, updates, truncation to the subscribed depth, the checksum
@@ -18,7 +19,9 @@ pub mod decode;
 pub(crate) mod endpoints;
 pub mod probe;
 pub mod sync;
+pub mod time;
 pub mod wire;
+mod wire_v1;
 
 pub use books::Books;
 pub use decode::{BookHeader, DecodeError, Decoded, Decoder};

@@ -34,6 +34,9 @@
 //!   {"event":"subscriptionStatus","status":"error","errorMessage":"..",..}
 //! ```
 
+use super::time::rfc3339_nanos;
+use super::wire_v1::parse_v1_array;
+pub use super::wire_v1::v1_depth;
 use crate::feed::json::{JsonError, Scanner};
 use ladder_sdk::RawDecimal;
 
@@ -423,206 +426,6 @@ pub fn lexeme(text: &[u8]) -> Option<(RawDecimal, u8)> {
     Some((value, u8::try_from(decimals).ok().filter(|&d| d <= 28)?))
 }
 
-/// A v1 data array: `[channelID, part, (part,) channelName, pair]`.
-fn parse_v1_array<'a>(
-    s: &mut Scanner<'a>,
-    f: &mut Fields<'a>,
-    buf: &mut Buffers,
-) -> Result<(), WireError> {
-    s.begin_array()?;
-    let mut first = true;
-    let mut strings: [Option<&'a [u8]>; 2] = [None, None];
-    while s.next_element(&mut first)? {
-        match s.peek_byte() {
-            Some(b'{') => {
-                f.v1_parts += 1;
-                parse_v1_book(s, f, buf)?;
-            }
-            Some(b'[') => {
-                f.v1_trades = true;
-                parse_v1_trades(s, buf)?;
-            }
-            Some(b'"') => strings = [strings[1], Some(s.str()?)],
-            _ => s.skip_value()?,
-        }
-    }
-    f.channel = strings[0];
-    f.symbol = strings[1];
-    Ok(())
-}
-
-/// One v1 book part: `{"as":[..],"bs":[..]}`, `{"a":[..]}`, `{"b":[..],"c":"123"}`.
-fn parse_v1_book<'a>(
-    s: &mut Scanner<'a>,
-    f: &mut Fields<'a>,
-    buf: &mut Buffers,
-) -> Result<(), WireError> {
-    s.begin_object()?;
-    let mut first = true;
-    while let Some(key) = s.next_key(&mut first)? {
-        match key {
-            b"as" | b"bs" | b"a" | b"b" => {
-                let snapshot = key.len() == 2;
-                f.v1_snapshot |= snapshot;
-                let (out, field) = match key[0] {
-                    b'a' => (&mut buf.asks, if snapshot { "as" } else { "a" }),
-                    _ => (&mut buf.bids, if snapshot { "bs" } else { "b" }),
-                };
-                levels_v1(s, out, f, field)?;
-            }
-            b"c" => {
-                let at = s.position();
-                let text = s.str()?;
-                let v = (!text.is_empty() && text.iter().all(u8::is_ascii_digit))
-                    .then(|| std::str::from_utf8(text).ok()?.parse::<u64>().ok())
-                    .flatten()
-                    .ok_or(WireError::Decimal { field: "c", at })?;
-                f.checksum = Some(v);
-            }
-            _ => s.skip_value()?,
-        }
-    }
-    Ok(())
-}
-
-/// `[[price, volume, time(, "r")], ...]`.
-fn levels_v1(
-    s: &mut Scanner<'_>,
-    out: &mut Vec<RawLevel>,
-    f: &mut Fields<'_>,
-    field: &'static str,
-) -> Result<(), WireError> {
-    s.begin_array()?;
-    let mut first = true;
-    while s.next_element(&mut first)? {
-        let at = s.position();
-        s.begin_array()?;
-        let mut inner = true;
-        let mut values = [None; 2];
-        let mut k = 0usize;
-        while s.next_element(&mut inner)? {
-            match k {
-                0 | 1 => {
-                    let v = s.str()?;
-                    values[k] = Some(lexeme(v).ok_or(WireError::Decimal { field, at })?);
-                }
-                2 => {
-                    let v = s.str()?;
-                    let ts = epoch_nanos(v).ok_or(WireError::Decimal { field, at })?;
-                    f.ts = Some(f.ts.map_or(ts, |t| t.max(ts)));
-                }
-                // The republish flag "r" (and anything later): applied like any level.
-                _ => s.skip_value()?,
-            }
-            k += 1;
-        }
-        let [Some((p, pd)), Some((q, qd))] = values else {
-            return Err(WireError::Decimal { field, at });
-        };
-        f.decimals.price = f.decimals.price.max(pd);
-        f.decimals.qty = f.decimals.qty.max(qd);
-        out.push((p, q));
-    }
-    Ok(())
-}
-
-/// `[[price, volume, time, side, orderType, misc], ...]`.
-fn parse_v1_trades(s: &mut Scanner<'_>, buf: &mut Buffers) -> Result<(), WireError> {
-    s.begin_array()?;
-    let mut first = true;
-    while s.next_element(&mut first)? {
-        let at = s.position();
-        s.begin_array()?;
-        let mut inner = true;
-        let mut t = RawTrade::default();
-        let mut k = 0usize;
-        while s.next_element(&mut inner)? {
-            let bad = WireError::Decimal { field: "trade", at };
-            match k {
-                0 => t.price = Some(lexeme(s.str()?).ok_or(bad)?.0),
-                1 => t.qty = Some(lexeme(s.str()?).ok_or(bad)?.0),
-                2 => t.ts = Some(epoch_nanos(s.str()?).ok_or(bad)?),
-                3 => {
-                    t.buy = match s.str()? {
-                        b"b" => Some(true),
-                        b"s" => Some(false),
-                        _ => None,
-                    }
-                }
-                _ => s.skip_value()?,
-            }
-            k += 1;
-        }
-        buf.trades.push(t);
-    }
-    Ok(())
-}
-
-/// `"1618678117.243818"` (seconds, up to 9 decimals) in nanoseconds.
-pub fn epoch_nanos(text: &[u8]) -> Option<u64> {
-    let (secs, frac) = match text.iter().position(|&b| b == b'.') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &b""[..]),
-    };
-    if secs.is_empty() || frac.len() > 9 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in secs.iter().chain(frac) {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    let pad = 9 - frac.len() as u32;
-    v.checked_mul(10u64.pow(pad))
-}
-
-/// `"2023-10-06T17:35:55.440295Z"` (UTC, up to 9 decimals of a second) in nanoseconds since
-/// the Unix epoch.
-pub fn rfc3339_nanos(text: &[u8]) -> Option<u64> {
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let b = text.get(r)?;
-        b.iter().try_fold(0u64, |v, &c| {
-            c.is_ascii_digit().then(|| v * 10 + u64::from(c - b'0'))
-        })
-    };
-    let sep = |i: usize, c: u8| text.get(i) == Some(&c);
-    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let rest = text.get(19..)?;
-    let rest = rest.strip_suffix(b"Z")?;
-    let nanos = match rest.split_first() {
-        None => 0,
-        Some((b'.', frac)) if !frac.is_empty() && frac.len() <= 9 => {
-            let v = frac.iter().try_fold(0u64, |v, &c| {
-                c.is_ascii_digit().then(|| v * 10 + u64::from(c - b'0'))
-            })?;
-            v * 10u64.pow(9 - frac.len() as u32)
-        }
-        _ => return None,
-    };
-    // Days from the civil date (Howard Hinnant's algorithm), years from 1970 on.
-    let (y, m) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    let secs = days * 86_400 + h * 3_600 + mi * 60 + sec;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
-}
-
 /// What a parsed frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -739,15 +542,6 @@ fn classify_v1<'a>(f: &Fields<'a>) -> Result<Kind, ClassifyError<'a>> {
         _ if channel.starts_with(b"ohlc-") => Ok(Kind::Ignored),
         other => Err(ClassifyError::UnknownChannel(other)),
     }
-}
-
-/// The depth of a v1 channel name (`book-1000` → 1000).
-pub fn v1_depth(channel: &[u8]) -> Option<u64> {
-    let digits = channel.strip_prefix(b"book-")?;
-    if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 #[cfg(test)]

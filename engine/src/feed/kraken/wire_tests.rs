@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::feed::kraken::time::{epoch_nanos, rfc3339_nanos};
 use rstest::rstest;
 
 fn parsed(frame: &str) -> (Fields<'_>, Buffers) {
