@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh --target binance-spot --seed 1 --repro 143   replay one exec and print it
 #
 # DURATION is `90s`, `10m` or `1h` (per target); EXECS a plain number (default 1000000 per
-# target). Options: --target NAME (binance-spot, binance-usdm, binance-spot-multi, okx; repeatable;
+# target). Options: --target NAME (binance-spot, binance-usdm, binance-spot-multi, okx, kraken; repeatable;
 # default all), --seed N (default 1), --vectors (corpus from the first-1000-line vectors
 # instead of the full captures), --out DIR (finding inputs; default target/fuzz-findings).
 #

@@ -231,9 +231,10 @@ fn scan(
                 (&mut o.1, &mut o.2)
             }
             Some(symbol) => {
+                // The registry's rule: Kraken spells its pairs `BTC/USD`.
                 let valid = symbol
                     .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
                 if symbol.is_empty() || !valid {
                     continue;
                 }

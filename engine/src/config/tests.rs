@@ -54,7 +54,7 @@ fn venue_section_overrides_endpoints() {
     let e = v.endpoints();
     assert_eq!(e.rest, "http://127.0.0.1:1");
     assert!(e.ws_book.starts_with("wss://fstream.binance.com/public"));
-    let err = parse("[venue]\nname = \"kraken\"\n")
+    let err = parse("[venue]\nname = \"deribit\"\n")
         .unwrap_err()
         .to_string();
     assert!(err.contains("unknown venue"), "{err}");
@@ -270,7 +270,7 @@ fn bad_venue_entry_is_located_at_its_key_in_that_entry(#[case] line: &str, #[cas
 
 #[rstest::rstest]
 #[case::unknown_venue(
-    "[[venue]]\nname = \"binance-spot\"\n[[venue]]\nname = \"kraken\"\n",
+    "[[venue]]\nname = \"binance-spot\"\n[[venue]]\nname = \"deribit\"\n",
     "ladder.toml:4:8: venue[1].name: unknown venue"
 )]
 #[case::unknown_key(

@@ -134,7 +134,7 @@ pub struct SyncStats {
     /// snapshot can line up with them and the new diffs together).
     pub discarded: u64,
     /// Messages whose checksum was checked against the book (venues that send one: OKX's
-    /// older recordings); a mismatch is also a `checksum_mismatch` fault.
+    /// older recordings, Kraken); a mismatch is also a `checksum_mismatch` fault.
     pub checksums: u64,
 }
 

@@ -17,7 +17,7 @@ use super::live::{
     spawn_venue,
 };
 use super::venue::Venue;
-use super::{binance, bybit, coinbase, okx};
+use super::{binance, bybit, coinbase, kraken, okx};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ impl Venue {
             .or_else(|| bybit::probe::sniff(frame))
             .or_else(|| okx::probe::sniff(frame))
             .or_else(|| coinbase::probe::sniff(frame))
+            .or_else(|| kraken::probe::sniff(frame))
     }
 }
 
@@ -46,6 +47,8 @@ pub enum VenueBooks {
     Okx(okx::Books),
     /// Coinbase Advanced Trade and the legacy Exchange feed.
     Coinbase(coinbase::Books),
+    /// Kraken.
+    Kraken(kraken::Books),
 }
 
 impl VenueBooks {
@@ -62,6 +65,7 @@ impl VenueBooks {
             Venue::Coinbase | Venue::CoinbaseExchange => {
                 Self::Coinbase(coinbase::Books::new(venue, registry))
             }
+            Venue::Kraken => Self::Kraken(kraken::Books::new(registry)),
         }
     }
 }
@@ -74,6 +78,7 @@ macro_rules! dispatch {
             VenueBooks::Bybit($b) => $e,
             VenueBooks::Okx($b) => $e,
             VenueBooks::Coinbase($b) => $e,
+            VenueBooks::Kraken($b) => $e,
         }
     };
 }
@@ -162,7 +167,7 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
+            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -179,7 +184,7 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
+            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -249,6 +254,7 @@ impl VenueLive {
             }
             Venue::Okx => okx::endpoints::production(),
             Venue::Coinbase | Venue::CoinbaseExchange => coinbase::endpoints::production(venue),
+            Venue::Kraken => kraken::endpoints::production(),
         }
     }
 }
@@ -381,6 +387,8 @@ pub enum VenueProbe {
     Okx(okx::probe::Probe),
     /// Coinbase Advanced Trade and the legacy Exchange feed.
     Coinbase(coinbase::probe::Probe),
+    /// Kraken.
+    Kraken(kraken::probe::Probe),
 }
 
 impl VenueProbe {
@@ -397,6 +405,7 @@ impl VenueProbe {
             Venue::Coinbase | Venue::CoinbaseExchange => {
                 Self::Coinbase(coinbase::probe::Probe::new(venue))
             }
+            Venue::Kraken => Self::Kraken(kraken::probe::Probe::default()),
         }
     }
 
@@ -409,6 +418,7 @@ impl VenueProbe {
             Self::Okx(p) => p.read(frame),
             Self::Bybit(p) => p.read(frame),
             Self::Coinbase(p) => p.read(frame),
+            Self::Kraken(p) => p.read(frame),
         }
     }
 
@@ -420,6 +430,7 @@ impl VenueProbe {
             Self::Okx(p) => p.values(),
             Self::Bybit(p) => p.values(),
             Self::Coinbase(p) => p.values(),
+            Self::Kraken(p) => p.values(),
         }
     }
 }

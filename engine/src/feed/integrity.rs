@@ -14,7 +14,9 @@
 //! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`]; Coinbase's
 //! (`feed/coinbase/sync.rs`) raises a break in the connection's `sequence_num` as a
 //! [`IntegrityFault::SequenceGap`] (or [`IntegrityFault::IdsBackward`]) of every book of the
-//! connection. The next venues add their own kinds here rather than a type of their own.
+//! connection; Kraken's (`feed/kraken/sync.rs`) raises a book whose checksum does not match as
+//! [`IntegrityFault::ChecksumMismatch`]. The next venues add their own kinds here rather than a
+//! type of their own.
 
 use ladder_sdk::{RawDecimal, StaleReason, UnixNanos};
 use rust_decimal::Decimal;
@@ -84,12 +86,13 @@ pub enum IntegrityFault {
         value: RawDecimal,
     },
     /// After a complete message the checksum of the local book is not the venue's (OKX: the
-    /// signed CRC32 of the top 25 levels' wire text): a message was lost or misapplied.
+    /// signed CRC32 of the top 25 levels' wire text; Kraken: the unsigned CRC32 of the top 10
+    /// levels per side): a message was lost or misapplied. Wide enough for either sign.
     ChecksumMismatch {
         /// The checksum the message carried.
-        expected: i32,
+        expected: i64,
         /// The checksum of the local book.
-        computed: i32,
+        computed: i64,
     },
 }
 
@@ -211,7 +214,7 @@ impl fmt::Display for Detail {
             ),
             IntegrityFault::ChecksumMismatch { expected, computed } => write!(
                 f,
-                "the message says {expected}, the local book's top 25 levels give {computed}"
+                "the message says {expected}, the local book's top levels give {computed}"
             ),
         }
     }
@@ -336,7 +339,7 @@ mod tests {
     #[case::crossed(IntegrityFault::Crossed { bid: 1050, ask: 1000 }, "crossed", "crossed book: best bid 1050 >= best ask 1000")]
     #[case::depth_exceeded(IntegrityFault::DepthExceeded { levels: 201, depth: 200 }, "depth_exceeded", "book deeper than the subscribed depth: 201 levels on one side after a complete message, subscribed depth 200")]
     #[case::grid_changed(IntegrityFault::GridChanged { price: true, value: RawDecimal { mantissa: 6514045, scale: 2, negative: false } }, "grid_changed", "instrument grid changed: the venue restarted the book with price 65140.45 off the instrument's tick grid; reload the instrument spec")]
-    #[case::checksum(IntegrityFault::ChecksumMismatch { expected: -5, computed: 7 }, "checksum_mismatch", "checksum mismatch: the message says -5, the local book's top 25 levels give 7")]
+    #[case::checksum(IntegrityFault::ChecksumMismatch { expected: -5, computed: 7 }, "checksum_mismatch", "checksum mismatch: the message says -5, the local book's top levels give 7")]
     fn fault_names_and_messages_carry_their_data(
         #[case] fault: IntegrityFault,
         #[case] name: &str,

@@ -21,6 +21,7 @@ pub mod dispatch;
 pub mod events;
 pub mod integrity;
 pub mod json;
+pub mod kraken;
 pub mod live;
 pub mod okx;
 pub mod pending;

@@ -28,6 +28,8 @@ pub enum Venue {
     Coinbase,
     /// Coinbase Exchange, the legacy feed (`ws-feed.exchange.coinbase.com`): captures only.
     CoinbaseExchange,
+    /// Kraken spot, WebSocket v2 (`ws.kraken.com/v2`; v1 captures read too).
+    Kraken,
 }
 
 /// What the command line and the reports say about a venue.
@@ -43,7 +45,7 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
@@ -53,6 +55,7 @@ impl Venue {
         Self::Okx,
         Self::Coinbase,
         Self::CoinbaseExchange,
+        Self::Kraken,
     ];
 
     /// Name, help line and example symbol.
@@ -102,6 +105,11 @@ impl Venue {
                 name: "coinbase-exchange",
                 help: "Coinbase Exchange legacy feed captures (ws-feed.exchange.coinbase.com)",
                 example_symbol: "BTC-USD",
+            },
+            Self::Kraken => VenueInfo {
+                name: "kraken",
+                help: "Kraken spot, WebSocket v2 (ws.kraken.com/v2, api.kraken.com)",
+                example_symbol: "BTC/USD",
             },
         }
     }

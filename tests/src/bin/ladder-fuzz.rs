@@ -7,12 +7,12 @@ use clap::Parser;
 use ladder_tests::fuzz::corpus::{CorpusOptions, Recordings, TARGETS, Target, standard_target};
 use ladder_tests::fuzz::mutate::Mutation;
 use ladder_tests::fuzz::pipeline::{Counts, Pipeline};
-use ladder_tests::fuzz::{self, Budget, Stats, okx};
+use ladder_tests::fuzz::{self, Budget, Stats, kraken, okx};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Fuzz the Binance, Bybit and OKX decoders, sequencers and books with mutated real frames.
+/// Fuzz the Binance, Bybit, OKX and Kraken decoders, sequencers and books with mutated real frames.
 #[derive(Debug, Parser)]
 #[command(name = "ladder-fuzz")]
 struct Args {
@@ -53,8 +53,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-/// The Binance targets and `okx` (built from `../shared/vectors/okx/` in either mode).
-const ALL_TARGETS: [&str; 4] = [TARGETS[0], TARGETS[1], TARGETS[2], okx::NAME];
+/// The Binance targets, `okx` and `kraken` (built from `../shared/vectors/` in either mode).
+const ALL_TARGETS: [&str; 5] = [TARGETS[0], TARGETS[1], TARGETS[2], okx::NAME, kraken::NAME];
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -71,8 +71,13 @@ fn main() -> ExitCode {
     fuzz::quiet_panics();
     let mut found = false;
     for name in targets {
-        if name == okx::NAME {
-            match run_okx(&args) {
+        if name == okx::NAME || name == kraken::NAME {
+            let run = if name == okx::NAME {
+                run_okx(&args)
+            } else {
+                run_kraken(&args)
+            };
+            match run {
                 Some(f) => found |= f,
                 None => return ExitCode::FAILURE,
             }
@@ -180,6 +185,75 @@ fn run_okx(args: &Args) -> Option<bool> {
         c.synced_checks
     );
     Some(findings(okx::NAME, &stats, args))
+}
+
+/// The Kraken target: a run, or `--repro`. `None` when it cannot be built.
+fn run_kraken(args: &Args) -> Option<bool> {
+    let target = match kraken::kraken_target(CorpusOptions::default()) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            eprintln!("error: kraken: the shared data is missing (see above)");
+            return None;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    if let Some(exec) = args.repro {
+        let (lines, applied) = kraken::input(&target, args.seed, exec);
+        let names: Vec<&str> = applied.iter().map(|m| m.as_str()).collect();
+        println!(
+            "kraken seed {} exec {exec}: mutations [{}]",
+            args.seed,
+            names.join(", ")
+        );
+        for line in &lines {
+            println!("{}", String::from_utf8_lossy(line));
+        }
+        let mut pipeline = kraken::KrakenPipeline::new(&target.registry);
+        return Some(match kraken::check(&target, &mut pipeline, &lines) {
+            Ok(()) => {
+                println!("=> ok: no invariant broken");
+                false
+            }
+            Err(v) => {
+                println!("=> [{}] {}", v.invariant, v.detail);
+                true
+            }
+        });
+    }
+    println!(
+        "kraken: {} scenarios, {} instruments, seed {}",
+        target.scenarios.len(),
+        target.registry.len(),
+        args.seed
+    );
+    let budget = Budget {
+        execs: args.execs,
+        time: args.duration,
+    };
+    let (stats, c) = kraken::run(&target, args.seed, budget);
+    println!(
+        "kraken: {} execs in {:.1} s = {:.0} execs/s ({} unmutated)",
+        stats.execs,
+        stats.elapsed.as_secs_f64(),
+        stats.execs_per_sec(),
+        stats.unmutated
+    );
+    println!(
+        "  lines {}  line errors {}  decode errors {}  updates {}  snapshots {}  faults {} \
+         (checksum {})  synced-book checks {}",
+        c.lines,
+        c.line_errors,
+        c.decode_errors,
+        c.updates,
+        c.snapshots,
+        c.faults,
+        c.checksum_faults,
+        c.synced_checks
+    );
+    Some(findings(kraken::NAME, &stats, args))
 }
 
 fn report(target: &Target, stats: &Stats, args: &Args) -> bool {

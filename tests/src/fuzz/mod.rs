@@ -12,7 +12,7 @@
 //!
 //! OKX has its own target ([`okx`]): the same mutations and run loop over OKX's corpus,
 //! books and invariants; so has Coinbase ([`coinbase`]: Advanced Trade and the legacy
-//! Exchange feed, with the connection-wide `sequence_num`).
+//! Exchange feed, with the connection-wide `sequence_num`), and so has Kraken ([`kraken`]).
 //!
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
@@ -20,6 +20,7 @@
 pub mod bybit;
 pub mod coinbase;
 pub mod corpus;
+pub mod kraken;
 pub mod mutate;
 pub mod okx;
 pub mod pipeline;

@@ -67,7 +67,8 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
         | Venue::BybitInverse
         | Venue::Okx
         | Venue::Coinbase
-        | Venue::CoinbaseExchange => RestPaths {
+        | Venue::CoinbaseExchange
+        | Venue::Kraken => RestPaths {
             depth: "/v5/market/orderbook",
             exchange_info: "/v5/market/instruments-info",
         },
@@ -95,7 +96,8 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
         | Venue::BybitInverse
         | Venue::Okx
         | Venue::Coinbase
-        | Venue::CoinbaseExchange => 1,
+        | Venue::CoinbaseExchange
+        | Venue::Kraken => 1,
     }
 }
 
@@ -109,7 +111,8 @@ pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
         | Venue::BybitInverse
         | Venue::Okx
         | Venue::Coinbase
-        | Venue::CoinbaseExchange => 1,
+        | Venue::CoinbaseExchange
+        | Venue::Kraken => 1,
     }
 }
 
@@ -126,7 +129,8 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
         | Venue::BybitInverse
         | Venue::Okx
         | Venue::Coinbase
-        | Venue::CoinbaseExchange => false,
+        | Venue::CoinbaseExchange
+        | Venue::Kraken => false,
     }
 }
 

@@ -146,7 +146,8 @@ impl RestClient {
             | Venue::BybitInverse
             | Venue::Okx
             | Venue::Coinbase
-            | Venue::CoinbaseExchange => {
+            | Venue::CoinbaseExchange
+            | Venue::Kraken => {
                 format!("{}{path}", self.base)
             }
         };

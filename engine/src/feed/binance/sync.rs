@@ -65,7 +65,8 @@ impl SyncRule {
             | Venue::BybitInverse
             | Venue::Okx
             | Venue::Coinbase
-            | Venue::CoinbaseExchange => Self::Spot,
+            | Venue::CoinbaseExchange
+            | Venue::Kraken => Self::Spot,
         }
     }
 }

@@ -252,8 +252,8 @@ impl State {
         self.stats.checksums += 1;
         let computed = self.texts.checksum(&self.book);
         (computed != h.checksum).then_some(IntegrityFault::ChecksumMismatch {
-            expected: h.checksum,
-            computed,
+            expected: i64::from(h.checksum),
+            computed: i64::from(computed),
         })
     }
 

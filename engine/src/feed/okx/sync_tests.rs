@@ -363,8 +363,8 @@ fn checksums_are_checked_after_every_message_and_zero_is_not_sent() {
     assert_eq!(
         outcome(out),
         Want::Fault(IntegrityFault::ChecksumMismatch {
-            expected: wrong,
-            computed: m.checksum()
+            expected: i64::from(wrong),
+            computed: i64::from(m.checksum())
         })
     );
     assert_eq!(h.seq.state(), BookState::Stale);

@@ -60,6 +60,8 @@ impl Encoder {
             Venue::Okx => None,
             // Coinbase's encoder comes with its live connector.
             Venue::Coinbase | Venue::CoinbaseExchange => None,
+            // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
+            Venue::Kraken => None,
         }
     }
 

@@ -1,0 +1,109 @@
+//! The bounded Kraken fuzz run `cargo test` includes: a fixed number of execs (the same inputs
+//! on every run) on scenarios cut from the shared Kraken vectors, through the engine's Kraken books.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ladder_tests::fuzz::Budget;
+use ladder_tests::fuzz::corpus::CorpusOptions;
+use ladder_tests::fuzz::kraken::{self, KrakenPipeline, KrakenTarget};
+use std::sync::OnceLock;
+
+const SEED: u64 = 20_210_417;
+const EXECS: u64 = 500;
+
+fn target() -> Option<&'static KrakenTarget> {
+    static BUILT: OnceLock<Option<KrakenTarget>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let options = CorpusOptions {
+                stride: 8,
+                ..CorpusOptions::default()
+            };
+            kraken::kraken_target(options).expect("kraken target")
+        })
+        .as_ref()
+}
+
+#[test]
+fn fuzz_kraken_corpus_scenarios_unmutated_sync_with_every_checksum_matching() {
+    let Some(t) = target() else { return };
+    assert!(t.scenarios.len() >= 20, "{} scenarios", t.scenarios.len());
+    let mut pipeline = KrakenPipeline::new(&t.registry);
+    for (i, s) in t.scenarios.iter().enumerate() {
+        let before = pipeline.counts;
+        assert_eq!(kraken::check(t, &mut pipeline, s), Ok(()), "scenario {i}");
+        let c = pipeline.counts;
+        assert_eq!(
+            (c.decode_errors, c.faults),
+            (before.decode_errors, before.faults),
+            "scenario {i}:\n{}",
+            s.iter()
+                .map(|l| String::from_utf8_lossy(l)
+                    .chars()
+                    .take(300)
+                    .collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let c = pipeline.counts;
+    assert_eq!(
+        (c.line_errors, c.decode_errors, c.faults),
+        (0, 0, 0),
+        "{c:?}"
+    );
+    assert!(
+        c.snapshots >= t.scenarios.len() as u64 && c.updates > 0,
+        "{c:?}"
+    );
+    assert!(c.synced_checks > 0, "{c:?}");
+}
+
+#[test]
+fn fuzz_kraken_bounded_run_breaks_no_invariant() {
+    let Some(t) = target() else { return };
+    let (stats, c) = kraken::run(t, SEED, Budget::execs(EXECS));
+    println!(
+        "kraken: {} execs, {:.0} execs/s (debug build), {} findings, {c:?}",
+        stats.execs,
+        stats.execs_per_sec(),
+        stats.findings.len()
+    );
+    assert_eq!(stats.execs, EXECS);
+    assert!(stats.unmutated > 0 && stats.mutations.iter().all(|n| *n > 0));
+    // The mutations reach every stage: frames rejected, faults of both kinds, books synced.
+    assert!(c.line_errors > 0 && c.decode_errors > 0, "{c:?}");
+    assert!(c.faults > 0 && c.checksum_faults > 0, "{c:?}");
+    assert!(
+        c.snapshots > 0 && c.updates > 0 && c.synced_checks > 0,
+        "{c:?}"
+    );
+    let found: Vec<String> = stats
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "[{}] x{} first at seed {} exec {}: {}\n{}",
+                f.invariant,
+                f.count,
+                f.seed,
+                f.exec,
+                f.detail,
+                f.input
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
+        .collect();
+    assert!(found.is_empty(), "{}", found.join("\n\n"));
+}
+
+#[test]
+fn fuzz_kraken_same_seed_and_exec_give_the_same_input() {
+    let Some(t) = target() else { return };
+    for exec in [0, 1, 999, 123_456_789] {
+        assert_eq!(kraken::input(t, SEED, exec), kraken::input(t, SEED, exec));
+    }
+}
