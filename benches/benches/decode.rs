@@ -464,16 +464,6 @@ struct CoinbaseEvent<'a> {
     product_id: &'a str,
     #[serde(borrow)]
     updates: Vec<CoinbaseLevel<'a>>,
-/// A Kraken v2 `book` message, typed; numbers through `f64` into `Decimal`.
-#[derive(Deserialize)]
-struct KrakenV2<'a> {
-    #[serde(borrow)]
-    #[allow(dead_code)]
-    channel: &'a str,
-    #[serde(rename = "type")]
-    #[allow(dead_code)]
-    kind: &'a str,
-    data: Vec<KrakenV2Book>,
 }
 
 #[allow(dead_code)]
@@ -579,6 +569,25 @@ fn bench_coinbase(c: &mut Criterion) {
         group.bench_function(
             BenchmarkId::new("serde_json_typed_decimal", frames.len()),
             |b| b.iter(|| frames.iter().map(|f| theirs(f)).sum::<usize>()),
+        );
+        group.finish();
+    }
+}
+
+/// A Kraken v2 `book` message, typed; numbers through `f64` into `Decimal`.
+#[derive(Deserialize)]
+struct KrakenV2<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    channel: &'a str,
+    #[serde(rename = "type")]
+    #[allow(dead_code)]
+    kind: &'a str,
+    data: Vec<KrakenV2Book>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
 struct KrakenV2Book {
     symbol: String,
     bids: Vec<KrakenV2Level>,
