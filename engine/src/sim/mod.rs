@@ -41,6 +41,7 @@ mod rest;
 mod server;
 mod stream;
 mod symbol;
+mod topics;
 
 pub use connect::{SimConnection, SimRunning};
 pub use encode::{SimUrls, serves};
@@ -127,6 +128,7 @@ impl SimConfig {
             ping_interval: d.ping_interval,
             pong_timeout: d.pong_timeout,
             weight_limit: d.weight_limit,
+            weight_window: d.weight_window,
             ..Self::default()
         })
     }
@@ -238,6 +240,11 @@ pub(crate) struct Published {
     pub(crate) symbol: usize,
     pub(crate) kind: stream::StreamKind,
     pub(crate) frame: Arc<encode::Frame>,
+    /// A book topic's publish number (0 elsewhere): a connection that took the topic's
+    /// snapshot at number `n` skips the messages up to `n`.
+    pub(crate) number: u64,
+    /// The depth faults (drop, duplicate, reorder) act on it.
+    pub(crate) faultable: bool,
 }
 
 /// State shared by every task of one sim.
@@ -273,6 +280,7 @@ impl Shared {
             ));
         }
         config.faults.validate()?;
+        config.faults.validate_for(config.venue)?;
         config.model.validate()?;
         let encoder = Encoder::for_venue(config.venue)?;
         let mut seen = std::collections::HashSet::new();

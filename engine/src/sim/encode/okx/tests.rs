@@ -1,0 +1,1 @@
+//! OKX encoder tests.
