@@ -42,6 +42,8 @@ mod server;
 mod stream;
 mod symbol;
 mod topics;
+#[cfg(test)]
+mod venue_sync;
 
 pub use connect::{SimConnection, SimRunning};
 pub use encode::{SimUrls, serves};

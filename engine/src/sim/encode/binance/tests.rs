@@ -269,7 +269,9 @@ fn usdm_ids_skip_so_u_is_not_pu_plus_one_and_spot_ids_do_not() {
         bids: &[(600_000, 1)],
         asks: &[],
     };
-    let f = enc.diff(&w, StreamKind::Diff(Window::Ms100), span, changed);
+    let f = enc
+        .diff(&w, StreamKind::Diff(Window::Ms100), span, changed)
+        .unwrap();
     assert_eq!(
         f.raw(),
         r#"{"e":"depthUpdate","E":5,"T":4,"s":"BTCUSDT","U":300,"u":306,"pu":297,"b":[["60000.00","0.001"]],"a":[]}"#
