@@ -1,7 +1,8 @@
 //! `ladder inspect` on the real Bybit recordings (`shared/vectors/bybit`): the venue recognized
 //! from the content, the counts and final tops of `SOURCES.md`, a dropped delta shown as a gap
 //! and a stale book (`--strict` exits 1), and bad input reported by line without a panic; and
-//! the commands that do not serve Bybit yet (live, record, the simulator) refusing it clearly.
+//! the commands that do not serve Bybit yet (live, record, paper on the simulator) refusing it
+//! clearly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -272,7 +273,8 @@ fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
                 "--duration",
                 "1s",
             ],
-            "the simulator does not serve bybit-inverse",
+            // The simulator serves Bybit; the live feed that reads it does not yet.
+            "live bybit-inverse is not available yet",
         ),
     ];
     for (args, want) in cases {

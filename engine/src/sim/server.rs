@@ -10,6 +10,11 @@
 //! - live control messages: `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`,
 //!   `SET_PROPERTY ["combined",true]`, `GET_PROPERTY ["combined"]`.
 //!
+//! On Bybit (`/v5/public/<category>`) and OKX (`/ws/v5/public`) the URL carries no stream: a
+//! client subscribes by message, and each new book-topic subscription is answered with the
+//! venue's ack, then the topic's snapshot ([`Session::resnapshot`]); the topic's messages the
+//! connection had queued from before its snapshot are skipped.
+//!
 //! Every venue: a ping every `ping_interval`; a connection that leaves one unanswered for
 //! `pong_timeout` is closed; client pings are answered with a pong carrying the same payload.
 //! An unknown path or stream in the URL is refused in the handshake with HTTP 400.

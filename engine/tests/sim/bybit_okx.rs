@@ -338,3 +338,18 @@ async fn okx_and_bybit_rest_answer_instruments_and_books_in_the_venues_json() {
     assert!(r.body.contains(r#""retCode":10001"#), "{}", r.body);
     sim.shutdown().await;
 }
+
+#[test]
+fn sim_connection_resolves_okx_and_bybit_endpoints_and_instruments() {
+    let okx = sim::SimConnection::start(venue_config(Venue::Okx)).unwrap();
+    assert_eq!(okx.venue, Venue::Okx);
+    assert!(okx.endpoints.ws_book.ends_with("/ws/v5/public"));
+    assert!(okx.endpoints.rest.starts_with("http://127.0.0.1:"));
+    let swap = okx.registry.find("okx:BTC-USDT-SWAP").unwrap();
+    assert_eq!(swap.spec.lot_size().to_string(), "0.01");
+    okx.running.stop();
+    let bybit = sim::SimConnection::start(venue_config(Venue::BybitInverse)).unwrap();
+    assert!(bybit.endpoints.ws_book.ends_with("/v5/public/inverse"));
+    assert!(bybit.registry.find("bybit-inverse:BTCUSD").is_ok());
+    bybit.running.stop();
+}
