@@ -268,13 +268,13 @@ fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
                 "paper",
                 "--sim",
                 "--venue",
-                "bybit-inverse",
+                "bybit-linear",
                 "--headless",
                 "--duration",
                 "1s",
             ],
             // The simulator serves Bybit; the live feed that reads it does not yet.
-            "live bybit-inverse is not available yet",
+            "live bybit-linear is not available yet",
         ),
     ];
     for (args, want) in cases {
