@@ -8,6 +8,9 @@
 //! subscription's snapshot is the image last sent, with the sequence id it was sent with, so
 //! the snapshot and the deltas that follow it always chain, whichever connection asks.
 //!
+//! A venue that re-sends an unchanged image after a quiet spell (Bybit `orderbook.1`, every
+//! ~3 s, with the same `u`) gets that too.
+//!
 //! Messages are numbered per topic in publish order (`published`): a connection that took a
 //! snapshot at number `n` skips the deltas up to `n` still queued for it.
 //!
@@ -155,7 +158,7 @@ impl Topics {
         let old = st.image.as_ref()?;
         let new = Image::of(model, topic.depth.into());
         if *old == new {
-            return None;
+            return Self::resend(st, topic, model.update_id(), ctx);
         }
         let (config, counters) = faults;
         st.deltas += 1;
@@ -206,6 +209,44 @@ impl Topics {
             frame,
             number: st.published,
             delta: !restart,
+        })
+    }
+}
+
+impl Topics {
+    /// An unchanged image sent again with the same sequence id, if the venue does that after
+    /// a quiet spell (Bybit `orderbook.1`: every ~3 s).
+    fn resend(
+        st: &mut TopicState,
+        topic: BookTopic,
+        model_id: u64,
+        ctx: &Ctx<'_>,
+    ) -> Option<TopicFrame> {
+        let after = ctx.encoder.resend_after_ms(topic)?;
+        if ctx.event_ms < st.event_ms.saturating_add(after) {
+            return None;
+        }
+        let image = st.image.as_ref()?;
+        let msg = BookMsg {
+            topic,
+            snapshot: true,
+            levels: image.sides(),
+            image: image.sides(),
+            seq: st.seq,
+            prev: None,
+            model_id,
+            event_ms: ctx.event_ms,
+            engine_ms: st.engine_ms,
+            fault: None,
+        };
+        let frame = ctx.encoder.book(ctx.wire, &msg);
+        st.published += 1;
+        st.event_ms = ctx.event_ms;
+        st.model_id = model_id;
+        Some(TopicFrame {
+            frame,
+            number: st.published,
+            delta: true,
         })
     }
 }

@@ -35,6 +35,8 @@ struct Run {
     mismatches: u64,
     /// Bybit: `u = 1` restarts the books took.
     restarts: u64,
+    /// Bybit: book messages sent again with the last message's `u`.
+    resent: u64,
     books: VenueBooks,
     topic: BookTopic,
     secs: u64,
@@ -43,9 +45,14 @@ struct Run {
 /// Runs `venue` for `secs` of simulated time, one connection subscribed to `topic` and the
 /// trades of every symbol.
 fn run(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64) -> Run {
+    run_at(venue, topic, faults, secs, 400.0)
+}
+
+/// [`run`] at `rate` book events per second (over both symbols).
+fn run_at(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64, rate: f64) -> Run {
     let config = SimConfig {
         seed: 7,
-        messages_per_sec: 400.0,
+        messages_per_sec: rate,
         faults,
         ..SimConfig::for_venue(venue).unwrap()
     };
@@ -88,6 +95,8 @@ fn run(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64) -> Run {
         s.frame
     };
     let mut trades = 0;
+    let mut last_u: Vec<Option<u64>> = vec![None; shared.markets.len()];
+    let mut resent = 0;
     for (i, m) in shared.markets.iter().enumerate() {
         m.subscribe(kind);
         m.subscribe(trade_kind);
@@ -122,6 +131,12 @@ fn run(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64) -> Run {
                 out.push(Arc::clone(&p.frame));
             }
             for f in out.drain(..) {
+                if p.kind == kind && venue != Venue::Okx {
+                    let v: serde_json::Value = serde_json::from_str(f.combined()).unwrap();
+                    let u = v["data"]["u"].as_u64();
+                    resent += u64::from(u.is_some() && u == last_u[p.symbol]);
+                    last_u[p.symbol] = u;
+                }
                 let frame = feed(&mut books, f.combined(), t);
                 if p.kind == trade_kind && frame.instrument.is_some() {
                     trades += 1;
@@ -181,6 +196,7 @@ fn run(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64) -> Run {
         resyncs,
         mismatches,
         restarts,
+        resent,
         books,
         topic,
         secs,
@@ -358,4 +374,25 @@ fn dropped_deltas_are_sequence_gaps_on_both_venues() {
         // Between a dropped delta and the message that reveals it the book is behind: no
         // protocol can tell earlier, so the model comparison does not apply here.
     }
+}
+
+#[test]
+fn bybit_level_1_resends_an_unchanged_top_with_the_same_u_and_no_fault() {
+    let r = run_at(
+        Venue::BybitLinear,
+        topic(Venue::BybitLinear, 1),
+        FaultConfig::default(),
+        60,
+        4.0,
+    );
+    assert!(r.resent >= 3, "{} re-sends", r.resent);
+    assert_eq!(r.detected.total(), 0, "{:?}", r.detected.by_kind());
+    assert_eq!(r.mismatches, 0);
+    let busy = run(
+        Venue::BybitLinear,
+        topic(Venue::BybitLinear, 50),
+        FaultConfig::default(),
+        5,
+    );
+    assert_eq!(busy.resent, 0, "deeper topics never re-send");
 }

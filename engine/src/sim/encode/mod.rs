@@ -192,6 +192,15 @@ impl Encoder {
         }
     }
 
+    /// How long an unchanged image of `topic` stays unsent before the venue sends it again
+    /// with the same sequence id (`None`: never). Bybit re-sends `orderbook.1` after ~3 s.
+    pub(crate) fn resend_after_ms(&self, topic: BookTopic) -> Option<u64> {
+        match self {
+            Self::Bybit(_) if topic.depth == 1 => Some(bybit::RESEND_AFTER_MS),
+            _ => None,
+        }
+    }
+
     /// A message of a book topic.
     pub(crate) fn book(&self, s: &SymbolWire, msg: &BookMsg<'_>) -> Frame {
         match self {

@@ -13,7 +13,8 @@
 //! book changed) and `publicTrade.{SYMBOL}` (one message per fill). A subscription's first book
 //! message is a `snapshot` of the top `depth` levels, then `delta`s with `u` rising by one per
 //! message of the topic (levels leaving the window as size `"0"`); `orderbook.1` sends only
-//! snapshots. `seq` is the model's update id (the cross sequence), `cts` the time of the last
+//! snapshots, and sends an unchanged top again after 3 s with the same `u`. `seq` is the
+//! model's update id (the cross sequence), `cts` the time of the last
 //! book event, `ts` the push time. The restart fault sends a `snapshot` with `u = 1`.
 //!
 //! Control messages (`{"req_id":..,"op":"subscribe"|"unsubscribe"|"ping","args":[..]}`) are in
@@ -42,6 +43,9 @@ pub(crate) const TOPICS: [BookTopic; 4] = [
     BOOK_TOPICS[4],
     BOOK_TOPICS[7],
 ];
+
+/// An unchanged `orderbook.1` is sent again (same `u`) after this long.
+pub(crate) const RESEND_AFTER_MS: u64 = 3_000;
 
 /// Topics per connection (the venue's 21 000 characters of args hold about this many).
 pub(crate) const MAX_TOPICS: usize = 1_000;
