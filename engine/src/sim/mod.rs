@@ -335,10 +335,11 @@ pub(crate) fn now_ms() -> u64 {
 #[derive(Debug)]
 pub struct SimHandle {
     /// `ws://127.0.0.1:PORT`: append the venue's paths (Binance spot `/stream?streams=..` or
-    /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`), see
-    /// [`SimHandle::endpoints`].
+    /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`; Bybit
+    /// `/v5/public/<category>`; OKX `/ws/v5/public`), see [`SimHandle::endpoints`].
     pub ws_url: String,
-    /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`).
+    /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`,
+    /// `/v5/market/...`, `/api/v5/...`).
     pub rest_url: String,
     shared: Arc<Shared>,
     stop: Arc<watch::Sender<bool>>,
@@ -391,8 +392,9 @@ impl SimHandle {
         self.shared.kick.send_modify(|n| *n += 1);
     }
 
-    /// Drops the next `count` diff-depth messages routed to any connection (counted in
-    /// [`FaultStats::dropped`]): the connection's sequencer sees a gap.
+    /// Drops the next `count` diff-depth messages (Bybit, OKX: book-topic deltas) routed to
+    /// any connection (counted in [`FaultStats::dropped`]): the connection's sequencer sees a
+    /// gap.
     pub fn drop_next_depth(&self, count: u64) {
         self.shared
             .counters

@@ -368,11 +368,12 @@ pub(crate) enum BookFault {
 /// Example URLs of a running simulator, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimUrls {
-    /// A combined-stream URL carrying the first symbol's depth and book ticker.
+    /// A combined-stream URL carrying the first symbol's depth and book ticker (Bybit, OKX:
+    /// the connection URL and the subscribe message for its book).
     pub book_stream: String,
-    /// A combined-stream URL carrying its trades.
+    /// A combined-stream URL carrying its trades (Bybit, OKX: URL and subscribe message).
     pub trade_stream: String,
-    /// Its REST depth snapshot.
+    /// Its REST depth snapshot (Bybit: none, the snapshot comes in the stream).
     pub depth_snapshot: String,
     /// The instruments endpoint.
     pub exchange_info: String,
