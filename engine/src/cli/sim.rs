@@ -76,6 +76,10 @@ pub(super) struct Args {
     /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain.
     #[arg(long, value_name = "N")]
     seq_break_every: Option<u64>,
+    /// OKX: no snapshot in the stream on the incremental channels (as OKX announced for 2026):
+    /// clients join the updates to `/api/v5/market/books`.
+    #[arg(long)]
+    no_stream_snapshots: bool,
     /// REST request weight allowed per window (default: the venue's; Binance spot 6000 and
     /// USD-M 2400 per minute, Bybit 600 per 5 s, OKX 40 per 2 s).
     #[arg(long)]
@@ -131,6 +135,7 @@ fn config(args: &Args) -> anyhow::Result<SimConfig> {
         ws_port: args.ws_port,
         rest_port: args.rest_port,
         weight_limit: args.weight_limit.unwrap_or(base.weight_limit),
+        stream_snapshots: !args.no_stream_snapshots,
         faults: FaultConfig {
             drop_every: args.drop_every,
             duplicate_every: args.duplicate_every,

@@ -100,6 +100,11 @@ pub struct SimConfig {
     pub weight_window: Duration,
     /// Frames buffered for slow subscribers; a subscriber further behind is disconnected.
     pub channel_capacity: usize,
+    /// A subscription of an OKX incremental channel (`books`, `books-l2-tbt`,
+    /// `books50-l2-tbt`) starts with the snapshot in the stream (true, the default); false
+    /// serves what OKX announced for 2026 (`docs/venues.md` §12): updates only, a client joins
+    /// them to `GET /api/v5/market/books`. Other venues and channels always send it.
+    pub stream_snapshots: bool,
 }
 
 impl Default for SimConfig {
@@ -118,6 +123,7 @@ impl Default for SimConfig {
             weight_limit: 6_000,
             weight_window: Duration::from_secs(60),
             channel_capacity: 1 << 16,
+            stream_snapshots: true,
         }
     }
 }

@@ -207,7 +207,10 @@ impl Session<'_> {
         let market = &self.shared.markets[symbol];
         let t = market.book_snapshot(topic, &self.shared.encoder);
         self.floors[symbol * KINDS + kind.index()] = t.number;
-        self.pending.push(Arc::new(t.frame));
+        let encoder = &self.shared.encoder;
+        if self.shared.config.stream_snapshots || !encoder.may_omit_snapshot(topic) {
+            self.pending.push(Arc::new(t.frame));
+        }
     }
 
     /// The connection's number (1 for the first one accepted).

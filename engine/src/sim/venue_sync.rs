@@ -51,11 +51,19 @@ fn run(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64) -> Run {
 /// [`run`] at `rate` book events per second (over both symbols).
 fn run_at(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64, rate: f64) -> Run {
     let config = SimConfig {
-        seed: 7,
         messages_per_sec: rate,
         faults,
         ..SimConfig::for_venue(venue).unwrap()
     };
+    run_with(config, topic, secs)
+}
+
+/// [`run`] of `config` (seed 7). Without snapshots in the stream each book joins the REST
+/// book (`/api/v5/market/books`), at the start and at every resync.
+fn run_with(config: SimConfig, topic: BookTopic, secs: u64) -> Run {
+    let venue = config.venue;
+    let config = SimConfig { seed: 7, ..config };
+    let rest_join = !config.stream_snapshots;
     let shared = Arc::new(Shared::new(config).unwrap());
     let mut registry = Registry::new();
     let ids: Vec<_> = shared
@@ -89,10 +97,31 @@ fn run_at(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64, rate: 
             )
             .unwrap_or_else(|e| panic!("{e}: {text}"))
     };
-    let snapshot = |i: usize, floors: &mut Vec<u64>| {
+    // A subscription's snapshot, fed to the books: the stream's, or the REST book.
+    let snapshot = |i: usize, floors: &mut Vec<u64>, books: &mut VenueBooks, t: u64| {
         let s = shared.markets[i].book_snapshot(topic, &shared.encoder);
         floors[i * KINDS + kind.index()] = s.number;
-        s.frame
+        if rest_join {
+            let query = [
+                ("instId".to_owned(), shared.markets[i].symbol.symbol.clone()),
+                ("sz".to_owned(), "400".to_owned()),
+            ];
+            let body = shared
+                .encoder
+                .rest_answer(&shared, "/api/v5/market/books", &query)
+                .body;
+            books
+                .on_snapshot_body(
+                    &registry,
+                    ids[i],
+                    UnixNanos::from_nanos(t),
+                    body.as_bytes(),
+                    &mut Discard,
+                )
+                .unwrap_or_else(|e| panic!("{e}: {body}"));
+        } else {
+            feed(books, s.frame.combined(), t);
+        }
     };
     let mut trades = 0;
     let mut last_u: Vec<Option<u64>> = vec![None; shared.markets.len()];
@@ -100,8 +129,7 @@ fn run_at(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64, rate: 
     for (i, m) in shared.markets.iter().enumerate() {
         m.subscribe(kind);
         m.subscribe(trade_kind);
-        let f = snapshot(i, &mut floors);
-        feed(&mut books, f.combined(), EPOCH_NS);
+        snapshot(i, &mut floors, &mut books, EPOCH_NS);
     }
     let clock = Clock {
         t0: tokio::time::Instant::now(),
@@ -145,8 +173,7 @@ fn run_at(venue: Venue, topic: BookTopic, faults: FaultConfig, secs: u64, rate: 
             for (i, &id) in ids.iter().enumerate() {
                 if books.needs_snapshot(id) {
                     resyncs += 1;
-                    let f = snapshot(i, &mut floors);
-                    feed(&mut books, f.combined(), t);
+                    snapshot(i, &mut floors, &mut books, t);
                 }
             }
         }
@@ -395,4 +422,28 @@ fn bybit_level_1_resends_an_unchanged_top_with_the_same_u_and_no_fault() {
         5,
     );
     assert_eq!(busy.resent, 0, "deeper topics never re-send");
+}
+
+#[test]
+fn okx_without_stream_snapshots_joins_the_rest_book_and_resyncs_by_rest() {
+    let config = SimConfig {
+        stream_snapshots: false,
+        messages_per_sec: 400.0,
+        ..SimConfig::for_venue(Venue::Okx).unwrap()
+    };
+    let r = run_with(config.clone(), topic(Venue::Okx, 400), 20);
+    assert_clean(&r, "okx REST join");
+    let faulty = SimConfig {
+        faults: FaultConfig {
+            seq_break_every: Some(40),
+            ..FaultConfig::default()
+        },
+        ..config
+    };
+    let r = run_with(faulty, topic(Venue::Okx, 400), 20);
+    let n = r.injected.seq_breaks;
+    assert!(n >= 10, "{:?}", r.injected);
+    assert_eq!(r.detected.sequence_gap, n);
+    assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
+    assert_eq!((r.resyncs, r.mismatches), (n, 0));
 }

@@ -353,3 +353,40 @@ fn sim_connection_resolves_okx_and_bybit_endpoints_and_instruments() {
     assert!(bybit.registry.find("bybit-inverse:BTCUSD").is_ok());
     bybit.running.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_without_stream_snapshots_sends_updates_only_and_the_rest_book_joins_them() {
+    let config = SimConfig {
+        stream_snapshots: false,
+        ..venue_config(Venue::Okx)
+    };
+    let registry = registry(Venue::Okx, &config.symbols);
+    let sim = sim::start(config).await.unwrap();
+    let mut ws = connect_async(&sim.endpoints().ws_book).await.unwrap().0;
+    send(
+        &mut ws,
+        r#"{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}"#,
+    )
+    .await;
+    let ack = next_json(&mut ws).await;
+    assert_eq!(ack["event"], "subscribe");
+    let first = next_text(&mut ws, Duration::from_secs(3)).await.unwrap();
+    assert!(first.contains(r#""action":"update""#), "{first}");
+    let mut books = VenueBooks::new(Venue::Okx, &registry);
+    let id = registry.find("okx:BTC-USDT").unwrap().id;
+    let ts = UnixNanos::from_nanos(1);
+    books
+        .on_frame(&registry, ts, first.as_bytes(), &mut Discard)
+        .unwrap();
+    assert!(books.needs_snapshot(id) && books.has_pending(id));
+    let r = get(&sim.rest_url, "/api/v5/market/books?instId=BTC-USDT&sz=400").await;
+    books
+        .on_snapshot_body(&registry, id, ts, r.body.as_bytes(), &mut Discard)
+        .unwrap();
+    feed_for(&mut ws, &mut books, &registry, Duration::from_secs(2)).await;
+    let view = books.view(id).unwrap();
+    assert_eq!(view.state, ladder_sdk::BookState::Synced);
+    assert_eq!(view.stats.faults.total(), 0);
+    assert!(view.stats.applied > 10, "{:?}", view.stats);
+    sim.shutdown().await;
+}

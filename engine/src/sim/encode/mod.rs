@@ -201,6 +201,12 @@ impl Encoder {
         }
     }
 
+    /// True if the venue may leave the snapshot out of a subscription of `topic` (OKX's
+    /// incremental channels, [`SimConfig::stream_snapshots`](super::SimConfig)).
+    pub(crate) fn may_omit_snapshot(&self, topic: BookTopic) -> bool {
+        matches!(self, Self::Okx(_)) && !topic.full
+    }
+
     /// A message of a book topic.
     pub(crate) fn book(&self, s: &SymbolWire, msg: &BookMsg<'_>) -> Frame {
         match self {
