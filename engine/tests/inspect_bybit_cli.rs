@@ -235,6 +235,8 @@ fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("never.txt");
     let out = out.to_str().unwrap();
+    let report = dir.path().join("report");
+    let report = report.to_str().unwrap();
     let cases: [(&[&str], &str); 3] = [
         (
             &[
@@ -272,6 +274,8 @@ fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
                 "--headless",
                 "--duration",
                 "1s",
+                "--report",
+                report,
             ],
             // The simulator serves Bybit; the live feed that reads it does not yet.
             "live bybit-linear is not available yet",
