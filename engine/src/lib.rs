@@ -17,6 +17,8 @@ pub mod feed;
 pub mod hot;
 pub mod inspect;
 pub mod instrument;
+pub mod logging;
+pub mod metrics;
 pub mod microprice;
 pub mod paper;
 pub mod plugin;

@@ -1,8 +1,7 @@
 //! `ladder inspect` on the real Bybit recordings (`shared/vectors/bybit`): the venue recognized
 //! from the content, the counts and final tops of `SOURCES.md`, a dropped delta shown as a gap
 //! and a stale book (`--strict` exits 1), and bad input reported by line without a panic; and
-//! the commands that do not serve Bybit yet (live, record, paper on the simulator) refusing it
-//! clearly.
+//! `paper` / `record` refusing a Bybit book depth the venue does not serve, at its config key.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -230,58 +229,44 @@ fn inspect_bybit_bad_lines_are_reported_by_line_without_a_panic() {
     );
 }
 
+/// Bybit is live (`tests/live_feed/bybit*.rs`); what `paper` and `record` still refuse is a
+/// book depth Bybit does not serve, at the config's key, before any strategy is loaded or any
+/// connection is made (the endpoints are a closed local port anyway).
 #[test]
-fn live_record_and_sim_refuse_bybit_with_one_clear_error() {
+fn live_paper_and_record_refuse_a_bybit_book_depth_the_venue_does_not_serve() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("never.txt");
+    let config = dir.path().join("ladder.toml");
+    std::fs::write(
+        &config,
+        "[venue]\nname = \"bybit-linear\"\nbook_depth = 500\nsymbols = [\"BTCUSDT\"]\n\
+         ws_book = \"ws://127.0.0.1:9/v5/public/linear\"\nrest = \"http://127.0.0.1:9\"\n\
+         allow_insecure = true\n",
+    )
+    .unwrap();
+    let (config, out) = (config.to_str().unwrap(), dir.path().join("never.txt"));
     let out = out.to_str().unwrap();
-    let report = dir.path().join("report");
-    let report = report.to_str().unwrap();
-    let cases: [(&[&str], &str); 3] = [
-        (
-            &[
-                "paper",
-                "--venue",
-                "bybit-linear",
-                "--symbol",
-                "BTCUSDT",
-                "--headless",
-                "--duration",
-                "1s",
-            ],
-            "live bybit-linear is not available yet",
-        ),
-        (
-            &[
-                "record",
-                "--venue",
-                "bybit-spot",
-                "--symbol",
-                "BTCUSDT",
-                "--out",
-                out,
-                "--duration",
-                "1s",
-            ],
-            "live bybit-spot is not available yet",
-        ),
-        (
-            &[
-                "paper",
-                "--sim",
-                "--venue",
-                "bybit-linear",
-                "--headless",
-                "--duration",
-                "1s",
-                "--report",
-                report,
-            ],
-            // The simulator serves Bybit; the live feed that reads it does not yet.
-            "live bybit-linear is not available yet",
-        ),
+    let want = "ladder.toml:3:1: venue.book_depth 500 is not a depth bybit-linear serves (one of \
+                1, 50, 200, 1000)";
+    let cases: [&[&str]; 2] = [
+        &[
+            "paper",
+            "--config",
+            config,
+            "--headless",
+            "--duration",
+            "1s",
+        ],
+        &[
+            "record",
+            "--config",
+            config,
+            "--out",
+            out,
+            "--duration",
+            "1s",
+        ],
     ];
-    for (args, want) in cases {
+    for args in cases {
         let o = ladder().args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{args:?}");

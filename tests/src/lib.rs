@@ -26,6 +26,18 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     None
 }
 
+/// A TCP port free on 127.0.0.1 right now (for a server a test starts on a port it must name
+/// before the server runs).
+///
+/// # Panics
+/// If no port can be bound.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
 /// The two example strategies, statically linked, configured for BTCUSDT USD-M (tick 0.1).
 pub fn example_strategies() -> Vec<StrategySource> {
     example_strategies_with("", "tick_size = \"0.1\"")

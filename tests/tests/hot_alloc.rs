@@ -1,6 +1,7 @@
-//! Once warm, the hot thread allocates nothing per event: thousands of real events through
-//! book + both example strategies (statically linked, so their allocations are visible here)
-//! + risk + paper exchange, counted by a global allocator on this thread only.
+//! Once warm, the hot thread allocates nothing per event, with a trace-level log subscriber
+//! installed: thousands of real events through book + both example strategies (statically
+//! linked, so their allocations are visible here) + risk + paper exchange, counted by a global
+//! allocator on this thread only.
 //!
 //! The second test sends the same events through the stamped path (feed ring with `t0..t2`,
 //! `t3` on pop, hot stage stamps into the latency histograms) and counts both the feed side and
@@ -19,6 +20,7 @@ use ladder_engine::hot::ring::feed_ring;
 use ladder_engine::hot::stamps::{Stage, StampedEvent, StrategyStage};
 use ladder_engine::plugin::HostConfig;
 use ladder_engine::replay::StrategySource;
+use ladder_engine::session::snapshot::{Snapshot, copy_histogram};
 use ladder_sdk::{MarketEvent, UnixNanos};
 use ladder_tests::{example_strategies, shared};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -74,6 +76,11 @@ static GLOBAL: Counting = Counting;
 
 /// Real pre-decoded events and an engine running both example strategies.
 fn setup() -> Option<(Vec<MarketEvent>, HotEngine<CountSink>)> {
+    // Logging on, at its most verbose, as `--log-level trace` installs it.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(std::io::sink)
+        .try_init();
     let capture = shared("captures/binance-usdm_btcusdt_20240808.gz")?;
     let config = Config::default();
     // Real events through the capture pipeline (not measured here: the decoder has its own
@@ -193,6 +200,65 @@ fn stamped_pipeline_allocates_nothing_per_event_once_warm() {
         "some order reached the paper exchange while measured"
     );
     assert_eq!(allocations, 0, "allocations on the stamped path once warm");
+}
+
+/// The hot thread's snapshot publication (every 100 ms: dashboard, and with `--metrics` the
+/// whole latency histograms for the Prometheus exporter) allocates nothing once its buffers
+/// exist: events in chunks, a publication with histograms after each, the second half counted.
+#[test]
+fn snapshot_publication_with_metric_histograms_allocates_nothing_once_warm() {
+    let Some((events, mut engine)) = setup() else {
+        return;
+    };
+    engine.enable_latency();
+    engine.start();
+    let mut snap = Snapshot {
+        histograms: true,
+        ..Snapshot::default()
+    };
+    let mut processing =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+    let (mut producer, consumer) = feed_ring(1024);
+    let mut run =
+        |events: &[MarketEvent], engine: &mut HotEngine<CountSink>, snap: &mut Snapshot| {
+            for chunk in events.chunks(4096) {
+                let t0 = tsc::now();
+                for ev in chunk {
+                    assert!(producer.try_push_stamped(StampedEvent {
+                        t0,
+                        t1: t0,
+                        ..StampedEvent::unstamped(*ev)
+                    }));
+                    while let Some(ev) = consumer.pop_stamped() {
+                        engine.on_stamped(&ev, tsc::now());
+                        processing.record(1 + (ev.t0 & 1023)).unwrap();
+                    }
+                }
+                snap.publish(engine, UnixNanos::from_nanos(1));
+                copy_histogram(&mut snap.processing_histogram, &processing);
+            }
+        };
+    let half = events.len() / 2;
+    run(&events[..half], &mut engine, &mut snap);
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    run(&events[half..], &mut engine, &mut snap);
+    COUNTING.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let stages = snap
+        .stages
+        .iter()
+        .flatten()
+        .filter(|h| !h.is_empty())
+        .count();
+    assert!(stages >= 3, "stage histograms were copied: {stages}");
+    assert_eq!(
+        snap.processing_histogram
+            .as_ref()
+            .map(hdrhistogram::Histogram::len),
+        Some(events.len() as u64)
+    );
+    assert_eq!(allocations, 0, "allocations while publishing once warm");
 }
 
 /// The Bybit book side (decode + sequence + events) allocates nothing per frame once its

@@ -183,9 +183,8 @@ fn imbalance(name: &'static str, config: &str) -> StrategySource {
 
 /// `(instrument, rows)` of the `orders.csv` rows of `strategy`, in order of first appearance.
 ///
-/// Left out: cancel requests (a cancel names an order id, no instrument), and cancels refused
-/// for an order the exchange no longer knows: the paper exchange reports those under the
-/// request's instrument, which a cancel does not set (instrument 0, whatever it is).
+/// Left out: cancel requests and cancels refused for an order the exchange no longer knows
+/// (a cancel names an order id, no instrument: both rows leave the instrument empty).
 fn orders_by_instrument(dir: &Path, strategy: &str) -> Vec<(String, usize)> {
     let text = std::fs::read_to_string(dir.join("orders.csv")).unwrap();
     let mut lines = text.lines();
@@ -197,6 +196,9 @@ fn orders_by_instrument(dir: &Path, strategy: &str) -> Vec<(String, usize)> {
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
         let unknown_cancel = f[8] == "cancel_rejected" && f[9] == "unknown_order";
+        if unknown_cancel {
+            assert_eq!((f[2], f[4], f[6]), ("", "", ""), "{l}");
+        }
         if f[1] != strategy || f[5] == "cancel" || unknown_cancel {
             continue;
         }

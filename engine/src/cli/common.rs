@@ -3,8 +3,8 @@
 
 use super::args::{MarketArgs, VenueGroup};
 use crate::config::{Config, VenueConfig};
-use crate::feed::Venue;
 use crate::feed::live::Endpoints;
+use crate::feed::{Venue, VenueOptions};
 use crate::replay::StrategySource;
 use crate::session::{Market, SessionMarket};
 use crate::sim::SimConfig;
@@ -25,6 +25,7 @@ pub(super) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<(Config, Opt
 /// Prints the config's warnings about a venue entry about to be connected to.
 fn warn_venue(section: &VenueConfig) {
     for w in section.warnings() {
+        tracing::warn!(warning = %w, "config");
         eprintln!("warning: {w}");
     }
 }
@@ -150,6 +151,8 @@ pub(super) fn markets(args: &MarketArgs, config: &Config) -> anyhow::Result<Vec<
                     symbols,
                     endpoints: entry
                         .map_or_else(|| Endpoints::production(g.venue), VenueConfig::endpoints),
+                    options: entry
+                        .map_or_else(|| VenueOptions::defaults(g.venue), VenueConfig::options),
                 },
                 watchdog: watchdog(config, g.venue),
             })

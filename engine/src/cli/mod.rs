@@ -21,6 +21,17 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Write structured logs to this file (appended); without it, logs asked for by
+    /// `--log-level` or `RUST_LOG` go to stderr.
+    #[arg(long, global = true, value_name = "FILE")]
+    log: Option<std::path::PathBuf>,
+    /// Log level or filter (`info`, `debug`, `ladder=debug`); default `info` with `--log`,
+    /// else `RUST_LOG`, else no logs.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_format: crate::logging::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +64,15 @@ enum Command {
 /// stderr and a non-zero exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let logs = crate::logging::LogOptions {
+        level: cli.log_level.clone(),
+        file: cli.log.clone(),
+        format: cli.log_format,
+    };
+    if let Err(e) = crate::logging::init(&logs) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli
         .command
         .unwrap_or_else(|| Command::Paper(paper::Args::default()))

@@ -34,6 +34,15 @@ pub(super) struct Args {
     /// joined by `+`, e.g. paper-sim-binance-spot+sim-binance-usdm).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Serve Prometheus metrics on `/metrics` at this address (`HOST:PORT`, or `PORT` for
+    /// 127.0.0.1); overrides `[metrics] listen`.
+    #[arg(long, value_name = "ADDR", value_parser = parse_metrics)]
+    metrics: Option<String>,
+}
+
+/// Checks a `--metrics` address when the command line is parsed.
+fn parse_metrics(s: &str) -> Result<String, String> {
+    crate::metrics::parse_listen(s).map(|_| s.to_owned())
 }
 
 /// Parses `500ms`, `30s`, `10m`, `1h` or a number of seconds.
@@ -146,7 +155,10 @@ fn default_report_dir(markets: &[SessionMarket]) -> PathBuf {
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = args.config.load()?;
+    let (mut config, config_sha256) = args.config.load()?;
+    if let Some(listen) = &args.metrics {
+        config.metrics.listen = Some(listen.clone());
+    }
     let markets = markets(&args.market, &config)?;
     let mut strategies = args.strategies.sources(&config)?;
     if strategies.is_empty() {
@@ -158,6 +170,11 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| default_report_dir(&markets));
     let dashboard =
         !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if dashboard && crate::logging::writes_to_stderr() {
+        anyhow::bail!(
+            "logs on stderr would be drawn over by the dashboard: give --log FILE, or --headless"
+        );
+    }
     let summary = run_paper(PaperOptions {
         markets,
         strategies,

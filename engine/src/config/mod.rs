@@ -24,6 +24,9 @@
 //! [output]
 //! signals_every = 10        # keep every 10th signal value in signals.csv
 //!
+//! [metrics]
+//! listen = "127.0.0.1:9464" # serve Prometheus /metrics during `ladder paper`
+//!
 //! [[instrument]]
 //! symbol = "BTCUSDT"
 //! tick_size = "0.1"
@@ -40,8 +43,8 @@ mod venues;
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 pub use venues::Venues;
 
-use crate::feed::Venue;
 use crate::feed::live::{Endpoints, EndpointsConfig};
+use crate::feed::{Venue, VenueOptions};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;
@@ -136,6 +139,15 @@ impl Default for OutputConfig {
     }
 }
 
+/// `[metrics]`: Prometheus metrics of `ladder paper` ([`crate::metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on this address (`HOST:PORT`, or `PORT` for 127.0.0.1); `None`: off.
+    /// `ladder paper --metrics ADDR` overrides it.
+    pub listen: Option<String>,
+}
+
 /// `[[instrument]]`: a symbol's tick and lot size.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -171,7 +183,8 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
-    /// `binance-spot`, `binance-usdm` or `binance-coinm`.
+    /// The venue: `binance-spot`, `binance-usdm`, `binance-coinm`, `bybit-spot`, `bybit-linear`
+    /// or `bybit-inverse` (live); `okx` is read in captures only so far.
     #[serde(deserialize_with = "venue_name")]
     pub name: Venue,
     /// Symbols to trade.
@@ -192,6 +205,10 @@ pub struct VenueConfig {
     /// Accept `ws://` and `http://` endpoints without a warning (local testing only).
     #[serde(default)]
     pub allow_insecure: bool,
+    /// Bybit only: the book depth subscribed (`orderbook.{depth}.{symbol}`), one of 1, 50,
+    /// 200, 1000; default 50.
+    #[serde(default)]
+    pub book_depth: Option<u32>,
     /// Located warnings about unencrypted endpoints, filled when the file is parsed.
     #[serde(skip)]
     warnings: Vec<String>,
@@ -222,6 +239,16 @@ impl VenueConfig {
         }
         .resolve(self.name)
     }
+
+    /// The venue's live settings: its defaults with this section's (`book_depth` on Bybit;
+    /// the config check refuses it on any other venue).
+    pub fn options(&self) -> VenueOptions {
+        let mut options = VenueOptions::defaults(self.name);
+        if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
+            o.depth = depth;
+        }
+        options
+    }
 }
 
 /// The whole config file.
@@ -240,6 +267,9 @@ pub struct Config {
     /// `[output]`.
     #[serde(default)]
     pub output: OutputConfig,
+    /// `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// `[[instrument]]` entries.
     #[serde(default, rename = "instrument")]
     pub instruments: Vec<InstrumentConfig>,

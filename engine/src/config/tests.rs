@@ -302,3 +302,55 @@ fn insecure_endpoint_of_a_venue_entry_is_warned_about_in_that_entry_only() {
         w[0]
     );
 }
+
+#[test]
+fn metrics_listen_parses_and_a_bad_address_is_located_at_its_key() {
+    let c = parse("[metrics]\nlisten = \"9464\"\n").unwrap();
+    assert_eq!(c.metrics.listen.as_deref(), Some("9464"));
+    let got = bad_values("[metrics]\nlisten = \"everywhere\"\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with("ladder.toml:2:1: metrics.listen: metrics address \"everywhere\""),
+        "{got:?}"
+    );
+}
+
+#[rstest::rstest]
+#[case::bybit_depth_200("bybit-linear", "book_depth = 200\n", None)]
+#[case::bybit_depth_500_removed(
+    "bybit-linear",
+    "book_depth = 500\n",
+    Some(
+        "ladder.toml:3:1: venue.book_depth 500 is not a depth bybit-linear serves (one of 1, 50, 200, 1000)"
+    )
+)]
+#[case::bybit_takes_no_ws_trades(
+    "bybit-spot",
+    "ws_trades = \"wss://stream.bybit.com/v5/public/spot\"\n",
+    Some(
+        "ladder.toml:3:1: venue.ws_trades is not used by bybit-spot: its trades come on the ws_book connection; remove it"
+    )
+)]
+#[case::binance_has_no_book_depth(
+    "binance-spot",
+    "book_depth = 50\n",
+    Some("ladder.toml:3:1: venue.book_depth is a Bybit setting; binance-spot takes no book_depth")
+)]
+fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades(
+    #[case] venue: &str,
+    #[case] line: &str,
+    #[case] want: Option<&str>,
+) {
+    let text = format!("[venue]\nname = \"{venue}\"\n{line}");
+    match want {
+        None => {
+            let c = parse(&text).unwrap();
+            let options = c.venues.as_slice()[0].options();
+            let crate::feed::VenueOptions::Bybit(o) = options else {
+                panic!("{options:?}");
+            };
+            assert_eq!(o.depth, 200);
+        }
+        Some(want) => assert_eq!(bad_values(&text), [want]),
+    }
+}

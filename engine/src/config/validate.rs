@@ -4,6 +4,8 @@
 //! warnings, located the same way.
 
 use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
+use crate::feed::Venue;
+use crate::feed::bybit::live::LIVE_DEPTHS;
 use crate::feed::live::{EndpointScheme, check_endpoint};
 use ladder_sdk::Grid;
 use std::fmt::Display;
@@ -128,6 +130,14 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     for (i, v) in config.venues.iter().enumerate() {
         venue(&mut c, &config.venues, i, v);
     }
+    if let Some(listen) = &config.metrics.listen
+        && let Err(e) = crate::metrics::parse_listen(listen)
+    {
+        c.push(
+            vec![key("metrics"), key("listen")],
+            format!("metrics.listen: {e}"),
+        );
+    }
     c.out
 }
 
@@ -222,6 +232,40 @@ fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
                 v.watchdog_secs
             ),
         );
+    }
+    let bybit = matches!(
+        v.name,
+        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse
+    );
+    if bybit && v.ws_trades.is_some() {
+        c.push(
+            at("ws_trades"),
+            format!(
+                "{name}.ws_trades is not used by {}: its trades come on the ws_book connection; \
+                 remove it",
+                v.name
+            ),
+        );
+    }
+    if let Some(depth) = v.book_depth {
+        if !bybit {
+            c.push(
+                at("book_depth"),
+                format!(
+                    "{name}.book_depth is a Bybit setting; {} takes no book_depth",
+                    v.name
+                ),
+            );
+        } else if !LIVE_DEPTHS.contains(&depth) {
+            c.push(
+                at("book_depth"),
+                format!(
+                    "{name}.book_depth {depth} is not a depth {} serves (one of {})",
+                    v.name,
+                    LIVE_DEPTHS.map(|d| d.to_string()).join(", ")
+                ),
+            );
+        }
     }
     for (field, url, ws) in endpoints(v) {
         if let Err(e) = check_endpoint(url, ws) {

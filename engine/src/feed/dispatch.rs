@@ -129,6 +129,8 @@ impl FeedBooks for VenueBooks {
 pub enum VenueOptions {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::LiveOptions),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
@@ -147,9 +149,10 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::default())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::LiveOptions::default())
             }
+            Venue::Okx => Self::NotLive,
         }
     }
 
@@ -161,9 +164,10 @@ impl VenueOptions {
             Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm => {
                 Self::Binance(binance::LiveOptions::per_event())
             }
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
-                Self::NotLive
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Self::Bybit(bybit::LiveOptions::default())
             }
+            Venue::Okx => Self::NotLive,
         }
     }
 
@@ -176,12 +180,13 @@ impl VenueOptions {
             (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::Binance(o)) => {
                 o.validate(venue, symbols)
             }
-            (Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm, Self::NotLive) => Err(
-                FeedError::Config(format!("the options given are not {venue}'s")),
-            ),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
-                Err(not_live(venue))
+            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, Self::Bybit(o)) => {
+                o.validate(venue, symbols)
             }
+            (Venue::Okx, _) => Err(not_live(venue)),
+            _ => Err(FeedError::Config(format!(
+                "the options given are not {venue}'s"
+            ))),
         }
     }
 }
@@ -191,6 +196,8 @@ impl VenueOptions {
 pub enum VenueLive {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::Live),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::Live),
 }
 
 impl VenueLive {
@@ -205,14 +212,13 @@ impl VenueLive {
                 VenueOptions::Binance(o),
             ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
             (
-                Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
-                VenueOptions::NotLive,
-            ) => Err(FeedError::Config(format!(
+                Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse,
+                VenueOptions::Bybit(o),
+            ) => Ok(Self::Bybit(bybit::Live::new(venue, o.clone()))),
+            (Venue::Okx, _) => Err(not_live(venue)),
+            _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
-            (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx, _) => {
-                Err(not_live(venue))
-            }
         }
     }
 
@@ -237,6 +243,7 @@ impl LiveVenue for VenueLive {
     fn venue(&self) -> Venue {
         match self {
             Self::Binance(l) => l.venue(),
+            Self::Bybit(l) => l.venue(),
         }
     }
 
@@ -251,30 +258,35 @@ impl LiveVenue for VenueLive {
     ) -> Vec<PlannedConn> {
         match self {
             Self::Binance(l) => l.connections(instruments, endpoints),
+            Self::Bybit(l) => l.connections(instruments, endpoints),
         }
     }
 
     fn snapshots(&self) -> SnapshotSource {
         match self {
             Self::Binance(l) => l.snapshots(),
+            Self::Bybit(l) => l.snapshots(),
         }
     }
 
     fn resubscribe(&self, symbol: &str) -> Vec<String> {
         match self {
             Self::Binance(l) => l.resubscribe(symbol),
+            Self::Bybit(l) => l.resubscribe(symbol),
         }
     }
 
     fn error_frame(&self, frame: &[u8]) -> Option<VenueMessage> {
         match self {
             Self::Binance(l) => l.error_frame(frame),
+            Self::Bybit(l) => l.error_frame(frame),
         }
     }
 
     fn rest(&self, endpoints: &Endpoints) -> Result<VenueRest, FeedError> {
         match self {
             Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
+            Self::Bybit(l) => l.rest(endpoints).map(VenueRest::Bybit),
         }
     }
 }
@@ -284,18 +296,22 @@ impl LiveVenue for VenueLive {
 pub enum VenueRest {
     /// Binance spot, USD-M and COIN-M.
     Binance(binance::rest::RestClient),
+    /// Bybit spot, linear and inverse.
+    Bybit(bybit::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
     fn snapshot_url(&self, symbol: &str) -> String {
         match self {
             Self::Binance(r) => r.snapshot_url(symbol),
+            Self::Bybit(r) => r.snapshot_url(symbol),
         }
     }
 
     async fn snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
         match self {
             Self::Binance(r) => r.snapshot(symbol).await,
+            Self::Bybit(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -305,6 +321,7 @@ impl LiveRest for VenueRest {
     ) -> Result<Vec<(String, InstrumentSpec)>, FeedError> {
         match self {
             Self::Binance(r) => r.instruments(symbols).await,
+            Self::Bybit(r) => r.instruments(symbols).await,
         }
     }
 }

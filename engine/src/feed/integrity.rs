@@ -109,7 +109,8 @@ impl IntegrityFault {
         Self::NAMES[self.index()]
     }
 
-    const fn index(&self) -> usize {
+    /// The kind's position in [`IntegrityFault::NAMES`].
+    pub const fn index(&self) -> usize {
         match self {
             Self::SequenceGap { .. } => 0,
             Self::IdsBackward { .. } => 1,
@@ -265,6 +266,15 @@ pub struct FaultCounts {
 }
 
 impl FaultCounts {
+    /// Counts given by kind, in [`IntegrityFault::NAMES`] order.
+    pub fn from_array(counts: [u64; IntegrityFault::NAMES.len()]) -> Self {
+        let mut c = Self::default();
+        for (k, n) in counts.into_iter().enumerate() {
+            *c.slot(k) = n;
+        }
+        c
+    }
+
     /// Counts one fault.
     pub fn record(&mut self, fault: &IntegrityFault) {
         *self.slot(fault.index()) += 1;

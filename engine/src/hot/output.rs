@@ -67,6 +67,8 @@ pub enum OutputRecord {
         ts: UnixNanos,
         /// The strategy.
         strategy: StrategyNo,
+        /// The kill switch tripped (else the strategy panicked or failed).
+        kill_switch: bool,
     },
 }
 

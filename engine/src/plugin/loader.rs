@@ -239,6 +239,11 @@ fn open_bytes(lib: &LibraryBytes) -> Result<&'static Library, PluginError> {
             }
         }
     })?;
+    tracing::info!(
+        path = %path.display(),
+        sha256 = %lib.origin.sha256,
+        "strategy library loaded"
+    );
     // Never unloaded: see the module docs.
     let opened: &'static Library = Box::leak(Box::new(opened));
     loaded.push((lib.origin.sha256.clone(), opened));

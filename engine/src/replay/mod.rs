@@ -154,7 +154,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     let dir = opts.report_dir.clone();
     let writer = std::thread::Builder::new()
         .name("ladder-writer".into())
-        .spawn(move || write_records(&dir, &ctx, &source))
+        .spawn(move || write_records(&dir, &ctx, &source, None))
         .map_err(|source| ReplayError::Report {
             dir: opts.report_dir.clone(),
             source,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Mutex;
 
 /// What the writer needs to name things.
 #[derive(Debug, Clone)]
@@ -36,6 +37,20 @@ pub struct StrategyCounts {
     pub fills: u64,
     /// Rejections by reason.
     pub rejects: BTreeMap<String, u64>,
+    /// New orders, fills and rejections per instrument index (a refused cancel of an unknown
+    /// order names no instrument and counts only in [`StrategyCounts::rejects`]).
+    pub by_instrument: BTreeMap<usize, InstrumentCounts>,
+}
+
+/// One strategy's counts on one instrument.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstrumentCounts {
+    /// New-order requests.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Rejections by reason.
+    pub rejects: BTreeMap<String, u64>,
 }
 
 /// Everything the writer counted.
@@ -54,11 +69,14 @@ struct Files {
     status: BufWriter<File>,
 }
 
-/// Writes every record from `source` until the producer is done, then flushes.
+/// Writes every record from `source` until the producer is done, then flushes. With `live`,
+/// the counts so far are copied there whenever the ring runs empty after new records (read by
+/// the metrics exporter; never per record).
 pub fn write_records(
     dir: &Path,
     ctx: &ReportContext,
     source: &RingSource,
+    live: Option<&Mutex<WriterTotals>>,
 ) -> io::Result<WriterTotals> {
     std::fs::create_dir_all(dir)?;
     let create =
@@ -83,6 +101,7 @@ pub fn write_records(
         strategies: vec![StrategyCounts::default(); ctx.strategies.len()],
         records: 0,
     };
+    let mut shared_at = u64::MAX;
     loop {
         match source.pop() {
             Some(record) => {
@@ -90,8 +109,22 @@ pub fn write_records(
                 write_record(&mut files, ctx, &mut totals, &record)?;
             }
             None if source.finished() => break,
-            None => std::thread::sleep(std::time::Duration::from_micros(200)),
+            None => {
+                if let Some(live) = live
+                    && shared_at != totals.records
+                    && let Ok(mut l) = live.lock()
+                {
+                    l.clone_from(&totals);
+                    shared_at = totals.records;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
         }
+    }
+    if let Some(live) = live
+        && let Ok(mut l) = live.lock()
+    {
+        l.clone_from(&totals);
     }
     files.orders.flush()?;
     files.fills.flush()?;
@@ -159,6 +192,10 @@ fn write_record(
             if let Some(c) = totals.strategies.get_mut(usize::from(strategy)) {
                 if r.kind == RequestKind::New {
                     c.orders += 1;
+                    c.by_instrument
+                        .entry(r.instrument.index())
+                        .or_default()
+                        .orders += 1;
                 } else {
                     c.cancels += 1;
                 }
@@ -203,18 +240,24 @@ fn write_record(
             update: u,
         } => {
             let reason = u.reject_reason().map_or("", |r| r.as_str());
+            // A cancel of an order the exchange does not know names no instrument (a cancel
+            // request carries only the order id), so the row leaves it and the price empty.
+            let unknown_order = u.status == ladder_sdk::OrderStatus::CancelRejected
+                && u.reject_reason() == Some(ladder_sdk::RejectReason::UnknownOrder);
+            let i = u.instrument.index();
             if !reason.is_empty()
                 && let Some(c) = totals.strategies.get_mut(usize::from(strategy))
             {
                 *c.rejects.entry(reason.to_owned()).or_default() += 1;
+                if !unknown_order {
+                    let per = c.by_instrument.entry(i).or_default();
+                    *per.rejects.entry(reason.to_owned()).or_default() += 1;
+                }
             }
-            let i = u.instrument.index();
-            let (price, qty) = ctx
-                .specs
-                .get(i)
-                .map_or((String::new(), String::new()), |s| {
-                    (s.format_price(u.price), s.format_qty(u.leaves_qty))
-                });
+            let (price, qty) = match ctx.specs.get(i) {
+                Some(s) if !unknown_order => (s.format_price(u.price), s.format_qty(u.leaves_qty)),
+                _ => (String::new(), String::new()),
+            };
             let status = match u.status {
                 ladder_sdk::OrderStatus::Accepted => "accepted",
                 ladder_sdk::OrderStatus::Rejected => "rejected",
@@ -228,9 +271,9 @@ fn write_record(
                 "{},{},{},{},{},,{},{},{},{}",
                 ts.as_nanos(),
                 name(strategy),
-                symbol(i),
+                if unknown_order { "" } else { symbol(i) },
                 u.id.get(),
-                u.side.as_str(),
+                if unknown_order { "" } else { u.side.as_str() },
                 price,
                 qty,
                 status,
@@ -243,10 +286,11 @@ fn write_record(
             fill: x,
             fee,
         } => {
+            let i = x.instrument.index();
             if let Some(c) = totals.strategies.get_mut(usize::from(strategy)) {
                 c.fills += 1;
+                c.by_instrument.entry(i).or_default().fills += 1;
             }
-            let i = x.instrument.index();
             let Some(spec) = ctx.specs.get(i) else {
                 return Ok(());
             };
@@ -280,7 +324,102 @@ fn write_record(
                 status.reason.map_or("", |r| r.as_str())
             )?;
         }
-        OutputRecord::Disabled { .. } => {}
+        OutputRecord::Disabled {
+            ts,
+            strategy,
+            kill_switch,
+        } => {
+            // Logged here, on the writer thread: the hot thread only recorded it.
+            if kill_switch {
+                tracing::warn!(
+                    strategy = name(strategy),
+                    ts = ts.as_nanos(),
+                    "kill switch tripped; strategy disabled"
+                );
+            } else {
+                tracing::warn!(
+                    strategy = name(strategy),
+                    ts = ts.as_nanos(),
+                    "strategy failed; disabled"
+                );
+            }
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ladder_sdk::{
+        ClientOrderId, InstrumentId, OrderStatus, OrderUpdate, Price, Quantity, RejectReason, Side,
+        UnixNanos,
+    };
+    use rust_decimal::Decimal;
+
+    fn orders_csv(updates: &[OrderUpdate]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let create = |name: &str| BufWriter::new(File::create(dir.path().join(name)).unwrap());
+        let mut files = Files {
+            orders: create("orders.csv"),
+            fills: create("fills.csv"),
+            signals: create("signals.csv"),
+            status: create("status.csv"),
+        };
+        let ctx = ReportContext {
+            symbols: vec!["binance-usdm:BTCUSDT".into()],
+            specs: vec![InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 3)).unwrap()],
+            strategies: vec!["s".into()],
+            signal_names: vec![Vec::new()],
+            signals_every: 0,
+        };
+        let mut totals = WriterTotals {
+            strategies: vec![StrategyCounts::default()],
+            records: 0,
+        };
+        for &update in updates {
+            let record = OutputRecord::Update {
+                ts: UnixNanos::from_nanos(5),
+                strategy: 0,
+                update,
+            };
+            write_record(&mut files, &ctx, &mut totals, &record).unwrap();
+        }
+        files.orders.flush().unwrap();
+        let text = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn update(status: OrderStatus, reason: Option<RejectReason>) -> OrderUpdate {
+        OrderUpdate {
+            id: ClientOrderId::new(7),
+            instrument: InstrumentId::new(0),
+            status,
+            side: Side::Buy,
+            reject_code: reason.map_or(0, |r| r as u8),
+            _reserved: 0,
+            price: Price::from_ticks(650_000),
+            qty: Quantity::from_lots(2_000),
+            leaves_qty: Quantity::from_lots(2_000),
+            ts: UnixNanos::from_nanos(5),
+        }
+    }
+
+    #[test]
+    fn a_refused_cancel_of_an_unknown_order_names_no_instrument_side_or_price() {
+        let rows = orders_csv(&[
+            update(
+                OrderStatus::CancelRejected,
+                Some(RejectReason::UnknownOrder),
+            ),
+            update(OrderStatus::Accepted, None),
+        ]);
+        assert_eq!(
+            rows,
+            [
+                "5,s,,7,,,,,cancel_rejected,unknown_order",
+                "5,s,binance-usdm:BTCUSDT,7,buy,,65000,2,accepted,",
+            ]
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::feed::Venue;
 use crate::feed::live::{
     Endpoints, FeedError, FeedOutput, FrameTap, LiveFeedConfig, LiveFeedHandle,
 };
-use crate::feed::{fetch_instruments_blocking, spawn_feed};
+use crate::feed::{VenueOptions, fetch_instruments_blocking, spawn_feed_with};
 use crate::instrument::Registry;
 use crate::sim::{SimConfig, SimConnection, SimRunning};
 use ladder_sdk::InstrumentSpec;
@@ -30,6 +30,8 @@ pub enum Market {
         symbols: Vec<String>,
         /// Its endpoints (production by default).
         endpoints: Endpoints,
+        /// Its live settings (`[venue]`'s `book_depth` on Bybit; else the venue's defaults).
+        options: VenueOptions,
     },
 }
 
@@ -94,6 +96,8 @@ pub struct ConnectedVenue {
     pub symbols: Vec<String>,
     /// Its feed's watchdog.
     pub watchdog: Duration,
+    /// Its feed's settings.
+    pub options: VenueOptions,
     sim: Option<SimRunning>,
 }
 
@@ -129,7 +133,7 @@ impl ConnectedVenue {
         config.endpoints = self.endpoints.clone();
         config.watchdog = self.watchdog;
         config.tap = tap;
-        spawn_feed(config, registry, output)
+        spawn_feed_with(config, &self.options, registry, output)
     }
 
     /// Stops the simulated venue, if one was started.
@@ -235,6 +239,7 @@ fn connect_one(
                 }
             }
             Ok(ConnectedVenue {
+                options: VenueOptions::defaults(sim.venue),
                 venue: sim.venue,
                 endpoints: sim.endpoints,
                 symbols,
@@ -246,6 +251,7 @@ fn connect_one(
             venue,
             symbols: wanted,
             endpoints,
+            options,
         } => {
             let mut specs: Vec<(String, Option<InstrumentSpec>)> = Vec::new();
             for s in &wanted {
@@ -282,6 +288,7 @@ fn connect_one(
                 endpoints,
                 symbols,
                 watchdog: m.watchdog,
+                options,
                 sim: None,
             })
         }

@@ -32,12 +32,13 @@ use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop_stamped};
 use crate::instrument::Registry;
+use crate::metrics::MetricsSources;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
 use crate::report::summary::{
     self, FeedReport, Percentiles, StrategyMeta, Summary, SummaryInput, Timing,
 };
-use crate::report::writer::{ReportContext, write_records};
+use crate::report::writer::{ReportContext, WriterTotals, write_records};
 use ladder_sdk::{BookState, InstrumentId, InstrumentSpec, MarketEvent};
 use snapshot::{LatencySnap, Snapshot};
 use std::cell::RefCell;
@@ -85,6 +86,9 @@ pub enum SessionError {
     /// The market could not be reached (simulator start, instrument specs).
     #[error(transparent)]
     Market(#[from] MarketError),
+    /// The metrics address is invalid or cannot be bound.
+    #[error("metrics: {0}")]
+    Metrics(String),
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
@@ -260,6 +264,10 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
             snap.publish(engine, clock.now());
             snap.processing = latency(p);
             snap.tick_to_done = latency(t);
+            if snap.histograms {
+                snapshot::copy_histogram(&mut snap.processing_histogram, p);
+                snapshot::copy_histogram(&mut snap.tick_to_done_histogram, t);
+            }
         }
     };
     poll_loop_stamped(
@@ -339,6 +347,17 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
     // Only the first session of a process installs the handler; later ones reuse it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 
+    // Bound before anything starts: a bad or busy address fails the session at once.
+    let metrics = match &opts.config.metrics.listen {
+        Some(listen) => {
+            let addr = crate::metrics::parse_listen(listen).map_err(SessionError::Metrics)?;
+            Some(
+                crate::metrics::MetricsListener::bind(addr)
+                    .map_err(|e| SessionError::Metrics(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
     let connected = connect(opts.markets, &opts.config.instruments)?;
     let registry = Arc::new(connected.registry.clone());
     let names: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
@@ -352,7 +371,10 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .unzip();
     let (sink, source, done) = output_ring(opts.config.hot.output_capacity);
     let stop = Arc::new(AtomicBool::new(false));
-    let shared = Arc::new(Mutex::new(Snapshot::default()));
+    let shared = Arc::new(Mutex::new(Snapshot {
+        histograms: metrics.is_some(),
+        ..Snapshot::default()
+    }));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let setup = HotSetup {
         core: opts.config.hot.core,
@@ -394,9 +416,11 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         signals_every: opts.config.output.signals_every,
     };
     let dir = opts.report_dir.clone();
+    let writer_totals = Arc::new(Mutex::new(WriterTotals::default()));
+    let live_totals = metrics.as_ref().map(|_| Arc::clone(&writer_totals));
     let writer = std::thread::Builder::new()
         .name("ladder-writer".into())
-        .spawn(move || write_records(&dir, &ctx, &source))
+        .spawn(move || write_records(&dir, &ctx, &source, live_totals.as_deref()))
         .map_err(|e| SessionError::Thread(format!("cannot start the report writer: {e}")))?;
 
     // One feed per venue, each into its own ring: a ring's overflow resyncs from its venue.
@@ -418,6 +442,30 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         }
     }
     let statuses: Vec<Arc<FeedStatus>> = feeds.iter().map(|f| Arc::clone(&f.status)).collect();
+    let metrics = match metrics {
+        Some(listener) => {
+            let addr = listener.addr();
+            let server = listener.serve(MetricsSources {
+                feeds: statuses.clone(),
+                instruments: names.clone(),
+                specs: specs.clone(),
+                strategies: created.names.clone(),
+                snapshot: Arc::clone(&shared),
+                writer: writer_totals,
+            });
+            match server {
+                Ok(server) => {
+                    eprintln!("metrics: http://{addr}/metrics");
+                    Some(server)
+                }
+                Err(e) => {
+                    eprintln!("warning: metrics are off: cannot start their thread: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
 
     let started = Stopwatch::start();
     let view = View {
@@ -446,6 +494,9 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .zip(&connected.venues)
         .map(|(st, v)| feed_report(st, &registry, v.is_simulated()))
         .collect();
+    if let Some(m) = metrics {
+        m.stop();
+    }
     for f in feeds {
         f.shutdown();
     }

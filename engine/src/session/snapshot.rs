@@ -5,8 +5,10 @@
 //! the hot thread skips that publication rather than wait.
 
 use crate::hot::output::OutputSink;
+use crate::hot::stamps::Stage;
 use crate::hot::{HotEngine, RECENT_TRADES};
 use crate::paper::StrategyIdx;
+use hdrhistogram::Histogram;
 use ladder_sdk::{BookState, InstrumentId, Level, OpenOrder, Trade, UnixNanos};
 use rust_decimal::Decimal;
 
@@ -79,6 +81,29 @@ pub struct Snapshot {
     pub tick_to_done: LatencySnap,
     /// Hot-thread processing time per event.
     pub processing: LatencySnap,
+    /// Whether the publisher copies the whole latency histograms below (only the metrics
+    /// exporter reads them; a copy is a few hundred kilobytes, every 100 ms).
+    pub histograms: bool,
+    /// The whole distribution behind [`Snapshot::tick_to_done`] (for the metrics exporter).
+    pub tick_to_done_histogram: Option<Histogram<u64>>,
+    /// The whole distribution behind [`Snapshot::processing`].
+    pub processing_histogram: Option<Histogram<u64>>,
+    /// The pipeline's stage histograms in TSC ticks ([`crate::hot::stamps`]), by
+    /// [`Stage::ALL`] index; empty while stage latency is not recorded.
+    pub stages: Vec<Option<Histogram<u64>>>,
+}
+
+/// Copies `src` into `dst`, reusing `dst`'s buffer once it has one (histograms of the same
+/// bounds: no allocation after the first copy).
+pub fn copy_histogram(dst: &mut Option<Histogram<u64>>, src: &Histogram<u64>) {
+    match dst {
+        Some(d) => {
+            d.reset();
+            // Same bounds as `src`: every value fits.
+            let _ = d.add(src);
+        }
+        None => *dst = Some(src.clone()),
+    }
 }
 
 impl Snapshot {
@@ -110,6 +135,14 @@ impl Snapshot {
             b.bids.extend(top.bids.iter().take(SHOWN_LEVELS).copied());
             b.asks.clear();
             b.asks.extend(top.asks.iter().take(SHOWN_LEVELS).copied());
+        }
+        if self.histograms
+            && let Some(rec) = engine.latency()
+        {
+            self.stages.resize_with(Stage::ALL.len(), || None);
+            for (dst, stage) in self.stages.iter_mut().zip(Stage::ALL) {
+                copy_histogram(dst, rec.stage(stage));
+            }
         }
         let k = engine.strategy_count();
         self.strategies.resize_with(k, || StrategySnap {

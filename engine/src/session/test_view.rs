@@ -34,7 +34,13 @@ impl Fixture {
     /// Two venues: spot (3 messages, a gap, stale, an error) and USD-M (5 messages, synced).
     pub(crate) fn two_venues() -> Self {
         let spot = feed(Venue::BinanceSpot, 0, 3);
-        spot.on_gap(0);
+        spot.on_fault(
+            0,
+            &crate::feed::integrity::IntegrityFault::SequenceGap {
+                expected: 5,
+                got: 7,
+            },
+        );
         spot.set_book(
             0,
             BookState::Stale,

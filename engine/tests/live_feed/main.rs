@@ -686,6 +686,9 @@ fn position(
     states.iter().position(|s| *s == want)
 }
 
+mod bybit;
+mod bybit_cli;
+mod bybit_server;
 mod errors;
 mod limits;
 mod replay;

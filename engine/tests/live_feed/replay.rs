@@ -4,14 +4,14 @@
 use super::*;
 use ladder_engine::capture::merge::CaptureInput;
 
-struct ReplayApp {
-    venue: Venue,
-    v: Vector,
-    info: String,
-    served: AtomicBool,
-    depth_queries: Mutex<Vec<String>>,
-    ws_queries: Mutex<Vec<(String, String)>>,
-    pong: AtomicBool,
+pub(super) struct ReplayApp {
+    pub(super) venue: Venue,
+    pub(super) v: Vector,
+    pub(super) info: String,
+    pub(super) served: AtomicBool,
+    pub(super) depth_queries: Mutex<Vec<String>>,
+    pub(super) ws_queries: Mutex<Vec<(String, String)>>,
+    pub(super) pong: AtomicBool,
 }
 
 impl App for ReplayApp {
@@ -269,6 +269,7 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
                 venue: Venue::BinanceUsdm,
                 symbols: vec!["BTCUSDT".to_owned()],
                 endpoints,
+                options: ladder_engine::feed::VenueOptions::defaults(Venue::BinanceUsdm),
             },
             watchdog: Duration::from_secs(30),
         }],

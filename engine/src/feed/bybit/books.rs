@@ -6,6 +6,11 @@
 //! depth of the first `orderbook` topic seen for it (until [`FeedBooks::restart`]): a message of
 //! another depth for the same symbol is refused with an error rather than mixed into the book,
 //! whose `u` chain is per topic. Faults are returned in [`Frame::fault`], not emitted.
+//!
+//! After the venue restarts a book on another tick or lot grid (`u == 1` off the grid), the
+//! book asks for no resubscription (the same grid would come back) and its messages off the
+//! old grid are dropped rather than each a decode error; the first after a reconnect is the
+//! grid change again, so the book is stale, loudly, until ladder runs with the new spec.
 
 use super::decode::{BookHeader, DecodeError, Decoded, Decoder, Token};
 use super::sync::{Outcome, Sequencer, SyncSink};
@@ -14,7 +19,9 @@ use crate::feed::books::{BookView, EventOut, FeedBooks, Frame, FrameError, Frame
 use crate::feed::events;
 use crate::feed::integrity::Fault;
 use crate::instrument::Registry;
-use ladder_sdk::{BookMarker, BookState, BookStatus, InstrumentId, Level, MarketEvent, UnixNanos};
+use ladder_sdk::{
+    BookMarker, BookState, BookStatus, GridError, InstrumentId, Level, MarketEvent, UnixNanos,
+};
 
 /// One instrument's sequencing.
 #[derive(Debug)]
@@ -24,6 +31,11 @@ struct Slot {
     depth: Option<u32>,
     /// Counters of sequencers replaced by [`FeedBooks::restart`].
     before: SyncStats,
+    /// The venue restarted the book on another tick or lot grid (`u == 1` off the grid): no
+    /// resubscription can help until the instrument spec is reloaded, so none is asked for
+    /// ([`FeedBooks::needs_snapshot`] is false) and the book stays stale. Kept across
+    /// [`FeedBooks::restart`]; cleared by a snapshot that fits the grid.
+    grid_changed: bool,
 }
 
 /// Bybit books of one venue's instruments (spot, linear or inverse).
@@ -49,6 +61,7 @@ impl Books {
                 seq: Sequencer::new(inst.id),
                 depth: None,
                 before: SyncStats::default(),
+                grid_changed: false,
             });
         }
         Self {
@@ -99,6 +112,67 @@ impl Books {
     }
 }
 
+impl Books {
+    /// A book message off the grid of an instrument the venue restarted on another grid
+    /// (`docs/venues.md` §12), while the registered spec is still the old one: not a decode
+    /// error per frame. The first one after a (re)start of the instrument's sequencer is the
+    /// grid change again (after a reconnect, the subscription's snapshot comes on the new grid):
+    /// the book is stale and the fault returned; the others are dropped like any message of a
+    /// stale book (counted in `discarded`). Any other error is returned as it is.
+    #[cold]
+    fn off_a_changed_grid(
+        &mut self,
+        registry: &Registry,
+        ts_recv: UnixNanos,
+        e: DecodeError,
+        out: &mut impl EventOut,
+    ) -> Result<Frame, FrameError> {
+        let DecodeError::Grid {
+            field,
+            symbol,
+            error: GridError::OffGrid { value, .. },
+        } = e
+        else {
+            return Err(FrameError::decode(e));
+        };
+        let price = match field {
+            "b price" | "a price" => true,
+            "b size" | "a size" => false,
+            _ => return Err(FrameError::decode(e)),
+        };
+        let Some(k) = (0..self.slots.len()).find(|&k| {
+            self.slots[k].grid_changed
+                && Token::new(registry.get(self.ids[k]).symbol.as_bytes()) == symbol
+        }) else {
+            return Err(FrameError::decode(e));
+        };
+        out.decoded();
+        let id = self.ids[k];
+        let s = &mut self.slots[k];
+        if s.seq.state() == BookState::Stale {
+            s.before.discarded += 1;
+            return Ok(Frame::of(FrameKind::Depth, Some(id)));
+        }
+        let header = BookHeader {
+            instrument: id,
+            depth: s.depth.unwrap_or(0),
+            snapshot: true,
+            update_id: 0,
+            seq: None,
+            ts_exchange: ts_recv,
+            ts_recv,
+        };
+        let fault = s
+            .seq
+            .on_grid_changed(&header, price, value.0, &mut Emit { out });
+        Ok(Frame {
+            kind: FrameKind::Depth,
+            instrument: Some(id),
+            fault: Some(fault),
+        })
+    }
+}
+
 impl FeedBooks for Books {
     fn venue(&self) -> Venue {
         self.venue
@@ -112,10 +186,10 @@ impl FeedBooks for Books {
         frame: &[u8],
         out: &mut impl EventOut,
     ) -> Result<Frame, FrameError> {
-        let decoded = self
-            .decoder
-            .decode(frame, ts_recv, registry)
-            .map_err(FrameError::decode)?;
+        let decoded = match self.decoder.decode(frame, ts_recv, registry) {
+            Ok(d) => d,
+            Err(e) => return self.off_a_changed_grid(registry, ts_recv, e, out),
+        };
         out.decoded();
         Ok(match decoded {
             Decoded::Book(h) => {
@@ -123,6 +197,9 @@ impl FeedBooks for Books {
                 let mut sink = Emit { out };
                 let (bids, asks) = (self.decoder.bids(), self.decoder.asks());
                 let outcome = self.slots[k].seq.on_message(&h, bids, asks, &mut sink);
+                if matches!(outcome, Outcome::Snapshot | Outcome::Unavailable) {
+                    self.slots[k].grid_changed = false;
+                }
                 Frame {
                     kind: if h.replaces() {
                         FrameKind::Snapshot
@@ -146,6 +223,7 @@ impl FeedBooks for Books {
                     self.slots[k]
                         .seq
                         .on_grid_changed(&header, price, value, &mut Emit { out });
+                self.slots[k].grid_changed = true;
                 Frame {
                     kind: FrameKind::Snapshot,
                     instrument: Some(header.instrument),
@@ -198,9 +276,11 @@ impl FeedBooks for Books {
         })
     }
 
+    /// At the start and after a fault; not while the venue says there is no book, nor after
+    /// a restart on another grid (the same snapshot would come back off the grid).
     fn needs_snapshot(&self, instrument: InstrumentId) -> bool {
         self.slot(instrument)
-            .is_some_and(|k| self.slots[k].seq.needs_snapshot())
+            .is_some_and(|k| !self.slots[k].grid_changed && self.slots[k].seq.needs_snapshot())
     }
 
     /// Bybit buffers nothing: a delta before its snapshot is of no use.

@@ -1,5 +1,5 @@
-//! Bybit v5 production endpoints (`docs/venues.md` §3.1). The live connector is not built yet:
-//! the live dispatch refuses Bybit with a clear error; `[venue]` configs and `--help` show these.
+//! Bybit v5 production endpoints (`docs/venues.md` §3.1); a `[venue]` section overrides them
+//! (testnet: `wss://stream-testnet.bybit.com/v5/public/...`, `https://api-testnet.bybit.com`).
 
 use crate::feed::Venue;
 use crate::feed::live::Endpoints;

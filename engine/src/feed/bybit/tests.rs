@@ -226,6 +226,14 @@ fn truncated_frames_at_every_length_are_errors_not_panics() {
     r#"{"success":true,"ret_msg":"pong","conn_id":"x","op":"ping"}"#,
     Decoded::Control
 )]
+#[case::linear_pong(
+    r#"{"success":true,"ret_msg":"pong","conn_id":"x","req_id":"","op":"ping"}"#,
+    Decoded::Control
+)]
+#[case::unsubscribe_ack(
+    r#"{"success":true,"ret_msg":"","conn_id":"x","req_id":"unsub:BTCUSDT","op":"unsubscribe"}"#,
+    Decoded::Control
+)]
 #[case::option_pong(r#"{"args":["1672916271846"],"op":"pong"}"#, Decoded::Control)]
 #[case::ticker(r#"{"topic":"tickers.BTCUSDT","ts":1,"type":"snapshot","cs":1,"data":{"symbol":"BTCUSDT","lastPrice":"65140.5"}}"#, Decoded::Ignored)]
 #[case::kline(
@@ -395,7 +403,44 @@ fn books_return_a_grid_change_as_the_frames_fault() {
     assert!(
         matches!(f.fault, Some(x) if matches!(x.kind, IntegrityFault::GridChanged { price: true, .. }))
     );
-    assert!(books.needs_snapshot(f.instrument.unwrap()));
+    let id = f.instrument.unwrap();
+    assert!(
+        !books.needs_snapshot(id),
+        "a resubscription brings the same grid back: none is asked for"
+    );
+    // Later messages on the new grid: dropped, not a decode error each.
+    let off_grid_delta = r#"{"topic":"orderbook.200.BTCUSDT","ts":2,"type":"delta","data":{"s":"BTCUSDT","b":[["65140.55","2"]],"a":[],"u":2}}"#;
+    let discarded = books.view(id).unwrap().stats.discarded;
+    let (f, _) = events(&mut books, &reg, off_grid_delta);
+    assert_eq!((f.kind, f.fault), (FrameKind::Depth, None));
+    assert_eq!(books.view(id).unwrap().stats.discarded, discarded + 1);
+    let other_symbol = off_grid_delta
+        .replace("BTCUSDT", "ETHUSDT")
+        .replace("65140.55", "1.005");
+    assert!(
+        books
+            .on_frame(&reg, UnixNanos::ZERO, other_symbol.as_bytes(), &mut |_| {})
+            .is_err(),
+        "another instrument's value off its grid is still an error"
+    );
+    books.restart(id);
+    assert!(!books.needs_snapshot(id), "kept across a reconnect");
+    // After a reconnect the subscription's snapshot is on the new grid (u is not 1): the grid
+    // change again, once; the book stale.
+    let resubscribed = frame.replace("\"u\":1", "\"u\":7");
+    let (f, _) = events(&mut books, &reg, &resubscribed);
+    assert!(
+        matches!(f.fault, Some(x) if matches!(x.kind, IntegrityFault::GridChanged { price: true, .. })),
+        "{f:?}"
+    );
+    assert_eq!(books.view(id).unwrap().state, BookState::Stale);
+    let (f, _) = events(&mut books, &reg, off_grid_delta);
+    assert_eq!(f.fault, None, "once per restart");
+    let on_grid = frame.replace("65140.45", "65140.4");
+    let (f, _) = events(&mut books, &reg, &on_grid);
+    assert_eq!((f.kind, f.fault), (FrameKind::Snapshot, None));
+    books.invalidate(id);
+    assert!(books.needs_snapshot(id), "a snapshot on the grid clears it");
 }
 
 #[test]

@@ -154,6 +154,7 @@ async fn pump(
         })
     };
     for text in &p.subscribe {
+        tracing::info!(url = %p.url, message = %text, "subscribe");
         if let Err(e) = ws.send(Message::text(text.as_str())).await {
             return (ws_error(e), Next::AfterBackoff);
         }
@@ -177,6 +178,7 @@ async fn pump(
                 Some(Command::RestartAfterBackoff) => return (None, Next::AfterBackoff),
                 Some(Command::RestartNow) | None => return (None, Next::Immediately),
                 Some(Command::Send(text)) => {
+                    tracing::info!(url = %p.url, message = %text, "resubscribe");
                     if let Err(e) = ws.send(Message::text(text)).await {
                         return (ws_error(e), Next::AfterBackoff);
                     }

@@ -24,6 +24,17 @@ impl fmt::Display for VenueMessage {
     }
 }
 
+/// What the feed does after an integrity fault: resync, except after a book restart on another
+/// grid, which no new snapshot fixes while the registered spec is the old one.
+fn integrity_next(fault: &crate::feed::integrity::IntegrityFault) -> &'static str {
+    match fault {
+        crate::feed::integrity::IntegrityFault::GridChanged { .. } => {
+            "the book stays stale until ladder is restarted with the new spec"
+        }
+        _ => "resyncing from a new snapshot",
+    }
+}
+
 fn venue_suffix(v: &Option<VenueMessage>) -> String {
     v.as_ref().map(|v| format!(", {v}")).unwrap_or_default()
 }
@@ -242,9 +253,10 @@ pub enum FeedError {
     /// The book failed an integrity check (a sequence gap, ids out of order, a crossed book):
     /// it is stale until a new snapshot.
     #[error(
-        "{} on {symbol}: {}; resyncing from a new snapshot",
+        "{} on {symbol}: {}; {}",
         fault.title(),
-        fault.detail()
+        fault.detail(),
+        integrity_next(fault)
     )]
     Integrity {
         /// The symbol.

@@ -5,6 +5,7 @@
 //! error sits behind a `Mutex`, written when an error happens, never per message.
 
 use crate::feed::Venue;
+use crate::feed::integrity::{FaultCounts, IntegrityFault};
 use ladder_sdk::{BookState, InstrumentId, StaleReason, UnixNanos};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -18,6 +19,7 @@ struct BookCell {
     since: AtomicU64,
     applied: AtomicU64,
     gaps: AtomicU64,
+    faults: [AtomicU64; IntegrityFault::NAMES.len()],
     resyncs: AtomicU64,
     snapshots: AtomicU64,
     last_update_id: AtomicU64,
@@ -126,8 +128,10 @@ pub struct InstrumentStatus {
     pub since: UnixNanos,
     /// Diffs applied to the book.
     pub applied: u64,
-    /// Gaps seen.
+    /// Integrity faults seen (gaps, checksum mismatches, crossed books, ...).
     pub gaps: u64,
+    /// The same faults by kind.
+    pub faults: FaultCounts,
     /// Resyncs.
     pub resyncs: u64,
     /// Snapshots applied.
@@ -265,6 +269,7 @@ impl FeedStatus {
             since: UnixNanos::from_nanos(b.since.load(RELAXED)),
             applied: b.applied.load(RELAXED),
             gaps: b.gaps.load(RELAXED),
+            faults: FaultCounts::from_array(std::array::from_fn(|k| b.faults[k].load(RELAXED))),
             resyncs: b.resyncs.load(RELAXED),
             snapshots: b.snapshots.load(RELAXED),
             last_update_id: b.last_update_id.load(RELAXED),
@@ -343,8 +348,9 @@ impl FeedStatus {
         }
     }
 
-    pub(crate) fn on_gap(&self, slot: usize) {
+    pub(crate) fn on_fault(&self, slot: usize, fault: &IntegrityFault) {
         self.books[slot].gaps.fetch_add(1, RELAXED);
+        self.books[slot].faults[fault.index()].fetch_add(1, RELAXED);
         self.counters.gaps.fetch_add(1, RELAXED);
     }
 
@@ -408,6 +414,7 @@ impl FeedStatus {
     pub(crate) fn record_error(&self, at: UnixNanos, error: &dyn std::fmt::Display) {
         self.counters.errors.fetch_add(1, RELAXED);
         let text = error.to_string();
+        tracing::warn!(venue = %self.venue, error = %text, "feed error");
         let mut g = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
         *g = Some(LastError { at, text });
     }

@@ -54,6 +54,7 @@ impl<O: OutputSink> HotEngine<O> {
         self.out.push(OutputRecord::Disabled {
             ts: now,
             strategy: s as StrategyNo,
+            kill_switch: true,
         });
     }
 
@@ -63,6 +64,7 @@ impl<O: OutputSink> HotEngine<O> {
         self.out.push(OutputRecord::Disabled {
             ts: now,
             strategy: s as StrategyNo,
+            kill_switch: false,
         });
     }
 }

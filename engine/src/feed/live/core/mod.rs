@@ -265,6 +265,13 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         if c.ever_up {
             self.status.count(Counter::Reconnect);
         }
+        tracing::info!(
+            venue = %self.venue.venue(),
+            url = %c.url,
+            books = c.books.len(),
+            reconnect = c.ever_up,
+            "connected"
+        );
         c.up = true;
         c.ever_up = true;
         self.status.set_connected(conn, true);
@@ -300,6 +307,11 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             self.status.record_error(now, e);
         }
         let c = &mut self.conns[conn];
+        tracing::warn!(
+            venue = %self.venue.venue(),
+            url = %c.url,
+            "connection down; reconnecting after the backoff delay"
+        );
         if !c.up {
             return;
         }
@@ -408,7 +420,14 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     }
 
     fn on_fault(&mut self, k: usize, f: Fault) {
-        self.status.on_gap(k);
+        tracing::warn!(
+            venue = %self.venue.venue(),
+            symbol = %self.slots[k].symbol,
+            kind = f.kind.name(),
+            fault = %f.kind,
+            "integrity fault; book stale, resyncing"
+        );
+        self.status.on_fault(k, &f.kind);
         let e = FeedError::Integrity {
             symbol: self.slots[k].symbol.clone(),
             fault: f.kind,

@@ -75,11 +75,28 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     /// A snapshot the books took (fetched, or in the stream), its events staged: delivered and
     /// the book synced if it lined up; otherwise (older than the buffered updates) never shown
     /// to the output and asked for again.
+    ///
+    /// A snapshot in the stream that faults (Bybit: crossed, deeper than its window, a level-1
+    /// re-send out of sequence, a restart on another grid) is not a late snapshot but the
+    /// book's fault: stale with its reason, and resynced if the books ask for it. A snapshot
+    /// that leaves the book without one (Bybit's `u == 1` with no levels: delisted, or before
+    /// an auction) is announced as the books' state (`Syncing`), not `Synced`.
     pub(super) fn finish_snapshot(&mut self, k: usize, fault: Option<Fault>, ts_recv: UnixNanos) {
         self.slots[k].fetch = Fetch::Idle;
-        if fault.is_some() {
-            self.status.count(Counter::StaleSnapshot);
+        if let Some(f) = fault {
+            tracing::warn!(
+                venue = %self.venue.venue(),
+                symbol = %self.slots[k].symbol,
+                fault = %f.kind,
+                "snapshot refused"
+            );
             self.staged.clear();
+            if self.source == SnapshotSource::Stream {
+                self.on_fault(k, f);
+                self.after(k, ts_recv);
+            } else {
+                self.status.count(Counter::StaleSnapshot);
+            }
             self.maybe_request_snapshot(k);
             return;
         }
@@ -90,8 +107,25 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
                 break;
             }
         }
+        let state = self.books.view(self.slots[k].id).map(|v| v.state);
+        if state == Some(BookState::Syncing) {
+            // The books announced it among the snapshot's events (Bybit: `Status(Syncing)`
+            // before the `SnapshotBegin` that empties the book): recorded, not sent twice.
+            let s = &mut self.slots[k];
+            s.state = BookState::Syncing;
+            s.reason = None;
+            self.status.set_book(k, BookState::Syncing, None, ts_recv);
+            self.after(k, ts_recv);
+            return;
+        }
         self.status.on_snapshot(k);
         self.progress(k);
+        tracing::info!(
+            venue = %self.venue.venue(),
+            symbol = %self.slots[k].symbol,
+            update_id = self.books.view(self.slots[k].id).map(|v| v.last_update_id),
+            "snapshot applied"
+        );
         self.slots[k].ever_synced = true;
         self.publish(k, BookState::Synced, None, ts_recv);
         self.after(k, ts_recv);
@@ -203,6 +237,14 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         if s.state == state && s.reason == reason {
             return;
         }
+        tracing::info!(
+            venue = %self.venue.venue(),
+            symbol = %s.symbol,
+            from = s.state.as_str(),
+            to = state.as_str(),
+            reason = reason.map(StaleReason::as_str),
+            "book state"
+        );
         s.state = state;
         s.reason = reason;
         self.status.set_book(k, state, reason, at);

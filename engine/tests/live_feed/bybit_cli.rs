@@ -1,0 +1,271 @@
+//! `ladder paper --venue bybit-linear` and `ladder record --venue bybit-linear` through the real
+//! binary, with a `[venue]` config pointing at the local Bybit v5 server of [`super::bybit`]
+//! (under `/v5/public/linear`; it replays the real spot `orderbook.200` capture, whose frames
+//! are Bybit v5 frames whatever the product, on the grids the server's instruments-info gives).
+//! Paper trades the example imbalance strategy, built here once with cargo.
+
+use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
+use super::*;
+use serde_json::Value;
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn ladder() -> assert_cmd::Command {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_ladder"))
+}
+
+/// The example imbalance strategy library, built once into this test's target directory and
+/// profile.
+fn imbalance_lib() -> PathBuf {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .args(["build", "--quiet", "-p", "ladder-strategy-imbalance"])
+            .arg("--target-dir")
+            .arg(&target);
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            cmd.arg("--release");
+            "release"
+        };
+        assert!(
+            cmd.status().unwrap().success(),
+            "cargo build of the strategy"
+        );
+        let name = format!(
+            "{}ladder_strategy_imbalance{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        );
+        let out = target.join(profile);
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (top, deps) = (out.join(&name), out.join("deps").join(&name));
+        match (modified(&top), modified(&deps)) {
+            (Some(t), Some(d)) if d > t => deps,
+            (None, Some(_)) => deps,
+            _ => top,
+        }
+    })
+    .clone()
+}
+
+/// A `[venue]` config for bybit-linear at `server`, `orderbook.200`.
+fn config(dir: &Path, server: &Server) -> PathBuf {
+    let path = dir.join("ladder.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[venue]\nname = \"bybit-linear\"\nsymbols = [\"BTCUSDT\", \"ETHUSDT\"]\n\
+             ws_book = \"{}\"\nrest = \"{}\"\nallow_insecure = true\nbook_depth = 200\n",
+            server.ws("/v5/public/linear"),
+            server.http()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (dec(l[0].as_str().unwrap()), dec(l[1].as_str().unwrap())))
+        .collect()
+}
+
+#[test]
+fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0() {
+    let Some(path) = shared(VECTOR) else {
+        return;
+    };
+    let app = BybitApp::new(&path, BybitOpts::default());
+    let server = Server::start(Arc::clone(&app));
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = ladder()
+        .args(["paper", "--config"])
+        .arg(config(dir.path(), &server))
+        .args(["--venue", "bybit-linear", "--headless", "--duration", "10s"])
+        .arg("--strategy")
+        .arg(imbalance_lib())
+        .arg("--report")
+        .arg(&report)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["feeds"][0]["gaps"], 0, "{}", summary["feeds"]);
+    for (symbol, bid, ask) in [
+        ("BTCUSDT", "65140.4", "65140.5"),
+        ("ETHUSDT", "1923.28", "1923.29"),
+    ] {
+        let b = &summary["books"][format!("bybit-linear:{symbol}")];
+        assert_eq!(b["state"], "synced", "{symbol}: {b}");
+        assert_eq!(levels(&b["bids"])[0].0, dec(bid), "{symbol}: {b}");
+        assert_eq!(levels(&b["asks"])[0].0, dec(ask), "{symbol}: {b}");
+    }
+    assert_eq!(
+        app.requests()[0].1.first().map(String::as_str),
+        Some("orderbook.200.BTCUSDT"),
+        "book_depth of the config"
+    );
+}
+
+#[test]
+fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_books() {
+    let Some(path) = shared(VECTOR) else {
+        return;
+    };
+    let app = BybitApp::new(&path, BybitOpts::default());
+    let server = Server::start(Arc::clone(&app));
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
+    let out = ladder()
+        .args(["record", "--config"])
+        .arg(config(dir.path(), &server))
+        .args([
+            "--venue",
+            "bybit-linear",
+            "--duration",
+            "8s",
+            "--status-every",
+            "0",
+        ])
+        .arg("--out")
+        .arg(&cap)
+        .arg("--books")
+        .arg(&books)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&cap).unwrap();
+    assert!(
+        !text.contains("depthSnapshot"),
+        "a stream venue's capture holds no REST body"
+    );
+    let out = ladder()
+        .args(["inspect"])
+        .arg(&cap)
+        .args(["--venue", "bybit-linear", "--json", "--depth", "10"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["gaps"], &report["parse_errors"]),
+        (&Value::from(0), &Value::from(0)),
+        "{report}"
+    );
+    let books: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
+    for symbol in ["BTCUSDT", "ETHUSDT"] {
+        let name = format!("bybit-linear:{symbol}");
+        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
+        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
+        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
+        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
+        for side in ["bids", "asks"] {
+            let (a, b) = (levels(&live[side]), levels(&replayed[side]));
+            assert_eq!(a.len(), 10, "{name} {side}");
+            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
+        }
+    }
+}
+
+/// Two `[[venue]]` entries, Binance USD-M (the real first-1000-line vector replayed by
+/// [`super::replay`]'s server) and Bybit linear: one session, one feed each, both synced.
+#[test]
+fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() {
+    let (Some(bybit_path), Some(usdm_path)) = (
+        shared(VECTOR),
+        shared("vectors/binance/hftbacktest_usdm_btcusdt_20240808_first1000.txt"),
+    ) else {
+        return;
+    };
+    let bybit = Server::start(BybitApp::new(&bybit_path, BybitOpts::default()));
+    let usdm = Server::start(Arc::new(super::replay::ReplayApp {
+        venue: Venue::BinanceUsdm,
+        v: load_vector(&usdm_path),
+        info: exchange_info("BTCUSDT", "0.10", "0.001"),
+        served: AtomicBool::new(false),
+        depth_queries: Mutex::new(Vec::new()),
+        ws_queries: Mutex::new(Vec::new()),
+        pong: AtomicBool::new(false),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ladder.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[venue]]\nname = \"binance-usdm\"\nsymbols = [\"BTCUSDT\"]\nws_book = \"{}\"\n\
+             ws_trades = \"{}\"\nrest = \"{}\"\nallow_insecure = true\n\n\
+             [[venue]]\nname = \"bybit-linear\"\nsymbols = [\"BTCUSDT\"]\nws_book = \"{}\"\n\
+             rest = \"{}\"\nallow_insecure = true\nbook_depth = 200\n",
+            usdm.ws("/public/stream"),
+            usdm.ws("/market/stream"),
+            usdm.http(),
+            bybit.ws("/v5/public/linear"),
+            bybit.http()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report");
+    let out = ladder()
+        .args(["paper", "--config"])
+        .arg(&config)
+        .args(["--headless", "--duration", "10s", "--strategy"])
+        .arg(imbalance_lib())
+        .arg("--report")
+        .arg(&report)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    let feeds = summary["feeds"].as_array().unwrap();
+    let venues: Vec<&str> = feeds.iter().map(|f| f["venue"].as_str().unwrap()).collect();
+    assert_eq!(venues, ["binance-usdm", "bybit-linear"]);
+    for f in feeds {
+        assert_eq!(f["gaps"], 0, "{f}");
+    }
+    for name in ["binance-usdm:BTCUSDT", "bybit-linear:BTCUSDT"] {
+        assert_eq!(
+            summary["books"][name]["state"], "synced",
+            "{name}: {}",
+            summary["books"]
+        );
+    }
+    let b = &summary["books"]["bybit-linear:BTCUSDT"];
+    assert_eq!(levels(&b["bids"])[0].0, dec("65140.4"), "{b}");
+}
