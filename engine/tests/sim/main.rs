@@ -334,5 +334,6 @@ mod bybit_okx;
 mod cli;
 mod faults;
 mod market;
+mod paper_cli;
 mod rest;
 mod venues;
