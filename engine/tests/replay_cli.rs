@@ -112,6 +112,9 @@ fn replay_paced_jump_of_ten_days_waits_at_most_an_hour_over_the_speed() {
     assert_eq!(s["clock"]["jumps"], 1, "{s}");
     assert_eq!(s["clock"]["first_line"], 6, "{s}");
     assert!(stdout.contains("more than an hour after it"), "{stdout}");
+    // The charts span the jump without trouble.
+    let html = std::fs::read_to_string(dir.path().join("r/report.html")).unwrap();
+    assert!(html.contains("<svg id=\"mid-0\""));
 }
 
 #[test]
@@ -132,6 +135,40 @@ fn replay_clean_capture_reports_no_clock_anomaly_and_no_truncation() {
         !stdout.contains("clock") && !stdout.contains("truncated"),
         "{stdout}"
     );
+}
+
+#[test]
+fn replay_writes_report_html_beside_summary_json_and_prints_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = frames(50)
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} {f}\n", T0 + i as u64 * 30_000_000))
+        .collect();
+    let cap = dir.path().join("clean.txt");
+    std::fs::write(&cap, text).unwrap();
+    let report = dir.path().join("r");
+    let (code, stdout, stderr, _) = replay(&cap, &report, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let html_path = report.join("report.html");
+    assert!(
+        stdout.contains(&format!("html: {}", html_path.display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.starts_with("<!doctype html>"), "{}", &html[..100]);
+    // No strategy: no PnL chart; the instrument's charts and the feed state are there. The
+    // snapshot and 50 diffs 30 ms apart (1.5 s): an interval ends at the first update 100 ms
+    // after it began, so every 4th update (120 ms) starts one: 13 market samples.
+    assert!(!html.contains("<svg id=\"pnl-0\""));
+    for id in ["position-0", "mid-0", "spread-0", "feed-state", "latency"] {
+        assert!(html.contains(&format!("<svg id=\"{id}\"")), "chart {id}");
+    }
+    assert!(
+        html.contains("the lowest and highest mid and spread of the interval"),
+        "downsampling explained"
+    );
+    assert!(html.contains("; 13 samples)"), "market samples counted");
 }
 
 #[test]

@@ -73,8 +73,15 @@ fn paper_on_the_simulated_venue_syncs_trades_and_writes_its_report() {
         "fills.csv",
         "signals.csv",
         "status.csv",
+        "report.html",
     ] {
         assert!(dir.path().join(f).exists(), "{f} written");
+    }
+    // The page's latency chart holds the live stages, not just the frame figure.
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let latency = &html[html.find("<svg id=\"latency\"").expect("latency chart")..];
+    for stage in ["tick_to_done", "dequeued_to_applied", "read_to_signal"] {
+        assert!(latency.contains(stage), "latency curve {stage}");
     }
     // On exit every open paper order was cancelled.
     let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
@@ -180,6 +187,19 @@ fn paper_with_faults_detects_gap_disconnect_and_stall_then_resyncs_without_stale
     // The hot thread saw the books go stale and come back.
     let status = std::fs::read_to_string(dir.path().join("status.csv")).unwrap();
     assert!(status.lines().any(|l| l.contains(",stale,")), "{status}");
+    // ... and report.html shades those windows in the feed-state chart.
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    if let Ok(keep) = std::env::var("LADDER_KEEP_REPORT") {
+        std::fs::write(keep, &html).unwrap();
+    }
+    let feed_chart = &html[html
+        .find("<svg id=\"feed-state\"")
+        .expect("feed-state chart")..];
+    let feed_chart = &feed_chart[..feed_chart.find("</svg>").unwrap()];
+    assert!(
+        feed_chart.contains("class=\"window stale\""),
+        "stale windows shaded"
+    );
     let windows = unsynced(&status);
     assert!(!windows.is_empty());
 

@@ -8,7 +8,13 @@
 //! `inspect`, `replay`, `bench`, `record`'s book check, `fit-microprice` and the tests and
 //! benches all read captures through this. An integrity fault shows as a
 //! `Status(Stale, reason)` event at the receive time of the line that showed it (a fault shown
-//! by a snapshot carries no time of its own), after the events the line produced.
+//! by a snapshot carries no time of its own), after the events the line produced; a fault of a
+//! whole connection (Coinbase's `sequence_num`) shows as one for every book it left stale.
+//!
+//! A line a venue's decoder does not read that is ladder's recorded REST snapshot,
+//! `{"stream":"<symbol>@depthSnapshot","data":<body>}` (what `ladder record` writes), goes to
+//! that symbol's book as a REST body ([`FeedBooks::on_snapshot_body`]): how OKX's REST join is
+//! read back (Binance's decoder reads the envelope itself).
 
 use super::clock::{ClockReport, Timeline};
 use super::merge::{CaptureInput, Captures};
@@ -53,14 +59,38 @@ impl Books {
         let Some(books) = self.venues.iter_mut().find(|b| b.venue() == venue) else {
             return Err(FrameError::decode(NoInstruments(venue)));
         };
-        let f = books.on_frame(registry, ts_recv, frame, out)?;
-        if let (Some(fault), Some(instrument)) = (f.fault, f.instrument) {
-            out.event(MarketEvent::Status(BookStatus {
+        let f = match books.on_frame(registry, ts_recv, frame, out) {
+            Ok(f) => f,
+            Err(e) => {
+                let Some((symbol, body)) = recorded_snapshot(frame) else {
+                    return Err(e);
+                };
+                let Some(inst) = registry.lookup(venue, symbol) else {
+                    return Err(e);
+                };
+                books.on_snapshot_body(registry, inst.id, ts_recv, body, out)?
+            }
+        };
+        let stale = |instrument| {
+            MarketEvent::Status(BookStatus {
                 instrument,
                 state: BookState::Stale,
-                reason: Some(fault.kind.stale_reason()),
+                reason: f.fault.map(|x| x.kind.stale_reason()),
                 ts_recv,
-            }));
+            })
+        };
+        match (f.fault, f.instrument) {
+            (Some(_), Some(instrument)) => out.event(stale(instrument)),
+            // A connection-wide fault (Coinbase's `sequence_num`): every book of the venue it
+            // left stale (a snapshot in the same frame may have synced its own book again).
+            (Some(_), None) => {
+                for &i in books.instruments() {
+                    if books.view(i).is_some_and(|v| v.state == BookState::Stale) {
+                        out.event(stale(i));
+                    }
+                }
+            }
+            (None, _) => {}
         }
         Ok(f)
     }
@@ -78,6 +108,18 @@ impl Books {
             .map(|v| v.stats.gaps)
             .sum()
     }
+}
+
+/// The symbol and body of a recorded REST snapshot line,
+/// `{"stream":"<symbol>@depthSnapshot","data":<body>}` exactly as `ladder record` writes it
+/// (`record::tap::snapshot_line`).
+pub fn recorded_snapshot(frame: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = frame.trim_ascii().strip_prefix(br#"{"stream":""#)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (stream, rest) = rest.split_at(end);
+    let symbol = stream.strip_suffix(b"@depthSnapshot")?;
+    let body = rest.strip_prefix(br#"","data":"#)?.strip_suffix(b"}")?;
+    (!symbol.is_empty() && !body.is_empty()).then_some((symbol, body))
 }
 
 /// A frame of a venue none of whose instruments is registered.
@@ -244,4 +286,83 @@ pub fn read_events(
     let mut events = Vec::new();
     Pipeline::open(inputs, &registry)?.run(&registry, &mut |e| events.push(e));
     Ok((registry, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tap::snapshot_line;
+    use ladder_sdk::InstrumentSpec;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn recorded_snapshot_reads_the_recorders_envelope_only() {
+        let body = br#"{"code":"0","msg":"","data":[{"asks":[],"bids":[],"ts":"1","seqId":7}]}"#;
+        let (line, _) = snapshot_line(UnixNanos::from_nanos(5), "BTC-USDT", body);
+        let frame = &line[2..line.len() - 1];
+        assert_eq!(
+            recorded_snapshot(frame),
+            Some((&b"btc-usdt"[..], &body[..]))
+        );
+        assert_eq!(
+            recorded_snapshot(br#"{"stream":"btcusdt@trade","data":{}}"#),
+            None
+        );
+        assert_eq!(
+            recorded_snapshot(br#"{"stream":"@depthSnapshot","data":{}}"#),
+            None
+        );
+        assert_eq!(recorded_snapshot(b"pong"), None);
+    }
+
+    /// OKX updates, then the recorder's line holding the REST body that joins them.
+    #[test]
+    fn okx_recorded_rest_snapshot_joins_the_buffered_updates_of_its_symbol() {
+        let mut registry = Registry::new();
+        let spec = InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 3)).unwrap();
+        registry.add(Venue::Okx, "ETH-USDT", spec).unwrap();
+        let btc = registry.add(Venue::Okx, "BTC-USDT", spec).unwrap();
+        let update = |prev: u64, seq: u64, px: &str| {
+            format!(
+                r#"{{"arg":{{"channel":"books","instId":"BTC-USDT"}},"action":"update","data":[{{"asks":[],"bids":[["{px}","1","0","1"]],"ts":"1","checksum":0,"prevSeqId":{prev},"seqId":{seq}}}]}}"#
+            )
+        };
+        let rest = br#"{"code":"0","msg":"","data":[{"asks":[["101.0","2","0","1"]],"bids":[["99.0","3","0","1"]],"ts":"1","seqId":12}]}"#;
+        let (line, _) = snapshot_line(UnixNanos::from_nanos(3), "BTC-USDT", rest);
+        let mut books = Books::new(&registry);
+        let mut sink = crate::feed::books::Discard;
+        let t = UnixNanos::from_nanos(1);
+        for f in [update(5, 10, "98.0"), update(10, 15, "99.5")] {
+            books
+                .on_line(&registry, Venue::Okx, t, f.as_bytes(), &mut sink)
+                .unwrap();
+        }
+        let frame = books
+            .on_line(
+                &registry,
+                Venue::Okx,
+                t,
+                &line[2..line.len() - 1],
+                &mut sink,
+            )
+            .unwrap();
+        assert_eq!((frame.instrument, frame.fault), (Some(btc), None));
+        let v = books.view(btc).unwrap();
+        assert_eq!(v.state, BookState::Synced);
+        assert_eq!(v.last_update_id, Some(15), "joined at 10 <= 12 < 15");
+        assert_eq!(v.book.best_bid().map(|l| l.price.ticks()), Some(995));
+        let err = books
+            .on_line(
+                &registry,
+                Venue::Okx,
+                t,
+                br#"{"stream":"doge-usdt@depthSnapshot","data":{}}"#,
+                &mut sink,
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not an OKX market-data message"),
+            "{err}"
+        );
+    }
 }

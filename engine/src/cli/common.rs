@@ -151,8 +151,12 @@ pub(super) fn markets(args: &MarketArgs, config: &Config) -> anyhow::Result<Vec<
                     symbols,
                     endpoints: entry
                         .map_or_else(|| Endpoints::production(g.venue), VenueConfig::endpoints),
-                    options: entry
-                        .map_or_else(|| VenueOptions::defaults(g.venue), VenueConfig::options),
+                    options: match entry {
+                        Some(v) => v.options().map_err(|e| {
+                            anyhow::anyhow!("the [venue] entry of {}: {e}", g.venue)
+                        })?,
+                        None => VenueOptions::defaults(g.venue),
+                    },
                 },
                 watchdog: watchdog(config, g.venue),
             })

@@ -192,6 +192,10 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
+    println!(
+        "html: {}",
+        report_dir.join(crate::report::html::FILE_NAME).display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -64,6 +64,10 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
+    println!(
+        "html: {}",
+        report_dir.join(crate::report::html::FILE_NAME).display()
+    );
     if let Some(stop) = &summary.truncated {
         eprintln!(
             "error: capture {} is truncated: {stop}; the report covers those lines",

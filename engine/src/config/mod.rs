@@ -43,8 +43,8 @@ mod venues;
 pub use validate::{BadValue, BadValues, MAX_RING_CAPACITY, MAX_TOP_LEVELS, MAX_WATCHDOG_SECS};
 pub use venues::Venues;
 
-use crate::feed::live::{Endpoints, EndpointsConfig};
-use crate::feed::{Venue, VenueOptions};
+use crate::feed::live::{Endpoints, EndpointsConfig, FeedError};
+use crate::feed::{Venue, VenueOptions, okx};
 use crate::paper::PaperConfig;
 use crate::risk::RiskLimits;
 use rust_decimal::Decimal;
@@ -183,8 +183,8 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
-    /// The venue: `binance-spot`, `binance-usdm`, `binance-coinm`, `bybit-spot`, `bybit-linear`
-    /// or `bybit-inverse` (live); `okx` is read in captures only so far.
+    /// The venue: `binance-spot`, `binance-usdm`, `binance-coinm`, `bybit-spot`, `bybit-linear`,
+    /// `bybit-inverse` or `okx`.
     #[serde(deserialize_with = "venue_name")]
     pub name: Venue,
     /// Symbols to trade.
@@ -209,6 +209,17 @@ pub struct VenueConfig {
     /// 200, 1000; default 50.
     #[serde(default)]
     pub book_depth: Option<u32>,
+    /// OKX: the book channel, `books` (default), `books5` or `bbo-tbt` (`books50-l2-tbt` and
+    /// `books-l2-tbt` need an OKX login and are refused).
+    #[serde(default)]
+    pub book_channel: Option<String>,
+    /// OKX: subscribe to `trades` too (default true).
+    #[serde(default)]
+    pub trades: Option<bool>,
+    /// OKX: how a book gets its snapshot: `auto` (default: the stream's, else the REST join) or
+    /// `rest` (always the REST join).
+    #[serde(default)]
+    pub join: Option<String>,
     /// Located warnings about unencrypted endpoints, filled when the file is parsed.
     #[serde(skip)]
     warnings: Vec<String>,
@@ -230,6 +241,53 @@ impl VenueConfig {
         &self.warnings
     }
 
+    /// The venue's live settings: its defaults with this section's keys (checked when the
+    /// file was parsed).
+    ///
+    /// # Errors
+    /// A key the venue does not take or a value it refuses, as `key: reason` (the checks
+    /// [`Config::parse`] already made).
+    pub fn options(&self) -> Result<VenueOptions, String> {
+        let okx_keys = [
+            ("book_channel", self.book_channel.is_some()),
+            ("trades", self.trades.is_some()),
+            ("join", self.join.is_some()),
+        ];
+        if self.name != Venue::Okx {
+            if let Some((key, _)) = okx_keys.iter().find(|(_, set)| *set) {
+                return Err(format!(
+                    "{key}: is an okx setting; {} does not take it",
+                    self.name
+                ));
+            }
+            let mut options = VenueOptions::defaults(self.name);
+            // `book_depth` on another venue than Bybit, and a depth Bybit does not serve, are
+            // refused by the config check.
+            if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
+                o.depth = depth;
+            }
+            return Ok(options);
+        }
+        let mut o = okx::LiveOptions::default();
+        if let Some(c) = &self.book_channel {
+            o.book_channel = c.parse().map_err(|e| format!("book_channel: {e}"))?;
+        }
+        if let Some(t) = self.trades {
+            o.trades = t;
+        }
+        if let Some(j) = &self.join {
+            o.join = j.parse().map_err(|e| format!("join: {e}"))?;
+        }
+        o.validate().map_err(|e| match e {
+            FeedError::Config(m) => match m.strip_prefix("join ") {
+                Some(rest) => format!("join: {rest}"),
+                None => format!("book_channel: {}", m.trim_start_matches("book_channel ")),
+            },
+            other => other.to_string(),
+        })?;
+        Ok(VenueOptions::Okx(o))
+    }
+
     /// The endpoints: production defaults with this section's overrides.
     pub fn endpoints(&self) -> Endpoints {
         EndpointsConfig {
@@ -238,16 +296,6 @@ impl VenueConfig {
             rest: self.rest.clone(),
         }
         .resolve(self.name)
-    }
-
-    /// The venue's live settings: its defaults with this section's (`book_depth` on Bybit;
-    /// the config check refuses it on any other venue).
-    pub fn options(&self) -> VenueOptions {
-        let mut options = VenueOptions::defaults(self.name);
-        if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
-            o.depth = depth;
-        }
-        options
     }
 }
 

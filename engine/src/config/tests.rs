@@ -315,6 +315,29 @@ fn metrics_listen_parses_and_a_bad_address_is_located_at_its_key() {
     );
 }
 
+#[test]
+fn okx_venue_keys_give_its_live_options() {
+    let c = parse(
+        "[venue]\nname = \"okx\"\nsymbols = [\"BTC-USDT\"]\nbook_channel = \"books5\"\n\
+         trades = false\n",
+    )
+    .unwrap();
+    let want = crate::feed::okx::LiveOptions {
+        book_channel: crate::feed::okx::BookChannel::Books5,
+        trades: false,
+        ..crate::feed::okx::LiveOptions::default()
+    };
+    assert_eq!(
+        c.venues.as_slice()[0].options(),
+        Ok(VenueOptions::Okx(want))
+    );
+    let plain = parse("[venue]\nname = \"okx\"\n").unwrap();
+    assert_eq!(
+        plain.venues.as_slice()[0].options(),
+        Ok(VenueOptions::defaults(Venue::Okx))
+    );
+}
+
 #[rstest::rstest]
 #[case::bybit_depth_200("bybit-linear", "book_depth = 200\n", None)]
 #[case::bybit_depth_500_removed(
@@ -345,7 +368,7 @@ fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades
     match want {
         None => {
             let c = parse(&text).unwrap();
-            let options = c.venues.as_slice()[0].options();
+            let options = c.venues.as_slice()[0].options().unwrap();
             let crate::feed::VenueOptions::Bybit(o) = options else {
                 panic!("{options:?}");
             };
@@ -353,4 +376,33 @@ fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades
         }
         Some(want) => assert_eq!(bad_values(&text), [want]),
     }
+}
+
+#[rstest::rstest]
+#[case::unknown_channel(
+    "name = \"okx\"\nbook_channel = \"books400\"\n",
+    "ladder.toml:3:1: venue.book_channel \"books400\" is not an okx book channel; expected one of \
+     books, books5, bbo-tbt, books50-l2-tbt, books-l2-tbt"
+)]
+#[case::login_channel(
+    "name = \"okx\"\nbook_channel = \"books-l2-tbt\"\n",
+    "ladder.toml:3:1: venue.book_channel books-l2-tbt needs an okx login (VIP6 account or above), \
+     which ladder does not do; use books, books5 or bbo-tbt"
+)]
+#[case::unknown_join(
+    "name = \"okx\"\njoin = \"never\"\n",
+    "ladder.toml:3:1: venue.join \"never\" is not an okx join; expected auto or rest"
+)]
+#[case::rest_join_of_full_images(
+    "name = \"okx\"\nbook_channel = \"bbo-tbt\"\njoin = \"rest\"\n",
+    "ladder.toml:4:1: venue.join = \"rest\" applies to the incremental book channels; bbo-tbt \
+     pushes a full image every time"
+)]
+#[case::okx_key_on_binance(
+    "name = \"binance-spot\"\njoin = \"rest\"\n",
+    "ladder.toml:3:1: venue.join is an okx setting; binance-spot does not take it"
+)]
+fn bad_okx_venue_key_is_located_and_named(#[case] body: &str, #[case] want: &str) {
+    let got = bad_values(&format!("[venue]\n{body}"));
+    assert_eq!(got, [want]);
 }

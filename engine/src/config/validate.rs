@@ -272,6 +272,11 @@ fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
             c.push(at(field), format!("{name}.{field}: {e}"));
         }
     }
+    if let Err(e) = v.options() {
+        let field = e.split(':').next().unwrap_or("name");
+        let detail = e[field.len()..].trim_start_matches(':').trim_start();
+        c.push(at(field), format!("{name}.{field} {detail}"));
+    }
 }
 
 /// The endpoint overrides of a venue entry: key, URL, and whether it is a WebSocket one.

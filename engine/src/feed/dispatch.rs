@@ -17,7 +17,7 @@ use super::live::{
     spawn_venue,
 };
 use super::venue::Venue;
-use super::{binance, bybit, okx};
+use super::{binance, bybit, coinbase, okx};
 use crate::instrument::Registry;
 use ladder_sdk::{InstrumentId, InstrumentSpec, RawDecimal, UnixNanos};
 use std::sync::Arc;
@@ -30,6 +30,7 @@ impl Venue {
         binance::probe::sniff(frame)
             .or_else(|| bybit::probe::sniff(frame))
             .or_else(|| okx::probe::sniff(frame))
+            .or_else(|| coinbase::probe::sniff(frame))
     }
 }
 
@@ -43,6 +44,8 @@ pub enum VenueBooks {
     Bybit(bybit::Books),
     /// OKX.
     Okx(okx::Books),
+    /// Coinbase Advanced Trade and the legacy Exchange feed.
+    Coinbase(coinbase::Books),
 }
 
 impl VenueBooks {
@@ -56,6 +59,9 @@ impl VenueBooks {
                 Self::Bybit(bybit::Books::new(venue, registry))
             }
             Venue::Okx => Self::Okx(okx::Books::new(registry)),
+            Venue::Coinbase | Venue::CoinbaseExchange => {
+                Self::Coinbase(coinbase::Books::new(venue, registry))
+            }
         }
     }
 }
@@ -67,6 +73,7 @@ macro_rules! dispatch {
             VenueBooks::Binance($b) => $e,
             VenueBooks::Bybit($b) => $e,
             VenueBooks::Okx($b) => $e,
+            VenueBooks::Coinbase($b) => $e,
         }
     };
 }
@@ -131,6 +138,8 @@ pub enum VenueOptions {
     Binance(binance::LiveOptions),
     /// Bybit spot, linear and inverse.
     Bybit(bybit::LiveOptions),
+    /// OKX.
+    Okx(okx::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
@@ -152,12 +161,14 @@ impl VenueOptions {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
                 Self::Bybit(bybit::LiveOptions::default())
             }
-            Venue::Okx => Self::NotLive,
+            Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
     /// The defaults of `venue` with its book stream of one message per book change, where it
-    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; for a venue
+    /// has one (Binance `depth@0ms`: USD-M, COIN-M and the simulated venue; OKX's public
+    /// `bbo-tbt` is per event but only a best bid/offer, so OKX keeps `books`; for a venue
     /// without one, its defaults). For measuring per-event latency (`ladder bench --sim`).
     pub fn per_event(venue: Venue) -> Self {
         match venue {
@@ -167,7 +178,8 @@ impl VenueOptions {
             Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
                 Self::Bybit(bybit::LiveOptions::default())
             }
-            Venue::Okx => Self::NotLive,
+            Venue::Okx => Self::Okx(okx::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -183,7 +195,8 @@ impl VenueOptions {
             (Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse, Self::Bybit(o)) => {
                 o.validate(venue, symbols)
             }
-            (Venue::Okx, _) => Err(not_live(venue)),
+            (Venue::Okx, Self::Okx(o)) => o.validate(),
+            (_, Self::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
@@ -198,6 +211,8 @@ pub enum VenueLive {
     Binance(binance::Live),
     /// Bybit spot, linear and inverse.
     Bybit(bybit::Live),
+    /// OKX.
+    Okx(okx::Live),
 }
 
 impl VenueLive {
@@ -211,11 +226,12 @@ impl VenueLive {
                 Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BinanceCoinm,
                 VenueOptions::Binance(o),
             ) => Ok(Self::Binance(binance::Live::new(venue, o.clone()))),
+            (Venue::Okx, VenueOptions::Okx(o)) => Ok(Self::Okx(okx::Live::new(o.clone()))),
             (
                 Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse,
                 VenueOptions::Bybit(o),
             ) => Ok(Self::Bybit(bybit::Live::new(venue, o.clone()))),
-            (Venue::Okx, _) => Err(not_live(venue)),
+            (_, VenueOptions::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
             ))),
@@ -232,6 +248,7 @@ impl VenueLive {
                 bybit::endpoints::production(venue)
             }
             Venue::Okx => okx::endpoints::production(),
+            Venue::Coinbase | Venue::CoinbaseExchange => coinbase::endpoints::production(venue),
         }
     }
 }
@@ -244,6 +261,7 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.venue(),
             Self::Bybit(l) => l.venue(),
+            Self::Okx(l) => l.venue(),
         }
     }
 
@@ -259,6 +277,7 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.connections(instruments, endpoints),
             Self::Bybit(l) => l.connections(instruments, endpoints),
+            Self::Okx(l) => l.connections(instruments, endpoints),
         }
     }
 
@@ -266,6 +285,7 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.snapshots(),
             Self::Bybit(l) => l.snapshots(),
+            Self::Okx(l) => l.snapshots(),
         }
     }
 
@@ -273,6 +293,23 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.resubscribe(symbol),
             Self::Bybit(l) => l.resubscribe(symbol),
+            Self::Okx(l) => l.resubscribe(symbol),
+        }
+    }
+
+    fn connection_spacing(&self) -> Duration {
+        match self {
+            Self::Binance(l) => l.connection_spacing(),
+            Self::Bybit(l) => l.connection_spacing(),
+            Self::Okx(l) => l.connection_spacing(),
+        }
+    }
+
+    fn requests_per_hour(&self) -> Option<u32> {
+        match self {
+            Self::Binance(l) => l.requests_per_hour(),
+            Self::Bybit(l) => l.requests_per_hour(),
+            Self::Okx(l) => l.requests_per_hour(),
         }
     }
 
@@ -280,6 +317,7 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.error_frame(frame),
             Self::Bybit(l) => l.error_frame(frame),
+            Self::Okx(l) => l.error_frame(frame),
         }
     }
 
@@ -287,6 +325,7 @@ impl LiveVenue for VenueLive {
         match self {
             Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
             Self::Bybit(l) => l.rest(endpoints).map(VenueRest::Bybit),
+            Self::Okx(l) => l.rest(endpoints).map(VenueRest::Okx),
         }
     }
 }
@@ -298,6 +337,8 @@ pub enum VenueRest {
     Binance(binance::rest::RestClient),
     /// Bybit spot, linear and inverse.
     Bybit(bybit::rest::RestClient),
+    /// OKX.
+    Okx(okx::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
@@ -305,6 +346,7 @@ impl LiveRest for VenueRest {
         match self {
             Self::Binance(r) => r.snapshot_url(symbol),
             Self::Bybit(r) => r.snapshot_url(symbol),
+            Self::Okx(r) => r.snapshot_url(symbol),
         }
     }
 
@@ -312,6 +354,7 @@ impl LiveRest for VenueRest {
         match self {
             Self::Binance(r) => r.snapshot(symbol).await,
             Self::Bybit(r) => r.snapshot(symbol).await,
+            Self::Okx(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -322,6 +365,7 @@ impl LiveRest for VenueRest {
         match self {
             Self::Binance(r) => r.instruments(symbols).await,
             Self::Bybit(r) => r.instruments(symbols).await,
+            Self::Okx(r) => r.instruments(symbols).await,
         }
     }
 }
@@ -335,6 +379,8 @@ pub enum VenueProbe {
     Bybit(bybit::probe::Probe),
     /// OKX.
     Okx(okx::probe::Probe),
+    /// Coinbase Advanced Trade and the legacy Exchange feed.
+    Coinbase(coinbase::probe::Probe),
 }
 
 impl VenueProbe {
@@ -348,6 +394,9 @@ impl VenueProbe {
                 Self::Bybit(bybit::probe::Probe::default())
             }
             Venue::Okx => Self::Okx(okx::probe::Probe::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => {
+                Self::Coinbase(coinbase::probe::Probe::new(venue))
+            }
         }
     }
 
@@ -359,6 +408,7 @@ impl VenueProbe {
             Self::Binance(p) => p.read(frame),
             Self::Okx(p) => p.read(frame),
             Self::Bybit(p) => p.read(frame),
+            Self::Coinbase(p) => p.read(frame),
         }
     }
 
@@ -369,6 +419,7 @@ impl VenueProbe {
             Self::Binance(p) => p.values(),
             Self::Okx(p) => p.values(),
             Self::Bybit(p) => p.values(),
+            Self::Coinbase(p) => p.values(),
         }
     }
 }

@@ -11,8 +11,10 @@
 //! [`IntegrityFault::DepthExceeded`] (a book deeper than the venue's window) and
 //! [`IntegrityFault::GridChanged`] (a book restart on another tick or lot grid); OKX's
 //! (`feed/okx/sync.rs`) raises a broken `prevSeqId` chain as a [`IntegrityFault::SequenceGap`] and
-//! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`]. The next venues
-//! add their own kinds here rather than a type of their own.
+//! a book whose checksum does not match as [`IntegrityFault::ChecksumMismatch`]; Coinbase's
+//! (`feed/coinbase/sync.rs`) raises a break in the connection's `sequence_num` as a
+//! [`IntegrityFault::SequenceGap`] (or [`IntegrityFault::IdsBackward`]) of every book of the
+//! connection. The next venues add their own kinds here rather than a type of their own.
 
 use ladder_sdk::{RawDecimal, StaleReason, UnixNanos};
 use rust_decimal::Decimal;

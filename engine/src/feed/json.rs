@@ -93,6 +93,13 @@ impl<'a> Scanner<'a> {
         self.pos
     }
 
+    /// Moves the cursor to `pos` (at most the end): where a caller's own fast path over
+    /// [`Scanner::position`]'s bytes stopped.
+    #[inline]
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
     /// The next non-space byte, without consuming anything.
     #[inline]
     pub fn peek_byte(&self) -> Option<u8> {

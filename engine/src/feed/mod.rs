@@ -16,6 +16,7 @@
 pub mod binance;
 pub mod books;
 pub mod bybit;
+pub mod coinbase;
 pub mod dispatch;
 pub mod events;
 pub mod integrity;

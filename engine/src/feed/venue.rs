@@ -24,6 +24,10 @@ pub enum Venue {
     BybitInverse,
     /// OKX v5: spot, swaps, futures and options (`ws.okx.com`).
     Okx,
+    /// Coinbase Advanced Trade (`advanced-trade-ws.coinbase.com`).
+    Coinbase,
+    /// Coinbase Exchange, the legacy feed (`ws-feed.exchange.coinbase.com`): captures only.
+    CoinbaseExchange,
 }
 
 /// What the command line and the reports say about a venue.
@@ -39,7 +43,7 @@ pub struct VenueInfo {
 
 impl Venue {
     /// Every venue, in the order the command line lists them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::BinanceSpot,
         Self::BinanceUsdm,
         Self::BinanceCoinm,
@@ -47,6 +51,8 @@ impl Venue {
         Self::BybitLinear,
         Self::BybitInverse,
         Self::Okx,
+        Self::Coinbase,
+        Self::CoinbaseExchange,
     ];
 
     /// Name, help line and example symbol.
@@ -86,6 +92,16 @@ impl Venue {
                 name: "okx",
                 help: "OKX v5 spot, swaps, futures and options (ws.okx.com, www.okx.com)",
                 example_symbol: "BTC-USDT",
+            },
+            Self::Coinbase => VenueInfo {
+                name: "coinbase",
+                help: "Coinbase Advanced Trade (advanced-trade-ws.coinbase.com)",
+                example_symbol: "BTC-USD",
+            },
+            Self::CoinbaseExchange => VenueInfo {
+                name: "coinbase-exchange",
+                help: "Coinbase Exchange legacy feed captures (ws-feed.exchange.coinbase.com)",
+                example_symbol: "BTC-USD",
             },
         }
     }

@@ -1,9 +1,10 @@
 //! What leaves the hot thread: signal values, order requests and their outcomes, fills,
-//! strategy faults. Records are `Copy` and go through a bounded ring to a writer thread, which
+//! strategy faults, and one market sample per instrument per interval of engine time (for the
+//! report's charts). Records are `Copy` and go through a bounded ring to a writer thread, which
 //! turns them into the report files; the hot thread never formats or writes.
 
 use crossbeam::queue::ArrayQueue;
-use ladder_sdk::{Fill, OrderRequest, OrderUpdate, SignalId, UnixNanos};
+use ladder_sdk::{Fill, InstrumentId, OrderRequest, OrderUpdate, Price, SignalId, UnixNanos};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +71,75 @@ pub enum OutputRecord {
         /// The kill switch tripped (else the strategy panicked or failed).
         kill_switch: bool,
     },
+    /// The top of an instrument's synced book over one sampling interval
+    /// ([`MARKET_SAMPLE_NS`]): at most one record per instrument per interval, so the count is
+    /// bounded by the session's length, not by its event rate.
+    Market {
+        /// Engine time of the last book update in the interval.
+        ts: UnixNanos,
+        /// The instrument.
+        instrument: InstrumentId,
+        /// What the interval saw.
+        sample: MarketSample,
+    },
+}
+
+/// Engine time one [`OutputRecord::Market`] sample covers at most: 100 ms.
+pub const MARKET_SAMPLE_NS: u64 = 100_000_000;
+
+/// The top of a synced book over one sampling interval, in ticks. Mids are kept doubled
+/// (`bid + ask`) so they stay exact integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketSample {
+    /// Engine time of the interval's first book update.
+    pub start: UnixNanos,
+    /// Best bid at the last update.
+    pub bid: Price,
+    /// Best ask at the last update.
+    pub ask: Price,
+    /// Lowest `bid + ask` (twice the mid) in the interval.
+    pub mid2_min: i64,
+    /// Highest `bid + ask` in the interval.
+    pub mid2_max: i64,
+    /// Narrowest spread (`ask − bid`) in the interval.
+    pub spread_min: i64,
+    /// Widest spread in the interval.
+    pub spread_max: i64,
+    /// Book updates the interval covers.
+    pub updates: u32,
+}
+
+impl MarketSample {
+    /// A sample of one update.
+    pub fn first(now: UnixNanos, bid: Price, ask: Price) -> Self {
+        let (mid2, spread) = (bid.ticks() + ask.ticks(), ask.ticks() - bid.ticks());
+        Self {
+            start: now,
+            bid,
+            ask,
+            mid2_min: mid2,
+            mid2_max: mid2,
+            spread_min: spread,
+            spread_max: spread,
+            updates: 1,
+        }
+    }
+
+    /// Adds one update.
+    ///
+    /// # Hot path
+    /// A few integer compares.
+    #[inline]
+    pub fn add(&mut self, bid: Price, ask: Price) {
+        let (mid2, spread) = (bid.ticks() + ask.ticks(), ask.ticks() - bid.ticks());
+        self.bid = bid;
+        self.ask = ask;
+        self.mid2_min = self.mid2_min.min(mid2);
+        self.mid2_max = self.mid2_max.max(mid2);
+        self.spread_min = self.spread_min.min(spread);
+        self.spread_max = self.spread_max.max(spread);
+        self.updates = self.updates.saturating_add(1);
+    }
 }
 
 /// Where the hot thread puts its records.

@@ -16,6 +16,8 @@
 //!
 //! A capture that cannot be read to its end (a killed recording) replays up to its last
 //! complete line; the summary's `truncated` says where and why reading stopped.
+//!
+//! The report directory ends with `summary.json` and `report.html` (`report::html`).
 
 use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS};
 use crate::capture::grid::{RegistryBuildError, build_registry};
@@ -28,6 +30,7 @@ use crate::hot::HotEngine;
 use crate::hot::output::{RingSink, output_ring};
 use crate::instrument::Registry;
 use crate::plugin::{HostConfig, PluginError};
+use crate::report::html;
 use crate::report::summary::{self, Percentiles, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
@@ -184,7 +187,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     engine.stop();
     let output_waits = engine.output().waits();
     done.store(true, Ordering::Release);
-    let totals = writer
+    let written = writer
         .join()
         .unwrap_or_else(|_| Err(std::io::Error::other("the report writer panicked")))
         .map_err(|source| ReplayError::Report {
@@ -207,7 +210,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         parse_errors: run.parse_errors,
         gaps: run.gaps,
         engine: &engine.final_state(),
-        totals: &totals,
+        totals: &written.totals,
         meta: &meta,
         symbols: &symbols,
         specs: &specs,
@@ -230,6 +233,20 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     .map_err(|source| ReplayError::Report {
         dir: opts.report_dir.clone(),
         source,
+    })?;
+    let extras = html::Extras {
+        latency: html::curve("frame", &run.latency, 1.0)
+            .into_iter()
+            .collect(),
+        latency_note: "Per frame read from the capture: decode, sequencing and the hot engine \
+                       (book, strategies, risk, paper exchange), on the replay thread."
+            .to_owned(),
+    };
+    html::write(&opts.report_dir, &summary, &written.charts, &extras).map_err(|source| {
+        ReplayError::Report {
+            dir: opts.report_dir.clone(),
+            source,
+        }
     })?;
     Ok(summary)
 }

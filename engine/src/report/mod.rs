@@ -9,11 +9,15 @@
 //! - `summary.json`: counts, rejects by reason, PnL per strategy and instrument, fees, drawdown,
 //!   positions, versions and hashes; everything that depends on the machine (wall time,
 //!   events/s, latency percentiles) lives under the one key `timing`, so two replays of the
-//!   same input give byte-identical files once `timing` is set aside.
+//!   same input give byte-identical files once `timing` is set aside;
+//! - `report.html`: one self-contained page with the summary's tables and inline SVG charts
+//!   ([`html`]).
 //!
 //! The CSV files are written by [`writer::write_records`] on a writer thread from the hot
-//! thread's output ring; the hot thread never formats or writes.
+//! thread's output ring, which also gathers the charts' data; the hot thread never formats or
+//! writes.
 
+pub mod html;
 pub mod summary;
 pub mod writer;
 

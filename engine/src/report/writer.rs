@@ -1,6 +1,8 @@
 //! Turns the hot thread's output records into `orders.csv`, `fills.csv` and `signals.csv`, and
-//! counts them for the summary. Runs on its own thread.
+//! counts them for the summary; gathers the chart data of `report.html` from the same records
+//! ([`ChartData`]). Runs on its own thread.
 
+use super::html::collect::ChartData;
 use crate::hot::output::{OutputRecord, RingSource};
 use ladder_sdk::{InstrumentSpec, OrderRequest, OrderType, RequestKind, TimeInForce};
 use std::collections::BTreeMap;
@@ -62,6 +64,15 @@ pub struct WriterTotals {
     pub records: u64,
 }
 
+/// What the writer thread hands back: its counts and the chart data.
+#[derive(Debug, Clone)]
+pub struct WriterOutput {
+    /// Counts for the summary.
+    pub totals: WriterTotals,
+    /// Series for `report.html`.
+    pub charts: ChartData,
+}
+
 struct Files {
     orders: BufWriter<File>,
     fills: BufWriter<File>,
@@ -77,7 +88,7 @@ pub fn write_records(
     ctx: &ReportContext,
     source: &RingSource,
     live: Option<&Mutex<WriterTotals>>,
-) -> io::Result<WriterTotals> {
+) -> io::Result<WriterOutput> {
     std::fs::create_dir_all(dir)?;
     let create =
         |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f));
@@ -102,10 +113,12 @@ pub fn write_records(
         records: 0,
     };
     let mut shared_at = u64::MAX;
+    let mut charts = ChartData::new(ctx);
     loop {
         match source.pop() {
             Some(record) => {
                 totals.records += 1;
+                charts.on_record(&record);
                 write_record(&mut files, ctx, &mut totals, &record)?;
             }
             None if source.finished() => break,
@@ -130,7 +143,7 @@ pub fn write_records(
     files.fills.flush()?;
     files.signals.flush()?;
     files.status.flush()?;
-    Ok(totals)
+    Ok(WriterOutput { totals, charts })
 }
 
 fn order_type(r: &OrderRequest) -> &'static str {
@@ -344,6 +357,7 @@ fn write_record(
                 );
             }
         }
+        OutputRecord::Market { .. } => {}
     }
     Ok(())
 }

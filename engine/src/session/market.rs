@@ -30,7 +30,7 @@ pub enum Market {
         symbols: Vec<String>,
         /// Its endpoints (production by default).
         endpoints: Endpoints,
-        /// Its live settings (`[venue]`'s `book_depth` on Bybit; else the venue's defaults).
+        /// Its live settings (the venue's defaults, or its `[venue]` keys).
         options: VenueOptions,
     },
 }
@@ -96,7 +96,7 @@ pub struct ConnectedVenue {
     pub symbols: Vec<String>,
     /// Its feed's watchdog.
     pub watchdog: Duration,
-    /// Its feed's settings.
+    /// Its live settings.
     pub options: VenueOptions,
     sim: Option<SimRunning>,
 }
@@ -239,11 +239,11 @@ fn connect_one(
                 }
             }
             Ok(ConnectedVenue {
-                options: VenueOptions::defaults(sim.venue),
                 venue: sim.venue,
                 endpoints: sim.endpoints,
                 symbols,
                 watchdog: m.watchdog,
+                options: VenueOptions::defaults(sim.venue),
                 sim: Some(sim.running),
             })
         }

@@ -30,11 +30,13 @@ use crate::config::Config;
 use crate::feed::live::{FeedStatus, LiveFeedHandle};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
-use crate::hot::{EngineFinal, HotEngine, pin_current_thread, poll_loop_stamped};
+use crate::hot::stamps::{Stage, StrategyStage};
+use crate::hot::{EngineFinal, HotEngine, LatencyRecorder, pin_current_thread, poll_loop_stamped};
 use crate::instrument::Registry;
 use crate::metrics::MetricsSources;
 use crate::plugin::HostConfig;
 use crate::replay::StrategySource;
+use crate::report::html;
 use crate::report::summary::{
     self, FeedReport, Percentiles, StrategyMeta, Summary, SummaryInput, Timing,
 };
@@ -183,6 +185,8 @@ struct HotResult {
     output_waits: u64,
     processing: hdrhistogram::Histogram<u64>,
     tick_to_done: hdrhistogram::Histogram<u64>,
+    /// The stage histograms (TSC ticks), for `report.html`.
+    stages: Option<Box<LatencyRecorder>>,
 }
 
 type Histo = hdrhistogram::Histogram<u64>;
@@ -309,6 +313,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         output_waits: engine.output().waits(),
         processing,
         tick_to_done,
+        stages: engine.take_latency(),
     })
 }
 
@@ -505,7 +510,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .join()
         .map_err(|_| SessionError::Thread("the hot thread panicked".into()))?;
     done.store(true, Ordering::Release);
-    let totals = writer
+    let written = writer
         .join()
         .map_err(|_| SessionError::Thread("the report writer panicked".into()))?
         .map_err(|source| SessionError::Report {
@@ -525,7 +530,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         parse_errors: feed_reports.iter().map(|f| f.decode_errors).sum(),
         gaps: feed_reports.iter().map(|f| f.gaps).sum(),
         engine: &result.engine,
-        totals: &totals,
+        totals: &written.totals,
         meta: &created.meta,
         symbols: &names,
         specs: &specs,
@@ -539,7 +544,6 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
             output_waits: result.output_waits,
         },
     });
-    let _ = result.processing;
     std::fs::write(
         opts.report_dir.join("summary.json"),
         summary.to_json() + "\n",
@@ -548,5 +552,46 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         dir: opts.report_dir.clone(),
         source,
     })?;
+    let extras = html::Extras {
+        latency: latency_curves(&result, &created.names),
+        latency_note: "Live: tick_to_done is receive time to the end of the hot thread's work \
+                       on the frame (the summary's frame_latency_ns); on_event is the hot \
+                       thread's own time per event; the others are the stage stamps (t0 read … \
+                       t8 exchange ack, see docs) per frame, and end to end per strategy."
+            .to_owned(),
+    };
+    html::write(&opts.report_dir, &summary, &written.charts, &extras).map_err(|source| {
+        SessionError::Report {
+            dir: opts.report_dir.clone(),
+            source,
+        }
+    })?;
     Ok(summary)
+}
+
+/// The latency curves of a session: tick to done, per event, every stage that was measured,
+/// and each strategy's end-to-end stages.
+fn latency_curves(result: &HotResult, strategies: &[String]) -> Vec<html::svg::Curve> {
+    let mut curves: Vec<html::svg::Curve> = [
+        html::curve("tick_to_done", &result.tick_to_done, 1.0),
+        html::curve("on_event", &result.processing, 1.0),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Some(stages) = &result.stages {
+        let ns_per_tick = 1.0 / crate::clock::tsc::TscScale::get().ticks_per_ns();
+        for stage in Stage::ALL {
+            curves.extend(html::curve(stage.name(), stages.stage(stage), ns_per_tick));
+        }
+        for (s, name) in strategies.iter().enumerate() {
+            for stage in StrategyStage::ALL.into_iter().filter(|x| x.is_end_to_end()) {
+                if let Some(h) = stages.strategy(s, stage) {
+                    let label = format!("{name}: {}", stage.name());
+                    curves.extend(html::curve(&label, h, ns_per_tick));
+                }
+            }
+        }
+    }
+    curves
 }

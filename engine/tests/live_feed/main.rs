@@ -1,7 +1,8 @@
 //! Live feed connectors against local servers on 127.0.0.1 written here: a replay of the real
 //! Binance vectors in the combined-stream format (USD-M over `/public` + `/market`, spot over
 //! one connection), a synthetic futures venue that serves fresh snapshots (disconnects, gaps,
-//! overflows, REST faults), a silent server, a closed port and a plain TCP port behind `wss://`.
+//! overflows, REST faults), a silent server, a closed port and a plain TCP port behind `wss://`,
+//! and OKX v5 (`okx.rs`: its real 2022 recording and a synthetic market with its faults).
 //! Every test is bounded (well under 15 s) and stops its feed and server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -691,6 +692,9 @@ mod bybit_cli;
 mod bybit_server;
 mod errors;
 mod limits;
+mod okx;
+mod okx_cli;
+mod okx_server;
 mod replay;
 mod stream_venue;
 mod synthetic;

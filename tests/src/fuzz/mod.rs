@@ -11,12 +11,14 @@
 //! location); the first input of each is kept.
 //!
 //! OKX has its own target ([`okx`]): the same mutations and run loop over OKX's corpus,
-//! books and invariants.
+//! books and invariants; so has Coinbase ([`coinbase`]: Advanced Trade and the legacy
+//! Exchange feed, with the connection-wide `sequence_num`).
 //!
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
 
 pub mod bybit;
+pub mod coinbase;
 pub mod corpus;
 pub mod mutate;
 pub mod okx;

@@ -62,7 +62,12 @@ pub(crate) const fn rest_paths(venue: Venue) -> RestPaths {
             depth: "/dapi/v1/depth",
             exchange_info: "/dapi/v1/exchangeInfo",
         },
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => RestPaths {
+        Venue::BybitSpot
+        | Venue::BybitLinear
+        | Venue::BybitInverse
+        | Venue::Okx
+        | Venue::Coinbase
+        | Venue::CoinbaseExchange => RestPaths {
             depth: "/v5/market/orderbook",
             exchange_info: "/v5/market/instruments-info",
         },
@@ -85,7 +90,12 @@ pub(crate) const fn depth_weight(venue: Venue, limit: u32) -> u32 {
             _ => 20,
         },
         // Not Binance venues: never asked (the live dispatch refuses them).
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => 1,
+        Venue::BybitSpot
+        | Venue::BybitLinear
+        | Venue::BybitInverse
+        | Venue::Okx
+        | Venue::Coinbase
+        | Venue::CoinbaseExchange => 1,
     }
 }
 
@@ -94,7 +104,12 @@ pub(crate) const fn exchange_info_weight(venue: Venue) -> u32 {
     match venue {
         Venue::BinanceSpot => 20,
         Venue::BinanceUsdm | Venue::BinanceCoinm => 1,
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => 1,
+        Venue::BybitSpot
+        | Venue::BybitLinear
+        | Venue::BybitInverse
+        | Venue::Okx
+        | Venue::Coinbase
+        | Venue::CoinbaseExchange => 1,
     }
 }
 
@@ -106,7 +121,12 @@ pub(crate) fn valid_depth_limit(venue: Venue, limit: u32) -> bool {
             [5, 10, 20, 50, 100, 500, 1000].contains(&limit)
         }
         // Not Binance venues: never asked (the live dispatch refuses them).
-        Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => false,
+        Venue::BybitSpot
+        | Venue::BybitLinear
+        | Venue::BybitInverse
+        | Venue::Okx
+        | Venue::Coinbase
+        | Venue::CoinbaseExchange => false,
     }
 }
 

@@ -141,7 +141,12 @@ impl RestClient {
             Venue::BinanceSpot => format!("{}{path}?symbols={}", self.base, symbols_param(symbols)),
             Venue::BinanceUsdm | Venue::BinanceCoinm => format!("{}{path}", self.base),
             // Not reached: `RestClient::new` refuses the venues that are not Binance's.
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => {
+            Venue::BybitSpot
+            | Venue::BybitLinear
+            | Venue::BybitInverse
+            | Venue::Okx
+            | Venue::Coinbase
+            | Venue::CoinbaseExchange => {
                 format!("{}{path}", self.base)
             }
         };

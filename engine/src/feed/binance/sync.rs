@@ -60,7 +60,12 @@ impl SyncRule {
             Venue::BinanceUsdm | Venue::BinanceCoinm => Self::Futures,
             // Not reached: Bybit's and OKX's books are their folders'; the live side refuses them.
             // Bybit's `u` chain is the spot rule's `U == prev_u + 1` with `U == u`.
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse | Venue::Okx => Self::Spot,
+            Venue::BybitSpot
+            | Venue::BybitLinear
+            | Venue::BybitInverse
+            | Venue::Okx
+            | Venue::Coinbase
+            | Venue::CoinbaseExchange => Self::Spot,
         }
     }
 }

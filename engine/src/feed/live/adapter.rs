@@ -10,7 +10,8 @@
 //! | | connection plan | snapshot | resync | keep-alive |
 //! |---|---|---|---|---|
 //! | Binance | streams in the URL, book and trade connections | [`SnapshotSource::Request`] (REST, within a weight budget) | fetch again | answer the venue's pings |
-//! | Bybit, OKX | subscribe messages | [`SnapshotSource::Stream`] (first message of a subscription) | unsubscribe + subscribe the instrument | send `{"op":"ping"}` / `ping` ([`KeepAlive::Send`]) |
+//! | Bybit | subscribe messages | [`SnapshotSource::Stream`] (first message of a subscription) | unsubscribe + subscribe the instrument | send `{"op":"ping"}` ([`KeepAlive::Send`]) |
+//! | OKX | subscribe messages | [`SnapshotSource::StreamOrRequest`] (in the stream; else its REST join) | unsubscribe + subscribe the instrument | send `ping` ([`KeepAlive::Send`]) |
 //! | Kraken, Coinbase | subscribe messages | in the stream | resubscribe; a checksum or connection-wide sequence fault is the books' to report | send a ping / subscribe to heartbeats |
 //!
 //! A fault the books report without an instrument (a connection-wide sequence gap, Coinbase's
@@ -68,9 +69,30 @@ pub enum SnapshotSource {
     /// Requested once updates are buffered (Binance: REST, `docs/venues.md` §1.4, §2.3),
     /// through [`LiveRest::snapshot`], one at a time; a resync requests again.
     Request,
-    /// Sent in the stream as the first message of a subscription (Bybit, OKX, Kraken,
-    /// Coinbase); a resync sends [`LiveVenue::resubscribe`] on the book's connection.
+    /// Sent in the stream as the first message of a subscription (Bybit, Kraken, Coinbase); a
+    /// resync sends [`LiveVenue::resubscribe`] on the book's connection.
     Stream,
+    /// In the stream as with [`SnapshotSource::Stream`], else requested as with
+    /// [`SnapshotSource::Request`]: when none has come `wait` after a subscription (or
+    /// resubscription) and updates are buffered, one is fetched through
+    /// [`LiveRest::snapshot`] and joined to them (OKX, which announced dropping its in-stream
+    /// snapshot for a REST join: `docs/venues.md` §12). Whichever lines up first is used.
+    StreamOrRequest {
+        /// How long after a subscription the stream's snapshot is waited for.
+        wait: Duration,
+    },
+}
+
+impl SnapshotSource {
+    /// True when the snapshot may come in the stream (a subscription brings it).
+    pub fn in_stream(self) -> bool {
+        matches!(self, Self::Stream | Self::StreamOrRequest { .. })
+    }
+
+    /// True when snapshots may be fetched through [`LiveRest::snapshot`].
+    pub fn requested(self) -> bool {
+        matches!(self, Self::Request | Self::StreamOrRequest { .. })
+    }
 }
 
 /// The live side of a venue: what the core asks it.
@@ -100,8 +122,22 @@ pub trait LiveVenue: Send + 'static {
 
     /// The text frames that resync one instrument on its book connection (unsubscribe, then
     /// subscribe: the venue answers with a new snapshot). Asked only of venues whose snapshots
-    /// come in the stream.
+    /// come in the stream ([`SnapshotSource::in_stream`]).
     fn resubscribe(&self, symbol: &str) -> Vec<String>;
+
+    /// The time between opening one connection of the plan and the next, for a venue that caps
+    /// connection requests per IP (OKX: 3 per second). Default: none, all open at once.
+    fn connection_spacing(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    /// Subscribe and unsubscribe requests one connection may send per hour, if the venue caps
+    /// them (OKX: 480 per connection). The core counts the plan's subscriptions sent on open
+    /// and every [`LiveVenue::resubscribe`] frame against it; a resubscription that would go
+    /// over waits (its book stays stale) until the hour allows. `None` (the default): no cap.
+    fn requests_per_hour(&self) -> Option<u32> {
+        None
+    }
 
     /// A frame the books could not decode that is the venue's error reply (a rejected
     /// subscription): the connection is reopened after the backoff delay.
@@ -114,7 +150,7 @@ pub trait LiveVenue: Send + 'static {
     fn rest(&self, endpoints: &Endpoints) -> Result<Self::Rest, FeedError>;
 }
 
-/// A venue's REST client: book snapshots (for [`SnapshotSource::Request`]) and instrument
+/// A venue's REST client: book snapshots (for [`SnapshotSource::requested`]) and instrument
 /// metadata. Each call is one attempt; the caller retries, honouring
 /// [`FeedError::retry_wait`].
 pub trait LiveRest: Send + 'static {

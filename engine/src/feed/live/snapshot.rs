@@ -1,4 +1,5 @@
-//! The snapshot worker of venues whose snapshots are requested ([`SnapshotSource::Request`]):
+//! The snapshot worker of venues whose snapshots are requested ([`SnapshotSource::Request`],
+//! and [`SnapshotSource::StreamOrRequest`] when the stream brings none):
 //! one task that fetches the core's snapshot requests one at a time through the venue's
 //! [`LiveRest`] (Binance's stays within its request-weight budget) and retries each until it
 //! succeeds or the book state it was asked for no longer exists.
@@ -9,6 +10,7 @@
 //! recorded as the feed's last error.
 //!
 //! [`SnapshotSource::Request`]: super::SnapshotSource::Request
+//! [`SnapshotSource::StreamOrRequest`]: super::SnapshotSource::StreamOrRequest
 
 use super::FeedError;
 use super::adapter::LiveRest;

@@ -1,5 +1,5 @@
-//! OKX v5 production endpoints (`docs/venues.md` §4.1). The live connector is not built yet:
-//! the live dispatch refuses OKX with a clear error; `[venue]` configs show these.
+//! OKX v5 production endpoints (`docs/venues.md` §4.1); a `[venue]` section overrides them
+//! (the demo trading WebSocket is `wss://wspap.okx.com:8443/ws/v5/public`).
 
 use crate::feed::live::Endpoints;
 

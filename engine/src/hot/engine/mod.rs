@@ -25,7 +25,8 @@
 //!
 //! Files: this one (state, event dispatch, book updates, timers), `orders` (strategy output →
 //! risk → exchange, report delivery), `killswitch` (equity, drawdown, kill, disable), `latency`
-//! (stage stamps), `view` (read-only views and the final state for reports).
+//! (stage stamps), `sample` (one market sample per instrument per interval for the report's
+//! charts), `view` (read-only views and the final state for reports).
 //!
 //! # Hot path
 //! Once warm: no allocation, lock or syscall per event (asserted by `tests/tests/hot_alloc.rs`,
@@ -52,6 +53,7 @@ use std::collections::VecDeque;
 mod killswitch;
 mod latency;
 mod orders;
+mod sample;
 mod view;
 
 pub use view::{EngineFinal, FINAL_LEVELS, FinalBook, StrategySummary};
@@ -112,6 +114,8 @@ pub struct HotEngine<O: OutputSink> {
     latency: Option<Box<LatencyRecorder>>,
     /// Stamps of the frame being processed.
     frame: FrameStamps,
+    /// Each instrument's open market-sample interval.
+    samples: Vec<Option<sample::OpenSample>>,
 }
 
 impl<O: OutputSink> std::fmt::Debug for HotEngine<O> {
@@ -170,6 +174,7 @@ impl<O: OutputSink> HotEngine<O> {
             stats: HotStats::default(),
             latency: None,
             frame: FrameStamps::default(),
+            samples: vec![None; n],
         }
     }
 
@@ -250,6 +255,7 @@ impl<O: OutputSink> HotEngine<O> {
     /// Stops: strategies' `on_stop`, then every open paper order cancelled.
     pub fn stop(&mut self) {
         let now = self.clock.now();
+        self.flush_samples();
         for s in 0..self.slots.len() {
             let outcome = self.slots[s].instance.on_stop(now);
             self.after_call(s, outcome, now, None);
@@ -308,6 +314,9 @@ impl<O: OutputSink> HotEngine<O> {
         if self.states[i] == state {
             return;
         }
+        if self.states[i] == BookState::Synced {
+            self.flush_sample(instrument);
+        }
         self.states[i] = state;
         let reason = ladder_sdk::StaleReason::from_u8(reason_code);
         let status = ladder_sdk::BookStatus {
@@ -346,6 +355,7 @@ impl<O: OutputSink> HotEngine<O> {
             self.paper.on_book(now, instrument, &self.books[i]);
             self.deliver(now);
             self.mark_equity(instrument, now);
+            self.sample_market(instrument, now);
         }
         for s in 0..self.slots.len() {
             let top = self.books[i].top();

@@ -77,6 +77,8 @@ impl Encoder {
                 Some(Self::Bybit(bybit::Bybit::new(venue)))
             }
             Venue::Okx => Some(Self::Okx(okx::Okx)),
+            // Coinbase's encoder comes with its live connector.
+            Venue::Coinbase | Venue::CoinbaseExchange => None,
         }
     }
 

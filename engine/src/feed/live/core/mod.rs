@@ -26,8 +26,18 @@
 //! snapshot's events are staged and only delivered once they line up, so the output never sees
 //! a book that is not in sequence. Snapshots in the stream ([`SnapshotSource::Stream`]) come
 //! with each subscription; a resync sends the venue's resubscription on the book's connection,
-//! again after [`STREAM_SNAPSHOT_WAIT`] if none came. The books keep their own copy of each book
-//! on this (non-hot) thread and fault a crossed one
+//! again after [`STREAM_SNAPSHOT_WAIT`] if none came. Resubscriptions of one instrument are
+//! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming), so a book whose every new
+//! snapshot faults makes no storm of requests, and a venue's cap on requests per connection
+//! ([`LiveVenue::requests_per_hour`], OKX 480) is kept: a resubscription over it waits, its
+//! book not synced, until the hour allows. With [`SnapshotSource::StreamOrRequest`] a
+//! subscription's snapshot is waited for its `wait`; then, once updates are buffered, one is
+//! requested as with [`SnapshotSource::Request`] and joined to them (whichever lines up first
+//! is used; a request's reply for a book that synced meanwhile is discarded). A book last
+//! joined by a request is resynced by a request (the subscription stays: resubscribing would
+//! only lose updates, since the stream brings no snapshot), one last joined in the stream by a
+//! resubscription. The books keep their own copy of each book on this (non-hot) thread and
+//! fault a crossed one
 //! ([`IntegrityFault`](crate::feed::integrity::IntegrityFault)).
 
 mod plan;
@@ -65,6 +75,13 @@ pub(crate) const BAD_SNAPSHOT_WAIT: Duration = Duration::from_secs(1);
 /// A subscription (or resubscription) whose snapshot has not come within this long is sent
 /// again ([`SnapshotSource::Stream`]).
 pub(crate) const STREAM_SNAPSHOT_WAIT: Duration = Duration::from_secs(10);
+/// The shortest time between two resubscriptions of one instrument; doubled for each one that
+/// follows within [`RESUBSCRIBE_CALM`] of the last, up to [`RESUBSCRIBE_MAX_GAP`].
+pub(crate) const RESUBSCRIBE_GAP: Duration = Duration::from_millis(250);
+/// The longest time between two resubscriptions of one instrument.
+pub(crate) const RESUBSCRIBE_MAX_GAP: Duration = Duration::from_secs(30);
+/// A resubscription this long after the last starts the spacing over.
+pub(crate) const RESUBSCRIBE_CALM: Duration = Duration::from_secs(60);
 /// Frames buffered between the connection tasks and the core.
 const FRAME_QUEUE: usize = 16_384;
 
@@ -93,6 +110,11 @@ struct Conn {
     /// When it last opened, while open and carrying books.
     up_since: Option<Instant>,
     commands: mpsc::UnboundedSender<Command>,
+    /// Subscription frames it sends on each open.
+    opening_requests: usize,
+    /// When each subscribe or unsubscribe request of the last hour was sent on it (kept only
+    /// for a venue that caps them: [`LiveVenue::requests_per_hour`]).
+    requests: std::collections::VecDeque<Instant>,
 }
 
 pub(crate) struct Core<O, V: LiveVenue> {
@@ -159,13 +181,16 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             ever_up: false,
             up_since: None,
             commands: command_tx,
+            opening_requests: c.subscribe.len(),
+            requests: std::collections::VecDeque::new(),
         });
-        tokio::spawn(run_connection(
-            params,
-            frame_tx.clone(),
-            command_rx,
-            Arc::clone(&status),
-        ));
+        // Spaced when the venue caps how fast connections may be opened.
+        let delay = venue.connection_spacing() * u32::try_from(k).unwrap_or(u32::MAX);
+        let connection = run_connection(params, frame_tx.clone(), command_rx, Arc::clone(&status));
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            connection.await;
+        });
     }
     drop(frame_tx);
     let generations: Arc<[AtomicU64]> =
@@ -173,7 +198,7 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (reply_tx, mut replies) = mpsc::unbounded_channel();
     let source = venue.snapshots();
-    if source == SnapshotSource::Request {
+    if source.requested() {
         tokio::spawn(snapshot_worker(SnapshotWorker {
             rest,
             requests: req_rx,
@@ -279,14 +304,21 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             return;
         }
         c.up_since = Some(Instant::now());
+        // The venue counts requests per connection: a new one starts with its subscriptions.
+        c.requests.clear();
+        if self.venue.requests_per_hour().is_some() {
+            let now = Instant::now();
+            c.requests
+                .extend(std::iter::repeat_n(now, c.opening_requests));
+        }
         for i in 0..self.conns[conn].books.len() {
             let k = self.conns[conn].books[i];
             // Fresh sequencing: updates buffered on the old connection are of no use.
             self.books.restart(self.slots[k].id);
             self.bump_generation(k);
-            if self.source == SnapshotSource::Stream {
+            if self.source.in_stream() {
                 // The subscription sent on open brings the snapshot.
-                self.slots[k].fetch = Fetch::InFlight(Instant::now());
+                self.slots[k].fetch = Fetch::Subscribed(Instant::now());
             }
             if self.slots[k].ever_synced {
                 self.status.on_resync(k);
@@ -373,7 +405,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
                 self.after(k, ts_recv);
                 self.maybe_request_snapshot(k);
             }
-            (FrameKind::Snapshot, Some(k)) => self.finish_snapshot(k, frame.fault, ts_recv),
+            (FrameKind::Snapshot, Some(k)) => {
+                if frame.fault.is_none() {
+                    self.slots[k].joined_by_request = false;
+                }
+                self.finish_snapshot(k, frame.fault, ts_recv);
+            }
             (FrameKind::Trade | FrameKind::Bbo(_), Some(k)) => self.after(k, ts_recv),
             (FrameKind::SpecialTrade, _) => self.status.count(Counter::SpecialTrade),
             (FrameKind::Shutdown, _) => {
@@ -464,7 +501,12 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             .books
             .on_snapshot_body(&self.registry, id, ts_recv, &body, &mut sink)
         {
-            Ok(frame) => self.finish_snapshot(k, frame.fault, ts_recv),
+            Ok(frame) => {
+                if frame.fault.is_none() {
+                    self.slots[k].joined_by_request = true;
+                }
+                self.finish_snapshot(k, frame.fault, ts_recv);
+            }
             Err(e) => {
                 self.staged.clear();
                 self.status.count(Counter::SnapshotFailure);

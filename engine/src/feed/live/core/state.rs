@@ -2,7 +2,10 @@
 //! ([`Core::publish`]), snapshot requests and their scheduling, resync requests from outside,
 //! overflow handling, and a snapshot's completion.
 
-use super::{Core, FIRST_DIFF_WAIT, STREAM_SNAPSHOT_WAIT};
+use super::{
+    Core, FIRST_DIFF_WAIT, RESUBSCRIBE_CALM, RESUBSCRIBE_GAP, RESUBSCRIBE_MAX_GAP,
+    STREAM_SNAPSHOT_WAIT,
+};
 use crate::feed::books::FeedBooks;
 use crate::feed::integrity::Fault;
 use crate::feed::live::adapter::{LiveVenue, SnapshotSource};
@@ -15,13 +18,18 @@ use ladder_sdk::{BookState, BookStatus, InstrumentId, MarketEvent, StaleReason, 
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
+/// The window of [`LiveVenue::requests_per_hour`].
+const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Where an instrument's next snapshot stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Fetch {
     /// None asked for.
     Idle,
-    /// Asked for at this time (a request to the snapshot worker, or a subscription).
+    /// Requested from the snapshot worker at this time.
     InFlight(Instant),
+    /// Subscribed (or resubscribed) at this time: the snapshot comes in the stream.
+    Subscribed(Instant),
     /// The last one could not be used; ask again from this time.
     RetryAt(Instant),
 }
@@ -39,6 +47,11 @@ pub(super) struct Slot {
     pub(super) generation: u64,
     pub(super) fetch: Fetch,
     pub(super) ever_synced: bool,
+    /// When it was last resubscribed, and the gap the next resubscription keeps after it.
+    pub(super) resubscribed: Option<(Instant, std::time::Duration)>,
+    /// Its last snapshot was a requested one ([`SnapshotSource::StreamOrRequest`]): it is
+    /// resynced by a request, not a resubscription.
+    pub(super) joined_by_request: bool,
 }
 
 impl Slot {
@@ -52,6 +65,8 @@ impl Slot {
             generation: 0,
             fetch: Fetch::Idle,
             ever_synced: false,
+            resubscribed: None,
+            joined_by_request: false,
         }
     }
 }
@@ -168,7 +183,9 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
     }
 
     /// Asks for a snapshot when the book needs one and none is under way: a request once
-    /// updates are buffered (or the first update is long in coming), or a resubscription.
+    /// updates are buffered (or the first update is long in coming), or a resubscription
+    /// (spaced per instrument); with [`SnapshotSource::StreamOrRequest`], a request once the
+    /// subscription's own snapshot is `wait` late and updates are buffered.
     pub(super) fn maybe_request_snapshot(&mut self, k: usize) {
         let s = &self.slots[k];
         let Some(up_since) = self.conns[s.conn].up_since else {
@@ -178,40 +195,88 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             return;
         }
         let now = Instant::now();
-        match (s.fetch, self.source) {
-            (Fetch::InFlight(_), SnapshotSource::Request) => return,
-            (Fetch::InFlight(at), SnapshotSource::Stream)
+        let pending = self.books.has_pending(s.id);
+        let request = match (s.fetch, self.source) {
+            (Fetch::InFlight(_), _) => return,
+            (Fetch::RetryAt(t), _) if now < t => return,
+            (Fetch::Subscribed(at), SnapshotSource::Stream)
                 if now.duration_since(at) < STREAM_SNAPSHOT_WAIT =>
             {
                 return;
             }
-            (Fetch::RetryAt(t), _) if now < t => return,
-            _ => {}
-        }
-        match self.source {
-            SnapshotSource::Request => {
-                if !self.books.has_pending(s.id) && now.duration_since(up_since) < FIRST_DIFF_WAIT {
+            (Fetch::Subscribed(at), SnapshotSource::StreamOrRequest { wait }) => {
+                let waited = now.duration_since(at);
+                if waited >= wait && pending {
+                    true
+                } else if waited < STREAM_SNAPSHOT_WAIT {
+                    return;
+                } else {
+                    false
+                }
+            }
+            // A book the stream brings no snapshot for, or a request that could not be used:
+            // asked (again) once updates are buffered.
+            (_, SnapshotSource::StreamOrRequest { .. }) if s.joined_by_request => {
+                if !pending {
                     return;
                 }
-                let request = SnapshotRequest {
-                    slot: k,
-                    generation: s.generation,
-                    symbol: s.symbol.clone(),
-                };
-                if self.snapshots.send(request).is_err() {
+                true
+            }
+            (Fetch::RetryAt(_), SnapshotSource::StreamOrRequest { .. }) => pending,
+            (_, SnapshotSource::Request) => {
+                if !pending && now.duration_since(up_since) < FIRST_DIFF_WAIT {
+                    return;
+                }
+                true
+            }
+            (_, SnapshotSource::Stream | SnapshotSource::StreamOrRequest { .. }) => false,
+        };
+        if request {
+            let request = SnapshotRequest {
+                slot: k,
+                generation: s.generation,
+                symbol: s.symbol.clone(),
+            };
+            if self.snapshots.send(request).is_err() {
+                return;
+            }
+            self.slots[k].fetch = Fetch::InFlight(now);
+        } else {
+            if let Some((last, gap)) = s.resubscribed
+                && now < last + gap
+            {
+                return; // asked again at a later tick
+            }
+            let texts = self.venue.resubscribe(&s.symbol);
+            let conn = &mut self.conns[s.conn];
+            if let Some(cap) = self.venue.requests_per_hour() {
+                while conn
+                    .requests
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= REQUEST_WINDOW)
+                {
+                    conn.requests.pop_front();
+                }
+                if conn.requests.len() + texts.len() > cap as usize {
+                    return; // asked again at a later tick, once the hour allows
+                }
+                conn.requests.extend(std::iter::repeat_n(now, texts.len()));
+            }
+            for text in texts {
+                if conn.commands.send(Command::Send(text)).is_err() {
                     return;
                 }
             }
-            SnapshotSource::Stream => {
-                let commands = &self.conns[s.conn].commands;
-                for text in self.venue.resubscribe(&s.symbol) {
-                    if commands.send(Command::Send(text)).is_err() {
-                        return;
-                    }
+            let gap = match s.resubscribed {
+                Some((last, gap)) if now.duration_since(last) < RESUBSCRIBE_CALM => {
+                    (gap * 2).min(RESUBSCRIBE_MAX_GAP)
                 }
-            }
+                _ => RESUBSCRIBE_GAP,
+            };
+            let s = &mut self.slots[k];
+            s.resubscribed = Some((now, gap));
+            s.fetch = Fetch::Subscribed(now);
         }
-        self.slots[k].fetch = Fetch::InFlight(now);
         if self.slots[k].state == BookState::Stale {
             self.status.on_resync(k);
             self.publish(k, BookState::Resyncing, None, self.clock.now());
