@@ -1,4 +1,4 @@
-//! `ladder paper --sim --venue bybit-linear` through the real binary: the simulator serves
+//! `ladder paper --sim --venue bybit-linear|okx` through the real binary: the simulator serves
 //! the venue's wire format to its live connector; the book syncs with no gap, trades arrive and
 //! the example imbalance strategy (built here once with cargo) reads its signals. And `ladder
 //! paper --config` against an in-process simulator with the venue's faults: detected, resynced.
@@ -173,4 +173,32 @@ fn ladder_paper_on_a_bybit_sim_with_drops_and_restarts_detects_gaps_and_resyncs(
     assert!(!reasons.is_empty(), "{status}");
     // A dropped delta is a sequence gap; a `u = 1` restart snapshot is no fault.
     assert!(reasons.iter().all(|r| *r == "sequence_gap"), "{status}");
+}
+
+#[test]
+fn ladder_paper_sim_venue_okx_syncs_trades_and_exits_0() {
+    let s = paper_sim("okx", "BTC-USDT");
+    assert_synced_and_traded(&s, "okx:BTC-USDT");
+}
+
+#[test]
+fn ladder_paper_on_an_okx_sim_with_bad_checksums_and_seq_breaks_detects_both_and_resyncs() {
+    let faults = FaultConfig {
+        bad_checksum_every: Some(15),
+        seq_break_every: Some(25),
+        ..FaultConfig::default()
+    };
+    let (s, status) = paper_on_faulty_sim(Venue::Okx, "BTC-USDT", faults);
+    let feed = &s["feeds"][0];
+    assert!(feed["gaps"].as_u64().unwrap() >= 2, "{feed}");
+    assert!(feed["resyncs"].as_u64().unwrap() >= 2, "{feed}");
+    let reasons = stale_reasons(&status);
+    assert!(reasons.contains(&"checksum_mismatch"), "{status}");
+    assert!(reasons.contains(&"sequence_gap"), "{status}");
+    assert!(
+        reasons
+            .iter()
+            .all(|r| *r == "checksum_mismatch" || *r == "sequence_gap"),
+        "{status}"
+    );
 }
