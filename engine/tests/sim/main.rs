@@ -334,6 +334,5 @@ mod bybit_okx;
 mod cli;
 mod faults;
 mod market;
-mod paper_cli;
 mod rest;
 mod venues;

@@ -2,6 +2,11 @@
 //! the venue's wire format to its live connector; the book syncs with no gap, trades arrive and
 //! the example imbalance strategy (built here once with cargo) reads its signals. And `ladder
 //! paper --config` against an in-process simulator with the venue's faults: detected, resynced.
+//!
+//! A test binary of its own: it builds a strategy and runs the binary, which must not starve the
+//! timing-bound socket tests of `tests/sim/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use assert_cmd::Command;
 use ladder_engine::feed::Venue;
