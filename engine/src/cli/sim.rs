@@ -28,8 +28,10 @@ pub(super) struct Args {
     /// The venue whose wire format to serve.
     #[arg(long, value_parser = sim_venue_parser(), default_value = "binance-spot")]
     venue: Venue,
-    /// Symbols: the venue's presets (spot: BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT; USD-M:
-    /// BTCUSDT, ETHUSDT) or SYMBOL:TICK:LOT:PRICE. Default: BTCUSDT,ETHUSDT.
+    /// Symbols: the venue's presets (Binance spot: BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT,
+    /// XRPUSDT; USD-M: BTCUSDT, ETHUSDT; Bybit spot: BTCUSDT, ETHUSDT, SOLUSDT; linear:
+    /// BTCUSDT, ETHUSDT, XRPUSDT; inverse: BTCUSD, ETHUSD; OKX: BTC-USDT, BTC-USDT-SWAP,
+    /// ETH-USDT, ETH-USDT-SWAP) or SYMBOL:TICK:LOT:PRICE. Default: the first two.
     #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
     /// Book events per second over all symbols.
@@ -65,7 +67,21 @@ pub(super) struct Args {
     /// Answer every Nth REST request with HTTP 429.
     #[arg(long, value_name = "N")]
     rest_429_every: Option<u64>,
-    /// REST request weight allowed per minute (default: the venue's, spot 6000, USD-M 2400).
+    /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
+    #[arg(long, value_name = "N")]
+    restart_every: Option<u64>,
+    /// OKX: every Nth book message of a channel carries a wrong checksum.
+    #[arg(long, value_name = "N")]
+    bad_checksum_every: Option<u64>,
+    /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain.
+    #[arg(long, value_name = "N")]
+    seq_break_every: Option<u64>,
+    /// OKX: no snapshot in the stream on the incremental channels (as OKX announced for 2026):
+    /// clients join the updates to `/api/v5/market/books`.
+    #[arg(long)]
+    no_stream_snapshots: bool,
+    /// REST request weight allowed per window (default: the venue's; Binance spot 6000 and
+    /// USD-M 2400 per minute, Bybit 600 per 5 s, OKX 40 per 2 s).
     #[arg(long)]
     weight_limit: Option<u32>,
     /// Stop after this long (`90s`, `5m`, `1h`, `500ms`; a bare number is seconds).
@@ -119,6 +135,7 @@ fn config(args: &Args) -> anyhow::Result<SimConfig> {
         ws_port: args.ws_port,
         rest_port: args.rest_port,
         weight_limit: args.weight_limit.unwrap_or(base.weight_limit),
+        stream_snapshots: !args.no_stream_snapshots,
         faults: FaultConfig {
             drop_every: args.drop_every,
             duplicate_every: args.duplicate_every,
@@ -127,9 +144,27 @@ fn config(args: &Args) -> anyhow::Result<SimConfig> {
             stall,
             rest_429_every: args.rest_429_every,
             rest_418_every: None,
+            restart_every: args.restart_every,
+            bad_checksum_every: args.bad_checksum_every,
+            seq_break_every: args.seq_break_every,
         },
         ..base
     })
+}
+
+/// The venue faults injected so far, for the status line (empty when none).
+fn venue_faults(f: &sim::FaultStats) -> String {
+    let mut out = String::new();
+    for (tag, n) in [
+        ("restart", f.restarts),
+        ("badsum", f.bad_checksums),
+        ("seqbreak", f.seq_breaks),
+    ] {
+        if n > 0 {
+            out.push_str(&format!(" {tag}{n}"));
+        }
+    }
+    out
 }
 
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -177,7 +212,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         .map(|y| format!("{} {}/{}", y.symbol, y.best_bid, y.best_ask))
                         .collect();
                     println!(
-                        "[{:>6.1}s] events {} | sent {} ({rate:.0}/s) | clients {} | rest {} | faults d{} u{} r{} x{} s{} | {}",
+                        "[{:>6.1}s] events {} | sent {} ({rate:.0}/s) | clients {} | rest {} | faults d{} u{} r{} x{} s{}{} | {}",
                         started.elapsed().as_secs_f64(),
                         s.events,
                         s.messages_sent,
@@ -188,6 +223,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         s.faults.reordered,
                         s.faults.disconnects,
                         s.faults.stalls,
+                        venue_faults(&s.faults),
                         tops.join(" | "),
                     );
                 }
@@ -237,7 +273,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("[possible values: binance-spot, binance-usdm]"),
+            err.contains(
+                "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
+                 bybit-inverse, okx]"
+            ),
             "{err}"
         );
     }

@@ -13,6 +13,18 @@
 //! `duration` while the socket stays open and control messages and pings keep working. Data
 //! published during a stall is lost to that connection, as after a real outage.
 //!
+//! Book-topic faults (Bybit, OKX) act on the venue's messages themselves, for every connection
+//! alike, counted per topic of each symbol (every Nth message of the topic that changed the
+//! book):
+//!
+//! - **restart** (Bybit): a fresh snapshot with `u = 1` in place of a delta, as after a service
+//!   restart; the deltas that follow count from `u = 2`;
+//! - **bad checksum** (OKX): the message's `checksum` is not the CRC32 of the book it leaves;
+//! - **seq break** (OKX): the message's `prevSeqId` is not the previous message's `seqId`.
+//!
+//! On these venues drop, duplicate and reorder act on the deltas of the book topics, per
+//! connection, like on Binance's diff streams.
+//!
 //! REST faults: every Nth request answered 429 or 418, or the next N on demand
 //! ([`SimHandle::fail_next_rest`](super::SimHandle::fail_next_rest)).
 //!
@@ -21,6 +33,7 @@
 //! drops the next N diff-depth messages (counted as `disconnects` and `dropped`).
 
 use super::encode::Frame;
+use crate::feed::Venue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -51,12 +64,47 @@ pub struct FaultConfig {
     pub rest_429_every: Option<u64>,
     /// Answer every Nth REST request with HTTP 418.
     pub rest_418_every: Option<u64>,
+    /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
+    pub restart_every: Option<u64>,
+    /// OKX: every Nth book message of a topic carries a wrong checksum.
+    pub bad_checksum_every: Option<u64>,
+    /// OKX: every Nth book message of a topic breaks the `prevSeqId` chain.
+    pub seq_break_every: Option<u64>,
 }
 
 impl FaultConfig {
     /// Checks that every "every N" is at least 1 and durations are non-zero.
     pub fn validate(&self) -> Result<(), super::SimError> {
         self.check().map_err(super::SimError::Config)
+    }
+
+    /// Checks that the venue faults set are `venue`'s own (a restart is Bybit's; a bad
+    /// checksum and a seq break are OKX's).
+    pub(crate) fn validate_for(&self, venue: Venue) -> Result<(), super::SimError> {
+        let bybit = matches!(
+            venue,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse
+        );
+        let wrong = |name: &str, owner: &str| {
+            Err(super::SimError::Config(format!(
+                "{name} is a fault of {owner}, not of {venue}"
+            )))
+        };
+        if self.restart_every.is_some() && !bybit {
+            return wrong(
+                "restart_every",
+                "bybit-spot, bybit-linear and bybit-inverse",
+            );
+        }
+        for (name, v) in [
+            ("bad_checksum_every", self.bad_checksum_every),
+            ("seq_break_every", self.seq_break_every),
+        ] {
+            if v.is_some() && venue != Venue::Okx {
+                return wrong(name, "okx");
+            }
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -66,6 +114,9 @@ impl FaultConfig {
             ("reorder_every", self.reorder_every),
             ("rest_429_every", self.rest_429_every),
             ("rest_418_every", self.rest_418_every),
+            ("restart_every", self.restart_every),
+            ("bad_checksum_every", self.bad_checksum_every),
+            ("seq_break_every", self.seq_break_every),
         ] {
             if v == Some(0) {
                 return Err(format!("{name} must be at least 1"));
@@ -100,6 +151,12 @@ pub struct FaultStats {
     pub rest_429: u64,
     /// REST requests answered 418.
     pub rest_418: u64,
+    /// Bybit `u = 1` restart snapshots sent.
+    pub restarts: u64,
+    /// OKX book messages sent with a wrong checksum.
+    pub bad_checksums: u64,
+    /// OKX book messages sent with a broken `prevSeqId`.
+    pub seq_breaks: u64,
 }
 
 /// Shared atomic counters behind [`FaultStats`].
@@ -113,6 +170,9 @@ pub(crate) struct FaultCounters {
     pub(crate) stalled_messages: AtomicU64,
     pub(crate) rest_429: AtomicU64,
     pub(crate) rest_418: AtomicU64,
+    pub(crate) restarts: AtomicU64,
+    pub(crate) bad_checksums: AtomicU64,
+    pub(crate) seq_breaks: AtomicU64,
 }
 
 impl FaultCounters {
@@ -127,6 +187,9 @@ impl FaultCounters {
             stalled_messages: g(&self.stalled_messages),
             rest_429: g(&self.rest_429),
             rest_418: g(&self.rest_418),
+            restarts: g(&self.restarts),
+            bad_checksums: g(&self.bad_checksums),
+            seq_breaks: g(&self.seq_breaks),
         }
     }
 }
@@ -243,5 +306,27 @@ mod tests {
         };
         assert!(c.validate().is_err());
         assert!(FaultConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn fault_config_refuses_another_venues_faults() {
+        let restart = FaultConfig {
+            restart_every: Some(5),
+            ..FaultConfig::default()
+        };
+        assert!(restart.validate_for(Venue::BybitLinear).is_ok());
+        let err = restart.validate_for(Venue::Okx).unwrap_err().to_string();
+        assert!(err.contains("restart_every is a fault of bybit"), "{err}");
+        let checksum = FaultConfig {
+            bad_checksum_every: Some(5),
+            ..FaultConfig::default()
+        };
+        assert!(checksum.validate_for(Venue::Okx).is_ok());
+        assert!(checksum.validate_for(Venue::BinanceSpot).is_err());
+        let brk = FaultConfig {
+            seq_break_every: Some(5),
+            ..FaultConfig::default()
+        };
+        assert!(brk.validate_for(Venue::BybitSpot).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Golden stream of the simulated venue: every frame a subscriber of every stream of every
 //! symbol receives over three seconds of simulated time (fixed seed, fixed epoch), plus REST
-//! bodies, hashed per venue and compared with `engine/tests/data/sim/golden.txt`.
+//! bodies (Binance's depth), hashed per venue and compared with
+//! `engine/tests/data/sim/golden.txt`.
 //!
 //! The digest pins the model, the batching and the wire bytes together. It changes only when
 //! one of them changes on purpose (e.g. a new random generator): then regenerate it with
@@ -24,6 +25,11 @@ fn stream_text(config: SimConfig) -> String {
     for m in &shared.markets {
         for k in StreamKind::all() {
             m.subscribe(k);
+        }
+        // Book topics start with a subscription's snapshot (stamped with the wall clock, so
+        // left out of the digest); their deltas follow.
+        for &t in shared.encoder.book_topics() {
+            let _ = m.book_snapshot(t, &shared.encoder);
         }
     }
     let mut out = String::new();
@@ -83,7 +89,7 @@ fn check(name: &str, config: SimConfig) {
         return;
     }
     let lines = text.lines().count();
-    assert!(lines > 1_000, "only {lines} frames");
+    assert!(lines > 400, "only {lines} frames");
     assert_eq!(
         want.as_deref(),
         Some(got.as_str()),
@@ -111,6 +117,42 @@ fn golden_binance_usdm_stream_is_unchanged_for_seed_5() {
             seed: 5,
             messages_per_sec: 400.0,
             ..SimConfig::for_venue(Venue::BinanceUsdm).unwrap()
+        },
+    );
+}
+
+#[test]
+fn golden_bybit_linear_stream_is_unchanged_for_seed_5() {
+    check(
+        "bybit-linear",
+        SimConfig {
+            seed: 5,
+            messages_per_sec: 400.0,
+            ..SimConfig::for_venue(Venue::BybitLinear).unwrap()
+        },
+    );
+}
+
+#[test]
+fn golden_bybit_spot_stream_is_unchanged_for_seed_5() {
+    check(
+        "bybit-spot",
+        SimConfig {
+            seed: 5,
+            messages_per_sec: 400.0,
+            ..SimConfig::for_venue(Venue::BybitSpot).unwrap()
+        },
+    );
+}
+
+#[test]
+fn golden_okx_stream_is_unchanged_for_seed_5() {
+    check(
+        "okx",
+        SimConfig {
+            seed: 5,
+            messages_per_sec: 400.0,
+            ..SimConfig::for_venue(Venue::Okx).unwrap()
         },
     );
 }

@@ -7,13 +7,16 @@
 //! diff covering `L+1` still to come. The task works in venue-neutral terms (changed levels,
 //! trades, best quotes, update-id spans) and asks the venue's [`Encoder`] for the bytes. Frames
 //! are only built for streams somebody subscribes to; the depth batches of every window the
-//! venue serves are kept regardless so that any batch covers all of its ids.
+//! venue serves are kept regardless so that any batch covers all of its ids. Book topics (Bybit,
+//! OKX: snapshot in the stream) are kept in `topics`, under the model's lock, while somebody
+//! subscribes.
 
 use super::encode::{
-    AggIds, DiffSpan, Encoder, Frame, PartialAt, Sides, SymbolWire, Top, TradePrint,
+    AggIds, DiffSpan, Encoder, Frame, PartialAt, Sides, SymbolWire, Tick, Top, TradePrint,
 };
 use super::model::{Event, Model, ModelStart};
-use super::stream::{KINDS, PARTIAL_LEVELS, StreamKind, Window};
+use super::stream::{BookTopic, KINDS, PARTIAL_LEVELS, StreamKind, Window};
+use super::topics::{Ctx, Image, TopicFrame, Topics};
 use super::{Published, Shared, SimConfig, SimError, SimSymbol, SymbolStats};
 use ladder_sdk::Side;
 use rust_decimal::prelude::ToPrimitive;
@@ -31,6 +34,8 @@ pub(crate) struct SymbolMarket {
     /// How the venue shows it.
     pub(crate) wire: SymbolWire,
     model: Mutex<Model>,
+    /// The book topics; locked after `model`, never alone.
+    topics: Mutex<Topics>,
     /// Subscribers per stream kind.
     subs: [AtomicUsize; KINDS],
     events: AtomicU64,
@@ -77,6 +82,7 @@ impl SymbolMarket {
             symbol: symbol.clone(),
             wire,
             model: Mutex::new(model),
+            topics: Mutex::new(Topics::default()),
             subs: Default::default(),
             events: AtomicU64::new(0),
         })
@@ -85,6 +91,47 @@ impl SymbolMarket {
     pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
         // A panic while holding the lock leaves a consistent model (events are atomic steps).
         self.model.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn topics(&self) -> MutexGuard<'_, Topics> {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The snapshot a new subscription of `topic` starts with (the image last sent on it, or
+    /// the model's book now if nobody subscribed) and the topic's publish number at it.
+    pub(crate) fn book_snapshot(&self, topic: BookTopic, encoder: &Encoder) -> TopicFrame {
+        let model = self.model();
+        let now = super::now_ms();
+        let ctx = Ctx {
+            encoder,
+            wire: &self.wire,
+            event_ms: now,
+            engine_ms: now,
+        };
+        self.topics().snapshot(&model, topic, &ctx)
+    }
+
+    /// Up to `depth` levels of the book a REST snapshot shows, with its sequence id: the image
+    /// last sent on the first tracked topic of `topics` (so the topic's next delta joins it),
+    /// else the model's book now at its update id (`wire_id`).
+    pub(crate) fn rest_book(
+        &self,
+        topics: &[BookTopic],
+        depth: usize,
+        encoder: &Encoder,
+    ) -> (Image, u64) {
+        let model = self.model();
+        let t = self.topics();
+        match t.last_image(topics) {
+            Some((image, seq)) => (
+                Image {
+                    bids: image.bids.iter().take(depth).copied().collect(),
+                    asks: image.asks.iter().take(depth).copied().collect(),
+                },
+                seq,
+            ),
+            None => (Image::of(&model, depth), encoder.wire_id(model.update_id())),
+        }
     }
 
     pub(crate) fn subscribe(&self, kind: StreamKind) {
@@ -175,15 +222,17 @@ impl Batch {
             first,
             last: self.last,
         };
-        let frame = build.then(|| {
-            let bids: Vec<(i64, i64)> = self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect();
-            let asks: Vec<(i64, i64)> = self.asks.iter().map(|(&p, &q)| (p, q)).collect();
-            let changed = Sides {
-                bids: &bids,
-                asks: &asks,
-            };
-            p.encoder().diff(&p.market.wire, kind, span, changed)
-        });
+        let frame = build
+            .then(|| {
+                let bids: Vec<(i64, i64)> = self.bids.iter().rev().map(|(&p, &q)| (p, q)).collect();
+                let asks: Vec<(i64, i64)> = self.asks.iter().map(|(&p, &q)| (p, q)).collect();
+                let changed = Sides {
+                    bids: &bids,
+                    asks: &asks,
+                };
+                p.encoder().diff(&p.market.wire, kind, span, changed)
+            })
+            .flatten();
         self.bids.clear();
         self.asks.clear();
         (Some(span), frame)
@@ -210,6 +259,22 @@ impl Publisher<'_> {
             symbol: self.market.index,
             kind,
             frame: Arc::new(frame),
+            number: 0,
+            faultable: kind.is_diff(),
+        }));
+    }
+
+    fn send_topic(&self, topic: BookTopic, t: TopicFrame) {
+        self.shared
+            .counters
+            .frames_published
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = self.shared.tx.send(Arc::new(Published {
+            symbol: self.market.index,
+            kind: StreamKind::Book(topic),
+            frame: Arc::new(t.frame),
+            number: t.number,
+            faultable: t.delta,
         }));
     }
 }
@@ -257,11 +322,49 @@ struct WindowState {
     next_ns: u64,
 }
 
+/// One book topic the venue serves and when its interval closes next (model ns).
+struct TopicTimer {
+    topic: BookTopic,
+    next_ns: u64,
+}
+
+/// The last trade price and the direction of the last price change (Bybit's `L`).
+#[derive(Debug, Default)]
+struct TickState {
+    last: Option<i64>,
+    up: bool,
+}
+
+impl TickState {
+    /// The tick direction of a trade at `price`.
+    fn next(&mut self, price: i64) -> Tick {
+        let tick = match self.last {
+            Some(l) if price > l => Tick::Plus,
+            Some(l) if price < l => Tick::Minus,
+            _ if self.up => Tick::ZeroPlus,
+            Some(_) => Tick::ZeroMinus,
+            None => Tick::ZeroPlus,
+        };
+        if let Some(l) = self.last
+            && price != l
+        {
+            self.up = price > l;
+        }
+        self.last = Some(price);
+        tick
+    }
+}
+
 /// The publishing state of one symbol's task.
 pub(crate) struct State {
     /// Shortest window first.
     windows: Vec<WindowState>,
+    topics: Vec<TopicTimer>,
+    /// Time of the last book event (ms).
+    last_event_ms: u64,
     last_top: Option<(i64, i64, i64, i64)>,
+    /// The tick direction of the trades so far.
+    tick: TickState,
     next_agg_id: u64,
     ev: Event,
 }
@@ -278,6 +381,16 @@ impl State {
                     next_ns: window.ns(),
                 })
                 .collect(),
+            topics: encoder
+                .book_topics()
+                .iter()
+                .map(|&topic| TopicTimer {
+                    topic,
+                    next_ns: topic.ns(),
+                })
+                .collect(),
+            last_event_ms: 0,
+            tick: TickState::default(),
             last_top: None,
             next_agg_id: 10_000_000 * (index as u64 + 1),
             ev: Event::default(),
@@ -308,6 +421,7 @@ impl State {
                 .windows
                 .iter()
                 .map(|w| w.next_ns)
+                .chain(self.topics.iter().map(|t| t.next_ns))
                 .min()
                 .unwrap_or(u64::MAX);
             let next = te.min(tf);
@@ -326,6 +440,10 @@ impl State {
                     partials(model, w.window, ms, span, p);
                     w.next_ns += w.window.ns();
                 }
+                for t in self.topics.iter_mut().filter(|t| t.next_ns == tf) {
+                    topic_update(model, t.topic, ms, self.last_event_ms.min(ms), p);
+                    t.next_ns += t.topic.ns();
+                }
                 continue;
             }
             model.step(&mut self.ev);
@@ -340,6 +458,9 @@ impl State {
         let enc = p.encoder();
         let ev = &self.ev;
         let ms = p.clock.ms(ev.time_ns);
+        if !ev.changes.is_empty() {
+            self.last_event_ms = ms;
+        }
         for w in &mut self.windows {
             w.batch.add(ev);
         }
@@ -351,17 +472,24 @@ impl State {
                 p.send(per_event, f);
             }
         }
-        if market.wanted(StreamKind::Trade) {
-            for t in &ev.trades {
-                let print = TradePrint {
-                    event_ms: ms,
-                    trade_ms: ms,
-                    id: t.id,
-                    price: t.price,
-                    qty: t.qty,
-                    buyer_is_maker: t.taker == Side::Sell,
-                };
-                p.send(StreamKind::Trade, enc.trade(&market.wire, &print));
+        let trades_wanted = market.wanted(StreamKind::Trade);
+        for t in &ev.trades {
+            let tick = self.tick.next(t.price);
+            if !trades_wanted {
+                continue;
+            }
+            let print = TradePrint {
+                event_ms: ms,
+                trade_ms: ms,
+                id: t.id,
+                price: t.price,
+                qty: t.qty,
+                buyer_is_maker: t.taker == Side::Sell,
+                seq: ev.last_update_id,
+                tick,
+            };
+            if let Some(f) = enc.trade(&market.wire, &print) {
+                p.send(StreamKind::Trade, f);
             }
         }
         // One aggTrade per price level per taker order.
@@ -381,6 +509,8 @@ impl State {
                 price: first.price,
                 qty,
                 buyer_is_maker: first.taker == Side::Sell,
+                seq: ev.last_update_id,
+                tick: Tick::ZeroPlus,
             };
             self.next_agg_id += 1;
             if market.wanted(StreamKind::AggTrade) {
@@ -388,10 +518,9 @@ impl State {
                     first: first.id,
                     last: ev.trades[j - 1].id,
                 };
-                p.send(
-                    StreamKind::AggTrade,
-                    enc.agg_trade(&market.wire, &print, ids),
-                );
+                if let Some(f) = enc.agg_trade(&market.wire, &print, ids) {
+                    p.send(StreamKind::AggTrade, f);
+                }
             }
             i = j;
         }
@@ -406,7 +535,9 @@ impl State {
                         ask,
                         time_ms: ms,
                     };
-                    p.send(StreamKind::BookTicker, enc.book_ticker(&market.wire, &top));
+                    if let Some(f) = enc.book_ticker(&market.wire, &top) {
+                        p.send(StreamKind::BookTicker, f);
+                    }
                 }
             }
         }
@@ -435,5 +566,29 @@ fn partials(model: &Model, window: Window, ms: u64, span: Option<DiffSpan>, p: &
         if let Some(f) = p.encoder().partial(&market.wire, kind, at, top) {
             p.send(kind, f);
         }
+    }
+}
+
+/// The message of a book topic at the close of its interval, if somebody subscribes and the
+/// image changed; a topic nobody subscribes to any more is forgotten.
+fn topic_update(model: &Model, topic: BookTopic, ms: u64, engine_ms: u64, p: &Publisher<'_>) {
+    let market = p.market;
+    let mut topics = market.topics();
+    if !topics.tracked(topic) {
+        return;
+    }
+    if !market.wanted(StreamKind::Book(topic)) {
+        topics.forget(topic);
+        return;
+    }
+    let ctx = Ctx {
+        encoder: p.encoder(),
+        wire: &market.wire,
+        event_ms: ms,
+        engine_ms,
+    };
+    let faults = (&p.shared.config.faults, &p.shared.faults);
+    if let Some(t) = topics.update(model, topic, &ctx, faults) {
+        p.send_topic(topic, t);
     }
 }

@@ -1,6 +1,6 @@
 //! The built-in simulated venue: a local WebSocket + REST server speaking a real venue's exact
-//! wire format (Binance spot by default, or Binance USD-M) over a stochastic order book, so the
-//! whole live path runs without internet.
+//! wire format (Binance spot by default, Binance USD-M, Bybit spot, linear and inverse, or OKX)
+//! over a stochastic order book, so the whole live path runs without internet.
 //!
 //! The order flow and the wire are separate:
 //!
@@ -8,11 +8,14 @@
 //!   knows integer ticks, lots and update ids, no venue;
 //! - `market`: one task per symbol steps its model in real time, batches the level changes per
 //!   window and publishes what happened;
+//! - `topics`: the book topics of venues whose snapshot comes in the stream (Bybit, OKX): the
+//!   image last sent per topic, its deltas, and the snapshot a subscription starts with;
 //! - `encode`: the one place a venue's format lives (`encode::Encoder`, one folder per venue):
 //!   stream names, connection paths, subscribe messages, frames, REST paths, weights, bodies;
 //! - `server`: the WebSocket server (handshake routing, subscriptions, pings, fan-out);
 //! - `rest`: the REST server (weight budget, 429/418);
-//! - [`faults`]: dropped, duplicated, reordered frames, disconnects, stalls, REST 429/418, also
+//! - [`faults`]: dropped, duplicated, reordered frames, disconnects, stalls, REST 429/418, the
+//!   venues' own (a Bybit `u = 1` restart, an OKX wrong checksum or broken `prevSeqId`), also
 //!   on demand ([`SimHandle::disconnect_all`], [`SimHandle::drop_next_depth`]);
 //! - `connect`: [`SimConnection`], an in-process simulator resolved to the endpoints and
 //!   instruments a live feed connects with (used by `ladder paper`, `record` and `bench`).
@@ -41,6 +44,9 @@ mod rest;
 mod server;
 mod stream;
 mod symbol;
+mod topics;
+#[cfg(test)]
+mod venue_sync;
 
 pub use connect::{SimConnection, SimRunning};
 pub use encode::{SimUrls, serves};
@@ -94,6 +100,11 @@ pub struct SimConfig {
     pub weight_window: Duration,
     /// Frames buffered for slow subscribers; a subscriber further behind is disconnected.
     pub channel_capacity: usize,
+    /// A subscription of an OKX incremental channel (`books`, `books-l2-tbt`,
+    /// `books50-l2-tbt`) starts with the snapshot in the stream (true, the default); false
+    /// serves what OKX announced for 2026 (`docs/venues.md` §12): updates only, a client joins
+    /// them to `GET /api/v5/market/books`. Other venues and channels always send it.
+    pub stream_snapshots: bool,
 }
 
 impl Default for SimConfig {
@@ -112,6 +123,7 @@ impl Default for SimConfig {
             weight_limit: 6_000,
             weight_window: Duration::from_secs(60),
             channel_capacity: 1 << 16,
+            stream_snapshots: true,
         }
     }
 }
@@ -127,6 +139,7 @@ impl SimConfig {
             ping_interval: d.ping_interval,
             pong_timeout: d.pong_timeout,
             weight_limit: d.weight_limit,
+            weight_window: d.weight_window,
             ..Self::default()
         })
     }
@@ -238,6 +251,11 @@ pub(crate) struct Published {
     pub(crate) symbol: usize,
     pub(crate) kind: stream::StreamKind,
     pub(crate) frame: Arc<encode::Frame>,
+    /// A book topic's publish number (0 elsewhere): a connection that took the topic's
+    /// snapshot at number `n` skips the messages up to `n`.
+    pub(crate) number: u64,
+    /// The depth faults (drop, duplicate, reorder) act on it.
+    pub(crate) faultable: bool,
 }
 
 /// State shared by every task of one sim.
@@ -273,6 +291,7 @@ impl Shared {
             ));
         }
         config.faults.validate()?;
+        config.faults.validate_for(config.venue)?;
         config.model.validate()?;
         let encoder = Encoder::for_venue(config.venue)?;
         let mut seen = std::collections::HashSet::new();
@@ -322,10 +341,11 @@ pub(crate) fn now_ms() -> u64 {
 #[derive(Debug)]
 pub struct SimHandle {
     /// `ws://127.0.0.1:PORT`: append the venue's paths (Binance spot `/stream?streams=..` or
-    /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`), see
-    /// [`SimHandle::endpoints`].
+    /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`; Bybit
+    /// `/v5/public/<category>`; OKX `/ws/v5/public`), see [`SimHandle::endpoints`].
     pub ws_url: String,
-    /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`).
+    /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`,
+    /// `/v5/market/...`, `/api/v5/...`).
     pub rest_url: String,
     shared: Arc<Shared>,
     stop: Arc<watch::Sender<bool>>,
@@ -378,8 +398,9 @@ impl SimHandle {
         self.shared.kick.send_modify(|n| *n += 1);
     }
 
-    /// Drops the next `count` diff-depth messages routed to any connection (counted in
-    /// [`FaultStats::dropped`]): the connection's sequencer sees a gap.
+    /// Drops the next `count` diff-depth messages (Bybit, OKX: book-topic deltas) routed to
+    /// any connection (counted in [`FaultStats::dropped`]): the connection's sequencer sees a
+    /// gap.
     pub fn drop_next_depth(&self, count: u64) {
         self.shared
             .counters

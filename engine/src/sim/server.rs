@@ -10,6 +10,11 @@
 //! - live control messages: `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`,
 //!   `SET_PROPERTY ["combined",true]`, `GET_PROPERTY ["combined"]`.
 //!
+//! On Bybit (`/v5/public/<category>`) and OKX (`/ws/v5/public`) the URL carries no stream: a
+//! client subscribes by message, and each new book-topic subscription is answered with the
+//! venue's ack, then the topic's snapshot ([`Session::resnapshot`]); the topic's messages the
+//! connection had queued from before its snapshot are skipped.
+//!
 //! Every venue: a ping every `ping_interval`; a connection that leaves one unanswered for
 //! `pong_timeout` is closed; client pings are answered with a pong carrying the same payload.
 //! An unknown path or stream in the URL is refused in the handshake with HTTP 400.
@@ -165,6 +170,12 @@ pub(crate) struct Session<'a> {
     combined: bool,
     /// Stream kinds its path may carry.
     allowed: u32,
+    /// The connection's number (1, 2, ...), for the venue's connection ids.
+    id: u64,
+    /// Snapshots of new book-topic subscriptions, sent after the reply.
+    pending: Vec<Arc<Frame>>,
+    /// Per symbol and kind, the book topic's publish number at the subscription's snapshot.
+    floors: Vec<u64>,
 }
 
 impl Session<'_> {
@@ -178,9 +189,33 @@ impl Session<'_> {
         self.subs.has(symbol, kind)
     }
 
-    /// Adds a stream (no-op if present).
+    /// Adds a stream (no-op if present). A book topic starts with its snapshot, sent after
+    /// the reply (see [`Session::resnapshot`]).
     pub(crate) fn subscribe(&mut self, (symbol, kind): (usize, StreamKind)) {
-        self.subs.add(symbol, kind);
+        if !self.subs.has(symbol, kind) {
+            self.subs.add(symbol, kind);
+            self.resnapshot((symbol, kind));
+        }
+    }
+
+    /// Queues a fresh snapshot of a book topic the connection carries (the venue answers a
+    /// subscription with one); the topic's messages up to it are skipped.
+    pub(crate) fn resnapshot(&mut self, (symbol, kind): (usize, StreamKind)) {
+        let StreamKind::Book(topic) = kind else {
+            return;
+        };
+        let market = &self.shared.markets[symbol];
+        let t = market.book_snapshot(topic, &self.shared.encoder);
+        self.floors[symbol * KINDS + kind.index()] = t.number;
+        let encoder = &self.shared.encoder;
+        if self.shared.config.stream_snapshots || !encoder.may_omit_snapshot(topic) {
+            self.pending.push(Arc::new(t.frame));
+        }
+    }
+
+    /// The connection's number (1 for the first one accepted).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Removes a stream (no-op if absent).
@@ -238,7 +273,7 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<b
         return;
     };
     let Ok(target) = target else { return };
-    shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+    let id = shared.counters.connections.fetch_add(1, Ordering::Relaxed) + 1;
     shared.counters.clients.fetch_add(1, Ordering::Relaxed);
     let _gauge = ClientGauge(&shared);
     let mut conn = Conn {
@@ -248,6 +283,9 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<b
             subs: Subscriptions::new(&shared.markets),
             combined: target.combined,
             allowed: target.allowed,
+            id,
+            pending: Vec::new(),
+            floors: vec![0; shared.markets.len() * KINDS],
         },
         silent: target.silent,
         faults: DepthFaults::default(),
@@ -356,8 +394,21 @@ impl Conn<'_> {
                 }
                 m = ws.next() => match m {
                     Some(Ok(Message::Text(t))) => {
-                        let reply = self.shared.encoder.control(t.as_str(), &mut self.session);
-                        if ws.send(Message::text(reply)).await.is_err() {
+                        let mut replies = Vec::new();
+                        self.shared
+                            .encoder
+                            .control(t.as_str(), &mut self.session, &mut replies);
+                        for reply in replies {
+                            if ws.feed(Message::text(reply)).await.is_err() {
+                                return;
+                            }
+                        }
+                        for f in std::mem::take(&mut self.session.pending) {
+                            if ws.feed(Message::text(f.combined().to_owned())).await.is_err() {
+                                return;
+                            }
+                        }
+                        if ws.flush().await.is_err() {
                             return;
                         }
                     }
@@ -415,12 +466,17 @@ impl Conn<'_> {
             faults::bump(&self.shared.faults.stalled_messages);
             return;
         }
-        if p.kind.is_diff() {
+        let key = p.symbol * KINDS + p.kind.index();
+        if p.number != 0 && p.number <= self.session.floors[key] {
+            // Sent before the snapshot this connection started the topic with.
+            return;
+        }
+        if p.faultable {
             if take_one(&self.shared.counters.forced_drops) {
                 faults::bump(&self.shared.faults.dropped);
                 return;
             }
-            let key = u32::try_from(p.symbol * KINDS + p.kind.index()).unwrap_or(u32::MAX);
+            let key = u32::try_from(key).unwrap_or(u32::MAX);
             self.faults.on_depth(
                 (key, Arc::clone(&p.frame)),
                 &self.shared.config.faults,

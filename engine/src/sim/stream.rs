@@ -1,5 +1,13 @@
 //! The simulator's streams in venue-neutral terms: what a stream carries and how often. A venue's
-//! encoder names the kinds it serves (`btcusdt@depth@100ms` on Binance) and leaves the rest out.
+//! encoder names the kinds it serves (`btcusdt@depth@100ms` on Binance, `orderbook.50.BTCUSDT`
+//! on Bybit, `books` of `BTC-USDT` on OKX) and leaves the rest out.
+//!
+//! Two families of book streams exist: Binance's diff streams ([`StreamKind::Diff`]), which send
+//! every level changed in a window with the update ids it covers and leave the snapshot to REST,
+//! and the book topics of venues whose snapshot comes in the stream ([`StreamKind::Book`]): the
+//! first message of a subscription is the top `depth` levels, then every `every_ms` the venue
+//! sends what changed in that window of the book (levels that leave it as size 0), or, for a
+//! `full` topic, the whole image again when it changed.
 
 /// How often a depth stream publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,6 +59,51 @@ impl Window {
 /// Levels per side of the partial-depth streams.
 pub(crate) const PARTIAL_LEVELS: [u8; 3] = [5, 10, 20];
 
+/// A book topic: the top `depth` levels per side, pushed every `every_ms` when they changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct BookTopic {
+    /// Levels per side.
+    pub(crate) depth: u16,
+    /// Push interval in milliseconds.
+    pub(crate) every_ms: u16,
+    /// Every push is the whole image (Bybit `orderbook.1`, OKX `books5`, `bbo-tbt`); else a
+    /// snapshot, then deltas.
+    pub(crate) full: bool,
+}
+
+impl BookTopic {
+    const fn new(depth: u16, every_ms: u16, full: bool) -> Self {
+        Self {
+            depth,
+            every_ms,
+            full,
+        }
+    }
+
+    /// The push interval in nanoseconds of model time.
+    pub(crate) const fn ns(self) -> u64 {
+        self.every_ms as u64 * 1_000_000
+    }
+
+    /// Its position in [`BOOK_TOPICS`].
+    pub(crate) fn slot(self) -> usize {
+        BOOK_TOPICS.iter().position(|&t| t == self).unwrap_or(0)
+    }
+}
+
+/// Every book topic any venue serves (Bybit `orderbook.{1,50,200,1000}`; OKX `bbo-tbt`,
+/// `books5`, `books50-l2-tbt`, `books`, `books-l2-tbt`).
+pub(crate) const BOOK_TOPICS: [BookTopic; 8] = [
+    BookTopic::new(1, 10, true),
+    BookTopic::new(5, 100, true),
+    BookTopic::new(50, 20, false),
+    BookTopic::new(50, 10, false),
+    BookTopic::new(200, 100, false),
+    BookTopic::new(400, 100, false),
+    BookTopic::new(400, 10, false),
+    BookTopic::new(1000, 200, false),
+];
+
 /// What one stream of one symbol carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum StreamKind {
@@ -69,10 +122,15 @@ pub(crate) enum StreamKind {
     AggTrade,
     /// Best bid and ask, on every change.
     BookTicker,
+    /// A book topic (snapshot in the stream, then deltas or full images).
+    Book(BookTopic),
 }
 
 /// Number of distinct [`StreamKind`]s ([`StreamKind::index`] is below it).
-pub(crate) const KINDS: usize = 20;
+pub(crate) const KINDS: usize = 20 + BOOK_TOPICS.len();
+
+// Sets of kinds are `u32` masks (`StreamKind::bit`).
+const _: () = assert!(KINDS <= 32);
 
 impl StreamKind {
     /// Every kind, in [`StreamKind::index`] order.
@@ -92,6 +150,7 @@ impl StreamKind {
             .into_iter()
             .chain(partials)
             .chain([Self::Trade, Self::AggTrade, Self::BookTicker])
+            .chain(BOOK_TOPICS.map(Self::Book))
     }
 
     /// A dense index below [`KINDS`], for per-kind tables and subscription masks.
@@ -109,12 +168,13 @@ impl StreamKind {
             Self::Trade => 17,
             Self::AggTrade => 18,
             Self::BookTicker => 19,
+            Self::Book(t) => 20 + t.slot(),
         }
     }
 
-    /// True for the diff-depth streams (the ones depth faults act on).
+    /// True for the diff-depth streams and book topics (the ones depth faults act on).
     pub(crate) fn is_diff(self) -> bool {
-        matches!(self, Self::Diff(_))
+        matches!(self, Self::Diff(_) | Self::Book(_))
     }
 
     /// A one-bit mask of this kind, for sets of kinds.

@@ -26,13 +26,14 @@ pub struct SimSymbol {
     pub start_price: Decimal,
 }
 
-const QUOTES: [&str; 9] = [
-    "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "EUR", "TRY", "BTC", "ETH",
+const QUOTES: [&str; 10] = [
+    "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "EUR", "TRY", "BTC", "ETH", "USD",
 ];
 
 impl SimSymbol {
     /// A symbol; base and quote assets are split off a known quote suffix (`USDT`, `USDC`,
-    /// `FDUSD`, `TUSD`, `BUSD`, `EUR`, `TRY`, `BTC`, `ETH`), else the last 4 letters are the quote.
+    /// `FDUSD`, `TUSD`, `BUSD`, `EUR`, `TRY`, `BTC`, `ETH`, `USD`), else the last 4 letters are
+    /// the quote; an OKX id `BASE-QUOTE[-..]` is split at its dashes.
     pub fn new(
         symbol: &str,
         tick_size: Decimal,
@@ -40,19 +41,32 @@ impl SimSymbol {
         start_price: Decimal,
     ) -> Result<Self, SimError> {
         let symbol = symbol.to_ascii_uppercase();
-        if symbol.len() < 5 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if symbol.len() < 5
+            || !symbol
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || symbol.starts_with('-')
+            || symbol.ends_with('-')
+        {
             return Err(SimError::Config(format!(
-                "symbol {symbol:?} must be at least 5 letters or digits, like BTCUSDT"
+                "symbol {symbol:?} must be at least 5 letters or digits, like BTCUSDT (OKX: \
+                 BTC-USDT)"
             )));
         }
-        let quote = QUOTES
-            .iter()
-            .find(|q| symbol.len() > q.len() && symbol.ends_with(*q))
-            .map_or(&symbol[symbol.len() - 4..], |q| q);
+        let (base, quote) = if let Some((base, rest)) = symbol.split_once('-') {
+            // OKX ids: BASE-QUOTE[-SWAP].
+            (base, rest.split('-').next().unwrap_or(rest))
+        } else {
+            let quote = QUOTES
+                .iter()
+                .find(|q| symbol.len() > q.len() && symbol.ends_with(*q))
+                .map_or(&symbol[symbol.len() - 4..], |q| q);
+            (&symbol[..symbol.len() - quote.len()], quote)
+        };
         let s = Self {
-            base_asset: symbol[..symbol.len() - quote.len()].to_owned(),
+            base_asset: base.to_owned(),
             quote_asset: quote.to_owned(),
-            symbol,
+            symbol: symbol.clone(),
             tick_size,
             lot_size,
             start_price,

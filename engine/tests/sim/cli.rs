@@ -58,7 +58,8 @@ fn ladder_sim_refuses_a_venue_without_an_encoder_and_a_missing_preset() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "[possible values: binance-spot, binance-usdm]",
+            "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
+             bybit-inverse, okx]",
         ));
     ladder()
         .args(["sim", "--venue", "binance-usdm", "--symbols", "XRPUSDT"])
@@ -85,6 +86,72 @@ fn ladder_paper_sim_refuses_a_venue_the_simulator_does_not_serve() {
         .failure()
         .stderr(predicate::str::contains(
             "--venue: invalid sim configuration: the simulator does not serve binance-coinm; it \
-             serves binance-spot, binance-usdm",
+             serves binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx",
+        ));
+}
+
+#[test]
+fn ladder_sim_venue_okx_prints_its_public_path_and_rest_urls() {
+    ladder()
+        .args(["sim", "--venue", "okx", "--duration", "1s"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated okx venue for BTC-USDT, BTC-USDT-SWAP",
+        ))
+        .stdout(predicate::str::contains(
+            r#"/ws/v5/public then {"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}"#,
+        ))
+        .stdout(predicate::str::contains(
+            "/api/v5/market/books?instId=BTC-USDT&sz=400",
+        ))
+        .stdout(predicate::str::contains(
+            "/api/v5/public/instruments?instType=SPOT",
+        ));
+}
+
+#[test]
+fn ladder_sim_venue_bybit_linear_serves_its_category_and_takes_the_restart_fault() {
+    ladder()
+        .args([
+            "sim",
+            "--venue",
+            "bybit-linear",
+            "--restart-every",
+            "20",
+            "--duration",
+            "1s",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated bybit-linear venue for BTCUSDT, ETHUSDT",
+        ))
+        .stdout(predicate::str::contains(
+            r#"/v5/public/linear then {"op":"subscribe","args":["orderbook.50.BTCUSDT"]}"#,
+        ))
+        .stdout(predicate::str::contains(
+            "/v5/market/instruments-info?category=linear",
+        ));
+}
+
+#[test]
+fn ladder_sim_refuses_another_venues_fault() {
+    ladder()
+        .args(["sim", "--venue", "okx", "--restart-every", "5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "invalid sim configuration: restart_every is a fault of bybit-spot, bybit-linear and \
+             bybit-inverse, not of okx",
+        ));
+    ladder()
+        .args(["sim", "--venue", "bybit-spot", "--bad-checksum-every", "5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "bad_checksum_every is a fault of okx, not of bybit-spot",
         ));
 }

@@ -330,6 +330,7 @@ fn ids(frame: &str) -> (u64, u64) {
     (v["U"].as_u64().unwrap(), v["u"].as_u64().unwrap())
 }
 
+mod bybit_okx;
 mod cli;
 mod faults;
 mod market;

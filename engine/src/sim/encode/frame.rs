@@ -4,7 +4,7 @@
 
 use super::super::SimError;
 use super::super::SimSymbol;
-use super::super::stream::{KINDS, StreamKind};
+use super::super::stream::{BookTopic, KINDS, StreamKind};
 use ladder_sdk::InstrumentSpec;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -35,6 +35,14 @@ impl Frame {
         }
     }
 
+    /// A message without an envelope (Bybit, OKX): the text is the payload.
+    pub(crate) fn plain(write: impl FnOnce(&mut String)) -> Self {
+        let mut text = String::with_capacity(256);
+        write(&mut text);
+        let raw = 0..text.len();
+        Self { text, raw }
+    }
+
     /// The message as a combined-stream subscriber receives it.
     pub(crate) fn combined(&self) -> &str {
         &self.text
@@ -56,6 +64,8 @@ pub(crate) struct Fmt {
     qty_unit: i128,
     price_dp: u32,
     qty_dp: u32,
+    /// Trailing zeros (and a bare dot) are left out (`"65140"`, `"0.014"`: Bybit spot, OKX).
+    trim: bool,
 }
 
 /// Most decimals any simulated venue shows.
@@ -88,17 +98,33 @@ impl Fmt {
             qty_unit: units(spec.lot_size(), qty_dp, "lot size")?,
             price_dp,
             qty_dp,
+            trim: false,
         })
+    }
+
+    /// The same numbers written without trailing zeros (`"65140"`, `"0.014"`).
+    pub(crate) fn trimmed(self) -> Self {
+        Self { trim: true, ..self }
     }
 
     /// Appends `"<price>"` (quoted).
     pub(crate) fn price(&self, out: &mut String, ticks: i64) {
-        write_fixed(out, i128::from(ticks) * self.price_unit, self.price_dp);
+        write_fixed(
+            out,
+            i128::from(ticks) * self.price_unit,
+            self.price_dp,
+            self.trim,
+        );
     }
 
     /// Appends `"<qty>"` (quoted).
     pub(crate) fn qty(&self, out: &mut String, lots: i64) {
-        write_fixed(out, i128::from(lots) * self.qty_unit, self.qty_dp);
+        write_fixed(
+            out,
+            i128::from(lots) * self.qty_unit,
+            self.qty_dp,
+            self.trim,
+        );
     }
 
     /// A price as a bare string (no quotes).
@@ -116,8 +142,9 @@ impl Fmt {
     }
 }
 
-/// Appends `units · 10^-dp` as a quoted decimal with exactly `dp` decimals.
-fn write_fixed(out: &mut String, units: i128, dp: u32) {
+/// Appends `units · 10^-dp` as a quoted decimal with exactly `dp` decimals, or with the
+/// trailing zeros left out when `trim`.
+fn write_fixed(out: &mut String, units: i128, dp: u32, trim: bool) {
     let sign = if units < 0 { "-" } else { "" };
     let u = units.unsigned_abs();
     if dp == 0 {
@@ -126,7 +153,20 @@ fn write_fixed(out: &mut String, units: i128, dp: u32) {
     }
     let scale = 10u128.pow(dp);
     let width = dp as usize;
-    let _ = write!(out, "\"{sign}{}.{:0width$}\"", u / scale, u % scale);
+    if !trim {
+        let _ = write!(out, "\"{sign}{}.{:0width$}\"", u / scale, u % scale);
+        return;
+    }
+    let (int, mut frac, mut width) = (u / scale, u % scale, width);
+    if frac == 0 {
+        let _ = write!(out, "\"{sign}{int}\"");
+        return;
+    }
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
+    }
+    let _ = write!(out, "\"{sign}{int}.{frac:0width$}\"");
 }
 
 /// A symbol as one venue shows it: its name on the wire, the key its stream names use, its
@@ -211,9 +251,25 @@ pub(crate) struct TradePrint {
     pub(crate) qty: i64,
     /// The buyer is the maker (the taker sold).
     pub(crate) buyer_is_maker: bool,
+    /// The model update id of the event that printed it (Bybit's cross sequence `seq`, OKX's
+    /// `seqId`).
+    pub(crate) seq: u64,
+    /// The direction of the price against the trades before it (Bybit's `L`).
+    pub(crate) tick: Tick,
 }
 
-/// The trade ids an aggregated trade covers.
+/// A trade's tick direction: the price rose, fell, or stayed after a rise or a fall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// Above the last price.
+    Plus,
+    /// At the last price, which last moved up (or the first trade).
+    ZeroPlus,
+    /// Below the last price.
+    Minus,
+    /// At the last price, which last moved down.
+    ZeroMinus,
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AggIds {
     /// First trade id.
@@ -268,16 +324,56 @@ pub(crate) struct VenueDefaults {
     pub(crate) pong_timeout: Duration,
     /// REST weight per window.
     pub(crate) weight_limit: u32,
+    /// The REST weight window.
+    pub(crate) weight_window: Duration,
+}
+
+/// One message of a book topic ([`StreamKind::Book`](super::super::stream::StreamKind)), in
+/// model terms; the encoder writes the venue's ids and checksum from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BookMsg<'a> {
+    /// The topic.
+    pub(crate) topic: BookTopic,
+    /// A snapshot (the first message of a subscription, or a restart); else a delta (or, on
+    /// a full topic, the next image).
+    pub(crate) snapshot: bool,
+    /// The levels the message carries: the image for a snapshot or a full topic, the changed
+    /// levels (size 0: removed) for a delta.
+    pub(crate) levels: Sides<'a>,
+    /// The whole image after the message (what a checksum covers).
+    pub(crate) image: Sides<'a>,
+    /// The message's sequence id on the venue (Bybit `u`, OKX `seqId`).
+    pub(crate) seq: u64,
+    /// The previous message's sequence id (OKX `prevSeqId`); `None` for a snapshot.
+    pub(crate) prev: Option<u64>,
+    /// The model update id the image is at (Bybit's cross sequence `seq`).
+    pub(crate) model_id: u64,
+    /// When the venue sent it (ms).
+    pub(crate) event_ms: u64,
+    /// When the matching engine made the last change (ms, Bybit `cts`).
+    pub(crate) engine_ms: u64,
+    /// The venue's own fault to write into it, if any.
+    pub(crate) fault: Option<BookFault>,
+}
+
+/// A venue's own book fault, written into one message by the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BookFault {
+    /// OKX: a checksum that does not match the image.
+    BadChecksum,
+    /// OKX: a `prevSeqId` that is not the previous message's `seqId`.
+    SeqBreak,
 }
 
 /// Example URLs of a running simulator, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimUrls {
-    /// A combined-stream URL carrying the first symbol's depth and book ticker.
+    /// A combined-stream URL carrying the first symbol's depth and book ticker (Bybit, OKX:
+    /// the connection URL and the subscribe message for its book).
     pub book_stream: String,
-    /// A combined-stream URL carrying its trades.
+    /// A combined-stream URL carrying its trades (Bybit, OKX: URL and subscribe message).
     pub trade_stream: String,
-    /// Its REST depth snapshot.
+    /// Its REST depth snapshot (Bybit: none, the snapshot comes in the stream).
     pub depth_snapshot: String,
     /// The instruments endpoint.
     pub exchange_info: String,
@@ -316,6 +412,17 @@ mod tests {
         assert_eq!(s, "\"0.00001234\"\"100000000000.00000000\"");
         assert!(Fmt::new(&spec("0.000000001", "1"), 8, 8).is_err());
         assert!(Fmt::new(&spec("0.01", "1"), 9, 0).is_err());
+    }
+
+    #[test]
+    fn fmt_trimmed_leaves_out_trailing_zeros_as_bybit_spot_and_okx_write() {
+        let f = Fmt::new(&spec("0.1", "0.000001"), 1, 6).unwrap().trimmed();
+        assert_eq!(f.price_text(651_404), "65140.4");
+        assert_eq!(f.price_text(651_400), "65140");
+        assert_eq!(f.qty_text(14_000), "0.014");
+        assert_eq!(f.qty_text(885_797), "0.885797");
+        assert_eq!(f.qty_text(0), "0");
+        assert_eq!(f.qty_text(2_000_000), "2");
     }
 
     #[test]

@@ -6,23 +6,27 @@
 //! frames, REST paths, weights and bodies, and the URLs a client of the venue is configured
 //! with. One enum, one folder per venue family:
 //!
-//! - [`binance`]: Binance spot and USD-M futures.
+//! - [`binance`]: Binance spot and USD-M futures;
+//! - [`bybit`]: Bybit v5 spot, linear and inverse;
+//! - [`okx`]: OKX v5 (spot, swaps).
 //!
 //! A new venue adds a variant here, a folder beside `binance/`, and an arm in
 //! [`Encoder::for_venue`]; nothing else in the simulator changes.
 
 pub(crate) mod binance;
+mod bybit;
 mod frame;
+mod okx;
 
 pub use frame::SimUrls;
 pub(crate) use frame::{
-    AggIds, DiffSpan, Fmt, Frame, PartialAt, Sides, SymbolWire, Top, TradePrint, VenueDefaults,
-    WsRoute,
+    AggIds, BookFault, BookMsg, DiffSpan, Fmt, Frame, PartialAt, Sides, SymbolWire, Tick, Top,
+    TradePrint, VenueDefaults, WsRoute,
 };
 
 use super::rest::Reply;
 use super::server::Session;
-use super::stream::{StreamKind, Window};
+use super::stream::{BookTopic, StreamKind, Window};
 use super::{Shared, SimError, SimSymbol};
 use crate::feed::Venue;
 use crate::feed::live::Endpoints;
@@ -32,6 +36,21 @@ use crate::feed::live::Endpoints;
 pub(crate) enum Encoder {
     /// Binance spot or USD-M futures.
     Binance(binance::Binance),
+    /// Bybit spot, linear or inverse.
+    Bybit(bybit::Bybit),
+    /// OKX.
+    Okx(okx::Okx),
+}
+
+/// One arm per encoder, the same expression on each.
+macro_rules! each {
+    ($self:expr, $e:ident => $body:expr) => {
+        match $self {
+            Encoder::Binance($e) => $body,
+            Encoder::Bybit($e) => $body,
+            Encoder::Okx($e) => $body,
+        }
+    };
 }
 
 impl Encoder {
@@ -54,10 +73,10 @@ impl Encoder {
             // COIN-M quotes contracts on `BTCUSD_PERP`-style symbols with a `ps` pair field:
             // not encoded yet.
             Venue::BinanceCoinm => None,
-            // Bybit's encoder comes with its live connector.
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => None,
-            // OKX's wire format has no encoder yet.
-            Venue::Okx => None,
+            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => {
+                Some(Self::Bybit(bybit::Bybit::new(venue)))
+            }
+            Venue::Okx => Some(Self::Okx(okx::Okx)),
             // Coinbase's encoder comes with its live connector.
             Venue::Coinbase | Venue::CoinbaseExchange => None,
             // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
@@ -67,31 +86,23 @@ impl Encoder {
 
     /// The venue's defaults.
     pub(crate) fn defaults(&self) -> VenueDefaults {
-        match self {
-            Self::Binance(b) => b.defaults(),
-        }
+        each!(self, e => e.defaults())
     }
 
     /// A preset symbol of this venue by name (case-insensitive).
     pub(crate) fn preset(&self, name: &str) -> Option<SimSymbol> {
-        match self {
-            Self::Binance(b) => b.preset(name),
-        }
+        each!(self, e => e.preset(name))
     }
 
     /// The names of the presets, for messages.
     pub(crate) fn preset_names(&self) -> Vec<&'static str> {
-        match self {
-            Self::Binance(b) => b.preset_names(),
-        }
+        each!(self, e => e.preset_names())
     }
 
     /// How `symbol` looks on this venue, or why it cannot be shown.
     pub(crate) fn symbol_wire(&self, symbol: &SimSymbol) -> Result<SymbolWire, SimError> {
         let spec = symbol.spec()?;
-        let wire = match self {
-            Self::Binance(b) => b.symbol_wire(symbol, &spec),
-        };
+        let wire = each!(self, e => e.symbol_wire(symbol, &spec));
         wire.map_err(|e| match e {
             SimError::Config(m) => SimError::Config(format!("symbol {}: {m}", symbol.symbol)),
             other => other,
@@ -102,6 +113,7 @@ impl Encoder {
     pub(crate) fn windows(&self) -> &'static [Window] {
         match self {
             Self::Binance(b) => b.windows(),
+            Self::Bybit(_) | Self::Okx(_) => &[],
         }
     }
 
@@ -109,34 +121,36 @@ impl Encoder {
     pub(crate) fn wire_id(&self, model_id: u64) -> u64 {
         match self {
             Self::Binance(b) => b.wire_id(model_id),
+            Self::Bybit(_) | Self::Okx(_) => model_id,
         }
     }
 
     /// Splits a stream name into the symbol key and the kind, or says why it is not one.
     pub(crate) fn parse_stream<'n>(&self, name: &'n str) -> Result<(&'n str, StreamKind), String> {
-        match self {
-            Self::Binance(b) => b.parse_stream(name),
-        }
+        each!(self, e => e.parse_stream(name))
     }
 
     /// At most this many streams per connection.
     pub(crate) fn max_streams(&self) -> usize {
         match self {
             Self::Binance(_) => binance::MAX_STREAMS,
+            Self::Bybit(_) => bybit::MAX_TOPICS,
+            Self::Okx(_) => okx::MAX_CHANNELS,
         }
     }
 
     /// What a handshake path and query ask for, or why they are refused (HTTP 400).
     pub(crate) fn ws_route(&self, path: &str, query: Option<&str>) -> Result<WsRoute, String> {
-        match self {
-            Self::Binance(b) => b.ws_route(path, query),
-        }
+        each!(self, e => e.ws_route(path, query))
     }
 
-    /// Answers one text message from a client (subscribe, unsubscribe, ...).
-    pub(crate) fn control(&self, text: &str, session: &mut Session<'_>) -> String {
+    /// Answers one text message from a client (subscribe, unsubscribe, ping, ...): pushes the
+    /// replies onto `out` (the snapshots of new subscriptions wait in the session).
+    pub(crate) fn control(&self, text: &str, session: &mut Session<'_>, out: &mut Vec<String>) {
         match self {
-            Self::Binance(_) => binance::control(text, session),
+            Self::Binance(_) => out.push(binance::control(text, session)),
+            Self::Bybit(b) => b.control(text, session, out),
+            Self::Okx(o) => o.control(text, session, out),
         }
     }
 
@@ -144,19 +158,66 @@ impl Encoder {
     pub(crate) fn shutdown_notice(&self, combined: bool, now_ms: u64) -> Option<String> {
         match self {
             Self::Binance(b) => b.shutdown_notice(combined, now_ms),
+            Self::Bybit(_) | Self::Okx(_) => None,
         }
     }
 
-    /// A diff-depth message: the levels that changed over `span`.
+    /// A diff-depth message: the levels that changed over `span` (`None`: the venue has no
+    /// diff streams).
     pub(crate) fn diff(
         &self,
         s: &SymbolWire,
         kind: StreamKind,
         span: DiffSpan,
         changed: Sides<'_>,
-    ) -> Frame {
+    ) -> Option<Frame> {
         match self {
-            Self::Binance(b) => b.diff(s, kind, span, changed),
+            Self::Binance(b) => Some(b.diff(s, kind, span, changed)),
+            Self::Bybit(_) | Self::Okx(_) => None,
+        }
+    }
+
+    /// The book topics the venue serves (none: its books are diff streams and REST).
+    pub(crate) fn book_topics(&self) -> &'static [BookTopic] {
+        match self {
+            Self::Binance(_) => &[],
+            Self::Bybit(_) => &bybit::TOPICS,
+            Self::Okx(_) => &okx::TOPICS,
+        }
+    }
+
+    /// The sequence id of a book topic's next message after one at `prev` (0: none yet),
+    /// with the model at `model_id`: Bybit's `u` rises by one; OKX's `seqId` is the model's
+    /// update id (rising, not by one).
+    pub(crate) fn next_book_seq(&self, prev: u64, model_id: u64) -> u64 {
+        match self {
+            Self::Bybit(_) if prev != 0 => prev + 1,
+            _ => model_id.max(prev + 1),
+        }
+    }
+
+    /// How long an unchanged image of `topic` stays unsent before the venue sends it again
+    /// with the same sequence id (`None`: never). Bybit re-sends `orderbook.1` after ~3 s.
+    pub(crate) fn resend_after_ms(&self, topic: BookTopic) -> Option<u64> {
+        match self {
+            Self::Bybit(_) if topic.depth == 1 => Some(bybit::RESEND_AFTER_MS),
+            _ => None,
+        }
+    }
+
+    /// True if the venue may leave the snapshot out of a subscription of `topic` (OKX's
+    /// incremental channels, [`SimConfig::stream_snapshots`](super::SimConfig)).
+    pub(crate) fn may_omit_snapshot(&self, topic: BookTopic) -> bool {
+        matches!(self, Self::Okx(_)) && !topic.full
+    }
+
+    /// A message of a book topic.
+    pub(crate) fn book(&self, s: &SymbolWire, msg: &BookMsg<'_>) -> Frame {
+        match self {
+            Self::Bybit(b) => b.book(s, msg),
+            Self::Okx(o) => o.book(s, msg),
+            // Binance serves no book topic (`book_topics` is empty): nothing asks.
+            Self::Binance(_) => Frame::plain(|_| {}),
         }
     }
 
@@ -171,27 +232,34 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => b.partial(s, kind, at, top),
+            Self::Bybit(_) | Self::Okx(_) => None,
         }
     }
 
-    /// A trade message.
-    pub(crate) fn trade(&self, s: &SymbolWire, t: &TradePrint) -> Frame {
+    /// A trade message (one per maker order filled), if the venue has such a stream.
+    pub(crate) fn trade(&self, s: &SymbolWire, t: &TradePrint) -> Option<Frame> {
         match self {
-            Self::Binance(b) => b.trade(s, t),
+            Self::Binance(b) => Some(b.trade(s, t)),
+            Self::Bybit(b) => Some(b.trade(s, t)),
+            Self::Okx(_) => None,
         }
     }
 
-    /// An aggregated-trade message.
-    pub(crate) fn agg_trade(&self, s: &SymbolWire, t: &TradePrint, ids: AggIds) -> Frame {
+    /// An aggregated-trade message (per taker order and price), if the venue has such a
+    /// stream.
+    pub(crate) fn agg_trade(&self, s: &SymbolWire, t: &TradePrint, ids: AggIds) -> Option<Frame> {
         match self {
-            Self::Binance(b) => b.agg_trade(s, t, ids),
+            Self::Binance(b) => Some(b.agg_trade(s, t, ids)),
+            Self::Okx(o) => Some(o.trades(s, t, ids)),
+            Self::Bybit(_) => None,
         }
     }
 
-    /// A best bid/ask message.
-    pub(crate) fn book_ticker(&self, s: &SymbolWire, top: &Top) -> Frame {
+    /// A best bid/ask message, if the venue has such a stream.
+    pub(crate) fn book_ticker(&self, s: &SymbolWire, top: &Top) -> Option<Frame> {
         match self {
-            Self::Binance(b) => b.book_ticker(s, top),
+            Self::Binance(b) => Some(b.book_ticker(s, top)),
+            Self::Bybit(_) | Self::Okx(_) => None,
         }
     }
 
@@ -203,9 +271,7 @@ impl Encoder {
         path: &str,
         query: &[(String, String)],
     ) -> Result<u32, Reply> {
-        match self {
-            Self::Binance(b) => b.rest_weight(method, path, query),
-        }
+        each!(self, e => e.rest_weight(method, path, query))
     }
 
     /// Answers a REST request whose weight was charged.
@@ -215,15 +281,15 @@ impl Encoder {
         path: &str,
         query: &[(String, String)],
     ) -> Reply {
-        match self {
-            Self::Binance(b) => b.rest_answer(shared, path, query),
-        }
+        each!(self, e => e.rest_answer(shared, path, query))
     }
 
     /// The answer past the weight limit (or a forced 429).
     pub(crate) fn too_many_requests(&self, limit: u32, retry_after: u64) -> Reply {
         match self {
             Self::Binance(_) => binance::too_many_requests(limit, retry_after),
+            Self::Bybit(_) => bybit::too_many_requests(retry_after),
+            Self::Okx(_) => okx::too_many_requests(retry_after),
         }
     }
 
@@ -231,6 +297,8 @@ impl Encoder {
     pub(crate) fn banned(&self, until_ms: u64) -> Reply {
         match self {
             Self::Binance(_) => binance::banned(until_ms),
+            Self::Bybit(_) => bybit::banned(until_ms),
+            Self::Okx(_) => okx::banned(until_ms),
         }
     }
 
@@ -238,14 +306,13 @@ impl Encoder {
     pub(crate) fn weight_headers(&self, used: u32) -> Vec<(&'static str, String)> {
         match self {
             Self::Binance(b) => b.weight_headers(used),
+            Self::Bybit(_) | Self::Okx(_) => Vec::new(),
         }
     }
 
     /// The venue's endpoints with the simulator's sockets in place of the venue's hosts.
     pub(crate) fn endpoints(&self, ws_base: &str, rest_base: &str) -> Endpoints {
-        match self {
-            Self::Binance(b) => b.endpoints(ws_base, rest_base),
-        }
+        each!(self, e => e.endpoints(ws_base, rest_base))
     }
 
     /// The REST depth body of `m` at the model's current id, answered at `now_ms` (for the
@@ -254,14 +321,16 @@ impl Encoder {
     pub(crate) fn depth_text(&self, m: &super::SymbolMarket, limit: usize, now_ms: u64) -> String {
         match self {
             Self::Binance(b) => b.depth_text(m, limit, now_ms),
+            Self::Bybit(_) | Self::Okx(_) => {
+                let _ = (m, limit, now_ms);
+                String::new()
+            }
         }
     }
 
     /// Example URLs for people, for the first symbol.
     pub(crate) fn urls(&self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {
-        match self {
-            Self::Binance(b) => b.urls(ws_base, rest_base, first),
-        }
+        each!(self, e => e.urls(ws_base, rest_base, first))
     }
 }
 
@@ -289,7 +358,10 @@ mod tests {
         for v in Venue::ALL {
             assert_eq!(Encoder::for_venue(v).is_ok(), serves(v), "{v}");
         }
-        assert_eq!(served_names(), "binance-spot, binance-usdm");
+        assert_eq!(
+            served_names(),
+            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx"
+        );
         let err = Encoder::for_venue(Venue::BinanceCoinm)
             .unwrap_err()
             .to_string();

@@ -170,6 +170,7 @@ impl Binance {
                 ping_interval: Duration::from_secs(180),
                 pong_timeout: Duration::from_secs(600),
                 weight_limit: 2_400,
+                weight_window: Duration::from_secs(60),
             }
         } else {
             VenueDefaults {
@@ -177,6 +178,7 @@ impl Binance {
                 ping_interval: Duration::from_secs(20),
                 pong_timeout: Duration::from_secs(60),
                 weight_limit: 6_000,
+                weight_window: Duration::from_secs(60),
             }
         }
     }
@@ -269,6 +271,8 @@ impl Binance {
             StreamKind::Trade => Some("trade".into()),
             StreamKind::AggTrade => Some("aggTrade".into()),
             StreamKind::BookTicker => Some("bookTicker".into()),
+            // Binance's books are diff streams and REST snapshots.
+            StreamKind::Book(_) => None,
         }
     }
 

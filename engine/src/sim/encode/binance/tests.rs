@@ -54,6 +54,8 @@ fn spot_trade_and_book_ticker_match_the_recorded_lines() {
         price: 6_183_763,
         qty: 2_000,
         buyer_is_maker: true,
+        seq: 0,
+        tick: crate::sim::encode::Tick::Plus,
     };
     wire::trade(&mut s, "BTCUSDT", &spot(), &t);
     assert_eq!(
@@ -106,6 +108,8 @@ fn usdm_trade_book_ticker_and_snapshot_match_the_recorded_lines() {
         price: 618_003,
         qty: 6,
         buyer_is_maker: false,
+        seq: 0,
+        tick: crate::sim::encode::Tick::Plus,
     };
     wire::futures_trade(&mut s, "BTCUSDT", &usdm(), &t);
     assert_eq!(
@@ -149,6 +153,8 @@ fn usdm_agg_trade_has_no_m_flag_and_spot_has_it() {
         price: 618_003,
         qty: 6,
         buyer_is_maker: true,
+        seq: 0,
+        tick: crate::sim::encode::Tick::Plus,
     };
     let ids = AggIds {
         first: 10,
@@ -263,7 +269,9 @@ fn usdm_ids_skip_so_u_is_not_pu_plus_one_and_spot_ids_do_not() {
         bids: &[(600_000, 1)],
         asks: &[],
     };
-    let f = enc.diff(&w, StreamKind::Diff(Window::Ms100), span, changed);
+    let f = enc
+        .diff(&w, StreamKind::Diff(Window::Ms100), span, changed)
+        .unwrap();
     assert_eq!(
         f.raw(),
         r#"{"e":"depthUpdate","E":5,"T":4,"s":"BTCUSDT","U":300,"u":306,"pu":297,"b":[["60000.00","0.001"]],"a":[]}"#
