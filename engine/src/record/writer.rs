@@ -589,29 +589,38 @@ mod tests {
 
     #[test]
     fn writer_syncs_on_the_interval_and_at_close() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = WriterConfig {
-            path: dir.path().join("cap.gz"),
-            venue: None,
-            rotate: Rotate::Never,
-            flush_every: Duration::from_secs(1),
-            sync_every: Duration::from_millis(20),
-            overwrite: false,
-        };
-        let (tx, rx) = crossbeam::channel::bounded(16);
-        let progress = Arc::new(Progress::default());
-        let seen = Arc::clone(&progress);
-        let handle = std::thread::spawn(move || write_lines(&config, &rx, &progress, &mut || {}));
-        tx.send(Msg::Line(b"1 {}\n".to_vec())).unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        let periodic = seen.syncs.load(Ordering::Relaxed);
-        tx.send(Msg::Close).unwrap();
-        handle.join().unwrap().unwrap();
-        // 300 ms at 20 ms: about 15 syncs; at least 3 even on a loaded machine.
+        /// Writes one line, waits `wait`, closes; the syncs seen before the close and in all.
+        fn run(sync_every: Duration, wait: Duration) -> (u64, u64) {
+            let dir = tempfile::tempdir().unwrap();
+            let config = WriterConfig {
+                path: dir.path().join("cap.gz"),
+                venue: None,
+                rotate: Rotate::Never,
+                flush_every: Duration::from_secs(1),
+                sync_every,
+                overwrite: false,
+            };
+            let (tx, rx) = crossbeam::channel::bounded(16);
+            let progress = Arc::new(Progress::default());
+            let seen = Arc::clone(&progress);
+            let handle =
+                std::thread::spawn(move || write_lines(&config, &rx, &progress, &mut || {}));
+            tx.send(Msg::Line(b"1 {}\n".to_vec())).unwrap();
+            std::thread::sleep(wait);
+            let before = seen.syncs.load(Ordering::Relaxed);
+            tx.send(Msg::Close).unwrap();
+            handle.join().unwrap().unwrap();
+            (before, seen.syncs.load(Ordering::Relaxed))
+        }
+        // 300 ms at 20 ms: about 15 syncs; at least 3 even on a loaded machine (one more may
+        // land between the count and the close).
+        let (periodic, total) = run(Duration::from_millis(20), Duration::from_millis(300));
         assert!(periodic >= 3, "{periodic} syncs in 300 ms");
+        assert!(total > periodic, "{periodic} then {total}");
+        // An interval that never comes: the only sync is the one at close.
         assert_eq!(
-            seen.syncs.load(Ordering::Relaxed),
-            periodic + 1,
+            run(Duration::from_secs(3600), Duration::from_millis(50)),
+            (0, 1),
             "one at close"
         );
     }
