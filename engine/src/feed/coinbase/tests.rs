@@ -525,7 +525,7 @@ fn legacy_snapshot_and_l2update_build_the_book_and_match_is_a_trade() {
 #[case::legacy_match(r#"{"type":"match","trade_id":1,"side":"buy","size":"1","price":"1","product_id":"BTC-USD"}"#.to_owned(), Some(Venue::CoinbaseExchange))]
 #[case::legacy_subscriptions(r#"{"type":"subscriptions","channels":[]}"#.to_owned(), None)]
 #[case::bybit_snapshot(r#"{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":1}}"#.to_owned(), Some(Venue::BybitLinear))]
-#[case::kraken_book(r#"{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]}"#.to_owned(), None)]
+#[case::kraken_book(r#"{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]}"#.to_owned(), Some(Venue::Kraken))]
 fn sniff_tells_advanced_trade_from_the_legacy_feed(
     #[case] frame: String,
     #[case] venue: Option<Venue>,
