@@ -23,10 +23,10 @@
 //! - **counters**: never decrease; `gaps` equals the faults by kind and the faults returned.
 
 use super::corpus::{CorpusOptions, Lines, infer_registry, read_capture};
-use super::mutate::{self, Dictionary, Mutation};
+use super::mutate::{Dictionary, Mutation};
 use super::pipeline::{Violation, check_book, check_synced_book};
 use super::rng::Rng;
-use super::{Budget, CATCHING, Finding, LAST_PANIC, Stats, quiet_panics};
+use super::{Budget, Stats};
 use ladder_engine::book::{BookConfig, L2Book};
 use ladder_engine::capture::parse_line;
 use ladder_engine::feed::Venue;
@@ -35,9 +35,7 @@ use ladder_engine::feed::integrity::IntegrityFault;
 use ladder_engine::feed::kraken::Books;
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{BookState, InstrumentId, MarketEvent, Side};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::time::Instant;
 
 /// The target's name.
 pub const NAME: &str = "kraken";
@@ -396,17 +394,9 @@ fn digit_flip(rng: &mut Rng, lines: &mut [Vec<u8>]) {
 pub fn input(target: &KrakenTarget, seed: u64, exec: u64) -> (Lines, Vec<Mutation>) {
     let mut rng = Rng::for_exec(seed, exec);
     let mut lines = rng.pick(&target.scenarios).clone();
-    let mut applied = Vec::new();
-    if !rng.chance(1, 32) {
-        loop {
-            applied.push(mutate::mutate(&mut rng, &mut lines, &target.dictionary));
-            if applied.len() == 8 || rng.chance(1, 2) {
-                break;
-            }
-        }
-        if rng.chance(1, 4) {
-            digit_flip(&mut rng, &mut lines);
-        }
+    let applied = super::mutate_some(&mut rng, &mut lines, &target.dictionary);
+    if !applied.is_empty() && rng.chance(1, 4) {
+        digit_flip(&mut rng, &mut lines);
     }
     (lines, applied)
 }
@@ -417,69 +407,32 @@ pub fn check(
     pipeline: &mut KrakenPipeline,
     lines: &[Vec<u8>],
 ) -> Result<(), Violation> {
-    CATCHING.with(|c| c.set(true));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        pipeline.reset(&target.registry);
-        for line in lines {
-            pipeline.feed(&target.registry, line)?;
-        }
-        Ok(())
-    }));
-    CATCHING.with(|c| c.set(false));
-    outcome.unwrap_or_else(|payload| {
-        let hooked = LAST_PANIC.with(|p| p.borrow_mut().take());
-        let detail = hooked.unwrap_or_else(|| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic payload".to_owned())
-        });
-        let counts = pipeline.counts;
-        *pipeline = KrakenPipeline::new(&target.registry);
-        pipeline.counts = counts;
-        Err(Violation {
-            invariant: "panic",
-            detail,
-        })
-    })
+    super::guarded(
+        pipeline,
+        |pipeline| {
+            pipeline.reset(&target.registry);
+            for line in lines {
+                pipeline.feed(&target.registry, line)?;
+            }
+            Ok(())
+        },
+        // The pipeline may be half-updated: a new one, keeping the run's counts.
+        |pipeline| {
+            let counts = pipeline.counts;
+            *pipeline = KrakenPipeline::new(&target.registry);
+            pipeline.counts = counts;
+        },
+    )
 }
 
 /// Runs the target from exec 0 of `seed` until `budget` is spent; the pipeline's counts
 /// are returned beside the stats.
 pub fn run(target: &KrakenTarget, seed: u64, budget: Budget) -> (Stats, KrakenCounts) {
-    quiet_panics();
-    let mut stats = Stats::default();
     let mut pipeline = KrakenPipeline::new(&target.registry);
-    let start = Instant::now();
-    for exec in 0..budget.execs {
-        if exec.is_multiple_of(256)
-            && let Some(limit) = budget.time
-            && start.elapsed() >= limit
-        {
-            break;
-        }
+    let stats = super::drive(seed, budget, |exec| {
         let (lines, applied) = input(target, seed, exec);
-        stats.unmutated += u64::from(applied.is_empty());
-        for m in &applied {
-            stats.mutations[*m as usize] += 1;
-        }
-        stats.execs += 1;
-        if let Err(v) = check(target, &mut pipeline, &lines) {
-            let finding = Finding {
-                invariant: v.invariant,
-                detail: v.detail,
-                seed,
-                exec,
-                count: 1,
-                input: lines,
-            };
-            match stats.findings.iter_mut().find(|f| f.key() == finding.key()) {
-                Some(f) => f.count += 1,
-                None => stats.findings.push(finding),
-            }
-        }
-    }
-    stats.elapsed = start.elapsed();
+        let result = check(target, &mut pipeline, &lines);
+        (lines, applied, result)
+    });
     (stats, pipeline.counts)
 }

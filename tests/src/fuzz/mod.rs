@@ -27,7 +27,7 @@ pub mod pipeline;
 pub mod rng;
 
 use corpus::{Lines, Target};
-use mutate::Mutation;
+use mutate::{Dictionary, Mutation};
 use pipeline::{Counts, Pipeline, Violation};
 use rng::Rng;
 use std::cell::{Cell, RefCell};
@@ -147,16 +147,23 @@ pub fn quiet_panics() {
 pub fn input(target: &Target, seed: u64, exec: u64) -> (Lines, Vec<Mutation>) {
     let mut rng = Rng::for_exec(seed, exec);
     let mut lines = rng.pick(&target.scenarios).clone();
+    let applied = mutate_some(&mut rng, &mut lines, &target.dictionary);
+    (lines, applied)
+}
+
+/// The mutations of one exec, shared by every target: none one exec in 32 (the corpus as
+/// recorded), else one to eight stacked mutations. Returns them in order applied.
+pub fn mutate_some(rng: &mut Rng, lines: &mut Lines, dictionary: &Dictionary) -> Vec<Mutation> {
     let mut applied = Vec::new();
     if !rng.chance(1, 32) {
         loop {
-            applied.push(mutate::mutate(&mut rng, &mut lines, &target.dictionary));
+            applied.push(mutate::mutate(rng, lines, dictionary));
             if applied.len() == 8 || rng.chance(1, 2) {
                 break;
             }
         }
     }
-    (lines, applied)
+    applied
 }
 
 /// Feeds `lines` through a fresh pipeline; the first broken invariant, or the panic (with its
@@ -167,14 +174,30 @@ pub fn check(
     lines: &[Vec<u8>],
     counts: &mut Counts,
 ) -> Result<(), Violation> {
+    guarded(
+        pipeline,
+        |pipeline| {
+            pipeline.reset();
+            for line in lines {
+                pipeline.feed(&target.registry, line, counts)?;
+            }
+            Ok(())
+        },
+        // The pipeline may be half-updated: start the next exec from a new one.
+        |pipeline| *pipeline = Pipeline::new(&target.registry, target.venue),
+    )
+}
+
+/// Runs one exec on `state` with panics caught: `exec`'s own result, or a `panic` violation
+/// (with its location when [`quiet_panics`] is installed) after `after_panic` has replaced
+/// whatever of `state` the panic may have left half-updated.
+pub fn guarded<S>(
+    state: &mut S,
+    exec: impl FnOnce(&mut S) -> Result<(), Violation>,
+    after_panic: impl FnOnce(&mut S),
+) -> Result<(), Violation> {
     CATCHING.with(|c| c.set(true));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        pipeline.reset();
-        for line in lines {
-            pipeline.feed(&target.registry, line, counts)?;
-        }
-        Ok(())
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| exec(&mut *state)));
     CATCHING.with(|c| c.set(false));
     outcome.unwrap_or_else(|payload| {
         let hooked = LAST_PANIC.with(|p| p.borrow_mut().take());
@@ -185,8 +208,7 @@ pub fn check(
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".to_owned())
         });
-        // The pipeline may be half-updated: start the next exec from a new one.
-        *pipeline = Pipeline::new(&target.registry, target.venue);
+        after_panic(state);
         Err(Violation {
             invariant: "panic",
             detail,
@@ -196,26 +218,44 @@ pub fn check(
 
 /// Runs `target` from exec 0 of `seed` until `budget` is spent.
 pub fn run(target: &Target, seed: u64, budget: Budget) -> Stats {
+    let mut pipeline = Pipeline::new(&target.registry, target.venue);
+    let mut counts = Counts::default();
+    let mut stats = drive(seed, budget, |exec| {
+        let (lines, applied) = input(target, seed, exec);
+        let result = check(target, &mut pipeline, &lines, &mut counts);
+        (lines, applied, result)
+    });
+    stats.counts = counts;
+    stats
+}
+
+/// The run loop every target shares: from exec 0 of `seed` until `budget` is spent, `exec`
+/// builds and checks one input (its lines, the mutations applied, the outcome); mutations are
+/// counted and findings grouped.
+pub fn drive(
+    seed: u64,
+    budget: Budget,
+    mut exec: impl FnMut(u64) -> (Lines, Vec<Mutation>, Result<(), Violation>),
+) -> Stats {
     quiet_panics();
     let mut stats = Stats::default();
-    let mut pipeline = Pipeline::new(&target.registry, target.venue);
     let start = Instant::now();
-    for exec in 0..budget.execs {
+    for n in 0..budget.execs {
         // Reading the clock every exec would cost more than some execs.
-        if exec.is_multiple_of(256)
+        if n.is_multiple_of(256)
             && let Some(limit) = budget.time
             && start.elapsed() >= limit
         {
             break;
         }
-        let (lines, applied) = input(target, seed, exec);
+        let (lines, applied, result) = exec(n);
         stats.unmutated += u64::from(applied.is_empty());
         for m in &applied {
             stats.mutations[*m as usize] += 1;
         }
         stats.execs += 1;
-        if let Err(v) = check(target, &mut pipeline, &lines, &mut stats.counts) {
-            record(&mut stats.findings, v, seed, exec, lines);
+        if let Err(v) = result {
+            record(&mut stats.findings, v, seed, n, lines);
         }
     }
     stats.elapsed = start.elapsed();
