@@ -102,21 +102,7 @@ fn fuzz_bounded_run_breaks_no_invariant_beyond_the_open_ones() {
             .findings
             .iter()
             .filter(|f| !is_open(f))
-            .map(|f| {
-                format!(
-                    "[{}] x{} first at seed {} exec {}: {}\n{}",
-                    f.invariant,
-                    f.count,
-                    f.seed,
-                    f.exec,
-                    f.detail,
-                    f.input
-                        .iter()
-                        .map(|l| String::from_utf8_lossy(l).into_owned())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })
+            .map(ToString::to_string)
             .collect();
         assert!(new.is_empty(), "{}:\n{}", t.name, new.join("\n\n"));
     }

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ladder_tests::fuzz::Budget;
 use ladder_tests::fuzz::coinbase::{self, CoinbasePipeline, CoinbaseTarget};
 use ladder_tests::fuzz::corpus::CorpusOptions;
+use ladder_tests::fuzz::{self, Budget};
 use std::sync::OnceLock;
 
 const SEED: u64 = 20_260_809;
@@ -46,13 +46,7 @@ fn fuzz_coinbase_corpus_scenarios_unmutated_sync_with_no_fault() {
                 before.connection_faults
             ),
             "scenario {i} ({venue}):\n{}",
-            s.iter()
-                .map(|l| String::from_utf8_lossy(l)
-                    .chars()
-                    .take(300)
-                    .collect::<String>())
-                .collect::<Vec<_>>()
-                .join("\n")
+            fuzz::lines_text(s, 300)
         );
     }
     let c = pipeline.counts;
@@ -83,25 +77,7 @@ fn fuzz_coinbase_bounded_run_breaks_no_invariant() {
         c.snapshots > 0 && c.updates > 0 && c.synced_checks > 0,
         "{c:?}"
     );
-    let found: Vec<String> = stats
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "[{}] x{} first at seed {} exec {}: {}\n{}",
-                f.invariant,
-                f.count,
-                f.seed,
-                f.exec,
-                f.detail,
-                f.input
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })
-        .collect();
+    let found: Vec<String> = stats.findings.iter().map(ToString::to_string).collect();
     assert!(found.is_empty(), "{}", found.join("\n\n"));
 }
 

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ladder_tests::fuzz::Budget;
 use ladder_tests::fuzz::corpus::CorpusOptions;
 use ladder_tests::fuzz::okx::{self, OkxPipeline, OkxTarget};
+use ladder_tests::fuzz::{self, Budget};
 use std::sync::OnceLock;
 
 const SEED: u64 = 20_220_513;
@@ -37,13 +37,7 @@ fn fuzz_okx_corpus_scenarios_unmutated_sync_with_every_checksum_matching() {
             (c.decode_errors, c.faults),
             (before.decode_errors, before.faults),
             "scenario {i}:\n{}",
-            s.iter()
-                .map(|l| String::from_utf8_lossy(l)
-                    .chars()
-                    .take(300)
-                    .collect::<String>())
-                .collect::<Vec<_>>()
-                .join("\n")
+            fuzz::lines_text(s, 300)
         );
     }
     let c = pipeline.counts;
@@ -78,25 +72,7 @@ fn fuzz_okx_bounded_run_breaks_no_invariant() {
         c.snapshots > 0 && c.updates > 0 && c.synced_checks > 0,
         "{c:?}"
     );
-    let found: Vec<String> = stats
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "[{}] x{} first at seed {} exec {}: {}\n{}",
-                f.invariant,
-                f.count,
-                f.seed,
-                f.exec,
-                f.detail,
-                f.input
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })
-        .collect();
+    let found: Vec<String> = stats.findings.iter().map(ToString::to_string).collect();
     assert!(found.is_empty(), "{}", found.join("\n\n"));
 }
 

@@ -80,6 +80,31 @@ impl Finding {
     }
 }
 
+/// The finding with its seed, exec and whole input, as a test failure prints it.
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}] x{} first at seed {} exec {}: {}\n{}",
+            self.invariant,
+            self.count,
+            self.seed,
+            self.exec,
+            self.detail,
+            lines_text(&self.input, usize::MAX)
+        )
+    }
+}
+
+/// Capture lines as text, one per line, each cut to its first `max_chars` characters.
+pub fn lines_text(lines: &Lines, max_chars: usize) -> String {
+    lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).chars().take(max_chars).collect())
+        .collect::<Vec<String>>()
+        .join("\n")
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
