@@ -62,28 +62,41 @@ async fn sim_stall_sends_nothing_for_its_duration_then_resumes_on_the_same_socke
     .await
     .unwrap();
     let mut ws = ws(&sim, "/ws/btcusdt@depth@0ms").await;
-    let start = Instant::now();
-    let mut arrivals = Vec::new();
-    while start.elapsed() < Duration::from_millis(2_200) {
-        if next_text(&mut ws, Duration::from_millis(1_500))
-            .await
-            .is_some()
-        {
-            arrivals.push(start.elapsed());
+    // Judged on the frames' ids and event times, not on arrival times: a loaded machine reads
+    // a backlog late, which hides a silence on the wire. Bounded: 20 s at most.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last: Option<((u64, u64), u64)> = None;
+    let mut jump: Option<(u64, u64)> = None;
+    let mut after_jump = 0;
+    while after_jump < 50 && Instant::now() < deadline {
+        let Some(text) = next_text(&mut ws, Duration::from_secs(5)).await else {
+            break;
+        };
+        let now = (ids(&text), event_ms(&text));
+        if let Some(((_, prev_u), prev_e)) = last {
+            if jump.is_some() {
+                after_jump += 1;
+            } else if now.0.0 > prev_u + 100 {
+                jump = Some((now.0.0 - prev_u - 1, now.1 - prev_e));
+            }
         }
+        last = Some(now);
     }
-    let longest = arrivals.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    let (skipped_ids, silent_ms) = jump.expect("no stall seen: the ids never jumped");
+    assert_eq!(after_jump, 50, "did not resume on the same socket");
+    // Events made in the stall's last moments may go out after it when the generator wakes
+    // late, so half the stall is the bound; without a stall consecutive frames are ~1 ms apart.
     assert!(
-        longest >= Duration::from_millis(1_100),
-        "longest silence {longest:?}"
-    );
-    assert!(
-        *arrivals.last().unwrap() > Duration::from_millis(1_700),
-        "did not resume"
+        silent_ms >= 600,
+        "event time skipped {silent_ms} ms over the stall"
     );
     let f = sim.stats().faults;
     assert_eq!(f.stalls, 1);
     assert!(f.stalled_messages > 200, "{f:?}");
+    assert!(
+        skipped_ids >= f.stalled_messages,
+        "{skipped_ids} ids skipped, {f:?}"
+    );
     sim.shutdown().await;
 }
 

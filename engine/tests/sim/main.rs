@@ -330,6 +330,12 @@ fn ids(frame: &str) -> (u64, u64) {
     (v["U"].as_u64().unwrap(), v["u"].as_u64().unwrap())
 }
 
+/// A raw depth frame's event time `E`, in ms.
+fn event_ms(frame: &str) -> u64 {
+    let v: Value = serde_json::from_str(frame).unwrap();
+    v["E"].as_u64().unwrap()
+}
+
 mod bybit_okx;
 mod cli;
 mod faults;

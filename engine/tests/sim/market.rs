@@ -36,8 +36,10 @@ async fn sim_combined_stream_and_snapshot_sync_with_zero_gaps_and_ticker_matches
         );
         feed.on_snapshot(i, &r.body);
     }
-    let end = Instant::now() + Duration::from_millis(2_000);
-    while Instant::now() < end {
+    // Until both books applied 10 diffs (about 1 s unloaded); bounded at 20 s for a loaded
+    // machine, where a fixed 2 s saw only 4 diffs.
+    let end = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < end && feed.seqs.iter().any(|s| s.stats().applied < 10) {
         let text = next_text(&mut ws, Duration::from_secs(2)).await.unwrap();
         feed.on_frame(&text);
     }
