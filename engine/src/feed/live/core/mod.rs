@@ -167,6 +167,7 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             url: c.url.clone(),
             subscribe: c.subscribe.clone(),
             keep_alive: c.keep_alive.clone(),
+            signer: venue.signer(),
             tls: Arc::clone(&tls),
             watchdog: config.watchdog,
             connect_timeout: config.connect_timeout,
