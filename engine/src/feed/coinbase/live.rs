@@ -66,6 +66,14 @@ impl LiveOptions {
         })
     }
 
+    /// Options that sign every subscription with `credentials`.
+    pub fn authenticated(credentials: Credentials) -> Self {
+        Self {
+            credentials: Some(credentials),
+            env_error: None,
+        }
+    }
+
     /// [`LiveOptions::from_env`], its error kept for [`LiveOptions::validate`] (the venue's
     /// defaults cannot fail; starting a feed with them does).
     pub fn from_env_checked() -> Self {
