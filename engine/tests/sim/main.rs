@@ -332,6 +332,7 @@ fn ids(frame: &str) -> (u64, u64) {
 
 mod bybit_okx;
 mod cli;
+mod coinbase;
 mod faults;
 mod market;
 mod rest;
