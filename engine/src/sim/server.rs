@@ -549,7 +549,7 @@ impl Conn<'_> {
         }
         let mut next = self.seq.next;
         if let Some(n) = self.shared.config.faults.seq_break_every
-            && (self.seq.numbered + 1) % n == 0
+            && (self.seq.numbered + 1).is_multiple_of(n)
         {
             next += 1;
         }

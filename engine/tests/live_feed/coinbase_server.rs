@@ -65,6 +65,9 @@ pub(super) struct CoinbaseOpts {
 /// One side of a book as the server holds it: price (as a number) to the wire strings.
 type Side2 = BTreeMap<Decimal, (String, String)>;
 
+/// Levels of one side, best first.
+pub(super) type Levels = Vec<(Decimal, Decimal)>;
+
 #[derive(Default)]
 struct ServerBook {
     bids: Side2,
@@ -113,10 +116,8 @@ impl ServerBook {
         )
     }
 
-    fn levels(&self) -> (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>) {
-        let side = |s: &Side2| -> Vec<(Decimal, Decimal)> {
-            s.values().map(|(p, q)| (dec(p), dec(q))).collect()
-        };
+    fn levels(&self) -> (Levels, Levels) {
+        let side = |s: &Side2| -> Levels { s.values().map(|(p, q)| (dec(p), dec(q))).collect() };
         let mut bids = side(&self.bids);
         bids.reverse();
         (bids, side(&self.asks))
@@ -184,7 +185,7 @@ pub(super) struct CoinbaseApp {
     /// The replay of some connection is done.
     pub(super) finished: AtomicBool,
     /// The final book of each product, by the server's replay: bids and asks, best first.
-    pub(super) books: Mutex<HashMap<String, (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>)>>,
+    pub(super) books: Mutex<HashMap<String, (Levels, Levels)>>,
     /// Bytes of the largest frame sent.
     pub(super) largest_frame: AtomicU64,
 }
