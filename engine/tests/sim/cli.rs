@@ -59,7 +59,7 @@ fn ladder_sim_refuses_a_venue_without_an_encoder_and_a_missing_preset() {
         .failure()
         .stderr(predicate::str::contains(
             "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-             bybit-inverse, okx]",
+             bybit-inverse, okx, coinbase]",
         ));
     ladder()
         .args(["sim", "--venue", "binance-usdm", "--symbols", "XRPUSDT"])
