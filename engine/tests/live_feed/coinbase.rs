@@ -1,7 +1,8 @@
 //! Coinbase Advanced Trade live against the local server of [`super::coinbase_server`], which
 //! replays the real recording of 2026-08-09 (BTC-USD, ETH-USD): the feed ends with `ladder
 //! inspect`'s books of the same file with 0 gaps; one skipped `sequence_num` is a gap of both
-//! books, which resubscribe `level2` and resync; a snapshot of 46,000 levels in one 5+ MB frame
+//! books, which resubscribe `level2` and resync; a new connection counts from 0 again with no
+//! gap; a snapshot of 46,000 levels in one 5+ MB frame
 //! is taken with its far levels exact; heartbeats keep the watchdog quiet; API credentials put
 //! a JWT in every subscription.
 
@@ -222,6 +223,38 @@ fn coinbase_skipped_sequence_num_is_a_gap_of_both_books_which_resubscribe_level2
                 (Synced, None)
             ],
             "{p}"
+        );
+    }
+}
+
+#[test]
+fn coinbase_reconnect_counts_sequence_num_from_0_again_with_no_gap_and_resyncs_both_books() {
+    let Some((run, path)) = replay(CoinbaseOpts {
+        drop_first_after: Some(300),
+        ..CoinbaseOpts::default()
+    }) else {
+        return;
+    };
+    run.wait_synced_at_the_end();
+    let c = run.feed.status.counters();
+    run.assert_books_are_inspects(&path);
+    assert!(run.feed.shutdown());
+    assert_eq!(run.app.conns.load(Ordering::Acquire), 2);
+    assert_eq!(
+        (c.gaps, c.reconnects, c.snapshots, c.decode_errors),
+        (0, 1, 4, 0),
+        "the new connection's 0, 1, 2, ... is no break of the old count: {c:?}"
+    );
+    for (p, _, _) in PRODUCTS {
+        let states = run.out.states(id_of(&run.registry, p));
+        assert!(
+            states.contains(&(BookState::Stale, Some(StaleReason::Disconnected))),
+            "{p}: {states:?}"
+        );
+        assert_eq!(states.last(), Some(&(BookState::Synced, None)), "{p}");
+        assert!(
+            !states.iter().any(|s| s.1 == Some(StaleReason::SequenceGap)),
+            "{p}: {states:?}"
         );
     }
 }

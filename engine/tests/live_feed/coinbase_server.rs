@@ -7,8 +7,8 @@
 //! Every frame sent carries the connection's own `sequence_num` (0, 1, 2, ... across every
 //! channel), as the venue does; the server can skip one number. It keeps each book as it
 //! replays, so a `level2` resubscription gets a snapshot of the book as it stands. It can
-//! instead send one synthetic snapshot of many levels, and keep sending heartbeats (or nothing)
-//! once the replay is done.
+//! instead send one synthetic snapshot of many levels, keep sending heartbeats (or nothing)
+//! once the replay is done, and drop the first connection.
 
 use super::*;
 use std::collections::{HashMap, HashSet};
@@ -60,6 +60,8 @@ pub(super) struct CoinbaseOpts {
     pub(super) synthetic_levels: Option<usize>,
     /// Once the replay is done, a heartbeat every 100 ms (else silence).
     pub(super) heartbeats_after: bool,
+    /// The first connection is dropped (no close frame) after this many recorded frames.
+    pub(super) drop_first_after: Option<usize>,
 }
 
 /// One side of a book as the server holds it: price (as a number) to the wire strings.
@@ -270,7 +272,7 @@ impl App for CoinbaseApp {
 
     fn ws(self: Arc<Self>, _path: String, _query: String, ws: Ws) -> BoxFut {
         Box::pin(async move {
-            self.conns.fetch_add(1, Ordering::AcqRel);
+            let k = self.conns.fetch_add(1, Ordering::AcqRel);
             let (mut out, mut input) = ws.split();
             let mut subscribed: HashSet<(String, String)> = HashSet::new();
             let mut books: HashMap<String, ServerBook> = HashMap::new();
@@ -347,6 +349,9 @@ impl App for CoinbaseApp {
                             }
                         }
                         next += 1;
+                        if k == 0 && self.opts.drop_first_after == Some(next) {
+                            return;
+                        }
                     }
                     _ = beat.tick(), if self.opts.heartbeats_after && has(&subscribed, "heartbeats")
                         && (!replaying || next > self.frames.len()) => {
