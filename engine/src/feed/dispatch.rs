@@ -353,6 +353,13 @@ impl LiveVenue for VenueLive {
         }
     }
 
+    fn requests_per_second(&self) -> Option<u32> {
+        match self {
+            Self::Coinbase(l) => l.requests_per_second(),
+            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) => None,
+        }
+    }
+
     fn signer(&self) -> Option<Arc<dyn FrameSigner>> {
         match self {
             Self::Coinbase(l) => l.signer(),

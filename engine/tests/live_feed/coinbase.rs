@@ -28,6 +28,17 @@ fn start(
     options: LiveOptions,
     tune: impl FnOnce(&mut LiveFeedConfig),
 ) -> Run {
+    let symbols: Vec<String> = PRODUCTS.iter().map(|(s, _, _)| (*s).to_owned()).collect();
+    start_with(path, opts, options, symbols, tune)
+}
+
+fn start_with(
+    path: Option<&Path>,
+    opts: CoinbaseOpts,
+    options: LiveOptions,
+    symbols: Vec<String>,
+    tune: impl FnOnce(&mut LiveFeedConfig),
+) -> Run {
     let app = CoinbaseApp::new(path, opts);
     let server = Server::start(Arc::clone(&app));
     let endpoints = Endpoints {
@@ -35,7 +46,6 @@ fn start(
         ws_trades: server.ws("/"),
         rest: server.http(),
     };
-    let symbols: Vec<String> = PRODUCTS.iter().map(|(s, _, _)| (*s).to_owned()).collect();
     let registry = registry_from(Venue::Coinbase, &endpoints, &symbols);
     let mut config = LiveFeedConfig::new(Venue::Coinbase, symbols);
     config.endpoints = endpoints;
@@ -311,6 +321,57 @@ fn coinbase_snapshot_of_46000_levels_in_one_5mb_frame_is_taken_with_its_far_leve
     let c = run.feed.status.counters();
     assert!(run.feed.shutdown());
     assert_eq!((c.oversized, c.decode_errors, c.gaps), (0, 0, 0), "{c:?}");
+}
+
+#[test]
+fn coinbase_gap_on_ten_products_resubscribes_them_all_within_8_messages_a_second() {
+    let symbols: Vec<String> = [
+        "BTC", "ETH", "SOL", "ADA", "XRP", "DOGE", "LTC", "DOT", "AVAX", "LINK",
+    ]
+    .iter()
+    .map(|b| format!("{b}-USD"))
+    .collect();
+    let run = start_with(
+        None,
+        CoinbaseOpts {
+            synthetic_levels: Some(5),
+            heartbeats_after: true,
+            // After the 3 acks and 10 snapshots: one number left out.
+            skip_seq: Some(20),
+            ..CoinbaseOpts::default()
+        },
+        LiveOptions::default(),
+        symbols.clone(),
+        |_| {},
+    );
+    let st = &run.feed.status;
+    let resynced = wait_until(Duration::from_secs(15), || {
+        st.counters().resyncs == 10 && st.all_synced()
+    });
+    let c = st.counters();
+    assert!(resynced, "{c:?} {:?}", st.instruments());
+    let at = run.app.received_at();
+    assert!(run.feed.shutdown());
+    assert_eq!((c.gaps, c.reconnects, c.errors), (10, 0, 10), "{c:?}");
+    let requests = run.app.requests();
+    assert_eq!(
+        requests.len(),
+        3 + 2 * 10,
+        "the plan's 3, then 2 per product"
+    );
+    for s in &symbols {
+        assert_eq!(run.app.count("subscribe", "level2", s), 2, "{s}");
+    }
+    for (k, t) in at.iter().enumerate() {
+        let in_second = at[k..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_millis(950))
+            .count();
+        assert!(
+            in_second <= 8,
+            "{in_second} messages within a second from message {k}"
+        );
+    }
 }
 
 #[rstest::rstest]

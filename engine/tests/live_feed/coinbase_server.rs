@@ -182,8 +182,8 @@ pub(super) struct CoinbaseApp {
     frames: Vec<Recorded>,
     opts: CoinbaseOpts,
     pub(super) conns: AtomicU64,
-    /// Every text frame the client sent, in order.
-    received: Mutex<Vec<String>>,
+    /// Every text frame the client sent, in order, with when it came.
+    received: Mutex<Vec<(Instant, String)>>,
     /// The replay of some connection is done.
     pub(super) finished: AtomicBool,
     /// The final book of each product, by the server's replay: bids and asks, best first.
@@ -207,7 +207,22 @@ impl CoinbaseApp {
 
     /// Every text frame the client sent.
     pub(super) fn received(&self) -> Vec<String> {
-        self.received.lock().unwrap().clone()
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// When each text frame the client sent came.
+    pub(super) fn received_at(&self) -> Vec<Instant> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(at, _)| *at)
+            .collect()
     }
 
     /// `(type, channel, product_ids)` of every request the client sent.
@@ -259,7 +274,13 @@ impl App for CoinbaseApp {
         let Some(id) = path.strip_prefix("/api/v3/brokerage/market/products/") else {
             return Reply::status(404, r#"{"error":"NOT_FOUND","message":"no such path"}"#);
         };
-        match PRODUCTS.iter().find(|(p, _, _)| *p == id) {
+        // The capture's products, and any other `-USD` product on the same grid.
+        let known = PRODUCTS
+            .iter()
+            .find(|(p, _, _)| *p == id)
+            .copied()
+            .or_else(|| id.ends_with("-USD").then_some((id, "0.01", "0.00000001")));
+        match known {
             Some((p, tick, lot)) => Reply::ok(format!(
                 r#"{{"product_id":"{p}","price":"1","base_increment":"{lot}","quote_increment":"{tick}","price_increment":"{tick}","status":"online","product_type":"SPOT"}}"#
             )),
@@ -290,7 +311,7 @@ impl App for CoinbaseApp {
                     m = input.next() => {
                         let Some(Ok(Message::Text(t))) = m else { return };
                         let t = t.to_string();
-                        self.received.lock().unwrap().push(t.clone());
+                        self.received.lock().unwrap().push((Instant::now(), t.clone()));
                         let v: serde_json::Value = serde_json::from_str(&t).unwrap();
                         let channel = v["channel"].as_str().unwrap_or("").to_owned();
                         let products: Vec<String> = v["product_ids"].as_array().map_or_else(Vec::new, |a| {

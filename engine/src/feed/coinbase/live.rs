@@ -41,6 +41,11 @@ use std::sync::Arc;
 /// The channels subscribed for every product, one subscribe message each, in this order.
 pub const CHANNELS: [&str; 3] = ["level2", "market_trades", "heartbeats"];
 
+/// Messages a connection sends per second at most: the venue's limit of unauthenticated
+/// messages per IP (`docs/venues.md` §6.1). A connection-wide gap resubscribes every product
+/// (two messages each): the live core spaces them within this.
+pub const MAX_MESSAGES_PER_SECOND: u32 = 8;
+
 /// Coinbase Advanced Trade's live feed settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveOptions {
@@ -187,6 +192,10 @@ impl LiveVenue for Live {
             request("unsubscribe", "level2", &[symbol]),
             request("subscribe", "level2", &[symbol]),
         ]
+    }
+
+    fn requests_per_second(&self) -> Option<u32> {
+        Some(MAX_MESSAGES_PER_SECOND)
     }
 
     fn signer(&self) -> Option<Arc<dyn FrameSigner>> {

@@ -152,6 +152,14 @@ pub trait LiveVenue: Send + 'static {
         None
     }
 
+    /// Subscribe and unsubscribe requests one connection may send per second, if the venue
+    /// caps them (Coinbase: 8 unauthenticated messages a second). Counted like
+    /// [`LiveVenue::requests_per_hour`]; a resubscription over it waits for a later tick.
+    /// `None` (the default): no cap.
+    fn requests_per_second(&self) -> Option<u32> {
+        None
+    }
+
     /// What signs the frames a connection sends, when the venue's requests carry a token
     /// (Coinbase with API credentials). Default: none, frames go as planned.
     fn signer(&self) -> Option<std::sync::Arc<dyn FrameSigner>> {
