@@ -153,6 +153,13 @@ pub enum VenueOptions {
 
 /// The error for a venue without a live connector.
 fn not_live(venue: Venue) -> FeedError {
+    if venue == Venue::CoinbaseExchange {
+        return FeedError::Config(
+            "coinbase-exchange (the legacy feed) is replay-only: ladder reads its captures \
+             (inspect, replay, bench); live coinbase is --venue coinbase (Advanced Trade)"
+                .to_owned(),
+        );
+    }
     FeedError::Config(format!(
         "live {venue} is not available yet (ladder reads its captures: inspect, replay, bench)"
     ))
@@ -586,6 +593,19 @@ pub fn fetch_instruments_blocking(
 mod tests {
     use super::*;
     use crate::feed::live::{EndpointScheme, check_endpoint};
+
+    #[test]
+    fn coinbase_is_live_and_the_legacy_exchange_feed_is_refused_as_replay_only() {
+        assert!(VenueLive::new(Venue::Coinbase, &VenueOptions::defaults(Venue::Coinbase)).is_ok());
+        let options = VenueOptions::defaults(Venue::CoinbaseExchange);
+        let e = options.validate(Venue::CoinbaseExchange, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid live feed config: coinbase-exchange (the legacy feed) is replay-only: ladder \
+             reads its captures (inspect, replay, bench); live coinbase is --venue coinbase \
+             (Advanced Trade)"
+        );
+    }
 
     #[test]
     fn production_endpoints_come_from_every_venue() {

@@ -24,6 +24,7 @@
 use super::encode::Frame;
 use super::faults::{self, DepthFaults};
 use super::market::SymbolMarket;
+use super::numbering::Sequence;
 use super::stream::{KINDS, StreamKind};
 use super::{Published, Shared};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -325,18 +326,6 @@ struct Conn<'a> {
     seq: Sequence,
 }
 
-/// The connection's own message numbers, for a venue that numbers them per connection
-/// ([`Encoder::stamps_sequence`]: Coinbase's `sequence_num`).
-#[derive(Debug, Default)]
-struct Sequence {
-    /// The next number.
-    next: u64,
-    /// Messages numbered so far.
-    numbered: u64,
-    /// Heartbeats sent.
-    beats: u64,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     Disconnect,
@@ -538,32 +527,15 @@ impl Conn<'_> {
         }
     }
 
-    /// `text` with the connection's next number, for a venue that numbers its messages per
-    /// connection; every `seq_break_every`th message skips one number (counted in
-    /// `seq_breaks`). Messages without a number (an error reply) and other venues' pass as
-    /// they are.
+    /// `text` with the connection's next number ([`Sequence::number`]).
     fn numbered(&mut self, text: String) -> String {
-        let encoder = &self.shared.encoder;
-        if !encoder.stamps_sequence() {
-            return text;
-        }
-        let mut next = self.seq.next;
-        if let Some(n) = self.shared.config.faults.seq_break_every
-            && (self.seq.numbered + 1).is_multiple_of(n)
-        {
-            next += 1;
-        }
-        match encoder.stamp(&text, next) {
-            Some(stamped) => {
-                self.seq.numbered += 1;
-                if next != self.seq.next {
-                    faults::bump(&self.shared.faults.seq_breaks);
-                }
-                self.seq.next = next + 1;
-                stamped
-            }
-            None => text,
-        }
+        let shared = self.shared;
+        self.seq.number(
+            &shared.encoder,
+            shared.config.faults.seq_break_every,
+            &shared.faults.seq_breaks,
+            text,
+        )
     }
 
     async fn flush(&mut self, ws: &mut Ws) -> Result<(), ()> {
