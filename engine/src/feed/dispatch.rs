@@ -360,6 +360,15 @@ impl LiveVenue for VenueLive {
         }
     }
 
+    fn max_message_bytes(&self) -> usize {
+        match self {
+            Self::Binance(l) => l.max_message_bytes(),
+            Self::Bybit(l) => l.max_message_bytes(),
+            Self::Okx(l) => l.max_message_bytes(),
+            Self::Coinbase(l) => l.max_message_bytes(),
+        }
+    }
+
     fn requests_per_second(&self) -> Option<u32> {
         match self {
             Self::Coinbase(l) => l.requests_per_second(),

@@ -1,10 +1,10 @@
 //! Coinbase Advanced Trade live against the local server of [`super::coinbase_server`], which
 //! replays the real recording of 2026-08-09 (BTC-USD, ETH-USD): the feed ends with `ladder
 //! inspect`'s books of the same file with 0 gaps; one skipped `sequence_num` is a gap of both
-//! books, which resubscribe `level2` and resync; a new connection counts from 0 again with no
-//! gap; a snapshot of 46,000 levels in one 5+ MB frame
-//! is taken with its far levels exact; heartbeats keep the watchdog quiet; API credentials put
-//! a JWT in every subscription.
+//! books, which resubscribe `level2` and resync (ten products: spaced within 8 messages a
+//! second); a new connection counts from 0 again with no gap; a snapshot of 46,000 levels in
+//! one 5+ MB frame, and one over 8 MiB, is taken with its far levels exact; heartbeats keep the
+//! watchdog quiet; API credentials put a JWT in every subscription.
 
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, PRODUCTS, VECTOR, synthetic_book};
 use super::*;
@@ -269,13 +269,18 @@ fn coinbase_reconnect_counts_sequence_num_from_0_again_with_no_gap_and_resyncs_b
     }
 }
 
-#[test]
-fn coinbase_snapshot_of_46000_levels_in_one_5mb_frame_is_taken_with_its_far_levels_exact() {
-    const PER_SIDE: usize = 23_000;
+/// BTC-USD's real size (46,000 levels, 5 MB), and one over the 8 MiB other venues take.
+#[rstest::rstest]
+#[case::real_btc_usd_5mb(23_000, 5_000_000)]
+#[case::over_8_mib(40_000, 8 << 20)]
+fn coinbase_snapshot_in_one_large_frame_is_taken_with_its_far_levels_exact(
+    #[case] per_side: usize,
+    #[case] at_least: u64,
+) {
     let run = start(
         None,
         CoinbaseOpts {
-            synthetic_levels: Some(PER_SIDE),
+            synthetic_levels: Some(per_side),
             heartbeats_after: true,
             ..CoinbaseOpts::default()
         },
@@ -285,7 +290,7 @@ fn coinbase_snapshot_of_46000_levels_in_one_5mb_frame_is_taken_with_its_far_leve
     let btc = run.id("BTC-USD");
     let synced = wait_until(Duration::from_secs(15), || {
         run.feed.status.book_state(btc) == Some(BookState::Synced)
-            && run.levels("BTC-USD", Side::Sell).len() == PER_SIDE
+            && run.levels("BTC-USD", Side::Sell).len() == per_side
     });
     assert!(
         synced,
@@ -294,8 +299,8 @@ fn coinbase_snapshot_of_46000_levels_in_one_5mb_frame_is_taken_with_its_far_leve
         run.feed.status.last_error()
     );
     let frame = run.app.largest_frame.load(Ordering::Acquire);
-    assert!(frame > 5_000_000, "one frame of {frame} bytes");
-    let want = synthetic_book(PER_SIDE);
+    assert!(frame > at_least, "one frame of {frame} bytes");
+    let want = synthetic_book(per_side);
     let as_dec = |v: &[(i64, i64)]| -> Vec<(Decimal, Decimal)> {
         v.iter()
             .map(|&(p, q)| {
@@ -310,12 +315,16 @@ fn coinbase_snapshot_of_46000_levels_in_one_5mb_frame_is_taken_with_its_far_leve
         run.levels("BTC-USD", Side::Buy),
         run.levels("BTC-USD", Side::Sell),
     );
-    assert_eq!(bids.len(), PER_SIDE);
+    assert_eq!(bids.len(), per_side);
     assert_eq!(bids, as_dec(&want.bids), "every bid, the farthest included");
     assert_eq!(asks, as_dec(&want.asks), "every ask, the farthest included");
+    let far = 6_508_366 - per_side as i64 + 1;
     assert_eq!(
         bids.last(),
-        Some(&(dec("64853.67"), dec("0.00023"))),
+        Some(&(
+            Decimal::new(far, 2).normalize(),
+            Decimal::new(per_side as i64, 8).normalize()
+        )),
         "the farthest bid"
     );
     let c = run.feed.status.counters();

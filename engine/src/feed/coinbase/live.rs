@@ -12,6 +12,9 @@
 //! resubscribes each one's `level2`; the count goes on from the number that broke it (the
 //! venue keeps counting across resubscriptions), and a new connection starts it afresh.
 //!
+//! **Large frames.** A BTC-USD snapshot is one 5 MB frame (46,000 levels): a connection reads
+//! messages up to [`MAX_MESSAGE_BYTES`] (16 MiB; other venues 8 MiB).
+//!
 //! **Keep-alive.** The venue closes channels idle for 60–90 s: `heartbeats` (one frame a
 //! second) keeps the connection open and feeds the watchdog. The client sends no ping of its
 //! own; the venue's pings are answered.
@@ -40,6 +43,11 @@ use std::sync::Arc;
 
 /// The channels subscribed for every product, one subscribe message each, in this order.
 pub const CHANNELS: [&str; 3] = ["level2", "market_trades", "heartbeats"];
+
+/// The largest message a connection reads: 16 MiB, three times the largest seen (BTC-USD's
+/// snapshot, one 5,079,379-byte frame of 46,000 levels; `docs/venues.md` §12), since a
+/// snapshot grows with the book.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
 /// Messages a connection sends per second at most: the venue's limit of unauthenticated
 /// messages per IP (`docs/venues.md` §6.1). A connection-wide gap resubscribes every product
@@ -196,6 +204,10 @@ impl LiveVenue for Live {
 
     fn requests_per_second(&self) -> Option<u32> {
         Some(MAX_MESSAGES_PER_SECOND)
+    }
+
+    fn max_message_bytes(&self) -> usize {
+        MAX_MESSAGE_BYTES
     }
 
     fn signer(&self) -> Option<Arc<dyn FrameSigner>> {

@@ -152,6 +152,13 @@ pub trait LiveVenue: Send + 'static {
         None
     }
 
+    /// The largest WebSocket message (and frame) a connection reads; a larger one ends the
+    /// connection (`oversized`). Default [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES),
+    /// 8 MiB; Coinbase, whose BTC-USD snapshot is one 5 MB frame, takes 16 MiB.
+    fn max_message_bytes(&self) -> usize {
+        super::MAX_WS_MESSAGE_BYTES
+    }
+
     /// Subscribe and unsubscribe requests one connection may send per second, if the venue
     /// caps them (Coinbase: 8 unauthenticated messages a second). Counted like
     /// [`LiveVenue::requests_per_hour`]; a resubscription over it waits for a later tick.

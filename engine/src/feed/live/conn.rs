@@ -9,7 +9,8 @@
 //! queues the pong and writes it on the next read or flush: this task reads continuously and
 //! flushes after every ping.
 //!
-//! A message over [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES) ends the connection like
+//! A message over the venue's limit ([`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES) unless
+//! it says otherwise: `LiveVenue::max_message_bytes`) ends the connection like
 //! any read error ([`FeedError::MessageTooLarge`], counted as `oversized`), and it is reopened
 //! after the backoff delay.
 
@@ -73,6 +74,10 @@ pub(crate) struct ConnParams {
     pub(crate) keep_alive: KeepAlive,
     /// Signs subscriptions and resubscriptions as they are sent (never logged signed).
     pub(crate) signer: Option<Arc<dyn FrameSigner>>,
+    /// The largest message (and frame) read ([`LiveVenue::max_message_bytes`]).
+    ///
+    /// [`LiveVenue::max_message_bytes`]: super::LiveVenue::max_message_bytes
+    pub(crate) max_message: usize,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) watchdog: Duration,
     pub(crate) connect_timeout: Duration,
@@ -99,7 +104,7 @@ pub(crate) async fn run_connection(
         if events.send(ConnEvent::Connecting { conn }).await.is_err() {
             return;
         }
-        let next = match connect_ws(&p.url, &p.tls, p.connect_timeout).await {
+        let next = match connect_ws(&p.url, &p.tls, p.connect_timeout, p.max_message).await {
             Err(error) => {
                 if events
                     .send(ConnEvent::Down {
@@ -328,6 +333,7 @@ mod tests {
                 message: "ping".into(),
             },
             signer: None,
+            max_message: super::super::MAX_WS_MESSAGE_BYTES,
             tls: tls_config().unwrap(),
             watchdog: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
@@ -370,6 +376,7 @@ mod tests {
             subscribe: Vec::new(),
             keep_alive: KeepAlive::AnswerPings,
             signer: None,
+            max_message: super::super::MAX_WS_MESSAGE_BYTES,
             tls: tls_config().unwrap(),
             watchdog: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),

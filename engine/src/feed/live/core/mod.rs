@@ -171,6 +171,7 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             subscribe: c.subscribe.clone(),
             keep_alive: c.keep_alive.clone(),
             signer: venue.signer(),
+            max_message: venue.max_message_bytes(),
             tls: Arc::clone(&tls),
             watchdog: config.watchdog,
             connect_timeout: config.connect_timeout,
