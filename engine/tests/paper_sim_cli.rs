@@ -1,4 +1,4 @@
-//! `ladder paper --sim --venue bybit-linear|okx` through the real binary: the simulator serves
+//! `ladder paper --sim --venue bybit-linear|okx|coinbase` through the real binary: the simulator serves
 //! the venue's wire format to its live connector; the book syncs with no gap, trades arrive and
 //! the example imbalance strategy (built here once with cargo) reads its signals. And `ladder
 //! paper --config` against an in-process simulator with the venue's faults: detected, resynced.
@@ -206,4 +206,10 @@ fn ladder_paper_on_an_okx_sim_with_bad_checksums_and_seq_breaks_detects_both_and
             .all(|r| *r == "checksum_mismatch" || *r == "sequence_gap"),
         "{status}"
     );
+}
+
+#[test]
+fn ladder_paper_sim_venue_coinbase_syncs_trades_and_exits_0() {
+    let s = paper_sim("coinbase", "BTC-USD");
+    assert_synced_and_traded(&s, "coinbase:BTC-USD");
 }

@@ -1,9 +1,10 @@
-//! `ladder paper` sessions on the simulated Bybit and OKX venues (`Market::Sim`, what `ladder
-//! paper --sim --venue bybit-linear|okx` builds): each venue's simulator encoder serves that
+//! `ladder paper` sessions on the simulated Bybit, OKX and Coinbase venues (`Market::Sim`, what
+//! `ladder paper --sim --venue bybit-linear|okx|coinbase` builds): each venue's simulator encoder serves that
 //! venue's live connector over 127.0.0.1, through the whole live path (feed thread, ring, hot
 //! thread, writer). Without faults the books sync and the strategies trade; with the venue's
 //! faults (Bybit dropped deltas and `u = 1` restarts, OKX wrong checksums and `prevSeqId`
-//! breaks) every fault is detected, the book resyncs, and no fill happens on a book that is not
+//! breaks, Coinbase skipped `sequence_num`s: a gap of every book on the connection) every fault
+//! is detected, the book resyncs, and no fill happens on a book that is not
 //! synced.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -190,4 +191,44 @@ fn paper_on_simulated_okx_detects_bad_checksums_and_seq_breaks_and_never_fills_s
             .all(|r| r == "checksum_mismatch" || r == "sequence_gap"),
         "{reasons:?}"
     );
+}
+
+#[test]
+fn paper_on_simulated_coinbase_counts_a_skipped_sequence_num_on_every_book_and_never_fills_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SimConfig {
+        messages_per_sec: 600.0,
+        seed: 13,
+        faults: FaultConfig {
+            seq_break_every: Some(100),
+            ..FaultConfig::default()
+        },
+        ..SimConfig::for_venue(Venue::Coinbase)
+            .unwrap()
+            .with_symbols(&["BTC-USD".to_owned(), "ETH-USD".to_owned()])
+            .unwrap()
+    };
+    let s = session(config, "BTC-USD", 10, dir.path());
+    let feed = &s.feeds[0];
+    assert!(feed.gaps >= 4 && feed.resyncs >= 4, "{feed:?}");
+    assert_eq!(
+        feed.gaps % 2,
+        0,
+        "each skip is a gap of both books: {feed:?}"
+    );
+    let reasons = stale_reasons_and_no_stale_fill(dir.path());
+    assert!(reasons.iter().all(|r| r == "sequence_gap"), "{reasons:?}");
+    let status = std::fs::read_to_string(dir.path().join("status.csv")).unwrap();
+    for product in ["BTC-USD", "ETH-USD"] {
+        let gaps = status
+            .lines()
+            .filter(|l| l.contains(&format!(",coinbase:{product},stale,sequence_gap")))
+            .count();
+        assert!(gaps >= 2, "{product} went stale on the skips: {status}");
+    }
+    assert!(
+        feed.states.values().all(|st| st == "synced"),
+        "both books resynced by the end: {feed:?}"
+    );
+    assert!(s.trades > 0, "{s:?}");
 }

@@ -73,7 +73,8 @@ pub(super) struct Args {
     /// OKX: every Nth book message of a channel carries a wrong checksum.
     #[arg(long, value_name = "N")]
     bad_checksum_every: Option<u64>,
-    /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain.
+    /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain; Coinbase: every
+    /// Nth message of a connection skips one `sequence_num`.
     #[arg(long, value_name = "N")]
     seq_break_every: Option<u64>,
     /// OKX: no snapshot in the stream on the incremental channels (as OKX announced for 2026):
@@ -275,7 +276,7 @@ mod tests {
         assert!(
             err.contains(
                 "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-                 bybit-inverse, okx]"
+                 bybit-inverse, okx, coinbase]"
             ),
             "{err}"
         );

@@ -12,7 +12,7 @@
 
 use super::books::{BookView, EventOut, FeedBooks, Frame, FrameError};
 use super::live::{
-    BackoffConfig, Endpoints, EndpointsConfig, FeedError, FeedOutput, LiveFeedConfig,
+    BackoffConfig, Endpoints, EndpointsConfig, FeedError, FeedOutput, FrameSigner, LiveFeedConfig,
     LiveFeedHandle, LiveRest, LiveVenue, PlannedConn, RestBody, SnapshotSource, VenueMessage,
     spawn_venue,
 };
@@ -145,12 +145,21 @@ pub enum VenueOptions {
     Bybit(bybit::LiveOptions),
     /// OKX.
     Okx(okx::LiveOptions),
+    /// Coinbase Advanced Trade.
+    Coinbase(coinbase::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
 
 /// The error for a venue without a live connector.
 fn not_live(venue: Venue) -> FeedError {
+    if venue == Venue::CoinbaseExchange {
+        return FeedError::Config(
+            "coinbase-exchange (the legacy feed) is replay-only: ladder reads its captures \
+             (inspect, replay, bench); live coinbase is --venue coinbase (Advanced Trade)"
+                .to_owned(),
+        );
+    }
     FeedError::Config(format!(
         "live {venue} is not available yet (ladder reads its captures: inspect, replay, bench)"
     ))
@@ -167,7 +176,8 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Coinbase => Self::Coinbase(coinbase::LiveOptions::from_env_checked()),
+            Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -184,7 +194,8 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Coinbase => Self::Coinbase(coinbase::LiveOptions::from_env_checked()),
+            Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
         }
     }
 
@@ -201,6 +212,7 @@ impl VenueOptions {
                 o.validate(venue, symbols)
             }
             (Venue::Okx, Self::Okx(o)) => o.validate(),
+            (Venue::Coinbase, Self::Coinbase(o)) => o.validate(),
             (_, Self::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
@@ -218,6 +230,8 @@ pub enum VenueLive {
     Bybit(bybit::Live),
     /// OKX.
     Okx(okx::Live),
+    /// Coinbase Advanced Trade.
+    Coinbase(coinbase::Live),
 }
 
 impl VenueLive {
@@ -236,6 +250,9 @@ impl VenueLive {
                 Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse,
                 VenueOptions::Bybit(o),
             ) => Ok(Self::Bybit(bybit::Live::new(venue, o.clone()))),
+            (Venue::Coinbase, VenueOptions::Coinbase(o)) => {
+                Ok(Self::Coinbase(coinbase::Live::new(o.clone())))
+            }
             (_, VenueOptions::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
@@ -268,6 +285,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.venue(),
             Self::Bybit(l) => l.venue(),
             Self::Okx(l) => l.venue(),
+            Self::Coinbase(l) => l.venue(),
         }
     }
 
@@ -284,6 +302,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.connections(instruments, endpoints),
             Self::Bybit(l) => l.connections(instruments, endpoints),
             Self::Okx(l) => l.connections(instruments, endpoints),
+            Self::Coinbase(l) => l.connections(instruments, endpoints),
         }
     }
 
@@ -292,6 +311,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.snapshots(),
             Self::Bybit(l) => l.snapshots(),
             Self::Okx(l) => l.snapshots(),
+            Self::Coinbase(l) => l.snapshots(),
         }
     }
 
@@ -300,6 +320,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.resubscribe(symbol),
             Self::Bybit(l) => l.resubscribe(symbol),
             Self::Okx(l) => l.resubscribe(symbol),
+            Self::Coinbase(l) => l.resubscribe(symbol),
         }
     }
 
@@ -308,6 +329,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.connection_spacing(),
             Self::Bybit(l) => l.connection_spacing(),
             Self::Okx(l) => l.connection_spacing(),
+            Self::Coinbase(l) => l.connection_spacing(),
         }
     }
 
@@ -316,6 +338,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.requests_per_hour(),
             Self::Bybit(l) => l.requests_per_hour(),
             Self::Okx(l) => l.requests_per_hour(),
+            Self::Coinbase(l) => l.requests_per_hour(),
         }
     }
 
@@ -324,6 +347,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.error_frame(frame),
             Self::Bybit(l) => l.error_frame(frame),
             Self::Okx(l) => l.error_frame(frame),
+            Self::Coinbase(l) => l.error_frame(frame),
         }
     }
 
@@ -332,6 +356,30 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
             Self::Bybit(l) => l.rest(endpoints).map(VenueRest::Bybit),
             Self::Okx(l) => l.rest(endpoints).map(VenueRest::Okx),
+            Self::Coinbase(l) => l.rest(endpoints).map(VenueRest::Coinbase),
+        }
+    }
+
+    fn max_message_bytes(&self) -> usize {
+        match self {
+            Self::Binance(l) => l.max_message_bytes(),
+            Self::Bybit(l) => l.max_message_bytes(),
+            Self::Okx(l) => l.max_message_bytes(),
+            Self::Coinbase(l) => l.max_message_bytes(),
+        }
+    }
+
+    fn requests_per_second(&self) -> Option<u32> {
+        match self {
+            Self::Coinbase(l) => l.requests_per_second(),
+            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) => None,
+        }
+    }
+
+    fn signer(&self) -> Option<Arc<dyn FrameSigner>> {
+        match self {
+            Self::Coinbase(l) => l.signer(),
+            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) => None,
         }
     }
 }
@@ -345,6 +393,8 @@ pub enum VenueRest {
     Bybit(bybit::rest::RestClient),
     /// OKX.
     Okx(okx::rest::RestClient),
+    /// Coinbase Advanced Trade.
+    Coinbase(coinbase::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
@@ -353,6 +403,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.snapshot_url(symbol),
             Self::Bybit(r) => r.snapshot_url(symbol),
             Self::Okx(r) => r.snapshot_url(symbol),
+            Self::Coinbase(r) => r.snapshot_url(symbol),
         }
     }
 
@@ -361,6 +412,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.snapshot(symbol).await,
             Self::Bybit(r) => r.snapshot(symbol).await,
             Self::Okx(r) => r.snapshot(symbol).await,
+            Self::Coinbase(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -372,6 +424,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.instruments(symbols).await,
             Self::Bybit(r) => r.instruments(symbols).await,
             Self::Okx(r) => r.instruments(symbols).await,
+            Self::Coinbase(r) => r.instruments(symbols).await,
         }
     }
 }
@@ -505,6 +558,9 @@ pub fn spawn_feed_with(
     output: impl FeedOutput,
 ) -> Result<LiveFeedHandle, FeedError> {
     options.validate(config.venue, config.symbols.len())?;
+    if config.venue == Venue::Coinbase {
+        coinbase::live::check_symbols(&config.symbols)?;
+    }
     let venue = VenueLive::new(config.venue, options)?;
     spawn_venue(config, venue, registry, output)
 }
@@ -546,6 +602,19 @@ pub fn fetch_instruments_blocking(
 mod tests {
     use super::*;
     use crate::feed::live::{EndpointScheme, check_endpoint};
+
+    #[test]
+    fn coinbase_is_live_and_the_legacy_exchange_feed_is_refused_as_replay_only() {
+        assert!(VenueLive::new(Venue::Coinbase, &VenueOptions::defaults(Venue::Coinbase)).is_ok());
+        let options = VenueOptions::defaults(Venue::CoinbaseExchange);
+        let e = options.validate(Venue::CoinbaseExchange, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid live feed config: coinbase-exchange (the legacy feed) is replay-only: ladder \
+             reads its captures (inspect, replay, bench); live coinbase is --venue coinbase \
+             (Advanced Trade)"
+        );
+    }
 
     #[test]
     fn production_endpoints_come_from_every_venue() {

@@ -20,7 +20,9 @@
 //! - **restart** (Bybit): a fresh snapshot with `u = 1` in place of a delta, as after a service
 //!   restart; the deltas that follow count from `u = 2`;
 //! - **bad checksum** (OKX): the message's `checksum` is not the CRC32 of the book it leaves;
-//! - **seq break** (OKX): the message's `prevSeqId` is not the previous message's `seqId`.
+//! - **seq break** (OKX): the message's `prevSeqId` is not the previous message's `seqId`;
+//!   (Coinbase) every Nth message of a connection skips one `sequence_num`, a gap of every
+//!   book on that connection.
 //!
 //! On these venues drop, duplicate and reorder act on the deltas of the book topics, per
 //! connection, like on Binance's diff streams.
@@ -68,7 +70,8 @@ pub struct FaultConfig {
     pub restart_every: Option<u64>,
     /// OKX: every Nth book message of a topic carries a wrong checksum.
     pub bad_checksum_every: Option<u64>,
-    /// OKX: every Nth book message of a topic breaks the `prevSeqId` chain.
+    /// OKX: every Nth book message of a topic breaks the `prevSeqId` chain; Coinbase: every
+    /// Nth message of a connection skips one `sequence_num`.
     pub seq_break_every: Option<u64>,
 }
 
@@ -96,13 +99,11 @@ impl FaultConfig {
                 "bybit-spot, bybit-linear and bybit-inverse",
             );
         }
-        for (name, v) in [
-            ("bad_checksum_every", self.bad_checksum_every),
-            ("seq_break_every", self.seq_break_every),
-        ] {
-            if v.is_some() && venue != Venue::Okx {
-                return wrong(name, "okx");
-            }
+        if self.bad_checksum_every.is_some() && venue != Venue::Okx {
+            return wrong("bad_checksum_every", "okx");
+        }
+        if self.seq_break_every.is_some() && !matches!(venue, Venue::Okx | Venue::Coinbase) {
+            return wrong("seq_break_every", "okx and coinbase");
         }
         Ok(())
     }
@@ -155,7 +156,7 @@ pub struct FaultStats {
     pub restarts: u64,
     /// OKX book messages sent with a wrong checksum.
     pub bad_checksums: u64,
-    /// OKX book messages sent with a broken `prevSeqId`.
+    /// OKX book messages sent with a broken `prevSeqId`; Coinbase `sequence_num`s skipped.
     pub seq_breaks: u64,
 }
 
@@ -328,5 +329,10 @@ mod tests {
             ..FaultConfig::default()
         };
         assert!(brk.validate_for(Venue::BybitSpot).is_err());
+        assert!(brk.validate_for(Venue::Okx).is_ok());
+        assert!(
+            brk.validate_for(Venue::Coinbase).is_ok(),
+            "coinbase skips a sequence_num"
+        );
     }
 }

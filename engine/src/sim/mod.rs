@@ -40,6 +40,7 @@ pub mod faults;
 mod golden;
 mod market;
 pub mod model;
+mod numbering;
 mod rest;
 mod server;
 mod stream;

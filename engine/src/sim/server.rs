@@ -24,6 +24,7 @@
 use super::encode::Frame;
 use super::faults::{self, DepthFaults};
 use super::market::SymbolMarket;
+use super::numbering::Sequence;
 use super::stream::{KINDS, StreamKind};
 use super::{Published, Shared};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -176,6 +177,8 @@ pub(crate) struct Session<'a> {
     pending: Vec<Arc<Frame>>,
     /// Per symbol and kind, the book topic's publish number at the subscription's snapshot.
     floors: Vec<u64>,
+    /// The connection asked for the venue's heartbeats ([`Encoder::heartbeat_every`]).
+    heartbeats: bool,
 }
 
 impl Session<'_> {
@@ -242,6 +245,16 @@ impl Session<'_> {
             .collect()
     }
 
+    /// Turns the venue's heartbeats on or off for this connection.
+    pub(crate) fn set_heartbeats(&mut self, on: bool) {
+        self.heartbeats = on;
+    }
+
+    /// True if the connection gets the venue's heartbeats.
+    pub(crate) fn heartbeats(&self) -> bool {
+        self.heartbeats
+    }
+
     /// Combined-stream envelopes (else raw payloads).
     pub(crate) fn combined(&self) -> bool {
         self.combined
@@ -286,11 +299,13 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, stop: watch::Receiver<b
             id,
             pending: Vec::new(),
             floors: vec![0; shared.markets.len() * KINDS],
+            heartbeats: false,
         },
         silent: target.silent,
         faults: DepthFaults::default(),
         stalled: false,
         out: Vec::new(),
+        seq: Sequence::default(),
     };
     for (s, k) in target.streams {
         conn.session.subscribe((s, k));
@@ -308,6 +323,7 @@ struct Conn<'a> {
     faults: DepthFaults,
     stalled: bool,
     out: Vec<Arc<Frame>>,
+    seq: Sequence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +357,10 @@ impl Conn<'_> {
             tokio::time::interval_at(opened + config.ping_interval, config.ping_interval);
         let mut unanswered: Option<Instant> = None;
         let mut ping_seq: u64 = 0;
+        let beat_every = self.shared.encoder.heartbeat_every();
+        let mut beat =
+            tokio::time::interval(beat_every.unwrap_or(std::time::Duration::from_secs(3600)));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next_timer = timers.iter().min_by_key(|t| t.0).copied();
             let far = opened + std::time::Duration::from_secs(86_400 * 365);
@@ -380,6 +400,15 @@ impl Conn<'_> {
                         Some(Timer::StallEnd) | None => self.stalled = false,
                     }
                 }
+                _ = beat.tick(), if beat_every.is_some() && self.session.heartbeats && !self.stalled => {
+                    self.seq.beats += 1;
+                    if let Some(text) = self.shared.encoder.heartbeat(self.seq.beats, super::now_ms()) {
+                        let text = self.numbered(text);
+                        if ws.send(Message::text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 _ = ping.tick() => {
                     if unanswered.is_some_and(|t| t.elapsed() >= config.pong_timeout) {
                         close(&mut ws, CloseCode::Policy, "pong timeout").await;
@@ -399,12 +428,14 @@ impl Conn<'_> {
                             .encoder
                             .control(t.as_str(), &mut self.session, &mut replies);
                         for reply in replies {
+                            let reply = self.numbered(reply);
                             if ws.feed(Message::text(reply)).await.is_err() {
                                 return;
                             }
                         }
                         for f in std::mem::take(&mut self.session.pending) {
-                            if ws.feed(Message::text(f.combined().to_owned())).await.is_err() {
+                            let text = self.numbered(f.combined().to_owned());
+                            if ws.feed(Message::text(text)).await.is_err() {
                                 return;
                             }
                         }
@@ -471,6 +502,14 @@ impl Conn<'_> {
             // Sent before the snapshot this connection started the topic with.
             return;
         }
+        // Numbered before the depth faults: a dropped message leaves a gap in the numbers,
+        // as on the venue.
+        let frame = if self.shared.encoder.stamps_sequence() {
+            let text = self.numbered(p.frame.combined().to_owned());
+            Arc::new(Frame::plain(|o| o.push_str(&text)))
+        } else {
+            Arc::clone(&p.frame)
+        };
         if p.faultable {
             if take_one(&self.shared.counters.forced_drops) {
                 faults::bump(&self.shared.faults.dropped);
@@ -478,14 +517,25 @@ impl Conn<'_> {
             }
             let key = u32::try_from(key).unwrap_or(u32::MAX);
             self.faults.on_depth(
-                (key, Arc::clone(&p.frame)),
+                (key, frame),
                 &self.shared.config.faults,
                 &self.shared.faults,
                 &mut self.out,
             );
         } else {
-            self.out.push(Arc::clone(&p.frame));
+            self.out.push(frame);
         }
+    }
+
+    /// `text` with the connection's next number ([`Sequence::number`]).
+    fn numbered(&mut self, text: String) -> String {
+        let shared = self.shared;
+        self.seq.number(
+            &shared.encoder,
+            shared.config.faults.seq_break_every,
+            &shared.faults.seq_breaks,
+            text,
+        )
     }
 
     async fn flush(&mut self, ws: &mut Ws) -> Result<(), ()> {

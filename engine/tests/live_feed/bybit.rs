@@ -10,67 +10,6 @@ use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::bybit::LiveOptions;
 use ladder_engine::feed::spawn_feed_with;
-use ladder_sdk::InstrumentId;
-use std::collections::HashMap;
-
-// ---------------------------------------------------------------- the feed's output
-
-#[derive(Default)]
-struct PerBook {
-    books: HashMap<InstrumentId, L2Book>,
-    states: HashMap<InstrumentId, Vec<(BookState, Option<StaleReason>)>>,
-    trades: u64,
-}
-
-#[derive(Clone, Default)]
-struct Out(Arc<Mutex<PerBook>>);
-
-impl FeedOutput for Out {
-    fn push(&mut self, event: MarketEvent) -> bool {
-        let mut c = self.0.lock().unwrap();
-        let id = event.instrument();
-        let book = c
-            .books
-            .entry(id)
-            .or_insert_with(|| L2Book::new(BookConfig::default()));
-        match event {
-            MarketEvent::SnapshotBegin(_) => book.clear(),
-            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
-            MarketEvent::Status(s) => c.states.entry(id).or_default().push((s.state, s.reason)),
-            MarketEvent::Trade(_) => c.trades += 1,
-            _ => {}
-        }
-        true
-    }
-}
-
-impl Out {
-    fn levels(
-        &self,
-        id: InstrumentId,
-        side: Side,
-        spec: &InstrumentSpec,
-    ) -> Vec<(Decimal, Decimal)> {
-        self.0
-            .lock()
-            .unwrap()
-            .books
-            .get(&id)
-            .map_or_else(Vec::new, |b| {
-                b.levels(side).map(|l| dec_level(spec, l)).collect()
-            })
-    }
-
-    fn states(&self, id: InstrumentId) -> Vec<(BookState, Option<StaleReason>)> {
-        self.0
-            .lock()
-            .unwrap()
-            .states
-            .get(&id)
-            .cloned()
-            .unwrap_or_default()
-    }
-}
 
 fn id_of(registry: &Registry, symbol: &str) -> InstrumentId {
     registry

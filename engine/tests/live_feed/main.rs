@@ -15,9 +15,11 @@ use ladder_engine::feed::live::{
 use ladder_engine::feed::{Venue, fetch_instruments_blocking, spawn_feed};
 use ladder_engine::inspect::{InspectOptions, inspect};
 use ladder_engine::instrument::Registry;
-use ladder_sdk::{BookState, BookStatus, InstrumentSpec, Level, MarketEvent, Side, StaleReason};
+use ladder_sdk::{
+    BookState, BookStatus, InstrumentId, InstrumentSpec, Level, MarketEvent, Side, StaleReason,
+};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -359,6 +361,67 @@ fn last_error(status: &FeedStatus) -> String {
     status.last_error().map(|e| e.text).unwrap_or_default()
 }
 
+// ---------------------------------------------------------------- the feed's output, per instrument
+
+/// Books, states and trades of every instrument of a feed (Bybit, Coinbase).
+
+#[derive(Default)]
+struct PerBook {
+    books: HashMap<InstrumentId, L2Book>,
+    states: HashMap<InstrumentId, Vec<(BookState, Option<StaleReason>)>>,
+    trades: u64,
+}
+
+#[derive(Clone, Default)]
+struct Out(Arc<Mutex<PerBook>>);
+
+impl FeedOutput for Out {
+    fn push(&mut self, event: MarketEvent) -> bool {
+        let mut c = self.0.lock().unwrap();
+        let id = event.instrument();
+        let book = c
+            .books
+            .entry(id)
+            .or_insert_with(|| L2Book::new(BookConfig::default()));
+        match event {
+            MarketEvent::SnapshotBegin(_) => book.clear(),
+            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
+            MarketEvent::Status(s) => c.states.entry(id).or_default().push((s.state, s.reason)),
+            MarketEvent::Trade(_) => c.trades += 1,
+            _ => {}
+        }
+        true
+    }
+}
+
+impl Out {
+    fn levels(
+        &self,
+        id: InstrumentId,
+        side: Side,
+        spec: &InstrumentSpec,
+    ) -> Vec<(Decimal, Decimal)> {
+        self.0
+            .lock()
+            .unwrap()
+            .books
+            .get(&id)
+            .map_or_else(Vec::new, |b| {
+                b.levels(side).map(|l| dec_level(spec, l)).collect()
+            })
+    }
+
+    fn states(&self, id: InstrumentId) -> Vec<(BookState, Option<StaleReason>)> {
+        self.0
+            .lock()
+            .unwrap()
+            .states
+            .get(&id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 // ---------------------------------------------------------------- a synthetic futures venue
 
 #[derive(Default, Clone)]
@@ -690,6 +753,9 @@ fn position(
 mod bybit;
 mod bybit_cli;
 mod bybit_server;
+mod coinbase;
+mod coinbase_cli;
+mod coinbase_server;
 mod errors;
 mod limits;
 mod okx;

@@ -338,6 +338,7 @@ fn event_ms(frame: &str) -> u64 {
 
 mod bybit_okx;
 mod cli;
+mod coinbase;
 mod faults;
 mod market;
 mod rest;

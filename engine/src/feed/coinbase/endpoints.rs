@@ -1,5 +1,6 @@
-//! Coinbase production endpoints (`docs/venues.md` §6). The live connector is not built yet:
-//! the live dispatch refuses Coinbase with a clear error; `[venue]` configs show these.
+//! Coinbase production endpoints (`docs/venues.md` §6); a `[venue]` section overrides them.
+//! Advanced Trade (`coinbase`) is live; the legacy Exchange feed (`coinbase-exchange`) is
+//! replay-only and its live side is refused with a clear error.
 
 use crate::feed::Venue;
 use crate::feed::live::Endpoints;

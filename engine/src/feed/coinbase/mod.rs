@@ -8,21 +8,27 @@
 //! - [`sync`]: in-stream snapshots, updates, and the connection-wide `sequence_num`: a break
 //!   is a fault of every book of the connection;
 //! - [`Books`]: the venue's `FeedBooks`;
-//! - [`probe`]: registry-free reading (grid inference, recognizing a capture's venue).
+//! - [`probe`]: registry-free reading (grid inference, recognizing a capture's venue);
+//! - [`live`], [`rest`], [`auth`]: Advanced Trade's live connector (one connection, `level2`,
+//!   `market_trades`, `heartbeats`), its instrument specs by REST, and the optional JWT.
 //!
-//! The live connector, the simulator encoder and recording come later; until then `ladder
-//! inspect`, `replay` and `bench` read Coinbase captures.
+//! The legacy Exchange feed is replay-only: `ladder inspect`, `replay` and `bench` read its
+//! captures; live it is refused with a clear error.
 
+pub mod auth;
 mod books;
 pub mod decode;
 pub(crate) mod endpoints;
 pub mod exchange;
+pub mod live;
 pub mod probe;
+pub mod rest;
 pub mod sync;
 pub mod wire;
 
 pub use books::Books;
 pub use decode::{BookEvent, BookHeader, DecodeError, Decoded, Decoder};
+pub use live::{Live, LiveOptions};
 pub use sync::{ConnSequence, NullSink, Outcome, Sequencer, SyncSink, SyncStats};
 
 #[cfg(test)]

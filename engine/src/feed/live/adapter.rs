@@ -63,6 +63,19 @@ pub struct PlannedConn {
     pub keep_alive: KeepAlive,
 }
 
+/// Signs text frames just before they are sent (subscriptions and resubscriptions, not
+/// keep-alives): a venue whose requests carry a short-lived token (Coinbase's optional JWT,
+/// valid 2 minutes) signs each one as it goes out, so a reconnect signs anew. The connection
+/// logs the unsigned frame; the signed one is only written to the socket.
+pub trait FrameSigner: std::fmt::Debug + Send + Sync + 'static {
+    /// `frame` with its token.
+    ///
+    /// # Errors
+    /// [`FeedError::Config`] when it cannot be signed (the connection is reopened after the
+    /// backoff delay).
+    fn sign(&self, frame: &str) -> Result<String, FeedError>;
+}
+
 /// How a venue's books get their snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotSource {
@@ -136,6 +149,27 @@ pub trait LiveVenue: Send + 'static {
     /// and every [`LiveVenue::resubscribe`] frame against it; a resubscription that would go
     /// over waits (its book stays stale) until the hour allows. `None` (the default): no cap.
     fn requests_per_hour(&self) -> Option<u32> {
+        None
+    }
+
+    /// The largest WebSocket message (and frame) a connection reads; a larger one ends the
+    /// connection (`oversized`). Default [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES),
+    /// 8 MiB; Coinbase, whose BTC-USD snapshot is one 5 MB frame, takes 16 MiB.
+    fn max_message_bytes(&self) -> usize {
+        super::MAX_WS_MESSAGE_BYTES
+    }
+
+    /// Subscribe and unsubscribe requests one connection may send per second, if the venue
+    /// caps them (Coinbase: 8 unauthenticated messages a second). Counted like
+    /// [`LiveVenue::requests_per_hour`]; a resubscription over it waits for a later tick.
+    /// `None` (the default): no cap.
+    fn requests_per_second(&self) -> Option<u32> {
+        None
+    }
+
+    /// What signs the frames a connection sends, when the venue's requests carry a token
+    /// (Coinbase with API credentials). Default: none, frames go as planned.
+    fn signer(&self) -> Option<std::sync::Arc<dyn FrameSigner>> {
         None
     }
 

@@ -9,11 +9,12 @@
 //! queues the pong and writes it on the next read or flush: this task reads continuously and
 //! flushes after every ping.
 //!
-//! A message over [`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES) ends the connection like
+//! A message over the venue's limit ([`MAX_WS_MESSAGE_BYTES`](super::MAX_WS_MESSAGE_BYTES) unless
+//! it says otherwise: `LiveVenue::max_message_bytes`) ends the connection like
 //! any read error ([`FeedError::MessageTooLarge`], counted as `oversized`), and it is reopened
 //! after the backoff delay.
 
-use super::adapter::KeepAlive;
+use super::adapter::{FrameSigner, KeepAlive};
 use super::backoff::{Backoff, BackoffConfig};
 use super::net::{connect_ws, read_error};
 use super::status::Counter;
@@ -71,6 +72,12 @@ pub(crate) struct ConnParams {
     /// Text frames sent right after each open.
     pub(crate) subscribe: Vec<String>,
     pub(crate) keep_alive: KeepAlive,
+    /// Signs subscriptions and resubscriptions as they are sent (never logged signed).
+    pub(crate) signer: Option<Arc<dyn FrameSigner>>,
+    /// The largest message (and frame) read ([`LiveVenue::max_message_bytes`]).
+    ///
+    /// [`LiveVenue::max_message_bytes`]: super::LiveVenue::max_message_bytes
+    pub(crate) max_message: usize,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) watchdog: Duration,
     pub(crate) connect_timeout: Duration,
@@ -97,7 +104,7 @@ pub(crate) async fn run_connection(
         if events.send(ConnEvent::Connecting { conn }).await.is_err() {
             return;
         }
-        let next = match connect_ws(&p.url, &p.tls, p.connect_timeout).await {
+        let next = match connect_ws(&p.url, &p.tls, p.connect_timeout, p.max_message).await {
             Err(error) => {
                 if events
                     .send(ConnEvent::Down {
@@ -155,7 +162,11 @@ async fn pump(
     };
     for text in &p.subscribe {
         tracing::info!(url = %p.url, message = %text, "subscribe");
-        if let Err(e) = ws.send(Message::text(text.as_str())).await {
+        let signed = match signed(p, text) {
+            Ok(t) => t,
+            Err(e) => return (Some(e), Next::AfterBackoff),
+        };
+        if let Err(e) = ws.send(Message::text(signed)).await {
             return (ws_error(e), Next::AfterBackoff);
         }
     }
@@ -179,7 +190,11 @@ async fn pump(
                 Some(Command::RestartNow) | None => return (None, Next::Immediately),
                 Some(Command::Send(text)) => {
                     tracing::info!(url = %p.url, message = %text, "resubscribe");
-                    if let Err(e) = ws.send(Message::text(text)).await {
+                    let signed = match signed(p, &text) {
+                        Ok(t) => t,
+                        Err(e) => return (Some(e), Next::AfterBackoff),
+                    };
+                    if let Err(e) = ws.send(Message::text(signed)).await {
                         return (ws_error(e), Next::AfterBackoff);
                     }
                     continue;
@@ -247,6 +262,14 @@ async fn pump(
     }
 }
 
+/// `text` as it goes on the wire: signed when the venue signs its requests.
+fn signed(p: &ConnParams, text: &str) -> Result<String, FeedError> {
+    match &p.signer {
+        Some(s) => s.sign(text),
+        None => Ok(text.to_owned()),
+    }
+}
+
 /// The next keep-alive message to send; never ready when the venue pings instead.
 async fn next_keep_alive(keep_alive: &mut Option<(tokio::time::Interval, &String)>) -> String {
     match keep_alive {
@@ -309,6 +332,8 @@ mod tests {
                 every: Duration::from_millis(20),
                 message: "ping".into(),
             },
+            signer: None,
+            max_message: super::super::MAX_WS_MESSAGE_BYTES,
             tls: tls_config().unwrap(),
             watchdog: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
@@ -350,6 +375,8 @@ mod tests {
             url,
             subscribe: Vec::new(),
             keep_alive: KeepAlive::AnswerPings,
+            signer: None,
+            max_message: super::super::MAX_WS_MESSAGE_BYTES,
             tls: tls_config().unwrap(),
             watchdog: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),

@@ -3,8 +3,9 @@
 //! the URL. What a venue adds (paths, request weights, its error bodies, what a status means)
 //! lives in its folder (Binance: `feed/binance/rest.rs`).
 
-use super::FeedError;
 use super::is_tls_error;
+use super::{FeedError, VenueMessage};
+use crate::clock::Clock;
 use ladder_sdk::UnixNanos;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Bytes;
@@ -34,6 +35,48 @@ pub(crate) fn client() -> Result<reqwest::Client, FeedError> {
         .user_agent(concat!("ladder/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| FeedError::Config(format!("cannot build the http client: {e}")))
+}
+
+/// One GET of `url`: a 2xx body of at most `max_body` bytes with the time it was read; 429 is
+/// [`FeedError::RateLimited`] (with its `Retry-After` in seconds), any other status
+/// [`FeedError::Http`], each with the venue's own error read from the body by `venue`.
+///
+/// # Errors
+/// As said, or the request's failure ([`request_error`]) or a body over `max_body`.
+pub(crate) async fn get(
+    http: &reqwest::Client,
+    clock: &Clock,
+    url: &str,
+    max_body: usize,
+    venue: impl Fn(&[u8]) -> Option<VenueMessage>,
+) -> Result<RestBody, FeedError> {
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| request_error(url, e))?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = read_body(resp, url, max_body).await?;
+    let ts_recv = clock.now();
+    match status {
+        200..=299 => Ok(RestBody { body, ts_recv }),
+        429 => Err(FeedError::RateLimited {
+            url: url.to_owned(),
+            retry_after,
+            venue: venue(&body),
+        }),
+        _ => Err(FeedError::Http {
+            url: url.to_owned(),
+            status,
+            venue: venue(&body),
+        }),
+    }
 }
 
 /// Reads a whole body of at most `limit` bytes: refused from its `Content-Length` when that is

@@ -53,7 +53,7 @@ pub(crate) mod snapshot;
 pub mod status;
 pub mod watchdog;
 
-pub use adapter::{KeepAlive, LiveRest, LiveVenue, PlannedConn, SnapshotSource};
+pub use adapter::{FrameSigner, KeepAlive, LiveRest, LiveVenue, PlannedConn, SnapshotSource};
 pub use backoff::{Backoff, BackoffConfig};
 pub use config::LiveFeedConfig;
 pub use endpoints::{EndpointScheme, Endpoints, EndpointsConfig, check_endpoint};

@@ -84,6 +84,7 @@ pub(crate) async fn connect_ws(
     url: &str,
     tls: &Arc<ClientConfig>,
     timeout: Duration,
+    max_message: usize,
 ) -> Result<WsStream, FeedError> {
     let target = parse_ws_url(url)?;
     let timed_out = |during| FeedError::Timeout {
@@ -129,7 +130,7 @@ pub(crate) async fn connect_ws(
             url: url.to_owned(),
             reason: e.to_string(),
         })?;
-    let config = ws_config();
+    let config = ws_config(max_message);
     let (ws, _response) = tokio::time::timeout(
         timeout,
         tokio_tungstenite::client_async_with_config(request, stream, Some(config)),
@@ -141,11 +142,11 @@ pub(crate) async fn connect_ws(
 }
 
 /// The WebSocket settings of every feed connection: tungstenite's defaults with the message and
-/// frame sizes bounded by [`MAX_WS_MESSAGE_BYTES`].
-fn ws_config() -> WebSocketConfig {
+/// frame sizes bounded by `max_message` (the venue's, [`MAX_WS_MESSAGE_BYTES`] by default).
+fn ws_config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        .max_message_size(Some(MAX_WS_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_WS_MESSAGE_BYTES))
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
 }
 
 /// The [`FeedError`] for a failed read on an open WebSocket.
@@ -214,9 +215,11 @@ mod tests {
 
     #[test]
     fn ws_config_bounds_messages_and_frames_at_8_mib() {
-        let c = ws_config();
+        let c = ws_config(MAX_WS_MESSAGE_BYTES);
         assert_eq!(c.max_message_size, Some(8 * 1024 * 1024));
         assert_eq!(c.max_frame_size, Some(8 * 1024 * 1024));
+        let c = ws_config(16 << 20);
+        assert_eq!(c.max_message_size, Some(16 * 1024 * 1024));
     }
 
     #[test]

@@ -8,13 +8,16 @@
 //!
 //! - [`binance`]: Binance spot and USD-M futures;
 //! - [`bybit`]: Bybit v5 spot, linear and inverse;
-//! - [`okx`]: OKX v5 (spot, swaps).
+//! - [`okx`]: OKX v5 (spot, swaps);
+//! - [`coinbase`]: Coinbase Advanced Trade (its `sequence_num` set per connection as it is
+//!   sent: [`Encoder::stamps_sequence`]; heartbeats per connection: [`Encoder::heartbeat`]).
 //!
 //! A new venue adds a variant here, a folder beside `binance/`, and an arm in
 //! [`Encoder::for_venue`]; nothing else in the simulator changes.
 
 pub(crate) mod binance;
 mod bybit;
+mod coinbase;
 mod frame;
 mod okx;
 
@@ -40,6 +43,8 @@ pub(crate) enum Encoder {
     Bybit(bybit::Bybit),
     /// OKX.
     Okx(okx::Okx),
+    /// Coinbase Advanced Trade.
+    Coinbase(coinbase::Coinbase),
 }
 
 /// One arm per encoder, the same expression on each.
@@ -49,6 +54,7 @@ macro_rules! each {
             Encoder::Binance($e) => $body,
             Encoder::Bybit($e) => $body,
             Encoder::Okx($e) => $body,
+            Encoder::Coinbase($e) => $body,
         }
     };
 }
@@ -77,8 +83,9 @@ impl Encoder {
                 Some(Self::Bybit(bybit::Bybit::new(venue)))
             }
             Venue::Okx => Some(Self::Okx(okx::Okx)),
-            // Coinbase's encoder comes with its live connector.
-            Venue::Coinbase | Venue::CoinbaseExchange => None,
+            Venue::Coinbase => Some(Self::Coinbase(coinbase::Coinbase)),
+            // The legacy Exchange feed is replay-only.
+            Venue::CoinbaseExchange => None,
             // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
             Venue::Kraken => None,
         }
@@ -113,7 +120,7 @@ impl Encoder {
     pub(crate) fn windows(&self) -> &'static [Window] {
         match self {
             Self::Binance(b) => b.windows(),
-            Self::Bybit(_) | Self::Okx(_) => &[],
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => &[],
         }
     }
 
@@ -121,7 +128,7 @@ impl Encoder {
     pub(crate) fn wire_id(&self, model_id: u64) -> u64 {
         match self {
             Self::Binance(b) => b.wire_id(model_id),
-            Self::Bybit(_) | Self::Okx(_) => model_id,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => model_id,
         }
     }
 
@@ -136,6 +143,7 @@ impl Encoder {
             Self::Binance(_) => binance::MAX_STREAMS,
             Self::Bybit(_) => bybit::MAX_TOPICS,
             Self::Okx(_) => okx::MAX_CHANNELS,
+            Self::Coinbase(_) => coinbase::MAX_STREAMS,
         }
     }
 
@@ -151,6 +159,7 @@ impl Encoder {
             Self::Binance(_) => out.push(binance::control(text, session)),
             Self::Bybit(b) => b.control(text, session, out),
             Self::Okx(o) => o.control(text, session, out),
+            Self::Coinbase(c) => c.control(text, session, out),
         }
     }
 
@@ -158,7 +167,39 @@ impl Encoder {
     pub(crate) fn shutdown_notice(&self, combined: bool, now_ms: u64) -> Option<String> {
         match self {
             Self::Binance(b) => b.shutdown_notice(combined, now_ms),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
+        }
+    }
+
+    /// True if the venue's messages carry a per-connection sequence number, set as each
+    /// connection sends them ([`Encoder::stamp`]; Coinbase's `sequence_num`).
+    pub(crate) fn stamps_sequence(&self) -> bool {
+        matches!(self, Self::Coinbase(_))
+    }
+
+    /// `text` with the connection's sequence number `seq` in it, or `None` when the message
+    /// carries none (an error reply) or the venue numbers nothing.
+    pub(crate) fn stamp(&self, text: &str, seq: u64) -> Option<String> {
+        match self {
+            Self::Coinbase(_) => coinbase::stamp(text, seq),
+            _ => None,
+        }
+    }
+
+    /// How often a connection that asked for heartbeats gets one (`None`: the venue sends
+    /// none; Coinbase: every second).
+    pub(crate) fn heartbeat_every(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Coinbase(_) => Some(coinbase::HEARTBEAT_EVERY),
+            _ => None,
+        }
+    }
+
+    /// A connection's `counter`th heartbeat, sent at `now_ms`.
+    pub(crate) fn heartbeat(&self, counter: u64, now_ms: u64) -> Option<String> {
+        match self {
+            Self::Coinbase(c) => Some(c.heartbeat(counter, now_ms)),
+            _ => None,
         }
     }
 
@@ -173,7 +214,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.diff(s, kind, span, changed)),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
         }
     }
 
@@ -183,6 +224,7 @@ impl Encoder {
             Self::Binance(_) => &[],
             Self::Bybit(_) => &bybit::TOPICS,
             Self::Okx(_) => &okx::TOPICS,
+            Self::Coinbase(_) => &coinbase::TOPICS,
         }
     }
 
@@ -216,6 +258,7 @@ impl Encoder {
         match self {
             Self::Bybit(b) => b.book(s, msg),
             Self::Okx(o) => o.book(s, msg),
+            Self::Coinbase(c) => c.book(s, msg),
             // Binance serves no book topic (`book_topics` is empty): nothing asks.
             Self::Binance(_) => Frame::plain(|_| {}),
         }
@@ -232,7 +275,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => b.partial(s, kind, at, top),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
         }
     }
 
@@ -241,6 +284,7 @@ impl Encoder {
         match self {
             Self::Binance(b) => Some(b.trade(s, t)),
             Self::Bybit(b) => Some(b.trade(s, t)),
+            Self::Coinbase(c) => Some(c.trade(s, t)),
             Self::Okx(_) => None,
         }
     }
@@ -251,7 +295,7 @@ impl Encoder {
         match self {
             Self::Binance(b) => Some(b.agg_trade(s, t, ids)),
             Self::Okx(o) => Some(o.trades(s, t, ids)),
-            Self::Bybit(_) => None,
+            Self::Bybit(_) | Self::Coinbase(_) => None,
         }
     }
 
@@ -259,7 +303,7 @@ impl Encoder {
     pub(crate) fn book_ticker(&self, s: &SymbolWire, top: &Top) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.book_ticker(s, top)),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
         }
     }
 
@@ -290,6 +334,7 @@ impl Encoder {
             Self::Binance(_) => binance::too_many_requests(limit, retry_after),
             Self::Bybit(_) => bybit::too_many_requests(retry_after),
             Self::Okx(_) => okx::too_many_requests(retry_after),
+            Self::Coinbase(_) => coinbase::too_many_requests(retry_after),
         }
     }
 
@@ -299,6 +344,7 @@ impl Encoder {
             Self::Binance(_) => binance::banned(until_ms),
             Self::Bybit(_) => bybit::banned(until_ms),
             Self::Okx(_) => okx::banned(until_ms),
+            Self::Coinbase(_) => coinbase::banned(until_ms),
         }
     }
 
@@ -306,7 +352,7 @@ impl Encoder {
     pub(crate) fn weight_headers(&self, used: u32) -> Vec<(&'static str, String)> {
         match self {
             Self::Binance(b) => b.weight_headers(used),
-            Self::Bybit(_) | Self::Okx(_) => Vec::new(),
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => Vec::new(),
         }
     }
 
@@ -321,7 +367,7 @@ impl Encoder {
     pub(crate) fn depth_text(&self, m: &super::SymbolMarket, limit: usize, now_ms: u64) -> String {
         match self {
             Self::Binance(b) => b.depth_text(m, limit, now_ms),
-            Self::Bybit(_) | Self::Okx(_) => {
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => {
                 let _ = (m, limit, now_ms);
                 String::new()
             }
@@ -360,7 +406,7 @@ mod tests {
         }
         assert_eq!(
             served_names(),
-            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx"
+            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, coinbase"
         );
         let err = Encoder::for_venue(Venue::BinanceCoinm)
             .unwrap_err()

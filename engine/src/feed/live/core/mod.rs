@@ -29,7 +29,9 @@
 //! again after [`STREAM_SNAPSHOT_WAIT`] if none came. Resubscriptions of one instrument are
 //! spaced ([`RESUBSCRIBE_GAP`], doubling while they keep coming), so a book whose every new
 //! snapshot faults makes no storm of requests, and a venue's cap on requests per connection
-//! ([`LiveVenue::requests_per_hour`], OKX 480) is kept: a resubscription over it waits, its
+//! ([`LiveVenue::requests_per_hour`], OKX 480; [`LiveVenue::requests_per_second`], Coinbase 8,
+//! which a connection-wide gap resubscribing every product would pass) is kept: a
+//! resubscription over it waits, its
 //! book not synced, until the hour allows. With [`SnapshotSource::StreamOrRequest`] a
 //! subscription's snapshot is waited for its `wait`; then, once updates are buffered, one is
 //! requested as with [`SnapshotSource::Request`] and joined to them (whichever lines up first
@@ -112,8 +114,9 @@ struct Conn {
     commands: mpsc::UnboundedSender<Command>,
     /// Subscription frames it sends on each open.
     opening_requests: usize,
-    /// When each subscribe or unsubscribe request of the last hour was sent on it (kept only
-    /// for a venue that caps them: [`LiveVenue::requests_per_hour`]).
+    /// When each subscribe or unsubscribe request of the last hour (or second) was sent on it
+    /// (kept only for a venue that caps them: [`LiveVenue::requests_per_hour`],
+    /// [`LiveVenue::requests_per_second`]).
     requests: std::collections::VecDeque<Instant>,
 }
 
@@ -167,6 +170,8 @@ pub(crate) async fn run<O: FeedOutput, V: LiveVenue>(launch: Launch<O, V>) {
             url: c.url.clone(),
             subscribe: c.subscribe.clone(),
             keep_alive: c.keep_alive.clone(),
+            signer: venue.signer(),
+            max_message: venue.max_message_bytes(),
             tls: Arc::clone(&tls),
             watchdog: config.watchdog,
             connect_timeout: config.connect_timeout,
@@ -306,7 +311,7 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
         c.up_since = Some(Instant::now());
         // The venue counts requests per connection: a new one starts with its subscriptions.
         c.requests.clear();
-        if self.venue.requests_per_hour().is_some() {
+        if self.venue.requests_per_hour().is_some() || self.venue.requests_per_second().is_some() {
             let now = Instant::now();
             c.requests
                 .extend(std::iter::repeat_n(now, c.opening_requests));

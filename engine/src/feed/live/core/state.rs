@@ -3,7 +3,7 @@
 //! overflow handling, and a snapshot's completion.
 
 use super::{
-    Core, FIRST_DIFF_WAIT, RESUBSCRIBE_CALM, RESUBSCRIBE_GAP, RESUBSCRIBE_MAX_GAP,
+    Conn, Core, FIRST_DIFF_WAIT, RESUBSCRIBE_CALM, RESUBSCRIBE_GAP, RESUBSCRIBE_MAX_GAP,
     STREAM_SNAPSHOT_WAIT,
 };
 use crate::feed::books::FeedBooks;
@@ -20,6 +20,46 @@ use tokio::time::Instant;
 
 /// The window of [`LiveVenue::requests_per_hour`].
 const REQUEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The window of [`LiveVenue::requests_per_second`].
+const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// True, and the `n` requests counted on `conn`, when sending them now keeps the venue's caps
+/// on requests per connection ([`LiveVenue::requests_per_hour`],
+/// [`LiveVenue::requests_per_second`]); always true for a venue without caps.
+fn within_caps(venue: &impl LiveVenue, conn: &mut Conn, now: Instant, n: usize) -> bool {
+    let (hour, second) = (venue.requests_per_hour(), venue.requests_per_second());
+    if hour.is_none() && second.is_none() {
+        return true;
+    }
+    let keep = if hour.is_some() {
+        REQUEST_WINDOW
+    } else {
+        SECOND
+    };
+    while conn
+        .requests
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= keep)
+    {
+        conn.requests.pop_front();
+    }
+    if hour.is_some_and(|cap| conn.requests.len() + n > cap as usize) {
+        return false;
+    }
+    if let Some(cap) = second {
+        let recent = conn
+            .requests
+            .iter()
+            .rev()
+            .take_while(|t| now.duration_since(**t) < SECOND)
+            .count();
+        if recent + n > cap as usize {
+            return false;
+        }
+    }
+    conn.requests.extend(std::iter::repeat_n(now, n));
+    true
+}
 
 /// Where an instrument's next snapshot stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -249,18 +289,8 @@ impl<O: FeedOutput, V: LiveVenue> Core<O, V> {
             }
             let texts = self.venue.resubscribe(&s.symbol);
             let conn = &mut self.conns[s.conn];
-            if let Some(cap) = self.venue.requests_per_hour() {
-                while conn
-                    .requests
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= REQUEST_WINDOW)
-                {
-                    conn.requests.pop_front();
-                }
-                if conn.requests.len() + texts.len() > cap as usize {
-                    return; // asked again at a later tick, once the hour allows
-                }
-                conn.requests.extend(std::iter::repeat_n(now, texts.len()));
+            if !within_caps(&self.venue, conn, now, texts.len()) {
+                return; // asked again at a later tick, once the hour (or second) allows
             }
             for text in texts {
                 if conn.commands.send(Command::Send(text)).is_err() {

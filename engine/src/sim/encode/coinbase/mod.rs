@@ -1,0 +1,188 @@
+//! Coinbase Advanced Trade as the simulator serves it (`docs/venues.md` §6.1, §12), on the
+//! WebSocket's root path.
+//!
+//! | channel | what | messages |
+//! |---|---|---|
+//! | `level2` | the top 400 levels, pushed every 100 ms when they changed | `l2_data`: a `snapshot`, then `update`s of the levels that changed (`"0"` removes) |
+//! | `market_trades` | one message per fill | `market_trades` `update` |
+//! | `heartbeats` | one a second per connection | `heartbeats` with a rising `heartbeat_counter` |
+//!
+//! One channel per subscribe message (`{"type":"subscribe","product_ids":[..],"channel":..}`,
+//! an optional `jwt` accepted and not checked), answered with a `subscriptions` message; a
+//! `level2` subscription starts with its snapshot. Every message carries the connection's own
+//! `sequence_num` (0, 1, 2, ... over every channel), set as the connection sends it
+//! ([`Coinbase::stamps_sequence`], `wire::stamp`); the `seq_break_every` fault skips one number
+//! every Nth message of a connection, a gap of every book on it. Numbers are written without
+//! trailing zeros (`"65062.5"`, `"0.00583"`), as the recording shows. REST:
+//! `GET /api/v3/brokerage/market/products/{product_id}` (`rest.rs`). Control messages are in
+//! `control.rs`.
+
+mod control;
+mod rest;
+mod wire;
+
+pub(crate) use rest::{banned, too_many_requests};
+pub(crate) use wire::stamp;
+
+use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use crate::feed::live::Endpoints;
+use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
+use crate::sim::{SimError, SimSymbol};
+use ladder_sdk::InstrumentSpec;
+use rust_decimal::Decimal;
+use std::time::Duration;
+
+/// `level2` as the simulator serves it: 400 levels, every 100 ms.
+pub(crate) const TOPIC: BookTopic = BOOK_TOPICS[5];
+
+/// The book topics Coinbase serves.
+pub(crate) const TOPICS: [BookTopic; 1] = [TOPIC];
+
+/// Streams per connection.
+pub(crate) const MAX_STREAMS: usize = 1_000;
+
+/// How often a connection subscribed to `heartbeats` gets one.
+pub(crate) const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+
+struct Preset {
+    name: &'static str,
+    tick: (i64, u32),
+    lot: (i64, u32),
+    price: i64,
+}
+
+const fn preset(name: &'static str, tick: (i64, u32), lot: (i64, u32), price: i64) -> Preset {
+    Preset {
+        name,
+        tick,
+        lot,
+        price,
+    }
+}
+
+/// Grids as the products endpoint lists them (`price_increment`, `base_increment`).
+const PRESETS: [Preset; 3] = [
+    preset("BTC-USD", (1, 2), (1, 8), 60_000),
+    preset("ETH-USD", (1, 2), (1, 8), 3_000),
+    preset("SOL-USD", (1, 2), (1, 8), 150),
+];
+
+/// Coinbase Advanced Trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Coinbase;
+
+impl Coinbase {
+    pub(crate) fn defaults(self) -> VenueDefaults {
+        VenueDefaults {
+            symbols: vec![self.symbol(&PRESETS[0]), self.symbol(&PRESETS[1])],
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(600),
+            // Public REST: 10 requests per second per IP.
+            weight_limit: 10,
+            weight_window: Duration::from_secs(1),
+        }
+    }
+
+    fn symbol(self, p: &Preset) -> SimSymbol {
+        let mut parts = p.name.split('-');
+        SimSymbol {
+            symbol: p.name.to_owned(),
+            base_asset: parts.next().unwrap_or_default().to_owned(),
+            quote_asset: parts.next().unwrap_or_default().to_owned(),
+            tick_size: Decimal::new(p.tick.0, p.tick.1),
+            lot_size: Decimal::new(p.lot.0, p.lot.1),
+            start_price: Decimal::from(p.price),
+        }
+    }
+
+    pub(crate) fn preset_names(self) -> Vec<&'static str> {
+        PRESETS.iter().map(|p| p.name).collect()
+    }
+
+    pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
+        let name = name.trim().to_ascii_uppercase();
+        PRESETS
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| self.symbol(p))
+    }
+
+    pub(crate) fn symbol_wire(
+        self,
+        symbol: &SimSymbol,
+        spec: &InstrumentSpec,
+    ) -> Result<SymbolWire, SimError> {
+        let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?.trimmed();
+        let key = symbol.symbol.to_ascii_uppercase();
+        let name_of = |k: StreamKind| match k {
+            StreamKind::Book(t) if t == TOPIC => Some(format!("level2:{key}")),
+            StreamKind::Trade => Some(format!("market_trades:{key}")),
+            _ => None,
+        };
+        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+    }
+
+    /// `channel:PRODUCT` (how the control messages name a stream): the product and the kind.
+    pub(crate) fn parse_stream(self, name: &str) -> Result<(&str, StreamKind), String> {
+        let (channel, product) = name
+            .split_once(':')
+            .ok_or_else(|| format!("invalid channel {name:?}"))?;
+        match channel {
+            "level2" => Ok((product, StreamKind::Book(TOPIC))),
+            "market_trades" => Ok((product, StreamKind::Trade)),
+            _ => Err(format!("unknown channel {channel:?}")),
+        }
+    }
+
+    pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
+        if !path.trim_end_matches('/').is_empty() {
+            return Err(format!("unknown path {path:?}: use /"));
+        }
+        Ok(WsRoute {
+            combined: false,
+            names: Vec::new(),
+            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
+            silent: false,
+        })
+    }
+
+    pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
+        Endpoints {
+            ws_book: ws_base.to_owned(),
+            ws_trades: ws_base.to_owned(),
+            rest: rest_base.to_owned(),
+        }
+    }
+
+    pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {
+        let sub = |channel: &str| {
+            format!(
+                "{ws_base} then {{\"type\":\"subscribe\",\"product_ids\":[\"{}\"],\"channel\":\"{channel}\"}}",
+                first.symbol
+            )
+        };
+        let rest = rest_base.trim_end_matches('/');
+        SimUrls {
+            book_stream: sub("level2"),
+            trade_stream: sub("market_trades"),
+            depth_snapshot: format!("{ws_base} (the first message of a level2 subscription)"),
+            exchange_info: format!("{rest}/api/v3/brokerage/market/products/{}", first.symbol),
+        }
+    }
+
+    pub(crate) fn book(self, s: &SymbolWire, msg: &BookMsg<'_>) -> Frame {
+        Frame::plain(|o| wire::book(o, s, msg))
+    }
+
+    pub(crate) fn trade(self, s: &SymbolWire, t: &TradePrint) -> Frame {
+        Frame::plain(|o| wire::trade(o, s, t))
+    }
+
+    /// A heartbeat of a connection, its `counter`th.
+    pub(crate) fn heartbeat(self, counter: u64, now_ms: u64) -> String {
+        wire::heartbeat(counter, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests;
