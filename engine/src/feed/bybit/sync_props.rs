@@ -178,7 +178,15 @@ fn deliver(books: &[Book], deltas: &[Msg], injects: &[Inject], u0: u64) -> (Vec<
             }
             Inject::Jump(j) => {
                 let moved = u.saturating_add_signed(i64::from(j));
-                d.u = if moved == 1 { 0 } else { moved };
+                // Landing right after the last delivered `u` (after a drop, say) would make the
+                // stream look clean: no sequence number can tell. Such a stream is not a fault
+                // the venue shows, so the jump lands one further.
+                let next = out.last().map_or(0, |m| m.u).saturating_add(1);
+                d.u = match moved {
+                    1 => 0,
+                    m if m == next => m.saturating_add(1),
+                    m => m,
+                };
                 out.push(d);
                 faulty = true;
             }
