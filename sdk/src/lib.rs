@@ -108,6 +108,7 @@ pub mod strategy;
 pub mod testing;
 
 pub mod signal;
+pub mod state;
 
 pub use decimal::{DecimalParseError, RawDecimal};
 pub use event::{
@@ -134,6 +135,7 @@ pub mod prelude {
         Quoter, RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError,
         TimeInForce, TradeEvent,
     };
+    pub use crate::state::{Handoff, Save, StateError, StateReader, StateWriter};
     pub use crate::{BookState, InstrumentId, Level, Price, Quantity, Side, UnixNanos};
 }
 

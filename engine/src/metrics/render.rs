@@ -356,6 +356,20 @@ fn strategies(f: &mut Families, src: &MetricsSources, snap: &Snapshot, writer: &
             .collect(),
     );
     f.counter(
+        "ladder_strategy_swaps_total",
+        "Library swaps (hot reload) by outcome: handoff, fresh or refused.",
+        counts()
+            .flat_map(|(s, c)| {
+                ["handoff", "fresh", "refused"].into_iter().map(move |mode| {
+                    (
+                        vec![("strategy", strategy(s)), ("mode", mode.to_owned())],
+                        c.swaps.get(mode).copied().unwrap_or(0),
+                    )
+                })
+            })
+            .collect(),
+    );
+    f.counter(
         "ladder_strategy_cancels_total",
         "Cancel and cancel-all requests.",
         counts()

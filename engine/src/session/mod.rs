@@ -15,15 +15,21 @@
 //! report name them that way. On exit (`q`, Ctrl-C, `--duration`) the feeds stop, open paper
 //! orders are cancelled, the report directory is written as by `ladder replay` (with each
 //! venue's feed state under `feeds`), and the summary is returned.
+//!
+//! Hot reload (`reload`): `r` in the dashboard, SIGHUP, or a changed file with `--watch` loads
+//! and checks a strategy's library on a reload thread, and the hot thread swaps it between two
+//! events (`hot::engine::swap`).
 
 mod console;
 mod dashboard;
 pub mod market;
+mod reload;
 pub mod snapshot;
 #[cfg(test)]
 mod test_view;
 
 pub use market::{Connected, ConnectedVenue, Market, MarketError, SessionMarket, connect};
+pub use reload::{ReloadOptions, WATCH_POLL};
 
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
@@ -31,7 +37,9 @@ use crate::feed::live::{FeedStatus, LiveFeedHandle};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{Stage, StrategyStage};
-use crate::hot::{EngineFinal, HotEngine, LatencyRecorder, pin_current_thread, poll_loop_stamped};
+use crate::hot::{
+    EngineFinal, HotEngine, LatencyRecorder, Replacement, pin_current_thread, poll_loop_stamped,
+};
 use crate::instrument::Registry;
 use crate::metrics::MetricsSources;
 use crate::plugin::HostConfig;
@@ -135,6 +143,8 @@ pub(crate) struct View<'a> {
     pub(crate) venue: String,
     pub(crate) duration: Option<Duration>,
     pub(crate) started: Stopwatch,
+    /// The reload thread's status and trigger (`None`: no reload, e.g. in tests).
+    pub(crate) reload: Option<&'a reload::ReloadStatus>,
 }
 
 impl View<'_> {
@@ -172,12 +182,16 @@ struct HotSetup {
     stop: Arc<AtomicBool>,
     shared: Arc<Mutex<Snapshot>>,
     ready: std::sync::mpsc::Sender<Result<Created, SessionError>>,
+    /// Swaps from the reload thread, polled between events.
+    swaps: crossbeam::channel::Receiver<(usize, Replacement)>,
 }
 
 struct Created {
     names: Vec<String>,
     signal_names: Vec<Vec<String>>,
     meta: Vec<StrategyMeta>,
+    /// The strategies loaded from a library (hot reload can replace them).
+    reloadable: Vec<reload::Reloadable>,
 }
 
 struct HotResult {
@@ -214,9 +228,22 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     }
     let mut instances = Vec::new();
     let mut meta = Vec::new();
+    let mut reloadable = Vec::new();
     for source in setup.strategies {
         match source.create(&setup.host) {
             Ok((instance, m)) => {
+                if let (StrategySource::Library { path, config }, Some(origin)) =
+                    (&source, instance.library())
+                {
+                    reloadable.push(reload::Reloadable {
+                        index: instances.len(),
+                        name: instance.name().to_owned(),
+                        path: path.clone(),
+                        config: config.clone(),
+                        sha256: origin.sha256.clone(),
+                        signals: instance.signal_names().to_vec(),
+                    });
+                }
                 instances.push(instance);
                 meta.push(m);
             }
@@ -236,6 +263,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
             .map(|i| i.signal_names().to_vec())
             .collect(),
         meta,
+        reloadable,
     };
     let clock = Clock::live();
     let hot = &setup.config.hot;
@@ -282,6 +310,10 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         |stamped, t3| {
             let ev = &stamped.event;
             let mut state = hot_state.borrow_mut();
+            // Between two events: a pending swap (an empty channel is a few atomic loads).
+            if let Ok((s, replacement)) = setup.swaps.try_recv() {
+                state.0.swap_strategy(s, &replacement);
+            }
             let t = Stopwatch::start();
             state.0.on_stamped(stamped, t3);
             let _ = state.1.record(t.elapsed_ns().max(1));
@@ -299,6 +331,9 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         },
         || {
             let mut state = hot_state.borrow_mut();
+            if let Ok((s, replacement)) = setup.swaps.try_recv() {
+                state.0.swap_strategy(s, &replacement);
+            }
             state.0.tick();
             publish(&mut state);
         },
@@ -346,8 +381,17 @@ fn feed_report(feed: &FeedStatus, registry: &Registry, simulated: bool) -> FeedR
 }
 
 /// Runs a paper session until `q`, Ctrl-C or the duration; returns the summary (also written
-/// to the report directory).
+/// to the report directory). Hot reload by SIGHUP and the dashboard's `r`; see
+/// [`run_paper_with`] for `--watch`.
 pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
+    run_paper_with(opts, ReloadOptions::default())
+}
+
+/// [`run_paper`] with hot reload options (`--watch`).
+///
+/// # Errors
+/// As [`run_paper`].
+pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summary, SessionError> {
     INTERRUPTED.store(false, Ordering::Relaxed);
     // Only the first session of a process installs the handler; later ones reuse it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
@@ -381,6 +425,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         ..Snapshot::default()
     }));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (swap_tx, swap_rx) = crossbeam::channel::bounded(4);
     let setup = HotSetup {
         core: opts.config.hot.core,
         config: opts.config.clone(),
@@ -395,6 +440,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         stop: Arc::clone(&stop),
         shared: Arc::clone(&shared),
         ready: ready_tx,
+        swaps: swap_rx,
     };
     let hot = std::thread::Builder::new()
         .name("ladder-hot".into())
@@ -472,6 +518,19 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         None => None,
     };
 
+    let reload_status = Arc::new(reload::ReloadStatus::default());
+    let reloader = reload::Reloader::spawn(
+        created.reloadable.clone(),
+        HostConfig {
+            instruments: names.clone(),
+            ..HostConfig::default()
+        },
+        reload,
+        Arc::clone(&reload_status),
+        swap_tx,
+    )
+    .map_err(|e| eprintln!("warning: hot reload is off: cannot start its thread: {e}"))
+    .ok();
     let started = Stopwatch::start();
     let view = View {
         snapshot: &shared,
@@ -483,6 +542,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         venue: connected.label(),
         duration: opts.duration,
         started,
+        reload: Some(&reload_status),
     };
     let shown = match opts.display {
         Display::Dashboard => dashboard::run(&view).map_err(SessionError::Terminal),
@@ -501,6 +561,9 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .collect();
     if let Some(m) = metrics {
         m.stop();
+    }
+    if let Some(r) = reloader {
+        r.stop();
     }
     for f in feeds {
         f.shutdown();
@@ -542,6 +605,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
             frames_per_second: feed_messages as f64 / wall_s,
             frame_latency_ns: Percentiles::of(&result.tick_to_done),
             output_waits: result.output_waits,
+            swap_cost_ns: Vec::new(),
         },
     });
     std::fs::write(
