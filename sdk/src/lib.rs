@@ -130,12 +130,12 @@ pub use strategy::{
 pub mod prelude {
     pub use crate::abi::{BookView, Context, InitContext};
     pub use crate::export_strategy;
+    pub use crate::state::{Handoff, Save, StateError, StateReader, StateWriter};
     pub use crate::strategy::{
         ClientOrderId, Fill, Freed, OpenOrder, OrderRequest, OrderSlot, OrderStatus, OrderUpdate,
         Quoter, RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError,
         TimeInForce, TradeEvent,
     };
-    pub use crate::state::{Handoff, Save, StateError, StateReader, StateWriter};
     pub use crate::{BookState, InstrumentId, Level, Price, Quantity, Side, UnixNanos};
 }
 

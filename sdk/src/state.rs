@@ -126,7 +126,10 @@ impl fmt::Display for StateError {
             } => write!(f, "state `{what}` is {got}, this instance has {expected}"),
             Self::Trailing { extra } => write!(f, "state has {extra} bytes past its end"),
             Self::Version { got, supported } => {
-                write!(f, "state format version {got}, this build reads {supported}")
+                write!(
+                    f,
+                    "state format version {got}, this build reads {supported}"
+                )
             }
         }
     }
@@ -509,7 +512,10 @@ mod tests {
             })
         );
         let mut r = StateReader::new(&bytes);
-        assert_eq!(r.index("head", 5), Err(StateError::Invalid { what: "head" }));
+        assert_eq!(
+            r.index("head", 5),
+            Err(StateError::Invalid { what: "head" })
+        );
     }
 
     #[test]

@@ -181,19 +181,19 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let summary = run_paper_with(
         PaperOptions {
-        markets,
-        strategies,
-        config,
-        config_sha256,
-        report_dir: report_dir.clone(),
-        duration: args.duration,
-        display: if dashboard {
-            Display::Dashboard
-        } else {
-            Display::Headless {
-                every: Duration::from_secs(5),
-            }
-        },
+            markets,
+            strategies,
+            config,
+            config_sha256,
+            report_dir: report_dir.clone(),
+            duration: args.duration,
+            display: if dashboard {
+                Display::Dashboard
+            } else {
+                Display::Headless {
+                    every: Duration::from_secs(5),
+                }
+            },
         },
         ReloadOptions { watch: args.watch },
     )?;

@@ -40,7 +40,9 @@ pub(super) struct Args {
 
 fn parse_swap(s: &str) -> Result<SwapAt, String> {
     let form = "expected STRATEGY=LIB@EVENT, e.g. 0=target/release/libmy.so@5000";
-    let (left, event) = s.rsplit_once('@').ok_or_else(|| format!("{form}, got {s:?}"))?;
+    let (left, event) = s
+        .rsplit_once('@')
+        .ok_or_else(|| format!("{form}, got {s:?}"))?;
     let (strategy, library) = left
         .split_once('=')
         .ok_or_else(|| format!("{form}, got {s:?}"))?;
@@ -80,13 +82,13 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     });
     let summary = replay_with_swaps(
         ReplayOptions {
-        captures: captures.clone(),
-        strategies,
-        config,
-        config_sha256,
-        report_dir: report_dir.clone(),
-        speed: args.speed,
-        progress: std::io::stderr().is_terminal(),
+            captures: captures.clone(),
+            strategies,
+            config,
+            config_sha256,
+            report_dir: report_dir.clone(),
+            speed: args.speed,
+            progress: std::io::stderr().is_terminal(),
         },
         &args.swaps,
     )?;
@@ -122,7 +124,10 @@ mod tests {
     fn parse_swap_without_event_or_strategy_names_the_form() {
         for bad in ["lib.so@5", "0=lib.so", "0=lib.so@x", "=lib.so@1", "0=@1"] {
             let e = parse_swap(bad).unwrap_err();
-            assert!(e.contains("STRATEGY=LIB@EVENT") || e.contains("count"), "{bad}: {e}");
+            assert!(
+                e.contains("STRATEGY=LIB@EVENT") || e.contains("count"),
+                "{bad}: {e}"
+            );
         }
     }
 }

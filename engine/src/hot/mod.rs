@@ -15,7 +15,7 @@ pub mod stamps;
 
 pub use engine::{
     EngineFinal, FinalBook, HotEngine, HotStats, RECENT_TRADES, Replacement, StrategySummary,
-    SwapCost, SwapMode, SwapReport,
+    SwapCost, SwapMode, SwapReceiver, SwapReport, SwapSender, swap_channel,
 };
 pub use runner::{pin_current_thread, poll_loop, poll_loop_stamped};
 pub use stamps::{LatencyRecorder, StampedEvent};

@@ -360,12 +360,14 @@ fn strategies(f: &mut Families, src: &MetricsSources, snap: &Snapshot, writer: &
         "Library swaps (hot reload) by outcome: handoff, fresh or refused.",
         counts()
             .flat_map(|(s, c)| {
-                ["handoff", "fresh", "refused"].into_iter().map(move |mode| {
-                    (
-                        vec![("strategy", strategy(s)), ("mode", mode.to_owned())],
-                        c.swaps.get(mode).copied().unwrap_or(0),
-                    )
-                })
+                ["handoff", "fresh", "refused"]
+                    .into_iter()
+                    .map(move |mode| {
+                        (
+                            vec![("strategy", strategy(s)), ("mode", mode.to_owned())],
+                            c.swaps.get(mode).copied().unwrap_or(0),
+                        )
+                    })
             })
             .collect(),
     );

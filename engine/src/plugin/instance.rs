@@ -466,8 +466,9 @@ impl StrategyInstance {
                 rc
             }
             Driver::Static(s) => {
-                match catch_unwind(AssertUnwindSafe(|| s.export_state(&mut StateWriter::new(out))))
-                {
+                match catch_unwind(AssertUnwindSafe(|| {
+                    s.export_state(&mut StateWriter::new(out))
+                })) {
                     Ok(()) => OK,
                     Err(p) => {
                         let msg = payload_text(&*p);
@@ -495,7 +496,9 @@ impl StrategyInstance {
     /// an error the instance may be half-restored: discard it.
     pub fn import_state(&mut self, version: u32, state: &[u8]) -> Result<(), HandoffError> {
         if !self.handoff.has_state() {
-            return Err(HandoffError::Refused("this build declares no handoff".into()));
+            return Err(HandoffError::Refused(
+                "this build declares no handoff".into(),
+            ));
         }
         match &mut self.driver {
             Driver::Dynamic { vtable, handle } => {

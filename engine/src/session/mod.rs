@@ -38,7 +38,8 @@ use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{Stage, StrategyStage};
 use crate::hot::{
-    EngineFinal, HotEngine, LatencyRecorder, Replacement, pin_current_thread, poll_loop_stamped,
+    EngineFinal, HotEngine, LatencyRecorder, SwapReceiver, pin_current_thread, poll_loop_stamped,
+    swap_channel,
 };
 use crate::instrument::Registry;
 use crate::metrics::MetricsSources;
@@ -183,7 +184,7 @@ struct HotSetup {
     shared: Arc<Mutex<Snapshot>>,
     ready: std::sync::mpsc::Sender<Result<Created, SessionError>>,
     /// Swaps from the reload thread, polled between events.
-    swaps: crossbeam::channel::Receiver<(usize, Replacement)>,
+    swaps: SwapReceiver,
 }
 
 struct Created {
@@ -232,6 +233,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     for source in setup.strategies {
         match source.create(&setup.host) {
             Ok((instance, m)) => {
+                let stamp = reload::stamp(path_of(&source));
                 if let (StrategySource::Library { path, config }, Some(origin)) =
                     (&source, instance.library())
                 {
@@ -242,6 +244,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
                         config: config.clone(),
                         sha256: origin.sha256.clone(),
                         signals: instance.signal_names().to_vec(),
+                        stamp,
                     });
                 }
                 instances.push(instance);
@@ -311,9 +314,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
             let ev = &stamped.event;
             let mut state = hot_state.borrow_mut();
             // Between two events: a pending swap (an empty channel is a few atomic loads).
-            if let Ok((s, replacement)) = setup.swaps.try_recv() {
-                state.0.swap_strategy(s, &replacement);
-            }
+            state.0.poll_swaps(&setup.swaps);
             let t = Stopwatch::start();
             state.0.on_stamped(stamped, t3);
             let _ = state.1.record(t.elapsed_ns().max(1));
@@ -331,9 +332,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         },
         || {
             let mut state = hot_state.borrow_mut();
-            if let Ok((s, replacement)) = setup.swaps.try_recv() {
-                state.0.swap_strategy(s, &replacement);
-            }
+            state.0.poll_swaps(&setup.swaps);
             state.0.tick();
             publish(&mut state);
         },
@@ -350,6 +349,14 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         tick_to_done,
         stages: engine.take_latency(),
     })
+}
+
+/// The library path of a strategy source (empty for a statically linked one).
+fn path_of(source: &StrategySource) -> &std::path::Path {
+    match source {
+        StrategySource::Library { path, .. } => path,
+        StrategySource::Static { .. } => std::path::Path::new(""),
+    }
 }
 
 /// Each venue's final feed state and counters, for the report.
@@ -425,7 +432,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
         ..Snapshot::default()
     }));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (swap_tx, swap_rx) = crossbeam::channel::bounded(4);
+    let (swap_tx, swap_rx) = swap_channel();
     let setup = HotSetup {
         core: opts.config.hot.core,
         config: opts.config.clone(),

@@ -18,9 +18,8 @@
 //! thread, and reloads once they are the same on two polls in a row (a file being written is not
 //! loaded half-written).
 
-use crate::hot::Replacement;
+use crate::hot::{Replacement, SwapSender};
 use crate::plugin::{HostConfig, StrategyInstance, load};
-use crossbeam::channel::Sender;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,6 +50,8 @@ pub(crate) struct Reloadable {
     pub(crate) sha256: String,
     /// Its signal names (a new build must register the same).
     pub(crate) signals: Vec<String>,
+    /// The file's modification time and size when it was loaded (`--watch` compares with it).
+    pub(crate) stamp: Stamp,
 }
 
 /// What the display sees of the reload thread, and how it asks for a reload.
@@ -93,13 +94,18 @@ impl Reloader {
         host: HostConfig,
         options: ReloadOptions,
         status: Arc<ReloadStatus>,
-        swaps: Sender<(usize, Replacement)>,
+        swaps: SwapSender,
     ) -> std::io::Result<Self> {
         let hup = Arc::new(AtomicBool::new(false));
         #[cfg(unix)]
         signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_thread = Arc::clone(&stop);
+        tracing::info!(
+            strategies = strategies.len(),
+            watch = options.watch,
+            "hot reload ready: r in the dashboard or SIGHUP reloads the strategy libraries"
+        );
         let thread = std::thread::Builder::new()
             .name("ladder-reload".into())
             .spawn(move || {
@@ -132,9 +138,10 @@ impl Reloader {
 }
 
 /// A library file's modification time and size.
-type Stamp = Option<(SystemTime, u64)>;
+pub(crate) type Stamp = Option<(SystemTime, u64)>;
 
-fn stamp(path: &std::path::Path) -> Stamp {
+/// The modification time and size of the file at `path`, if it can be read.
+pub(crate) fn stamp(path: &std::path::Path) -> Stamp {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
@@ -143,7 +150,7 @@ fn stamp(path: &std::path::Path) -> Stamp {
 struct Watch {
     strategies: Vec<Reloadable>,
     host: HostConfig,
-    swaps: Sender<(usize, Replacement)>,
+    swaps: SwapSender,
     status: Arc<ReloadStatus>,
     /// Per strategy: the stamp last acted on, and a changed stamp waiting to settle.
     seen: Vec<(Stamp, Option<Stamp>)>,
@@ -154,10 +161,10 @@ impl Watch {
     fn new(
         strategies: Vec<Reloadable>,
         host: HostConfig,
-        swaps: Sender<(usize, Replacement)>,
+        swaps: SwapSender,
         status: Arc<ReloadStatus>,
     ) -> Self {
-        let seen = strategies.iter().map(|s| (stamp(&s.path), None)).collect();
+        let seen = strategies.iter().map(|s| (s.stamp, None)).collect();
         Self {
             strategies,
             host,
@@ -275,7 +282,7 @@ mod tests {
 
     #[test]
     fn reload_of_a_missing_library_is_refused_with_its_path() {
-        let (tx, rx) = crossbeam::channel::bounded(1);
+        let (tx, rx) = crate::hot::swap_channel();
         let status = Arc::new(ReloadStatus::default());
         let mut w = Watch::new(
             vec![Reloadable {
@@ -285,6 +292,7 @@ mod tests {
                 config: String::new(),
                 sha256: "00".into(),
                 signals: Vec::new(),
+                stamp: None,
             }],
             HostConfig::default(),
             tx,

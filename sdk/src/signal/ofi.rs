@@ -275,7 +275,6 @@ pub fn integrated_ofi(scaled_ofi: &[f64], weights: &[f64]) -> Option<f64> {
     (norm > 0.0 && v.is_finite()).then_some(v)
 }
 
-
 impl crate::state::Save for Ofi {
     /// The previous observation, the interval's sums and depths and its step count (the
     /// convention and the number of levels come from the new instance's config).

@@ -185,7 +185,6 @@ impl RollingStats {
     }
 }
 
-
 impl crate::state::Save for RollingStats {
     fn save(&self, w: &mut crate::state::StateWriter<'_>) {
         w.usize(self.ring.len());
@@ -212,7 +211,9 @@ impl crate::state::Save for RollingStats {
         self.head = r.index("rolling head", cap)?;
         self.len = r.usize("rolling len")?;
         if self.len > cap {
-            return Err(crate::state::StateError::Invalid { what: "rolling len" });
+            return Err(crate::state::StateError::Invalid {
+                what: "rolling len",
+            });
         }
         self.mean = r.f64()?;
         self.m2 = r.f64()?;

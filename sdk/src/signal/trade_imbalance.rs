@@ -208,7 +208,6 @@ impl TradeImbalance {
     }
 }
 
-
 impl crate::state::Save for TradeImbalance {
     fn save(&self, w: &mut crate::state::StateWriter<'_>) {
         w.usize(self.ring.len());

@@ -107,14 +107,6 @@ use window::{OfiWindow, Smoother};
 /// The format of the state handed to a new build on a hot swap (see "Hot reload").
 pub const STATE_VERSION: u32 = 1;
 
-/// Baked into the library when built with `LADDER_BUILD_TAG` set (tests build a second,
-/// different copy this way); empty otherwise.
-#[used]
-static BUILD_TAG: &str = match option_env!("LADDER_BUILD_TAG") {
-    Some(tag) => tag,
-    None => "",
-};
-
 /// The imbalance strategy; see the crate docs.
 #[derive(Debug)]
 pub struct ImbalanceStrategy {

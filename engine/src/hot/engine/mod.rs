@@ -58,7 +58,9 @@ mod sample;
 mod swap;
 mod view;
 
-pub use swap::{Replacement, SwapCost, SwapMode, SwapReport};
+pub use swap::{
+    Replacement, SwapCost, SwapMode, SwapReceiver, SwapReport, SwapSender, swap_channel,
+};
 pub use view::{EngineFinal, FINAL_LEVELS, FinalBook, StrategySummary};
 
 /// Reports delivered to strategies per event before the rest waits for the next event (stops

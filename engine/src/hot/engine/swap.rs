@@ -120,7 +120,34 @@ pub struct SwapReport {
     pub cost: SwapCost,
 }
 
+/// Where a reload thread sends swaps: strategy index and replacement.
+pub type SwapSender = crossbeam::channel::Sender<(usize, Replacement)>;
+/// Where the hot thread takes them from, between two events ([`HotEngine::poll_swaps`]).
+pub type SwapReceiver = crossbeam::channel::Receiver<(usize, Replacement)>;
+
+/// A bounded swap channel (a swap is rare: a few slots are plenty).
+pub fn swap_channel() -> (SwapSender, SwapReceiver) {
+    crossbeam::channel::bounded(4)
+}
+
 impl<O: OutputSink> HotEngine<O> {
+    /// Applies the swap waiting on `swaps`, if any; true if one was applied. Call it between
+    /// two events.
+    ///
+    /// # Hot path
+    /// With nothing pending: one `try_recv` on an empty bounded channel (a few atomic loads),
+    /// no lock, no allocation (asserted by `tests/tests/hot_alloc.rs`).
+    #[inline]
+    pub fn poll_swaps(&mut self, swaps: &SwapReceiver) -> bool {
+        match swaps.try_recv() {
+            Ok((s, replacement)) => {
+                self.swap_strategy(s, &replacement);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// Replaces strategy `s` by `replacement` now, between two events, and returns the report
     /// (also kept for [`HotEngine::swaps`]). Out of range: refused.
     pub fn swap_strategy(&mut self, s: usize, replacement: &Replacement) -> &SwapReport {

@@ -372,7 +372,7 @@ mod tests {
                 frames_per_second: 0.0,
                 frame_latency_ns: zero,
                 output_waits: 0,
-            swap_cost_ns: Vec::new(),
+                swap_cost_ns: Vec::new(),
             },
         })
     }
