@@ -517,6 +517,7 @@ mod tests {
                 fills: 4,
                 rejects,
                 by_instrument: BTreeMap::from([(0, on_btc)]),
+                swaps: BTreeMap::from([("handoff", 2), ("refused", 1)]),
             }],
             records: 30,
         };
@@ -558,6 +559,9 @@ mod tests {
             "ladder_strategy_realized_pnl{strategy=\"imb\"} 1.25",
             "ladder_strategy_unrealized_pnl{strategy=\"imb\"} -0.5",
             "ladder_strategy_disabled{strategy=\"imb\"} 1",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"handoff\"} 2",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"fresh\"} 0",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"refused\"} 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
