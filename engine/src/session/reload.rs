@@ -83,6 +83,9 @@ impl ReloadStatus {
 pub(crate) struct Reloader {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The SIGHUP action, removed when the session ends.
+    #[cfg(unix)]
+    hup: signal_hook::SigId,
 }
 
 impl Reloader {
@@ -98,7 +101,7 @@ impl Reloader {
     ) -> std::io::Result<Self> {
         let hup = Arc::new(AtomicBool::new(false));
         #[cfg(unix)]
-        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
+        let hup_id = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_thread = Arc::clone(&stop);
         tracing::info!(
@@ -125,11 +128,15 @@ impl Reloader {
         Ok(Self {
             stop,
             thread: Some(thread),
+            #[cfg(unix)]
+            hup: hup_id,
         })
     }
 
     /// Stops the reload thread and waits for it.
     pub(crate) fn stop(mut self) {
+        #[cfg(unix)]
+        let _ = signal_hook::low_level::unregister(self.hup);
         self.stop.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
