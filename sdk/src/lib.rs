@@ -108,6 +108,7 @@ pub mod strategy;
 pub mod testing;
 
 pub mod signal;
+pub mod state;
 
 pub use decimal::{DecimalParseError, RawDecimal};
 pub use event::{
@@ -129,6 +130,7 @@ pub use strategy::{
 pub mod prelude {
     pub use crate::abi::{BookView, Context, InitContext};
     pub use crate::export_strategy;
+    pub use crate::state::{Handoff, Save, StateError, StateReader, StateWriter};
     pub use crate::strategy::{
         ClientOrderId, Fill, Freed, OpenOrder, OrderRequest, OrderSlot, OrderStatus, OrderUpdate,
         Quoter, RejectReason, SignalId, SignalValue, StatusEvent, Strategy, StrategyError,

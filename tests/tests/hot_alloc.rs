@@ -150,6 +150,34 @@ fn hot_engine_allocates_nothing_per_event_once_warm() {
 }
 
 #[test]
+fn swap_poll_between_events_allocates_nothing_while_no_swap_is_pending() {
+    let Some((events, mut engine)) = setup() else {
+        return;
+    };
+    // As the paper session's hot thread does: the swap channel polled before every event.
+    let (_reload_side, swaps) = ladder_engine::hot::swap_channel();
+    engine.start();
+    let warm = events.len() / 4;
+    for ev in &events[..warm] {
+        assert!(!engine.poll_swaps(&swaps));
+        engine.on_event(ev);
+    }
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    for ev in &events[warm..] {
+        engine.poll_swaps(&swaps);
+        engine.on_event(ev);
+    }
+    COUNTING.with(|c| c.set(false));
+    assert!(engine.swaps().is_empty());
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::Relaxed),
+        0,
+        "allocations on the hot thread once warm, swap poll included"
+    );
+}
+
+#[test]
 fn stamped_pipeline_allocates_nothing_per_event_once_warm() {
     let Some((events, mut engine)) = setup() else {
         return;

@@ -79,7 +79,7 @@ fn check_accepts_fixture_strategy_and_prints_manifest() {
         "version:      0.1.0".to_owned(),
         format!("sdk:          {}", ladder_sdk::SDK_VERSION),
         format!("rustc:        {}", ladder_sdk::abi::RUSTC_VERSION),
-        "abi:          1.0".to_owned(),
+        format!("abi:          1.{}", ladder_sdk::abi::ABI_MINOR),
         format!("layout hash:  {LAYOUT_HASH:#018x}"),
         "panic:        unwind".to_owned(),
         "ok: ladder-fixture-strategy 0.1.0 can be loaded".to_owned(),

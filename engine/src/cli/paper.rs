@@ -7,7 +7,7 @@ use super::args::{ConfigArg, MarketArgs, StrategyArgs};
 use super::common::markets;
 use crate::feed::Venue;
 use crate::replay::StrategySource;
-use crate::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
+use crate::session::{Display, Market, PaperOptions, ReloadOptions, SessionMarket, run_paper_with};
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -38,6 +38,10 @@ pub(super) struct Args {
     /// 127.0.0.1); overrides `[metrics] listen`.
     #[arg(long, value_name = "ADDR", value_parser = parse_metrics)]
     metrics: Option<String>,
+    /// Hot-reload a strategy library when its file changes (checked every 250 ms off the hot
+    /// thread). Without it: `r` in the dashboard or SIGHUP (`kill -HUP PID`) reloads them all.
+    #[arg(long)]
+    watch: bool,
 }
 
 /// Checks a `--metrics` address when the command line is parsed.
@@ -175,21 +179,24 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "logs on stderr would be drawn over by the dashboard: give --log FILE, or --headless"
         );
     }
-    let summary = run_paper(PaperOptions {
-        markets,
-        strategies,
-        config,
-        config_sha256,
-        report_dir: report_dir.clone(),
-        duration: args.duration,
-        display: if dashboard {
-            Display::Dashboard
-        } else {
-            Display::Headless {
-                every: Duration::from_secs(5),
-            }
+    let summary = run_paper_with(
+        PaperOptions {
+            markets,
+            strategies,
+            config,
+            config_sha256,
+            report_dir: report_dir.clone(),
+            duration: args.duration,
+            display: if dashboard {
+                Display::Dashboard
+            } else {
+                Display::Headless {
+                    every: Duration::from_secs(5),
+                }
+            },
         },
-    })?;
+        ReloadOptions { watch: args.watch },
+    )?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
     println!(

@@ -1,6 +1,7 @@
 //! `ladder replay CAPTURE... [--venue V] --strategy LIB... [--strategy-config FILE]... [--config
-//! FILE] [--report DIR] [--speed max|X]`: a deterministic replay through the hot engine, with a
-//! report. Several captures are one stream (`capture::merge`).
+//! FILE] [--report DIR] [--speed max|X] [--swap STRATEGY=LIB@EVENT]...`: a deterministic replay
+//! through the hot engine, with a report. Several captures are one stream (`capture::merge`).
+//! `--swap` replaces a strategy's library after EVENT events, as a hot reload does in `paper`.
 //!
 //! A capture that cannot be read to its end (a killed recording) is replayed up to its last
 //! complete line and the report is written; the command then says where reading stopped and
@@ -8,7 +9,7 @@
 
 use super::args::{CaptureArgs, ConfigArg, StrategyArgs};
 use crate::capture::merge::describe;
-use crate::replay::{ReplayOptions, Speed, replay};
+use crate::replay::{ReplayOptions, Speed, SwapAt, replay_with_swaps};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,32 @@ pub(super) struct Args {
     /// divided by this.
     #[arg(long, default_value = "max", value_parser = parse_speed)]
     speed: Speed,
+    /// Swap a strategy's library after EVENT events, as a hot reload does in `ladder paper`:
+    /// STRATEGY is its index from 0 or its name, LIB the new library (same config). With state
+    /// handoff the run goes on as without the swap. Repeatable.
+    #[arg(long = "swap", value_name = "STRATEGY=LIB@EVENT", value_parser = parse_swap)]
+    swaps: Vec<SwapAt>,
+}
+
+fn parse_swap(s: &str) -> Result<SwapAt, String> {
+    let form = "expected STRATEGY=LIB@EVENT, e.g. 0=target/release/libmy.so@5000";
+    let (left, event) = s
+        .rsplit_once('@')
+        .ok_or_else(|| format!("{form}, got {s:?}"))?;
+    let (strategy, library) = left
+        .split_once('=')
+        .ok_or_else(|| format!("{form}, got {s:?}"))?;
+    let after_events = event
+        .parse::<u64>()
+        .map_err(|_| format!("event {event:?} of {s:?} is not a count of events"))?;
+    if strategy.is_empty() || library.is_empty() {
+        return Err(format!("{form}, got {s:?}"));
+    }
+    Ok(SwapAt {
+        strategy: strategy.to_owned(),
+        library: PathBuf::from(library),
+        after_events,
+    })
 }
 
 fn parse_speed(s: &str) -> Result<Speed, String> {
@@ -53,15 +80,18 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .map_or("capture".into(), |n| n.to_string_lossy().into_owned());
         PathBuf::from("ladder-reports").join(format!("replay-{}", stem.trim_end_matches(".gz")))
     });
-    let summary = replay(ReplayOptions {
-        captures: captures.clone(),
-        strategies,
-        config,
-        config_sha256,
-        report_dir: report_dir.clone(),
-        speed: args.speed,
-        progress: std::io::stderr().is_terminal(),
-    })?;
+    let summary = replay_with_swaps(
+        ReplayOptions {
+            captures: captures.clone(),
+            strategies,
+            config,
+            config_sha256,
+            report_dir: report_dir.clone(),
+            speed: args.speed,
+            progress: std::io::stderr().is_terminal(),
+        },
+        &args.swaps,
+    )?;
     print!("{}", summary.to_human());
     println!("report: {}", report_dir.display());
     println!(
@@ -76,4 +106,28 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_swap_splits_strategy_library_and_event() {
+        let s = parse_swap("imbalance=/tmp/a@b/lib.so@1200").unwrap();
+        assert_eq!(s.strategy, "imbalance");
+        assert_eq!(s.library, PathBuf::from("/tmp/a@b/lib.so"));
+        assert_eq!(s.after_events, 1200);
+    }
+
+    #[test]
+    fn parse_swap_without_event_or_strategy_names_the_form() {
+        for bad in ["lib.so@5", "0=lib.so", "0=lib.so@x", "=lib.so@1", "0=@1"] {
+            let e = parse_swap(bad).unwrap_err();
+            assert!(
+                e.contains("STRATEGY=LIB@EVENT") || e.contains("count"),
+                "{bad}: {e}"
+            );
+        }
+    }
 }

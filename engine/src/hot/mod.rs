@@ -13,6 +13,9 @@ pub mod ring;
 pub mod runner;
 pub mod stamps;
 
-pub use engine::{EngineFinal, FinalBook, HotEngine, HotStats, RECENT_TRADES, StrategySummary};
+pub use engine::{
+    EngineFinal, FinalBook, HotEngine, HotStats, RECENT_TRADES, Replacement, StrategySummary,
+    SwapCost, SwapMode, SwapReceiver, SwapReport, SwapSender, swap_channel,
+};
 pub use runner::{pin_current_thread, poll_loop, poll_loop_stamped};
 pub use stamps::{LatencyRecorder, StampedEvent};

@@ -71,6 +71,16 @@ pub enum OutputRecord {
         /// The kill switch tripped (else the strategy panicked or failed).
         kill_switch: bool,
     },
+    /// A strategy's library was swapped (hot reload, `replay --swap`), or a swap was refused;
+    /// the details are in the engine's [`SwapReport`](super::SwapReport)s.
+    Swap {
+        /// Engine time.
+        ts: UnixNanos,
+        /// The strategy.
+        strategy: StrategyNo,
+        /// Handoff, fresh or refused.
+        mode: super::SwapMode,
+    },
     /// The top of an instrument's synced book over one sampling interval
     /// ([`MARKET_SAMPLE_NS`]): at most one record per instrument per interval, so the count is
     /// bounded by the session's length, not by its event rate.

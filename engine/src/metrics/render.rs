@@ -356,6 +356,22 @@ fn strategies(f: &mut Families, src: &MetricsSources, snap: &Snapshot, writer: &
             .collect(),
     );
     f.counter(
+        "ladder_strategy_swaps_total",
+        "Library swaps (hot reload) by outcome: handoff, fresh or refused.",
+        counts()
+            .flat_map(|(s, c)| {
+                ["handoff", "fresh", "refused"]
+                    .into_iter()
+                    .map(move |mode| {
+                        (
+                            vec![("strategy", strategy(s)), ("mode", mode.to_owned())],
+                            c.swaps.get(mode).copied().unwrap_or(0),
+                        )
+                    })
+            })
+            .collect(),
+    );
+    f.counter(
         "ladder_strategy_cancels_total",
         "Cancel and cancel-all requests.",
         counts()
@@ -501,6 +517,7 @@ mod tests {
                 fills: 4,
                 rejects,
                 by_instrument: BTreeMap::from([(0, on_btc)]),
+                swaps: BTreeMap::from([("handoff", 2), ("refused", 1)]),
             }],
             records: 30,
         };
@@ -542,6 +559,9 @@ mod tests {
             "ladder_strategy_realized_pnl{strategy=\"imb\"} 1.25",
             "ladder_strategy_unrealized_pnl{strategy=\"imb\"} -0.5",
             "ladder_strategy_disabled{strategy=\"imb\"} 1",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"handoff\"} 2",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"fresh\"} 0",
+            "ladder_strategy_swaps_total{strategy=\"imb\",mode=\"refused\"} 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

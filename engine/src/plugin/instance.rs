@@ -6,7 +6,8 @@
 use super::error::PluginError;
 use super::host::{CallOutput, Finished, HostBuffers, HostConfig, SignalRegistry};
 use super::loader::{LibraryOrigin, Plugin};
-use ladder_sdk::abi::{CREATE_FAILED, ErrorBuf, OK, PANICKED, VTable};
+use ladder_sdk::abi::{CREATE_FAILED, ErrorBuf, OK, PANICKED, REFUSED, VTable};
+use ladder_sdk::state::{Handoff, StateReader, StateWriter};
 use ladder_sdk::{
     BookView, Context, Fill, InitContext, InstrumentId, OpenOrder, OrderUpdate, SignalId,
     StatusEvent, Strategy, TradeEvent, UnixNanos,
@@ -60,6 +61,25 @@ pub struct StrategyInstance {
     buffers: HostBuffers,
     signal_names: Vec<String>,
     disabled: Option<String>,
+    handoff: Handoff,
+}
+
+/// Why a state handoff between two instances did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoffError {
+    /// The strategy panicked while exporting or importing (message and location).
+    Panicked(String),
+    /// The new instance refused the state (its reason), or the library has no handoff.
+    Refused(String),
+}
+
+impl std::fmt::Display for HandoffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Panicked(m) => write!(f, "{m}"),
+            Self::Refused(m) => write!(f, "refused: {m}"),
+        }
+    }
 }
 
 impl std::fmt::Debug for StrategyInstance {
@@ -133,6 +153,7 @@ impl StrategyInstance {
             buffers: HostBuffers::new(host),
             signal_names: registry.names,
             disabled: None,
+            handoff: plugin.handoff(),
         })
     }
 
@@ -185,6 +206,7 @@ impl StrategyInstance {
             buffers: HostBuffers::new(host),
             signal_names: registry.names,
             disabled: None,
+            handoff: S::handoff(),
         })
     }
 
@@ -410,6 +432,123 @@ impl StrategyInstance {
             |vt, h, ctx| unsafe { (vt.on_stop)(h, ctx) },
             |s, ctx| s.on_stop(ctx),
         )
+    }
+}
+
+/// State handoff on a hot swap (`hot::engine::swap`).
+impl StrategyInstance {
+    /// What the strategy says about handing its state over.
+    pub fn handoff(&self) -> Handoff {
+        self.handoff
+    }
+
+    /// Exports the strategy's state into `out` (cleared first).
+    ///
+    /// # Errors
+    /// [`HandoffError::Panicked`] if the strategy panicked (it is then disabled), or
+    /// [`HandoffError::Refused`] when it declares no handoff.
+    pub fn export_state(&mut self, out: &mut Vec<u8>) -> Result<(), HandoffError> {
+        out.clear();
+        if !self.handoff.has_state() {
+            return Err(HandoffError::Refused("no state handoff".into()));
+        }
+        let rc = match &mut self.driver {
+            Driver::Dynamic { vtable, handle } => {
+                let (mut ptr, mut len) = (std::ptr::null::<u8>(), 0usize);
+                // SAFETY: `export_state` of a validated vtable (a 1.0 library has the refusing
+                // stub), on the live instance it created; the out pointers are live locals.
+                let rc = unsafe { (vtable.export_state)(handle.as_ptr(), &mut ptr, &mut len) };
+                if rc == OK && !ptr.is_null() && len > 0 {
+                    // SAFETY: on OK the plugin lent `len` bytes at `ptr`, valid until its next
+                    // call on this instance; they are copied now.
+                    out.extend_from_slice(unsafe { std::slice::from_raw_parts(ptr, len) });
+                }
+                rc
+            }
+            Driver::Static(s) => {
+                match catch_unwind(AssertUnwindSafe(|| {
+                    s.export_state(&mut StateWriter::new(out))
+                })) {
+                    Ok(()) => OK,
+                    Err(p) => {
+                        let msg = payload_text(&*p);
+                        self.disabled.get_or_insert(msg.clone());
+                        return Err(HandoffError::Panicked(msg));
+                    }
+                }
+            }
+        };
+        match rc {
+            OK => Ok(()),
+            REFUSED => Err(HandoffError::Refused("the library exports no state".into())),
+            rc => {
+                let msg = self.fetch_last_error(rc);
+                self.disabled.get_or_insert(msg.clone());
+                Err(HandoffError::Panicked(msg))
+            }
+        }
+    }
+
+    /// Imports a state exported by a build whose handoff version is `version`.
+    ///
+    /// # Errors
+    /// [`HandoffError::Refused`] with the strategy's reason, or [`HandoffError::Panicked`]. On
+    /// an error the instance may be half-restored: discard it.
+    pub fn import_state(&mut self, version: u32, state: &[u8]) -> Result<(), HandoffError> {
+        if !self.handoff.has_state() {
+            return Err(HandoffError::Refused(
+                "this build declares no handoff".into(),
+            ));
+        }
+        match &mut self.driver {
+            Driver::Dynamic { vtable, handle } => {
+                let mut msg = vec![0u8; 1024];
+                let mut err = ErrorBuf {
+                    ptr: msg.as_mut_ptr(),
+                    cap: msg.len(),
+                    len: 0,
+                };
+                // SAFETY: `import_state` of a validated vtable on the live instance it created;
+                // the state bytes and the error buffer are live for the call.
+                let rc = unsafe {
+                    (vtable.import_state)(
+                        handle.as_ptr(),
+                        version,
+                        state.as_ptr(),
+                        state.len(),
+                        &mut err,
+                    )
+                };
+                let text = || String::from_utf8_lossy(&msg[..err.len.min(msg.len())]).into_owned();
+                match rc {
+                    OK => Ok(()),
+                    REFUSED => Err(HandoffError::Refused(text())),
+                    PANICKED => Err(HandoffError::Panicked(text())),
+                    rc => Err(HandoffError::Refused(format!("import returned code {rc}"))),
+                }
+            }
+            Driver::Static(s) => {
+                let imported = catch_unwind(AssertUnwindSafe(|| {
+                    s.import_state(version, &mut StateReader::new(state))
+                }));
+                match imported {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(HandoffError::Refused(e.to_string())),
+                    Err(p) => Err(HandoffError::Panicked(payload_text(&*p))),
+                }
+            }
+        }
+    }
+
+    /// Takes over `old`'s host memory: positions, open orders, the order id sequence (ids stay
+    /// unique across the swap), and its pending timer when `keep_timer` (a handoff: the state
+    /// that set it moved too). `old` is left with this instance's empty buffers.
+    pub fn take_over_buffers(&mut self, old: &mut StrategyInstance, keep_timer: bool) {
+        std::mem::swap(&mut self.buffers, &mut old.buffers);
+        if !keep_timer {
+            self.buffers.clear_timer();
+        }
+        self.buffers.clear_output();
     }
 }
 

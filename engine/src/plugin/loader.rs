@@ -9,14 +9,20 @@
 //! Libraries are never unloaded (see `docs/hotpath.md` §1.1): each one opened is leaked into a
 //! `'static`, so function pointers, vtables and plugin TLS stay valid for the life of the
 //! process. The same bytes (same SHA-256) are loaded once: a second load reuses the library.
+//! That is also what makes a hot reload load new code: `dlopen` caches by name, but each set of
+//! bytes gets its own memfd, so a rebuilt library at the same path is a new library.
+//!
+//! A library built with ABI 1.0 (no state handoff entries: its `vtable_size` is the 1.0 size)
+//! loads with handoff entries that hand nothing over ([`VTableV1_0::upgrade`]).
 #![allow(unsafe_code)]
 
 use super::elf;
 use super::error::{LoaderMessage, PluginError};
 use super::manifest::{HostAbi, ManifestInfo, Mismatches, validate};
 use ladder_sdk::abi::{
-    ENTRY_SYMBOL, ENTRY_SYMBOL_PREFIX, MAGIC, Manifest, ManifestPrefix, StrRef, VTable,
+    ENTRY_SYMBOL, ENTRY_SYMBOL_PREFIX, MAGIC, Manifest, ManifestPrefix, StrRef, VTable, VTableV1_0,
 };
+use ladder_sdk::state::Handoff;
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -45,6 +51,7 @@ pub struct Plugin {
     origin: LibraryOrigin,
     info: ManifestInfo,
     vtable: VTable,
+    handoff: Handoff,
 }
 
 impl Plugin {
@@ -72,6 +79,12 @@ impl Plugin {
     /// [`StrategyInstance`](super::StrategyInstance)).
     pub fn vtable(&self) -> &VTable {
         &self.vtable
+    }
+
+    /// What the strategy says about state handoff on a hot swap ([`Handoff::NONE`] for an
+    /// ABI 1.0 library).
+    pub fn handoff(&self) -> Handoff {
+        self.handoff
     }
 }
 
@@ -125,13 +138,31 @@ pub fn load(path: &Path) -> Result<&'static Plugin, PluginError> {
         }
     };
     // SAFETY: the manifest passed validation: same ABI major, same layout hash, and a non-null
-    // vtable at least as large as ours; it lives in a library that is never unloaded.
-    let vtable = unsafe { *manifest.vtable };
+    // vtable at least as large as ABI 1.0's; it lives in a library that is never unloaded.
+    let vtable = unsafe { vtable_of(manifest) };
+    let handoff = (vtable.handoff)();
     Ok(Box::leak(Box::new(Plugin {
         origin,
         info,
         vtable,
+        handoff,
     })))
+}
+
+/// The full vtable of a validated manifest: all of it for ABI 1.1 and later, else the 1.0
+/// entries with handoff entries that hand nothing over.
+///
+/// # Safety
+/// `manifest.vtable` is non-null, aligned and points to at least `manifest.vtable_size` bytes
+/// of a vtable, which is at least [`VTABLE_SIZE_V1_0`](ladder_sdk::abi::VTABLE_SIZE_V1_0).
+unsafe fn vtable_of(manifest: &Manifest) -> VTable {
+    if manifest.abi_minor >= 1 && manifest.vtable_size as usize >= std::mem::size_of::<VTable>() {
+        // SAFETY: the plugin's vtable covers all of ours (caller).
+        unsafe { *manifest.vtable }
+    } else {
+        // SAFETY: every vtable starts with the 1.0 entries (caller).
+        unsafe { *manifest.vtable.cast::<VTableV1_0>() }.upgrade()
+    }
 }
 
 /// True if `head` starts like a shared object this platform could load: ELF, Mach-O 64
@@ -472,6 +503,78 @@ fn read_str(s: StrRef) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ladder_sdk::abi::{REFUSED, VTABLE_SIZE_V1_0};
+    use ladder_sdk::state::{StateReader, StateWriter};
+    use ladder_sdk::{BookView, Context, InitContext, Strategy, StrategyError};
+
+    struct WithState;
+
+    impl Strategy for WithState {
+        fn new(_: &str, _: &mut InitContext<'_>) -> Result<Self, StrategyError> {
+            Ok(Self)
+        }
+        fn on_book(&mut self, _: &mut Context<'_>, _: &BookView<'_>) {}
+        fn handoff() -> Handoff {
+            Handoff::versioned(7)
+        }
+        fn export_state(&self, out: &mut StateWriter<'_>) {
+            out.u8(1);
+        }
+        fn import_state(&mut self, _: u32, _: &mut StateReader<'_>) -> Result<(), StrategyError> {
+            Ok(())
+        }
+    }
+
+    static FULL: VTable = VTable::of::<WithState>();
+    static V1_0: VTableV1_0 = VTableV1_0 {
+        create: FULL.create,
+        destroy: FULL.destroy,
+        on_start: FULL.on_start,
+        on_stop: FULL.on_stop,
+        on_timer: FULL.on_timer,
+        on_book: FULL.on_book,
+        on_trade: FULL.on_trade,
+        on_order_update: FULL.on_order_update,
+        on_fill: FULL.on_fill,
+        on_status: FULL.on_status,
+        last_error: FULL.last_error,
+    };
+
+    fn manifest(abi_minor: u16, vtable: *const VTable, vtable_size: u32) -> Manifest {
+        let mut m = Manifest::new("t", "0", true, &FULL);
+        m.abi_minor = abi_minor;
+        m.vtable = vtable;
+        m.vtable_size = vtable_size;
+        m
+    }
+
+    #[test]
+    fn vtable_of_abi_1_1_keeps_the_handoff_entries() {
+        let m = manifest(1, &FULL, std::mem::size_of::<VTable>() as u32);
+        // SAFETY: `FULL` is a whole vtable.
+        let vt = unsafe { vtable_of(&m) };
+        assert_eq!((vt.handoff)(), Handoff::versioned(7));
+    }
+
+    #[test]
+    fn vtable_of_abi_1_0_library_hands_nothing_over_and_refuses_export() {
+        let m = manifest(0, (&raw const V1_0).cast(), VTABLE_SIZE_V1_0);
+        // SAFETY: `V1_0` holds the 1.0 entries the manifest claims.
+        let vt = unsafe { vtable_of(&m) };
+        assert_eq!((vt.handoff)(), Handoff::NONE);
+        let (mut p, mut n) = (std::ptr::null(), 0usize);
+        // SAFETY: the 1.0 stub reads nothing.
+        let rc = unsafe { (vt.export_state)(std::ptr::null_mut(), &mut p, &mut n) };
+        assert_eq!(rc, REFUSED);
+        let mut info = ManifestInfo::of_host("t", "0");
+        info.abi_minor = 0;
+        info.vtable_size = Some(VTABLE_SIZE_V1_0);
+        assert_eq!(
+            super::super::manifest::validate(&info, &HostAbi::current()),
+            Mismatches::default(),
+            "an ABI 1.0 library must stay loadable"
+        );
+    }
 
     #[test]
     fn crate_stem_strips_prefix_and_extensions() {

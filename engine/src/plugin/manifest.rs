@@ -1,7 +1,9 @@
 //! A strategy library's manifest as read by the host ([`ManifestInfo`]), what this engine
 //! expects ([`HostAbi`]), and the check between the two: every [`Mismatch`] at once.
 
-use ladder_sdk::abi::{ABI_MAJOR, ABI_MINOR, LAYOUT_HASH, MAGIC, Manifest, RUSTC_VERSION, VTable};
+use ladder_sdk::abi::{
+    ABI_MAJOR, ABI_MINOR, LAYOUT_HASH, MAGIC, Manifest, RUSTC_VERSION, VTABLE_SIZE_V1_0, VTable,
+};
 use std::fmt;
 
 /// What this engine expects of a plugin.
@@ -24,14 +26,15 @@ pub struct HostAbi {
 }
 
 impl HostAbi {
-    /// What this build of the engine expects.
+    /// What this build of the engine expects: ABI 1.0 or later (a 1.0 library runs without
+    /// state handoff), so the vtable must hold at least the 1.0 entries.
     pub fn current() -> Self {
         Self {
             abi_major: ABI_MAJOR,
-            abi_minor_required: ABI_MINOR,
+            abi_minor_required: 0,
             layout_hash: LAYOUT_HASH,
             header_size: size_u32::<Manifest>(),
-            vtable_size: size_u32::<VTable>(),
+            vtable_size: VTABLE_SIZE_V1_0,
             sdk_version: ladder_sdk::SDK_VERSION.to_owned(),
             rustc_version: RUSTC_VERSION.to_owned(),
         }
@@ -88,7 +91,7 @@ impl ManifestInfo {
         Self {
             magic: MAGIC,
             abi_major: host.abi_major,
-            abi_minor: host.abi_minor_required,
+            abi_minor: ABI_MINOR,
             header_size: host.header_size,
             layout_hash: host.layout_hash,
             panic_unwind: Some(true),
@@ -96,7 +99,7 @@ impl ManifestInfo {
             rustc_version: Some(host.rustc_version),
             name: Some(name.to_owned()),
             version: Some(version.to_owned()),
-            vtable_size: Some(host.vtable_size),
+            vtable_size: Some(size_u32::<VTable>()),
             has_vtable: true,
         }
     }

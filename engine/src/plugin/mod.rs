@@ -8,7 +8,10 @@
 //!   versions, ABI version, layout hash, panic strategy, sizes). Libraries are never unloaded.
 //! - [`StrategyInstance`]: a created strategy with its [`HostBuffers`]; `on_book`, `on_trade`,
 //!   ... go through the plugin's C vtable or the `Strategy` trait, into the same buffers. A
-//!   panic is caught (inside the plugin, by its own std) and disables the instance.
+//!   panic is caught (inside the plugin, by its own std) and disables the instance. On a hot
+//!   swap, [`StrategyInstance::export_state`] / [`StrategyInstance::import_state`] hand the
+//!   state over (ABI 1.1, `ladder_sdk::state`) and the new instance takes over the old one's
+//!   host buffers.
 //!
 //! See `docs/hotpath.md` §1 for the hazards this design avoids.
 
@@ -22,7 +25,7 @@ mod source;
 
 pub use error::{LoaderMessage, PluginError};
 pub use host::{CallOutput, HostBuffers, HostConfig};
-pub use instance::{CallOutcome, InstanceKind, StrategyInstance};
+pub use instance::{CallOutcome, HandoffError, InstanceKind, StrategyInstance};
 pub use loader::{Inspection, LibraryOrigin, Plugin, inspect, load};
 pub use manifest::{HostAbi, ManifestInfo, Mismatch, Mismatches, validate};
 pub use source::{StrategyFactory, StrategySource};

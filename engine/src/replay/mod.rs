@@ -18,6 +18,11 @@
 //! complete line; the summary's `truncated` says where and why reading stopped.
 //!
 //! The report directory ends with `summary.json` and `report.html` (`report::html`).
+//!
+//! [`SwapAt`] (`ladder replay --swap STRATEGY=LIB@EVENT`) swaps a strategy's library after a
+//! given number of events, on the replay thread between two events, exactly as a hot reload
+//! does in `ladder paper` (`hot::engine::swap`): deterministic, so a swap with state handoff can
+//! be checked against a run without one.
 
 use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS};
 use crate::capture::grid::{RegistryBuildError, build_registry};
@@ -26,8 +31,8 @@ use crate::capture::pipeline::Pipeline;
 use crate::capture::{CaptureError, Truncation};
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
-use crate::hot::HotEngine;
 use crate::hot::output::{RingSink, output_ring};
+use crate::hot::{HotEngine, Replacement};
 use crate::instrument::Registry;
 use crate::plugin::{HostConfig, PluginError};
 use crate::report::html;
@@ -68,6 +73,17 @@ pub struct ReplayOptions {
     pub progress: bool,
 }
 
+/// A strategy library swap at a given event (`--swap STRATEGY=LIB@EVENT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapAt {
+    /// The strategy: its 0-based index, or its name.
+    pub strategy: String,
+    /// The new library.
+    pub library: PathBuf,
+    /// Swap once this many events were processed (0: before the first).
+    pub after_events: u64,
+}
+
 /// Why a replay could not run.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -104,6 +120,14 @@ pub enum ReplayError {
     /// The captures hold no symbol ladder could decode.
     #[error("capture {0} holds no market data of its venue")]
     NoInstruments(String),
+    /// A `--swap` names no strategy of the run, or its library cannot be loaded.
+    #[error("--swap {which}: {message}")]
+    Swap {
+        /// The strategy as given.
+        which: String,
+        /// Why.
+        message: String,
+    },
 }
 
 impl From<RegistryBuildError> for ReplayError {
@@ -120,6 +144,16 @@ impl From<RegistryBuildError> for ReplayError {
 /// Runs a replay and writes its report directory. Returns the summary (also written as
 /// `summary.json`).
 pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
+    replay_with_swaps(opts, &[])
+}
+
+/// [`replay`] with strategy library swaps at given events (`--swap`). A swap after the last
+/// event does not happen; a warning says so.
+///
+/// # Errors
+/// As [`replay`], and [`ReplayError::Swap`] when a swap names no strategy of the run or its
+/// library cannot be loaded (checked before the run starts).
+pub fn replay_with_swaps(opts: ReplayOptions, swaps: &[SwapAt]) -> Result<Summary, ReplayError> {
     let (registry, _) = build_registry(&opts.captures, &opts.config.instruments, None)?;
     if registry.is_empty() {
         return Err(ReplayError::NoInstruments(describe(&opts.captures)));
@@ -134,6 +168,15 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     // Strategies are created on this thread, which runs the hot loop.
     let mut instances = Vec::new();
     let mut meta = Vec::new();
+    let configs: Vec<String> = opts
+        .strategies
+        .iter()
+        .map(|s| match s {
+            StrategySource::Library { config, .. } | StrategySource::Static { config, .. } => {
+                config.clone()
+            }
+        })
+        .collect();
     for source in opts.strategies {
         let (instance, m) = source.create(&host).map_err(|e| ReplayError::Strategy {
             which: source.label(),
@@ -142,6 +185,12 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         meta.push(m);
         instances.push(instance);
     }
+    let names: Vec<String> = instances.iter().map(|i| i.name().to_owned()).collect();
+    let mut scheduled = Vec::new();
+    for swap in swaps {
+        scheduled.push(schedule(swap, &names, &configs, &host)?);
+    }
+    scheduled.sort_by_key(|s| s.after_events);
     let ctx = ReportContext {
         symbols: symbols.clone(),
         specs: specs.clone(),
@@ -181,6 +230,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         &opts.captures,
         &registry,
         &mut engine,
+        &scheduled,
         opts.speed,
         opts.progress,
     );
@@ -197,6 +247,12 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
     let run = run?;
 
     let events = engine.stats().events;
+    for s in scheduled.iter().filter(|s| s.after_events > events) {
+        eprintln!(
+            "warning: --swap of {} after event {} did not happen: the replay had {events} events",
+            s.replacement.library, s.after_events
+        );
+    }
     let wall_s = run.wall_ns.max(1) as f64 / 1e9;
     let mut summary = summary::build(SummaryInput {
         source: describe(&opts.captures),
@@ -222,6 +278,7 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
             frames_per_second: run.frames as f64 / wall_s,
             frame_latency_ns: Percentiles::of(&run.latency),
             output_waits,
+            swap_cost_ns: Vec::new(),
         },
     });
     summary.clock = Some(run.clock);
@@ -249,6 +306,53 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
         }
     })?;
     Ok(summary)
+}
+
+/// A `--swap` resolved: which strategy, when, and its replacement (library loaded and checked
+/// now, before the run; the instance is created at the swap).
+struct Scheduled {
+    strategy: usize,
+    after_events: u64,
+    replacement: Replacement,
+}
+
+/// Resolves `swap` against the run's strategies and loads its library.
+fn schedule(
+    swap: &SwapAt,
+    names: &[String],
+    configs: &[String],
+    host: &HostConfig,
+) -> Result<Scheduled, ReplayError> {
+    let err = |message: String| ReplayError::Swap {
+        which: swap.strategy.clone(),
+        message,
+    };
+    let strategy = match swap.strategy.parse::<usize>() {
+        Ok(i) if i < names.len() => i,
+        _ => names
+            .iter()
+            .position(|n| *n == swap.strategy)
+            .ok_or_else(|| {
+                err(format!(
+                    "no such strategy; the run has {} (by index from 0, or by name)",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let plugin = crate::plugin::load(&swap.library).map_err(|e| err(e.to_string()))?;
+    let config = configs.get(strategy).cloned().unwrap_or_default();
+    let host = host.clone();
+    Ok(Scheduled {
+        strategy,
+        after_events: swap.after_events,
+        replacement: Replacement {
+            library: swap.library.display().to_string(),
+            sha256: Some(plugin.origin().sha256.clone()),
+            create: Box::new(move || {
+                crate::plugin::StrategyInstance::from_plugin(plugin, &config, &host)
+            }),
+        },
+    })
 }
 
 struct RunStats {
@@ -296,6 +400,7 @@ fn run_captures(
     captures: &[CaptureInput],
     registry: &Registry,
     engine: &mut HotEngine<RingSink>,
+    swaps: &[Scheduled],
     speed: Speed,
     progress: bool,
 ) -> Result<RunStats, ReplayError> {
@@ -316,7 +421,13 @@ fn run_captures(
         Speed::Max => None,
     };
     engine.start();
-    let mut out = |ev: ladder_sdk::MarketEvent| engine.on_event(&ev);
+    let mut swaps = swaps.iter().peekable();
+    let mut out = |ev: ladder_sdk::MarketEvent| {
+        while let Some(s) = swaps.next_if(|s| engine.stats().events >= s.after_events) {
+            engine.swap_strategy(s.strategy, &s.replacement);
+        }
+        engine.on_event(&ev);
+    };
     // A read error ends that capture: the lines before it are replayed, and the summary says
     // where it stopped (`truncation`).
     loop {

@@ -163,6 +163,10 @@ pub struct Timing {
     pub frame_latency_ns: Percentiles,
     /// Times the hot thread waited for the report writer.
     pub output_waits: u64,
+    /// What each strategy swap cost the hot thread, in the order of `swaps` (the builder fills
+    /// it from the engine's swaps).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub swap_cost_ns: Vec<crate::hot::SwapCost>,
 }
 
 /// The whole summary.
@@ -219,6 +223,10 @@ pub struct Summary {
     /// capture only): everything before it was replayed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<Truncation>,
+    /// Every strategy library swap (hot reload, `replay --swap`), refused ones included: time,
+    /// old and new SHA-256, handoff or fresh and why, orders cancelled or adopted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub swaps: Vec<crate::hot::SwapReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -301,6 +309,26 @@ impl Summary {
         }
         if let Some(stop) = &self.truncated {
             let _ = writeln!(o, "capture truncated: {stop}");
+        }
+        for w in &self.swaps {
+            let short = |s: &Option<String>| {
+                s.as_deref()
+                    .map_or_else(|| "static".to_owned(), |h| h.chars().take(12).collect())
+            };
+            let _ = writeln!(
+                o,
+                "swap {} at event {}: {} {} -> {}{}; {} orders cancelled, {} adopted",
+                w.strategy,
+                w.event,
+                w.mode.as_str(),
+                short(&w.old_sha256),
+                short(&w.new_sha256),
+                w.reason
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" ({r})")),
+                w.orders_cancelled,
+                w.orders_adopted
+            );
         }
         let t = &self.timing;
         let _ = writeln!(
@@ -411,7 +439,11 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         feeds: input.feeds,
         clock: None,
         truncated: None,
-        timing: input.timing,
+        swaps: e.swaps.clone(),
+        timing: crate::report::summary::Timing {
+            swap_cost_ns: e.swaps.iter().map(|s| s.cost).collect(),
+            ..input.timing
+        },
     };
     let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);
     for (s, (strategy, meta)) in e.strategies.iter().zip(input.meta).enumerate() {

@@ -42,6 +42,8 @@ pub struct StrategyCounts {
     /// New orders, fills and rejections per instrument index (a refused cancel of an unknown
     /// order names no instrument and counts only in [`StrategyCounts::rejects`]).
     pub by_instrument: BTreeMap<usize, InstrumentCounts>,
+    /// Library swaps by how they went (`handoff`, `fresh`, `refused`).
+    pub swaps: BTreeMap<&'static str, u64>,
 }
 
 /// One strategy's counts on one instrument.
@@ -355,6 +357,12 @@ fn write_record(
                     ts = ts.as_nanos(),
                     "strategy failed; disabled"
                 );
+            }
+        }
+        OutputRecord::Swap { strategy, mode, .. } => {
+            // The hot thread logged the details (a swap is not the per-event path).
+            if let Some(counts) = totals.strategies.get_mut(usize::from(strategy)) {
+                *counts.swaps.entry(mode.as_str()).or_default() += 1;
             }
         }
         OutputRecord::Market { .. } => {}

@@ -82,6 +82,12 @@ pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
             let _ = write!(o, "{} last error: {} | ", view.feed_label(feed), err.text);
         }
     }
+    if let Some(last) = &snap.last_swap {
+        let _ = write!(o, "swaps {} last {last} | ", snap.swaps);
+    }
+    if let Some(msg) = view.reload.and_then(super::reload::ReloadStatus::message) {
+        let _ = write!(o, "{msg} | ");
+    }
     let _ = write!(
         o,
         "tick→done p50 {} µs p99 {} µs",

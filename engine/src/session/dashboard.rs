@@ -38,6 +38,11 @@ pub(crate) fn run(view: &View<'_>) -> std::io::Result<()> {
                 if matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) || ctrl_c {
                     return Ok(());
                 }
+                if key.code == KeyCode::Char('r')
+                    && let Some(reload) = view.reload
+                {
+                    reload.request();
+                }
             }
         }
     })();
@@ -74,11 +79,16 @@ fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<Ve
         .split(f.area());
     let secs = view.started.elapsed_ns() as f64 / 1e9;
     let title = format!(
-        " ladder paper — {} — {:.0} s — {} events ({:.0}/s) — q quits ",
+        " ladder paper — {} — {:.0} s — {} events ({:.0}/s) — {}q quits ",
         view.venue,
         secs,
         snap.events,
-        snap.events as f64 / secs.max(1e-9)
+        snap.events as f64 / secs.max(1e-9),
+        if view.reload.is_some() {
+            "r reloads strategies — "
+        } else {
+            ""
+        }
     );
     f.render_widget(
         Paragraph::new(title).style(Style::default().add_modifier(Modifier::BOLD)),
@@ -99,8 +109,13 @@ fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<Ve
         render_book(f, view, snap, i, *area);
     }
     render_strategies(f, view, snap, history, rows[3]);
+    let reload = view
+        .reload
+        .and_then(super::reload::ReloadStatus::message)
+        .or_else(|| snap.last_swap.clone())
+        .map_or(String::new(), |m| format!("  |  {m}"));
     let lat = format!(
-        " tick→done p50 {:.1} µs  p99 {:.1} µs  max {:.1} µs  |  hot-thread processing p50 {} ns  p99 {} ns  ({} samples)",
+        " tick→done p50 {:.1} µs  p99 {:.1} µs  max {:.1} µs  |  hot-thread processing p50 {} ns  p99 {} ns  ({} samples){reload}",
         snap.tick_to_done.p50 as f64 / 1e3,
         snap.tick_to_done.p99 as f64 / 1e3,
         snap.tick_to_done.max as f64 / 1e3,

@@ -15,15 +15,21 @@
 //! report name them that way. On exit (`q`, Ctrl-C, `--duration`) the feeds stop, open paper
 //! orders are cancelled, the report directory is written as by `ladder replay` (with each
 //! venue's feed state under `feeds`), and the summary is returned.
+//!
+//! Hot reload (`reload`): `r` in the dashboard, SIGHUP, or a changed file with `--watch` loads
+//! and checks a strategy's library on a reload thread, and the hot thread swaps it between two
+//! events (`hot::engine::swap`).
 
 mod console;
 mod dashboard;
 pub mod market;
+mod reload;
 pub mod snapshot;
 #[cfg(test)]
 mod test_view;
 
 pub use market::{Connected, ConnectedVenue, Market, MarketError, SessionMarket, connect};
+pub use reload::{ReloadOptions, WATCH_POLL};
 
 use crate::clock::{Clock, Stopwatch};
 use crate::config::Config;
@@ -31,7 +37,10 @@ use crate::feed::live::{FeedStatus, LiveFeedHandle};
 use crate::hot::output::{RingSink, output_ring};
 use crate::hot::ring::{FeedConsumer, feed_ring};
 use crate::hot::stamps::{Stage, StrategyStage};
-use crate::hot::{EngineFinal, HotEngine, LatencyRecorder, pin_current_thread, poll_loop_stamped};
+use crate::hot::{
+    EngineFinal, HotEngine, LatencyRecorder, SwapReceiver, pin_current_thread, poll_loop_stamped,
+    swap_channel,
+};
 use crate::instrument::Registry;
 use crate::metrics::MetricsSources;
 use crate::plugin::HostConfig;
@@ -135,6 +144,8 @@ pub(crate) struct View<'a> {
     pub(crate) venue: String,
     pub(crate) duration: Option<Duration>,
     pub(crate) started: Stopwatch,
+    /// The reload thread's status and trigger (`None`: no reload, e.g. in tests).
+    pub(crate) reload: Option<&'a reload::ReloadStatus>,
 }
 
 impl View<'_> {
@@ -172,12 +183,16 @@ struct HotSetup {
     stop: Arc<AtomicBool>,
     shared: Arc<Mutex<Snapshot>>,
     ready: std::sync::mpsc::Sender<Result<Created, SessionError>>,
+    /// Swaps from the reload thread, polled between events.
+    swaps: SwapReceiver,
 }
 
 struct Created {
     names: Vec<String>,
     signal_names: Vec<Vec<String>>,
     meta: Vec<StrategyMeta>,
+    /// The strategies loaded from a library (hot reload can replace them).
+    reloadable: Vec<reload::Reloadable>,
 }
 
 struct HotResult {
@@ -214,9 +229,24 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
     }
     let mut instances = Vec::new();
     let mut meta = Vec::new();
+    let mut reloadable = Vec::new();
     for source in setup.strategies {
         match source.create(&setup.host) {
             Ok((instance, m)) => {
+                let stamp = reload::stamp(path_of(&source));
+                if let (StrategySource::Library { path, config }, Some(origin)) =
+                    (&source, instance.library())
+                {
+                    reloadable.push(reload::Reloadable {
+                        index: instances.len(),
+                        name: instance.name().to_owned(),
+                        path: path.clone(),
+                        config: config.clone(),
+                        sha256: origin.sha256.clone(),
+                        signals: instance.signal_names().to_vec(),
+                        stamp,
+                    });
+                }
                 instances.push(instance);
                 meta.push(m);
             }
@@ -236,6 +266,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
             .map(|i| i.signal_names().to_vec())
             .collect(),
         meta,
+        reloadable,
     };
     let clock = Clock::live();
     let hot = &setup.config.hot;
@@ -282,6 +313,8 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         |stamped, t3| {
             let ev = &stamped.event;
             let mut state = hot_state.borrow_mut();
+            // Between two events: a pending swap (an empty channel is a few atomic loads).
+            state.0.poll_swaps(&setup.swaps);
             let t = Stopwatch::start();
             state.0.on_stamped(stamped, t3);
             let _ = state.1.record(t.elapsed_ns().max(1));
@@ -299,6 +332,7 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         },
         || {
             let mut state = hot_state.borrow_mut();
+            state.0.poll_swaps(&setup.swaps);
             state.0.tick();
             publish(&mut state);
         },
@@ -315,6 +349,14 @@ fn hot_thread(setup: HotSetup) -> Option<HotResult> {
         tick_to_done,
         stages: engine.take_latency(),
     })
+}
+
+/// The library path of a strategy source (empty for a statically linked one).
+fn path_of(source: &StrategySource) -> &std::path::Path {
+    match source {
+        StrategySource::Library { path, .. } => path,
+        StrategySource::Static { .. } => std::path::Path::new(""),
+    }
 }
 
 /// Each venue's final feed state and counters, for the report.
@@ -346,8 +388,17 @@ fn feed_report(feed: &FeedStatus, registry: &Registry, simulated: bool) -> FeedR
 }
 
 /// Runs a paper session until `q`, Ctrl-C or the duration; returns the summary (also written
-/// to the report directory).
+/// to the report directory). Hot reload by SIGHUP and the dashboard's `r`; see
+/// [`run_paper_with`] for `--watch`.
 pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
+    run_paper_with(opts, ReloadOptions::default())
+}
+
+/// [`run_paper`] with hot reload options (`--watch`).
+///
+/// # Errors
+/// As [`run_paper`].
+pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summary, SessionError> {
     INTERRUPTED.store(false, Ordering::Relaxed);
     // Only the first session of a process installs the handler; later ones reuse it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
@@ -381,6 +432,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         ..Snapshot::default()
     }));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (swap_tx, swap_rx) = swap_channel();
     let setup = HotSetup {
         core: opts.config.hot.core,
         config: opts.config.clone(),
@@ -395,6 +447,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         stop: Arc::clone(&stop),
         shared: Arc::clone(&shared),
         ready: ready_tx,
+        swaps: swap_rx,
     };
     let hot = std::thread::Builder::new()
         .name("ladder-hot".into())
@@ -472,6 +525,19 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         None => None,
     };
 
+    let reload_status = Arc::new(reload::ReloadStatus::default());
+    let reloader = reload::Reloader::spawn(
+        created.reloadable.clone(),
+        HostConfig {
+            instruments: names.clone(),
+            ..HostConfig::default()
+        },
+        reload,
+        Arc::clone(&reload_status),
+        swap_tx,
+    )
+    .map_err(|e| eprintln!("warning: hot reload is off: cannot start its thread: {e}"))
+    .ok();
     let started = Stopwatch::start();
     let view = View {
         snapshot: &shared,
@@ -483,6 +549,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         venue: connected.label(),
         duration: opts.duration,
         started,
+        reload: Some(&reload_status),
     };
     let shown = match opts.display {
         Display::Dashboard => dashboard::run(&view).map_err(SessionError::Terminal),
@@ -501,6 +568,9 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
         .collect();
     if let Some(m) = metrics {
         m.stop();
+    }
+    if let Some(r) = reloader {
+        r.stop();
     }
     for f in feeds {
         f.shutdown();
@@ -542,6 +612,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
             frames_per_second: feed_messages as f64 / wall_s,
             frame_latency_ns: Percentiles::of(&result.tick_to_done),
             output_waits: result.output_waits,
+            swap_cost_ns: Vec::new(),
         },
     });
     std::fs::write(

@@ -91,6 +91,10 @@ pub struct Snapshot {
     /// The pipeline's stage histograms in TSC ticks ([`crate::hot::stamps`]), by
     /// [`Stage::ALL`] index; empty while stage latency is not recorded.
     pub stages: Vec<Option<Histogram<u64>>>,
+    /// Strategy swaps so far (hot reload), refused ones included.
+    pub swaps: usize,
+    /// The last swap in one line.
+    pub last_swap: Option<String>,
 }
 
 /// Copies `src` into `dst`, reusing `dst`'s buffer once it has one (histograms of the same
@@ -114,6 +118,20 @@ impl Snapshot {
     /// strategy's disable reason is copied once).
     pub fn publish<O: OutputSink>(&mut self, engine: &mut HotEngine<O>, at: UnixNanos) {
         self.at = at;
+        if engine.swaps().len() != self.swaps {
+            // Only when a swap happened: a line for the display.
+            self.swaps = engine.swaps().len();
+            self.last_swap = engine.swaps().last().map(|w| {
+                format!(
+                    "{} {}{}",
+                    w.strategy,
+                    w.mode.as_str(),
+                    w.reason
+                        .as_ref()
+                        .map_or(String::new(), |r| format!(" ({r})"))
+                )
+            });
+        }
         let stats = engine.stats();
         self.events = stats.events;
         self.book_updates = stats.book_updates;
@@ -178,7 +196,8 @@ impl Snapshot {
             snap.unrealized = unrealized;
             snap.fees = fees;
             snap.fills = fills;
-            if snap.disabled.is_none() {
+            // A swap can replace a disabled instance by a working one.
+            if snap.disabled.as_deref() != engine.disabled_reason(s) {
                 snap.disabled = engine.disabled_reason(s).map(str::to_owned);
             }
         }

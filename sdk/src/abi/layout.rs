@@ -2,7 +2,7 @@
 //! `offset_of!` of each type that crosses the plugin boundary, and the discriminants of every
 //! boundary enum. A plugin and the engine agree on the boundary only if their hashes match.
 
-use super::{BookView, Context, ErrorBuf, InitContext, Manifest, OrderRange, StrRef, VTable};
+use super::{BookView, Context, ErrorBuf, InitContext, Manifest, OrderRange, StrRef, VTableV1_0};
 use crate::event::{BookState, StaleReason};
 use crate::ids::{InstrumentId, Side};
 use crate::num::{Level, Price, Quantity};
@@ -36,6 +36,21 @@ pub(super) const fn fnv_u64(hash: u64, value: u64) -> u64 {
 macro_rules! hash_struct {
     ($h:ident, $t:ty { $($field:ident),* $(,)? }) => {{
         let mut h = fnv_bytes($h, stringify!($t).as_bytes());
+        h = fnv_u64(h, size_of::<$t>() as u64);
+        h = fnv_u64(h, align_of::<$t>() as u64);
+        $(
+            h = fnv_bytes(h, stringify!($field).as_bytes());
+            h = fnv_u64(h, offset_of!($t, $field) as u64);
+        )*
+        h
+    }};
+}
+
+/// Hashes a struct under another name: `$name`, then as [`hash_struct!`]. The vtable is hashed
+/// as its ABI 1.0 part under the name `VTable`, so that 1.0 libraries keep their hash.
+macro_rules! hash_struct_as {
+    ($h:ident, $name:literal, $t:ty { $($field:ident),* $(,)? }) => {{
+        let mut h = fnv_bytes($h, $name.as_bytes());
         h = fnv_u64(h, size_of::<$t>() as u64);
         h = fnv_u64(h, align_of::<$t>() as u64);
         $(
@@ -252,9 +267,10 @@ const fn layout_hash() -> u64 {
     let h = hash_struct!(h, InitContext<'static> { host, register_signal, instrument });
     let h = hash_struct!(h, StrRef { ptr, len });
     let h = hash_struct!(h, ErrorBuf { ptr, cap, len });
-    let h = hash_struct!(
+    let h = hash_struct_as!(
         h,
-        VTable {
+        "VTable",
+        VTableV1_0 {
             create,
             destroy,
             on_start,

@@ -13,6 +13,12 @@
 //! Layout rules for ABI 1: the manifest's first 24 bytes ([`ManifestPrefix`]) never change;
 //! fields are only appended to the manifest and the vtable (`header_size`, `vtable_size` tell the
 //! host what a plugin has); any other change bumps [`ABI_MAJOR`] and the entry symbol's name.
+//!
+//! ABI 1.1 appended the state handoff entries to the vtable (`handoff`, `export_state`,
+//! `import_state`; see [`crate::state`]). A 1.0 library (its `vtable_size` is
+//! [`VTABLE_SIZE_V1_0`]) still loads and simply hands no state over. The layout hash covers the
+//! 1.0 part of the vtable ([`VTableV1_0`]) so that 1.0 libraries keep their hash; the appended
+//! entries are announced by `abi_minor` and `vtable_size`.
 
 mod book;
 mod context;
@@ -28,14 +34,15 @@ pub use context::{Context, ContextParts, OrderRange};
 pub use init::{InitContext, InitHost, RegisterError};
 pub use layout::LAYOUT_HASH;
 
+use crate::state::Handoff;
 use crate::strategy::{Fill, OrderUpdate, StatusEvent, Strategy, TradeEvent};
 use std::ffi::c_void;
 
 /// Major ABI version: a plugin is loadable only with the same major. A breaking change bumps it
 /// and renames the entry symbol.
 pub const ABI_MAJOR: u16 = 1;
-/// Minor ABI version: grows when fields or vtable entries are appended.
-pub const ABI_MINOR: u16 = 0;
+/// Minor ABI version: grows when fields or vtable entries are appended (1: state handoff).
+pub const ABI_MINOR: u16 = 1;
 /// The entry symbol of ABI 1. [`export_strategy!`](crate::export_strategy) exports it as
 /// `ladder_strategy_v1__<crate name>` ([`ENTRY_SYMBOL_PREFIX`] + `CARGO_CRATE_NAME`), unique per
 /// crate, so that several strategy `rlib`s can be linked statically into one binary (a fixed
@@ -58,6 +65,8 @@ pub const PANICKED: i32 = -1;
 pub const CREATE_FAILED: i32 = -2;
 /// Return code: a required pointer was null.
 pub const NULL_ARGUMENT: i32 = -3;
+/// Return code of `import_state`: the strategy refused the state (message in the error buffer).
+pub const REFUSED: i32 = -4;
 
 /// A borrowed UTF-8 string as `(ptr, len)`; in a manifest it points to static data of the
 /// plugin.
@@ -130,6 +139,24 @@ pub type StatusFn = unsafe extern "C" fn(
 ) -> i32;
 /// `last_error(instance, buf, cap) -> full length`: copies at most `cap` bytes.
 pub type LastErrorFn = unsafe extern "C" fn(inst: *mut c_void, buf: *mut u8, cap: usize) -> usize;
+/// ABI 1.1: `handoff() -> Handoff`, what [`Strategy::handoff`] says.
+pub type HandoffFn = extern "C" fn() -> Handoff;
+/// ABI 1.1: `export_state(instance, out_ptr, out_len) -> rc`. The bytes belong to the instance
+/// and stay valid until its next call; the host copies them.
+pub type ExportStateFn =
+    unsafe extern "C" fn(inst: *mut c_void, out_ptr: *mut *const u8, out_len: *mut usize) -> i32;
+/// ABI 1.1: `import_state(instance, version, state, state_len, err) -> rc` ([`OK`],
+/// [`REFUSED`] with the reason in `err`, or [`PANICKED`]).
+pub type ImportStateFn = unsafe extern "C" fn(
+    inst: *mut c_void,
+    version: u32,
+    state: *const u8,
+    state_len: usize,
+    err: *mut ErrorBuf,
+) -> i32;
+
+/// `size_of::<VTable>()` of ABI 1.0: the entries every library has.
+pub const VTABLE_SIZE_V1_0: u32 = std::mem::size_of::<VTableV1_0>() as u32;
 
 /// A strategy's entry points. Append-only: new entries go at the end (bump [`ABI_MINOR`]).
 #[repr(C)]
@@ -157,7 +184,71 @@ pub struct VTable {
     pub on_status: StatusFn,
     /// The message of the last panic (or error) of an instance.
     pub last_error: LastErrorFn,
+    /// ABI 1.1: [`Strategy::handoff`].
+    pub handoff: HandoffFn,
+    /// ABI 1.1: [`Strategy::export_state`].
+    pub export_state: ExportStateFn,
+    /// ABI 1.1: [`Strategy::import_state`].
+    pub import_state: ImportStateFn,
 }
+
+/// The vtable of ABI 1.0: the first entries of [`VTable`], all a 1.0 library has.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VTableV1_0 {
+    /// See [`VTable::create`].
+    pub create: CreateFn,
+    /// See [`VTable::destroy`].
+    pub destroy: DestroyFn,
+    /// See [`VTable::on_start`].
+    pub on_start: CallFn,
+    /// See [`VTable::on_stop`].
+    pub on_stop: CallFn,
+    /// See [`VTable::on_timer`].
+    pub on_timer: CallFn,
+    /// See [`VTable::on_book`].
+    pub on_book: BookFn,
+    /// See [`VTable::on_trade`].
+    pub on_trade: TradeFn,
+    /// See [`VTable::on_order_update`].
+    pub on_order_update: OrderUpdateFn,
+    /// See [`VTable::on_fill`].
+    pub on_fill: FillFn,
+    /// See [`VTable::on_status`].
+    pub on_status: StatusFn,
+    /// See [`VTable::last_error`].
+    pub last_error: LastErrorFn,
+}
+
+impl VTableV1_0 {
+    /// The full vtable of a 1.0 library: its entries, and handoff entries that hand nothing
+    /// over ([`Handoff::NONE`]; export and import answer [`REFUSED`]).
+    pub const fn upgrade(self) -> VTable {
+        VTable {
+            create: self.create,
+            destroy: self.destroy,
+            on_start: self.on_start,
+            on_stop: self.on_stop,
+            on_timer: self.on_timer,
+            on_book: self.on_book,
+            on_trade: self.on_trade,
+            on_order_update: self.on_order_update,
+            on_fill: self.on_fill,
+            on_status: self.on_status,
+            last_error: self.last_error,
+            handoff: trampoline::no_handoff,
+            export_state: trampoline::no_export,
+            import_state: trampoline::no_import,
+        }
+    }
+}
+
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(VTable, create) == offset_of!(VTableV1_0, create));
+    assert!(offset_of!(VTable, last_error) == offset_of!(VTableV1_0, last_error));
+    assert!(offset_of!(VTable, handoff) == std::mem::size_of::<VTableV1_0>());
+};
 
 impl VTable {
     /// The vtable of strategy type `S`: `extern "C"` trampolines that catch every panic.
@@ -174,6 +265,9 @@ impl VTable {
             on_fill: trampoline::on_fill::<S>,
             on_status: trampoline::on_status::<S>,
             last_error: trampoline::last_error::<S>,
+            handoff: trampoline::handoff::<S>,
+            export_state: trampoline::export_state::<S>,
+            import_state: trampoline::import_state::<S>,
         }
     }
 }

@@ -6,7 +6,10 @@
 //! installed in the plugin's std by `create`, records message and location without a backtrace
 //! or any I/O, so a caught panic costs microseconds.
 
-use super::{BookView, CREATE_FAILED, Context, ErrorBuf, InitContext, NULL_ARGUMENT, OK, PANICKED};
+use super::{
+    BookView, CREATE_FAILED, Context, ErrorBuf, InitContext, NULL_ARGUMENT, OK, PANICKED, REFUSED,
+};
+use crate::state::{Handoff, StateReader, StateWriter};
 use crate::strategy::{Fill, OrderUpdate, StatusEvent, Strategy, TradeEvent};
 use std::any::Any;
 use std::cell::RefCell;
@@ -19,6 +22,8 @@ use std::sync::Once;
 struct Instance<S> {
     strategy: S,
     last_error: String,
+    /// The last exported state, lent to the host until the next call.
+    state: Vec<u8>,
 }
 
 thread_local! {
@@ -136,6 +141,7 @@ pub(super) unsafe extern "C" fn create<S: Strategy>(
             let inst = Box::new(Instance {
                 strategy,
                 last_error: String::new(),
+                state: Vec::new(),
             });
             // SAFETY: `out` is non-null and writable (caller).
             unsafe { out.write(Box::into_raw(inst).cast()) };
@@ -269,3 +275,108 @@ plain_trampoline!(
     /// `on_stop`.
     on_stop, on_stop
 );
+
+/// `handoff`: [`Strategy::handoff`]; a panic there means no handoff.
+pub(super) extern "C" fn handoff<S: Strategy>() -> Handoff {
+    catch_unwind(S::handoff).unwrap_or(Handoff::NONE)
+}
+
+/// `export_state`: [`Strategy::export_state`] into the instance's own buffer, lent to the host.
+///
+/// # Safety
+/// `inst` is a live instance `create::<S>` returned, exclusively lent for this call; `out_ptr`
+/// and `out_len` are writable.
+pub(super) unsafe extern "C" fn export_state<S: Strategy>(
+    inst: *mut c_void,
+    out_ptr: *mut *const u8,
+    out_len: *mut usize,
+) -> i32 {
+    // SAFETY: a live `Instance<S>` exclusively lent for this call, or null (caller).
+    let Some(inst) = (unsafe { inst.cast::<Instance<S>>().as_mut() }) else {
+        return NULL_ARGUMENT;
+    };
+    if out_ptr.is_null() || out_len.is_null() {
+        return NULL_ARGUMENT;
+    }
+    let mut state = std::mem::take(&mut inst.state);
+    state.clear();
+    let rc = guarded(inst, |s| s.export_state(&mut StateWriter::new(&mut state)));
+    inst.state = state;
+    if rc == OK {
+        // SAFETY: both are non-null and writable (caller); the bytes live in the instance.
+        unsafe {
+            out_ptr.write(inst.state.as_ptr());
+            out_len.write(inst.state.len());
+        }
+    }
+    rc
+}
+
+/// `import_state`: [`Strategy::import_state`] of the lent bytes.
+///
+/// # Safety
+/// `inst` as for [`export_state`]; `state` points to `state_len` readable bytes (or
+/// `state_len == 0`); `err` as for [`write_error`].
+pub(super) unsafe extern "C" fn import_state<S: Strategy>(
+    inst: *mut c_void,
+    version: u32,
+    state: *const u8,
+    state_len: usize,
+    err: *mut ErrorBuf,
+) -> i32 {
+    // SAFETY: a live `Instance<S>` exclusively lent for this call, or null (caller).
+    let Some(inst) = (unsafe { inst.cast::<Instance<S>>().as_mut() }) else {
+        return NULL_ARGUMENT;
+    };
+    let bytes: &[u8] = if state_len == 0 || state.is_null() {
+        &[]
+    } else {
+        // SAFETY: `state` points to `state_len` readable bytes (caller).
+        unsafe { std::slice::from_raw_parts(state, state_len) }
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        inst.strategy
+            .import_state(version, &mut StateReader::new(bytes))
+    }));
+    let (rc, msg) = match result {
+        Ok(Ok(())) => return OK,
+        Ok(Err(e)) => (REFUSED, e.to_string()),
+        Err(payload) => (PANICKED, panic_message(&*payload)),
+    };
+    // SAFETY: `err` as guaranteed by the caller.
+    unsafe { write_error(err, &msg) };
+    rc
+}
+
+/// `handoff` of a 1.0 library: none.
+pub(super) extern "C" fn no_handoff() -> Handoff {
+    Handoff::NONE
+}
+
+/// `export_state` of a 1.0 library: refused.
+///
+/// # Safety
+/// None needed: it reads nothing.
+pub(super) unsafe extern "C" fn no_export(
+    _inst: *mut c_void,
+    _out_ptr: *mut *const u8,
+    _out_len: *mut usize,
+) -> i32 {
+    REFUSED
+}
+
+/// `import_state` of a 1.0 library: refused.
+///
+/// # Safety
+/// `err` as for [`write_error`].
+pub(super) unsafe extern "C" fn no_import(
+    _inst: *mut c_void,
+    _version: u32,
+    _state: *const u8,
+    _state_len: usize,
+    err: *mut ErrorBuf,
+) -> i32 {
+    // SAFETY: as guaranteed by the caller.
+    unsafe { write_error(err, "built with abi 1.0, which has no state handoff") };
+    REFUSED
+}

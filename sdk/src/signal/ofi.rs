@@ -275,6 +275,44 @@ pub fn integrated_ofi(scaled_ofi: &[f64], weights: &[f64]) -> Option<f64> {
     (norm > 0.0 && v.is_finite()).then_some(v)
 }
 
+impl crate::state::Save for Ofi {
+    /// The previous observation, the interval's sums and depths and its step count (the
+    /// convention and the number of levels come from the new instance's config).
+    fn save(&self, w: &mut crate::state::StateWriter<'_>) {
+        w.usize(self.prev_bids.len());
+        for &l in self.prev_bids.iter().chain(self.prev_asks.iter()) {
+            w.opt_level(l);
+        }
+        w.bool(self.has_prev);
+        for &s in &self.sums {
+            w.i64(s);
+        }
+        for &d in &self.depth {
+            w.i128(d);
+        }
+        w.u64(self.steps);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::state::StateReader<'_>,
+    ) -> Result<(), crate::state::StateError> {
+        r.expect_size("ofi levels", self.prev_bids.len())?;
+        for l in self.prev_bids.iter_mut().chain(self.prev_asks.iter_mut()) {
+            *l = r.opt_level("ofi previous level")?;
+        }
+        self.has_prev = r.bool("ofi has previous")?;
+        for s in self.sums.iter_mut() {
+            *s = r.i64()?;
+        }
+        for d in self.depth.iter_mut() {
+            *d = r.i128()?;
+        }
+        self.steps = r.u64()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod ofi_example {
     //! The §4.4 sequence n0..n5 (bids L1, L2 | asks L1, L2) in ticks and lots.

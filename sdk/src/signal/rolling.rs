@@ -185,6 +185,44 @@ impl RollingStats {
     }
 }
 
+impl crate::state::Save for RollingStats {
+    fn save(&self, w: &mut crate::state::StateWriter<'_>) {
+        w.usize(self.ring.len());
+        for &x in &self.ring {
+            w.f64(x);
+        }
+        w.usize(self.head);
+        w.usize(self.len);
+        w.f64(self.mean);
+        w.f64(self.m2);
+        w.usize(self.equal_run);
+        w.usize(self.since_recompute);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::state::StateReader<'_>,
+    ) -> Result<(), crate::state::StateError> {
+        let cap = self.ring.len();
+        r.expect_size("rolling window", cap)?;
+        for x in self.ring.iter_mut() {
+            *x = r.f64()?;
+        }
+        self.head = r.index("rolling head", cap)?;
+        self.len = r.usize("rolling len")?;
+        if self.len > cap {
+            return Err(crate::state::StateError::Invalid {
+                what: "rolling len",
+            });
+        }
+        self.mean = r.f64()?;
+        self.m2 = r.f64()?;
+        self.equal_run = r.usize("rolling equal run")?;
+        self.since_recompute = r.usize("rolling recompute count")?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

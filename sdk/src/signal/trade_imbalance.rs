@@ -208,6 +208,48 @@ impl TradeImbalance {
     }
 }
 
+impl crate::state::Save for TradeImbalance {
+    fn save(&self, w: &mut crate::state::StateWriter<'_>) {
+        w.usize(self.ring.len());
+        for e in &self.ring {
+            w.u64(e.ts);
+            w.bool(e.side_buy);
+            w.i64(e.lots);
+        }
+        w.usize(self.head);
+        w.usize(self.len);
+        w.i64(self.flow.buy);
+        w.i64(self.flow.sell);
+        w.u64(self.now);
+        w.u64(self.overflowed);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::state::StateReader<'_>,
+    ) -> Result<(), crate::state::StateError> {
+        let cap = self.ring.len();
+        r.expect_size("trade window", cap)?;
+        for e in self.ring.iter_mut() {
+            e.ts = r.u64()?;
+            e.side_buy = r.bool("trade side")?;
+            e.lots = r.i64()?;
+        }
+        self.head = r.index("trade window head", cap)?;
+        self.len = r.usize("trade window len")?;
+        if self.len > cap {
+            return Err(crate::state::StateError::Invalid {
+                what: "trade window len",
+            });
+        }
+        self.flow.buy = r.i64()?;
+        self.flow.sell = r.i64()?;
+        self.now = r.u64()?;
+        self.overflowed = r.u64()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub use quoter::Quoter;
 pub use slot::{Freed, OrderSlot, Working};
 
 use crate::abi::{BookView, Context, InitContext};
+use crate::state::{Handoff, StateReader, StateWriter};
 use std::fmt;
 use thiserror::Error;
 
@@ -76,9 +77,48 @@ pub trait Strategy: 'static {
     }
 
     /// Called once when the engine stops the strategy; requests made here (e.g. cancel-all) are
-    /// still executed.
+    /// still executed. Not called on an instance a hot swap replaces (its orders are adopted or
+    /// cancelled by the engine, see [`Strategy::handoff`]).
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
         let _ = ctx;
+    }
+
+    /// How this strategy hands its state over when the engine swaps its library for a new build
+    /// while the session runs (`crate::state`): the state format version
+    /// [`Strategy::export_state`] writes (the default, [`Handoff::NONE`], hands nothing over: the
+    /// new instance starts fresh and the old open orders are cancelled) and whether a fresh
+    /// start adopts the old open orders instead ([`Handoff::adopting_orders`]).
+    fn handoff() -> Handoff
+    where
+        Self: Sized,
+    {
+        Handoff::NONE
+    }
+
+    /// Writes the warm state (signal windows, working order ids, ...) for a new build of the
+    /// strategy; called on the running instance at a swap when both builds declare a handoff.
+    /// The instance is not called again afterwards.
+    fn export_state(&self, out: &mut StateWriter<'_>) {
+        let _ = out;
+    }
+
+    /// Reads a state written by [`Strategy::export_state`] of a build whose handoff version is
+    /// `version` into this instance, just created from its own config and not yet called. The
+    /// open orders and positions are the engine's (the old instance's orders stay working).
+    ///
+    /// # Errors
+    /// Refuse a version or a state it cannot take (a [`StateError`](crate::state::StateError)
+    /// converts): the engine then discards this instance and starts a fresh one, and the report
+    /// gives this error as the reason.
+    fn import_state(
+        &mut self,
+        version: u32,
+        state: &mut StateReader<'_>,
+    ) -> Result<(), StrategyError> {
+        let _ = state;
+        Err(StrategyError::new(format!(
+            "this build does not import state (version {version} offered)"
+        )))
     }
 }
 

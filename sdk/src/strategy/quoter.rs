@@ -124,3 +124,50 @@ impl Quoter {
         slot.steer(ctx, instrument, target, self.qty, self.tif);
     }
 }
+
+impl crate::state::Save for Quoter {
+    /// The quoted instrument, whether it is active, its targets and both working orders; the
+    /// order size, time in force and position cap come from the new instance's config.
+    fn save(&self, w: &mut crate::state::StateWriter<'_>) {
+        w.bool(self.instrument.is_some());
+        w.u64(u64::from(self.instrument.map_or(0, InstrumentId::get)));
+        w.bool(self.active);
+        for target in [self.target_bid, self.target_ask] {
+            w.bool(target.is_some());
+            w.price(target.unwrap_or(Price::from_ticks(0)));
+        }
+        w.save(&self.bid);
+        w.save(&self.ask);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::state::StateReader<'_>,
+    ) -> Result<(), crate::state::StateError> {
+        let bound = r.bool("quoter instrument")?;
+        let id = u32::try_from(r.u64()?).map_err(|_| crate::state::StateError::Invalid {
+            what: "quoter instrument",
+        })?;
+        if bound {
+            let id = InstrumentId::new(id);
+            // A config that names another instrument than the running one refuses the state.
+            if self.instrument.is_some_and(|mine| mine != id) {
+                return Err(crate::state::StateError::Invalid {
+                    what: "quoter instrument",
+                });
+            }
+            self.instrument = Some(id);
+        }
+        self.active = r.bool("quoter active")?;
+        let mut targets = [None, None];
+        for t in &mut targets {
+            let some = r.bool("quoter target")?;
+            let price = r.price()?;
+            *t = some.then_some(price);
+        }
+        [self.target_bid, self.target_ask] = targets;
+        r.restore(&mut self.bid)?;
+        r.restore(&mut self.ask)?;
+        Ok(())
+    }
+}

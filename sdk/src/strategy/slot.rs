@@ -131,3 +131,31 @@ impl OrderSlot {
         }
     }
 }
+
+impl crate::state::Save for OrderSlot {
+    /// The working order (id, price, cancelling); the side is the new instance's own.
+    fn save(&self, w: &mut crate::state::StateWriter<'_>) {
+        w.bool(self.order.is_some());
+        if let Some(o) = self.order {
+            w.u64(o.id.get());
+            w.price(o.price);
+            w.bool(o.cancelling);
+        }
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::state::StateReader<'_>,
+    ) -> Result<(), crate::state::StateError> {
+        self.order = if r.bool("order slot")? {
+            Some(Working {
+                id: ClientOrderId::new(r.u64()?),
+                price: r.price()?,
+                cancelling: r.bool("order slot cancelling")?,
+            })
+        } else {
+            None
+        };
+        Ok(())
+    }
+}

@@ -78,6 +78,15 @@
 //!
 //! The same as JSON: `{"signal": "depth", "levels": 10, "smoothing": "mean", "window": 50}`.
 //!
+//! # Hot reload
+//!
+//! The strategy hands its warm state to a new build of itself when the engine swaps its library
+//! (`ladder paper` hot reload, `ladder replay --swap`), in state format version
+//! [`STATE_VERSION`]: the smoother (EMA value or rolling-mean window), the warm-up count, the OFI
+//! window, the trade window, the quoting intents and the quoter's working orders. The new
+//! instance is built from its own config first: a config that changed a window size or the
+//! smoothing kind refuses the state (the new instance then starts fresh).
+//!
 //! # Hot path
 //!
 //! No allocation per event: the windows are allocated in `new`; signals and orders go through
@@ -94,6 +103,9 @@ use ladder_sdk::config as sdk_config;
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{TradeImbalance, TradeWindow, depth_imbalance, top_imbalance};
 use window::{OfiWindow, Smoother};
+
+/// The format of the state handed to a new build on a hot swap (see "Hot reload").
+pub const STATE_VERSION: u32 = 1;
 
 /// The imbalance strategy; see the crate docs.
 #[derive(Debug)]
@@ -221,6 +233,43 @@ impl Strategy for ImbalanceStrategy {
 
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
         self.quoter.withdraw(ctx);
+    }
+
+    fn handoff() -> Handoff {
+        Handoff::versioned(STATE_VERSION)
+    }
+
+    fn export_state(&self, out: &mut StateWriter<'_>) {
+        out.save(&self.smoother);
+        out.usize(self.samples);
+        out.save(&self.ofi);
+        out.save(&self.trades);
+        out.bool(self.want_buy);
+        out.bool(self.want_sell);
+        out.save(&self.quoter);
+    }
+
+    fn import_state(
+        &mut self,
+        version: u32,
+        state: &mut StateReader<'_>,
+    ) -> Result<(), StrategyError> {
+        if version != STATE_VERSION {
+            return Err(StateError::Version {
+                got: version,
+                supported: STATE_VERSION,
+            }
+            .into());
+        }
+        state.restore(&mut self.smoother)?;
+        self.samples = state.usize("samples")?;
+        state.restore(&mut self.ofi)?;
+        state.restore(&mut self.trades)?;
+        self.want_buy = state.bool("want_buy")?;
+        self.want_sell = state.bool("want_sell")?;
+        state.restore(&mut self.quoter)?;
+        state.finish()?;
+        Ok(())
     }
 }
 

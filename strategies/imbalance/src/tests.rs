@@ -411,3 +411,84 @@ fn crossed_book_places_nothing() {
     let out = Host::new().book(&mut s, (101, 9), (101, 1));
     assert!(out.orders.is_empty(), "locked: {out:?}");
 }
+
+// ---- state handoff ----------------------------------------------------------------------------
+
+fn exported(s: &ImbalanceStrategy) -> Vec<u8> {
+    let mut buf = Vec::new();
+    s.export_state(&mut StateWriter::new(&mut buf));
+    buf
+}
+
+/// A warm strategy: smoothing state, OFI and trade windows filled, a working bid.
+fn warmed(config: &str, host: &mut Host) -> ImbalanceStrategy {
+    let mut s = create(config).expect("valid config").0;
+    for k in 0..30 {
+        host.book(&mut s, (100, 10 + k % 7), (101, 3));
+        let trade = TradeEvent {
+            instrument: BTC,
+            aggressor: if k % 3 == 0 { Side::Sell } else { Side::Buy },
+            _reserved: [0; 3],
+            price: Price::from_ticks(100),
+            qty: Quantity::from_lots(1 + k % 4),
+            trade_id: k as u64,
+            ts_exchange: UnixNanos::from_nanos(k as u64),
+            ts_recv: UnixNanos::from_nanos(k as u64),
+        };
+        host.call(|ctx| s.on_trade(ctx, &trade));
+    }
+    s
+}
+
+#[test]
+fn handoff_import_continues_exactly_like_the_running_instance() {
+    for config in ["", "smoothing = \"mean\"\nwindow = 7\nwarmup = 3", RAW] {
+        let mut host = Host::new();
+        let mut old = warmed(config, &mut host);
+        let mut new = create(config).unwrap().0;
+        new.import_state(STATE_VERSION, &mut StateReader::new(&exported(&old)))
+            .unwrap();
+        assert_eq!(exported(&new), exported(&old), "{config}");
+        let mut twin = Host(host.0.clone());
+        for k in 0..20 {
+            let (bid, ask) = ((100, 2 + k % 9), (101, 1 + k % 5));
+            let a = host.book(&mut old, bid, ask);
+            let b = twin.book(&mut new, bid, ask);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{config}: step {k}");
+        }
+    }
+}
+
+#[test]
+fn handoff_refuses_another_version_a_resized_window_and_trailing_bytes() {
+    let mut host = Host::new();
+    let old = warmed("", &mut host);
+    let state = exported(&old);
+    let mut new = create("").unwrap().0;
+    let e = new
+        .import_state(STATE_VERSION + 1, &mut StateReader::new(&state))
+        .unwrap_err();
+    assert!(e.message().contains("version 2"), "{e}");
+    let mut resized = create("ofi_window = 10").unwrap().0;
+    let e = resized
+        .import_state(STATE_VERSION, &mut StateReader::new(&state))
+        .unwrap_err();
+    assert!(e.message().contains("ofi_window"), "{e}");
+    let mut longer = state.clone();
+    longer.push(0);
+    let e = create("")
+        .unwrap()
+        .0
+        .import_state(STATE_VERSION, &mut StateReader::new(&longer))
+        .unwrap_err();
+    assert!(e.message().contains("past its end"), "{e}");
+    let e = create("")
+        .unwrap()
+        .0
+        .import_state(
+            STATE_VERSION,
+            &mut StateReader::new(&state[..state.len() / 2]),
+        )
+        .unwrap_err();
+    assert!(e.message().contains("ends early"), "{e}");
+}

@@ -4,6 +4,7 @@
 use crate::config::{Config, Smoothing};
 use ladder_sdk::Level;
 use ladder_sdk::signal::{Ofi, OfiStep, RollingStats};
+use ladder_sdk::state::{Save, StateError, StateReader, StateWriter};
 
 /// EMA or rolling mean of the driving imbalance.
 #[derive(Debug, Clone)]
@@ -100,5 +101,62 @@ impl OfiWindow {
         self.head = 0;
         self.len = 0;
         self.sum = 0;
+    }
+}
+
+impl Save for Smoother {
+    /// The kind (0: EMA, 1: rolling mean), then its state; the EMA weight comes from the new
+    /// config. A state of the other kind is refused.
+    fn save(&self, w: &mut StateWriter<'_>) {
+        match self {
+            Self::Ema { value, .. } => {
+                w.u8(0);
+                w.opt_f64(*value);
+            }
+            Self::Mean(stats) => {
+                w.u8(1);
+                w.save(stats);
+            }
+        }
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), StateError> {
+        match (r.u8()?, self) {
+            (0, Self::Ema { value, .. }) => *value = r.opt_f64("ema value")?,
+            (1, Self::Mean(stats)) => r.restore(stats)?,
+            _ => return Err(StateError::Invalid { what: "smoothing" }),
+        }
+        Ok(())
+    }
+}
+
+impl Save for OfiWindow {
+    fn save(&self, w: &mut StateWriter<'_>) {
+        w.save(&self.ofi);
+        w.usize(self.ring.len());
+        for &x in &self.ring {
+            w.i64(x);
+        }
+        w.usize(self.head);
+        w.usize(self.len);
+        w.i64(self.sum);
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), StateError> {
+        r.restore(&mut self.ofi)?;
+        let cap = self.ring.len();
+        r.expect_size("ofi_window", cap)?;
+        for x in self.ring.iter_mut() {
+            *x = r.i64()?;
+        }
+        self.head = r.index("ofi window head", cap)?;
+        self.len = r.usize("ofi window len")?;
+        if self.len > cap {
+            return Err(StateError::Invalid {
+                what: "ofi window len",
+            });
+        }
+        self.sum = r.i64()?;
+        Ok(())
     }
 }

@@ -72,6 +72,14 @@
 //!
 //! The same as JSON: `{"table": "tables/ethusdt_gstar.json", "tick_size": "0.01"}`.
 //!
+//! # Hot reload
+//!
+//! The strategy hands its state to a new build of itself when the engine swaps its library
+//! (`ladder paper` hot reload, `ladder replay --swap`), in state format version
+//! [`STATE_VERSION`]: the quoter (its instrument, targets and working order ids). The G* table
+//! is not state: the new build loads the table its config names, so a swap can ship a refitted
+//! table while the working orders stay.
+//!
 //! # Hot path
 //!
 //! No allocation per event (the table is loaded in `new`); signals and orders go through the
@@ -87,6 +95,9 @@ use config::{Config, Fallback};
 use ladder_sdk::config as sdk_config;
 use ladder_sdk::prelude::*;
 use ladder_sdk::signal::{MicropriceTable, mid, weighted_mid};
+
+/// The format of the state handed to a new build on a hot swap (see "Hot reload").
+pub const STATE_VERSION: u32 = 1;
 
 /// Relative tolerance of the tick check (the table stores its tick as `f64`).
 const TICK_TOLERANCE: f64 = 1e-9;
@@ -207,6 +218,31 @@ impl Strategy for MicropriceStrategy {
 
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
         self.quoter.withdraw(ctx);
+    }
+
+    fn handoff() -> Handoff {
+        Handoff::versioned(STATE_VERSION)
+    }
+
+    fn export_state(&self, out: &mut StateWriter<'_>) {
+        out.save(&self.quoter);
+    }
+
+    fn import_state(
+        &mut self,
+        version: u32,
+        state: &mut StateReader<'_>,
+    ) -> Result<(), StrategyError> {
+        if version != STATE_VERSION {
+            return Err(StateError::Version {
+                got: version,
+                supported: STATE_VERSION,
+            }
+            .into());
+        }
+        state.restore(&mut self.quoter)?;
+        state.finish()?;
+        Ok(())
     }
 }
 

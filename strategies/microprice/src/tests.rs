@@ -290,3 +290,41 @@ fn spread_wider_than_the_table_follows_the_fallback() {
     let out = Host::new().book(&mut s, (1000, 9), (1003, 1));
     assert_eq!(out.news(), [(Side::Buy, 1001), (Side::Sell, 1002)]);
 }
+
+// ---- state handoff ----------------------------------------------------------------------------
+
+#[test]
+fn handoff_keeps_the_working_quotes_so_the_new_build_does_not_requote() {
+    let (mut old, _f) = with_table("");
+    let mut host = Host::new();
+    let first = host.book(&mut old, (1000, 10), (1001, 10));
+    assert!(!first.news().is_empty(), "the running instance quotes");
+    let mut state = Vec::new();
+    old.export_state(&mut StateWriter::new(&mut state));
+    let (mut new, _g) = with_table("");
+    new.import_state(STATE_VERSION, &mut StateReader::new(&state))
+        .expect("same build imports its state");
+    // The same book again: the handed-over quotes are already where they should be.
+    let mut twin = Host(host.0.clone());
+    let a = host.book(&mut old, (1000, 10), (1001, 10));
+    let b = twin.book(&mut new, (1000, 10), (1001, 10));
+    assert!(
+        b.orders.is_empty(),
+        "re-quoted after the handoff: {:?}",
+        b.orders
+    );
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    // A fresh instance instead would quote again (the adopted orders would be doubled).
+    let (mut fresh, _h) = with_table("");
+    assert!(
+        !Host::new()
+            .book(&mut fresh, (1000, 10), (1001, 10))
+            .news()
+            .is_empty()
+    );
+    let e = with_table("")
+        .0
+        .import_state(STATE_VERSION + 1, &mut StateReader::new(&state))
+        .unwrap_err();
+    assert!(e.message().contains("version"), "{e}");
+}

@@ -26,7 +26,8 @@
 //! Files: this one (state, event dispatch, book updates, timers), `orders` (strategy output →
 //! risk → exchange, report delivery), `killswitch` (equity, drawdown, kill, disable), `latency`
 //! (stage stamps), `sample` (one market sample per instrument per interval for the report's
-//! charts), `view` (read-only views and the final state for reports).
+//! charts), `swap` (hot swap of a strategy's library between two events, with state handoff),
+//! `view` (read-only views and the final state for reports).
 //!
 //! # Hot path
 //! Once warm: no allocation, lock or syscall per event (asserted by `tests/tests/hot_alloc.rs`,
@@ -54,8 +55,12 @@ mod killswitch;
 mod latency;
 mod orders;
 mod sample;
+mod swap;
 mod view;
 
+pub use swap::{
+    Replacement, SwapCost, SwapMode, SwapReceiver, SwapReport, SwapSender, swap_channel,
+};
 pub use view::{EngineFinal, FINAL_LEVELS, FinalBook, StrategySummary};
 
 /// Reports delivered to strategies per event before the rest waits for the next event (stops
@@ -116,6 +121,10 @@ pub struct HotEngine<O: OutputSink> {
     frame: FrameStamps,
     /// Each instrument's open market-sample interval.
     samples: Vec<Option<sample::OpenSample>>,
+    /// Strategy swaps so far (`swap`).
+    swaps: Vec<SwapReport>,
+    /// The state bytes of the swap under way (reused).
+    swap_state: Vec<u8>,
 }
 
 impl<O: OutputSink> std::fmt::Debug for HotEngine<O> {
@@ -175,6 +184,8 @@ impl<O: OutputSink> HotEngine<O> {
             latency: None,
             frame: FrameStamps::default(),
             samples: vec![None; n],
+            swaps: Vec::new(),
+            swap_state: Vec::new(),
         }
     }
 

@@ -28,6 +28,8 @@ pub struct EngineFinal {
     pub marks: Vec<Option<Price>>,
     /// Final state and top levels of each instrument's book.
     pub books: Vec<FinalBook>,
+    /// Every strategy swap (hot reload, `replay --swap`), refused ones included.
+    pub swaps: Vec<SwapReport>,
 }
 
 /// Levels per side kept in [`FinalBook`].
@@ -132,6 +134,7 @@ impl<O: OutputSink> HotEngine<O> {
             accounts,
             marks,
             books,
+            swaps: self.swaps.clone(),
         }
     }
 

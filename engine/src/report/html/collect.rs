@@ -251,7 +251,9 @@ impl ChartData {
             }
             // Not charted; and the reports delivered when a session stops carry the end of
             // time, which is no part of the session's span.
-            OutputRecord::Update { .. } | OutputRecord::Disabled { .. } => {}
+            OutputRecord::Update { .. }
+            | OutputRecord::Disabled { .. }
+            | OutputRecord::Swap { .. } => {}
         }
     }
 

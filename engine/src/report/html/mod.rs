@@ -342,6 +342,7 @@ mod tests {
             accounts: Vec::new(),
             marks: Vec::new(),
             books: Vec::new(),
+            swaps: Vec::new(),
         };
         let zero = Percentiles {
             count: 0,
@@ -371,6 +372,7 @@ mod tests {
                 frames_per_second: 0.0,
                 frame_latency_ns: zero,
                 output_waits: 0,
+                swap_cost_ns: Vec::new(),
             },
         })
     }

@@ -51,6 +51,18 @@ const STRATEGY_ORDER: [&str; 17] = [
     "config_sha256",
 ];
 
+/// A swap's figures in reading order; others follow.
+const SWAP_ORDER: [&str; 8] = [
+    "mode",
+    "reason",
+    "ts_ns",
+    "event",
+    "old_sha256",
+    "new_sha256",
+    "orders_cancelled",
+    "orders_adopted",
+];
+
 /// The keys of `map` with `order` first (those present), then the rest as they come.
 fn ordered<'a>(map: &'a serde_json::Map<String, Value>, order: &[&'a str]) -> Vec<&'a str> {
     let mut keys: Vec<&str> = order
@@ -212,6 +224,14 @@ pub fn summary_tables(summary: &Summary) -> String {
             s.get("name").and_then(scalar).unwrap_or_default()
         });
     }
+    if let Some(swaps) = map.get("swaps").and_then(Value::as_array) {
+        o.push_str("<h3>Strategy swaps</h3>");
+        columns(&mut o, "swaps", swaps, &SWAP_ORDER, |s| {
+            let name = s.get("strategy").and_then(scalar).unwrap_or_default();
+            let event = s.get("event").and_then(scalar).unwrap_or_default();
+            format!("{name} @ event {event}")
+        });
+    }
     if let Some(feeds) = map.get("feeds").and_then(Value::as_array) {
         o.push_str("<h3>Feeds</h3>");
         columns(&mut o, "feeds", feeds, &["venue"], |f| {
@@ -221,7 +241,7 @@ pub fn summary_tables(summary: &Summary) -> String {
     // Everything else side by side.
     o.push_str(r#"<div class="row">"#);
     for (k, v) in map {
-        if scalar(v).is_none() && k != "strategies" && k != "feeds" {
+        if scalar(v).is_none() && !["strategies", "feeds", "swaps"].contains(&k.as_str()) {
             let _ = write!(o, "<div><h3>{}</h3>", esc(k));
             nested(&mut o, k, v);
             o.push_str("</div>");
