@@ -26,6 +26,7 @@ pub mod live;
 pub mod okx;
 pub mod pending;
 pub mod token;
+pub mod units;
 pub mod venue;
 
 pub use dispatch::{
