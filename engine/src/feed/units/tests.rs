@@ -59,6 +59,9 @@ fn check(spec: &InstrumentSpec, value: &str) {
 #[case::letter_in_fraction("1.0000000a")]
 #[case::above_limit("99999999.99")]
 #[case::leading_zeros("007.10")]
+#[case::thirteen_fraction_digits("1.1234567890000")]
+#[case::nonzero_fifteenth_byte("12.000000000001")]
+#[case::fraction_fills_window("1.12345678901234")]
 fn units_fast_path_agrees_with_general_path(#[case] value: &str) {
     for (tick, lot) in [
         ("0.01", "0.00001"),
@@ -138,19 +141,27 @@ fn swar_helpers_read_digits() {
     assert_eq!(parse_digits(chunk(b"123\"xxxx"), 3), 123);
     assert_eq!(parse_digits(chunk(b"9xxxxxxx"), 1), 9);
     assert_eq!(parse_digits(chunk(b"xxxxxxxx"), 0), 0);
-    assert_eq!(nondigits64(chunk(b"0123456/")), 0x80 << 56);
-    assert_eq!(nondigits64(chunk(b"0123456:")), 0x80 << 56);
+    let wide = |s: &[u8; 16]| u128::from_le_bytes(*s);
+    assert_eq!(parse_digits16(wide(b"0001050000000000"), 9), 105_000);
     assert_eq!(
-        nondigits64(chunk(&[0xb0, b'1', b'2', b'3', b'4', b'5', b'6', b'7'])),
-        0x80
+        parse_digits16(wide(b"123456789012345x"), 15),
+        123_456_789_012_345
     );
+    assert_eq!(parse_digits16(wide(b"000000000000000x"), 15), 0);
+    assert_eq!(parse_digits16(wide(b"6183763000000000"), 7), 6_183_763);
+    let digits = |s: &[u8; 16]| nondigits128(wide(s)).trailing_zeros() / 8;
+    assert_eq!(digits(b"0123456/89012345"), 7);
+    assert_eq!(digits(b"0123456:89012345"), 7);
+    let mut high = *b"0123456789012345";
+    high[3] = 0xb3;
+    assert_eq!(digits(&high), 3);
 }
 
 proptest! {
     /// Any short string of digits, dots, signs, quotes and letters: fast == general.
     #[test]
     fn units_fast_equals_general_on_any_short_value(
-        value in "[0-9.\\-eE\"a]{0,12}|[0-9]{1,9}(\\.[0-9]{0,10})?",
+        value in "[0-9.\\-eE\"a]{0,12}|[0-9]{1,9}(\\.[0-9]{0,15})?|0\\.0{0,12}[1-9]0{0,4}",
         tick_exp in 0u32..12,
         lot_exp in 0u32..12,
     ) {
