@@ -11,8 +11,8 @@
 //! checked to be zeros instead of divided away.
 //!
 //! The contract is exactness by construction: the fast path answers only for the shapes whose
-//! value it reads completely (`"`, 1–8 digits, optionally `.` and more digits, `"`, all within
-//! 16 bytes), and only with values inside the market range. Everything else (a sign, an exponent, a longer number, a
+//! value it reads completely (`"`, 1–8 digits, optionally `.` and 0–8 digits, `"`), and only
+//! with values inside the market range. Everything else (a sign, an exponent, a longer number, a
 //! value off the grid, zero or out of range, an odd grid) goes through the general path, which
 //! gives the value or the error the decoder always gave. A decoder's exact-shape path
 //! ([`pair`]) returns `None` on any surprise, and the decoder then decodes the frame again with
@@ -318,7 +318,7 @@ fn pow10_scale(grid: &ladder_sdk::Grid) -> Option<u32> {
 }
 
 /// The quoted decimal at `buf[pos]` (the opening `"`) in units of `10^-scale`, and the position
-/// after its closing quote. Takes `"` + 1–8 digits + optionally `.` and more digits + `"`,
+/// after its closing quote. Takes `"` + 1–8 digits + optionally `.` and 0–8 digits + `"`,
 /// the digits inside the 16 bytes after the opening quote; answers
 /// `None` for anything else and for a value with non-zero digits past `scale` decimals (off the
 /// grid): the general path decides those.
@@ -347,86 +347,74 @@ struct SwarNumber {
     dot: bool,
 }
 
-/// The plain decimal (1–8 digits, optionally `.` and more digits, all within 16 bytes)
-/// starting at `buf[start]`, in units of `10^-scale`; `None` if fewer than 16 bytes follow, for
-/// any other shape, or for non-zero digits past `scale` decimals. The caller checks the
-/// terminator at `end`: a digit there means the number was longer than the fast path takes.
+/// The plain decimal (1–8 digits, optionally `.` and 0–8 digits) starting at `buf[start]`, in
+/// units of `10^-scale`; `None` if fewer than 16 bytes follow, for any other shape, or for
+/// non-zero digits past `scale` decimals. The caller checks the terminator at `end`: a digit
+/// there means the number was longer than the fast path takes.
 ///
-/// One 16-byte window: a SWAR mask finds the dot and the end, the dot is cut out, digits past
-/// the grid are checked to be `'0'`, and the remaining digits (leading zeros skipped) are read
-/// eight at a time, usually in one step (`61837.63|000000` on a 0.01 tick: seven digits;
-/// `0.00105|000` on a 0.00001 lot: three).
+/// One 16-byte window: a SWAR mask finds the dot, a second one the end of the fraction, digits
+/// past the grid are checked to be `'0'`, and the digits that count are read eight at a time,
+/// usually in one step: the integer and fraction digits joined when they fit in eight
+/// (`61837.63|000000` on a 0.01 tick), the fraction alone after a `0.` (`0.00105000` on a
+/// 0.00000001 lot).
 #[inline(always)]
 fn swar_number(buf: &[u8], start: usize, scale: u32) -> Option<SwarNumber> {
-    const Z: u128 = 0x3030_3030_3030_3030_3030_3030_3030_3030;
     let window: &[u8; 16] = buf.get(start..start + 16)?.try_into().ok()?;
     let w = u128::from_le_bytes(*window);
-    let m = nondigits128(w);
-    let k = (m.trailing_zeros() / 8) as usize;
-    if k == 0 || k > 8 {
+    let lo = w as u64;
+    // The integer digits end in the first eight bytes, or at the ninth.
+    let k = (nondigits64(lo).trailing_zeros() / 8) as usize;
+    if k == 0 || (k == 8 && window[8].is_ascii_digit()) {
         return None;
     }
     let s = scale as usize;
-    if (w >> (8 * k)) as u8 != b'.' {
+    if window[k] != b'.' {
         return Some(SwarNumber {
-            units: parse_digits(w as u64, k) * POW10[s],
+            units: parse_digits(lo, k) * POW10[s],
             end: start + k,
             decimals: 0,
             dot: false,
         });
     }
-    // Fraction digits: up to the next non-digit, or the end of the window (byte 16, which
-    // is marked as a non-digit: the caller's terminator check then sees what it really is).
-    let fm = (m >> (8 * (k + 1))) | (0x80u128 << (8 * (15 - k)));
-    let f = (fm.trailing_zeros() / 8) as usize;
-    // Cut the dot out: the integer digits, then the fraction digits.
-    let int_mask = (1u128 << (8 * k)) - 1;
-    let joined = (w & int_mask) | ((w >> 8) & !int_mask);
+    // The (up to) eight bytes after the dot; past the window they read as zero bytes, which
+    // are not digits.
+    let frac = (w >> (8 * (k + 1))) as u64;
+    let f = (nondigits64(frac).trailing_zeros() / 8) as usize;
     let used = f.min(s);
     if f > s {
         // Digits past the grid must all be '0': the value is a whole number of units.
-        let extra = ((joined ^ Z) >> (8 * (k + s))) & ((1u128 << (8 * (f - s))) - 1);
-        if extra != 0 {
+        let extra = (frac ^ ZEROS) >> (8 * s);
+        if extra & (u64::MAX >> (64 - 8 * (f - s))) != 0 {
             return None;
         }
     }
+    let units = if k == 1 && lo as u8 == b'0' {
+        // `0.xxx`: the fraction digits alone.
+        parse_digits(frac, used)
+    } else if k + used <= 8 {
+        // The integer digits, then the fraction digits, in one step.
+        let joined =
+            (lo & (u64::MAX >> (64 - 8 * k))) | frac.checked_shl(8 * k as u32).unwrap_or(0);
+        parse_digits(joined, k + used)
+    } else {
+        parse_digits(lo, k) * POW10[used] + parse_digits(frac, used)
+    };
     Some(SwarNumber {
-        units: parse_digits16(joined, k + used) * POW10[s - used],
+        units: units * POW10[s - used],
         end: start + k + 1 + f,
         decimals: f as u32,
         dot: true,
     })
 }
 
-/// The value of the first `n` (1..=15) bytes of `w`, all ASCII digits, first digit in the low
-/// byte: leading `'0'`s skipped, then one or two eight-digit steps.
-#[inline(always)]
-fn parse_digits16(w: u128, n: usize) -> u64 {
-    const Z: u128 = 0x3030_3030_3030_3030_3030_3030_3030_3030;
-    let zeros = ((w ^ Z).trailing_zeros() / 8) as usize;
-    let zeros = zeros.min(n);
-    let sig = n - zeros;
-    let w = w >> (8 * zeros);
-    if sig <= 8 {
-        parse_digits(w as u64, sig)
-    } else {
-        let hi = sig - 8;
-        parse_digits(w as u64, hi) * 100_000_000 + parse_eight((w >> (8 * hi)) as u64)
-    }
-}
-
 /// `0x80` in every byte of `w` that is not an ASCII digit.
 #[inline(always)]
-fn nondigits128(w: u128) -> u128 {
-    const LOW7: u128 = 0x7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F;
-    const ADD: u128 = 0x7676_7676_7676_7676_7676_7676_7676_7676;
-    const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
-    const Z: u128 = 0x3030_3030_3030_3030_3030_3030_3030_3030;
-    let t = w ^ Z;
+fn nondigits64(w: u64) -> u64 {
+    let t = w ^ ZEROS;
     // A byte of `t` is a digit's value iff it is below 10: adding 0x76 to its low seven bits
     // sets bit 7 iff it is 10 or more (no carry between bytes), and bit 7 of `t` itself marks
     // bytes of 0x80 and above.
-    (((t & LOW7) + ADD) | t) & HIGH
+    (((t & 0x7F7F_7F7F_7F7F_7F7F) + 0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080
 }
 
 /// The value of the first `n` (0..=8) bytes of `chunk`, all ASCII digits, first digit in the

@@ -141,18 +141,18 @@ fn swar_helpers_read_digits() {
     assert_eq!(parse_digits(chunk(b"123\"xxxx"), 3), 123);
     assert_eq!(parse_digits(chunk(b"9xxxxxxx"), 1), 9);
     assert_eq!(parse_digits(chunk(b"xxxxxxxx"), 0), 0);
-    let wide = |s: &[u8; 16]| u128::from_le_bytes(*s);
-    assert_eq!(parse_digits16(wide(b"0001050000000000"), 9), 105_000);
-    assert_eq!(
-        parse_digits16(wide(b"123456789012345x"), 15),
-        123_456_789_012_345
-    );
-    assert_eq!(parse_digits16(wide(b"000000000000000x"), 15), 0);
-    assert_eq!(parse_digits16(wide(b"6183763000000000"), 7), 6_183_763);
-    let digits = |s: &[u8; 16]| nondigits128(wide(s)).trailing_zeros() / 8;
-    assert_eq!(digits(b"0123456/89012345"), 7);
-    assert_eq!(digits(b"0123456:89012345"), 7);
-    let mut high = *b"0123456789012345";
+    let units = |text: &[u8], scale| swar_number(text, 0, scale).map(|n| (n.units, n.end));
+    assert_eq!(units(b"0.00105000\"......", 8), Some((105_000, 10)));
+    assert_eq!(units(b"61837.63000000\"..", 2), Some((6_183_763, 14)));
+    assert_eq!(units(b"1.54698000\"......", 8), Some((154_698_000, 10)));
+    assert_eq!(units(b"12345678\"........", 3), Some((12_345_678_000, 8)));
+    assert_eq!(units(b"12345678.5\"......", 1), Some((123_456_785, 10)));
+    assert_eq!(units(b"61837.635\".......", 2), None);
+    let digits = |s: &[u8; 8]| nondigits64(chunk(s)).trailing_zeros() / 8;
+    assert_eq!(digits(b"0123456/"), 7);
+    assert_eq!(digits(b"0123456:"), 7);
+    assert_eq!(digits(b"01234567"), 8);
+    let mut high = *b"01234567";
     high[3] = 0xb3;
     assert_eq!(digits(&high), 3);
 }
