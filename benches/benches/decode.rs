@@ -26,7 +26,7 @@ use ladder_engine::feed::Venue;
 use ladder_engine::feed::binance::{Decoded, Decoder};
 use ladder_engine::feed::bybit;
 use ladder_engine::instrument::Registry;
-use ladder_sdk::{InstrumentSpec, UnixNanos};
+use ladder_sdk::{InstrumentSpec, Level, UnixNanos};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -50,27 +50,71 @@ struct DepthUpdate {
     a: Vec<[Decimal; 2]>,
 }
 
-/// A Bybit `orderbook` message, typed.
-#[allow(dead_code)]
+/// The sonic-rs baseline's shape: borrowed `&str` fields (sonic-rs' fast path), each price and
+/// quantity then parsed into a `Decimal`, as the measurement did.
 #[derive(Deserialize)]
-struct BybitBook<'a> {
+struct SonicEnvelope<'a> {
     #[serde(borrow)]
-    topic: &'a str,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    ts: u64,
-    data: BybitData,
-    cts: Option<u64>,
+    #[allow(dead_code)]
+    stream: &'a str,
+    #[serde(borrow)]
+    data: SonicDepth<'a>,
 }
 
-#[allow(dead_code)]
+#[allow(non_snake_case, dead_code)]
 #[derive(Deserialize)]
-struct BybitData {
-    s: String,
-    b: Vec<[Decimal; 2]>,
-    a: Vec<[Decimal; 2]>,
+struct SonicDepth<'a> {
+    e: &'a str,
+    E: u64,
+    s: &'a str,
+    U: u64,
     u: u64,
-    seq: Option<u64>,
+    #[serde(borrow)]
+    b: Vec<[&'a str; 2]>,
+    #[serde(borrow)]
+    a: Vec<[&'a str; 2]>,
+}
+
+/// Levels as `(price, qty)` decimals, for the baselines.
+type DecLevels = Vec<(Decimal, Decimal)>;
+
+/// The sonic-rs baseline: typed `&str` fields, then `Decimal` for each.
+fn sonic_depth(frame: &str) -> Option<(DecLevels, DecLevels)> {
+    let m: SonicEnvelope<'_> = sonic_rs::from_str(frame).ok()?;
+    let dec = |side: &[[&str; 2]]| -> Option<DecLevels> {
+        side.iter()
+            .map(|[p, q]| Some((p.parse().ok()?, q.parse().ok()?)))
+            .collect()
+    };
+    Some((dec(&m.data.b)?, dec(&m.data.a)?))
+}
+
+/// The sonic-rs baseline as timed: every price and quantity parsed into a `Decimal` (a
+/// `black_box`ed sum keeps them), the level count returned.
+fn sonic_count(frame: &str) -> usize {
+    let Ok(m) = sonic_rs::from_str::<SonicEnvelope<'_>>(frame) else {
+        return 0;
+    };
+    let mut n = 0;
+    for [p, q] in m.data.b.iter().chain(&m.data.a) {
+        if let (Ok(p), Ok(q)) = (p.parse::<Decimal>(), q.parse::<Decimal>()) {
+            black_box((p, q));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The serde_json baseline as timed: the level count of the typed struct.
+fn serde_count(frame: &str) -> usize {
+    serde_json::from_str::<Envelope<'_>>(frame).map_or(0, |m| m.data.b.len() + m.data.a.len())
+}
+
+/// The serde_json baseline: a typed struct with `Decimal` fields.
+fn serde_depth(frame: &str) -> Option<(DecLevels, DecLevels)> {
+    let m: Envelope<'_> = serde_json::from_str(frame).ok()?;
+    let dec = |side: &[[Decimal; 2]]| side.iter().map(|[p, q]| (*p, *q)).collect();
+    Some((dec(&m.data.b), dec(&m.data.a)))
 }
 
 fn synthetic(levels: usize) -> String {
@@ -96,51 +140,87 @@ fn synthetic(levels: usize) -> String {
     )
 }
 
-fn levels_of(frame: &str) -> usize {
-    frame.matches("\",\"").count()
-}
-
-fn inputs() -> (Vec<String>, Vec<String>) {
-    let Some(frames) = capture_frames("binance-spot_btcusdt_20240808.gz") else {
-        let f = synthetic(50);
-        return (vec![f.clone()], vec![f]);
-    };
-    let depth: Vec<String> = frames
-        .into_iter()
-        .filter(|f| f.contains("depthUpdate"))
-        .collect();
-    let fifty: Vec<String> = depth
-        .iter()
-        .filter(|f| (45..=55).contains(&levels_of(f)))
-        .cloned()
-        .collect();
-    (
-        depth,
-        if fifty.is_empty() {
-            vec![synthetic(50)]
-        } else {
-            fifty
-        },
-    )
+/// The Binance spot capture's diff-depth frames (or a synthetic 25 + 25 frame).
+fn depth_frames() -> Vec<String> {
+    match capture_frames("binance-spot_btcusdt_20240808.gz") {
+        Some(frames) => frames
+            .into_iter()
+            .filter(|f| f.contains("depthUpdate"))
+            .collect(),
+        None => vec![synthetic(50)],
+    }
 }
 
 fn bench_decode(c: &mut Criterion) {
     let mut registry = Registry::new();
-    let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 5)).expect("spec");
+    // Tick 0.01; lot 0.00000001, the eight decimals Binance writes every spot quantity with
+    // (the capture holds a 25.426189 that a 0.00001 lot would refuse).
+    let spec = InstrumentSpec::new(Decimal::new(1, 2), Decimal::new(1, 8)).expect("spec");
     registry
-        .add(ladder_engine::feed::Venue::BinanceSpot, "BTCUSDT", spec)
+        .add(Venue::BinanceSpot, "BTCUSDT", spec)
         .expect("register");
-    let (all, fifty) = inputs();
+    let mut decoder = Decoder::new(Venue::BinanceSpot);
+    let all = depth_frames();
+    // Every frame: ladder's levels, and both baselines give the same levels (as ticks and
+    // lots) before anything is timed; a baseline that read less would measure less.
+    let mut counts = Vec::with_capacity(all.len());
+    for f in &all {
+        let decoded = decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry);
+        assert!(matches!(decoded, Ok(Decoded::Depth(_))), "{decoded:?}: {f}");
+        let ours = (decoder.bids().to_vec(), decoder.asks().to_vec());
+        let ticks = |side: DecLevels| -> Vec<Level> {
+            side.into_iter()
+                .map(|(p, q)| {
+                    Level::new(
+                        spec.price_from_decimal(p).expect("price"),
+                        spec.qty_from_decimal(q).expect("qty"),
+                    )
+                })
+                .collect()
+        };
+        for (name, theirs) in [("sonic-rs", sonic_depth(f)), ("serde_json", serde_depth(f))] {
+            let (b, a) = theirs.unwrap_or_else(|| panic!("{name} did not read {f}"));
+            assert_eq!((ticks(b), ticks(a)), ours, "{name} levels differ: {f}");
+        }
+        let n = ours.0.len() + ours.1.len();
+        assert_eq!(
+            (sonic_count(f), serde_count(f)),
+            (n, n),
+            "timed level counts: {f}"
+        );
+        counts.push(n);
+    }
+    // About 25 + 25: selected by the level count each frame decoded to.
+    let fifty: Vec<String> = all
+        .iter()
+        .zip(&counts)
+        .filter(|(_, n)| (45..=55).contains(*n))
+        .map(|(f, _)| f.clone())
+        .collect();
+    let fifty = if fifty.is_empty() {
+        vec![synthetic(50)]
+    } else {
+        fifty
+    };
     for (name, frames) in [("depth_all", &all), ("depth_50", &fifty)] {
         let mut group = c.benchmark_group(format!("decode/{name}"));
         group.throughput(Throughput::Elements(frames.len() as u64));
         let bytes: usize = frames.iter().map(String::len).sum();
+        let levels: usize = frames
+            .iter()
+            .map(
+                |f| match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
+                    Ok(_) => decoder.bids().len() + decoder.asks().len(),
+                    Err(_) => 0,
+                },
+            )
+            .sum();
         eprintln!(
-            "decode/{name}: {} frames, mean {} bytes",
+            "decode/{name}: {} frames, mean {} bytes, mean {:.1} levels",
             frames.len(),
-            bytes / frames.len().max(1)
+            bytes / frames.len().max(1),
+            levels as f64 / frames.len().max(1) as f64
         );
-        let mut decoder = Decoder::new(ladder_engine::feed::Venue::BinanceSpot);
         group.bench_function(
             BenchmarkId::new("ladder_scanner_ticks", frames.len()),
             |b| {
@@ -158,21 +238,52 @@ fn bench_decode(c: &mut Criterion) {
             },
         );
         group.bench_function(
+            BenchmarkId::new("sonic_rs_str_then_decimal", frames.len()),
+            |b| {
+                b.iter(|| {
+                    frames
+                        .iter()
+                        .map(|f| sonic_count(black_box(f)))
+                        .sum::<usize>()
+                });
+            },
+        );
+        group.bench_function(
             BenchmarkId::new("serde_json_typed_decimal", frames.len()),
             |b| {
                 b.iter(|| {
-                    let mut levels = 0usize;
-                    for f in frames {
-                        if let Ok(e) = serde_json::from_str::<Envelope<'_>>(black_box(f)) {
-                            levels += e.data.b.len() + e.data.a.len();
-                        }
-                    }
-                    levels
+                    frames
+                        .iter()
+                        .map(|f| serde_count(black_box(f)))
+                        .sum::<usize>()
                 });
             },
         );
         group.finish();
     }
+}
+
+/// A Bybit `orderbook` message, typed.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct BybitBook<'a> {
+    #[serde(borrow)]
+    topic: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    ts: u64,
+    data: BybitData,
+    cts: Option<u64>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct BybitData {
+    s: String,
+    b: Vec<[Decimal; 2]>,
+    a: Vec<[Decimal; 2]>,
+    u: u64,
+    seq: Option<u64>,
 }
 
 /// A Bybit delta of `levels` levels, when the vectors are missing.

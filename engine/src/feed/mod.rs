@@ -10,8 +10,10 @@
 //! here. Arrows point one way: the dispatch uses [`live`] and the venue folders; [`live`] uses
 //! only the list. What every venue shares lives here: [`books`] (the book interface),
 //! [`live`] (the live core: connections, book state machine, snapshots, delivery, status),
-//! [`integrity`] (the faults a sequencer reports, counted by kind) and [`pending`] (diffs held
-//! while a book waits for its snapshot, bounded in bytes).
+//! [`integrity`] (the faults a sequencer reports, counted by kind), [`pending`] (diffs held
+//! while a book waits for its snapshot, bounded in bytes), [`json`] (the general scanner every
+//! decoder walks frames with) and [`units`] (decimal text straight to ticks and lots: the
+//! scanner of every decoder's exact-shape book path).
 
 pub mod binance;
 pub mod books;
@@ -26,6 +28,7 @@ pub mod live;
 pub mod okx;
 pub mod pending;
 pub mod token;
+pub mod units;
 pub mod venue;
 
 pub use dispatch::{

@@ -315,7 +315,8 @@ pub fn classify<'a>(f: &Fields<'a>) -> Result<Kind, ClassifyError<'a>> {
     Err(ClassifyError::Unrecognized)
 }
 
-fn classify_stream(stream: &[u8]) -> Result<Kind, ClassifyError<'_>> {
+/// Names a combined-stream message by its stream name.
+pub(super) fn classify_stream(stream: &[u8]) -> Result<Kind, ClassifyError<'_>> {
     if stream == b"!serverShutdown" {
         return Ok(Kind::ServerShutdown);
     }

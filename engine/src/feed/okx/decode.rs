@@ -12,6 +12,7 @@ use super::checksum::{LevelTexts, Texts};
 use super::wire::{self, Buffers, Channel, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
+use crate::feed::units::{Exact, Units};
 /// OKX names are longer (instrument ids, error texts): 64 bytes.
 pub type Token = crate::feed::token::Token<64>;
 use crate::instrument::{Instrument, Registry};
@@ -249,6 +250,22 @@ impl Decoder {
         ts_recv: UnixNanos,
         registry: &Registry,
     ) -> Result<Decoded, DecodeError> {
+        if let Some(header) = self.book_exact(frame, ts_recv, registry) {
+            return Ok(Decoded::Book(header));
+        }
+        self.decode_general(frame, ts_recv, registry)
+    }
+
+    /// The general walk of [`Decoder::decode`]: keys in any order, every shape the venue
+    /// sends, and every error named. [`Decoder::decode`] tries the exact-shape path first and
+    /// falls back to this one; both give the same result (tests check it on the shared
+    /// vectors).
+    pub(crate) fn decode_general(
+        &mut self,
+        frame: &[u8],
+        ts_recv: UnixNanos,
+        registry: &Registry,
+    ) -> Result<Decoded, DecodeError> {
         self.bids.clear();
         self.asks.clear();
         self.trades.clear();
@@ -261,48 +278,9 @@ impl Decoder {
         let ts = |v: Option<u64>| v.map_or(UnixNanos::ZERO, UnixNanos::from_millis);
         Ok(match kind {
             Kind::Book(channel) => {
-                let message = channel.name();
-                let inst = lookup(registry, f.arg_inst.or(f.inst), message)?;
+                let inst = lookup(registry, f.arg_inst.or(f.inst), channel.name())?;
                 self.convert_levels(inst)?;
-                let action = if channel.incremental() {
-                    match need(f.action, message, "action")? {
-                        b"snapshot" => Action::Snapshot,
-                        b"update" => Action::Update,
-                        other => return Err(DecodeError::UnknownAction(Token::new(other))),
-                    }
-                } else {
-                    Action::Full
-                };
-                let prev_seq_id = match (action, f.prev_seq_id) {
-                    (Action::Update, Some(p)) => Some(non_negative(p, "prevSeqId")?),
-                    _ => None,
-                };
-                let seq_id = f.seq_id.map(|s| non_negative(s, "seqId")).transpose()?;
-                if action == Action::Update && seq_id.is_some() != prev_seq_id.is_some() {
-                    let field = if seq_id.is_none() {
-                        "seqId"
-                    } else {
-                        "prevSeqId"
-                    };
-                    return Err(DecodeError::MissingField { message, field });
-                }
-                let checksum = match f.checksum {
-                    Some(c) => i32::try_from(c).map_err(|_| DecodeError::BadValue {
-                        field: "checksum",
-                        value: c,
-                    })?,
-                    None => 0,
-                };
-                Decoded::Book(BookHeader {
-                    instrument: inst.id,
-                    channel,
-                    action,
-                    seq_id,
-                    prev_seq_id,
-                    checksum,
-                    ts_exchange: ts(f.ts),
-                    ts_recv,
-                })
+                Decoded::Book(book_header(&f, channel, inst, ts_recv)?)
             }
             Kind::Rest => {
                 let seq_id = need(f.seq_id, "order-book body", "seqId")?;
@@ -370,6 +348,71 @@ impl Decoder {
         }
     }
 
+    /// The exact-shape path of a book frame: the keys in the order OKX writes them
+    /// (`{"arg":{"channel","instId"},"action","data":[{"asks","bids","ts","checksum"` and,
+    /// since OKX added them, `"prevSeqId","seqId"}]}`; `books5` without `action`), no
+    /// whitespace, levels `["px","sz","0","n"]` read straight into ticks and lots
+    /// ([`units`](crate::feed::units)) with their wire text kept for the checksum. `None` on any
+    /// surprise: [`Decoder::decode`] then takes the general walk, which gives the same result
+    /// or names the error.
+    ///
+    /// # Hot path
+    /// No allocation once the buffers have grown; one pass over the bytes.
+    #[inline]
+    pub(crate) fn book_exact(
+        &mut self,
+        frame: &[u8],
+        ts_recv: UnixNanos,
+        registry: &Registry,
+    ) -> Option<BookHeader> {
+        let mut c = Exact::new(frame);
+        c.lit(b"{\"arg\":{\"channel\":\"")?;
+        let mut f = Fields {
+            channel: Some(c.str()?),
+            ..Fields::default()
+        };
+        c.lit(b",\"instId\":\"")?;
+        f.arg_inst = Some(c.str()?);
+        c.lit(b"}")?;
+        if c.eat(b",\"action\":\"") {
+            f.action = Some(c.str()?);
+        }
+        c.lit(b",\"data\":[{\"asks\":")?;
+        let inst = lookup(registry, f.arg_inst, "books").ok()?;
+        let units = Units::new(&inst.spec);
+        self.raw.clear_levels();
+        self.bids.clear();
+        self.asks.clear();
+        self.trades.clear();
+        okx_levels(&mut c, &units, &mut self.asks, &mut self.raw.ask_text)?;
+        c.lit(b",\"bids\":")?;
+        okx_levels(&mut c, &units, &mut self.bids, &mut self.raw.bid_text)?;
+        c.lit(b",\"ts\":\"")?;
+        f.ts = Some(c.u64().filter(|&t| i64::try_from(t).is_ok())?);
+        c.lit(b"\"")?;
+        if c.eat(b",\"checksum\":") {
+            f.checksum = Some(c.i64()?);
+        }
+        if c.eat(b",\"prevSeqId\":") {
+            f.prev_seq_id = Some(c.i64()?);
+        }
+        if c.eat(b",\"seqId\":") {
+            f.seq_id = Some(c.i64()?);
+        }
+        c.lit(b"}]}")?;
+        if !c.at_end() {
+            return None;
+        }
+        f.has_data = true;
+        f.data_len = 1;
+        f.has_asks = true;
+        f.has_bids = true;
+        let Ok(Kind::Book(channel)) = wire::classify(&f) else {
+            return None;
+        };
+        book_header(&f, channel, inst, ts_recv).ok()
+    }
+
     /// Converts the levels of the last decoded REST body for `instrument`, the instrument it
     /// was requested for.
     pub fn resolve_rest(&mut self, instrument: &Instrument) -> Result<(), DecodeError> {
@@ -379,6 +422,109 @@ impl Decoder {
     fn convert_levels(&mut self, inst: &Instrument) -> Result<(), DecodeError> {
         convert(&inst.spec, &self.raw.bids, &mut self.bids, inst, "bids")?;
         convert(&inst.spec, &self.raw.asks, &mut self.asks, inst, "asks")
+    }
+}
+
+/// The header of a book message of `channel` for `inst`, from its fields.
+fn book_header(
+    f: &Fields<'_>,
+    channel: Channel,
+    inst: &Instrument,
+    ts_recv: UnixNanos,
+) -> Result<BookHeader, DecodeError> {
+    let message = channel.name();
+    let action = if channel.incremental() {
+        match need(f.action, message, "action")? {
+            b"snapshot" => Action::Snapshot,
+            b"update" => Action::Update,
+            other => return Err(DecodeError::UnknownAction(Token::new(other))),
+        }
+    } else {
+        Action::Full
+    };
+    let prev_seq_id = match (action, f.prev_seq_id) {
+        (Action::Update, Some(p)) => Some(non_negative(p, "prevSeqId")?),
+        _ => None,
+    };
+    let seq_id = f.seq_id.map(|s| non_negative(s, "seqId")).transpose()?;
+    if action == Action::Update && seq_id.is_some() != prev_seq_id.is_some() {
+        let field = if seq_id.is_none() {
+            "seqId"
+        } else {
+            "prevSeqId"
+        };
+        return Err(DecodeError::MissingField { message, field });
+    }
+    let checksum = match f.checksum {
+        Some(c) => i32::try_from(c).map_err(|_| DecodeError::BadValue {
+            field: "checksum",
+            value: c,
+        })?,
+        None => 0,
+    };
+    Ok(BookHeader {
+        instrument: inst.id,
+        channel,
+        action,
+        seq_id,
+        prev_seq_id,
+        checksum,
+        ts_exchange: f.ts.map_or(UnixNanos::ZERO, UnixNanos::from_millis),
+        ts_recv,
+    })
+}
+
+/// `[["px","sz","0","n"],...]` of the exact-shape path: levels into `out`, price and size
+/// text into `text` (as the general walk keeps them); `None` on any other shape or value.
+#[inline]
+fn okx_levels(
+    c: &mut Exact<'_>,
+    units: &Units<'_>,
+    out: &mut Vec<Level>,
+    text: &mut wire::TextBuf,
+) -> Option<()> {
+    c.lit(b"[")?;
+    if c.eat(b"]") {
+        return Some(());
+    }
+    let buf = c.bytes();
+    let mut pos = c.position();
+    loop {
+        if buf.get(pos..pos + 2)? != b"[\"" {
+            return None;
+        }
+        let (price, px_end) = units.price(buf, pos + 1)?;
+        if buf.get(px_end..px_end + 2)? != b",\"" {
+            return None;
+        }
+        let (qty, sz_end) = units.qty(buf, px_end + 1)?;
+        let px = &buf[pos + 2..px_end - 1];
+        let sz = &buf[px_end + 2..sz_end - 1];
+        // The deprecated "0" and the order count: two plain strings, not used.
+        pos = sz_end;
+        for _ in 0..2 {
+            if buf.get(pos..pos + 2)? != b",\"" {
+                return None;
+            }
+            c.seek(pos + 2);
+            c.str()?;
+            pos = c.position();
+        }
+        let close = buf.get(pos..pos + 2)?;
+        text.lens
+            .push((u16::try_from(px.len()).ok()?, u16::try_from(sz.len()).ok()?));
+        text.bytes.extend_from_slice(px);
+        text.bytes.extend_from_slice(sz);
+        out.push(Level::new(price, qty));
+        pos += 2;
+        match close {
+            b"]," => {}
+            b"]]" => {
+                c.seek(pos);
+                return Some(());
+            }
+            _ => return None,
+        }
     }
 }
 

@@ -88,6 +88,12 @@ pub struct Buffers {
 }
 
 impl Buffers {
+    /// Empties the level and text buffers and the trades (what the exact-shape book path of
+    /// the decoder fills, or leaves empty).
+    pub(super) fn clear_levels(&mut self) {
+        self.clear();
+    }
+
     fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();

@@ -1,0 +1,172 @@
+use super::*;
+use ladder_sdk::GridError;
+use proptest::prelude::*;
+use rstest::rstest;
+use rust_decimal::Decimal;
+
+fn spec(tick: &str, lot: &str) -> InstrumentSpec {
+    InstrumentSpec::new(tick.parse().unwrap(), lot.parse().unwrap()).unwrap()
+}
+
+/// What the general path gives for the quoted value at the start of `text`, and where it ends.
+fn general_price(spec: &InstrumentSpec, text: &[u8]) -> Option<(Price, usize)> {
+    let mut s = Scanner::new(text);
+    let raw = s.decimal_str().ok()?;
+    Some((spec.market_price_from_raw(raw).ok()?, s.position()))
+}
+
+fn general_qty(spec: &InstrumentSpec, text: &[u8]) -> Option<(Quantity, usize)> {
+    let mut s = Scanner::new(text);
+    let raw = s.decimal_str().ok()?;
+    Some((spec.market_qty_from_raw(raw).ok()?, s.position()))
+}
+
+/// Checks fast == general (value and end) for `value` on `spec`, with a long tail (the SWAR
+/// window) and at the very end of the buffer (the general path).
+fn check(spec: &InstrumentSpec, value: &str) {
+    let units = Units::new(spec);
+    for tail in ["", "]", ",\"0.1\"]]}}}}}}}}}}}}}}"] {
+        let buf = format!("\"{value}\"{tail}");
+        let b = buf.as_bytes();
+        assert_eq!(units.price(b, 0), general_price(spec, b), "price {buf:?}");
+        assert_eq!(units.qty(b, 0), general_qty(spec, b), "qty {buf:?}");
+    }
+}
+
+#[rstest]
+#[case::binance_spot_price("61837.63000000")]
+#[case::binance_spot_zero_qty("0.00000000")]
+#[case::binance_spot_small_qty("0.00105000")]
+#[case::usdm_price("61496.50")]
+#[case::usdm_qty("12.111")]
+#[case::integer("7")]
+#[case::integer_eight_digits("12345678")]
+#[case::integer_nine_digits("123456789")]
+#[case::eight_int_digits_and_fraction("12345678.5")]
+#[case::trailing_dot("7.")]
+#[case::leading_dot(".5")]
+#[case::negative("-1.5")]
+#[case::negative_zero("-0")]
+#[case::off_grid_price("61837.635")]
+#[case::off_grid_last_digit("0.000000001")]
+#[case::nine_fraction_digits("1.123456789")]
+#[case::sixteen_digit_window("1234567.12345678")]
+#[case::long_zeros("0.0000000000000000001234")]
+#[case::exponent("1e5")]
+#[case::two_dots("1.2.3")]
+#[case::empty("")]
+#[case::escape("1\\u0030")]
+#[case::letter_in_fraction("1.0000000a")]
+#[case::above_limit("99999999.99")]
+#[case::leading_zeros("007.10")]
+#[case::thirteen_fraction_digits("1.1234567890000")]
+#[case::nonzero_fifteenth_byte("12.000000000001")]
+#[case::fraction_fills_window("1.12345678901234")]
+fn units_fast_path_agrees_with_general_path(#[case] value: &str) {
+    for (tick, lot) in [
+        ("0.01", "0.00001"),
+        ("0.1", "0.001"),
+        ("1", "1"),
+        ("0.00000001", "0.00000001"),
+        ("0.5", "10"),
+        ("0.0000000001", "0.0000000001"),
+        ("0.000000000001", "0.1"),
+    ] {
+        check(&spec(tick, lot), value);
+    }
+}
+
+#[test]
+fn units_price_reads_ticks_and_end_of_binance_value() {
+    let s = spec("0.01", "0.00001");
+    let units = Units::new(&s);
+    let buf = br#"["61837.63000000","1.54698000"],["#;
+    let (level, end) = pair(buf, 0, &units).unwrap();
+    assert_eq!(level.price, Price::from_ticks(6_183_763));
+    assert_eq!(level.qty, Quantity::from_lots(154_698));
+    assert_eq!(buf[end], b']');
+}
+
+#[test]
+fn units_pair_refuses_other_shapes() {
+    let s = spec("0.01", "0.00001");
+    let units = Units::new(&s);
+    for buf in [
+        &br#"[ "61837.63","1.5"]"#[..],
+        br#"["61837.63", "1.5"]"#,
+        br#"[61837.63,"1.5"]"#,
+        br#"["61837.631","1.5"]"#,
+        br#"["0","1.5"]"#,
+        br#"["1","-1.5"]"#,
+        br#"["1""#,
+    ] {
+        assert!(
+            pair(buf, 0, &units).is_none(),
+            "{}",
+            String::from_utf8_lossy(buf)
+        );
+    }
+}
+
+#[test]
+fn units_pow10_scale_only_for_units_of_ten_to_minus_k() {
+    assert_eq!(pow10_scale(spec("0.01", "1").tick_grid()), Some(2));
+    assert_eq!(pow10_scale(spec("1", "1").tick_grid()), Some(0));
+    assert_eq!(pow10_scale(spec("0.5", "1").tick_grid()), None);
+    assert_eq!(pow10_scale(spec("10", "1").tick_grid()), None);
+    assert_eq!(pow10_scale(spec("0.00000000001", "1").tick_grid()), None);
+}
+
+#[test]
+fn units_general_errors_stay_with_the_general_path() {
+    // The fast path never names an error: it answers None and the decoder's general walk
+    // reports it (here: off the grid).
+    let s = spec("0.01", "0.00001");
+    let raw = Scanner::new(b"\"1.001\"").decimal_str().unwrap();
+    assert!(matches!(
+        s.market_price_from_raw(raw),
+        Err(GridError::OffGrid { .. })
+    ));
+    assert!(
+        Units::new(&s)
+            .price(b"\"1.001\"..................", 0)
+            .is_none()
+    );
+}
+
+#[test]
+fn swar_helpers_read_digits() {
+    let chunk = |s: &[u8; 8]| u64::from_le_bytes(*s);
+    assert_eq!(parse_digits(chunk(b"12345678"), 8), 12_345_678);
+    assert_eq!(parse_digits(chunk(b"123\"xxxx"), 3), 123);
+    assert_eq!(parse_digits(chunk(b"9xxxxxxx"), 1), 9);
+    assert_eq!(parse_digits(chunk(b"xxxxxxxx"), 0), 0);
+    let units = |text: &[u8], scale| swar_number(text, 0, scale).map(|n| (n.units, n.end));
+    assert_eq!(units(b"0.00105000\"......", 8), Some((105_000, 10)));
+    assert_eq!(units(b"61837.63000000\"..", 2), Some((6_183_763, 14)));
+    assert_eq!(units(b"1.54698000\"......", 8), Some((154_698_000, 10)));
+    assert_eq!(units(b"12345678\"........", 3), Some((12_345_678_000, 8)));
+    assert_eq!(units(b"12345678.5\"......", 1), Some((123_456_785, 10)));
+    assert_eq!(units(b"61837.635\".......", 2), None);
+    let digits = |s: &[u8; 8]| nondigits64(chunk(s)).trailing_zeros() / 8;
+    assert_eq!(digits(b"0123456/"), 7);
+    assert_eq!(digits(b"0123456:"), 7);
+    assert_eq!(digits(b"01234567"), 8);
+    let mut high = *b"01234567";
+    high[3] = 0xb3;
+    assert_eq!(digits(&high), 3);
+}
+
+proptest! {
+    /// Any short string of digits, dots, signs, quotes and letters: fast == general.
+    #[test]
+    fn units_fast_equals_general_on_any_short_value(
+        value in "[0-9.\\-eE\"a]{0,12}|[0-9]{1,9}(\\.[0-9]{0,15})?|0\\.0{0,12}[1-9]0{0,4}",
+        tick_exp in 0u32..12,
+        lot_exp in 0u32..12,
+    ) {
+        let tick = Decimal::new(1, tick_exp).to_string();
+        let lot = Decimal::new(1, lot_exp).to_string();
+        check(&spec(&tick, &lot), &value);
+    }
+}
