@@ -357,7 +357,7 @@ fn okx_venue_keys_give_its_live_options() {
 #[case::binance_has_no_book_depth(
     "binance-spot",
     "book_depth = 50\n",
-    Some("ladder.toml:3:1: venue.book_depth is a Bybit setting; binance-spot takes no book_depth")
+    Some("ladder.toml:3:1: venue.book_depth is a Bybit and Kraken setting; binance-spot takes no book_depth")
 )]
 fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades(
     #[case] venue: &str,

@@ -145,6 +145,8 @@ pub enum VenueOptions {
     Bybit(bybit::LiveOptions),
     /// OKX.
     Okx(okx::LiveOptions),
+    /// Kraken.
+    Kraken(kraken::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
@@ -167,7 +169,8 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Kraken => Self::Kraken(kraken::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -184,7 +187,8 @@ impl VenueOptions {
                 Self::Bybit(bybit::LiveOptions::default())
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
-            Venue::Coinbase | Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Kraken => Self::Kraken(kraken::LiveOptions::default()),
+            Venue::Coinbase | Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -201,6 +205,7 @@ impl VenueOptions {
                 o.validate(venue, symbols)
             }
             (Venue::Okx, Self::Okx(o)) => o.validate(),
+            (Venue::Kraken, Self::Kraken(o)) => o.validate(),
             (_, Self::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
@@ -218,6 +223,8 @@ pub enum VenueLive {
     Bybit(bybit::Live),
     /// OKX.
     Okx(okx::Live),
+    /// Kraken.
+    Kraken(kraken::Live),
 }
 
 impl VenueLive {
@@ -236,6 +243,9 @@ impl VenueLive {
                 Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse,
                 VenueOptions::Bybit(o),
             ) => Ok(Self::Bybit(bybit::Live::new(venue, o.clone()))),
+            (Venue::Kraken, VenueOptions::Kraken(o)) => {
+                Ok(Self::Kraken(kraken::Live::new(o.clone())))
+            }
             (_, VenueOptions::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
@@ -268,6 +278,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.venue(),
             Self::Bybit(l) => l.venue(),
             Self::Okx(l) => l.venue(),
+            Self::Kraken(l) => l.venue(),
         }
     }
 
@@ -284,6 +295,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.connections(instruments, endpoints),
             Self::Bybit(l) => l.connections(instruments, endpoints),
             Self::Okx(l) => l.connections(instruments, endpoints),
+            Self::Kraken(l) => l.connections(instruments, endpoints),
         }
     }
 
@@ -292,6 +304,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.snapshots(),
             Self::Bybit(l) => l.snapshots(),
             Self::Okx(l) => l.snapshots(),
+            Self::Kraken(l) => l.snapshots(),
         }
     }
 
@@ -300,6 +313,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.resubscribe(symbol),
             Self::Bybit(l) => l.resubscribe(symbol),
             Self::Okx(l) => l.resubscribe(symbol),
+            Self::Kraken(l) => l.resubscribe(symbol),
         }
     }
 
@@ -308,6 +322,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.connection_spacing(),
             Self::Bybit(l) => l.connection_spacing(),
             Self::Okx(l) => l.connection_spacing(),
+            Self::Kraken(l) => l.connection_spacing(),
         }
     }
 
@@ -316,6 +331,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.requests_per_hour(),
             Self::Bybit(l) => l.requests_per_hour(),
             Self::Okx(l) => l.requests_per_hour(),
+            Self::Kraken(l) => l.requests_per_hour(),
         }
     }
 
@@ -324,6 +340,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.error_frame(frame),
             Self::Bybit(l) => l.error_frame(frame),
             Self::Okx(l) => l.error_frame(frame),
+            Self::Kraken(l) => l.error_frame(frame),
         }
     }
 
@@ -332,6 +349,7 @@ impl LiveVenue for VenueLive {
             Self::Binance(l) => l.rest(endpoints).map(VenueRest::Binance),
             Self::Bybit(l) => l.rest(endpoints).map(VenueRest::Bybit),
             Self::Okx(l) => l.rest(endpoints).map(VenueRest::Okx),
+            Self::Kraken(l) => l.rest(endpoints).map(VenueRest::Kraken),
         }
     }
 }
@@ -345,6 +363,8 @@ pub enum VenueRest {
     Bybit(bybit::rest::RestClient),
     /// OKX.
     Okx(okx::rest::RestClient),
+    /// Kraken.
+    Kraken(kraken::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
@@ -353,6 +373,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.snapshot_url(symbol),
             Self::Bybit(r) => r.snapshot_url(symbol),
             Self::Okx(r) => r.snapshot_url(symbol),
+            Self::Kraken(r) => r.snapshot_url(symbol),
         }
     }
 
@@ -361,6 +382,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.snapshot(symbol).await,
             Self::Bybit(r) => r.snapshot(symbol).await,
             Self::Okx(r) => r.snapshot(symbol).await,
+            Self::Kraken(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -372,6 +394,7 @@ impl LiveRest for VenueRest {
             Self::Binance(r) => r.instruments(symbols).await,
             Self::Bybit(r) => r.instruments(symbols).await,
             Self::Okx(r) => r.instruments(symbols).await,
+            Self::Kraken(r) => r.instruments(symbols).await,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The HTTP side every venue's REST client shares: one client setup, bodies read within a byte
 //! bound, and transport failures told apart (unreachable, TLS, other) as [`FeedError`]s naming
 //! the URL. What a venue adds (paths, request weights, its error bodies, what a status means)
-//! lives in its folder (Binance: `feed/binance/rest.rs`).
+//! lives in its folder (Binance: `feed/binance/rest.rs`); [`get`] is the one GET the venues
+//! with a plain JSON error body share (Bybit, OKX, Kraken).
 
-use super::FeedError;
 use super::is_tls_error;
+use super::{FeedError, VenueMessage};
+use crate::clock::Clock;
 use ladder_sdk::UnixNanos;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Bytes;
@@ -34,6 +36,46 @@ pub(crate) fn client() -> Result<reqwest::Client, FeedError> {
         .user_agent(concat!("ladder/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| FeedError::Config(format!("cannot build the http client: {e}")))
+}
+
+/// One GET of `url` whose body is at most `max_body` bytes, the way every venue's REST client
+/// asks: a 2xx status is the body with the time it was read; 429 is
+/// [`FeedError::RateLimited`] (with `Retry-After` seconds when sent); another status is
+/// [`FeedError::Http`]. `venue_message` reads the venue's own error out of a body, for both.
+pub(crate) async fn get(
+    http: &reqwest::Client,
+    clock: &Clock,
+    url: &str,
+    max_body: usize,
+    venue_message: impl Fn(&[u8]) -> Option<VenueMessage>,
+) -> Result<RestBody, FeedError> {
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| request_error(url, e))?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = read_body(resp, url, max_body).await?;
+    let ts_recv = clock.now();
+    match status {
+        200..=299 => Ok(RestBody { body, ts_recv }),
+        429 => Err(FeedError::RateLimited {
+            url: url.to_owned(),
+            retry_after,
+            venue: venue_message(&body),
+        }),
+        _ => Err(FeedError::Http {
+            url: url.to_owned(),
+            status,
+            venue: venue_message(&body),
+        }),
+    }
 }
 
 /// Reads a whole body of at most `limit` bytes: refused from its `Content-Length` when that is
