@@ -70,7 +70,7 @@ pub(super) struct Args {
     /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
     #[arg(long, value_name = "N")]
     restart_every: Option<u64>,
-    /// OKX: every Nth book message of a channel carries a wrong checksum.
+    /// OKX and Kraken: every Nth book message of a channel carries a wrong checksum.
     #[arg(long, value_name = "N")]
     bad_checksum_every: Option<u64>,
     /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain.
@@ -275,7 +275,7 @@ mod tests {
         assert!(
             err.contains(
                 "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-                 bybit-inverse, okx]"
+                 bybit-inverse, okx, kraken]"
             ),
             "{err}"
         );

@@ -357,7 +357,9 @@ fn okx_venue_keys_give_its_live_options() {
 #[case::binance_has_no_book_depth(
     "binance-spot",
     "book_depth = 50\n",
-    Some("ladder.toml:3:1: venue.book_depth is a Bybit and Kraken setting; binance-spot takes no book_depth")
+    Some(
+        "ladder.toml:3:1: venue.book_depth is a Bybit and Kraken setting; binance-spot takes no book_depth"
+    )
 )]
 fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades(
     #[case] venue: &str,
@@ -413,7 +415,9 @@ fn bad_okx_venue_key_is_located_and_named(#[case] body: &str, #[case] want: &str
 #[case::default_25("", Ok(25))]
 #[case::depth_50_not_kraken(
     "book_depth = 50\n",
-    Err("ladder.toml:3:1: venue.book_depth 50 is not a depth kraken serves (one of 10, 25, 100, 500, 1000)")
+    Err(
+        "ladder.toml:3:1: venue.book_depth 50 is not a depth kraken serves (one of 10, 25, 100, 500, 1000)"
+    )
 )]
 fn venue_book_depth_of_kraken_is_one_kraken_serves_checked_at_its_line(
     #[case] line: &str,

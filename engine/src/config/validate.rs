@@ -4,9 +4,9 @@
 //! warnings, located the same way.
 
 use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
-use crate::feed::{Venue, kraken};
 use crate::feed::bybit::live::LIVE_DEPTHS;
 use crate::feed::live::{EndpointScheme, check_endpoint};
+use crate::feed::{Venue, kraken};
 use ladder_sdk::Grid;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};

@@ -66,7 +66,7 @@ pub struct FaultConfig {
     pub rest_418_every: Option<u64>,
     /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
     pub restart_every: Option<u64>,
-    /// OKX: every Nth book message of a topic carries a wrong checksum.
+    /// OKX and Kraken: every Nth book message of a topic carries a wrong checksum.
     pub bad_checksum_every: Option<u64>,
     /// OKX: every Nth book message of a topic breaks the `prevSeqId` chain.
     pub seq_break_every: Option<u64>,
@@ -79,7 +79,7 @@ impl FaultConfig {
     }
 
     /// Checks that the venue faults set are `venue`'s own (a restart is Bybit's; a bad
-    /// checksum and a seq break are OKX's).
+    /// checksum is OKX's and Kraken's; a seq break is OKX's).
     pub(crate) fn validate_for(&self, venue: Venue) -> Result<(), super::SimError> {
         let bybit = matches!(
             venue,
@@ -96,13 +96,11 @@ impl FaultConfig {
                 "bybit-spot, bybit-linear and bybit-inverse",
             );
         }
-        for (name, v) in [
-            ("bad_checksum_every", self.bad_checksum_every),
-            ("seq_break_every", self.seq_break_every),
-        ] {
-            if v.is_some() && venue != Venue::Okx {
-                return wrong(name, "okx");
-            }
+        if self.bad_checksum_every.is_some() && !matches!(venue, Venue::Okx | Venue::Kraken) {
+            return wrong("bad_checksum_every", "okx and kraken");
+        }
+        if self.seq_break_every.is_some() && venue != Venue::Okx {
+            return wrong("seq_break_every", "okx");
         }
         Ok(())
     }
@@ -322,11 +320,20 @@ mod tests {
             ..FaultConfig::default()
         };
         assert!(checksum.validate_for(Venue::Okx).is_ok());
-        assert!(checksum.validate_for(Venue::BinanceSpot).is_err());
+        assert!(checksum.validate_for(Venue::Kraken).is_ok());
+        let err = checksum
+            .validate_for(Venue::BinanceSpot)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad_checksum_every is a fault of okx and kraken, not of binance-spot"),
+            "{err}"
+        );
         let brk = FaultConfig {
             seq_break_every: Some(5),
             ..FaultConfig::default()
         };
         assert!(brk.validate_for(Venue::BybitSpot).is_err());
+        assert!(brk.validate_for(Venue::Kraken).is_err());
     }
 }

@@ -59,7 +59,7 @@ fn ladder_sim_refuses_a_venue_without_an_encoder_and_a_missing_preset() {
         .failure()
         .stderr(predicate::str::contains(
             "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-             bybit-inverse, okx]",
+             bybit-inverse, okx, kraken]",
         ));
     ladder()
         .args(["sim", "--venue", "binance-usdm", "--symbols", "XRPUSDT"])
@@ -86,7 +86,8 @@ fn ladder_paper_sim_refuses_a_venue_the_simulator_does_not_serve() {
         .failure()
         .stderr(predicate::str::contains(
             "--venue: invalid sim configuration: the simulator does not serve binance-coinm; it \
-             serves binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx",
+             serves binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, \
+             kraken",
         ));
 }
 

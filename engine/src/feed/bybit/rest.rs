@@ -87,14 +87,20 @@ impl RestClient {
     }
 
     async fn get(&self, url: &str) -> Result<RestBody, FeedError> {
-        http::get(&self.http, &self.clock, url, MAX_INSTRUMENTS_BODY_BYTES, |body| {
-            serde_json::from_slice::<Envelope>(body)
-                .ok()
-                .map(|e| VenueMessage {
-                    code: e.ret_code,
-                    msg: e.ret_msg,
-                })
-        })
+        http::get(
+            &self.http,
+            &self.clock,
+            url,
+            MAX_INSTRUMENTS_BODY_BYTES,
+            |body| {
+                serde_json::from_slice::<Envelope>(body)
+                    .ok()
+                    .map(|e| VenueMessage {
+                        code: e.ret_code,
+                        msg: e.ret_msg,
+                    })
+            },
+        )
         .await
     }
 }

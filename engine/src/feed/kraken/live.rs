@@ -182,7 +182,12 @@ impl LiveVenue for Live {
                 let symbols: Vec<&str> = chunk.iter().map(|(_, s)| *s).collect();
                 let streams = symbols
                     .iter()
-                    .flat_map(|s| [format!("book.{}.{s}", self.options.depth), format!("trade.{s}")])
+                    .flat_map(|s| {
+                        [
+                            format!("book.{}.{s}", self.options.depth),
+                            format!("trade.{s}"),
+                        ]
+                    })
                     .collect();
                 PlannedConn {
                     base: endpoints.ws_book.clone(),
@@ -328,7 +333,12 @@ mod tests {
         );
         assert_eq!(
             c.streams,
-            ["book.25.BTC/USD", "trade.BTC/USD", "book.25.ETH/USD", "trade.ETH/USD"]
+            [
+                "book.25.BTC/USD",
+                "trade.BTC/USD",
+                "book.25.ETH/USD",
+                "trade.ETH/USD"
+            ]
         );
         let KeepAlive::Send { every, message } = &c.keep_alive else {
             panic!("{:?}", c.keep_alive)

@@ -25,8 +25,8 @@ pub mod wire;
 mod wire_v1;
 
 pub use books::Books;
-pub use live::{Live, LiveOptions};
 pub use decode::{BookHeader, DecodeError, Decoded, Decoder};
+pub use live::{Live, LiveOptions};
 pub use sync::{NullSink, Outcome, Sequencer, SyncSink, SyncStats};
 
 #[cfg(test)]

@@ -92,7 +92,11 @@ impl RestClient {
 /// The first of a body's `error` texts, if it has any.
 fn venue_error(body: &[u8]) -> Option<VenueMessage> {
     let reply: Reply = serde_json::from_slice(body).ok()?;
-    reply.error.into_iter().next().map(|msg| VenueMessage { code: 0, msg })
+    reply
+        .error
+        .into_iter()
+        .next()
+        .map(|msg| VenueMessage { code: 0, msg })
 }
 
 #[derive(Deserialize)]
@@ -182,7 +186,10 @@ fn specs_of(
 
 impl LiveRest for RestClient {
     fn snapshot_url(&self, symbol: &str) -> String {
-        format!("{} (the first message of the {symbol} book subscription)", self.base)
+        format!(
+            "{} (the first message of the {symbol} book subscription)",
+            self.base
+        )
     }
 
     async fn snapshot(&mut self, symbol: &str) -> Result<RestBody, FeedError> {
@@ -234,8 +241,12 @@ mod tests {
 
     #[test]
     fn an_unlisted_symbol_is_unknown_naming_it_and_the_url() {
-        let e = specs_of(&["XYZ/USD".into()], "http://h/0/public/AssetPairs", BODY.as_bytes())
-            .unwrap_err();
+        let e = specs_of(
+            &["XYZ/USD".into()],
+            "http://h/0/public/AssetPairs",
+            BODY.as_bytes(),
+        )
+        .unwrap_err();
         assert!(
             matches!(&e, FeedError::UnknownSymbol { symbol, url, .. }
                 if symbol == "XYZ/USD" && url == "http://h/0/public/AssetPairs"),
@@ -254,10 +265,17 @@ mod tests {
         "BTC/USD: tick_size \"zero\""
     )]
     fn bad_bodies_are_one_error_naming_the_url(#[case] body: &str, #[case] want: &str) {
-        let e = specs_of(&["BTC/USD".into()], "http://h/0/public/AssetPairs", body.as_bytes())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains(want) && e.contains("http://h/0/public/AssetPairs"), "{e}");
+        let e = specs_of(
+            &["BTC/USD".into()],
+            "http://h/0/public/AssetPairs",
+            body.as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(want) && e.contains("http://h/0/public/AssetPairs"),
+            "{e}"
+        );
     }
 
     #[test]

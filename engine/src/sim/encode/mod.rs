@@ -8,7 +8,8 @@
 //!
 //! - [`binance`]: Binance spot and USD-M futures;
 //! - [`bybit`]: Bybit v5 spot, linear and inverse;
-//! - [`okx`]: OKX v5 (spot, swaps).
+//! - [`okx`]: OKX v5 (spot, swaps);
+//! - [`kraken`]: Kraken spot, WebSocket v2.
 //!
 //! A new venue adds a variant here, a folder beside `binance/`, and an arm in
 //! [`Encoder::for_venue`]; nothing else in the simulator changes.
@@ -16,12 +17,13 @@
 pub(crate) mod binance;
 mod bybit;
 mod frame;
+mod kraken;
 mod okx;
 
 pub use frame::SimUrls;
 pub(crate) use frame::{
     AggIds, BookFault, BookMsg, DiffSpan, Fmt, Frame, PartialAt, Sides, SymbolWire, Tick, Top,
-    TradePrint, VenueDefaults, WsRoute,
+    TradePrint, VenueDefaults, WsRoute, write_rfc3339_ms,
 };
 
 use super::rest::Reply;
@@ -40,6 +42,8 @@ pub(crate) enum Encoder {
     Bybit(bybit::Bybit),
     /// OKX.
     Okx(okx::Okx),
+    /// Kraken.
+    Kraken(kraken::Kraken),
 }
 
 /// One arm per encoder, the same expression on each.
@@ -49,6 +53,7 @@ macro_rules! each {
             Encoder::Binance($e) => $body,
             Encoder::Bybit($e) => $body,
             Encoder::Okx($e) => $body,
+            Encoder::Kraken($e) => $body,
         }
     };
 }
@@ -79,8 +84,7 @@ impl Encoder {
             Venue::Okx => Some(Self::Okx(okx::Okx)),
             // Coinbase's encoder comes with its live connector.
             Venue::Coinbase | Venue::CoinbaseExchange => None,
-            // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
-            Venue::Kraken => None,
+            Venue::Kraken => Some(Self::Kraken(kraken::Kraken)),
         }
     }
 
@@ -113,7 +117,7 @@ impl Encoder {
     pub(crate) fn windows(&self) -> &'static [Window] {
         match self {
             Self::Binance(b) => b.windows(),
-            Self::Bybit(_) | Self::Okx(_) => &[],
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => &[],
         }
     }
 
@@ -121,7 +125,7 @@ impl Encoder {
     pub(crate) fn wire_id(&self, model_id: u64) -> u64 {
         match self {
             Self::Binance(b) => b.wire_id(model_id),
-            Self::Bybit(_) | Self::Okx(_) => model_id,
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => model_id,
         }
     }
 
@@ -136,6 +140,7 @@ impl Encoder {
             Self::Binance(_) => binance::MAX_STREAMS,
             Self::Bybit(_) => bybit::MAX_TOPICS,
             Self::Okx(_) => okx::MAX_CHANNELS,
+            Self::Kraken(_) => kraken::MAX_STREAMS,
         }
     }
 
@@ -151,6 +156,7 @@ impl Encoder {
             Self::Binance(_) => out.push(binance::control(text, session)),
             Self::Bybit(b) => b.control(text, session, out),
             Self::Okx(o) => o.control(text, session, out),
+            Self::Kraken(k) => k.control(text, session, out),
         }
     }
 
@@ -158,7 +164,7 @@ impl Encoder {
     pub(crate) fn shutdown_notice(&self, combined: bool, now_ms: u64) -> Option<String> {
         match self {
             Self::Binance(b) => b.shutdown_notice(combined, now_ms),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -173,7 +179,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.diff(s, kind, span, changed)),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -183,6 +189,7 @@ impl Encoder {
             Self::Binance(_) => &[],
             Self::Bybit(_) => &bybit::TOPICS,
             Self::Okx(_) => &okx::TOPICS,
+            Self::Kraken(_) => &kraken::TOPICS,
         }
     }
 
@@ -216,6 +223,7 @@ impl Encoder {
         match self {
             Self::Bybit(b) => b.book(s, msg),
             Self::Okx(o) => o.book(s, msg),
+            Self::Kraken(k) => k.book(s, msg),
             // Binance serves no book topic (`book_topics` is empty): nothing asks.
             Self::Binance(_) => Frame::plain(|_| {}),
         }
@@ -232,7 +240,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => b.partial(s, kind, at, top),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -241,6 +249,7 @@ impl Encoder {
         match self {
             Self::Binance(b) => Some(b.trade(s, t)),
             Self::Bybit(b) => Some(b.trade(s, t)),
+            Self::Kraken(k) => Some(k.trade(s, t)),
             Self::Okx(_) => None,
         }
     }
@@ -251,7 +260,7 @@ impl Encoder {
         match self {
             Self::Binance(b) => Some(b.agg_trade(s, t, ids)),
             Self::Okx(o) => Some(o.trades(s, t, ids)),
-            Self::Bybit(_) => None,
+            Self::Bybit(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -259,7 +268,7 @@ impl Encoder {
     pub(crate) fn book_ticker(&self, s: &SymbolWire, top: &Top) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.book_ticker(s, top)),
-            Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -290,6 +299,7 @@ impl Encoder {
             Self::Binance(_) => binance::too_many_requests(limit, retry_after),
             Self::Bybit(_) => bybit::too_many_requests(retry_after),
             Self::Okx(_) => okx::too_many_requests(retry_after),
+            Self::Kraken(_) => kraken::too_many_requests(retry_after),
         }
     }
 
@@ -299,6 +309,7 @@ impl Encoder {
             Self::Binance(_) => binance::banned(until_ms),
             Self::Bybit(_) => bybit::banned(until_ms),
             Self::Okx(_) => okx::banned(until_ms),
+            Self::Kraken(_) => kraken::banned(until_ms),
         }
     }
 
@@ -306,7 +317,7 @@ impl Encoder {
     pub(crate) fn weight_headers(&self, used: u32) -> Vec<(&'static str, String)> {
         match self {
             Self::Binance(b) => b.weight_headers(used),
-            Self::Bybit(_) | Self::Okx(_) => Vec::new(),
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => Vec::new(),
         }
     }
 
@@ -321,7 +332,7 @@ impl Encoder {
     pub(crate) fn depth_text(&self, m: &super::SymbolMarket, limit: usize, now_ms: u64) -> String {
         match self {
             Self::Binance(b) => b.depth_text(m, limit, now_ms),
-            Self::Bybit(_) | Self::Okx(_) => {
+            Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => {
                 let _ = (m, limit, now_ms);
                 String::new()
             }
@@ -360,7 +371,7 @@ mod tests {
         }
         assert_eq!(
             served_names(),
-            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx"
+            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, kraken"
         );
         let err = Encoder::for_venue(Venue::BinanceCoinm)
             .unwrap_err()
