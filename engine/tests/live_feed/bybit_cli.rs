@@ -10,13 +10,13 @@ use serde_json::Value;
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn ladder() -> assert_cmd::Command {
+pub(super) fn ladder() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_ladder"))
 }
 
-/// The example imbalance strategy library, built once into this test's target directory and
-/// profile.
-fn imbalance_lib() -> PathBuf {
+/// The example imbalance strategy library (also used by `kraken_cli.rs`), built once into this
+/// test's target directory and profile.
+pub(super) fn imbalance_lib() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
