@@ -230,7 +230,10 @@ fn paper_on_simulated_kraken_detects_bad_checksums_resubscribes_and_never_fills_
     );
     let feed = &s.feeds[0];
     assert!(feed.gaps >= 2 && feed.resyncs >= 2, "{feed:?}");
-    assert_eq!(feed.reconnects, 0, "a resubscription, never the socket: {feed:?}");
+    assert_eq!(
+        feed.reconnects, 0,
+        "a resubscription, never the socket: {feed:?}"
+    );
     let reasons = stale_reasons_and_no_stale_fill(dir.path());
     assert!(!reasons.is_empty());
     assert!(
