@@ -333,6 +333,7 @@ fn ids(frame: &str) -> (u64, u64) {
 mod bybit_okx;
 mod cli;
 mod faults;
+mod kraken;
 mod market;
 mod rest;
 mod venues;
