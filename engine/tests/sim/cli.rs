@@ -153,6 +153,13 @@ fn ladder_sim_refuses_another_venues_fault() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "bad_checksum_every is a fault of okx, not of bybit-spot",
+            "bad_checksum_every is a fault of okx and kraken, not of bybit-spot",
+        ));
+    ladder()
+        .args(["sim", "--venue", "kraken", "--seq-break-every", "5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "seq_break_every is a fault of okx, not of kraken",
         ));
 }
