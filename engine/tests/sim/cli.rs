@@ -113,6 +113,32 @@ fn ladder_sim_venue_okx_prints_its_public_path_and_rest_urls() {
 }
 
 #[test]
+fn ladder_sim_venue_kraken_prints_its_v2_path_and_asset_pairs_and_takes_the_checksum_fault() {
+    ladder()
+        .args([
+            "sim",
+            "--venue",
+            "kraken",
+            "--symbols",
+            "sol/usd,PEPE/USD:0.00000001:1:1",
+            "--bad-checksum-every",
+            "20",
+            "--duration",
+            "1s",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated kraken venue for SOL/USD, PEPE/USD",
+        ))
+        .stdout(predicate::str::contains(
+            r#"/v2 then {"method":"subscribe","params":{"channel":"book","depth":25,"symbol":["SOL/USD"]}}"#,
+        ))
+        .stdout(predicate::str::contains("/0/public/AssetPairs"));
+}
+
+#[test]
 fn ladder_sim_venue_bybit_linear_serves_its_category_and_takes_the_restart_fault() {
     ladder()
         .args([
