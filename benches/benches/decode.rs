@@ -18,7 +18,9 @@
 //! must; ladder reads their text exactly); `checksum/kraken_1000` (the CRC32 of the top 10
 //! asks and bids of a 1000 + 1000 level book: ladder's ticks written as integers vs the
 //! decimal-string way, `Decimal` formatted at the pair's precision, `.` and leading zeros
-//! stripped).
+//! stripped); `checksum/kraken_verify_1000` (one two-level update on that book at depth 1000
+//! through Kraken's sequencer, as the feed thread runs it: apply, truncate, checksum, compare;
+//! baseline the same message without a checksum, so the difference is the verification).
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use ladder_benches::{capture_frames, vector_frames};
@@ -911,7 +913,97 @@ fn bench_kraken_checksum(c: &mut Criterion) {
     group.bench_function("decimal_strings", |b| {
         b.iter(|| by_strings(black_box(&book)))
     });
+    // The part of the checksum that only walks the top 10 levels of each side (no text, no
+    // CRC): where the time goes.
+    group.bench_function("top_10_walk_only", |b| {
+        b.iter(|| {
+            let book = black_box(&book);
+            [Side::Sell, Side::Buy]
+                .into_iter()
+                .flat_map(|s| book.levels(s).take(10))
+                .fold(0i64, |a, l| a ^ l.price.ticks() ^ l.qty.lots())
+        })
+    });
     group.finish();
+}
+
+/// One update of a 1000 + 1000 level book through Kraken's sequencer, with its checksum
+/// verified, per message; baseline: the same update without a checksum (apply and truncate
+/// only). The update sets two levels inside the top 10 to the values they hold after it, so
+/// every iteration leaves the same book and the same checksum.
+fn bench_kraken_verify(c: &mut Criterion) {
+    use ladder_engine::book::{BookConfig, L2Book};
+    use ladder_engine::feed::kraken::checksum::{Render, checksum};
+    use ladder_engine::feed::kraken::wire::{Decimals, Version};
+    use ladder_engine::feed::kraken::{BookHeader, NullSink, Outcome, Sequencer};
+    use ladder_sdk::{InstrumentId, Level, Price, Quantity, Side};
+    let spec = InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 8)).expect("spec");
+    let level =
+        |ticks: i64, lots: i64| Level::new(Price::from_ticks(ticks), Quantity::from_lots(lots));
+    let lots = |i: i64| 1 + (i * 7_919_123) % 300_000_000;
+    let bids: Vec<Level> = (0..1000).map(|i| level(632_994 - 3 * i, lots(i))).collect();
+    let asks: Vec<Level> = (0..1000).map(|i| level(632_995 + 3 * i, lots(i))).collect();
+    let update_bids = [level(632_994 - 3 * 4, 12_345_678)];
+    let update_asks = [level(632_995 + 3 * 7, 87_654_321)];
+    let mut after = L2Book::new(BookConfig::default());
+    for l in &bids {
+        after.apply(Side::Buy, l.price, l.qty);
+    }
+    for l in &asks {
+        after.apply(Side::Sell, l.price, l.qty);
+    }
+    after.apply(Side::Buy, update_bids[0].price, update_bids[0].qty);
+    after.apply(Side::Sell, update_asks[0].price, update_asks[0].qty);
+    let decimals = Decimals { price: 1, qty: 8 };
+    let mut render = Render::new(&spec);
+    render.set(decimals);
+    let header = |snapshot: bool, checksum: Option<u32>| BookHeader {
+        instrument: InstrumentId::new(0),
+        snapshot,
+        checksum,
+        depth: Some(1000),
+        decimals,
+        version: Version::V2,
+        ts_exchange: UnixNanos::from_nanos(1),
+        ts_recv: UnixNanos::from_nanos(1),
+    };
+    let want = checksum(&after, &render);
+    let mut seq = Sequencer::new(InstrumentId::new(0), Render::new(&spec));
+    let snap = seq.on_message(&header(true, None), 1000, &bids, &asks, &mut NullSink);
+    assert!(matches!(snap, Outcome::Snapshot), "{snap:?}");
+    let (verified, plain) = (header(false, Some(want)), header(false, None));
+    let outcome = seq.on_message(&verified, 1000, &update_bids, &update_asks, &mut NullSink);
+    assert!(matches!(outcome, Outcome::Applied), "{outcome:?}");
+    assert_eq!(seq.verified(), 1, "the update's checksum matched");
+    let mut group = c.benchmark_group("checksum/kraken_verify_1000");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("update_with_checksum_verified", |b| {
+        b.iter(|| {
+            seq.on_message(
+                black_box(&verified),
+                1000,
+                black_box(&update_bids),
+                black_box(&update_asks),
+                &mut NullSink,
+            )
+        });
+    });
+    group.bench_function("update_without_checksum", |b| {
+        b.iter(|| {
+            seq.on_message(
+                black_box(&plain),
+                1000,
+                black_box(&update_bids),
+                black_box(&update_asks),
+                &mut NullSink,
+            )
+        });
+    });
+    group.finish();
+    assert!(
+        seq.stats().faults.total() == 0,
+        "no mismatch while measured"
+    );
 }
 
 /// CRC32 (IEEE) through flate2 (zlib's CRC, as peers use it): the same hash on both sides,
@@ -929,6 +1021,7 @@ criterion_group!(
     bench_okx,
     bench_coinbase,
     bench_kraken,
-    bench_kraken_checksum
+    bench_kraken_checksum,
+    bench_kraken_verify
 );
 criterion_main!(benches);

@@ -1,4 +1,4 @@
-//! `ladder paper --sim --venue bybit-linear|okx|coinbase` through the real binary: the simulator serves
+//! `ladder paper --sim --venue bybit-linear|okx|coinbase|kraken` through the real binary: the simulator serves
 //! the venue's wire format to its live connector; the book syncs with no gap, trades arrive and
 //! the example imbalance strategy (built here once with cargo) reads its signals. And `ladder
 //! paper --config` against an in-process simulator with the venue's faults: detected, resynced.
@@ -212,4 +212,29 @@ fn ladder_paper_on_an_okx_sim_with_bad_checksums_and_seq_breaks_detects_both_and
 fn ladder_paper_sim_venue_coinbase_syncs_trades_and_exits_0() {
     let s = paper_sim("coinbase", "BTC-USD");
     assert_synced_and_traded(&s, "coinbase:BTC-USD");
+}
+
+#[test]
+fn ladder_paper_sim_venue_kraken_syncs_trades_and_exits_0() {
+    let s = paper_sim("kraken", "BTC/USD");
+    assert_synced_and_traded(&s, "kraken:BTC/USD");
+}
+
+#[test]
+fn ladder_paper_on_a_kraken_sim_with_bad_checksums_detects_each_and_resubscribes() {
+    let faults = FaultConfig {
+        bad_checksum_every: Some(15),
+        ..FaultConfig::default()
+    };
+    let (s, status) = paper_on_faulty_sim(Venue::Kraken, "BTC/USD", faults);
+    let feed = &s["feeds"][0];
+    assert!(feed["gaps"].as_u64().unwrap() >= 2, "{feed}");
+    assert!(feed["resyncs"].as_u64().unwrap() >= 2, "{feed}");
+    assert_eq!(feed["reconnects"], 0, "never the socket: {feed}");
+    let reasons = stale_reasons(&status);
+    assert!(!reasons.is_empty(), "{status}");
+    assert!(
+        reasons.iter().all(|r| *r == "checksum_mismatch"),
+        "{status}"
+    );
 }

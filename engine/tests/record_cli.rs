@@ -750,3 +750,34 @@ fn record_symbol_before_any_of_several_venues_is_one_clear_error() {
         "nothing written"
     );
 }
+
+#[test]
+fn record_sim_kraken_inspects_clean_with_every_checksum_verified_and_replays_to_the_recorders_books()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let (cap, books) = (dir.path().join("kraken.txt"), dir.path().join("books.json"));
+    record(&[
+        "--sim",
+        "--venue",
+        "kraken",
+        "--symbol",
+        "BTC/USD",
+        "--out",
+        cap.to_str().unwrap(),
+        "--duration",
+        "4s",
+        "--books",
+        books.to_str().unwrap(),
+    ]);
+    let report = inspect_as(&cap, "kraken");
+    let btc = "kraken:BTC/USD";
+    assert_clean(&report, &[btc]);
+    let messages = report["applied"].as_u64().unwrap() + report["snapshots"].as_u64().unwrap();
+    assert_eq!(
+        report["checksums"].as_u64(),
+        Some(messages),
+        "every book message carries a checksum, and each matched: {report}"
+    );
+    assert!(report["trades"].as_u64().unwrap() > 0, "trade frames kept");
+    assert_same_books(&books, &report, &[btc]);
+}

@@ -1,11 +1,11 @@
-//! `ladder paper` sessions on the simulated Bybit, OKX and Coinbase venues (`Market::Sim`, what
-//! `ladder paper --sim --venue bybit-linear|okx|coinbase` builds): each venue's simulator encoder serves that
-//! venue's live connector over 127.0.0.1, through the whole live path (feed thread, ring, hot
-//! thread, writer). Without faults the books sync and the strategies trade; with the venue's
-//! faults (Bybit dropped deltas and `u = 1` restarts, OKX wrong checksums and `prevSeqId`
-//! breaks, Coinbase skipped `sequence_num`s: a gap of every book on the connection) every fault
-//! is detected, the book resyncs, and no fill happens on a book that is not
-//! synced.
+//! `ladder paper` sessions on the simulated Bybit, OKX, Coinbase and Kraken venues (`Market::Sim`,
+//! what `ladder paper --sim --venue bybit-linear|okx|coinbase|kraken` builds): each venue's
+//! simulator encoder serves that venue's live connector over 127.0.0.1, through the whole live
+//! path (feed thread, ring, hot thread, writer). Without faults the books sync and the strategies
+//! trade; with the venue's faults (Bybit dropped deltas and `u = 1` restarts, OKX wrong checksums
+//! and `prevSeqId` breaks, Coinbase skipped `sequence_num`s: a gap of every book on the
+//! connection; Kraken wrong checksums) every fault is detected, the book resyncs, and no fill
+//! happens on a book that is not synced.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ladder_engine::config::Config;
@@ -231,4 +231,54 @@ fn paper_on_simulated_coinbase_counts_a_skipped_sequence_num_on_every_book_and_n
         "both books resynced by the end: {feed:?}"
     );
     assert!(s.trades > 0, "{s:?}");
+}
+
+#[test]
+fn paper_on_simulated_kraken_syncs_and_trades_with_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(
+        sim(Venue::Kraken, "BTC/USD", FaultConfig::default()),
+        "BTC/USD",
+        6,
+        dir.path(),
+    );
+    let [feed] = s.feeds.as_slice() else {
+        panic!("one feed: {:?}", s.feeds)
+    };
+    assert_eq!(
+        feed.states.values().collect::<Vec<_>>(),
+        ["synced"],
+        "{feed:?}"
+    );
+    assert_eq!((feed.gaps, feed.resyncs), (0, 0), "{feed:?}");
+    assert!(feed.messages > 50, "{feed:?}");
+    assert!(s.trades > 0 && s.orders > 0, "{s:?}");
+    assert!(stale_reasons_and_no_stale_fill(dir.path()).is_empty());
+}
+
+#[test]
+fn paper_on_simulated_kraken_detects_bad_checksums_resubscribes_and_never_fills_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = FaultConfig {
+        bad_checksum_every: Some(20),
+        ..FaultConfig::default()
+    };
+    let s = session(
+        sim(Venue::Kraken, "BTC/USD", faults),
+        "BTC/USD",
+        10,
+        dir.path(),
+    );
+    let feed = &s.feeds[0];
+    assert!(feed.gaps >= 2 && feed.resyncs >= 2, "{feed:?}");
+    assert_eq!(
+        feed.reconnects, 0,
+        "a resubscription, never the socket: {feed:?}"
+    );
+    let reasons = stale_reasons_and_no_stale_fill(dir.path());
+    assert!(!reasons.is_empty());
+    assert!(
+        reasons.iter().all(|r| r == "checksum_mismatch"),
+        "{reasons:?}"
+    );
 }

@@ -31,7 +31,8 @@ pub(super) struct Args {
     /// Symbols: the venue's presets (Binance spot: BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT,
     /// XRPUSDT; USD-M: BTCUSDT, ETHUSDT; Bybit spot: BTCUSDT, ETHUSDT, SOLUSDT; linear:
     /// BTCUSDT, ETHUSDT, XRPUSDT; inverse: BTCUSD, ETHUSD; OKX: BTC-USDT, BTC-USDT-SWAP,
-    /// ETH-USDT, ETH-USDT-SWAP) or SYMBOL:TICK:LOT:PRICE. Default: the first two.
+    /// ETH-USDT, ETH-USDT-SWAP; Kraken: BTC/USD, ETH/USD, SOL/USD) or SYMBOL:TICK:LOT:PRICE.
+    /// Default: the first two.
     #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
     /// Book events per second over all symbols.
@@ -70,7 +71,7 @@ pub(super) struct Args {
     /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
     #[arg(long, value_name = "N")]
     restart_every: Option<u64>,
-    /// OKX: every Nth book message of a channel carries a wrong checksum.
+    /// OKX and Kraken: every Nth book message of a channel carries a wrong checksum.
     #[arg(long, value_name = "N")]
     bad_checksum_every: Option<u64>,
     /// OKX: every Nth book message of a channel breaks the `prevSeqId` chain; Coinbase: every
@@ -82,7 +83,7 @@ pub(super) struct Args {
     #[arg(long)]
     no_stream_snapshots: bool,
     /// REST request weight allowed per window (default: the venue's; Binance spot 6000 and
-    /// USD-M 2400 per minute, Bybit 600 per 5 s, OKX 40 per 2 s).
+    /// USD-M 2400 per minute, Bybit 600 per 5 s, OKX 40 per 2 s, Kraken 15 per 15 s).
     #[arg(long)]
     weight_limit: Option<u32>,
     /// Stop after this long (`90s`, `5m`, `1h`, `500ms`; a bare number is seconds).
@@ -276,7 +277,7 @@ mod tests {
         assert!(
             err.contains(
                 "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-                 bybit-inverse, okx, coinbase]"
+                 bybit-inverse, okx, coinbase, kraken]"
             ),
             "{err}"
         );

@@ -205,8 +205,8 @@ pub struct VenueConfig {
     /// Accept `ws://` and `http://` endpoints without a warning (local testing only).
     #[serde(default)]
     pub allow_insecure: bool,
-    /// Bybit only: the book depth subscribed (`orderbook.{depth}.{symbol}`), one of 1, 50,
-    /// 200, 1000; default 50.
+    /// Bybit and Kraken: the book depth subscribed. Bybit (`orderbook.{depth}.{symbol}`): one
+    /// of 1, 50, 200, 1000, default 50; Kraken: one of 10, 25, 100, 500, 1000, default 25.
     #[serde(default)]
     pub book_depth: Option<u32>,
     /// OKX: the book channel, `books` (default), `books5` or `bbo-tbt` (`books50-l2-tbt` and
@@ -261,10 +261,12 @@ impl VenueConfig {
                 ));
             }
             let mut options = VenueOptions::defaults(self.name);
-            // `book_depth` on another venue than Bybit, and a depth Bybit does not serve, are
-            // refused by the config check.
-            if let (VenueOptions::Bybit(o), Some(depth)) = (&mut options, self.book_depth) {
-                o.depth = depth;
+            // `book_depth` on a venue that takes none, and a depth the venue does not serve,
+            // are refused by the config check.
+            match (&mut options, self.book_depth) {
+                (VenueOptions::Bybit(o), Some(depth)) => o.depth = depth,
+                (VenueOptions::Kraken(o), Some(depth)) => o.depth = depth,
+                _ => {}
             }
             return Ok(options);
         }

@@ -357,7 +357,9 @@ fn okx_venue_keys_give_its_live_options() {
 #[case::binance_has_no_book_depth(
     "binance-spot",
     "book_depth = 50\n",
-    Some("ladder.toml:3:1: venue.book_depth is a Bybit setting; binance-spot takes no book_depth")
+    Some(
+        "ladder.toml:3:1: venue.book_depth is a Bybit and Kraken setting; binance-spot takes no book_depth"
+    )
 )]
 fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades(
     #[case] venue: &str,
@@ -405,4 +407,32 @@ fn venue_book_depth_is_a_bybit_depth_the_venue_serves_and_bybit_has_no_ws_trades
 fn bad_okx_venue_key_is_located_and_named(#[case] body: &str, #[case] want: &str) {
     let got = bad_values(&format!("[venue]\n{body}"));
     assert_eq!(got, [want]);
+}
+
+#[rstest::rstest]
+#[case::depth_10("book_depth = 10\n", Ok(10))]
+#[case::depth_1000("book_depth = 1000\n", Ok(1000))]
+#[case::default_25("", Ok(25))]
+#[case::depth_50_not_kraken(
+    "book_depth = 50\n",
+    Err(
+        "ladder.toml:3:1: venue.book_depth 50 is not a depth kraken serves (one of 10, 25, 100, 500, 1000)"
+    )
+)]
+fn venue_book_depth_of_kraken_is_one_kraken_serves_checked_at_its_line(
+    #[case] line: &str,
+    #[case] want: Result<u32, &str>,
+) {
+    let text = format!("[venue]\nname = \"kraken\"\n{line}");
+    match want {
+        Ok(depth) => {
+            let c = parse(&text).unwrap();
+            let options = c.venues.as_slice()[0].options().unwrap();
+            let crate::feed::VenueOptions::Kraken(o) = options else {
+                panic!("{options:?}");
+            };
+            assert_eq!(o.depth, depth);
+        }
+        Err(want) => assert_eq!(bad_values(&text), [want]),
+    }
 }

@@ -4,9 +4,9 @@
 //! warnings, located the same way.
 
 use super::{Config, HotConfig, InstrumentConfig, StrategyConfig, VenueConfig, Venues};
-use crate::feed::Venue;
 use crate::feed::bybit::live::LIVE_DEPTHS;
 use crate::feed::live::{EndpointScheme, check_endpoint};
+use crate::feed::{Venue, kraken};
 use ladder_sdk::Grid;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -248,21 +248,30 @@ fn venue(c: &mut Collect, venues: &Venues, i: usize, v: &VenueConfig) {
         );
     }
     if let Some(depth) = v.book_depth {
-        if !bybit {
+        let depths: &[u32] = match v.name {
+            _ if bybit => &LIVE_DEPTHS,
+            Venue::Kraken => &kraken::decode::DEPTHS,
+            _ => &[],
+        };
+        if depths.is_empty() {
             c.push(
                 at("book_depth"),
                 format!(
-                    "{name}.book_depth is a Bybit setting; {} takes no book_depth",
+                    "{name}.book_depth is a Bybit and Kraken setting; {} takes no book_depth",
                     v.name
                 ),
             );
-        } else if !LIVE_DEPTHS.contains(&depth) {
+        } else if !depths.contains(&depth) {
             c.push(
                 at("book_depth"),
                 format!(
                     "{name}.book_depth {depth} is not a depth {} serves (one of {})",
                     v.name,
-                    LIVE_DEPTHS.map(|d| d.to_string()).join(", ")
+                    depths
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }

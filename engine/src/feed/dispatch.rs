@@ -147,6 +147,8 @@ pub enum VenueOptions {
     Okx(okx::LiveOptions),
     /// Coinbase Advanced Trade.
     Coinbase(coinbase::LiveOptions),
+    /// Kraken.
+    Kraken(kraken::LiveOptions),
     /// A venue ladder reads captures of but has no live connector for yet.
     NotLive,
 }
@@ -177,7 +179,8 @@ impl VenueOptions {
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
             Venue::Coinbase => Self::Coinbase(coinbase::LiveOptions::from_env_checked()),
-            Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Kraken => Self::Kraken(kraken::LiveOptions::default()),
+            Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -195,7 +198,8 @@ impl VenueOptions {
             }
             Venue::Okx => Self::Okx(okx::LiveOptions::default()),
             Venue::Coinbase => Self::Coinbase(coinbase::LiveOptions::from_env_checked()),
-            Venue::CoinbaseExchange | Venue::Kraken => Self::NotLive,
+            Venue::Kraken => Self::Kraken(kraken::LiveOptions::default()),
+            Venue::CoinbaseExchange => Self::NotLive,
         }
     }
 
@@ -213,6 +217,7 @@ impl VenueOptions {
             }
             (Venue::Okx, Self::Okx(o)) => o.validate(),
             (Venue::Coinbase, Self::Coinbase(o)) => o.validate(),
+            (Venue::Kraken, Self::Kraken(o)) => o.validate(),
             (_, Self::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
                 "the options given are not {venue}'s"
@@ -232,6 +237,8 @@ pub enum VenueLive {
     Okx(okx::Live),
     /// Coinbase Advanced Trade.
     Coinbase(coinbase::Live),
+    /// Kraken.
+    Kraken(kraken::Live),
 }
 
 impl VenueLive {
@@ -252,6 +259,9 @@ impl VenueLive {
             ) => Ok(Self::Bybit(bybit::Live::new(venue, o.clone()))),
             (Venue::Coinbase, VenueOptions::Coinbase(o)) => {
                 Ok(Self::Coinbase(coinbase::Live::new(o.clone())))
+            }
+            (Venue::Kraken, VenueOptions::Kraken(o)) => {
+                Ok(Self::Kraken(kraken::Live::new(o.clone())))
             }
             (_, VenueOptions::NotLive) => Err(not_live(venue)),
             _ => Err(FeedError::Config(format!(
@@ -286,6 +296,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.venue(),
             Self::Okx(l) => l.venue(),
             Self::Coinbase(l) => l.venue(),
+            Self::Kraken(l) => l.venue(),
         }
     }
 
@@ -303,6 +314,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.connections(instruments, endpoints),
             Self::Okx(l) => l.connections(instruments, endpoints),
             Self::Coinbase(l) => l.connections(instruments, endpoints),
+            Self::Kraken(l) => l.connections(instruments, endpoints),
         }
     }
 
@@ -312,6 +324,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.snapshots(),
             Self::Okx(l) => l.snapshots(),
             Self::Coinbase(l) => l.snapshots(),
+            Self::Kraken(l) => l.snapshots(),
         }
     }
 
@@ -321,6 +334,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.resubscribe(symbol),
             Self::Okx(l) => l.resubscribe(symbol),
             Self::Coinbase(l) => l.resubscribe(symbol),
+            Self::Kraken(l) => l.resubscribe(symbol),
         }
     }
 
@@ -330,6 +344,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.connection_spacing(),
             Self::Okx(l) => l.connection_spacing(),
             Self::Coinbase(l) => l.connection_spacing(),
+            Self::Kraken(l) => l.connection_spacing(),
         }
     }
 
@@ -339,6 +354,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.requests_per_hour(),
             Self::Okx(l) => l.requests_per_hour(),
             Self::Coinbase(l) => l.requests_per_hour(),
+            Self::Kraken(l) => l.requests_per_hour(),
         }
     }
 
@@ -348,6 +364,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.error_frame(frame),
             Self::Okx(l) => l.error_frame(frame),
             Self::Coinbase(l) => l.error_frame(frame),
+            Self::Kraken(l) => l.error_frame(frame),
         }
     }
 
@@ -357,6 +374,7 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.rest(endpoints).map(VenueRest::Bybit),
             Self::Okx(l) => l.rest(endpoints).map(VenueRest::Okx),
             Self::Coinbase(l) => l.rest(endpoints).map(VenueRest::Coinbase),
+            Self::Kraken(l) => l.rest(endpoints).map(VenueRest::Kraken),
         }
     }
 
@@ -366,20 +384,21 @@ impl LiveVenue for VenueLive {
             Self::Bybit(l) => l.max_message_bytes(),
             Self::Okx(l) => l.max_message_bytes(),
             Self::Coinbase(l) => l.max_message_bytes(),
+            Self::Kraken(l) => l.max_message_bytes(),
         }
     }
 
     fn requests_per_second(&self) -> Option<u32> {
         match self {
             Self::Coinbase(l) => l.requests_per_second(),
-            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 
     fn signer(&self) -> Option<Arc<dyn FrameSigner>> {
         match self {
             Self::Coinbase(l) => l.signer(),
-            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) => None,
+            Self::Binance(_) | Self::Bybit(_) | Self::Okx(_) | Self::Kraken(_) => None,
         }
     }
 }
@@ -395,6 +414,8 @@ pub enum VenueRest {
     Okx(okx::rest::RestClient),
     /// Coinbase Advanced Trade.
     Coinbase(coinbase::rest::RestClient),
+    /// Kraken.
+    Kraken(kraken::rest::RestClient),
 }
 
 impl LiveRest for VenueRest {
@@ -404,6 +425,7 @@ impl LiveRest for VenueRest {
             Self::Bybit(r) => r.snapshot_url(symbol),
             Self::Okx(r) => r.snapshot_url(symbol),
             Self::Coinbase(r) => r.snapshot_url(symbol),
+            Self::Kraken(r) => r.snapshot_url(symbol),
         }
     }
 
@@ -413,6 +435,7 @@ impl LiveRest for VenueRest {
             Self::Bybit(r) => r.snapshot(symbol).await,
             Self::Okx(r) => r.snapshot(symbol).await,
             Self::Coinbase(r) => r.snapshot(symbol).await,
+            Self::Kraken(r) => r.snapshot(symbol).await,
         }
     }
 
@@ -425,6 +448,7 @@ impl LiveRest for VenueRest {
             Self::Bybit(r) => r.instruments(symbols).await,
             Self::Okx(r) => r.instruments(symbols).await,
             Self::Coinbase(r) => r.instruments(symbols).await,
+            Self::Kraken(r) => r.instruments(symbols).await,
         }
     }
 }

@@ -53,8 +53,9 @@ impl FeedOutput for BookOutput {
 pub struct FinalBook {
     /// The connector's book state (`synced`, `stale`, ...).
     pub state: &'static str,
-    /// The update id the book is valid at (the connector's sequencer).
-    pub last_update_id: u64,
+    /// The update id the book is valid at (the connector's sequencer); `None` (`null`, as
+    /// `ladder inspect --json` writes it) for a venue without update ids (Kraken).
+    pub last_update_id: Option<u64>,
     /// Top bids, best first, as `[price, size]` decimal strings.
     pub bids: Vec<[String; 2]>,
     /// Top asks, best first.
@@ -88,7 +89,8 @@ pub fn final_books(
             inst.name.clone(),
             FinalBook {
                 state: st.state.as_str(),
-                last_update_id: st.last_update_id,
+                // The status holds 0 until an update id is seen; venues without ids never set one.
+                last_update_id: (st.last_update_id != 0).then_some(st.last_update_id),
                 bids: side(Side::Buy),
                 asks: side(Side::Sell),
             },

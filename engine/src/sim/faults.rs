@@ -68,7 +68,7 @@ pub struct FaultConfig {
     pub rest_418_every: Option<u64>,
     /// Bybit: every Nth book message of a topic is a `u = 1` restart snapshot.
     pub restart_every: Option<u64>,
-    /// OKX: every Nth book message of a topic carries a wrong checksum.
+    /// OKX and Kraken: every Nth book message of a topic carries a wrong checksum.
     pub bad_checksum_every: Option<u64>,
     /// OKX: every Nth book message of a topic breaks the `prevSeqId` chain; Coinbase: every
     /// Nth message of a connection skips one `sequence_num`.
@@ -82,7 +82,7 @@ impl FaultConfig {
     }
 
     /// Checks that the venue faults set are `venue`'s own (a restart is Bybit's; a bad
-    /// checksum and a seq break are OKX's).
+    /// checksum is OKX's and Kraken's; a seq break is OKX's).
     pub(crate) fn validate_for(&self, venue: Venue) -> Result<(), super::SimError> {
         let bybit = matches!(
             venue,
@@ -99,8 +99,8 @@ impl FaultConfig {
                 "bybit-spot, bybit-linear and bybit-inverse",
             );
         }
-        if self.bad_checksum_every.is_some() && venue != Venue::Okx {
-            return wrong("bad_checksum_every", "okx");
+        if self.bad_checksum_every.is_some() && !matches!(venue, Venue::Okx | Venue::Kraken) {
+            return wrong("bad_checksum_every", "okx and kraken");
         }
         if self.seq_break_every.is_some() && !matches!(venue, Venue::Okx | Venue::Coinbase) {
             return wrong("seq_break_every", "okx and coinbase");
@@ -323,7 +323,15 @@ mod tests {
             ..FaultConfig::default()
         };
         assert!(checksum.validate_for(Venue::Okx).is_ok());
-        assert!(checksum.validate_for(Venue::BinanceSpot).is_err());
+        assert!(checksum.validate_for(Venue::Kraken).is_ok());
+        let err = checksum
+            .validate_for(Venue::BinanceSpot)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad_checksum_every is a fault of okx and kraken, not of binance-spot"),
+            "{err}"
+        );
         let brk = FaultConfig {
             seq_break_every: Some(5),
             ..FaultConfig::default()
@@ -334,5 +342,6 @@ mod tests {
             brk.validate_for(Venue::Coinbase).is_ok(),
             "coinbase skips a sequence_num"
         );
+        assert!(brk.validate_for(Venue::Kraken).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The built-in simulated venue: a local WebSocket + REST server speaking a real venue's exact
-//! wire format (Binance spot by default, Binance USD-M, Bybit spot, linear and inverse, or OKX)
-//! over a stochastic order book, so the whole live path runs without internet.
+//! wire format (Binance spot by default, Binance USD-M, Bybit spot, linear and inverse, OKX, or
+//! Kraken) over a stochastic order book, so the whole live path runs without internet.
 //!
 //! The order flow and the wire are separate:
 //!
@@ -8,14 +8,16 @@
 //!   knows integer ticks, lots and update ids, no venue;
 //! - `market`: one task per symbol steps its model in real time, batches the level changes per
 //!   window and publishes what happened;
-//! - `topics`: the book topics of venues whose snapshot comes in the stream (Bybit, OKX): the
+//! - `topics`: the book topics of venues whose snapshot comes in the stream (Bybit, OKX,
+//!   Kraken): the
 //!   image last sent per topic, its deltas, and the snapshot a subscription starts with;
 //! - `encode`: the one place a venue's format lives (`encode::Encoder`, one folder per venue):
 //!   stream names, connection paths, subscribe messages, frames, REST paths, weights, bodies;
 //! - `server`: the WebSocket server (handshake routing, subscriptions, pings, fan-out);
 //! - `rest`: the REST server (weight budget, 429/418);
 //! - [`faults`]: dropped, duplicated, reordered frames, disconnects, stalls, REST 429/418, the
-//!   venues' own (a Bybit `u = 1` restart, an OKX wrong checksum or broken `prevSeqId`), also
+//!   venues' own (a Bybit `u = 1` restart, an OKX or Kraken wrong checksum, an OKX broken
+//!   `prevSeqId`), also
 //!   on demand ([`SimHandle::disconnect_all`], [`SimHandle::drop_next_depth`]);
 //! - `connect`: [`SimConnection`], an in-process simulator resolved to the endpoints and
 //!   instruments a live feed connects with (used by `ladder paper`, `record` and `bench`).
@@ -343,7 +345,8 @@ pub(crate) fn now_ms() -> u64 {
 pub struct SimHandle {
     /// `ws://127.0.0.1:PORT`: append the venue's paths (Binance spot `/stream?streams=..` or
     /// `/ws/<stream>`; USD-M `/public/stream?..`, `/market/stream?..`; Bybit
-    /// `/v5/public/<category>`; OKX `/ws/v5/public`), see [`SimHandle::endpoints`].
+    /// `/v5/public/<category>`; OKX `/ws/v5/public`; Kraken `/v2`), see
+    /// [`SimHandle::endpoints`].
     pub ws_url: String,
     /// `http://127.0.0.1:PORT`: append the venue's REST paths (`/api/v3/...`, `/fapi/v1/...`,
     /// `/v5/market/...`, `/api/v5/...`).

@@ -92,8 +92,9 @@ impl BookTopic {
 }
 
 /// Every book topic any venue serves (Bybit `orderbook.{1,50,200,1000}`; OKX `bbo-tbt`,
-/// `books5`, `books50-l2-tbt`, `books`, `books-l2-tbt`).
-pub(crate) const BOOK_TOPICS: [BookTopic; 8] = [
+/// `books5`, `books50-l2-tbt`, `books`, `books-l2-tbt`; Kraken `book` at depth 10, 25, 100 and
+/// 500, and 1000 on Bybit's topic).
+pub(crate) const BOOK_TOPICS: [BookTopic; 12] = [
     BookTopic::new(1, 10, true),
     BookTopic::new(5, 100, true),
     BookTopic::new(50, 20, false),
@@ -102,6 +103,10 @@ pub(crate) const BOOK_TOPICS: [BookTopic; 8] = [
     BookTopic::new(400, 100, false),
     BookTopic::new(400, 10, false),
     BookTopic::new(1000, 200, false),
+    BookTopic::new(10, 10, false),
+    BookTopic::new(25, 10, false),
+    BookTopic::new(100, 10, false),
+    BookTopic::new(500, 10, false),
 ];
 
 /// What one stream of one symbol carries.

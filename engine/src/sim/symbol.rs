@@ -33,7 +33,8 @@ const QUOTES: [&str; 10] = [
 impl SimSymbol {
     /// A symbol; base and quote assets are split off a known quote suffix (`USDT`, `USDC`,
     /// `FDUSD`, `TUSD`, `BUSD`, `EUR`, `TRY`, `BTC`, `ETH`, `USD`), else the last 4 letters are
-    /// the quote; an OKX id `BASE-QUOTE[-..]` is split at its dashes.
+    /// the quote; an OKX id `BASE-QUOTE[-..]` is split at its dashes, a Kraken pair
+    /// `BASE/QUOTE` at its slash.
     pub fn new(
         symbol: &str,
         tick_size: Decimal,
@@ -44,16 +45,20 @@ impl SimSymbol {
         if symbol.len() < 5
             || !symbol
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            || symbol.starts_with('-')
-            || symbol.ends_with('-')
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+            || symbol.starts_with(['-', '/'])
+            || symbol.ends_with(['-', '/'])
+            || symbol.matches('/').count() > 1
         {
             return Err(SimError::Config(format!(
                 "symbol {symbol:?} must be at least 5 letters or digits, like BTCUSDT (OKX: \
-                 BTC-USDT)"
+                 BTC-USDT, Kraken: BTC/USD)"
             )));
         }
-        let (base, quote) = if let Some((base, rest)) = symbol.split_once('-') {
+        let (base, quote) = if let Some((base, quote)) = symbol.split_once('/') {
+            // Kraken pairs: BASE/QUOTE.
+            (base, quote)
+        } else if let Some((base, rest)) = symbol.split_once('-') {
             // OKX ids: BASE-QUOTE[-SWAP].
             (base, rest.split('-').next().unwrap_or(rest))
         } else {

@@ -1,4 +1,4 @@
-//! The Bybit and OKX encoders against the real books: a long simulated run (the market tasks
+//! The Bybit, OKX and Kraken encoders against the real books: a long simulated run (the market tasks
 //! driven by a test clock) whose frames are decoded and sequenced by `VenueBooks`, as one
 //! connection would receive them. A subscription starts with its snapshot; when the books ask
 //! for one (a fault) the harness resubscribes, as the live core does. Checked: no fault where
@@ -76,6 +76,11 @@ fn run_with(config: SimConfig, topic: BookTopic, secs: u64) -> Run {
         })
         .collect();
     let mut books = VenueBooks::new(venue, &registry);
+    if let VenueBooks::Kraken(b) = &mut books {
+        // The live side sets the depth it subscribes; so does this harness.
+        ids.iter()
+            .for_each(|&id| b.set_depth(id, u32::from(topic.depth)));
+    }
     let mut rx = shared.tx.subscribe();
     let kind = StreamKind::Book(topic);
     let trade_kind = if venue == Venue::Okx {
@@ -446,4 +451,42 @@ fn okx_without_stream_snapshots_joins_the_rest_book_and_resyncs_by_rest() {
     assert_eq!(r.detected.sequence_gap, n);
     assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
     assert_eq!((r.resyncs, r.mismatches), (n, 0));
+}
+
+#[test]
+fn kraken_books_sync_with_every_checksum_verified_and_no_fault() {
+    for depth in [10, 25, 1000] {
+        let r = run(
+            Venue::Kraken,
+            topic(Venue::Kraken, depth),
+            FaultConfig::default(),
+            10,
+        );
+        assert_clean(&r, &format!("kraken depth {depth}"));
+        let verified: u64 = r
+            .books
+            .instruments()
+            .iter()
+            .map(|&id| match &r.books {
+                VenueBooks::Kraken(b) => b.sequencer(id).map_or(0, |s| s.verified()),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(verified, r.applied, "depth {depth}: every message verified");
+    }
+}
+
+#[test]
+fn kraken_bad_checksum_is_detected_as_a_checksum_mismatch_only() {
+    let faults = FaultConfig {
+        bad_checksum_every: Some(40),
+        ..FaultConfig::default()
+    };
+    let r = run(Venue::Kraken, topic(Venue::Kraken, 25), faults, 20);
+    let n = r.injected.bad_checksums;
+    assert!(n >= 10, "{:?}", r.injected);
+    assert_eq!(r.detected.checksum_mismatch, n);
+    assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
+    assert_eq!(r.resyncs, n);
+    assert_eq!(r.mismatches, 0);
 }

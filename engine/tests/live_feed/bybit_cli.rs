@@ -14,8 +14,8 @@ pub(super) fn ladder() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_ladder"))
 }
 
-/// The example imbalance strategy library, built once into this test's target directory and
-/// profile.
+/// The example imbalance strategy library (also used by `kraken_cli.rs` and `coinbase_cli.rs`),
+/// built once into this test's target directory and profile.
 pub(super) fn imbalance_lib() -> PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {

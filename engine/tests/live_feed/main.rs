@@ -2,7 +2,8 @@
 //! Binance vectors in the combined-stream format (USD-M over `/public` + `/market`, spot over
 //! one connection), a synthetic futures venue that serves fresh snapshots (disconnects, gaps,
 //! overflows, REST faults), a silent server, a closed port and a plain TCP port behind `wss://`,
-//! and OKX v5 (`okx.rs`: its real 2022 recording and a synthetic market with its faults).
+//! OKX v5 (`okx.rs`: its real 2022 recording and a synthetic market with its faults), and
+//! Kraken v2 (`kraken.rs`: its real 2026 recordings, a corrupted checksum, a refusal).
 //! Every test is bounded (well under 15 s) and stops its feed and server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -757,6 +758,9 @@ mod coinbase;
 mod coinbase_cli;
 mod coinbase_server;
 mod errors;
+mod kraken;
+mod kraken_cli;
+mod kraken_server;
 mod limits;
 mod okx;
 mod okx_cli;

@@ -59,7 +59,7 @@ fn ladder_sim_refuses_a_venue_without_an_encoder_and_a_missing_preset() {
         .failure()
         .stderr(predicate::str::contains(
             "[possible values: binance-spot, binance-usdm, bybit-spot, bybit-linear, \
-             bybit-inverse, okx, coinbase]",
+             bybit-inverse, okx, coinbase, kraken]",
         ));
     ladder()
         .args(["sim", "--venue", "binance-usdm", "--symbols", "XRPUSDT"])
@@ -86,7 +86,8 @@ fn ladder_paper_sim_refuses_a_venue_the_simulator_does_not_serve() {
         .failure()
         .stderr(predicate::str::contains(
             "--venue: invalid sim configuration: the simulator does not serve binance-coinm; it \
-             serves binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, coinbase",
+             serves binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, \
+             coinbase, kraken",
         ));
 }
 
@@ -109,6 +110,32 @@ fn ladder_sim_venue_okx_prints_its_public_path_and_rest_urls() {
         .stdout(predicate::str::contains(
             "/api/v5/public/instruments?instType=SPOT",
         ));
+}
+
+#[test]
+fn ladder_sim_venue_kraken_prints_its_v2_path_and_asset_pairs_and_takes_the_checksum_fault() {
+    ladder()
+        .args([
+            "sim",
+            "--venue",
+            "kraken",
+            "--symbols",
+            "sol/usd,PEPE/USD:0.00000001:1:1",
+            "--bad-checksum-every",
+            "20",
+            "--duration",
+            "1s",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "simulated kraken venue for SOL/USD, PEPE/USD",
+        ))
+        .stdout(predicate::str::contains(
+            r#"/v2 then {"method":"subscribe","params":{"channel":"book","depth":25,"symbol":["SOL/USD"]}}"#,
+        ))
+        .stdout(predicate::str::contains("/0/public/AssetPairs"));
 }
 
 #[test]
@@ -152,6 +179,13 @@ fn ladder_sim_refuses_another_venues_fault() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "bad_checksum_every is a fault of okx, not of bybit-spot",
+            "bad_checksum_every is a fault of okx and kraken, not of bybit-spot",
+        ));
+    ladder()
+        .args(["sim", "--venue", "kraken", "--seq-break-every", "5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "seq_break_every is a fault of okx, not of kraken",
         ));
 }

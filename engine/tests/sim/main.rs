@@ -340,6 +340,7 @@ mod bybit_okx;
 mod cli;
 mod coinbase;
 mod faults;
+mod kraken;
 mod market;
 mod rest;
 mod venues;

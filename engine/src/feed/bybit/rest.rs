@@ -16,7 +16,7 @@
 
 use crate::clock::Clock;
 use crate::feed::Venue;
-use crate::feed::live::http::{client, read_body, request_error};
+use crate::feed::live::http::{self, client};
 use crate::feed::live::{Endpoints, FeedError, LiveRest, RestBody, VenueMessage};
 use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
@@ -87,34 +87,21 @@ impl RestClient {
     }
 
     async fn get(&self, url: &str) -> Result<RestBody, FeedError> {
-        let resp = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| request_error(url, e))?;
-        let status = resp.status().as_u16();
-        let body = read_body(resp, url, MAX_INSTRUMENTS_BODY_BYTES).await?;
-        let ts_recv = self.clock.now();
-        let venue = serde_json::from_slice::<Envelope>(&body)
-            .ok()
-            .map(|e| VenueMessage {
-                code: e.ret_code,
-                msg: e.ret_msg,
-            });
-        match status {
-            200..=299 => Ok(RestBody { body, ts_recv }),
-            429 => Err(FeedError::RateLimited {
-                url: url.to_owned(),
-                retry_after: None,
-                venue,
-            }),
-            _ => Err(FeedError::Http {
-                url: url.to_owned(),
-                status,
-                venue,
-            }),
-        }
+        http::get(
+            &self.http,
+            &self.clock,
+            url,
+            MAX_INSTRUMENTS_BODY_BYTES,
+            |body| {
+                serde_json::from_slice::<Envelope>(body)
+                    .ok()
+                    .map(|e| VenueMessage {
+                        code: e.ret_code,
+                        msg: e.ret_msg,
+                    })
+            },
+        )
+        .await
     }
 }
 

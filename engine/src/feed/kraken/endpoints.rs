@@ -1,5 +1,5 @@
-//! Kraken production endpoints (`docs/venues.md` §5.1). The live connector is not built yet:
-//! the live dispatch refuses Kraken with a clear error; `[venue]` configs show these.
+//! Kraken production endpoints (`docs/venues.md` §5.1); a `[venue]` section overrides them
+//! (the beta WebSocket is `wss://beta-ws.kraken.com/v2`).
 
 use crate::feed::live::Endpoints;
 

@@ -8,16 +8,17 @@
 //! - [`sync`]: in-stream snapshots, updates, truncation to the subscribed depth, the checksum
 //!   check after every message;
 //! - [`Books`]: the venue's `FeedBooks`;
-//! - [`probe`]: registry-free reading (grid inference, recognizing a capture's venue).
-//!
-//! The live connector, the simulator encoder and recording come later; until then `ladder
-//! inspect`, `replay` and `bench` read Kraken captures.
+//! - [`probe`]: registry-free reading (grid inference, recognizing a capture's venue);
+//! - [`live`]: the live side (subscriptions, keep-alive, a resync of one symbol, refusals);
+//!   [`rest`]: instrument specs from `AssetPairs`; `endpoints.rs`: the production URLs.
 
 mod books;
 pub mod checksum;
 pub mod decode;
 pub(crate) mod endpoints;
+pub mod live;
 pub mod probe;
+pub mod rest;
 pub mod sync;
 pub mod time;
 pub mod wire;
@@ -25,6 +26,7 @@ mod wire_v1;
 
 pub use books::Books;
 pub use decode::{BookHeader, DecodeError, Decoded, Decoder};
+pub use live::{Live, LiveOptions};
 pub use sync::{NullSink, Outcome, Sequencer, SyncSink, SyncStats};
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The HTTP side every venue's REST client shares: one client setup, bodies read within a byte
 //! bound, and transport failures told apart (unreachable, TLS, other) as [`FeedError`]s naming
 //! the URL. What a venue adds (paths, request weights, its error bodies, what a status means)
-//! lives in its folder (Binance: `feed/binance/rest.rs`).
+//! lives in its folder (Binance: `feed/binance/rest.rs`); [`get`] is the one GET the venues
+//! with a plain JSON error body share (Bybit, OKX, Kraken).
 
 use super::is_tls_error;
 use super::{FeedError, VenueMessage};
@@ -37,18 +38,16 @@ pub(crate) fn client() -> Result<reqwest::Client, FeedError> {
         .map_err(|e| FeedError::Config(format!("cannot build the http client: {e}")))
 }
 
-/// One GET of `url`: a 2xx body of at most `max_body` bytes with the time it was read; 429 is
-/// [`FeedError::RateLimited`] (with its `Retry-After` in seconds), any other status
-/// [`FeedError::Http`], each with the venue's own error read from the body by `venue`.
-///
-/// # Errors
-/// As said, or the request's failure ([`request_error`]) or a body over `max_body`.
+/// One GET of `url` whose body is at most `max_body` bytes, the way every venue's REST client
+/// asks: a 2xx status is the body with the time it was read; 429 is
+/// [`FeedError::RateLimited`] (with `Retry-After` seconds when sent); another status is
+/// [`FeedError::Http`]. `venue_message` reads the venue's own error out of a body, for both.
 pub(crate) async fn get(
     http: &reqwest::Client,
     clock: &Clock,
     url: &str,
     max_body: usize,
-    venue: impl Fn(&[u8]) -> Option<VenueMessage>,
+    venue_message: impl Fn(&[u8]) -> Option<VenueMessage>,
 ) -> Result<RestBody, FeedError> {
     let resp = http
         .get(url)
@@ -69,12 +68,12 @@ pub(crate) async fn get(
         429 => Err(FeedError::RateLimited {
             url: url.to_owned(),
             retry_after,
-            venue: venue(&body),
+            venue: venue_message(&body),
         }),
         _ => Err(FeedError::Http {
             url: url.to_owned(),
             status,
-            venue: venue(&body),
+            venue: venue_message(&body),
         }),
     }
 }

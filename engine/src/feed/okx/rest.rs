@@ -14,7 +14,7 @@
 use super::live::message;
 use crate::clock::Clock;
 use crate::feed::Venue;
-use crate::feed::live::http::{client, read_body, request_error};
+use crate::feed::live::http::{self, client};
 use crate::feed::live::{
     Endpoints, FeedError, LiveRest, MAX_SNAPSHOT_BODY_BYTES, RestBody, VenueMessage,
 };
@@ -182,40 +182,13 @@ impl RestClient {
     }
 
     async fn get(&self, url: &str, max_body: usize) -> Result<RestBody, FeedError> {
-        let resp = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| request_error(url, e))?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = read_body(resp, url, max_body).await?;
-        let ts_recv = self.clock.now();
-        let venue = || {
-            serde_json::from_slice::<serde_json::Value>(&body)
+        http::get(&self.http, &self.clock, url, max_body, |body| {
+            serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
                 .filter(|v| v.get("code").is_some())
                 .map(|v| message(&v))
-        };
-        match status {
-            200..=299 => Ok(RestBody { body, ts_recv }),
-            429 => Err(FeedError::RateLimited {
-                url: url.to_owned(),
-                retry_after,
-                venue: venue(),
-            }),
-            _ => Err(FeedError::Http {
-                url: url.to_owned(),
-                status,
-                venue: venue(),
-            }),
-        }
+        })
+        .await
     }
 }
 

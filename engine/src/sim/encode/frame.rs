@@ -169,6 +169,32 @@ fn write_fixed(out: &mut String, units: i128, dp: u32, trim: bool) {
     let _ = write!(out, "\"{sign}{int}.{frac:0width$}\"");
 }
 
+/// Appends `ms` (milliseconds since the Unix epoch) as an RFC 3339 UTC time with microseconds,
+/// as Kraken and Coinbase stamp their messages: `2026-08-12T19:28:09.140000Z`.
+pub(crate) fn write_rfc3339_ms(out: &mut String, ms: u64) {
+    let (days, rem) = (ms / 86_400_000, ms % 86_400_000);
+    // The civil date of a day count (Howard Hinnant's `civil_from_days`), 1970 on.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    let (h, mi, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1_000 % 60,
+        rem % 1_000,
+    );
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}000Z"
+    );
+}
+
 /// A symbol as one venue shows it: its name on the wire, the key its stream names use, its
 /// number format and the name of each stream it serves.
 #[derive(Debug, Clone)]
@@ -436,6 +462,24 @@ mod tests {
         assert!(
             Fmt::new(&spec("0.05", "1"), 1, 0).is_err(),
             "tick needs 2 decimals"
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::epoch(0, "1970-01-01T00:00:00.000000Z")]
+    #[case::leap_day(1_709_208_000_123, "2024-02-29T12:00:00.123000Z")]
+    #[case::kraken_capture(1_786_562_889_140, "2026-08-12T19:28:09.140000Z")]
+    #[case::new_year(1_798_761_599_999, "2026-12-31T23:59:59.999000Z")]
+    fn rfc3339_ms_writes_utc_times_the_kraken_reader_reads_back(
+        #[case] ms: u64,
+        #[case] want: &str,
+    ) {
+        let mut s = String::new();
+        write_rfc3339_ms(&mut s, ms);
+        assert_eq!(s, want);
+        assert_eq!(
+            crate::feed::kraken::time::rfc3339_nanos(s.as_bytes()),
+            Some(ms * 1_000_000)
         );
     }
 

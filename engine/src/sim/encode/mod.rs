@@ -11,6 +11,7 @@
 //! - [`okx`]: OKX v5 (spot, swaps);
 //! - [`coinbase`]: Coinbase Advanced Trade (its `sequence_num` set per connection as it is
 //!   sent: [`Encoder::stamps_sequence`]; heartbeats per connection: [`Encoder::heartbeat`]).
+//! - [`kraken`]: Kraken spot, WebSocket v2.
 //!
 //! A new venue adds a variant here, a folder beside `binance/`, and an arm in
 //! [`Encoder::for_venue`]; nothing else in the simulator changes.
@@ -19,12 +20,13 @@ pub(crate) mod binance;
 mod bybit;
 mod coinbase;
 mod frame;
+mod kraken;
 mod okx;
 
 pub use frame::SimUrls;
 pub(crate) use frame::{
     AggIds, BookFault, BookMsg, DiffSpan, Fmt, Frame, PartialAt, Sides, SymbolWire, Tick, Top,
-    TradePrint, VenueDefaults, WsRoute,
+    TradePrint, VenueDefaults, WsRoute, write_rfc3339_ms,
 };
 
 use super::rest::Reply;
@@ -45,6 +47,8 @@ pub(crate) enum Encoder {
     Okx(okx::Okx),
     /// Coinbase Advanced Trade.
     Coinbase(coinbase::Coinbase),
+    /// Kraken.
+    Kraken(kraken::Kraken),
 }
 
 /// One arm per encoder, the same expression on each.
@@ -55,6 +59,7 @@ macro_rules! each {
             Encoder::Bybit($e) => $body,
             Encoder::Okx($e) => $body,
             Encoder::Coinbase($e) => $body,
+            Encoder::Kraken($e) => $body,
         }
     };
 }
@@ -86,8 +91,7 @@ impl Encoder {
             Venue::Coinbase => Some(Self::Coinbase(coinbase::Coinbase)),
             // The legacy Exchange feed is replay-only.
             Venue::CoinbaseExchange => None,
-            // Kraken's encoder (checksums, a corrupting fault) comes with its live connector.
-            Venue::Kraken => None,
+            Venue::Kraken => Some(Self::Kraken(kraken::Kraken)),
         }
     }
 
@@ -120,7 +124,7 @@ impl Encoder {
     pub(crate) fn windows(&self) -> &'static [Window] {
         match self {
             Self::Binance(b) => b.windows(),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => &[],
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => &[],
         }
     }
 
@@ -128,7 +132,7 @@ impl Encoder {
     pub(crate) fn wire_id(&self, model_id: u64) -> u64 {
         match self {
             Self::Binance(b) => b.wire_id(model_id),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => model_id,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => model_id,
         }
     }
 
@@ -144,6 +148,7 @@ impl Encoder {
             Self::Bybit(_) => bybit::MAX_TOPICS,
             Self::Okx(_) => okx::MAX_CHANNELS,
             Self::Coinbase(_) => coinbase::MAX_STREAMS,
+            Self::Kraken(_) => kraken::MAX_STREAMS,
         }
     }
 
@@ -160,6 +165,7 @@ impl Encoder {
             Self::Bybit(b) => b.control(text, session, out),
             Self::Okx(o) => o.control(text, session, out),
             Self::Coinbase(c) => c.control(text, session, out),
+            Self::Kraken(k) => k.control(text, session, out),
         }
     }
 
@@ -167,7 +173,7 @@ impl Encoder {
     pub(crate) fn shutdown_notice(&self, combined: bool, now_ms: u64) -> Option<String> {
         match self {
             Self::Binance(b) => b.shutdown_notice(combined, now_ms),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -214,7 +220,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.diff(s, kind, span, changed)),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -225,6 +231,7 @@ impl Encoder {
             Self::Bybit(_) => &bybit::TOPICS,
             Self::Okx(_) => &okx::TOPICS,
             Self::Coinbase(_) => &coinbase::TOPICS,
+            Self::Kraken(_) => &kraken::TOPICS,
         }
     }
 
@@ -259,6 +266,7 @@ impl Encoder {
             Self::Bybit(b) => b.book(s, msg),
             Self::Okx(o) => o.book(s, msg),
             Self::Coinbase(c) => c.book(s, msg),
+            Self::Kraken(k) => k.book(s, msg),
             // Binance serves no book topic (`book_topics` is empty): nothing asks.
             Self::Binance(_) => Frame::plain(|_| {}),
         }
@@ -275,7 +283,7 @@ impl Encoder {
     ) -> Option<Frame> {
         match self {
             Self::Binance(b) => b.partial(s, kind, at, top),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -285,6 +293,7 @@ impl Encoder {
             Self::Binance(b) => Some(b.trade(s, t)),
             Self::Bybit(b) => Some(b.trade(s, t)),
             Self::Coinbase(c) => Some(c.trade(s, t)),
+            Self::Kraken(k) => Some(k.trade(s, t)),
             Self::Okx(_) => None,
         }
     }
@@ -295,7 +304,7 @@ impl Encoder {
         match self {
             Self::Binance(b) => Some(b.agg_trade(s, t, ids)),
             Self::Okx(o) => Some(o.trades(s, t, ids)),
-            Self::Bybit(_) | Self::Coinbase(_) => None,
+            Self::Bybit(_) | Self::Coinbase(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -303,7 +312,7 @@ impl Encoder {
     pub(crate) fn book_ticker(&self, s: &SymbolWire, top: &Top) -> Option<Frame> {
         match self {
             Self::Binance(b) => Some(b.book_ticker(s, top)),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => None,
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => None,
         }
     }
 
@@ -335,6 +344,7 @@ impl Encoder {
             Self::Bybit(_) => bybit::too_many_requests(retry_after),
             Self::Okx(_) => okx::too_many_requests(retry_after),
             Self::Coinbase(_) => coinbase::too_many_requests(retry_after),
+            Self::Kraken(_) => kraken::too_many_requests(retry_after),
         }
     }
 
@@ -345,6 +355,7 @@ impl Encoder {
             Self::Bybit(_) => bybit::banned(until_ms),
             Self::Okx(_) => okx::banned(until_ms),
             Self::Coinbase(_) => coinbase::banned(until_ms),
+            Self::Kraken(_) => kraken::banned(until_ms),
         }
     }
 
@@ -352,7 +363,7 @@ impl Encoder {
     pub(crate) fn weight_headers(&self, used: u32) -> Vec<(&'static str, String)> {
         match self {
             Self::Binance(b) => b.weight_headers(used),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => Vec::new(),
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => Vec::new(),
         }
     }
 
@@ -367,7 +378,7 @@ impl Encoder {
     pub(crate) fn depth_text(&self, m: &super::SymbolMarket, limit: usize, now_ms: u64) -> String {
         match self {
             Self::Binance(b) => b.depth_text(m, limit, now_ms),
-            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) => {
+            Self::Bybit(_) | Self::Okx(_) | Self::Coinbase(_) | Self::Kraken(_) => {
                 let _ = (m, limit, now_ms);
                 String::new()
             }
@@ -406,7 +417,8 @@ mod tests {
         }
         assert_eq!(
             served_names(),
-            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, coinbase"
+            "binance-spot, binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx, coinbase, \
+             kraken"
         );
         let err = Encoder::for_venue(Venue::BinanceCoinm)
             .unwrap_err()
