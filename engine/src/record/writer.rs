@@ -161,8 +161,7 @@ impl Write for Counted {
 
 enum Out {
     Plain(BufWriter<Counted>),
-    /// Boxed: the zlib-rs encoder state is held inline and large.
-    Gzip(Box<BufWriter<GzEncoder<Counted>>>),
+    Gzip(BufWriter<GzEncoder<Counted>>),
 }
 
 struct Open {
@@ -218,10 +217,10 @@ impl Open {
         let counted = Counted { file, bytes: 0 };
         let gzip = path.extension().is_some_and(|e| e == "gz");
         let out = if gzip {
-            Out::Gzip(Box::new(BufWriter::with_capacity(
+            Out::Gzip(BufWriter::with_capacity(
                 1 << 16,
                 GzEncoder::new(counted, Compression::default()),
-            )))
+            ))
         } else {
             Out::Plain(BufWriter::with_capacity(1 << 16, counted))
         };
@@ -274,7 +273,7 @@ impl Open {
         let err = |e| io_err(&path, "finish", e);
         let counted = match self.out {
             Out::Plain(w) => w.into_inner().map_err(|e| err(e.into_error()))?,
-            Out::Gzip(w) => (*w)
+            Out::Gzip(w) => w
                 .into_inner()
                 .map_err(|e| err(e.into_error()))?
                 .finish()
