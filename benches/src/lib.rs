@@ -64,3 +64,5 @@ pub fn vector_frames(rel: &str) -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+pub mod book_input;

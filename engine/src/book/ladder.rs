@@ -5,7 +5,9 @@
 //!
 //! The window covers the ranks `[base, base + W)`. Storage is a ring: rank `r` lives in physical
 //! slot `r mod W` (`W` is a power of two, so `r as u64 & (W - 1)`, also right for negative
-//! ranks). Moving the window never moves the levels that stay inside it; only the ranks that
+//! ranks). The arrays are reserved for the largest width the book may take (its capacity); `W`
+//! can change while the ladder is empty ([`Ladder::set_width`]) and can double in place while it
+//! holds levels ([`Ladder::grow`]): doubling moves each level at most once, to `slot + W`. Moving the window never moves the levels that stay inside it; only the ranks that
 //! leave are drained and those that enter are filled, so a move costs
 //! `O(distance / 64 + levels moved)`.
 //!
@@ -34,15 +36,17 @@ pub(super) struct Ladder {
 }
 
 impl Ladder {
-    /// An empty ladder of `width` slots (a power of two, at least 64) based at rank 0.
-    pub(super) fn new(width: usize) -> Self {
-        debug_assert!(width.is_power_of_two() && width >= 64);
+    /// An empty ladder of `width` slots, with room to grow to `capacity` (both powers of two,
+    /// at least 64, `width <= capacity`), based at rank 0.
+    pub(super) fn new(width: usize, capacity: usize) -> Self {
+        debug_assert!(width.is_power_of_two() && width >= 64 && width <= capacity);
+        debug_assert!(capacity.is_power_of_two());
         Self {
             base: 0,
             mask: width as u64 - 1,
             base_word: 0,
-            qty: vec![0; width].into_boxed_slice(),
-            bits: vec![0; width / 64].into_boxed_slice(),
+            qty: vec![0; capacity].into_boxed_slice(),
+            bits: vec![0; capacity / 64].into_boxed_slice(),
             count: 0,
             best: 0,
         }
@@ -52,6 +56,55 @@ impl Ladder {
     #[inline]
     pub(super) fn width(&self) -> u64 {
         self.mask + 1
+    }
+
+    /// The largest width the reserved arrays allow.
+    #[inline]
+    pub(super) fn capacity(&self) -> u64 {
+        self.qty.len() as u64
+    }
+
+    /// Occupancy words of the window (`W / 64`).
+    #[inline]
+    fn nwords(&self) -> usize {
+        (self.mask as usize + 1) >> 6
+    }
+
+    /// Sets the width of an empty ladder (a power of two, `64 ..= capacity`); the base is kept.
+    pub(super) fn set_width(&mut self, width: u64) {
+        debug_assert!(self.count == 0);
+        debug_assert!(width.is_power_of_two() && width >= 64 && width <= self.capacity());
+        self.mask = width - 1;
+        self.base_word = self.slot(self.base) >> 6;
+    }
+
+    /// Doubles the width in place, keeping the base, so the window `[base, base + 2W)` holds
+    /// every level it held; no-op at capacity. A level moves from slot `s` to `s + W` when its
+    /// rank's bit `W` is set. `O(W / 64 + levels)`.
+    pub(super) fn grow(&mut self) {
+        let w = self.width();
+        if w * 2 > self.capacity() {
+            return;
+        }
+        let words = self.nwords();
+        for word in 0..words {
+            let mut bits = self.bits[word];
+            while bits != 0 {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let slot = word * 64 + bit;
+                let off = (slot as u64).wrapping_sub(self.base as u64) & self.mask;
+                let rank = self.base + off as i64;
+                if rank as u64 & w != 0 {
+                    let to = slot + w as usize;
+                    self.qty[to] = std::mem::take(&mut self.qty[slot]);
+                    self.bits[word] &= !(1u64 << bit);
+                    self.bits[to >> 6] |= 1u64 << (to & 63);
+                }
+            }
+        }
+        self.mask = 2 * w - 1;
+        self.base_word = self.slot(self.base) >> 6;
     }
 
     /// Lowest rank of the window.
@@ -107,7 +160,7 @@ impl Ladder {
     /// Occupancy word of logical word `lw` (offsets `64 lw .. 64 lw + 64`).
     #[inline]
     fn word(&self, lw: usize) -> u64 {
-        self.bits[(self.base_word + lw) & (self.bits.len() - 1)]
+        self.bits[(self.base_word + lw) & (self.nwords() - 1)]
     }
 
     /// Lots at `rank`, which must be inside the window.
@@ -197,7 +250,7 @@ impl Ladder {
 
     /// Empties the window, `O(W / 64 + levels)`.
     pub(super) fn clear(&mut self) {
-        self.drain_words(0, self.bits.len(), |_, _| {});
+        self.drain_words(0, self.nwords(), |_, _| {});
     }
 
     /// Moves the window to `[new_base, new_base + W)` (`new_base` a multiple of 64). Levels that
@@ -205,17 +258,18 @@ impl Ladder {
     /// recomputed. `O(distance / 64 + levels evicted + W / 64)`.
     pub(super) fn rebase(&mut self, new_base: i64, mut evicted: impl FnMut(i64, i64)) {
         debug_assert!(new_base & 63 == 0 && new_base <= self.max_base());
-        let words = self.bits.len() as i128;
+        let nwords = self.nwords();
+        let words = nwords as i128;
         let shift = (i128::from(new_base) - i128::from(self.base)) / 64;
         if self.count > 0 {
             if shift >= words || shift <= -words {
-                self.drain_words(0, self.bits.len(), &mut evicted);
+                self.drain_words(0, nwords, &mut evicted);
             } else if shift > 0 {
                 // The bottom `shift` words leave.
                 self.drain_words(0, shift as usize, &mut evicted);
             } else if shift < 0 {
                 // The top `-shift` words leave.
-                self.drain_words((words + shift) as usize, self.bits.len(), &mut evicted);
+                self.drain_words((words + shift) as usize, nwords, &mut evicted);
             }
         }
         self.base = new_base;
@@ -229,7 +283,7 @@ impl Ladder {
 
     /// Removes every level in logical words `[lo, hi)` and hands it to `f`, lowest first.
     fn drain_words(&mut self, lo: usize, hi: usize, mut f: impl FnMut(i64, i64)) {
-        let nwords = self.bits.len();
+        let nwords = self.nwords();
         for lw in lo..hi {
             let phys_word = (self.base_word + lw) & (nwords - 1);
             let mut taken = std::mem::take(&mut self.bits[phys_word]);
@@ -252,6 +306,10 @@ impl Ladder {
         let mut best = None;
         for (phys, &q) in self.qty.iter().enumerate() {
             let bit = self.bits[phys >> 6] >> (phys & 63) & 1 == 1;
+            if phys as u64 > self.mask {
+                assert!(q == 0 && !bit, "slot {phys} beyond the width is used");
+                continue;
+            }
             assert!(q >= 0, "negative lots in slot {phys}");
             assert_eq!(q != 0, bit, "bit and qty disagree at slot {phys}");
             if bit {
@@ -301,7 +359,7 @@ mod tests {
 
     #[test]
     fn highest_below_and_descending_cross_ring_wrap() {
-        let mut ladder = Ladder::new(128);
+        let mut ladder = Ladder::new(128, 128);
         // Base 64: logical words are physical words 1 then 0 (wrapped).
         ladder.rebase(64, |_, _| {});
         for rank in [64, 100, 127, 128, 190] {
@@ -318,7 +376,7 @@ mod tests {
 
     #[test]
     fn rebase_up_evicts_bottom_words_lowest_first_and_keeps_the_rest() {
-        let mut ladder = Ladder::new(128);
+        let mut ladder = Ladder::new(128, 128);
         for rank in [0, 5, 63, 64, 127] {
             ladder.set(rank, 1);
         }
@@ -333,5 +391,31 @@ mod tests {
             ladder.descending().collect::<Vec<_>>(),
             vec![(191, 2), (127, 1), (64, 1)]
         );
+    }
+
+    #[test]
+    fn grow_doubles_in_place_and_keeps_every_level_across_the_ring_wrap() {
+        let mut ladder = Ladder::new(128, 512);
+        ladder.rebase(64, |_, _| {});
+        for rank in [64, 100, 127, 128, 190] {
+            ladder.set(rank, rank);
+        }
+        ladder.grow();
+        ladder.check();
+        assert_eq!(ladder.width(), 256);
+        assert_eq!(ladder.base(), 64);
+        assert_eq!(
+            ladder.descending().collect::<Vec<_>>(),
+            [190, 128, 127, 100, 64].map(|r| (r, r))
+        );
+        ladder.set(319, 7); // the new top of [64, 320)
+        ladder.grow();
+        ladder.check();
+        assert_eq!(ladder.best(), Some((319, 7)));
+        assert_eq!(ladder.count(), 6);
+        ladder.grow(); // 512 = capacity: stays
+        ladder.grow();
+        assert_eq!(ladder.width(), 512);
+        ladder.check();
     }
 }

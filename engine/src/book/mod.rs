@@ -11,7 +11,8 @@
 //! update whatever the order of prices. The window follows the best: it is re-centred when the
 //! best leaves it, nears its edge, or is deleted with the next best only in the far store. Real
 //! books need this: a Binance BTCUSDT snapshot spans hundreds of thousands of ticks, but only
-//! the region near the touch is hot.
+//! the region near the touch is hot. Its width adapts to the instrument (price over tick) and to
+//! where updates land (`side` module docs), within memory reserved when the book is built.
 //!
 //! Bids and asks are independent: data may leave the book momentarily locked or crossed, which
 //! [`L2Book::is_crossed`] reports and nothing here treats as an error.
@@ -38,9 +39,15 @@ pub use top::TopLevels;
 /// Sizes of an [`L2Book`]; all memory is reserved when the book is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BookConfig {
-    /// Ticks covered by each side's ladder window; a power of two, at least 64.
-    /// Default `1 << 14` (16,384 ticks, 128 KiB of quantities per side).
+    /// The widest each side's ladder window may grow, in ticks (reserved up front); a power of
+    /// two, at least 64. Default `1 << 17` (131,072 ticks, 1 MiB of quantities per side, of
+    /// which only the window in use is touched).
     pub window_ticks: usize,
+    /// The narrowest window, in ticks; a power of two, `64 ..= window_ticks`. The window
+    /// starts at a width set by the price of the side's first level (about 0.4 % of it) and
+    /// doubles when updates keep landing just below it (`side` module docs). Equal to
+    /// `window_ticks`, the window has that one width. Default `1 << 10`.
+    pub min_window_ticks: usize,
     /// Levels per side in the [`L2Book::top`] view. Default 20.
     pub top_n: usize,
     /// Far levels per side reserved up front; beyond it the far store allocates. Default 8192
@@ -51,7 +58,8 @@ pub struct BookConfig {
 impl Default for BookConfig {
     fn default() -> Self {
         Self {
-            window_ticks: 1 << 14,
+            window_ticks: 1 << 17,
+            min_window_ticks: 1 << 10,
             top_n: 20,
             far_capacity: 8192,
         }
@@ -67,6 +75,16 @@ pub enum BookConfigError {
     WindowTicks {
         /// The value given.
         got: usize,
+    },
+    /// `min_window_ticks` is not a power of two between 64 and `window_ticks`.
+    #[error(
+        "book min_window_ticks must be a power of two from 64 to window_ticks ({max}), got {got}"
+    )]
+    MinWindowTicks {
+        /// The value given.
+        got: usize,
+        /// `window_ticks`.
+        max: usize,
     },
 }
 
@@ -94,7 +112,8 @@ impl L2Book {
     /// An empty book.
     ///
     /// # Panics
-    /// If `config.window_ticks` is not a power of two of at least 64; see [`L2Book::try_new`].
+    /// If `config.window_ticks` or `config.min_window_ticks` is out of range; see
+    /// [`L2Book::try_new`].
     pub fn new(config: BookConfig) -> Self {
         match Self::try_new(config) {
             Ok(book) => book,
@@ -108,10 +127,14 @@ impl L2Book {
         if !w.is_power_of_two() || w < 64 {
             return Err(BookConfigError::WindowTicks { got: w });
         }
+        let min = config.min_window_ticks;
+        if !min.is_power_of_two() || min < 64 || min > w {
+            return Err(BookConfigError::MinWindowTicks { got: min, max: w });
+        }
         Ok(Self {
             config,
-            bids: BookSide::new(true, w, config.far_capacity, config.top_n),
-            asks: BookSide::new(false, w, config.far_capacity, config.top_n),
+            bids: BookSide::new(true, min, w, config.far_capacity, config.top_n),
+            asks: BookSide::new(false, min, w, config.far_capacity, config.top_n),
         })
     }
 

@@ -60,8 +60,15 @@ fn lots() -> impl Strategy<Value = i64> {
     prop_oneof![1 => Just(0i64), 2 => 1i64..1_000]
 }
 
-fn window() -> impl Strategy<Value = usize> {
-    prop_oneof![Just(64usize), Just(128), Just(256)]
+/// `(min_window_ticks, window_ticks)`: fixed widths, and windows that adapt between the two.
+fn window() -> impl Strategy<Value = (usize, usize)> {
+    prop_oneof![
+        Just((64usize, 64usize)),
+        Just((128, 128)),
+        Just((256, 256)),
+        Just((64, 256)),
+        Just((64, 1024)),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -116,9 +123,15 @@ fn check_against_model(book: &mut L2Book, model: &Model, top_n: usize) {
     assert_eq!(pairs(top.asks), asks[..asks.len().min(top_n)], "top asks");
 }
 
-fn run(ops: &[Op], window_ticks: usize, top_n: usize, top_every: usize) {
+fn run(
+    ops: &[Op],
+    (min_window_ticks, window_ticks): (usize, usize),
+    top_n: usize,
+    top_every: usize,
+) {
     let config = BookConfig {
         window_ticks,
+        min_window_ticks,
         top_n,
         far_capacity: 8,
     };
@@ -227,9 +240,10 @@ fn run_ops(runs: &[Run]) -> Vec<Op> {
 }
 
 /// Like [`run`], but compares with the model only every `every` steps (runs are long).
-fn run_checked_every(ops: &[Op], window_ticks: usize, every: usize) {
+fn run_checked_every(ops: &[Op], (min_window_ticks, window_ticks): (usize, usize), every: usize) {
     let mut book = L2Book::new(BookConfig {
         window_ticks,
+        min_window_ticks,
         top_n: 5,
         far_capacity: 8,
     });

@@ -19,10 +19,23 @@
 //! - the best is removed and the next best is below offset `W / 2` ([`low_mark`]), or only in
 //!   the far store.
 //!
-//! On the 2024-08-08 BTCUSDT capture (`W = 16384`, tick 0.01) this keeps ~85 % of updates inside
-//! the window. A move drains the ranks that leave the window into the far store (pushes at its
-//! end) and the far levels that enter it from the far store's end: `O(distance / 64 + W / 64 +
-//! levels moved)`; it is rare, because the best must travel `W / 4` ticks either way.
+//! A move drains the ranks that leave the window into the far store (pushes at its end) and the
+//! far levels that enter it from the far store's end: `O(distance / 64 + W / 64 + levels
+//! moved)`; it is rare, because the best must travel `W / 4` ticks either way.
+//!
+//! # Width
+//! The width adapts to the instrument and to where its levels are, between the book's
+//! `min_window_ticks` and `window_ticks` (reserved up front, so adapting never allocates):
+//! - **price and tick**: when the side first holds a level, `W` is the power of two nearest
+//!   above `price / 256` in ticks ([`initial_width`]): about 0.4 % of the price, whatever the
+//!   tick (BTCUSDT spot at 61,837.63 with a 0.01 tick: 32,768 ticks; USD-M with a 0.1 tick:
+//!   4,096);
+//! - **observed spread**: updates that miss the window but would land in a window twice as wide
+//!   (within `W` ticks below its base) are counted; when, over at least [`GROW_AFTER`] such
+//!   misses, they are more than one update in [`GROW_SHARE`], the window doubles in place and
+//!   re-centres ([`Ladder::grow`]). Levels far beyond that (a bid at 10 % of the price) do not
+//!   grow it: they are what the far store is for. A width learnt this way is kept across
+//!   clears (a resync is the same instrument).
 
 use super::far::{BestFirst, Far, FarLevel};
 use super::ladder::{Descending, Ladder};
@@ -37,16 +50,54 @@ pub(super) struct BookSide {
     ladder: Ladder,
     far: Far,
     pub(super) top: TopCache,
+    /// Smallest width.
+    min_width: u64,
+    /// True once the width was set from a first level's price.
+    sized: bool,
+    /// Updates applied (wrapping), and its value when the miss count last restarted.
+    updates: u64,
+    epoch: u64,
+    /// Updates since `epoch` that missed the window by less than one width.
+    near_misses: u64,
+}
+
+/// Near misses counted before the window may grow.
+const GROW_AFTER: u64 = 256;
+
+/// The window grows when more than one update in this many is a near miss.
+const GROW_SHARE: u64 = 16;
+
+/// The first width for a level at `price` ticks: the power of two nearest above `|price| / 256`,
+/// within `min ..= max`.
+#[inline]
+pub(super) fn initial_width(price: i64, min: u64, max: u64) -> u64 {
+    (price.unsigned_abs() / 256)
+        .max(1)
+        .checked_next_power_of_two()
+        .unwrap_or(max)
+        .clamp(min, max)
 }
 
 impl BookSide {
-    /// An empty side; `bids` picks the rank orientation.
-    pub(super) fn new(bids: bool, window: usize, far_capacity: usize, top_n: usize) -> Self {
+    /// An empty side; `bids` picks the rank orientation. Its window adapts between
+    /// `min_window` and `max_window` ticks (both powers of two, `64 <= min <= max`).
+    pub(super) fn new(
+        bids: bool,
+        min_window: usize,
+        max_window: usize,
+        far_capacity: usize,
+        top_n: usize,
+    ) -> Self {
         Self {
             flip: if bids { 0 } else { -1 },
-            ladder: Ladder::new(window),
+            ladder: Ladder::new(min_window, max_window),
             far: Far::with_capacity(far_capacity),
             top: TopCache::new(top_n),
+            min_width: min_window as u64,
+            sized: min_window == max_window,
+            updates: 0,
+            epoch: 0,
+            near_misses: 0,
         }
     }
 
@@ -61,6 +112,7 @@ impl BookSide {
     pub(super) fn apply(&mut self, price: i64, lots: i64) {
         let rank = price ^ self.flip;
         self.top.touch(rank);
+        self.updates = self.updates.wrapping_add(1);
         let off = self.ladder.offset(rank);
         let w = self.ladder.width();
         if off < w && self.ladder.count() > 0 {
@@ -77,13 +129,61 @@ impl BookSide {
             }
         } else if lots > 0 {
             if self.ladder.count() == 0 || rank > self.ladder.top() {
+                if !self.sized {
+                    self.size_for(price);
+                }
                 self.recentre(rank);
                 self.ladder.set(rank, lots);
             } else {
                 self.far.set(rank, lots);
+                self.far_hit(rank);
             }
         } else if rank < self.ladder.base() {
             self.far.remove(rank);
+            self.far_hit(rank);
+        }
+    }
+
+    /// Sets the first width from the price of the side's first level (the side is empty).
+    #[cold]
+    fn size_for(&mut self, price: i64) {
+        let w = initial_width(price, self.min_width, self.ladder.capacity());
+        self.ladder.set_width(w);
+        self.sized = true;
+    }
+
+    /// An update at `rank` below the window went to the far store: count it if a window twice
+    /// as wide would have held it, and grow the window when such misses are frequent.
+    ///
+    /// # Hot path
+    /// No allocation, no lock; O(1), plus a grow (rare: at most `log2(max / min)` times per
+    /// side) of `O(W / 64 + levels moved)`.
+    #[inline]
+    fn far_hit(&mut self, rank: i64) {
+        if self.ladder.base().wrapping_sub(rank) as u64 > self.ladder.width() {
+            return;
+        }
+        self.near_misses += 1;
+        if self.near_misses >= GROW_AFTER {
+            self.maybe_grow();
+        }
+    }
+
+    /// Doubles the window (and re-centres it) if near misses were more than one update in
+    /// [`GROW_SHARE`] since the count restarted; restarts the count.
+    #[cold]
+    #[inline(never)]
+    fn maybe_grow(&mut self) {
+        let seen = self.updates.wrapping_sub(self.epoch);
+        let grow = self.near_misses * GROW_SHARE > seen
+            && self.ladder.width() < self.ladder.capacity()
+            && self.ladder.count() > 0;
+        self.near_misses = 0;
+        self.epoch = self.updates;
+        if grow {
+            self.ladder.grow();
+            let best = self.ladder.best_rank();
+            self.recentre(best);
         }
     }
 
@@ -195,6 +295,12 @@ impl BookSide {
             }
         }
         self.top.finish_refill(flip);
+    }
+
+    /// Width of the window in ticks; test builds only.
+    #[cfg(test)]
+    pub(super) fn window_width(&self) -> u64 {
+        self.ladder.width()
     }
 
     /// Lowest rank of the window (for bids, a price); test builds only.

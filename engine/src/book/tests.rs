@@ -1,6 +1,6 @@
 //! Hand-written cases for [`L2Book`]: window edges, far levels, re-centring, the top-N view.
 //!
-//! They use a 256-tick window, so "far" is a few hundred ticks away. The window's base is a
+//! Most use a fixed 256-tick window (`min_window_ticks == window_ticks`), so "far" is a few hundred ticks away. The window's base is a
 //! multiple of 64; it re-centres with the best at offset 128..192 when a new best lands outside
 //! it or at offset >= 240, or when the best is deleted and the next one is below offset 128 or
 //! only in the far store.
@@ -12,6 +12,7 @@ const W: usize = 256;
 fn small_book(top_n: usize) -> L2Book {
     L2Book::new(BookConfig {
         window_ticks: W,
+        min_window_ticks: W,
         top_n,
         far_capacity: 16,
     })
@@ -341,6 +342,7 @@ fn try_new_window_not_power_of_two_is_rejected() {
     for w in [0, 1, 32, 100] {
         let config = BookConfig {
             window_ticks: w,
+            min_window_ticks: 64,
             ..BookConfig::default()
         };
         assert_eq!(
@@ -349,6 +351,89 @@ fn try_new_window_not_power_of_two_is_rejected() {
         );
     }
     assert!(L2Book::try_new(BookConfig::default()).is_ok());
+}
+
+#[rstest::rstest]
+#[case::min_not_power_of_two(100, 1024)]
+#[case::min_below_64(32, 1024)]
+#[case::min_above_max(2048, 1024)]
+fn try_new_min_window_out_of_range_is_rejected(#[case] min: usize, #[case] max: usize) {
+    let config = BookConfig {
+        window_ticks: max,
+        min_window_ticks: min,
+        ..BookConfig::default()
+    };
+    let err = L2Book::try_new(config).err();
+    assert_eq!(err, Some(BookConfigError::MinWindowTicks { got: min, max }));
+    assert!(err.unwrap().to_string().contains("min_window_ticks"));
+}
+
+/// An adaptive book: 64 to 4,096 ticks.
+fn adaptive_book() -> L2Book {
+    L2Book::new(BookConfig {
+        window_ticks: 4096,
+        min_window_ticks: 64,
+        top_n: 5,
+        far_capacity: 64,
+    })
+}
+
+#[rstest::rstest]
+#[case::low_price_takes_the_minimum(1_000, 64)]
+#[case::price_over_256_rounded_up(100_000, 512)]
+#[case::high_price_capped_at_the_maximum(10_000_000, 4096)]
+fn first_level_sets_width_from_its_price(#[case] px: i64, #[case] width: u64) {
+    let mut book = adaptive_book();
+    set(&mut book, Side::Buy, px, 1);
+    set(&mut book, Side::Sell, px + 1, 1);
+    assert_eq!(book.bids.window_width(), width);
+    assert_eq!(book.asks.window_width(), width);
+}
+
+#[test]
+fn frequent_updates_just_below_window_double_it_and_keep_every_level() {
+    let mut book = adaptive_book();
+    // 100,000 ticks: 512 wide, base near 100,000 - 384.
+    set(&mut book, Side::Buy, 100_000, 5);
+    assert_eq!(book.bids.window_width(), 512);
+    let base = book.bids.window_base();
+    // Keep setting and deleting levels within one width below the base: near misses.
+    let mut model = std::collections::BTreeMap::new();
+    model.insert(100_000i64, 5i64);
+    for i in 0..600i64 {
+        let px = base - 1 - (i * 7) % 500;
+        let lots = if i % 3 == 2 { 0 } else { 1 + i };
+        set(&mut book, Side::Buy, px, lots);
+        if lots == 0 {
+            model.remove(&px);
+        } else {
+            model.insert(px, lots);
+        }
+    }
+    assert!(
+        book.bids.window_width() >= 1024,
+        "{}",
+        book.bids.window_width()
+    );
+    let want: Vec<(i64, i64)> = model.iter().rev().map(|(&p, &q)| (p, q)).collect();
+    assert_eq!(levels(&book, Side::Buy), want);
+    assert_eq!(best(book.best_bid()), Some((100_000, 5)));
+}
+
+#[test]
+fn rare_updates_far_below_window_do_not_grow_it() {
+    let mut book = adaptive_book();
+    set(&mut book, Side::Buy, 100_000, 5);
+    for i in 0..2_000i64 {
+        // Mostly near the touch; one in 50 at a tenth of the price.
+        let px = if i % 50 == 0 {
+            10_000 + i
+        } else {
+            99_990 - i % 8
+        };
+        set(&mut book, Side::Buy, px, 1 + i % 3);
+    }
+    assert_eq!(book.bids.window_width(), 512);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! This is what `ladder record` writes and `ladder replay` / `ladder inspect` read, and the
 //! format of the real captures in `shared/captures/` (`docs/venues.md` §9). Gzip is detected by
-//! its magic bytes, not the file name. Reading streams line by line into one reused buffer, so
+//! its magic bytes, not the file name. Reading streams line by line, a read-ahead thread
+//! inflating and splitting batches of lines into a small ring of reused buffers (`ahead`), so
 //! memory stays constant on a file of any size. A malformed line is reported with its line
 //! number and skipped; reading goes on. A line longer than [`MAX_LINE_BYTES`] is a malformed
 //! line too: its bytes are skipped up to the next newline, never held.
@@ -13,11 +14,13 @@
 //! [`CaptureReader::truncation`] says where and why it stopped. `inspect` and `replay` report
 //! it and go on with what was read.
 
+mod ahead;
 pub mod clock;
 pub mod grid;
 pub mod merge;
 pub mod pipeline;
 
+use ahead::{Ahead, Batch, LineSource, Stop};
 use flate2::read::MultiGzDecoder;
 use ladder_sdk::UnixNanos;
 use serde::Serialize;
@@ -139,27 +142,24 @@ pub fn parse_line(text: &[u8]) -> Result<(UnixNanos, &[u8]), LineError> {
 }
 
 /// A streaming reader over a capture file.
+///
+/// A read-ahead thread (`ahead`, started at the first [`CaptureReader::next_line`]) inflates
+/// the file and splits it into lines while the caller works on the lines already read.
 pub struct CaptureReader {
     path: PathBuf,
-    inner: Box<dyn BufRead + Send>,
-    buf: Vec<u8>,
-    line: u64,
     compressed: bool,
-    max_line: usize,
+    /// The source, until the read-ahead thread takes it.
+    source: Option<LineSource>,
+    ahead: Option<Ahead>,
+    /// The batch being read and the index of its next entry.
+    batch: Batch,
+    pos: usize,
+    line: u64,
     ended: bool,
     truncation: Option<Truncation>,
-    /// The last line returned: its stamp and the frame's range in `buf`, or what is wrong.
+    /// The last line returned: its stamp and the frame's range in `batch.data`, or what is
+    /// wrong.
     current: Option<Result<(UnixNanos, usize, usize), LineError>>,
-}
-
-/// What one raw read gave.
-enum Raw {
-    /// A line is in the buffer (its newline, if any, included).
-    Line,
-    /// A line over the limit was skipped.
-    TooLong,
-    /// The end of the file.
-    End,
 }
 
 impl std::fmt::Debug for CaptureReader {
@@ -204,37 +204,35 @@ impl CaptureReader {
         } else {
             Box::new(raw)
         };
-        Ok(Self {
-            path,
-            inner,
-            buf: Vec::with_capacity(1 << 16),
-            line: 0,
-            compressed,
-            max_line: MAX_LINE_BYTES,
-            ended: false,
-            truncation: None,
-            current: None,
-        })
+        Ok(Self::with_source(path, inner, compressed))
     }
 
     /// Reads from any source (tests, stdin); `name` is used in messages.
     pub fn from_reader(name: impl Into<PathBuf>, reader: impl Read + Send + 'static) -> Self {
+        Self::with_source(name.into(), Box::new(BufReader::new(reader)), false)
+    }
+
+    fn with_source(path: PathBuf, inner: Box<dyn BufRead + Send>, compressed: bool) -> Self {
         Self {
-            path: name.into(),
-            inner: Box::new(BufReader::new(reader)),
-            buf: Vec::new(),
+            path,
+            compressed,
+            source: Some(LineSource::new(inner, MAX_LINE_BYTES)),
+            ahead: None,
+            batch: Batch::default(),
+            pos: 0,
             line: 0,
-            compressed: false,
-            max_line: MAX_LINE_BYTES,
             ended: false,
             truncation: None,
             current: None,
         }
     }
 
-    /// Sets the longest line read (default [`MAX_LINE_BYTES`]; tests use a small one).
+    /// Sets the longest line read (default [`MAX_LINE_BYTES`]; tests use a small one). Takes
+    /// effect only before the first line is read.
     pub fn with_max_line(mut self, bytes: usize) -> Self {
-        self.max_line = bytes.max(1);
+        if let Some(source) = &mut self.source {
+            source.set_max_line(bytes.max(1));
+        }
         self
     }
 
@@ -264,53 +262,66 @@ impl CaptureReader {
     /// the file and the last line read in full; the stream then ends (`Ok(None)`), and
     /// [`CaptureReader::truncation`] keeps where and why. A partial last line before the error
     /// is dropped: only complete lines are returned.
+    ///
+    /// # Hot path
+    /// No allocation once the read-ahead ring is warm; per line an index step, and per batch of
+    /// lines (about [`ahead::BATCH_BYTES`]) a hand-over that waits only if inflation is behind.
     pub fn next_line(&mut self) -> Result<Option<Next<'_>>, CaptureError> {
         self.current = None;
         if self.ended {
             return Ok(None);
         }
-        loop {
-            self.buf.clear();
-            match self.read_raw() {
-                Ok(Raw::End) => {
-                    self.ended = true;
-                    return Ok(None);
-                }
-                Ok(Raw::TooLong) => {
-                    self.line += 1;
-                    let error = LineError::TooLong {
-                        limit: self.max_line,
-                    };
-                    self.current = Some(Err(error));
-                    return Ok(self.current());
-                }
-                Ok(Raw::Line) => {
-                    self.line += 1;
-                    if !self.buf.trim_ascii().is_empty() {
-                        break;
+        while self.pos == self.batch.entries.len() {
+            if let Some(stop) = self.batch.stop.take() {
+                self.ended = true;
+                return match stop {
+                    Stop::End { line } => {
+                        self.line = line;
+                        Ok(None)
                     }
-                }
-                Err(source) => {
-                    self.ended = true;
-                    self.buf.clear();
-                    self.truncation = Some(Truncation {
-                        after_line: self.line,
-                        error: source.to_string(),
-                    });
-                    return Err(CaptureError::Read {
-                        path: self.path.clone(),
-                        line: self.line,
-                        error: source,
-                    });
-                }
+                    Stop::Error { line, error } => Err(self.read_error(line, error)),
+                };
+            }
+            if let Err(error) = self.next_batch() {
+                self.ended = true;
+                return Err(self.read_error(self.line, error));
             }
         }
-        // The frame ends where the trimmed line ends.
-        let text = self.buf.trim_ascii();
-        let end = self.buf.len() - self.buf.trim_ascii_start().len() + text.len();
-        self.current =
-            Some(parse_line(text).map(|(ts_recv, frame)| (ts_recv, end - frame.len(), end)));
+        let entry = self.batch.entries[self.pos];
+        self.pos += 1;
+        self.line = entry.line;
+        self.current = Some(entry.parsed);
         Ok(self.current())
+    }
+
+    /// Swaps in the next batch from the read-ahead thread, starting it on first use.
+    fn next_batch(&mut self) -> io::Result<()> {
+        if self.ahead.is_none()
+            && let Some(source) = self.source.take()
+        {
+            self.ahead = Some(Ahead::start(source)?);
+        }
+        let ahead = self
+            .ahead
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the capture read-ahead thread did not start"))?;
+        self.batch = ahead.swap(std::mem::take(&mut self.batch))?;
+        self.pos = 0;
+        Ok(())
+    }
+
+    /// Records where reading stopped and makes the error for it.
+    fn read_error(&mut self, line: u64, error: io::Error) -> CaptureError {
+        self.line = line;
+        self.truncation = Some(Truncation {
+            after_line: line,
+            error: error.to_string(),
+        });
+        CaptureError::Read {
+            path: self.path.clone(),
+            line,
+            error,
+        }
     }
 
     /// The line the last [`CaptureReader::next_line`] returned, again; `None` after the end.
@@ -320,46 +331,10 @@ impl CaptureReader {
             Ok((ts_recv, start, end)) => Next::Line(CaptureLine {
                 line,
                 ts_recv,
-                frame: &self.buf[start..end],
+                frame: &self.batch.data[start..end],
             }),
             Err(error) => Next::Malformed { line, error },
         })
-    }
-
-    /// Reads one line into `buf`, at most `max_line` bytes and its newline; a longer line is
-    /// consumed up to its newline without being kept.
-    fn read_raw(&mut self) -> io::Result<Raw> {
-        let limit = self.max_line as u64 + 1;
-        let n = (&mut self.inner)
-            .take(limit)
-            .read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
-            return Ok(Raw::End);
-        }
-        if (n as u64) < limit || self.buf.last() == Some(&b'\n') {
-            return Ok(Raw::Line);
-        }
-        self.buf.clear();
-        loop {
-            let chunk = match self.inner.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                return Ok(Raw::TooLong);
-            }
-            match chunk.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    self.inner.consume(i + 1);
-                    return Ok(Raw::TooLong);
-                }
-                None => {
-                    let all = chunk.len();
-                    self.inner.consume(all);
-                }
-            }
-        }
     }
 }
 
