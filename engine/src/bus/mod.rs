@@ -21,6 +21,7 @@
 pub mod codec;
 pub mod connect;
 pub mod consume;
+pub mod feed;
 pub mod publish;
 pub mod subject;
 

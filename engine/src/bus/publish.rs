@@ -441,18 +441,26 @@ async fn setup(
     })
     .await
     .map_err(|e| jerr("stream create", &e))?;
-    let kv = match js.get_key_value(BUCKET).await {
-        Ok(kv) => kv,
-        Err(_) => js
-            .create_key_value(jetstream::kv::Config {
-                bucket: BUCKET.to_owned(),
-                history: 1,
-                storage: jetstream::stream::StorageType::File,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| jerr("bucket create", &e))?,
-    };
+    // The bucket's stream is made as the client's `create_key_value` makes it, without its
+    // account query (whose reply from a 2.9 server the client cannot read).
+    js.create_or_update_stream(jetstream::stream::Config {
+        name: format!("KV_{BUCKET}"),
+        subjects: vec![format!("$KV.{BUCKET}.>")],
+        max_messages_per_subject: 1,
+        storage: jetstream::stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: jetstream::stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| jerr("bucket create", &e))?;
+    let kv = js
+        .get_key_value(BUCKET)
+        .await
+        .map_err(|e| jerr("bucket lookup", &e))?;
     let insts = registry
         .iter()
         .map(|i| Inst {
