@@ -219,6 +219,9 @@ pub struct Summary {
     /// capture only): everything before it was replayed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<Truncation>,
+    /// The bus a paper session consumed from (`--source nats://...`): its counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus: Option<crate::bus::consume::BusReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -411,6 +414,7 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         feeds: input.feeds,
         clock: None,
         truncated: None,
+        bus: None,
         timing: input.timing,
     };
     let (mut net_total, mut fees_total) = (Decimal::ZERO, Decimal::ZERO);

@@ -82,6 +82,9 @@ pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
             let _ = write!(o, "{} last error: {} | ", view.feed_label(feed), err.text);
         }
     }
+    if let Some(bus) = view.bus {
+        let _ = write!(o, "{} | ", bus.line());
+    }
     let _ = write!(
         o,
         "tick→done p50 {} µs p99 {} µs",

@@ -96,6 +96,7 @@ impl Fixture {
             venue: "test".to_owned(),
             duration: None,
             started: Stopwatch::start(),
+            bus: None,
         }
     }
 
