@@ -385,6 +385,14 @@ async fn join_bus(
     Ok((client, Joined { registry, images }))
 }
 
+/// What the consumer loop does after a housekeeping tick.
+enum Tick {
+    Go,
+    Stop,
+    /// Make the stream consumer again (after a lost connection).
+    Reopen,
+}
+
 /// Where an instrument stands.
 enum Mode {
     /// Following the stream: the next message must be `next`.
@@ -512,26 +520,22 @@ impl Consumer {
         }
         self.last_stream_seq = start - 1;
         let mut tick = tokio::time::interval(Duration::from_millis(50));
-        'consumer: loop {
-            let stream = self
-                .js
-                .get_stream(STREAM)
-                .await
-                .map_err(|e| self.err("stream lookup", e))?;
-            let consumer = stream
-                .create_consumer(jetstream::consumer::pull::OrderedConfig {
-                    filter_subject: "ladder.md.>".to_owned(),
-                    deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
-                        start_sequence: self.last_stream_seq + 1,
-                    },
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| self.err("consumer create", e))?;
-            let mut messages = consumer
-                .messages()
-                .await
-                .map_err(|e| self.err("consumer read", e))?;
+        // The server loses an ephemeral consumer when it restarts: after a lost connection the
+        // consumer is made again from the last stream sequence read (retried until the server
+        // is back).
+        loop {
+            let mut messages = loop {
+                if self.stop.load(Ordering::Acquire) {
+                    return Ok(());
+                }
+                match self.open().await {
+                    Ok(m) => break m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bus consumer not opened; retrying");
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            };
             loop {
                 tokio::select! {
                     m = messages.next() => match m {
@@ -541,19 +545,44 @@ impl Consumer {
                             }
                         }
                         Some(Err(e)) => tracing::warn!(error = %e, "bus consumer"),
-                        None => continue 'consumer,
+                        None => break,
                     },
                     _ = tick.tick() => {
                         if self.stop.load(Ordering::Acquire) {
                             return Ok(());
                         }
-                        if !self.housekeeping().await {
-                            return Ok(());
+                        match self.housekeeping().await {
+                            Tick::Go => {}
+                            Tick::Stop => return Ok(()),
+                            Tick::Reopen => break,
                         }
                     }
                 }
             }
         }
+    }
+
+    /// An ordered consumer of the stream from the message after the last one read.
+    async fn open(&self) -> Result<jetstream::consumer::pull::Ordered, BusError> {
+        let stream = self
+            .js
+            .get_stream(STREAM)
+            .await
+            .map_err(|e| self.err("stream lookup", e))?;
+        let consumer = stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                filter_subject: "ladder.md.>".to_owned(),
+                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: self.last_stream_seq + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| self.err("consumer create", e))?;
+        consumer
+            .messages()
+            .await
+            .map_err(|e| self.err("consumer read", e))
     }
 
     /// Pushes one event into the ring, waiting while it is full; false once stopped.
@@ -854,17 +883,18 @@ impl Consumer {
         Some(self.replay_buffer(k, &mut rest).await)
     }
 
-    /// Every 50 ms: a lost connection makes every book stale; resyncing books read the bucket
-    /// and ask for fresh images. False once stopped.
-    async fn housekeeping(&mut self) -> bool {
+    /// Every 50 ms: a lost connection makes every book stale and the consumer is made again;
+    /// resyncing books read the bucket and ask for fresh images.
+    async fn housekeeping(&mut self) -> Tick {
         if self.disconnected.swap(false, Ordering::AcqRel) {
             for k in 0..self.tracks.len() {
                 if matches!(self.tracks[k].mode, Mode::Live)
                     && !self.gap(k, StaleReason::Disconnected, None).await
                 {
-                    return false;
+                    return Tick::Stop;
                 }
             }
+            return Tick::Reopen;
         }
         let now = Instant::now();
         for k in 0..self.tracks.len() {
@@ -900,7 +930,7 @@ impl Consumer {
             match codec::decode_image(&value) {
                 Ok(img) => {
                     if self.try_image(k, &img).await == Some(false) {
-                        return false;
+                        return Tick::Stop;
                     }
                 }
                 Err(e) => {
@@ -909,6 +939,6 @@ impl Consumer {
                 }
             }
         }
-        true
+        Tick::Go
     }
 }
