@@ -13,8 +13,12 @@ fn fuzz_bus_corpus_unmutated_decodes_and_survives_a_re_encode() {
     let decoded = lines
         .iter()
         .filter(|l| {
-            ladder_engine::bus::codec::decode_events(l, ladder_sdk::InstrumentId::new(0), &mut events)
-                .is_ok()
+            ladder_engine::bus::codec::decode_events(
+                l,
+                ladder_sdk::InstrumentId::new(0),
+                &mut events,
+            )
+            .is_ok()
                 || ladder_engine::bus::codec::decode_image(l).is_ok()
         })
         .count();
@@ -25,7 +29,11 @@ fn fuzz_bus_corpus_unmutated_decodes_and_survives_a_re_encode() {
 fn fuzz_bus_mutated_messages_never_panic_nor_change_on_re_encode() {
     let stats = bus::run(20_240_808, Budget::execs(3000));
     assert_eq!(stats.execs, 3000);
-    assert!(stats.unmutated < stats.execs / 4, "{} unmutated", stats.unmutated);
+    assert!(
+        stats.unmutated < stats.execs / 4,
+        "{} unmutated",
+        stats.unmutated
+    );
     let found: Vec<String> = stats
         .findings
         .iter()

@@ -246,12 +246,12 @@ mod tests {
             url: Some("nats://u:pw1@h:1".into()),
             user: Some("u".into()),
             password: Some("pw2".into()),
-            token: Some("tok".into()),
+            token: Some("t0k3n".into()),
             nkey_seed: Some("SUSEED".into()),
             ..SourceConfig::default()
         };
         let text = format!("{s:?}");
-        for secret in ["pw1", "pw2", "tok", "SUSEED"] {
+        for secret in ["pw1", "pw2", "t0k3n", "SUSEED"] {
             assert!(!text.contains(secret), "{text}");
         }
     }

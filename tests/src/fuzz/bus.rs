@@ -10,8 +10,8 @@ use super::rng::Rng;
 use super::{Budget, Stats, drive, guarded, mutate_some};
 use ladder_engine::bus::codec::{self, BookImage, Position};
 use ladder_sdk::{
-    BookDelta, BookMarker, BookState, BookStatus, InstrumentId, MarketEvent, Price, Quantity,
-    Side, StaleReason, Trade, UnixNanos,
+    BookDelta, BookMarker, BookState, BookStatus, InstrumentId, MarketEvent, Price, Quantity, Side,
+    StaleReason, Trade, UnixNanos,
 };
 
 const ID: InstrumentId = InstrumentId::new(0);
@@ -45,7 +45,10 @@ pub fn corpus() -> Lines {
             delta(Side::Sell, false, 6_000_001, 0),
             MarketEvent::SnapshotEnd(marker),
         ],
-        vec![delta(Side::Buy, false, -3, i64::MAX), delta(Side::Sell, true, 9, 1)],
+        vec![
+            delta(Side::Buy, false, -3, i64::MAX),
+            delta(Side::Sell, true, 9, 1),
+        ],
         vec![MarketEvent::Trade(Trade {
             instrument: ID,
             aggressor: Side::Sell,
@@ -64,7 +67,14 @@ pub fn corpus() -> Lines {
     ];
     for (i, m) in messages.iter().enumerate() {
         let mut buf = Vec::new();
-        codec::encode_events(&mut buf, Position { epoch: 5, seq: i as u64 + 1 }, m);
+        codec::encode_events(
+            &mut buf,
+            Position {
+                epoch: 5,
+                seq: i as u64 + 1,
+            },
+            m,
+        );
         lines.push(buf);
     }
     for depth in [0, 1, 40] {

@@ -29,13 +29,16 @@ fn lots() -> impl Strategy<Value = Quantity> {
     (0..=i64::MAX).prop_map(Quantity::from_lots)
 }
 
-fn event() -> impl Strategy<Value = MarketEvent> {
-    let marker = (any::<u64>(), ns(), ns()).prop_map(|(u, e, r)| BookMarker {
+fn marker() -> impl Strategy<Value = BookMarker> {
+    (any::<u64>(), ns(), ns()).prop_map(|(u, e, r)| BookMarker {
         instrument: ID,
         update_id: u,
         ts_exchange: e,
         ts_recv: r,
-    });
+    })
+}
+
+fn event() -> impl Strategy<Value = MarketEvent> {
     prop_oneof![
         (
             side(),
@@ -58,8 +61,8 @@ fn event() -> impl Strategy<Value = MarketEvent> {
                     ts_recv,
                 })
             }),
-        marker.clone().prop_map(MarketEvent::SnapshotBegin),
-        marker.prop_map(MarketEvent::SnapshotEnd),
+        marker().prop_map(MarketEvent::SnapshotBegin),
+        marker().prop_map(MarketEvent::SnapshotEnd),
         (side(), any::<i64>(), lots(), any::<u64>(), ns(), ns()).prop_map(
             |(aggressor, p, qty, trade_id, ts_exchange, ts_recv)| MarketEvent::Trade(Trade {
                 instrument: ID,
