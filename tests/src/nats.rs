@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct NatsServer {
     bin: PathBuf,
+    args: Vec<String>,
     store: PathBuf,
     /// Its port on 127.0.0.1.
     pub port: u16,
@@ -37,6 +38,14 @@ impl NatsServer {
     /// # Panics
     /// With `CI=true` when `nats-server` is missing; when it does not start in 10 s.
     pub fn start(store: &Path) -> Option<Self> {
+        Self::start_with(store, &[])
+    }
+
+    /// As [`NatsServer::start`], with more `nats-server` arguments (`--user`, `--pass`, ...).
+    ///
+    /// # Panics
+    /// As [`NatsServer::start`].
+    pub fn start_with(store: &Path, args: &[&str]) -> Option<Self> {
         let Some(bin) = find() else {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -47,6 +56,7 @@ impl NatsServer {
         };
         let mut s = Self {
             bin,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
             store: store.to_owned(),
             port: crate::free_port(),
             child: None,
@@ -66,6 +76,7 @@ impl NatsServer {
             .arg(self.port.to_string())
             .arg("-sd")
             .arg(&self.store)
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

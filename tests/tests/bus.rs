@@ -176,3 +176,109 @@ fn server_and_publisher_restarts_are_bus_gaps_resynced_to_the_publishers_books()
     assert!(bus["gaps"].as_u64().unwrap() >= 2, "{bus}");
     assert!(bus["resyncs"].as_u64().unwrap() >= 2, "{bus}");
 }
+
+/// Every file under `dir`, read as text where it is.
+fn all_text(dir: &Path, out: &mut String) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            all_text(&p, out);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            out.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}
+
+#[test]
+fn credentials_from_env_and_url_log_in_and_appear_in_no_report_or_log() {
+    const SECRET: &str = "Sekr3t-pw-77";
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(server) = NatsServer::start_with(
+        &tmp.path().join("store"),
+        &["--user", "ladder", "--pass", SECRET],
+    ) else {
+        return;
+    };
+    let _ = built();
+    let url = server.url();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let feed = Command::new(&built().0)
+        .env("LADDER_NATS_USER", "ladder")
+        .env("LADDER_NATS_PASSWORD", SECRET)
+        .arg("--log")
+        .arg(out.join("feed.log"))
+        .args([
+            "--log-level",
+            "debug",
+            "feed",
+            "--sim",
+            "--nats",
+            &url,
+            "--duration",
+            "4s",
+        ])
+        .args(["--status-every", "1", "--report"])
+        .arg(out.join("feed"))
+        .output()
+        .unwrap();
+    assert!(
+        feed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&feed.stderr)
+    );
+    let with_login = url.replace("nats://", &format!("nats://ladder:{SECRET}@"));
+    let (_, imb, _) = built();
+    let paper = Command::new(&built().0)
+        .arg("--log")
+        .arg(out.join("paper.log"))
+        .args([
+            "--log-level",
+            "debug",
+            "paper",
+            "--headless",
+            "--source",
+            &with_login,
+        ])
+        .arg("--strategy")
+        .arg(imb)
+        .args(["--duration", "3s", "--report"])
+        .arg(out.join("paper"))
+        .output()
+        .unwrap();
+    assert!(
+        paper.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paper.stderr)
+    );
+    let wrong = Command::new(&built().0)
+        .env("LADDER_NATS_USER", "ladder")
+        .env("LADDER_NATS_PASSWORD", "not-the-password")
+        .args(["paper", "--headless", "--source", &url, "--strategy"])
+        .arg(imb)
+        .args(["--duration", "2s", "--report"])
+        .arg(out.join("wrong"))
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains(&format!("cannot connect to the bus at {url}")),
+        "{err}"
+    );
+    let mut text = String::new();
+    all_text(&out, &mut text);
+    for o in [&feed, &paper, &wrong] {
+        text.push_str(&String::from_utf8_lossy(&o.stdout));
+        text.push_str(&String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(
+        text.contains("\"bus\""),
+        "the paper summary has its bus counters"
+    );
+    assert!(
+        !text.contains(SECRET),
+        "the password leaked into a report, log or output"
+    );
+    assert!(!text.contains("not-the-password"));
+}

@@ -105,6 +105,7 @@ impl SourceConfig {
 
     /// Fills what the config left empty from the `LADDER_NATS_*` environment variables.
     pub fn with_env(mut self) -> Self {
+        self.take_url_login();
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         self.user = self.user.or_else(|| var("LADDER_NATS_USER"));
         self.password = self.password.or_else(|| var("LADDER_NATS_PASSWORD"));
@@ -114,6 +115,28 @@ impl SourceConfig {
             .creds_file
             .or_else(|| var("LADDER_NATS_CREDS").map(PathBuf::from));
         self
+    }
+
+    /// Moves a `user:pass@` (or `token@`) of the URL into the login settings, so that the URL
+    /// the client holds (and may log) carries no secret.
+    pub fn take_url_login(&mut self) {
+        let Some(url) = self.url.clone() else { return };
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return;
+        };
+        let Some((login, host)) = rest.rsplit_once('@') else {
+            return;
+        };
+        match login.split_once(':') {
+            Some((u, p)) => {
+                self.user.get_or_insert_with(|| u.to_owned());
+                self.password.get_or_insert_with(|| p.to_owned());
+            }
+            None => {
+                self.token.get_or_insert_with(|| login.to_owned());
+            }
+        }
+        self.url = Some(format!("{scheme}://{host}"));
     }
 
     /// Checks the URL's scheme and the credentials given.
@@ -169,31 +192,33 @@ impl SourceConfig {
         name: &str,
         on_event: impl Fn(async_nats::Event) + Send + Sync + 'static,
     ) -> Result<async_nats::Client, BusError> {
-        self.check()?;
-        let url = self.display_url();
+        let mut this = self.clone();
+        this.take_url_login();
+        this.check()?;
+        let url = this.display_url();
         let connect_err = |message: String| BusError::Connect {
             url: url.clone(),
             message,
         };
-        let mut opts = match &self.creds_file {
+        let mut opts = match &this.creds_file {
             Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
                 .await
                 .map_err(|e| connect_err(format!("creds file {}: {e}", path.display())))?,
             None => async_nats::ConnectOptions::new(),
         };
-        if let (Some(u), Some(p)) = (&self.user, &self.password) {
+        if let (Some(u), Some(p)) = (&this.user, &this.password) {
             opts = opts.user_and_password(u.clone(), p.clone());
         }
-        if let Some(t) = &self.token {
+        if let Some(t) = &this.token {
             opts = opts.token(t.clone());
         }
-        if let Some(seed) = &self.nkey_seed {
+        if let Some(seed) = &this.nkey_seed {
             opts = opts.nkey(seed.clone());
         }
-        if self.tls || self.url().starts_with("tls://") {
+        if this.tls || this.url().starts_with("tls://") {
             opts = opts.require_tls(true);
         }
-        if let Some(ca) = &self.ca_file {
+        if let Some(ca) = &this.ca_file {
             opts = opts.add_root_certificates(ca.clone());
         }
         let on_event = std::sync::Arc::new(on_event);
@@ -209,7 +234,7 @@ impl SourceConfig {
                 async move { on_event(event) }
             });
         // The client wants `nats://` for TLS too (TLS is required above).
-        let addr = self.url().replacen("tls://", "nats://", 1);
+        let addr = this.url().replacen("tls://", "nats://", 1);
         opts.connect(addr.as_str())
             .await
             .map_err(|e| connect_err(e.to_string()))
@@ -271,6 +296,20 @@ mod tests {
             s.user = Some("u".into());
         }
         assert_eq!(s.check().unwrap_err().to_string(), want);
+    }
+
+    #[test]
+    fn url_login_moves_into_the_settings() {
+        let mut s = SourceConfig::at("nats://me:s3cret@127.0.0.1:4222");
+        s.take_url_login();
+        assert_eq!(s.url(), "nats://127.0.0.1:4222");
+        assert_eq!(
+            (s.user.as_deref(), s.password.as_deref()),
+            (Some("me"), Some("s3cret"))
+        );
+        let mut t = SourceConfig::at("tls://t0k@h:1");
+        t.take_url_login();
+        assert_eq!((t.url(), t.token.as_deref()), ("tls://h:1", Some("t0k")));
     }
 
     #[test]
