@@ -555,6 +555,7 @@ pub fn run_paper(opts: PaperOptions) -> Result<Summary, SessionError> {
                 strategies: created.names.clone(),
                 snapshot: Arc::clone(&shared),
                 writer: writer_totals,
+                bus: bus_stats.as_ref().map(|(s, _)| Arc::clone(s)),
             });
             match server {
                 Ok(server) => {
