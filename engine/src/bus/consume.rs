@@ -48,6 +48,9 @@ pub const JOIN_WAIT: Duration = Duration::from_secs(10);
 const RETRY_IMAGE: Duration = Duration::from_millis(200);
 /// How often it asks the publisher for a fresh image again.
 const RETRY_REQUEST: Duration = Duration::from_secs(1);
+/// No message on the bus for this long: every book is stale (`FeedSilent`) and the consumer
+/// is made again (the live feeds' default watchdog).
+pub const WATCHDOG: Duration = Duration::from_secs(30);
 /// Events buffered per instrument during a resync before the buffer is dropped.
 const MAX_BUFFERED_EVENTS: usize = 1 << 20;
 
@@ -432,6 +435,8 @@ struct Consumer {
     clock: Clock,
     scratch: Vec<MarketEvent>,
     last_stream_seq: u64,
+    /// When the last message came.
+    last_message: Instant,
 }
 
 impl Consumer {
@@ -487,6 +492,7 @@ impl Consumer {
             clock: Clock::live(),
             scratch: Vec::new(),
             last_stream_seq: 0,
+            last_message: Instant::now(),
         }
     }
 
@@ -685,6 +691,7 @@ impl Consumer {
     /// One message of the stream; false once stopped.
     async fn on_message(&mut self, msg: &jetstream::Message) -> bool {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
+        self.last_message = Instant::now();
         if let Ok(info) = msg.info() {
             self.last_stream_seq = self.last_stream_seq.max(info.stream_sequence);
             if info.delivered > 1 {
@@ -848,6 +855,7 @@ impl Consumer {
 
     /// Track `k`'s resync from `img`, if it lines up with the buffer: true when applied.
     async fn try_image(&mut self, k: usize, img: &BookImage) -> Option<bool> {
+        let had = self.tracks[k].next;
         let Mode::Resync { buf, .. } = &mut self.tracks[k].mode else {
             return Some(true);
         };
@@ -866,6 +874,11 @@ impl Consumer {
             .is_some_and(|(p, _)| p.epoch != img.position.epoch || p.seq <= img.position.seq)
         {
             buf.pop_front();
+        }
+        // With nothing buffered, only an image past what the book had proves the bus moves
+        // again (a dead publisher's last image would resync the book to where it was).
+        if buf.is_empty() && img.position.epoch == had.epoch && img.position.seq < had.seq {
+            return None;
         }
         if buf
             .front()
@@ -897,6 +910,19 @@ impl Consumer {
             return Tick::Reopen;
         }
         let now = Instant::now();
+        if now.duration_since(self.last_message) >= WATCHDOG {
+            // A publisher gone (or a stream consumer stuck): loudly stale, not silently old.
+            self.last_message = now;
+            tracing::warn!(secs = WATCHDOG.as_secs(), "no bus message; books stale");
+            for k in 0..self.tracks.len() {
+                if matches!(self.tracks[k].mode, Mode::Live)
+                    && !self.gap(k, StaleReason::FeedSilent, None).await
+                {
+                    return Tick::Stop;
+                }
+            }
+            return Tick::Reopen;
+        }
         for k in 0..self.tracks.len() {
             let (due_image, due_request) = match &self.tracks[k].mode {
                 Mode::Resync {
