@@ -82,7 +82,9 @@ fn consumer(url: &str, secs: u32, dir: &Path, strategy: &str, ring: usize) -> Ch
     } else {
         cmd.arg("--strategy").arg(imb);
     }
+    let stderr = std::fs::File::create(dir.join("stderr.txt")).unwrap();
     cmd.stdout(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("ladder paper starts")
 }
@@ -141,7 +143,12 @@ fn feed_and_consumers_late_and_slow_end_with_the_publishers_books() {
     let late = consumer(&url, 9, &tmp.path().join("late"), "imbalance", 1 << 16);
     assert!(wait(f, "ladder feed"), "ladder feed failed");
     for (c, name) in [(a, "a"), (b, "b"), (late, "late")] {
-        assert!(wait(c, name), "consumer {name} failed");
+        let dir = tmp.path().join(name);
+        assert!(
+            wait(c, name),
+            "consumer {name} failed: {}",
+            std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+        );
         let bus = assert_same_books(&feed_dir.join("feed.json"), &tmp.path().join(name));
         assert_eq!(bus["gaps"], 0, "{name}: {bus}");
         assert!(bus["messages"].as_u64().unwrap() > 50, "{name}: {bus}");
@@ -170,7 +177,11 @@ fn server_and_publisher_restarts_are_bus_gaps_resynced_to_the_publishers_books()
     // A new publisher: a new epoch on the same subjects.
     let second = feed(&url, 5, &tmp.path().join("feed2"));
     assert!(wait(second, "the second ladder feed"));
-    assert!(wait(c, "the consumer"));
+    assert!(
+        wait(c, "the consumer"),
+        "{}",
+        std::fs::read_to_string(tmp.path().join("c/stderr.txt")).unwrap_or_default()
+    );
     let bus = assert_same_books(&tmp.path().join("feed2/feed.json"), &tmp.path().join("c"));
     assert!(bus["disconnects"].as_u64().unwrap() >= 1, "{bus}");
     assert!(bus["gaps"].as_u64().unwrap() >= 2, "{bus}");
