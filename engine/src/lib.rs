@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod book;
+pub mod bus;
 pub mod capture;
 pub mod cli;
 pub mod clock;

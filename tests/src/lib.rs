@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod build;
 pub mod fuzz;
+pub mod nats;
 
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
 use ladder_engine::replay::StrategySource;

@@ -108,6 +108,7 @@ fn a_paper_session_serves_metrics_that_grow_and_pass_promtool() {
             config_sha256: None,
             report_dir: report,
             duration: Some(Duration::from_secs(8)),
+            source: None,
             display: Display::Headless {
                 every: Duration::from_secs(60),
             },
@@ -199,6 +200,7 @@ fn a_busy_metrics_port_fails_the_session_before_it_starts() {
         config_sha256: None,
         report_dir: dir.path().to_path_buf(),
         duration: Some(Duration::from_secs(1)),
+        source: None,
         display: Display::Headless {
             every: Duration::from_secs(60),
         },

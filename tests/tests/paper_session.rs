@@ -36,6 +36,7 @@ fn session(
         config_sha256: None,
         report_dir: dir.to_path_buf(),
         duration: Some(Duration::from_secs(seconds)),
+        source: None,
         display: Display::Headless {
             every: Duration::from_secs(2),
         },

@@ -51,6 +51,7 @@ fn session(spot_faults: FaultConfig, seconds: u64, dir: &Path) -> Summary {
         config_sha256: None,
         report_dir: dir.to_path_buf(),
         duration: Some(Duration::from_secs(seconds)),
+        source: None,
         display: Display::Headless {
             every: Duration::from_secs(2),
         },

@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod common;
+mod feed;
 mod fit_microprice;
 mod inspect;
 mod new_strategy;
@@ -55,6 +56,8 @@ enum Command {
     Sim(sim::Args),
     /// Record a live feed (or the simulated venue) as a capture file.
     Record(record::Args),
+    /// Run the venue connectors headless and publish to NATS JetStream (scale-out).
+    Feed(feed::Args),
     /// Per-stage latency of the two-thread pipeline over a capture or the simulated venue,
     /// with a hiccup meter; table, JSON and plot.
     Bench(bench::Args),
@@ -86,6 +89,7 @@ pub fn run() -> ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Record(args) => record::run(&args),
+        Command::Feed(args) => feed::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -7,7 +7,9 @@ use super::args::{ConfigArg, MarketArgs, StrategyArgs};
 use super::common::markets;
 use crate::feed::Venue;
 use crate::replay::StrategySource;
-use crate::session::{Display, Market, PaperOptions, ReloadOptions, SessionMarket, run_paper_with};
+use crate::session::{
+    BusSource, Display, Market, PaperOptions, ReloadOptions, SessionMarket, run_paper_with,
+};
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,15 @@ pub(super) struct Args {
     /// thread). Without it: `r` in the dashboard or SIGHUP (`kill -HUP PID`) reloads them all.
     #[arg(long)]
     watch: bool,
+    /// Consume the normalized feed of `ladder feed` from this NATS server (`nats://HOST:PORT`,
+    /// `tls://HOST:PORT`) instead of connecting to venues; default: `[source] url` of
+    /// --config, if any. Credentials: `[source]` or `LADDER_NATS_*`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["venues", "sim"])]
+    source: Option<String>,
+    /// With --source: only the instruments whose bus key (`<venue>.<symbol>`) starts with this
+    /// (e.g. `binance-spot.` or `binance-usdm.BTCUSDT`).
+    #[arg(long, value_name = "PREFIX", requires = "source")]
+    subject: Option<String>,
 }
 
 /// Checks a `--metrics` address when the command line is parsed.
@@ -163,15 +174,41 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(listen) = &args.metrics {
         config.metrics.listen = Some(listen.clone());
     }
-    let markets = markets(&args.market, &config)?;
+    let source = match (&args.source, &config.source) {
+        (Some(url), config_source) => {
+            let mut s = config_source.clone().unwrap_or_default();
+            s.url = Some(url.clone());
+            Some(s)
+        }
+        (None, Some(s)) if s.url.is_some() => Some(s.clone()),
+        _ => None,
+    }
+    .map(|config| BusSource {
+        config,
+        filter: args.subject.clone(),
+    });
+    let markets = if source.is_some() {
+        Vec::new()
+    } else {
+        markets(&args.market, &config)?
+    };
     let mut strategies = args.strategies.sources(&config)?;
     if strategies.is_empty() {
+        if source.is_some() {
+            anyhow::bail!(
+                "--source needs --strategy LIB (or [[strategy]] in --config): the bus's \
+                 instruments are known only once joined"
+            );
+        }
         strategies = bundled_strategies(&markets)?;
     }
-    let report_dir = args
-        .report
-        .clone()
-        .unwrap_or_else(|| default_report_dir(&markets));
+    let report_dir = args.report.clone().unwrap_or_else(|| {
+        if source.is_some() {
+            PathBuf::from("ladder-reports/paper-bus")
+        } else {
+            default_report_dir(&markets)
+        }
+    });
     let dashboard =
         !args.headless && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if dashboard && crate::logging::writes_to_stderr() {
@@ -187,6 +224,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             config_sha256,
             report_dir: report_dir.clone(),
             duration: args.duration,
+            source,
             display: if dashboard {
                 Display::Dashboard
             } else {

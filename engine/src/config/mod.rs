@@ -330,6 +330,9 @@ pub struct Config {
     /// (none: the built-in simulated venue).
     #[serde(default, rename = "venue")]
     pub venues: Venues,
+    /// `[source]`: the NATS server of `ladder feed` and of `ladder paper --source`.
+    #[serde(default)]
+    pub source: Option<crate::bus::SourceConfig>,
 }
 
 impl Config {

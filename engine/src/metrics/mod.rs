@@ -43,6 +43,8 @@ pub struct MetricsSources {
     pub snapshot: Arc<Mutex<Snapshot>>,
     /// What the report writer has counted.
     pub writer: Arc<Mutex<WriterTotals>>,
+    /// The bus counters, when the session consumes from a bus (`--source nats://...`).
+    pub bus: Option<Arc<crate::bus::consume::BusStats>>,
 }
 
 /// Parses a listen address: `HOST:PORT`, `[V6]:PORT`, or a bare `PORT` / `:PORT` (then

@@ -127,6 +127,9 @@ pub fn render(src: &MetricsSources) -> Result<String, String> {
         .unwrap_or_else(|p| p.into_inner().clone());
     let mut f = Families(Vec::new());
     feeds(&mut f, src);
+    if let Some(b) = &src.bus {
+        bus(&mut f, b);
+    }
     hot(&mut f, &snap);
     strategies(&mut f, src, &snap, &writer);
     f.0.retain(|m| !m.get_metric().is_empty());
@@ -135,6 +138,46 @@ pub fn render(src: &MetricsSources) -> Result<String, String> {
         .encode_utf8(&f.0, &mut out)
         .map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+fn bus(f: &mut Families, b: &crate::bus::consume::BusStats) {
+    let g = |a: &std::sync::atomic::AtomicU64| {
+        vec![(Vec::new(), a.load(std::sync::atomic::Ordering::Relaxed))]
+    };
+    for (name, help, value) in [
+        (
+            "ladder_bus_messages_total",
+            "Bus messages read from the stream.",
+            &b.messages,
+        ),
+        (
+            "ladder_bus_gaps_total",
+            "Bus gaps (sequence, publisher restart, disconnect), per instrument.",
+            &b.gaps,
+        ),
+        (
+            "ladder_bus_resyncs_total",
+            "Books resynced from an image or a snapshot in the stream.",
+            &b.resyncs,
+        ),
+        (
+            "ladder_bus_redelivered_total",
+            "Bus messages already applied, skipped.",
+            &b.redelivered,
+        ),
+        (
+            "ladder_bus_decode_errors_total",
+            "Bus messages that could not be decoded.",
+            &b.decode_errors,
+        ),
+        (
+            "ladder_bus_disconnects_total",
+            "Connections to the bus server lost.",
+            &b.disconnects,
+        ),
+    ] {
+        f.counter(name, help, g(value));
+    }
 }
 
 fn feeds(f: &mut Families, src: &MetricsSources) {
@@ -542,7 +585,20 @@ mod tests {
             strategies: vec!["imb".into()],
             snapshot: Arc::new(Mutex::new(snapshot)),
             writer: Arc::new(Mutex::new(writer)),
+            bus: None,
         }
+    }
+
+    #[test]
+    fn bus_counters_are_exported_when_the_session_reads_a_bus() {
+        let stats = Arc::new(crate::bus::consume::BusStats::default());
+        stats.gaps.store(3, std::sync::atomic::Ordering::Relaxed);
+        let mut src = sources();
+        assert!(!render(&src).unwrap().contains("ladder_bus_"));
+        src.bus = Some(stats);
+        let text = render(&src).unwrap();
+        assert!(text.contains("ladder_bus_gaps_total 3"), "{text}");
+        assert!(text.contains("ladder_bus_resyncs_total 0"), "{text}");
     }
 
     #[test]

@@ -227,6 +227,9 @@ pub struct Summary {
     /// old and new SHA-256, handoff or fresh and why, orders cancelled or adopted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub swaps: Vec<crate::hot::SwapReport>,
+    /// The bus a paper session consumed from (`--source nats://...`): its counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus: Option<crate::bus::consume::BusReport>,
     /// Machine-dependent figures.
     pub timing: Timing,
 }
@@ -439,6 +442,7 @@ pub fn build(input: SummaryInput<'_>) -> Summary {
         feeds: input.feeds,
         clock: None,
         truncated: None,
+        bus: None,
         swaps: e.swaps.clone(),
         timing: crate::report::summary::Timing {
             swap_cost_ns: e.swaps.iter().map(|s| s.cost).collect(),

@@ -88,6 +88,9 @@ pub(crate) fn line(view: &View<'_>, snap: &Snapshot) -> String {
     if let Some(msg) = view.reload.and_then(super::reload::ReloadStatus::message) {
         let _ = write!(o, "{msg} | ");
     }
+    if let Some(bus) = view.bus {
+        let _ = write!(o, "{} | ", bus.line());
+    }
     let _ = write!(
         o,
         "tick→done p50 {} µs p99 {} µs",

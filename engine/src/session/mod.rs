@@ -88,6 +88,79 @@ pub struct PaperOptions {
     pub duration: Option<Duration>,
     /// Dashboard or headless.
     pub display: Display,
+    /// Consume the normalized feed from a NATS bus (`--source nats://...`) instead of
+    /// connecting to `markets`.
+    pub source: Option<BusSource>,
+}
+
+/// A bus to consume from instead of the venues.
+#[derive(Debug, Clone)]
+pub struct BusSource {
+    /// The server and login.
+    pub config: crate::bus::SourceConfig,
+    /// Keep only the instruments whose bucket key (`<venue>.<token>`) starts with this.
+    pub filter: Option<String>,
+}
+
+/// Where a session's market data comes from: its own venue connections, or the bus.
+enum Upstream {
+    Venues(Connected),
+    Bus(Box<crate::bus::consume::BusConsumer>),
+}
+
+impl Upstream {
+    fn registry(&self) -> &Registry {
+        match self {
+            Self::Venues(c) => &c.registry,
+            Self::Bus(b) => &b.registry,
+        }
+    }
+
+    /// Rings into the hot thread: one per venue, or one for the bus.
+    fn rings(&self) -> usize {
+        match self {
+            Self::Venues(c) => c.venues.len(),
+            Self::Bus(_) => 1,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Self::Venues(c) => c.label(),
+            Self::Bus(b) => format!("bus {}", b.url),
+        }
+    }
+
+    fn venue_names(&self) -> String {
+        match self {
+            Self::Venues(c) => c.venue_names(),
+            Self::Bus(b) => b
+                .registry
+                .venues()
+                .iter()
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    fn is_simulated(&self, feed: usize) -> bool {
+        match self {
+            Self::Venues(c) => c.venues.get(feed).is_some_and(ConnectedVenue::is_simulated),
+            Self::Bus(_) => false,
+        }
+    }
+
+    fn stop(self) {
+        match self {
+            Self::Venues(c) => c.stop(),
+            Self::Bus(b) => {
+                if let Err(e) = b.shutdown() {
+                    eprintln!("warning: {e}");
+                }
+            }
+        }
+    }
 }
 
 /// Why a session could not run.
@@ -103,6 +176,9 @@ pub enum SessionError {
     /// The feed did not start.
     #[error("cannot start the feed: {0}")]
     Feed(#[from] crate::feed::live::FeedError),
+    /// The bus could not be joined.
+    #[error(transparent)]
+    Bus(#[from] crate::bus::BusError),
     /// A strategy could not be loaded or created.
     #[error("strategy {which}: {message}")]
     Strategy {
@@ -146,6 +222,8 @@ pub(crate) struct View<'a> {
     pub(crate) started: Stopwatch,
     /// The reload thread's status and trigger (`None`: no reload, e.g. in tests).
     pub(crate) reload: Option<&'a reload::ReloadStatus>,
+    /// The bus counters, when the session consumes from a bus.
+    pub(crate) bus: Option<&'a crate::bus::consume::BusStats>,
 }
 
 impl View<'_> {
@@ -414,15 +492,19 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
         }
         None => None,
     };
-    let connected = connect(opts.markets, &opts.config.instruments)?;
-    let registry = Arc::new(connected.registry.clone());
+    let connected = match opts.source.clone() {
+        Some(bus) => Upstream::Bus(Box::new(crate::bus::consume::BusConsumer::join(
+            bus.config.with_env(),
+            bus.filter,
+        )?)),
+        None => Upstream::Venues(connect(opts.markets, &opts.config.instruments)?),
+    };
+    let registry = Arc::new(connected.registry().clone());
     let names: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
 
     // One ring per venue, each polled by the hot thread.
-    let (producers, consumers): (Vec<_>, Vec<_>) = connected
-        .venues
-        .iter()
+    let (producers, consumers): (Vec<_>, Vec<_>) = (0..connected.rings())
         .map(|_| feed_ring(opts.config.hot.ring_capacity))
         .unzip();
     let (sink, source, done) = output_ring(opts.config.hot.output_capacity);
@@ -482,8 +564,24 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
         .map_err(|e| SessionError::Thread(format!("cannot start the report writer: {e}")))?;
 
     // One feed per venue, each into its own ring: a ring's overflow resyncs from its venue.
+    // From the bus: the bus thread into the one ring.
+    let mut connected = connected;
+    let mut producers = producers;
     let mut feeds: Vec<LiveFeedHandle> = Vec::with_capacity(producers.len());
-    for (venue, producer) in connected.venues.iter().zip(producers) {
+    let mut statuses: Vec<Arc<FeedStatus>> = Vec::new();
+    let mut bus_stats = None;
+    let venues: &[ConnectedVenue] = match &mut connected {
+        Upstream::Venues(c) => &c.venues,
+        Upstream::Bus(b) => {
+            statuses = b.statuses.clone();
+            bus_stats = Some((Arc::clone(&b.stats), b.url.clone()));
+            if let Some(producer) = producers.pop() {
+                b.start(producer);
+            }
+            &[]
+        }
+    };
+    for (venue, producer) in venues.iter().zip(producers) {
         match venue.spawn_feed(Arc::clone(&registry), producer, None) {
             Ok(feed) => feeds.push(feed),
             Err(e) => {
@@ -499,7 +597,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
             }
         }
     }
-    let statuses: Vec<Arc<FeedStatus>> = feeds.iter().map(|f| Arc::clone(&f.status)).collect();
+    statuses.extend(feeds.iter().map(|f| Arc::clone(&f.status)));
     let metrics = match metrics {
         Some(listener) => {
             let addr = listener.addr();
@@ -510,6 +608,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
                 strategies: created.names.clone(),
                 snapshot: Arc::clone(&shared),
                 writer: writer_totals,
+                bus: bus_stats.as_ref().map(|(s, _)| Arc::clone(s)),
             });
             match server {
                 Ok(server) => {
@@ -550,6 +649,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
         duration: opts.duration,
         started,
         reload: Some(&reload_status),
+        bus: bus_stats.as_ref().map(|(s, _)| &**s),
     };
     let shown = match opts.display {
         Display::Dashboard => dashboard::run(&view).map_err(SessionError::Terminal),
@@ -563,9 +663,10 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
     // then the writer.
     let feed_reports: Vec<FeedReport> = statuses
         .iter()
-        .zip(&connected.venues)
-        .map(|(st, v)| feed_report(st, &registry, v.is_simulated()))
+        .enumerate()
+        .map(|(i, st)| feed_report(st, &registry, connected.is_simulated(i)))
         .collect();
+    let bus_report = bus_stats.as_ref().map(|(s, url)| s.report(url));
     if let Some(m) = metrics {
         m.stop();
     }
@@ -593,7 +694,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
     let result = result.ok_or_else(|| SessionError::Thread("the hot thread ended early".into()))?;
     let wall_s = started.elapsed_ns().max(1) as f64 / 1e9;
     let feed_messages: u64 = feed_reports.iter().map(|f| f.messages).sum();
-    let summary = summary::build(SummaryInput {
+    let mut summary = summary::build(SummaryInput {
         source: view.venue.clone(),
         venue: venue_names,
         frames: feed_messages,
@@ -615,6 +716,7 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
             swap_cost_ns: Vec::new(),
         },
     });
+    summary.bus = bus_report;
     std::fs::write(
         opts.report_dir.join("summary.json"),
         summary.to_json() + "\n",

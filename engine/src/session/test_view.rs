@@ -97,6 +97,7 @@ impl Fixture {
             duration: None,
             started: Stopwatch::start(),
             reload: None,
+            bus: None,
         }
     }
 

@@ -278,6 +278,7 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
         config_sha256: None,
         report_dir: dir.path().to_path_buf(),
         duration: Some(Duration::from_secs(4)),
+        source: None,
         display: ladder_engine::session::Display::Headless {
             every: Duration::from_secs(60),
         },

@@ -17,6 +17,7 @@
 //! Used by the bounded run in `tests/tests/fuzz.rs` (part of `cargo test`) and by the
 //! `ladder-fuzz` binary behind `scripts/fuzz.sh`.
 
+pub mod bus;
 pub mod bybit;
 pub mod coinbase;
 pub mod corpus;
