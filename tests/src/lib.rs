@@ -4,6 +4,7 @@ pub mod alloc;
 pub mod build;
 pub mod fuzz;
 pub mod nats;
+pub mod scrape;
 
 use ladder_engine::plugin::{HostConfig, StrategyInstance};
 use ladder_engine::replay::StrategySource;

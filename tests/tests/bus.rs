@@ -10,6 +10,7 @@
 
 use ladder_tests::build::{cargo_build, newest_lib};
 use ladder_tests::nats::NatsServer;
+use ladder_tests::scrape::{get, promtool, samples};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -39,22 +40,25 @@ fn built() -> &'static (PathBuf, PathBuf, PathBuf) {
     })
 }
 
-fn feed(url: &str, secs: u32, report: &Path) -> Child {
-    Command::new(&built().0)
-        .args([
-            "feed",
-            "--sim",
-            "--sim-rate",
-            "300",
-            "--nats",
-            url,
-            "--status-every",
-            "0",
-        ])
-        .args(["--duration", &format!("{secs}s"), "--report"])
-        .arg(report)
-        .spawn()
-        .expect("ladder feed starts")
+/// `ladder feed --sim` for `secs` seconds, serving `/metrics` on `metrics` if given.
+fn feed(url: &str, secs: u32, report: &Path, metrics: Option<u16>) -> Child {
+    let mut cmd = Command::new(&built().0);
+    cmd.args([
+        "feed",
+        "--sim",
+        "--sim-rate",
+        "300",
+        "--nats",
+        url,
+        "--status-every",
+        "0",
+    ])
+    .args(["--duration", &format!("{secs}s"), "--report"])
+    .arg(report);
+    if let Some(port) = metrics {
+        cmd.args(["--metrics", &port.to_string()]);
+    }
+    cmd.spawn().expect("ladder feed starts")
 }
 
 /// A consumer: `imbalance` or `microprice`, `ring` events of ring capacity.
@@ -135,12 +139,26 @@ fn feed_and_consumers_late_and_slow_end_with_the_publishers_books() {
     let url = server.url();
     let _ = built();
     let feed_dir = tmp.path().join("feed");
-    let f = feed(&url, 8, &feed_dir);
+    let port = ladder_tests::free_port();
+    let f = feed(&url, 8, &feed_dir, Some(port));
     std::thread::sleep(Duration::from_secs(2));
     let a = consumer(&url, 12, &tmp.path().join("a"), "imbalance", 1 << 16);
     let b = consumer(&url, 12, &tmp.path().join("b"), "microprice", 2);
     std::thread::sleep(Duration::from_secs(3));
     let late = consumer(&url, 9, &tmp.path().join("late"), "imbalance", 1 << 16);
+    // The feed's own metrics: the venue feed and the publisher, no hot loop.
+    let (status, scrape) = get(port, "/metrics").expect("ladder feed serves /metrics");
+    assert!(status.contains("200"), "{status}");
+    let s = samples(&scrape);
+    assert!(s["ladder_bus_published_total"] > 0.0, "{scrape}");
+    assert!(s["ladder_bus_acked_total"] > 0.0, "{scrape}");
+    assert_eq!(s["ladder_bus_publisher_connected"], 1.0, "{scrape}");
+    assert!(
+        s["ladder_feed_messages_total{venue=\"binance-spot\"}"] > 0.0,
+        "{scrape}"
+    );
+    assert!(!scrape.contains("ladder_hot_"), "{scrape}");
+    promtool(&scrape);
     assert!(wait(f, "ladder feed"), "ladder feed failed");
     for (c, name) in [(a, "a"), (b, "b"), (late, "late")] {
         let dir = tmp.path().join(name);
@@ -166,7 +184,7 @@ fn server_and_publisher_restarts_are_bus_gaps_resynced_to_the_publishers_books()
     };
     let url = server.url();
     let _ = built();
-    let first = feed(&url, 4, &tmp.path().join("feed1"));
+    let first = feed(&url, 4, &tmp.path().join("feed1"), None);
     std::thread::sleep(Duration::from_secs(2));
     let c = consumer(&url, 16, &tmp.path().join("c"), "imbalance", 1 << 16);
     assert!(wait(first, "the first ladder feed"));
@@ -175,7 +193,7 @@ fn server_and_publisher_restarts_are_bus_gaps_resynced_to_the_publishers_books()
     server.restart();
     std::thread::sleep(Duration::from_secs(2));
     // A new publisher: a new epoch on the same subjects.
-    let second = feed(&url, 5, &tmp.path().join("feed2"));
+    let second = feed(&url, 5, &tmp.path().join("feed2"), None);
     assert!(wait(second, "the second ladder feed"));
     assert!(
         wait(c, "the consumer"),

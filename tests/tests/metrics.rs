@@ -7,34 +7,11 @@
 use ladder_engine::config::Config;
 use ladder_engine::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
 use ladder_engine::sim::SimConfig;
+use ladder_tests::scrape::{get, promtool, samples};
 use ladder_tests::{example_strategies_with, free_port};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// `GET path` on 127.0.0.1:`port`: the status line and the body.
-fn get(port: u16, path: &str) -> Option<(String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let (head, body) = out.split_once("\r\n\r\n")?;
-    Some((head.lines().next()?.to_owned(), body.to_owned()))
-}
-
-/// Samples by `name{labels}`.
-fn samples(text: &str) -> BTreeMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, v) = l.rsplit_once(' ').unwrap();
-            (k.to_owned(), v.parse().unwrap())
-        })
-        .collect()
-}
 
 fn scrape_until(port: u16, ready: impl Fn(&BTreeMap<String, f64>) -> bool) -> String {
     let t0 = Instant::now();
@@ -51,36 +28,6 @@ fn scrape_until(port: u16, ready: impl Fn(&BTreeMap<String, f64>) -> bool) -> St
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn promtool(text: &str) {
-    let Ok(mut child) = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "promtool is missing; .ci/run installs Debian's prometheus package"
-        );
-        eprintln!("skipping promtool: not installed (apt-get install prometheus)");
-        return;
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! paper` and `ladder record`, `--sim` included) run headless into the bus publisher; status
 //! lines on stderr; at the end `feed.json` in the report directory (the publisher's epoch, its
 //! counters, every instrument's final book, top 10 levels, in the format of a paper summary's
-//! `books`, so a consumer's books can be compared with it).
+//! `books`, so a consumer's books can be compared with it). With `--metrics ADDR`, `/metrics`
+//! serves the feeds' counters and the publisher's (`crate::metrics`).
 
 use super::BusError;
 use super::publish::{PublishOptions, Publisher, PublisherFinal};
@@ -32,6 +33,8 @@ pub struct FeedOptions {
     pub status_every: Duration,
     /// Where `feed.json` goes.
     pub report_dir: PathBuf,
+    /// Where `/metrics` is served (bound before the session starts), if anywhere.
+    pub metrics: Option<crate::metrics::MetricsListener>,
 }
 
 /// What `ladder feed` ends with.
@@ -98,6 +101,27 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
         }
     }
     let statuses: Vec<Arc<FeedStatus>> = feeds.iter().map(|f| Arc::clone(&f.status)).collect();
+    let _metrics = opts.metrics.and_then(|listener| {
+        let addr = listener.addr();
+        let served = listener.serve(crate::metrics::MetricsSources {
+            feeds: statuses.clone(),
+            instruments: registry.iter().map(|i| i.name.clone()).collect(),
+            specs: registry.iter().map(|i| i.spec).collect(),
+            session: None,
+            bus: None,
+            publisher: Some(Arc::clone(&publisher.stats)),
+        });
+        match served {
+            Ok(server) => {
+                eprintln!("metrics: http://{addr}/metrics");
+                Some(server)
+            }
+            Err(e) => {
+                eprintln!("warning: metrics are off: cannot start their thread: {e}");
+                None
+            }
+        }
+    });
     let started = Stopwatch::start();
     let mut last_line = Stopwatch::start();
     loop {

@@ -37,6 +37,10 @@ pub(super) struct Args {
     /// Seconds between status lines on stderr (0: none).
     #[arg(long, default_value_t = 5.0)]
     status_every: f64,
+    /// Serve Prometheus metrics on `/metrics` at this address (`HOST:PORT`, or `PORT` for
+    /// 127.0.0.1); overrides `[metrics] listen`.
+    #[arg(long, value_name = "ADDR", value_parser = super::paper::parse_metrics)]
+    metrics: Option<String>,
     /// Directory of `feed.json` (counters and final books).
     #[arg(long, default_value = "ladder-reports/feed")]
     report: PathBuf,
@@ -56,6 +60,14 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.max_mib <= 0 {
         anyhow::bail!("--max-mib must be positive");
     }
+    // Bound before anything starts: a bad or busy address fails at once.
+    let metrics = match args.metrics.as_ref().or(config.metrics.listen.as_ref()) {
+        Some(listen) => {
+            let addr = crate::metrics::parse_listen(listen).map_err(anyhow::Error::msg)?;
+            Some(crate::metrics::MetricsListener::bind(addr)?)
+        }
+        None => None,
+    };
     let summary = run_feed(FeedOptions {
         markets,
         instruments: config.instruments.clone(),
@@ -68,6 +80,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         status_every: Duration::from_secs_f64(args.status_every),
         report_dir: args.report.clone(),
+        metrics,
     })?;
     println!(
         "published {} messages ({} events), {} acked, {} failed, {} images to {}",

@@ -56,7 +56,7 @@ pub(super) struct Args {
 }
 
 /// Checks a `--metrics` address when the command line is parsed.
-fn parse_metrics(s: &str) -> Result<String, String> {
+pub(super) fn parse_metrics(s: &str) -> Result<String, String> {
     crate::metrics::parse_listen(s).map(|_| s.to_owned())
 }
 

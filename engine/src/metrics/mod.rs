@@ -1,6 +1,6 @@
-//! Prometheus metrics of a running session: `ladder paper --metrics ADDR` (or `[metrics]` in the
-//! config) serves `GET /metrics` in the Prometheus text format (0.0.4, encoded by the
-//! `prometheus` crate) on its own thread.
+//! Prometheus metrics of a running session: `ladder paper --metrics ADDR` and `ladder feed
+//! --metrics ADDR` (or `[metrics]` in the config) serve `GET /metrics` in the Prometheus text
+//! format (0.0.4, encoded by the `prometheus` crate) on their own thread.
 //!
 //! Nothing here touches the hot thread. A scrape reads what the other threads already keep:
 //!
@@ -10,7 +10,9 @@
 //!   `try_lock`s): events, positions, PnL, fees, fills, disabled strategies and the latency
 //!   histograms;
 //! - the report writer's [`WriterTotals`] (copied by the writer thread when its ring runs empty):
-//!   signals, orders, cancels, rejects by reason.
+//!   signals, orders, cancels, rejects by reason;
+//! - in `ladder feed`, the bus publisher's [`PublisherStats`] (atomics), and no hot loop or
+//!   strategies ([`MetricsSources::session`] is `None`).
 //!
 //! The metric names and labels are listed in the README ("Metrics"); [`render`] is the one
 //! place they are defined. The listener binds 127.0.0.1 unless the address names another host.
@@ -21,6 +23,7 @@ mod server;
 pub use render::render;
 pub use server::{MetricsListener, MetricsServer};
 
+use crate::bus::publish::PublisherStats;
 use crate::feed::live::FeedStatus;
 use crate::report::writer::WriterTotals;
 use crate::session::snapshot::Snapshot;
@@ -37,14 +40,23 @@ pub struct MetricsSources {
     pub instruments: Vec<String>,
     /// Specs by instrument index (positions are exported in instrument units).
     pub specs: Vec<InstrumentSpec>,
+    /// The hot loop, the strategies and the report writer (`None` in `ladder feed`).
+    pub session: Option<SessionSources>,
+    /// The bus counters, when the session consumes from a bus (`--source nats://...`).
+    pub bus: Option<Arc<crate::bus::consume::BusStats>>,
+    /// The bus publisher's counters (`ladder feed`).
+    pub publisher: Option<Arc<PublisherStats>>,
+}
+
+/// What a session with a hot loop adds to a scrape.
+#[derive(Debug, Clone)]
+pub struct SessionSources {
     /// Strategy names by strategy index.
     pub strategies: Vec<String>,
     /// What the hot thread publishes.
     pub snapshot: Arc<Mutex<Snapshot>>,
     /// What the report writer has counted.
     pub writer: Arc<Mutex<WriterTotals>>,
-    /// The bus counters, when the session consumes from a bus (`--source nats://...`).
-    pub bus: Option<Arc<crate::bus::consume::BusStats>>,
 }
 
 /// Parses a listen address: `HOST:PORT`, `[V6]:PORT`, or a bare `PORT` / `:PORT` (then

@@ -114,30 +114,86 @@ fn histogram(labels: Vec<(&str, String)>, h: &Hdr<u64>, scale: TscScale) -> Metr
 /// # Errors
 /// The encoder's message (a metric family it refuses: a bug here).
 pub fn render(src: &MetricsSources) -> Result<String, String> {
-    // Copies taken quickly, so the hot thread's `try_lock` rarely misses a publication.
-    let snap: Snapshot = src
-        .snapshot
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_else(|p| p.into_inner().clone());
-    let writer: WriterTotals = src
-        .writer
-        .lock()
-        .map(|w| w.clone())
-        .unwrap_or_else(|p| p.into_inner().clone());
     let mut f = Families(Vec::new());
     feeds(&mut f, src);
     if let Some(b) = &src.bus {
         bus(&mut f, b);
     }
-    hot(&mut f, &snap);
-    strategies(&mut f, src, &snap, &writer);
+    if let Some(p) = &src.publisher {
+        publisher(&mut f, p);
+    }
+    if let Some(session) = &src.session {
+        // Copies taken quickly, so the hot thread's `try_lock` rarely misses a publication.
+        let snap: Snapshot = session
+            .snapshot
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let writer: WriterTotals = session
+            .writer
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        hot(&mut f, &snap);
+        strategies(&mut f, src, &session.strategies, &snap, &writer);
+    }
     f.0.retain(|m| !m.get_metric().is_empty());
     let mut out = String::new();
     TextEncoder::new()
         .encode_utf8(&f.0, &mut out)
         .map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+fn publisher(f: &mut Families, p: &crate::bus::publish::PublisherStats) {
+    let g = |a: &std::sync::atomic::AtomicU64| {
+        vec![(Vec::new(), a.load(std::sync::atomic::Ordering::Relaxed))]
+    };
+    for (name, help, value) in [
+        (
+            "ladder_bus_publish_events_total",
+            "Events the feeds handed to the bus publisher.",
+            &p.events,
+        ),
+        (
+            "ladder_bus_published_total",
+            "Messages published to the stream.",
+            &p.published,
+        ),
+        (
+            "ladder_bus_acked_total",
+            "Published messages the server acknowledged.",
+            &p.acked,
+        ),
+        (
+            "ladder_bus_publish_failed_total",
+            "Publishes that failed or were never acknowledged (consumers see a gap).",
+            &p.failed,
+        ),
+        (
+            "ladder_bus_publish_refused_total",
+            "Events refused by the publisher's full channel (the book resyncs from the venue).",
+            &p.refused,
+        ),
+        (
+            "ladder_bus_images_total",
+            "Book images written to the key-value bucket.",
+            &p.images,
+        ),
+        (
+            "ladder_bus_publisher_disconnects_total",
+            "Connections of the publisher to the bus server lost.",
+            &p.disconnects,
+        ),
+    ] {
+        f.counter(name, help, g(value));
+    }
+    let up = u64::from(p.connected.load(std::sync::atomic::Ordering::Relaxed));
+    f.gauge(
+        "ladder_bus_publisher_connected",
+        "1 while the publisher is connected to the bus server.",
+        vec![(Vec::new(), up as f64)],
+    );
 }
 
 fn bus(f: &mut Families, b: &crate::bus::consume::BusStats) {
@@ -377,13 +433,14 @@ fn hot(f: &mut Families, snap: &Snapshot) {
     }
 }
 
-fn strategies(f: &mut Families, src: &MetricsSources, snap: &Snapshot, writer: &WriterTotals) {
-    let strategy = |s: usize| {
-        src.strategies
-            .get(s)
-            .cloned()
-            .unwrap_or_else(|| s.to_string())
-    };
+fn strategies(
+    f: &mut Families,
+    src: &MetricsSources,
+    names: &[String],
+    snap: &Snapshot,
+    writer: &WriterTotals,
+) {
+    let strategy = |s: usize| names.get(s).cloned().unwrap_or_else(|| s.to_string());
     let instrument = |i: usize| {
         src.instruments
             .get(i)
@@ -535,6 +592,7 @@ fn strategies(f: &mut Families, src: &MetricsSources, snap: &Snapshot, writer: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::SessionSources;
     use crate::report::writer::{InstrumentCounts, StrategyCounts};
     use crate::session::snapshot::StrategySnap;
     use ladder_sdk::InstrumentSpec;
@@ -582,11 +640,36 @@ mod tests {
             feeds: Vec::new(),
             instruments: vec!["binance-usdm:BTCUSDT".into()],
             specs: vec![InstrumentSpec::new(Decimal::new(1, 1), Decimal::new(1, 3)).unwrap()],
-            strategies: vec!["imb".into()],
-            snapshot: Arc::new(Mutex::new(snapshot)),
-            writer: Arc::new(Mutex::new(writer)),
+            session: Some(SessionSources {
+                strategies: vec!["imb".into()],
+                snapshot: Arc::new(Mutex::new(snapshot)),
+                writer: Arc::new(Mutex::new(writer)),
+            }),
             bus: None,
+            publisher: None,
         }
+    }
+
+    #[test]
+    fn feed_scrape_shows_the_publisher_and_no_hot_loop_or_strategy() {
+        let stats = Arc::new(crate::bus::publish::PublisherStats::default());
+        stats
+            .published
+            .store(41, std::sync::atomic::Ordering::Relaxed);
+        stats.acked.store(40, std::sync::atomic::Ordering::Relaxed);
+        let src = MetricsSources {
+            session: None,
+            publisher: Some(stats),
+            ..sources()
+        };
+        let text = render(&src).unwrap();
+        assert!(text.contains("ladder_bus_published_total 41"), "{text}");
+        assert!(text.contains("ladder_bus_acked_total 40"), "{text}");
+        assert!(text.contains("ladder_bus_publisher_connected 0"), "{text}");
+        assert!(!text.contains("ladder_hot_"), "{text}");
+        assert!(!text.contains("ladder_strategy_"), "{text}");
+        let paper = render(&sources()).unwrap();
+        assert!(!paper.contains("ladder_bus_published_total"), "{paper}");
     }
 
     #[test]
@@ -635,7 +718,13 @@ mod tests {
         for ns in [800, 3_000, 3_000, 2_000_000] {
             h.record(ns).unwrap();
         }
-        src.snapshot.lock().unwrap().tick_to_done_histogram = Some(h);
+        src.session
+            .as_ref()
+            .unwrap()
+            .snapshot
+            .lock()
+            .unwrap()
+            .tick_to_done_histogram = Some(h);
         let text = render(&src).unwrap();
         for line in [
             "ladder_latency_seconds_bucket{stage=\"tick_to_done\",le=\"0.000001\"} 1",

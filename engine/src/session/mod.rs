@@ -605,10 +605,13 @@ pub fn run_paper_with(opts: PaperOptions, reload: ReloadOptions) -> Result<Summa
                 feeds: statuses.clone(),
                 instruments: names.clone(),
                 specs: specs.clone(),
-                strategies: created.names.clone(),
-                snapshot: Arc::clone(&shared),
-                writer: writer_totals,
+                session: Some(crate::metrics::SessionSources {
+                    strategies: created.names.clone(),
+                    snapshot: Arc::clone(&shared),
+                    writer: writer_totals,
+                }),
                 bus: bus_stats.as_ref().map(|(s, _)| Arc::clone(s)),
+                publisher: None,
             });
             match server {
                 Ok(server) => {

@@ -186,6 +186,6 @@ fn ladder_sim_refuses_another_venues_fault() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "seq_break_every is a fault of okx, not of kraken",
+            "seq_break_every is a fault of okx and coinbase, not of kraken",
         ));
 }
