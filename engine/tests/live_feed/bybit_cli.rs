@@ -5,55 +5,9 @@
 //! Paper trades the example imbalance strategy, built here once with cargo.
 
 use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
+use super::cli::{imbalance_lib, ladder, run_ok};
 use super::*;
 use serde_json::Value;
-use std::process::Command;
-use std::sync::OnceLock;
-
-pub(super) fn ladder() -> assert_cmd::Command {
-    assert_cmd::Command::new(env!("CARGO_BIN_EXE_ladder"))
-}
-
-/// The example imbalance strategy library (also used by `kraken_cli.rs` and `coinbase_cli.rs`),
-/// built once into this test's target directory and profile.
-pub(super) fn imbalance_lib() -> PathBuf {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["build", "--quiet", "-p", "ladder-strategy-imbalance"])
-            .arg("--target-dir")
-            .arg(&target);
-        let profile = if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            cmd.arg("--release");
-            "release"
-        };
-        assert!(
-            cmd.status().unwrap().success(),
-            "cargo build of the strategy"
-        );
-        let name = format!(
-            "{}ladder_strategy_imbalance{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        );
-        let out = target.join(profile);
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let (top, deps) = (out.join(&name), out.join("deps").join(&name));
-        match (modified(&top), modified(&deps)) {
-            (Some(t), Some(d)) if d > t => deps,
-            (None, Some(_)) => deps,
-            _ => top,
-        }
-    })
-    .clone()
-}
 
 /// A `[venue]` config for bybit-linear at `server`, `orderbook.200`.
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -88,22 +42,16 @@ fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0()
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
-    let out = ladder()
-        .args(["paper", "--config"])
-        .arg(config(dir.path(), &server))
-        .args(["--venue", "bybit-linear", "--headless", "--duration", "10s"])
-        .arg("--strategy")
-        .arg(imbalance_lib())
-        .arg("--report")
-        .arg(&report)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["paper", "--config"])
+            .arg(config(dir.path(), &server))
+            .args(["--venue", "bybit-linear", "--headless", "--duration", "10s"])
+            .arg("--strategy")
+            .arg(imbalance_lib())
+            .arg("--report")
+            .arg(&report)
+            .timeout(Duration::from_secs(60)),
     );
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
@@ -134,46 +82,35 @@ fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_bo
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
-    let out = ladder()
-        .args(["record", "--config"])
-        .arg(config(dir.path(), &server))
-        .args([
-            "--venue",
-            "bybit-linear",
-            "--duration",
-            "8s",
-            "--status-every",
-            "0",
-        ])
-        .arg("--out")
-        .arg(&cap)
-        .arg("--books")
-        .arg(&books)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["record", "--config"])
+            .arg(config(dir.path(), &server))
+            .args([
+                "--venue",
+                "bybit-linear",
+                "--duration",
+                "8s",
+                "--status-every",
+                "0",
+            ])
+            .arg("--out")
+            .arg(&cap)
+            .arg("--books")
+            .arg(&books)
+            .timeout(Duration::from_secs(60)),
     );
     let text = std::fs::read_to_string(&cap).unwrap();
     assert!(
         !text.contains("depthSnapshot"),
         "a stream venue's capture holds no REST body"
     );
-    let out = ladder()
-        .args(["inspect"])
-        .arg(&cap)
-        .args(["--venue", "bybit-linear", "--json", "--depth", "10"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        ladder()
+            .args(["inspect"])
+            .arg(&cap)
+            .args(["--venue", "bybit-linear", "--json", "--depth", "10"])
+            .timeout(Duration::from_secs(60)),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -234,21 +171,15 @@ fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() 
     )
     .unwrap();
     let report = dir.path().join("report");
-    let out = ladder()
-        .args(["paper", "--config"])
-        .arg(&config)
-        .args(["--headless", "--duration", "10s", "--strategy"])
-        .arg(imbalance_lib())
-        .arg("--report")
-        .arg(&report)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["paper", "--config"])
+            .arg(&config)
+            .args(["--headless", "--duration", "10s", "--strategy"])
+            .arg(imbalance_lib())
+            .arg("--report")
+            .arg(&report)
+            .timeout(Duration::from_secs(60)),
     );
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())

@@ -5,7 +5,8 @@
 //! inspect` reads back to the recorder's own books, and neither the capture nor the debug log
 //! holds the JWT the server received or the secret.
 
-use super::bybit_cli::{imbalance_lib, ladder, levels};
+use super::bybit_cli::levels;
+use super::cli::{imbalance_lib, ladder, run_ok};
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, VECTOR};
 use super::*;
 use serde_json::Value;
@@ -35,24 +36,18 @@ fn ladder_paper_coinbase_syncs_both_books_to_the_replayed_tops_and_exits_0() {
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
-    let out = ladder()
-        .args(["paper", "--config"])
-        .arg(config(dir.path(), &server))
-        .args(["--venue", "coinbase", "--headless", "--duration", "8s"])
-        .arg("--strategy")
-        .arg(imbalance_lib())
-        .arg("--report")
-        .arg(&report)
-        .env_remove("COINBASE_API_KEY")
-        .env_remove("COINBASE_API_SECRET")
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["paper", "--config"])
+            .arg(config(dir.path(), &server))
+            .args(["--venue", "coinbase", "--headless", "--duration", "8s"])
+            .arg("--strategy")
+            .arg(imbalance_lib())
+            .arg("--report")
+            .arg(&report)
+            .env_remove("COINBASE_API_KEY")
+            .env_remove("COINBASE_API_SECRET")
+            .timeout(Duration::from_secs(60)),
     );
     assert!(
         app.finished.load(Ordering::Acquire),
@@ -150,17 +145,12 @@ fn ladder_record_coinbase_with_credentials_writes_a_capture_inspect_reads_to_the
         assert!(!text.contains(&body[..40]), "the {name} holds the secret");
         assert!(!text.contains("\"jwt\""), "the {name} holds a jwt key");
     }
-    let out = ladder()
-        .args(["inspect"])
-        .arg(&cap)
-        .args(["--venue", "coinbase", "--json", "--depth", "10"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        ladder()
+            .args(["inspect"])
+            .arg(&cap)
+            .args(["--venue", "coinbase", "--json", "--depth", "10"])
+            .timeout(Duration::from_secs(60)),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

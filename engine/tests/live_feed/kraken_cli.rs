@@ -4,7 +4,7 @@
 //! syncs both books and exits 0; the recorder writes a capture that `ladder inspect` reads back
 //! to the recorder's own books, every checksum verified.
 
-use super::bybit_cli::{imbalance_lib, ladder};
+use super::cli::{imbalance_lib, ladder, run_ok};
 use super::kraken_server::{KrakenApp, KrakenOpts};
 use super::*;
 use serde_json::Value;
@@ -41,22 +41,16 @@ fn ladder_paper_kraken_syncs_both_books_to_the_replayed_books_and_exits_0() {
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
-    let out = ladder()
-        .args(["paper", "--config"])
-        .arg(config(dir.path(), &server))
-        .args(["--venue", "kraken", "--headless", "--duration", "6s"])
-        .arg("--strategy")
-        .arg(imbalance_lib())
-        .arg("--report")
-        .arg(&report)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["paper", "--config"])
+            .arg(config(dir.path(), &server))
+            .args(["--venue", "kraken", "--headless", "--duration", "6s"])
+            .arg("--strategy")
+            .arg(imbalance_lib())
+            .arg("--report")
+            .arg(&report)
+            .timeout(Duration::from_secs(60)),
     );
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
@@ -90,41 +84,30 @@ fn ladder_record_kraken_writes_a_capture_inspect_reads_to_the_recorders_books() 
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
-    let out = ladder()
-        .args(["record", "--config"])
-        .arg(config(dir.path(), &server))
-        .args([
-            "--venue",
-            "kraken",
-            "--duration",
-            "5s",
-            "--status-every",
-            "0",
-        ])
-        .arg("--out")
-        .arg(&cap)
-        .arg("--books")
-        .arg(&books)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ladder()
+            .args(["record", "--config"])
+            .arg(config(dir.path(), &server))
+            .args([
+                "--venue",
+                "kraken",
+                "--duration",
+                "5s",
+                "--status-every",
+                "0",
+            ])
+            .arg("--out")
+            .arg(&cap)
+            .arg("--books")
+            .arg(&books)
+            .timeout(Duration::from_secs(60)),
     );
-    let out = ladder()
-        .args(["inspect"])
-        .arg(&cap)
-        .args(["--json", "--depth", "10", "--strict"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        ladder()
+            .args(["inspect"])
+            .arg(&cap)
+            .args(["--json", "--depth", "10", "--strict"])
+            .timeout(Duration::from_secs(60)),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["venue"], "kraken", "recognized from the content");

@@ -754,6 +754,7 @@ fn position(
 mod bybit;
 mod bybit_cli;
 mod bybit_server;
+mod cli;
 mod coinbase;
 mod coinbase_cli;
 mod coinbase_server;

@@ -5,49 +5,10 @@
 //! own books. The strategy library the session trades is built here (once per test binary),
 //! so no test depends on another having built it.
 
+use super::cli::{imbalance_lib, ladder, run_ok};
 use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use serde_json::Value;
-use std::process::Command;
-use std::sync::OnceLock;
-
-/// The imbalance example strategy's library, built in this test's profile and target dir.
-fn imbalance_lib() -> &'static Path {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let (profile, flags): (&str, &[&str]) = if cfg!(debug_assertions) {
-            ("debug", &[])
-        } else {
-            ("release", &["--release"])
-        };
-        let status = Command::new(env!("CARGO"))
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["build", "--quiet", "-p", "ladder-strategy-imbalance"])
-            .args(flags)
-            .arg("--target-dir")
-            .arg(&target)
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build -p ladder-strategy-imbalance");
-        let name = format!(
-            "{}ladder_strategy_imbalance{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        );
-        let out = target.join(profile);
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let (top, deps) = (out.join(&name), out.join("deps").join(&name));
-        match (modified(&top), modified(&deps)) {
-            (Some(t), Some(d)) if d > t => deps,
-            (None, Some(_)) => deps,
-            _ => top,
-        }
-    })
-}
 
 /// A config whose `[venue]` is OKX at `server`, both instruments.
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -63,21 +24,6 @@ fn config(dir: &Path, server: &Server) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn ladder() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ladder"))
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 fn decimals(v: &Value) -> Vec<(Decimal, Decimal)> {
@@ -98,14 +44,17 @@ fn okx_paper_headless_against_a_local_server_exits_0_with_both_books_synced() {
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
-    let stdout = run(ladder()
-        .args(["paper", "--venue", "okx", "--headless", "--duration", "4s"])
-        .arg("--config")
-        .arg(config(dir.path(), &server))
-        .arg("--report")
-        .arg(&report)
-        .arg("--strategy")
-        .arg(lib));
+    let out = run_ok(
+        ladder()
+            .args(["paper", "--venue", "okx", "--headless", "--duration", "4s"])
+            .arg("--config")
+            .arg(config(dir.path(), &server))
+            .arg("--report")
+            .arg(&report)
+            .arg("--strategy")
+            .arg(lib),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
             .unwrap();
@@ -135,22 +84,24 @@ fn okx_record_with_the_rest_join_writes_a_capture_inspect_reads_to_the_recorders
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let (cap, books) = (dir.path().join("okx.txt"), dir.path().join("books.json"));
-    run(ladder()
-        .args([
-            "record",
-            "--venue",
-            "okx",
-            "--duration",
-            "4s",
-            "--status-every",
-            "0",
-        ])
-        .arg("--config")
-        .arg(config(dir.path(), &server))
-        .arg("--out")
-        .arg(&cap)
-        .arg("--books")
-        .arg(&books));
+    run_ok(
+        ladder()
+            .args([
+                "record",
+                "--venue",
+                "okx",
+                "--duration",
+                "4s",
+                "--status-every",
+                "0",
+            ])
+            .arg("--config")
+            .arg(config(dir.path(), &server))
+            .arg("--out")
+            .arg(&cap)
+            .arg("--books")
+            .arg(&books),
+    );
     let queries = app.book_queries.lock().unwrap().len();
     assert_eq!(queries, 2, "one REST join per instrument");
     let text = std::fs::read_to_string(&cap).unwrap();
@@ -159,15 +110,10 @@ fn okx_record_with_the_rest_join_writes_a_capture_inspect_reads_to_the_recorders
         .filter(|l| l.contains(r#"{"code":"0""#))
         .count();
     assert_eq!(rest_lines, 2, "the REST bodies are in the capture");
-    let out = ladder()
-        .args(["inspect", cap.to_str().unwrap(), "--venue", "okx"])
-        .args(["--json", "--depth", "10"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        ladder()
+            .args(["inspect", cap.to_str().unwrap(), "--venue", "okx"])
+            .args(["--json", "--depth", "10"]),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
