@@ -22,6 +22,7 @@ mod coinbase;
 mod frame;
 mod kraken;
 mod okx;
+mod preset;
 
 pub use frame::SimUrls;
 pub(crate) use frame::{

@@ -26,13 +26,13 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
+use super::preset::{self, Preset, preset};
 use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
 use crate::feed::Venue;
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
-use rust_decimal::Decimal;
 use std::time::Duration;
 
 /// The depths Bybit serves on spot, linear and inverse: 1 (10 ms), 50 (20 ms), 200 (100 ms),
@@ -54,22 +54,6 @@ pub(crate) const MAX_TOPICS: usize = 1_000;
 const SPOT_MAX_ARGS: usize = 10;
 
 /// A preset: its grid as the venue lists it (mantissa, scale) and a start price.
-struct Preset {
-    name: &'static str,
-    tick: (i64, u32),
-    lot: (i64, u32),
-    price: i64,
-}
-
-const fn preset(name: &'static str, tick: (i64, u32), lot: (i64, u32), price: i64) -> Preset {
-    Preset {
-        name,
-        tick,
-        lot,
-        price,
-    }
-}
-
 /// Spot grids as `instruments-info?category=spot` lists them (`tickSize`, `basePrecision`).
 const SPOT_PRESETS: [Preset; 3] = [
     preset("BTCUSDT", (1, 2), (1, 6), 60_000),
@@ -140,26 +124,15 @@ impl Bybit {
         } else {
             "USDT"
         };
-        SimSymbol {
-            symbol: p.name.to_owned(),
-            base_asset: p.name[..p.name.len() - quote.len()].to_owned(),
-            quote_asset: quote.to_owned(),
-            tick_size: Decimal::new(p.tick.0, p.tick.1),
-            lot_size: Decimal::new(p.lot.0, p.lot.1),
-            start_price: Decimal::from(p.price),
-        }
+        p.symbol(&p.name[..p.name.len() - quote.len()], quote)
     }
 
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        self.presets().iter().map(|p| p.name).collect()
+        preset::names(self.presets())
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        let name = name.trim().to_ascii_uppercase();
-        self.presets()
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| self.symbol(p))
+        preset::find(self.presets(), name).map(|p| self.symbol(p))
     }
 
     pub(crate) fn symbol_wire(

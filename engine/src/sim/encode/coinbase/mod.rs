@@ -24,12 +24,12 @@ mod wire;
 pub(crate) use rest::{banned, too_many_requests};
 pub(crate) use wire::stamp;
 
+use super::preset::{self, Preset, preset};
 use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
-use rust_decimal::Decimal;
 use std::time::Duration;
 
 /// `level2` as the simulator serves it: 400 levels, every 100 ms.
@@ -43,22 +43,6 @@ pub(crate) const MAX_STREAMS: usize = 1_000;
 
 /// How often a connection subscribed to `heartbeats` gets one.
 pub(crate) const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
-
-struct Preset {
-    name: &'static str,
-    tick: (i64, u32),
-    lot: (i64, u32),
-    price: i64,
-}
-
-const fn preset(name: &'static str, tick: (i64, u32), lot: (i64, u32), price: i64) -> Preset {
-    Preset {
-        name,
-        tick,
-        lot,
-        price,
-    }
-}
 
 /// Grids as the products endpoint lists them (`price_increment`, `base_increment`).
 const PRESETS: [Preset; 3] = [
@@ -84,27 +68,15 @@ impl Coinbase {
     }
 
     fn symbol(self, p: &Preset) -> SimSymbol {
-        let mut parts = p.name.split('-');
-        SimSymbol {
-            symbol: p.name.to_owned(),
-            base_asset: parts.next().unwrap_or_default().to_owned(),
-            quote_asset: parts.next().unwrap_or_default().to_owned(),
-            tick_size: Decimal::new(p.tick.0, p.tick.1),
-            lot_size: Decimal::new(p.lot.0, p.lot.1),
-            start_price: Decimal::from(p.price),
-        }
+        p.split_symbol('-')
     }
 
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        PRESETS.iter().map(|p| p.name).collect()
+        preset::names(&PRESETS)
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        let name = name.trim().to_ascii_uppercase();
-        PRESETS
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| self.symbol(p))
+        preset::find(&PRESETS, name).map(|p| self.symbol(p))
     }
 
     pub(crate) fn symbol_wire(

@@ -22,12 +22,12 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
+use super::preset::{self, Preset, preset};
 use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
-use rust_decimal::Decimal;
 use std::time::Duration;
 
 /// The depths Kraken serves: 10, 25, 100, 500, 1000.
@@ -44,22 +44,6 @@ pub(crate) const MAX_STREAMS: usize = 1_000;
 
 /// The v2 WebSocket path.
 const WS_PATH: &str = "/v2";
-
-struct Preset {
-    name: &'static str,
-    tick: (i64, u32),
-    lot: (i64, u32),
-    price: i64,
-}
-
-const fn preset(name: &'static str, tick: (i64, u32), lot: (i64, u32), price: i64) -> Preset {
-    Preset {
-        name,
-        tick,
-        lot,
-        price,
-    }
-}
 
 /// Grids as `/0/public/AssetPairs` lists them (`tick_size`, `lot_decimals`).
 const PRESETS: [Preset; 3] = [
@@ -85,27 +69,15 @@ impl Kraken {
     }
 
     fn symbol(self, p: &Preset) -> SimSymbol {
-        let (base, quote) = p.name.split_once('/').unwrap_or((p.name, ""));
-        SimSymbol {
-            symbol: p.name.to_owned(),
-            base_asset: base.to_owned(),
-            quote_asset: quote.to_owned(),
-            tick_size: Decimal::new(p.tick.0, p.tick.1),
-            lot_size: Decimal::new(p.lot.0, p.lot.1),
-            start_price: Decimal::from(p.price),
-        }
+        p.split_symbol('/')
     }
 
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        PRESETS.iter().map(|p| p.name).collect()
+        preset::names(&PRESETS)
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        let name = name.trim().to_ascii_uppercase();
-        PRESETS
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| self.symbol(p))
+        preset::find(&PRESETS, name).map(|p| self.symbol(p))
     }
 
     /// Values written with the grid's decimals, trailing zeros kept (the pair's precision).

@@ -26,12 +26,12 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
+use super::preset::{self, Preset, preset};
 use super::{AggIds, BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
 use ladder_sdk::InstrumentSpec;
-use rust_decimal::Decimal;
 use std::time::Duration;
 
 /// The book channels and their topics.
@@ -60,22 +60,6 @@ pub(crate) const MAX_CHANNELS: usize = 1_000;
 
 /// The `public` WebSocket path.
 const WS_PATH: &str = "/ws/v5/public";
-
-struct Preset {
-    name: &'static str,
-    tick: (i64, u32),
-    lot: (i64, u32),
-    price: i64,
-}
-
-const fn preset(name: &'static str, tick: (i64, u32), lot: (i64, u32), price: i64) -> Preset {
-    Preset {
-        name,
-        tick,
-        lot,
-        price,
-    }
-}
 
 /// Grids as `/api/v5/public/instruments` lists them (`tickSz`, `lotSz`; swaps in contracts).
 const PRESETS: [Preset; 4] = [
@@ -110,27 +94,15 @@ impl Okx {
     }
 
     fn symbol(self, p: &Preset) -> SimSymbol {
-        let mut parts = p.name.split('-');
-        SimSymbol {
-            symbol: p.name.to_owned(),
-            base_asset: parts.next().unwrap_or_default().to_owned(),
-            quote_asset: parts.next().unwrap_or_default().to_owned(),
-            tick_size: Decimal::new(p.tick.0, p.tick.1),
-            lot_size: Decimal::new(p.lot.0, p.lot.1),
-            start_price: Decimal::from(p.price),
-        }
+        p.split_symbol('-')
     }
 
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        PRESETS.iter().map(|p| p.name).collect()
+        preset::names(&PRESETS)
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        let name = name.trim().to_ascii_uppercase();
-        PRESETS
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| self.symbol(p))
+        preset::find(&PRESETS, name).map(|p| self.symbol(p))
     }
 
     pub(crate) fn symbol_wire(
