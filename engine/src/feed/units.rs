@@ -441,6 +441,6 @@ fn parse_eight(chunk: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod exact_tests;
+pub(crate) mod exact_check;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,8 @@ pub use sync::{
 };
 
 #[cfg(test)]
+mod exact_tests;
+#[cfg(test)]
 mod sync_props;
 #[cfg(test)]
 mod sync_tests;

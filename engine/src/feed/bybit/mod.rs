@@ -24,6 +24,8 @@ pub use live::{Live, LiveOptions};
 pub use sync::{NullSink, Outcome, Sequencer, SyncSink, SyncStats};
 
 #[cfg(test)]
+mod exact_tests;
+#[cfg(test)]
 mod sync_props;
 #[cfg(test)]
 mod sync_tests;

@@ -27,6 +27,8 @@ pub use live::{BookChannel, Join, Live, LiveOptions};
 pub use sync::{NullSink, Outcome, Sequencer, SyncLimits, SyncSink, SyncStats, rest_owner};
 
 #[cfg(test)]
+mod exact_tests;
+#[cfg(test)]
 mod sync_props;
 #[cfg(test)]
 mod sync_tests;

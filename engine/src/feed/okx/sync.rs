@@ -101,7 +101,7 @@ pub struct SyncLimits {
 }
 
 impl SyncLimits {
-    /// The defaults: Binance's (`feed::binance::SyncLimits::DEFAULT`: 10,000 updates, 262,144
+    /// The defaults: the same bounds as Binance's sequencer (10,000 updates, 262,144
     /// levels, 1,000 covered updates or 10 s), and 8 MiB of level text (32 bytes a level).
     pub const DEFAULT: Self = Self {
         max_pending_diffs: 10_000,
