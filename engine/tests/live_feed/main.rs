@@ -13,7 +13,9 @@ use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
 };
-use ladder_engine::feed::{Venue, fetch_instruments_blocking, spawn_feed};
+use ladder_engine::feed::{
+    Venue, VenueOptions, fetch_instruments_blocking, spawn_feed, spawn_feed_with,
+};
 use ladder_engine::inspect::{InspectOptions, inspect};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{
@@ -364,8 +366,8 @@ fn last_error(status: &FeedStatus) -> String {
 
 // ---------------------------------------------------------------- the feed's output, per instrument
 
-/// Books, states and trades of every instrument of a feed (Bybit, Coinbase).
-
+/// Books, states and trades of every instrument of a feed (Bybit, Coinbase, Kraken, OKX, the
+/// stream-snapshot venue).
 #[derive(Default)]
 struct PerBook {
     books: HashMap<InstrumentId, L2Book>,
@@ -420,6 +422,92 @@ impl Out {
             .get(&id)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------- one venue's feed on a local server
+
+/// A venue's live feed against its local server (`app`), with its output per instrument: what
+/// the Bybit, Coinbase, Kraken and OKX tests start.
+struct VenueRun<A> {
+    app: Arc<A>,
+    server: Server,
+    feed: LiveFeedHandle,
+    out: Out,
+    registry: Arc<Registry>,
+    venue: Venue,
+}
+
+/// Serves `app` on 127.0.0.1 and starts `venue`'s feed of `symbols` on it: books and trades on
+/// the WebSocket path `ws_path`, instruments and snapshots on its HTTP root, the fast backoff,
+/// then `tune` for anything else.
+fn venue_run<A: App>(
+    app: Arc<A>,
+    venue: Venue,
+    ws_path: &str,
+    symbols: Vec<String>,
+    options: &VenueOptions,
+    tune: impl FnOnce(&mut LiveFeedConfig),
+) -> VenueRun<A> {
+    let server = Server::start(Arc::clone(&app));
+    let endpoints = Endpoints {
+        ws_book: server.ws(ws_path),
+        ws_trades: server.ws(ws_path),
+        rest: server.http(),
+    };
+    let registry = registry_from(venue, &endpoints, &symbols);
+    let mut config = LiveFeedConfig::new(venue, symbols);
+    config.endpoints = endpoints;
+    config.backoff = fast_backoff();
+    tune(&mut config);
+    let out = Out::default();
+    let feed = spawn_feed_with(config, options, Arc::clone(&registry), out.clone()).unwrap();
+    VenueRun {
+        app,
+        server,
+        feed,
+        out,
+        registry,
+        venue,
+    }
+}
+
+/// `symbol`'s id on `venue` (usable once a run's feed is shut down: it borrows the registry
+/// alone).
+fn id_of(registry: &Registry, venue: Venue, symbol: &str) -> InstrumentId {
+    registry.lookup(venue, symbol.as_bytes()).unwrap().id
+}
+
+impl<A> VenueRun<A> {
+    fn id(&self, symbol: &str) -> InstrumentId {
+        id_of(&self.registry, self.venue, symbol)
+    }
+
+    fn spec(&self, symbol: &str) -> InstrumentSpec {
+        self.registry.get(self.id(symbol)).spec
+    }
+
+    /// `symbol`'s book side as the feed built it, best first.
+    fn levels(&self, symbol: &str, side: Side) -> Vec<(Decimal, Decimal)> {
+        self.out.levels(self.id(symbol), side, &self.spec(symbol))
+    }
+
+    /// `symbol`'s best `n` levels of `side`.
+    fn top(&self, symbol: &str, side: Side, n: usize) -> Vec<(Decimal, Decimal)> {
+        let mut levels = self.levels(symbol, side);
+        levels.truncate(n);
+        levels
+    }
+
+    /// Every state `symbol`'s book went through, with its reason.
+    fn states(&self, symbol: &str) -> Vec<(BookState, Option<StaleReason>)> {
+        self.out.states(self.id(symbol))
+    }
+
+    /// Stops the feed, then the server.
+    fn stop(self) {
+        self.feed.stop();
+        drop(self.server);
     }
 }
 
