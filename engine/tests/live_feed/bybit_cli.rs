@@ -5,7 +5,7 @@
 //! Paper trades the example imbalance strategy, built here once with cargo.
 
 use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{imbalance_lib, ladder, run_ok};
 use super::*;
 use serde_json::Value;
 

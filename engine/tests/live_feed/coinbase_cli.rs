@@ -6,8 +6,8 @@
 //! holds the JWT the server received or the secret.
 
 use super::bybit_cli::levels;
-use super::cli::{imbalance_lib, ladder, run_ok};
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, VECTOR};
+use super::common::{imbalance_lib, ladder, run_ok};
 use super::*;
 use serde_json::Value;
 

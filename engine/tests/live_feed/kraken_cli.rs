@@ -4,7 +4,7 @@
 //! syncs both books and exits 0; the recorder writes a capture that `ladder inspect` reads back
 //! to the recorder's own books, every checksum verified.
 
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{imbalance_lib, ladder, run_ok};
 use super::kraken_server::{KrakenApp, KrakenOpts};
 use super::*;
 use serde_json::Value;

@@ -39,19 +39,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 // ---------------------------------------------------------------- shared data
 
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} is missing; CI needs the shared vectors", p.display());
-    }
-    eprintln!("skipping: {} is not present", p.display());
-    None
-}
+use common::shared;
 
 /// Frames of a capture (timestamp stripped), the snapshot body and the index of the first
 /// frame recorded after it.
@@ -842,10 +830,11 @@ fn position(
 mod bybit;
 mod bybit_cli;
 mod bybit_server;
-mod cli;
 mod coinbase;
 mod coinbase_cli;
 mod coinbase_server;
+#[path = "../common/mod.rs"]
+mod common;
 mod errors;
 mod kraken;
 mod kraken_cli;

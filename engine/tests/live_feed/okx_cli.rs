@@ -5,7 +5,7 @@
 //! own books. The strategy library the session trades is built here (once per test binary),
 //! so no test depends on another having built it.
 
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{imbalance_lib, ladder, run_ok};
 use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use serde_json::Value;
