@@ -232,6 +232,17 @@ impl SymbolWire {
         }
     }
 
+    /// A symbol named by its upper-case name both in messages and in stream names (Bybit, OKX,
+    /// Coinbase, Kraken), with `name_of(kind, name)` giving each stream's full name.
+    pub(crate) fn upper_case(
+        symbol: &SimSymbol,
+        fmt: Fmt,
+        name_of: impl Fn(StreamKind, &str) -> Option<String>,
+    ) -> Self {
+        let key = symbol.symbol.to_ascii_uppercase();
+        Self::new(key.clone(), key.clone(), fmt, |k| name_of(k, &key))
+    }
+
     /// The full name of one of its streams (empty if the venue does not serve the kind).
     pub(crate) fn name(&self, kind: StreamKind) -> &str {
         &self.names[kind.index()]

@@ -142,15 +142,13 @@ impl Bybit {
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?;
         let fmt = if self.spot() { fmt.trimmed() } else { fmt };
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if TOPICS.contains(&t) => {
                 Some(format!("orderbook.{}.{key}", t.depth))
             }
             StreamKind::Trade => Some(format!("publicTrade.{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `orderbook.{depth}.{SYMBOL}` or `publicTrade.{SYMBOL}`: the symbol and the kind.

@@ -26,7 +26,7 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
-use super::preset::{self, Preset, preset};
+use super::preset::{SplitPresets, preset};
 use super::{AggIds, BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
@@ -62,12 +62,15 @@ pub(crate) const MAX_CHANNELS: usize = 1_000;
 const WS_PATH: &str = "/ws/v5/public";
 
 /// Grids as `/api/v5/public/instruments` lists them (`tickSz`, `lotSz`; swaps in contracts).
-const PRESETS: [Preset; 4] = [
-    preset("BTC-USDT", (1, 1), (1, 8), 60_000),
-    preset("BTC-USDT-SWAP", (1, 1), (1, 2), 60_000),
-    preset("ETH-USDT", (1, 2), (1, 6), 3_000),
-    preset("ETH-USDT-SWAP", (1, 2), (1, 2), 3_000),
-];
+const PRESETS: SplitPresets = SplitPresets {
+    table: &[
+        preset("BTC-USDT", (1, 1), (1, 8), 60_000),
+        preset("BTC-USDT-SWAP", (1, 1), (1, 2), 60_000),
+        preset("ETH-USDT", (1, 2), (1, 6), 3_000),
+        preset("ETH-USDT-SWAP", (1, 2), (1, 2), 3_000),
+    ],
+    sep: '-',
+};
 
 /// The channel name of a book topic.
 fn channel(topic: BookTopic) -> &'static str {
@@ -84,7 +87,7 @@ pub(crate) struct Okx;
 impl Okx {
     pub(crate) fn defaults(self) -> VenueDefaults {
         VenueDefaults {
-            symbols: vec![self.symbol(&PRESETS[0]), self.symbol(&PRESETS[1])],
+            symbols: PRESETS.defaults(),
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(600),
             // Order book requests: 40 per 2 s.
@@ -93,16 +96,12 @@ impl Okx {
         }
     }
 
-    fn symbol(self, p: &Preset) -> SimSymbol {
-        p.split_symbol('-')
-    }
-
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        preset::names(&PRESETS)
+        PRESETS.names()
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        preset::find(&PRESETS, name).map(|p| self.symbol(p))
+        PRESETS.find(name)
     }
 
     pub(crate) fn symbol_wire(
@@ -111,13 +110,11 @@ impl Okx {
         spec: &InstrumentSpec,
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?.trimmed();
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if TOPICS.contains(&t) => Some(format!("{}:{key}", channel(t))),
             StreamKind::AggTrade => Some(format!("trades:{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `channel:instId` (how the control messages name an `arg`): the instrument and the kind.
