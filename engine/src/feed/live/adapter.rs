@@ -205,3 +205,14 @@ pub trait LiveRest: Send + 'static {
         symbols: &[String],
     ) -> impl Future<Output = Result<Vec<(String, InstrumentSpec)>, FeedError>> + Send;
 }
+
+/// `symbols` as a plan's instruments, numbered from 0 in order: what the venues' plan tests
+/// hand to [`LiveVenue::connections`].
+#[cfg(test)]
+pub(crate) fn numbered(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
+    symbols
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
+        .collect()
+}

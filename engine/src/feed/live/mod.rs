@@ -53,6 +53,8 @@ pub(crate) mod snapshot;
 pub mod status;
 pub mod watchdog;
 
+#[cfg(test)]
+pub(crate) use adapter::numbered;
 pub use adapter::{FrameSigner, KeepAlive, LiveRest, LiveVenue, PlannedConn, SnapshotSource};
 pub use backoff::{Backoff, BackoffConfig};
 pub use config::LiveFeedConfig;
