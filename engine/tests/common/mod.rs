@@ -95,3 +95,54 @@ pub(crate) fn run_ok(cmd: &mut assert_cmd::Command) -> std::process::Output {
     );
     out
 }
+
+/// `ladder paper --config <config> --headless --strategy <the example imbalance strategy>
+/// --report <report>`, bounded to 60 s; the caller adds the venue and the duration.
+pub(crate) fn paper_with_imbalance(config: &Path, report: &Path) -> assert_cmd::Command {
+    let mut cmd = ladder();
+    cmd.args(["paper", "--config"])
+        .arg(config)
+        .args(["--headless", "--strategy"])
+        .arg(imbalance_lib())
+        .arg("--report")
+        .arg(report)
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// `ladder record --config <config> --status-every 0 --out <capture> --books <books>`, bounded
+/// to 60 s; the caller adds the venue and the duration.
+pub(crate) fn record_to(config: &Path, capture: &Path, books: &Path) -> assert_cmd::Command {
+    let mut cmd = ladder();
+    cmd.args(["record", "--config"])
+        .arg(config)
+        .args(["--status-every", "0", "--out"])
+        .arg(capture)
+        .arg("--books")
+        .arg(books)
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// A JSON file the binary wrote (`summary.json`, `--books`).
+pub(crate) fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `[["price","qty"], ..]` of a summary's or a report's book as decimals.
+pub(crate) fn json_levels(
+    v: &serde_json::Value,
+) -> Vec<(rust_decimal::Decimal, rust_decimal::Decimal)> {
+    let dec = |s: &serde_json::Value| {
+        s.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+            .normalize()
+    };
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (dec(&l[0]), dec(&l[1])))
+        .collect()
+}

@@ -5,7 +5,7 @@
 //! own books. The strategy library the session trades is built here (once per test binary),
 //! so no test depends on another having built it.
 
-use super::common::{imbalance_lib, ladder, run_ok};
+use super::common::{imbalance_lib, ladder, read_json, run_ok};
 use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use serde_json::Value;
@@ -55,9 +55,7 @@ fn okx_paper_headless_against_a_local_server_exits_0_with_both_books_synced() {
             .arg(lib),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_json(&report.join("summary.json"));
     for inst in INSTS {
         let book = &summary["books"][format!("okx:{inst}")];
         assert_eq!(book["state"], "synced", "{inst}: {book}\n{stdout}");
@@ -121,7 +119,7 @@ fn okx_record_with_the_rest_join_writes_a_capture_inspect_reads_to_the_recorders
         (&Value::from(0), &Value::from(0)),
         "{report}"
     );
-    let live: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
+    let live = read_json(&books);
     for inst in INSTS {
         let key = format!("okx:{inst}");
         let (l, r) = (&live[&key], &report["instruments"][&key]);
