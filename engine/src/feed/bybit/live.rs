@@ -247,7 +247,7 @@ pub(crate) fn refusal(frame: &[u8], depth: u32) -> Option<VenueMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::live::numbered;
+    use crate::feed::live::{numbered, planned_one};
 
     fn args(frame: &str) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(frame).unwrap();
@@ -264,10 +264,7 @@ mod tests {
         let live = Live::new(Venue::BybitSpot, LiveOptions::default());
         let symbols: Vec<String> = (0..7).map(|k| format!("S{k}USDT")).collect();
         let refs: Vec<&str> = symbols.iter().map(String::as_str).collect();
-        let conns = live.connections(&numbered(&refs), &Endpoints::production(Venue::BybitSpot));
-        let [c] = conns.as_slice() else {
-            panic!("{conns:?}")
-        };
+        let c = planned_one(&live, &refs);
         assert_eq!(c.url, "wss://stream.bybit.com/v5/public/spot");
         assert_eq!(c.books, (0..7).collect::<Vec<_>>());
         assert_eq!(c.subscribe.len(), 2, "10 topics, then 4");

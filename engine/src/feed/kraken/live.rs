@@ -296,7 +296,7 @@ pub(crate) fn refusal(frame: &[u8]) -> Option<VenueMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::live::numbered;
+    use crate::feed::live::{numbered, planned_one};
 
     fn value(frame: &str) -> serde_json::Value {
         serde_json::from_str(frame).unwrap()
@@ -305,13 +305,7 @@ mod tests {
     #[test]
     fn plan_subscribes_book_at_the_depth_and_trades_without_snapshot_and_pings() {
         let live = Live::new(LiveOptions::default());
-        let conns = live.connections(
-            &numbered(&["BTC/USD", "ETH/USD"]),
-            &Endpoints::production(Venue::Kraken),
-        );
-        let [c] = conns.as_slice() else {
-            panic!("{conns:?}")
-        };
+        let c = planned_one(&live, &["BTC/USD", "ETH/USD"]);
         assert_eq!(c.url, "wss://ws.kraken.com/v2");
         assert_eq!(c.books, [0, 1]);
         assert_eq!(

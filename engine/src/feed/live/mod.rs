@@ -53,9 +53,9 @@ pub(crate) mod snapshot;
 pub mod status;
 pub mod watchdog;
 
-#[cfg(test)]
-pub(crate) use adapter::numbered;
 pub use adapter::{FrameSigner, KeepAlive, LiveRest, LiveVenue, PlannedConn, SnapshotSource};
+#[cfg(test)]
+pub(crate) use adapter::{numbered, planned_one};
 pub use backoff::{Backoff, BackoffConfig};
 pub use config::LiveFeedConfig;
 pub use endpoints::{EndpointScheme, Endpoints, EndpointsConfig, check_endpoint};
