@@ -6,7 +6,6 @@
 
 use super::bybit_server::{BybitApp, BybitOpts, INSTRUMENTS, VECTOR};
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::bybit::LiveOptions;
 
 /// Bybit spot's feed against the Bybit server.
@@ -39,7 +38,7 @@ impl Run {
     /// Waits until the replay is done and both books are synced at the server's last `u`.
     fn wait_synced_at_the_end(&self) {
         let st = &self.feed.status;
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.instruments().iter().all(|i| {
                     i.state == BookState::Synced
@@ -47,29 +46,12 @@ impl Run {
                             == self.app.final_u(&format!("orderbook.200.{}", i.symbol))
                 })
         });
-        assert!(
-            synced,
-            "{:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
     }
 
     /// Every level of both books equals the server's, and the top 10 equal `ladder inspect`'s
     /// of the same capture.
     fn assert_books_are_inspects(&self, path: &Path) {
-        let report = inspect(
-            &[CaptureInput {
-                path: path.to_path_buf(),
-                venue: Venue::BybitSpot,
-            }],
-            &InspectOptions {
-                depth: 10,
-                grid: None,
-            },
-        )
-        .unwrap();
+        let report = inspect_capture(path, Venue::BybitSpot, 10);
         let books = self.app.books.lock().unwrap();
         for (symbol, _, _) in INSTRUMENTS {
             let (bids, asks) = (
@@ -83,11 +65,16 @@ impl Run {
                 "{symbol}: the server's book"
             );
             let want = &report.instruments[&format!("bybit-spot:{symbol}")];
-            let top = |v: &[[String; 2]]| -> Vec<(Decimal, Decimal)> {
-                v.iter().map(|[p, q]| (dec(p), dec(q))).collect()
-            };
-            assert_eq!(bids[..10], top(&want.bids)[..], "{symbol} top 10 bids");
-            assert_eq!(asks[..10], top(&want.asks)[..], "{symbol} top 10 asks");
+            assert_eq!(
+                bids[..10],
+                report_levels(&want.bids)[..],
+                "{symbol} top 10 bids"
+            );
+            assert_eq!(
+                asks[..10],
+                report_levels(&want.asks)[..],
+                "{symbol} top 10 asks"
+            );
         }
         let top = |symbol| {
             (

@@ -8,7 +8,6 @@
 
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, PRODUCTS, VECTOR, synthetic_book};
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::coinbase::LiveOptions;
 use ladder_engine::feed::coinbase::auth::Credentials;
@@ -53,7 +52,7 @@ impl Run {
     /// Waits until the replay is done and both books are synced and equal to the server's.
     fn wait_synced_at_the_end(&self) {
         let st = &self.feed.status;
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.all_synced()
                 && PRODUCTS.iter().all(|(p, _, _)| {
@@ -63,40 +62,20 @@ impl Run {
                         && self.levels(p, Side::Sell).first() == asks.first()
                 })
         });
-        assert!(
-            synced,
-            "{:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
     }
 
     /// Every level of both books equals the server's, the top 10 equal `ladder inspect`'s of
     /// the same recording, and the tops are the recording's last.
     fn assert_books_are_inspects(&self, path: &Path) {
-        let report = inspect(
-            &[CaptureInput {
-                path: path.to_path_buf(),
-                venue: Venue::Coinbase,
-            }],
-            &InspectOptions {
-                depth: 10,
-                grid: None,
-            },
-        )
-        .unwrap();
+        let report = inspect_capture(path, Venue::Coinbase, 10);
         let books = self.app.books.lock().unwrap();
         for (p, _, _) in PRODUCTS {
             let (bids, asks) = (self.levels(p, Side::Buy), self.levels(p, Side::Sell));
             let (sb, sa) = &books[p];
             assert_eq!((&bids, &asks), (sb, sa), "{p}: the server's book");
             let want = &report.instruments[&format!("coinbase:{p}")];
-            let top = |v: &[[String; 2]]| -> Vec<(Decimal, Decimal)> {
-                v.iter().map(|[p, q]| (dec(p), dec(q))).collect()
-            };
-            assert_eq!(bids[..10], top(&want.bids)[..], "{p} top 10 bids");
-            assert_eq!(asks[..10], top(&want.asks)[..], "{p} top 10 asks");
+            assert_eq!(bids[..10], report_levels(&want.bids)[..], "{p} top 10 bids");
+            assert_eq!(asks[..10], report_levels(&want.asks)[..], "{p} top 10 asks");
         }
         let top = |p| {
             (

@@ -9,6 +9,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use ladder_engine::book::{BookConfig, L2Book};
+use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
@@ -16,7 +17,7 @@ use ladder_engine::feed::live::{
 use ladder_engine::feed::{
     Venue, VenueOptions, fetch_instruments_blocking, spawn_feed, spawn_feed_with,
 };
-use ladder_engine::inspect::{InspectOptions, inspect};
+use ladder_engine::inspect::{InspectOptions, InspectReport, inspect};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{
     BookState, BookStatus, InstrumentId, InstrumentSpec, Level, MarketEvent, Side, StaleReason,
@@ -315,6 +316,23 @@ fn dec_level(spec: &InstrumentSpec, l: Level) -> (Decimal, Decimal) {
     )
 }
 
+/// `ladder inspect`'s report of the capture at `path` read as `venue`, books to `depth` levels.
+fn inspect_capture(path: &Path, venue: Venue, depth: usize) -> InspectReport {
+    inspect(
+        &[CaptureInput {
+            path: path.to_path_buf(),
+            venue,
+        }],
+        &InspectOptions { depth, grid: None },
+    )
+    .unwrap()
+}
+
+/// A report's levels (`[["price", "qty"], ..]`) as decimals.
+fn report_levels(rows: &[[String; 2]]) -> Vec<(Decimal, Decimal)> {
+    rows.iter().map(|[p, q]| (dec(p), dec(q))).collect()
+}
+
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap().normalize()
 }
@@ -490,6 +508,19 @@ impl<A> VenueRun<A> {
     /// Every state `symbol`'s book went through, with its reason.
     fn states(&self, symbol: &str) -> Vec<(BookState, Option<StaleReason>)> {
         self.out.states(self.id(symbol))
+    }
+
+    /// Waits up to 15 s for `done`; fails the test with the feed's counters, instruments and
+    /// last error if it never holds.
+    fn wait_for(&self, done: impl FnMut() -> bool) {
+        let st = &self.feed.status;
+        assert!(
+            wait_until(Duration::from_secs(15), done),
+            "{:?} {:?} last error {:?}",
+            st.counters(),
+            st.instruments(),
+            st.last_error()
+        );
     }
 
     /// Stops the feed, then the server.

@@ -9,7 +9,6 @@
 use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use ladder_engine::capture::grid::build_registry;
-use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::live::InstrumentStatus;
 use ladder_engine::feed::okx::LiveOptions;
@@ -37,19 +36,12 @@ impl Run {
     /// `seqId`, then checks each whole book against the server's.
     fn finish_in_sync(&self) {
         let st = Arc::clone(&self.feed.status);
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.instruments().iter().enumerate().all(|(k, i)| {
                     i.state == BookState::Synced && i.last_update_id == self.app.last_seq(k)
                 })
         });
-        assert!(
-            synced,
-            "not synced at the end: {:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
         for (k, inst) in INSTS.iter().enumerate() {
             for side in [Side::Buy, Side::Sell] {
                 assert_eq!(
@@ -142,17 +134,7 @@ fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
         &symbols,
         options(),
     );
-    let report = inspect(
-        &[CaptureInput {
-            path,
-            venue: Venue::Okx,
-        }],
-        &InspectOptions {
-            depth: 25,
-            grid: None,
-        },
-    )
-    .unwrap();
+    let report = inspect_capture(&path, Venue::Okx, 25);
     let st = Arc::clone(&run.feed.status);
     let done = wait_until(Duration::from_secs(10), || {
         let applied: u64 = st.instruments().iter().map(|i| i.applied).sum();
@@ -196,14 +178,17 @@ fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
     );
     for s in &symbols {
         let expected = &report.instruments[&format!("okx:{s}")];
-        let want = |rows: &[[String; 2]]| {
-            rows.iter()
-                .map(|[p, q]| (dec(p), dec(q)))
-                .collect::<Vec<_>>()
-        };
         assert!(!expected.bids.is_empty());
-        assert_eq!(run.top(s, Side::Buy, 25), want(&expected.bids), "{s} bids");
-        assert_eq!(run.top(s, Side::Sell, 25), want(&expected.asks), "{s} asks");
+        assert_eq!(
+            run.top(s, Side::Buy, 25),
+            report_levels(&expected.bids),
+            "{s} bids"
+        );
+        assert_eq!(
+            run.top(s, Side::Sell, 25),
+            report_levels(&expected.asks),
+            "{s} asks"
+        );
         assert_eq!(
             run.states(s),
             [
@@ -270,16 +255,14 @@ fn okx_books5_replay_of_2026_frames_ends_with_inspects_book_and_its_trades() {
             .contains(r#"{"channel":"books5","instId":"BTC-USDT-SWAP"}"#)
     );
     let expected = &report.instruments["okx:BTC-USDT-SWAP"];
-    let want = |rows: &[[String; 2]]| {
-        rows.iter()
-            .map(|[p, q]| (dec(p), dec(q)))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(expected.bids.len(), 5);
-    assert_eq!(run.top("BTC-USDT-SWAP", Side::Buy, 5), want(&expected.bids));
+    assert_eq!(
+        run.top("BTC-USDT-SWAP", Side::Buy, 5),
+        report_levels(&expected.bids)
+    );
     assert_eq!(
         run.top("BTC-USDT-SWAP", Side::Sell, 5),
-        want(&expected.asks)
+        report_levels(&expected.asks)
     );
     assert_eq!(st.book_state(swap), Some(BookState::Synced));
     run.stop();
