@@ -146,3 +146,44 @@ pub(crate) fn json_levels(
         .map(|l| (dec(&l[0]), dec(&l[1])))
         .collect()
 }
+
+/// `ladder inspect <capture> --json --depth 10 <args>`, bounded to 60 s: its report, which must
+/// have met no gap and no line it could not read.
+pub(crate) fn inspect_json(capture: &Path, args: &[&str]) -> serde_json::Value {
+    let out = run_ok(
+        ladder()
+            .arg("inspect")
+            .arg(capture)
+            .args(["--json", "--depth", "10"])
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60)),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["gaps"], &report["parse_errors"]),
+        (&serde_json::Value::from(0), &serde_json::Value::from(0)),
+        "{report}"
+    );
+    report
+}
+
+/// The recorder's book of each of `names` (`venue:symbol`, from its `--books` file) and
+/// `ladder inspect`'s of the capture are both synced, at the same last update id, with the same
+/// 10 levels a side.
+pub(crate) fn assert_recorder_books_are_inspects(
+    books: &serde_json::Value,
+    report: &serde_json::Value,
+    names: &[String],
+) {
+    for name in names {
+        let (live, replayed) = (&books[name], &report["instruments"][name]);
+        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
+        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
+        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
+        for side in ["bids", "asks"] {
+            let (a, b) = (json_levels(&live[side]), json_levels(&replayed[side]));
+            assert_eq!(a.len(), 10, "{name} {side}");
+            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
+        }
+    }
+}

@@ -5,9 +5,11 @@
 //! Paper trades the example imbalance strategy, built here once with cargo.
 
 use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
-use super::common::{json_levels, ladder, paper_with_imbalance, read_json, record_to, run_ok};
+use super::common::{
+    assert_recorder_books_are_inspects, inspect_json, json_levels, paper_with_imbalance, read_json,
+    record_to, run_ok,
+};
 use super::*;
-use serde_json::Value;
 
 /// A `[venue]` config for bybit-linear at `server`, `orderbook.200`.
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -80,32 +82,9 @@ fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_bo
         !text.contains("depthSnapshot"),
         "a stream venue's capture holds no REST body"
     );
-    let out = run_ok(
-        ladder()
-            .args(["inspect"])
-            .arg(&cap)
-            .args(["--venue", "bybit-linear", "--json", "--depth", "10"])
-            .timeout(Duration::from_secs(60)),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (&report["gaps"], &report["parse_errors"]),
-        (&Value::from(0), &Value::from(0)),
-        "{report}"
-    );
-    let books = read_json(&books);
-    for symbol in ["BTCUSDT", "ETHUSDT"] {
-        let name = format!("bybit-linear:{symbol}");
-        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
-        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
-        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
-        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (json_levels(&live[side]), json_levels(&replayed[side]));
-            assert_eq!(a.len(), 10, "{name} {side}");
-            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
-        }
-    }
+    let report = inspect_json(&cap, &["--venue", "bybit-linear"]);
+    let names = ["BTCUSDT", "ETHUSDT"].map(|s| format!("bybit-linear:{s}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }
 
 /// Two `[[venue]]` entries, Binance USD-M (the real first-1000-line vector replayed by

@@ -6,7 +6,10 @@
 //! holds the JWT the server received or the secret.
 
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, VECTOR};
-use super::common::{imbalance_lib, json_levels, ladder, paper_with_imbalance, read_json, run_ok};
+use super::common::{
+    assert_recorder_books_are_inspects, imbalance_lib, inspect_json, json_levels, ladder,
+    paper_with_imbalance, read_json, run_ok,
+};
 use super::*;
 use serde_json::Value;
 
@@ -135,32 +138,9 @@ fn ladder_record_coinbase_with_credentials_writes_a_capture_inspect_reads_to_the
         assert!(!text.contains(&body[..40]), "the {name} holds the secret");
         assert!(!text.contains("\"jwt\""), "the {name} holds a jwt key");
     }
-    let out = run_ok(
-        ladder()
-            .args(["inspect"])
-            .arg(&cap)
-            .args(["--venue", "coinbase", "--json", "--depth", "10"])
-            .timeout(Duration::from_secs(60)),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (&report["gaps"], &report["parse_errors"]),
-        (&Value::from(0), &Value::from(0)),
-        "{report}"
-    );
-    let books = read_json(&books);
-    for p in ["BTC-USD", "ETH-USD"] {
-        let name = format!("coinbase:{p}");
-        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
-        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
-        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
-        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (json_levels(&live[side]), json_levels(&replayed[side]));
-            assert_eq!(a.len(), 10, "{name} {side}");
-            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
-        }
-    }
+    let report = inspect_json(&cap, &["--venue", "coinbase"]);
+    let names = ["BTC-USD", "ETH-USD"].map(|p| format!("coinbase:{p}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }
 
 #[test]
