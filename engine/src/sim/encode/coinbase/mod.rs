@@ -25,7 +25,9 @@ pub(crate) use rest::{banned, too_many_requests};
 pub(crate) use wire::stamp;
 
 use super::preset::{SplitPresets, preset};
-use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::{
+    BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute, one_socket,
+};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
@@ -104,23 +106,11 @@ impl Coinbase {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        if !path.trim_end_matches('/').is_empty() {
-            return Err(format!("unknown path {path:?}: use /"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, "")
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        Endpoints {
-            ws_book: ws_base.to_owned(),
-            ws_trades: ws_base.to_owned(),
-            rest: rest_base.to_owned(),
-        }
+        one_socket(ws_base.to_owned(), rest_base)
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {

@@ -23,7 +23,9 @@ mod wire;
 pub(crate) use rest::{banned, too_many_requests};
 
 use super::preset::{SplitPresets, preset};
-use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::{
+    BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute, one_socket,
+};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
@@ -110,24 +112,11 @@ impl Kraken {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        if path.trim_end_matches('/') != WS_PATH {
-            return Err(format!("unknown path {path:?}: use {WS_PATH}"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, WS_PATH)
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        let ws = format!("{ws_base}{WS_PATH}");
-        Endpoints {
-            ws_book: ws.clone(),
-            ws_trades: ws,
-            rest: rest_base.to_owned(),
-        }
+        one_socket(format!("{ws_base}{WS_PATH}"), rest_base)
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {
