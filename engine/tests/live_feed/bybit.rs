@@ -54,36 +54,21 @@ impl Run {
         let report = inspect_capture(path, Venue::BybitSpot, 10);
         let books = self.app.books.lock().unwrap();
         for (symbol, _, _) in INSTRUMENTS {
-            let (bids, asks) = (
-                self.levels(symbol, Side::Buy),
-                self.levels(symbol, Side::Sell),
-            );
             let server = &books[&format!("orderbook.200.{symbol}")];
-            assert_eq!(
-                (&bids, &asks),
-                (&server.bids, &server.asks),
-                "{symbol}: the server's book"
-            );
-            let want = &report.instruments[&format!("bybit-spot:{symbol}")];
-            assert_eq!(
-                bids[..10],
-                report_levels(&want.bids)[..],
-                "{symbol} top 10 bids"
-            );
-            assert_eq!(
-                asks[..10],
-                report_levels(&want.asks)[..],
-                "{symbol} top 10 asks"
+            self.assert_book_is_servers_and_inspects(
+                symbol,
+                [&server.bids, &server.asks],
+                &report.instruments[&format!("bybit-spot:{symbol}")],
             );
         }
-        let top = |symbol| {
-            (
-                self.levels(symbol, Side::Buy)[0].0,
-                self.levels(symbol, Side::Sell)[0].0,
-            )
-        };
-        assert_eq!(top("BTCUSDT"), (dec("65140.4"), dec("65140.5")));
-        assert_eq!(top("ETHUSDT"), (dec("1923.28"), dec("1923.29")));
+        assert_eq!(
+            self.best_prices("BTCUSDT"),
+            (dec("65140.4"), dec("65140.5"))
+        );
+        assert_eq!(
+            self.best_prices("ETHUSDT"),
+            (dec("1923.28"), dec("1923.29"))
+        );
     }
 }
 

@@ -70,21 +70,21 @@ impl Run {
         let report = inspect_capture(path, Venue::Coinbase, 10);
         let books = self.app.books.lock().unwrap();
         for (p, _, _) in PRODUCTS {
-            let (bids, asks) = (self.levels(p, Side::Buy), self.levels(p, Side::Sell));
-            let (sb, sa) = &books[p];
-            assert_eq!((&bids, &asks), (sb, sa), "{p}: the server's book");
-            let want = &report.instruments[&format!("coinbase:{p}")];
-            assert_eq!(bids[..10], report_levels(&want.bids)[..], "{p} top 10 bids");
-            assert_eq!(asks[..10], report_levels(&want.asks)[..], "{p} top 10 asks");
+            let (bids, asks) = &books[p];
+            self.assert_book_is_servers_and_inspects(
+                p,
+                [bids, asks],
+                &report.instruments[&format!("coinbase:{p}")],
+            );
         }
-        let top = |p| {
-            (
-                self.levels(p, Side::Buy)[0].0,
-                self.levels(p, Side::Sell)[0].0,
-            )
-        };
-        assert_eq!(top("BTC-USD"), (dec("65083.66"), dec("65083.67")));
-        assert_eq!(top("ETH-USD"), (dec("1919.28"), dec("1919.38")));
+        assert_eq!(
+            self.best_prices("BTC-USD"),
+            (dec("65083.66"), dec("65083.67"))
+        );
+        assert_eq!(
+            self.best_prices("ETH-USD"),
+            (dec("1919.28"), dec("1919.38"))
+        );
     }
 }
 

@@ -17,7 +17,7 @@ use ladder_engine::feed::live::{
 use ladder_engine::feed::{
     Venue, VenueOptions, fetch_instruments_blocking, spawn_feed, spawn_feed_with,
 };
-use ladder_engine::inspect::{InspectOptions, InspectReport, inspect};
+use ladder_engine::inspect::{InspectOptions, InspectReport, InstrumentReport, inspect};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{
     BookState, BookStatus, InstrumentId, InstrumentSpec, Level, MarketEvent, Side, StaleReason,
@@ -508,6 +508,43 @@ impl<A> VenueRun<A> {
     /// Every state `symbol`'s book went through, with its reason.
     fn states(&self, symbol: &str) -> Vec<(BookState, Option<StaleReason>)> {
         self.out.states(self.id(symbol))
+    }
+
+    /// `symbol`'s book holds exactly the server's levels (`server`: bids, asks, best first),
+    /// and its top 10 a side are `want`'s (`ladder inspect`'s of the same capture).
+    fn assert_book_is_servers_and_inspects(
+        &self,
+        symbol: &str,
+        server: [&[(Decimal, Decimal)]; 2],
+        want: &InstrumentReport,
+    ) {
+        let (bids, asks) = (
+            self.levels(symbol, Side::Buy),
+            self.levels(symbol, Side::Sell),
+        );
+        assert_eq!(
+            [&bids[..], &asks[..]],
+            server,
+            "{symbol}: the server's book"
+        );
+        assert_eq!(
+            bids[..10],
+            report_levels(&want.bids)[..],
+            "{symbol} top 10 bids"
+        );
+        assert_eq!(
+            asks[..10],
+            report_levels(&want.asks)[..],
+            "{symbol} top 10 asks"
+        );
+    }
+
+    /// `symbol`'s best bid and best ask prices.
+    fn best_prices(&self, symbol: &str) -> (Decimal, Decimal) {
+        (
+            self.levels(symbol, Side::Buy)[0].0,
+            self.levels(symbol, Side::Sell)[0].0,
+        )
     }
 
     /// Waits up to 15 s for `done`; fails the test with the feed's counters, instruments and
