@@ -8,60 +8,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::{imbalance_lib, ladder};
 use ladder_engine::feed::Venue;
 use ladder_engine::sim::{FaultConfig, SimConfig};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
-
-/// The example imbalance strategy library, built once into this test's target directory and
-/// profile.
-fn imbalance_lib() -> PathBuf {
-    static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let mut cmd = std::process::Command::new(env!("CARGO"));
-        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["build", "--quiet", "-p", "ladder-strategy-imbalance"])
-            .arg("--target-dir")
-            .arg(&target);
-        let profile = if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            cmd.arg("--release");
-            "release"
-        };
-        assert!(
-            cmd.status().unwrap().success(),
-            "cargo build of the strategy"
-        );
-        let name = format!(
-            "{}ladder_strategy_imbalance{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        );
-        let out = target.join(profile);
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let (top, deps) = (out.join(&name), out.join("deps").join(&name));
-        match (modified(&top), modified(&deps)) {
-            (Some(t), Some(d)) if d > t => deps,
-            (None, Some(_)) => deps,
-            _ => top,
-        }
-    })
-    .clone()
-}
 
 /// Runs `ladder paper --sim --venue VENUE --symbol SYMBOL` for 6 s; returns the summary.
 fn paper_sim(venue: &str, symbol: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
-    let out = Command::new(env!("CARGO_BIN_EXE_ladder"))
+    let out = ladder()
         .args(["paper", "--sim", "--venue", venue, "--symbol", symbol])
         .args(["--sim-rate", "600", "--headless", "--duration", "6s"])
         .arg("--strategy")
@@ -128,7 +87,7 @@ fn paper_on_faulty_sim(venue: Venue, symbol: &str, faults: FaultConfig) -> (Valu
     )
     .unwrap();
     let report = dir.path().join("report");
-    let out = Command::new(env!("CARGO_BIN_EXE_ladder"))
+    let out = ladder()
         .args(["paper", "--config"])
         .arg(&cfg)
         .args(["--headless", "--duration", "8s"])

@@ -71,3 +71,22 @@ pub fn cargo_build(target_tmpdir: &str, args: &[&str]) -> PathBuf {
     assert!(status.success(), "cargo build {args:?} failed");
     target.join(dir)
 }
+
+/// Builds the `ladder` binary, then the libraries of `packages`, into the test's target
+/// directory and profile (two builds: `--bin` would restrict the target selection of every
+/// `-p` package); returns the profile's output directory, where [`ladder_bin`] and
+/// [`newest_lib`] find them.
+///
+/// # Panics
+/// If cargo cannot be run or a build fails.
+pub fn ladder_and_libraries(target_tmpdir: &str, packages: &[&str]) -> PathBuf {
+    let out = cargo_build(target_tmpdir, &["-p", "ladder-engine", "--bin", "ladder"]);
+    let args: Vec<&str> = packages.iter().flat_map(|p| ["-p", *p]).collect();
+    cargo_build(target_tmpdir, &args);
+    out
+}
+
+/// The `ladder` binary in the output directory `out`.
+pub fn ladder_bin(out: &Path) -> PathBuf {
+    out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX))
+}

@@ -26,7 +26,7 @@ use ladder_sdk::{
     StatusEvent, Strategy, StrategyError, TradeEvent, UnixNanos,
 };
 use ladder_strategy_imbalance::ImbalanceStrategy;
-use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::build::{ladder_and_libraries, ladder_bin, newest_lib};
 use ladder_tests::shared;
 use rstest::rstest;
 use serde_json::Value;
@@ -46,21 +46,12 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let out = cargo_build(
+        let out = ladder_and_libraries(
             env!("CARGO_TARGET_TMPDIR"),
-            &["-p", "ladder-engine", "--bin", "ladder"],
-        );
-        cargo_build(
-            env!("CARGO_TARGET_TMPDIR"),
-            &[
-                "-p",
-                "ladder-strategy-imbalance",
-                "-p",
-                "ladder-fixture-old-abi",
-            ],
+            &["ladder-strategy-imbalance", "ladder-fixture-old-abi"],
         );
         Built {
-            ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
+            ladder: ladder_bin(&out),
             imbalance: newest_lib(&out, "ladder_strategy_imbalance"),
             old_abi: newest_lib(&out, "ladder_fixture_old_abi"),
         }

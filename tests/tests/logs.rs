@@ -3,7 +3,7 @@
 //! holds, as JSON lines, the gap with its update ids, the resync, and the reconnect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::build::{ladder_and_libraries, ladder_bin, newest_lib};
 use ladder_tests::free_port;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -16,16 +16,9 @@ struct Built {
 }
 
 fn built() -> Built {
-    let out = cargo_build(
-        env!("CARGO_TARGET_TMPDIR"),
-        &["-p", "ladder-engine", "--bin", "ladder"],
-    );
-    cargo_build(
-        env!("CARGO_TARGET_TMPDIR"),
-        &["-p", "ladder-strategy-imbalance"],
-    );
+    let out = ladder_and_libraries(env!("CARGO_TARGET_TMPDIR"), &["ladder-strategy-imbalance"]);
     Built {
-        ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
+        ladder: ladder_bin(&out),
         imbalance: newest_lib(&out, "ladder_strategy_imbalance"),
     }
 }

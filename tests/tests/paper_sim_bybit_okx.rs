@@ -14,6 +14,7 @@ use ladder_engine::report::summary::Summary;
 use ladder_engine::session::{Display, Market, PaperOptions, SessionMarket, run_paper};
 use ladder_engine::sim::{FaultConfig, SimConfig};
 use ladder_tests::example_strategies_with;
+use rstest::rstest;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -97,12 +98,18 @@ fn stale_reasons_and_no_stale_fill(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn paper_on_simulated_bybit_linear_syncs_and_trades_with_no_gap() {
+#[rstest]
+#[case::bybit_linear(Venue::BybitLinear, "BTCUSDT")]
+#[case::okx_swap(Venue::Okx, "BTC-USDT-SWAP")]
+#[case::kraken(Venue::Kraken, "BTC/USD")]
+fn paper_on_simulated_venue_syncs_and_trades_with_no_gap(
+    #[case] venue: Venue,
+    #[case] symbol: &str,
+) {
     let dir = tempfile::tempdir().unwrap();
     let s = session(
-        sim(Venue::BybitLinear, "BTCUSDT", FaultConfig::default()),
-        "BTCUSDT",
+        sim(venue, symbol, FaultConfig::default()),
+        symbol,
         6,
         dir.path(),
     );
@@ -120,77 +127,79 @@ fn paper_on_simulated_bybit_linear_syncs_and_trades_with_no_gap() {
     assert!(stale_reasons_and_no_stale_fill(dir.path()).is_empty());
 }
 
-#[test]
-fn paper_on_simulated_okx_syncs_and_trades_with_no_gap() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = session(
-        sim(Venue::Okx, "BTC-USDT-SWAP", FaultConfig::default()),
-        "BTC-USDT-SWAP",
-        6,
-        dir.path(),
-    );
-    let [feed] = s.feeds.as_slice() else {
-        panic!("one feed: {:?}", s.feeds)
-    };
-    assert_eq!(
-        feed.states.values().collect::<Vec<_>>(),
-        ["synced"],
-        "{feed:?}"
-    );
-    assert_eq!((feed.gaps, feed.resyncs), (0, 0), "{feed:?}");
-    assert!(s.trades > 0 && s.orders > 0, "{s:?}");
-    assert!(stale_reasons_and_no_stale_fill(dir.path()).is_empty());
-}
-
-#[test]
-fn paper_on_simulated_bybit_detects_drops_takes_restarts_and_never_fills_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let faults = FaultConfig {
+/// Bybit: a dropped delta is a sequence gap; a restart snapshot (`u = 1`) is no fault at all.
+fn bybit_drops_and_restarts() -> FaultConfig {
+    FaultConfig {
         drop_every: Some(50),
         restart_every: Some(35),
         ..FaultConfig::default()
-    };
-    let s = session(
-        sim(Venue::BybitLinear, "BTCUSDT", faults),
-        "BTCUSDT",
-        10,
-        dir.path(),
-    );
-    let feed = &s.feeds[0];
-    assert!(feed.gaps >= 1 && feed.resyncs >= 1, "{feed:?}");
-    let reasons = stale_reasons_and_no_stale_fill(dir.path());
-    assert!(!reasons.is_empty());
-    // A dropped delta is a sequence gap; a restart snapshot is no fault at all.
-    assert!(reasons.iter().all(|r| r == "sequence_gap"), "{reasons:?}");
+    }
 }
 
-#[test]
-fn paper_on_simulated_okx_detects_bad_checksums_and_seq_breaks_and_never_fills_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let faults = FaultConfig {
+fn okx_bad_checksums_and_seq_breaks() -> FaultConfig {
+    FaultConfig {
         bad_checksum_every: Some(20),
         seq_break_every: Some(30),
         ..FaultConfig::default()
-    };
-    let s = session(
-        sim(Venue::Okx, "BTC-USDT", faults),
-        "BTC-USDT",
-        10,
-        dir.path(),
-    );
+    }
+}
+
+fn kraken_bad_checksums() -> FaultConfig {
+    FaultConfig {
+        bad_checksum_every: Some(20),
+        ..FaultConfig::default()
+    }
+}
+
+/// A venue's faults: at least `min_gaps` gaps and as many resyncs, each a resubscription on the
+/// same socket, the stale reasons exactly the set `reasons` (each seen), no fill while stale.
+#[rstest]
+#[case::bybit_drops_and_restarts(
+    Venue::BybitLinear,
+    "BTCUSDT",
+    bybit_drops_and_restarts(),
+    1,
+    &["sequence_gap"]
+)]
+#[case::okx_bad_checksums_and_seq_breaks(
+    Venue::Okx,
+    "BTC-USDT",
+    okx_bad_checksums_and_seq_breaks(),
+    2,
+    &["checksum_mismatch", "sequence_gap"]
+)]
+#[case::kraken_bad_checksums(
+    Venue::Kraken,
+    "BTC/USD",
+    kraken_bad_checksums(),
+    2,
+    &["checksum_mismatch"]
+)]
+fn paper_on_simulated_venue_detects_its_faults_resyncs_and_never_fills_stale(
+    #[case] venue: Venue,
+    #[case] symbol: &str,
+    #[case] faults: FaultConfig,
+    #[case] min_gaps: u64,
+    #[case] reasons: &[&str],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(sim(venue, symbol, faults), symbol, 10, dir.path());
     let feed = &s.feeds[0];
-    assert!(feed.gaps >= 2 && feed.resyncs >= 2, "{feed:?}");
-    let reasons = stale_reasons_and_no_stale_fill(dir.path());
     assert!(
-        reasons.iter().any(|r| r == "checksum_mismatch"),
-        "{reasons:?}"
+        feed.gaps >= min_gaps && feed.resyncs >= min_gaps,
+        "{feed:?}"
     );
-    assert!(reasons.iter().any(|r| r == "sequence_gap"), "{reasons:?}");
+    assert_eq!(
+        feed.reconnects, 0,
+        "a resubscription, never the socket: {feed:?}"
+    );
+    let seen = stale_reasons_and_no_stale_fill(dir.path());
+    for reason in reasons {
+        assert!(seen.iter().any(|r| r == reason), "{reason}: {seen:?}");
+    }
     assert!(
-        reasons
-            .iter()
-            .all(|r| r == "checksum_mismatch" || r == "sequence_gap"),
-        "{reasons:?}"
+        seen.iter().all(|r| reasons.contains(&r.as_str())),
+        "{seen:?}"
     );
 }
 
@@ -232,54 +241,4 @@ fn paper_on_simulated_coinbase_counts_a_skipped_sequence_num_on_every_book_and_n
         "both books resynced by the end: {feed:?}"
     );
     assert!(s.trades > 0, "{s:?}");
-}
-
-#[test]
-fn paper_on_simulated_kraken_syncs_and_trades_with_no_gap() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = session(
-        sim(Venue::Kraken, "BTC/USD", FaultConfig::default()),
-        "BTC/USD",
-        6,
-        dir.path(),
-    );
-    let [feed] = s.feeds.as_slice() else {
-        panic!("one feed: {:?}", s.feeds)
-    };
-    assert_eq!(
-        feed.states.values().collect::<Vec<_>>(),
-        ["synced"],
-        "{feed:?}"
-    );
-    assert_eq!((feed.gaps, feed.resyncs), (0, 0), "{feed:?}");
-    assert!(feed.messages > 50, "{feed:?}");
-    assert!(s.trades > 0 && s.orders > 0, "{s:?}");
-    assert!(stale_reasons_and_no_stale_fill(dir.path()).is_empty());
-}
-
-#[test]
-fn paper_on_simulated_kraken_detects_bad_checksums_resubscribes_and_never_fills_stale() {
-    let dir = tempfile::tempdir().unwrap();
-    let faults = FaultConfig {
-        bad_checksum_every: Some(20),
-        ..FaultConfig::default()
-    };
-    let s = session(
-        sim(Venue::Kraken, "BTC/USD", faults),
-        "BTC/USD",
-        10,
-        dir.path(),
-    );
-    let feed = &s.feeds[0];
-    assert!(feed.gaps >= 2 && feed.resyncs >= 2, "{feed:?}");
-    assert_eq!(
-        feed.reconnects, 0,
-        "a resubscription, never the socket: {feed:?}"
-    );
-    let reasons = stale_reasons_and_no_stale_fill(dir.path());
-    assert!(!reasons.is_empty());
-    assert!(
-        reasons.iter().all(|r| r == "checksum_mismatch"),
-        "{reasons:?}"
-    );
 }

@@ -18,7 +18,7 @@ use ladder_sdk::{
     OrderRequest, OrderStatus, OrderType, OrderUpdate, Price, Quantity, RejectReason, RequestKind,
     Side, SignalValue, StatusEvent, TimeInForce, TradeEvent, UnixNanos,
 };
-use ladder_tests::build::{cargo_build, lib_name, newest_lib};
+use ladder_tests::build::{ladder_and_libraries, ladder_bin, lib_name, newest_lib};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -34,22 +34,12 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        // Two builds: `--bin` would restrict the target selection of every `-p` package.
-        let out = cargo_build(
+        let out = ladder_and_libraries(
             env!("CARGO_TARGET_TMPDIR"),
-            &["-p", "ladder-engine", "--bin", "ladder"],
-        );
-        cargo_build(
-            env!("CARGO_TARGET_TMPDIR"),
-            &[
-                "-p",
-                "ladder-fixture-strategy",
-                "-p",
-                "ladder-fixture-old-abi",
-            ],
+            &["ladder-fixture-strategy", "ladder-fixture-old-abi"],
         );
         let built = Built {
-            ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
+            ladder: ladder_bin(&out),
             strategy: newest_lib(&out, "ladder_fixture_strategy"),
             old_abi: newest_lib(&out, "ladder_fixture_old_abi"),
         };

@@ -25,7 +25,7 @@ use ladder_sdk::{
 };
 use ladder_strategy_imbalance::ImbalanceStrategy;
 use ladder_strategy_microprice::MicropriceStrategy;
-use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::build::{ladder_and_libraries, ladder_bin, newest_lib};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -46,22 +46,12 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        // Two builds: `--bin` would restrict the target selection of every `-p` package.
-        let out = cargo_build(
+        let out = ladder_and_libraries(
             env!("CARGO_TARGET_TMPDIR"),
-            &["-p", "ladder-engine", "--bin", "ladder"],
-        );
-        cargo_build(
-            env!("CARGO_TARGET_TMPDIR"),
-            &[
-                "-p",
-                "ladder-strategy-imbalance",
-                "-p",
-                "ladder-strategy-microprice",
-            ],
+            &["ladder-strategy-imbalance", "ladder-strategy-microprice"],
         );
         let built = Built {
-            ladder: out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX)),
+            ladder: ladder_bin(&out),
             imbalance: newest_lib(&out, "ladder_strategy_imbalance"),
             microprice: newest_lib(&out, "ladder_strategy_microprice"),
         };

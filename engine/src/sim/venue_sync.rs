@@ -352,36 +352,6 @@ fn bybit_restart_snapshot_replaces_the_book_with_no_fault() {
 }
 
 #[test]
-fn okx_bad_checksum_is_detected_as_a_checksum_mismatch_only() {
-    let faults = FaultConfig {
-        bad_checksum_every: Some(40),
-        ..FaultConfig::default()
-    };
-    let r = run(Venue::Okx, topic(Venue::Okx, 400), faults, 20);
-    let n = r.injected.bad_checksums;
-    assert!(n >= 10, "{:?}", r.injected);
-    assert_eq!(r.detected.checksum_mismatch, n);
-    assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
-    assert_eq!(r.resyncs, n);
-    assert_eq!(r.mismatches, 0);
-}
-
-#[test]
-fn okx_prev_seq_id_break_is_detected_as_a_sequence_gap_only() {
-    let faults = FaultConfig {
-        seq_break_every: Some(40),
-        ..FaultConfig::default()
-    };
-    let r = run(Venue::Okx, topic(Venue::Okx, 400), faults, 20);
-    let n = r.injected.seq_breaks;
-    assert!(n >= 10, "{:?}", r.injected);
-    assert_eq!(r.detected.sequence_gap, n);
-    assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
-    assert_eq!(r.resyncs, n);
-    assert_eq!(r.mismatches, 0);
-}
-
-#[test]
 fn dropped_deltas_are_sequence_gaps_on_both_venues() {
     for (venue, depth) in [(Venue::BybitLinear, 50), (Venue::Okx, 400)] {
         let faults = FaultConfig {
@@ -476,16 +446,41 @@ fn kraken_books_sync_with_every_checksum_verified_and_no_fault() {
     }
 }
 
-#[test]
-fn kraken_bad_checksum_is_detected_as_a_checksum_mismatch_only() {
-    let faults = FaultConfig {
-        bad_checksum_every: Some(40),
-        ..FaultConfig::default()
-    };
-    let r = run(Venue::Kraken, topic(Venue::Kraken, 25), faults, 20);
-    let n = r.injected.bad_checksums;
+/// One fault of a venue at a time: each injected one is detected as its own kind and nothing
+/// else, and resynced, with the books equal to the model's.
+#[rstest::rstest]
+#[case::okx_bad_checksum_is_a_checksum_mismatch(
+    Venue::Okx,
+    400,
+    FaultConfig { bad_checksum_every: Some(40), ..FaultConfig::default() },
+    |i: &FaultStats| i.bad_checksums,
+    |d: &FaultCounts| d.checksum_mismatch
+)]
+#[case::okx_prev_seq_id_break_is_a_sequence_gap(
+    Venue::Okx,
+    400,
+    FaultConfig { seq_break_every: Some(40), ..FaultConfig::default() },
+    |i: &FaultStats| i.seq_breaks,
+    |d: &FaultCounts| d.sequence_gap
+)]
+#[case::kraken_bad_checksum_is_a_checksum_mismatch(
+    Venue::Kraken,
+    25,
+    FaultConfig { bad_checksum_every: Some(40), ..FaultConfig::default() },
+    |i: &FaultStats| i.bad_checksums,
+    |d: &FaultCounts| d.checksum_mismatch
+)]
+fn injected_fault_is_detected_as_its_own_kind_only(
+    #[case] venue: Venue,
+    #[case] depth: u16,
+    #[case] faults: FaultConfig,
+    #[case] injected: fn(&FaultStats) -> u64,
+    #[case] detected: fn(&FaultCounts) -> u64,
+) {
+    let r = run(venue, topic(venue, depth), faults, 20);
+    let n = injected(&r.injected);
     assert!(n >= 10, "{:?}", r.injected);
-    assert_eq!(r.detected.checksum_mismatch, n);
+    assert_eq!(detected(&r.detected), n);
     assert_eq!(r.detected.total(), n, "{:?}", r.detected.by_kind());
     assert_eq!(r.resyncs, n);
     assert_eq!(r.mismatches, 0);

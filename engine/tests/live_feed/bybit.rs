@@ -6,76 +6,39 @@
 
 use super::bybit_server::{BybitApp, BybitOpts, INSTRUMENTS, VECTOR};
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
-use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::bybit::LiveOptions;
-use ladder_engine::feed::spawn_feed_with;
 
-fn id_of(registry: &Registry, symbol: &str) -> InstrumentId {
-    registry
-        .lookup(Venue::BybitSpot, symbol.as_bytes())
-        .unwrap()
-        .id
-}
+/// Bybit spot's feed against the Bybit server.
+type Run = VenueRun<BybitApp>;
 
-struct Run {
-    app: Arc<BybitApp>,
-    _server: Server,
-    feed: LiveFeedHandle,
-    out: Out,
-    registry: Arc<Registry>,
-    path: PathBuf,
-}
-
-fn start(opts: BybitOpts) -> Option<Run> {
+/// The server replaying the capture with `opts`, and a feed of both its instruments (depth 200,
+/// a ping every 100 ms); `None` (skipped) without the shared capture.
+fn start(opts: BybitOpts) -> Option<(Run, PathBuf)> {
     let path = shared(VECTOR)?;
-    let app = BybitApp::new(&path, opts);
-    let server = Server::start(Arc::clone(&app));
-    let endpoints = Endpoints {
-        ws_book: server.ws("/v5/public/spot"),
-        ws_trades: server.ws("/v5/public/spot"),
-        rest: server.http(),
-    };
     let symbols: Vec<String> = INSTRUMENTS
         .iter()
         .map(|(s, _, _)| (*s).to_owned())
         .collect();
-    let registry = registry_from(Venue::BybitSpot, &endpoints, &symbols);
-    let mut config = LiveFeedConfig::new(Venue::BybitSpot, symbols);
-    config.endpoints = endpoints;
-    config.backoff = fast_backoff();
     let options = VenueOptions::Bybit(LiveOptions {
         depth: 200,
         ping_every: Duration::from_millis(100),
     });
-    let out = Out::default();
-    let feed = spawn_feed_with(config, &options, Arc::clone(&registry), out.clone()).unwrap();
-    Some(Run {
-        app,
-        _server: server,
-        feed,
-        out,
-        registry,
-        path,
-    })
+    let run = venue_run(
+        BybitApp::new(&path, opts),
+        Venue::BybitSpot,
+        "/v5/public/spot",
+        symbols,
+        &options,
+        |_| {},
+    );
+    Some((run, path))
 }
 
 impl Run {
-    fn id(&self, symbol: &str) -> InstrumentId {
-        self.registry
-            .lookup(Venue::BybitSpot, symbol.as_bytes())
-            .unwrap()
-            .id
-    }
-
-    fn spec(&self, symbol: &str) -> InstrumentSpec {
-        self.registry.get(self.id(symbol)).spec
-    }
-
     /// Waits until the replay is done and both books are synced at the server's last `u`.
     fn wait_synced_at_the_end(&self) {
         let st = &self.feed.status;
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.instruments().iter().all(|i| {
                     i.state == BookState::Synced
@@ -83,71 +46,42 @@ impl Run {
                             == self.app.final_u(&format!("orderbook.200.{}", i.symbol))
                 })
         });
-        assert!(
-            synced,
-            "{:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
     }
 
     /// Every level of both books equals the server's, and the top 10 equal `ladder inspect`'s
     /// of the same capture.
-    fn assert_books_are_inspects(&self) {
-        let report = inspect(
-            &[CaptureInput {
-                path: self.path.clone(),
-                venue: Venue::BybitSpot,
-            }],
-            &InspectOptions {
-                depth: 10,
-                grid: None,
-            },
-        )
-        .unwrap();
+    fn assert_books_are_inspects(&self, path: &Path) {
+        let report = inspect_capture(path, Venue::BybitSpot, 10);
         let books = self.app.books.lock().unwrap();
         for (symbol, _, _) in INSTRUMENTS {
-            let (id, spec) = (self.id(symbol), self.spec(symbol));
-            let (bids, asks) = (
-                self.out.levels(id, Side::Buy, &spec),
-                self.out.levels(id, Side::Sell, &spec),
-            );
             let server = &books[&format!("orderbook.200.{symbol}")];
-            assert_eq!(
-                (&bids, &asks),
-                (&server.bids, &server.asks),
-                "{symbol}: the server's book"
+            self.assert_book_is_servers_and_inspects(
+                symbol,
+                [&server.bids, &server.asks],
+                &report.instruments[&format!("bybit-spot:{symbol}")],
             );
-            let want = &report.instruments[&format!("bybit-spot:{symbol}")];
-            let top = |v: &[[String; 2]]| -> Vec<(Decimal, Decimal)> {
-                v.iter().map(|[p, q]| (dec(p), dec(q))).collect()
-            };
-            assert_eq!(bids[..10], top(&want.bids)[..], "{symbol} top 10 bids");
-            assert_eq!(asks[..10], top(&want.asks)[..], "{symbol} top 10 asks");
         }
-        let top = |symbol| {
-            let (id, spec) = (self.id(symbol), self.spec(symbol));
-            (
-                self.out.levels(id, Side::Buy, &spec)[0].0,
-                self.out.levels(id, Side::Sell, &spec)[0].0,
-            )
-        };
-        assert_eq!(top("BTCUSDT"), (dec("65140.4"), dec("65140.5")));
-        assert_eq!(top("ETHUSDT"), (dec("1923.28"), dec("1923.29")));
+        assert_eq!(
+            self.best_prices("BTCUSDT"),
+            (dec("65140.4"), dec("65140.5"))
+        );
+        assert_eq!(
+            self.best_prices("ETHUSDT"),
+            (dec("1923.28"), dec("1923.29"))
+        );
     }
 }
 
 #[test]
 fn bybit_spot_replay_syncs_both_books_to_inspects_with_no_gap_and_pings_answered() {
-    let Some(run) = start(BybitOpts::default()) else {
+    let Some((run, path)) = start(BybitOpts::default()) else {
         return;
     };
     run.wait_synced_at_the_end();
     // Keep-alive: the feed pings every 100 ms; wait for a few.
     assert!(wait_until(Duration::from_secs(3), || run.app.count_pings() >= 3));
     let c = run.feed.status.counters();
-    run.assert_books_are_inspects();
+    run.assert_books_are_inspects(&path);
     assert!(run.feed.shutdown());
     assert_eq!(
         (
@@ -185,7 +119,7 @@ fn bybit_spot_replay_syncs_both_books_to_inspects_with_no_gap_and_pings_answered
     for (symbol, _, _) in INSTRUMENTS {
         use BookState::{Connecting, Synced, Syncing};
         assert_eq!(
-            run.out.states(id_of(&run.registry, symbol)),
+            run.out.states(id_of(&run.registry, run.venue, symbol)),
             [(Connecting, None), (Syncing, None), (Synced, None)],
             "{symbol}"
         );
@@ -194,7 +128,7 @@ fn bybit_spot_replay_syncs_both_books_to_inspects_with_no_gap_and_pings_answered
 
 #[test]
 fn bybit_dropped_delta_resubscribes_that_one_book_and_resyncs_to_inspects_book() {
-    let Some(run) = start(BybitOpts {
+    let Some((run, path)) = start(BybitOpts {
         drop_delta: Some(("orderbook.200.BTCUSDT", 100)),
         ..BybitOpts::default()
     }) else {
@@ -202,7 +136,7 @@ fn bybit_dropped_delta_resubscribes_that_one_book_and_resyncs_to_inspects_book()
     };
     run.wait_synced_at_the_end();
     let c = run.feed.status.counters();
-    run.assert_books_are_inspects();
+    run.assert_books_are_inspects(&path);
     assert!(run.feed.shutdown());
     assert_eq!(
         (c.gaps, c.resyncs, c.reconnects, c.snapshots),
@@ -228,7 +162,7 @@ fn bybit_dropped_delta_resubscribes_that_one_book_and_resyncs_to_inspects_book()
     );
     use BookState::{Connecting, Resyncing, Stale, Synced, Syncing};
     assert_eq!(
-        run.out.states(id_of(&run.registry, "BTCUSDT")),
+        run.out.states(id_of(&run.registry, run.venue, "BTCUSDT")),
         [
             (Connecting, None),
             (Syncing, None),
@@ -239,14 +173,14 @@ fn bybit_dropped_delta_resubscribes_that_one_book_and_resyncs_to_inspects_book()
         ]
     );
     assert_eq!(
-        run.out.states(id_of(&run.registry, "ETHUSDT")),
+        run.out.states(id_of(&run.registry, run.venue, "ETHUSDT")),
         [(Connecting, None), (Syncing, None), (Synced, None)]
     );
 }
 
 #[test]
 fn bybit_refused_subscription_is_one_clear_error_then_the_reconnect_syncs() {
-    let Some(run) = start(BybitOpts {
+    let Some((run, path)) = start(BybitOpts {
         refuse_first: true,
         ..BybitOpts::default()
     }) else {
@@ -255,7 +189,7 @@ fn bybit_refused_subscription_is_one_clear_error_then_the_reconnect_syncs() {
     run.wait_synced_at_the_end();
     let c = run.feed.status.counters();
     let error = last_error(&run.feed.status);
-    run.assert_books_are_inspects();
+    run.assert_books_are_inspects(&path);
     assert!(run.feed.shutdown());
     assert!(
         error.contains("rejected the subscription")
@@ -278,17 +212,14 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
         r#"{"topic":"orderbook.200.BTCUSDT","ts":2,"type":"snapshot","data":{"s":"BTCUSDT","b":[["65140.45","1"]],"a":[["65140.55","1"]],"u":1,"seq":9},"cts":2}"#.to_owned(),
         r#"{"topic":"orderbook.200.BTCUSDT","ts":3,"type":"delta","data":{"s":"BTCUSDT","b":[["65140.55","2"]],"a":[],"u":2,"seq":10},"cts":3}"#.to_owned(),
     ];
-    let Some(run) = start(BybitOpts {
+    let Some((run, _)) = start(BybitOpts {
         tail,
         ..BybitOpts::default()
     }) else {
         return;
     };
     let st = Arc::clone(&run.feed.status);
-    let (btc, eth) = (
-        id_of(&run.registry, "BTCUSDT"),
-        id_of(&run.registry, "ETHUSDT"),
-    );
+    let (btc, eth) = (run.id("BTCUSDT"), run.id("ETHUSDT"));
     let settled = wait_until(Duration::from_secs(15), || {
         run.app.finished.load(Ordering::Acquire)
             && st.book_state(btc) == Some(BookState::Stale)
@@ -300,8 +231,8 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
     let error = last_error(&st);
     let decode_errors = st.counters().decode_errors;
     let eth_levels = (
-        run.out.levels(eth, Side::Buy, &run.spec("ETHUSDT")).len(),
-        run.out.levels(eth, Side::Sell, &run.spec("ETHUSDT")).len(),
+        run.levels("ETHUSDT", Side::Buy).len(),
+        run.levels("ETHUSDT", Side::Sell).len(),
     );
     assert!(run.feed.shutdown());
     assert!(
@@ -337,7 +268,7 @@ fn bybit_u1_cases_empty_book_is_syncing_and_a_grid_change_stays_stale_without_re
 
 #[test]
 fn bybit_dropped_connection_reconnects_resubscribes_everything_and_resyncs() {
-    let Some(run) = start(BybitOpts {
+    let Some((run, path)) = start(BybitOpts {
         drop_first_after: Some(200),
         ..BybitOpts::default()
     }) else {
@@ -345,7 +276,7 @@ fn bybit_dropped_connection_reconnects_resubscribes_everything_and_resyncs() {
     };
     run.wait_synced_at_the_end();
     let c = run.feed.status.counters();
-    run.assert_books_are_inspects();
+    run.assert_books_are_inspects(&path);
     let btc = run.id("BTCUSDT");
     assert!(run.feed.shutdown());
     assert_eq!((c.reconnects, c.gaps, c.decode_errors), (1, 0, 0), "{c:?}");

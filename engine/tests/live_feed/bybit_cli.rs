@@ -5,9 +5,11 @@
 //! Paper trades the example imbalance strategy, built here once with cargo.
 
 use super::bybit_server::{BybitApp, BybitOpts, VECTOR};
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{
+    assert_recorder_books_are_inspects, inspect_json, json_levels, paper_with_imbalance, read_json,
+    record_to, run_ok,
+};
 use super::*;
-use serde_json::Value;
 
 /// A `[venue]` config for bybit-linear at `server`, `orderbook.200`.
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -25,14 +27,6 @@ fn config(dir: &Path, server: &Server) -> PathBuf {
     path
 }
 
-pub(super) fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|l| (dec(l[0].as_str().unwrap()), dec(l[1].as_str().unwrap())))
-        .collect()
-}
-
 #[test]
 fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0() {
     let Some(path) = shared(VECTOR) else {
@@ -43,19 +37,14 @@ fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0()
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
     run_ok(
-        ladder()
-            .args(["paper", "--config"])
-            .arg(config(dir.path(), &server))
-            .args(["--venue", "bybit-linear", "--headless", "--duration", "10s"])
-            .arg("--strategy")
-            .arg(imbalance_lib())
-            .arg("--report")
-            .arg(&report)
-            .timeout(Duration::from_secs(60)),
+        paper_with_imbalance(&config(dir.path(), &server), &report).args([
+            "--venue",
+            "bybit-linear",
+            "--duration",
+            "10s",
+        ]),
     );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_json(&report.join("summary.json"));
     assert_eq!(summary["feeds"][0]["gaps"], 0, "{}", summary["feeds"]);
     for (symbol, bid, ask) in [
         ("BTCUSDT", "65140.4", "65140.5"),
@@ -63,8 +52,8 @@ fn ladder_paper_bybit_linear_syncs_both_books_to_the_replayed_tops_and_exits_0()
     ] {
         let b = &summary["books"][format!("bybit-linear:{symbol}")];
         assert_eq!(b["state"], "synced", "{symbol}: {b}");
-        assert_eq!(levels(&b["bids"])[0].0, dec(bid), "{symbol}: {b}");
-        assert_eq!(levels(&b["asks"])[0].0, dec(ask), "{symbol}: {b}");
+        assert_eq!(json_levels(&b["bids"])[0].0, dec(bid), "{symbol}: {b}");
+        assert_eq!(json_levels(&b["asks"])[0].0, dec(ask), "{symbol}: {b}");
     }
     assert_eq!(
         app.requests()[0].1.first().map(String::as_str),
@@ -82,55 +71,20 @@ fn ladder_record_bybit_linear_writes_a_capture_inspect_reads_to_the_recorders_bo
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
-    run_ok(
-        ladder()
-            .args(["record", "--config"])
-            .arg(config(dir.path(), &server))
-            .args([
-                "--venue",
-                "bybit-linear",
-                "--duration",
-                "8s",
-                "--status-every",
-                "0",
-            ])
-            .arg("--out")
-            .arg(&cap)
-            .arg("--books")
-            .arg(&books)
-            .timeout(Duration::from_secs(60)),
-    );
+    run_ok(record_to(&config(dir.path(), &server), &cap, &books).args([
+        "--venue",
+        "bybit-linear",
+        "--duration",
+        "8s",
+    ]));
     let text = std::fs::read_to_string(&cap).unwrap();
     assert!(
         !text.contains("depthSnapshot"),
         "a stream venue's capture holds no REST body"
     );
-    let out = run_ok(
-        ladder()
-            .args(["inspect"])
-            .arg(&cap)
-            .args(["--venue", "bybit-linear", "--json", "--depth", "10"])
-            .timeout(Duration::from_secs(60)),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (&report["gaps"], &report["parse_errors"]),
-        (&Value::from(0), &Value::from(0)),
-        "{report}"
-    );
-    let books: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
-    for symbol in ["BTCUSDT", "ETHUSDT"] {
-        let name = format!("bybit-linear:{symbol}");
-        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
-        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
-        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
-        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (levels(&live[side]), levels(&replayed[side]));
-            assert_eq!(a.len(), 10, "{name} {side}");
-            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
-        }
-    }
+    let report = inspect_json(&cap, &["--venue", "bybit-linear"]);
+    let names = ["BTCUSDT", "ETHUSDT"].map(|s| format!("bybit-linear:{s}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }
 
 /// Two `[[venue]]` entries, Binance USD-M (the real first-1000-line vector replayed by
@@ -171,19 +125,8 @@ fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() 
     )
     .unwrap();
     let report = dir.path().join("report");
-    run_ok(
-        ladder()
-            .args(["paper", "--config"])
-            .arg(&config)
-            .args(["--headless", "--duration", "10s", "--strategy"])
-            .arg(imbalance_lib())
-            .arg("--report")
-            .arg(&report)
-            .timeout(Duration::from_secs(60)),
-    );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    run_ok(paper_with_imbalance(&config, &report).args(["--duration", "10s"]));
+    let summary = read_json(&report.join("summary.json"));
     let feeds = summary["feeds"].as_array().unwrap();
     let venues: Vec<&str> = feeds.iter().map(|f| f["venue"].as_str().unwrap()).collect();
     assert_eq!(venues, ["binance-usdm", "bybit-linear"]);
@@ -198,5 +141,5 @@ fn ladder_paper_binance_usdm_and_bybit_linear_at_once_syncs_each_venues_books() 
         );
     }
     let b = &summary["books"]["bybit-linear:BTCUSDT"];
-    assert_eq!(levels(&b["bids"])[0].0, dec("65140.4"), "{b}");
+    assert_eq!(json_levels(&b["bids"])[0].0, dec("65140.4"), "{b}");
 }

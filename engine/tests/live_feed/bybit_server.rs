@@ -6,9 +6,9 @@
 //! each book as it replays, so a resubscription gets a snapshot of the book as it stands, and it
 //! can leave out one delta, drop the first connection, or send more frames after the replay.
 
+use super::common::read_capture_lines;
 use super::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Read as _;
 
 pub(super) const VECTOR: &str = "vectors/bybit/capture_bybit-v5-spot_cryptofeed_20260809.txt.gz";
 /// Symbol, tick and lot of the capture's instruments (the grids `inspect` infers).
@@ -19,12 +19,8 @@ pub(super) const INSTRUMENTS: [(&str, &str, &str); 2] = [
 
 /// The capture's frames with their topics (the frames without one are left out: acks).
 fn topic_frames(path: &Path) -> Vec<(String, String)> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut text = String::new();
-    flate2::read::MultiGzDecoder::new(file)
-        .read_to_string(&mut text)
-        .unwrap();
-    text.lines()
+    read_capture_lines(path)
+        .iter()
         .filter_map(|l| l.split_once(' '))
         .filter_map(|(_, f)| {
             let v: serde_json::Value = serde_json::from_str(f).ok()?;

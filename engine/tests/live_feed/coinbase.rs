@@ -8,19 +8,12 @@
 
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, PRODUCTS, VECTOR, synthetic_book};
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::coinbase::LiveOptions;
 use ladder_engine::feed::coinbase::auth::Credentials;
-use ladder_engine::feed::spawn_feed_with;
 
-struct Run {
-    app: Arc<CoinbaseApp>,
-    _server: Server,
-    feed: LiveFeedHandle,
-    out: Out,
-    registry: Arc<Registry>,
-}
+/// Coinbase's feed against the Coinbase server.
+type Run = VenueRun<CoinbaseApp>;
 
 fn start(
     path: Option<&Path>,
@@ -39,33 +32,14 @@ fn start_with(
     symbols: Vec<String>,
     tune: impl FnOnce(&mut LiveFeedConfig),
 ) -> Run {
-    let app = CoinbaseApp::new(path, opts);
-    let server = Server::start(Arc::clone(&app));
-    let endpoints = Endpoints {
-        ws_book: server.ws("/"),
-        ws_trades: server.ws("/"),
-        rest: server.http(),
-    };
-    let registry = registry_from(Venue::Coinbase, &endpoints, &symbols);
-    let mut config = LiveFeedConfig::new(Venue::Coinbase, symbols);
-    config.endpoints = endpoints;
-    config.backoff = fast_backoff();
-    tune(&mut config);
-    let out = Out::default();
-    let feed = spawn_feed_with(
-        config,
+    venue_run(
+        CoinbaseApp::new(path, opts),
+        Venue::Coinbase,
+        "/",
+        symbols,
         &VenueOptions::Coinbase(options),
-        Arc::clone(&registry),
-        out.clone(),
+        tune,
     )
-    .unwrap();
-    Run {
-        app,
-        _server: server,
-        feed,
-        out,
-        registry,
-    }
 }
 
 fn replay(opts: CoinbaseOpts) -> Option<(Run, PathBuf)> {
@@ -74,27 +48,11 @@ fn replay(opts: CoinbaseOpts) -> Option<(Run, PathBuf)> {
     Some((run, path))
 }
 
-fn id_of(registry: &Registry, product: &str) -> InstrumentId {
-    registry
-        .lookup(Venue::Coinbase, product.as_bytes())
-        .unwrap()
-        .id
-}
-
 impl Run {
-    fn id(&self, symbol: &str) -> InstrumentId {
-        id_of(&self.registry, symbol)
-    }
-
-    fn levels(&self, symbol: &str, side: Side) -> Vec<(Decimal, Decimal)> {
-        let id = self.id(symbol);
-        self.out.levels(id, side, &self.registry.get(id).spec)
-    }
-
     /// Waits until the replay is done and both books are synced and equal to the server's.
     fn wait_synced_at_the_end(&self) {
         let st = &self.feed.status;
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.all_synced()
                 && PRODUCTS.iter().all(|(p, _, _)| {
@@ -104,49 +62,29 @@ impl Run {
                         && self.levels(p, Side::Sell).first() == asks.first()
                 })
         });
-        assert!(
-            synced,
-            "{:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
     }
 
     /// Every level of both books equals the server's, the top 10 equal `ladder inspect`'s of
     /// the same recording, and the tops are the recording's last.
     fn assert_books_are_inspects(&self, path: &Path) {
-        let report = inspect(
-            &[CaptureInput {
-                path: path.to_path_buf(),
-                venue: Venue::Coinbase,
-            }],
-            &InspectOptions {
-                depth: 10,
-                grid: None,
-            },
-        )
-        .unwrap();
+        let report = inspect_capture(path, Venue::Coinbase, 10);
         let books = self.app.books.lock().unwrap();
         for (p, _, _) in PRODUCTS {
-            let (bids, asks) = (self.levels(p, Side::Buy), self.levels(p, Side::Sell));
-            let (sb, sa) = &books[p];
-            assert_eq!((&bids, &asks), (sb, sa), "{p}: the server's book");
-            let want = &report.instruments[&format!("coinbase:{p}")];
-            let top = |v: &[[String; 2]]| -> Vec<(Decimal, Decimal)> {
-                v.iter().map(|[p, q]| (dec(p), dec(q))).collect()
-            };
-            assert_eq!(bids[..10], top(&want.bids)[..], "{p} top 10 bids");
-            assert_eq!(asks[..10], top(&want.asks)[..], "{p} top 10 asks");
+            let (bids, asks) = &books[p];
+            self.assert_book_is_servers_and_inspects(
+                p,
+                [bids, asks],
+                &report.instruments[&format!("coinbase:{p}")],
+            );
         }
-        let top = |p| {
-            (
-                self.levels(p, Side::Buy)[0].0,
-                self.levels(p, Side::Sell)[0].0,
-            )
-        };
-        assert_eq!(top("BTC-USD"), (dec("65083.66"), dec("65083.67")));
-        assert_eq!(top("ETH-USD"), (dec("1919.28"), dec("1919.38")));
+        assert_eq!(
+            self.best_prices("BTC-USD"),
+            (dec("65083.66"), dec("65083.67"))
+        );
+        assert_eq!(
+            self.best_prices("ETH-USD"),
+            (dec("1919.28"), dec("1919.38"))
+        );
     }
 }
 
@@ -186,7 +124,7 @@ fn coinbase_replay_syncs_both_books_to_inspects_with_no_gap_one_subscribe_per_ch
     for (p, _, _) in PRODUCTS {
         use BookState::{Connecting, Synced, Syncing};
         assert_eq!(
-            run.out.states(id_of(&run.registry, p)),
+            run.out.states(id_of(&run.registry, run.venue, p)),
             [(Connecting, None), (Syncing, None), (Synced, None)],
             "{p}"
         );
@@ -223,7 +161,7 @@ fn coinbase_skipped_sequence_num_is_a_gap_of_both_books_which_resubscribe_level2
         assert_eq!(run.app.count("unsubscribe", "market_trades", p), 0, "{p}");
         use BookState::{Connecting, Resyncing, Stale, Synced, Syncing};
         assert_eq!(
-            run.out.states(id_of(&run.registry, p)),
+            run.out.states(id_of(&run.registry, run.venue, p)),
             [
                 (Connecting, None),
                 (Syncing, None),
@@ -256,7 +194,7 @@ fn coinbase_reconnect_counts_sequence_num_from_0_again_with_no_gap_and_resyncs_b
         "the new connection's 0, 1, 2, ... is no break of the old count: {c:?}"
     );
     for (p, _, _) in PRODUCTS {
-        let states = run.out.states(id_of(&run.registry, p));
+        let states = run.out.states(id_of(&run.registry, run.venue, p));
         assert!(
             states.contains(&(BookState::Stale, Some(StaleReason::Disconnected))),
             "{p}: {states:?}"

@@ -5,9 +5,11 @@
 //! inspect` reads back to the recorder's own books, and neither the capture nor the debug log
 //! holds the JWT the server received or the secret.
 
-use super::bybit_cli::levels;
-use super::cli::{imbalance_lib, ladder, run_ok};
 use super::coinbase_server::{CoinbaseApp, CoinbaseOpts, VECTOR};
+use super::common::{
+    assert_recorder_books_are_inspects, imbalance_lib, inspect_json, json_levels, ladder,
+    paper_with_imbalance, read_json, run_ok,
+};
 use super::*;
 use serde_json::Value;
 
@@ -37,25 +39,16 @@ fn ladder_paper_coinbase_syncs_both_books_to_the_replayed_tops_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
     run_ok(
-        ladder()
-            .args(["paper", "--config"])
-            .arg(config(dir.path(), &server))
-            .args(["--venue", "coinbase", "--headless", "--duration", "8s"])
-            .arg("--strategy")
-            .arg(imbalance_lib())
-            .arg("--report")
-            .arg(&report)
+        paper_with_imbalance(&config(dir.path(), &server), &report)
             .env_remove("COINBASE_API_KEY")
             .env_remove("COINBASE_API_SECRET")
-            .timeout(Duration::from_secs(60)),
+            .args(["--venue", "coinbase", "--duration", "8s"]),
     );
     assert!(
         app.finished.load(Ordering::Acquire),
         "the replay ran to its end"
     );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_json(&report.join("summary.json"));
     assert_eq!(summary["feeds"][0]["gaps"], 0, "{}", summary["feeds"]);
     for (p, bid, ask) in [
         ("BTC-USD", "65083.66", "65083.67"),
@@ -63,8 +56,8 @@ fn ladder_paper_coinbase_syncs_both_books_to_the_replayed_tops_and_exits_0() {
     ] {
         let b = &summary["books"][format!("coinbase:{p}")];
         assert_eq!(b["state"], "synced", "{p}: {b}");
-        assert_eq!(levels(&b["bids"])[0].0, dec(bid), "{p}: {b}");
-        assert_eq!(levels(&b["asks"])[0].0, dec(ask), "{p}: {b}");
+        assert_eq!(json_levels(&b["bids"])[0].0, dec(bid), "{p}: {b}");
+        assert_eq!(json_levels(&b["asks"])[0].0, dec(ask), "{p}: {b}");
     }
 }
 
@@ -145,32 +138,9 @@ fn ladder_record_coinbase_with_credentials_writes_a_capture_inspect_reads_to_the
         assert!(!text.contains(&body[..40]), "the {name} holds the secret");
         assert!(!text.contains("\"jwt\""), "the {name} holds a jwt key");
     }
-    let out = run_ok(
-        ladder()
-            .args(["inspect"])
-            .arg(&cap)
-            .args(["--venue", "coinbase", "--json", "--depth", "10"])
-            .timeout(Duration::from_secs(60)),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (&report["gaps"], &report["parse_errors"]),
-        (&Value::from(0), &Value::from(0)),
-        "{report}"
-    );
-    let books: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
-    for p in ["BTC-USD", "ETH-USD"] {
-        let name = format!("coinbase:{p}");
-        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
-        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
-        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
-        assert_eq!(live["last_update_id"], replayed["last_update_id"], "{name}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (levels(&live[side]), levels(&replayed[side]));
-            assert_eq!(a.len(), 10, "{name} {side}");
-            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
-        }
-    }
+    let report = inspect_json(&cap, &["--venue", "coinbase"]);
+    let names = ["BTC-USD", "ETH-USD"].map(|p| format!("coinbase:{p}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }
 
 #[test]

@@ -10,9 +10,9 @@
 //! instead send one synthetic snapshot of many levels, keep sending heartbeats (or nothing)
 //! once the replay is done, and drop the first connection.
 
+use super::common::read_capture_lines;
 use super::*;
 use std::collections::{HashMap, HashSet};
-use std::io::Read as _;
 
 pub(super) const VECTOR: &str =
     "vectors/coinbase/capture_coinbase-advanced_cryptofeed_20260809.txt.gz";
@@ -30,12 +30,8 @@ struct Recorded {
 }
 
 fn recorded(path: &Path) -> Vec<Recorded> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut text = String::new();
-    flate2::read::MultiGzDecoder::new(file)
-        .read_to_string(&mut text)
-        .unwrap();
-    text.lines()
+    read_capture_lines(path)
+        .iter()
         .filter_map(|l| l.split_once(' '))
         .map(|(_, f)| {
             let v: serde_json::Value = serde_json::from_str(f).unwrap();

@@ -8,108 +8,35 @@
 
 use super::kraken_server::{KrakenApp, KrakenOpts, VECTORS};
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
+use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::kraken::LiveOptions;
-use ladder_engine::feed::{VenueOptions, spawn_feed_with};
-use ladder_sdk::InstrumentId;
-use std::collections::HashMap;
 
-#[derive(Default)]
-struct PerBook {
-    books: HashMap<InstrumentId, L2Book>,
-    states: HashMap<InstrumentId, Vec<(BookState, Option<StaleReason>)>>,
-}
+/// Kraken's feed against the Kraken server.
+type Run = VenueRun<KrakenApp>;
 
-/// Applies the feed's events to a book per instrument and keeps each one's states.
-#[derive(Clone, Default)]
-struct Out(Arc<Mutex<PerBook>>);
-
-impl FeedOutput for Out {
-    fn push(&mut self, event: MarketEvent) -> bool {
-        let mut c = self.0.lock().unwrap();
-        let id = event.instrument();
-        let book = c
-            .books
-            .entry(id)
-            .or_insert_with(|| L2Book::new(BookConfig::default()));
-        match event {
-            MarketEvent::SnapshotBegin(_) => book.clear(),
-            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
-            MarketEvent::Status(s) => c.states.entry(id).or_default().push((s.state, s.reason)),
-            _ => {}
-        }
-        true
-    }
-}
-
-struct Run {
-    app: Arc<KrakenApp>,
-    _server: Server,
-    feed: LiveFeedHandle,
-    out: Out,
-    registry: Arc<Registry>,
-}
-
+/// The server replaying both recordings with `opts`, and a feed of both symbols (depth 10, a
+/// ping every 100 ms); `None` (skipped) without the shared recordings.
 fn start(opts: KrakenOpts) -> Option<Run> {
-    let app = KrakenApp::new(opts)?;
-    let server = Server::start(Arc::clone(&app));
-    let endpoints = Endpoints {
-        ws_book: server.ws("/v2"),
-        ws_trades: server.ws("/v2"),
-        rest: server.http(),
-    };
     let symbols: Vec<String> = VECTORS.iter().map(|(s, _)| (*s).to_owned()).collect();
-    let registry = registry_from(Venue::Kraken, &endpoints, &symbols);
-    let mut config = LiveFeedConfig::new(Venue::Kraken, symbols);
-    config.endpoints = endpoints;
-    config.backoff = fast_backoff();
     let options = VenueOptions::Kraken(LiveOptions {
         depth: 10,
         ping_every: Duration::from_millis(100),
     });
-    let out = Out::default();
-    let feed = spawn_feed_with(config, &options, Arc::clone(&registry), out.clone()).unwrap();
-    Some(Run {
-        app,
-        _server: server,
-        feed,
-        out,
-        registry,
-    })
+    Some(venue_run(
+        KrakenApp::new(opts)?,
+        Venue::Kraken,
+        "/v2",
+        symbols,
+        &options,
+        |_| {},
+    ))
 }
 
 impl Run {
-    fn id(&self, symbol: &str) -> InstrumentId {
-        self.registry
-            .lookup(Venue::Kraken, symbol.as_bytes())
-            .unwrap()
-            .id
-    }
-
-    fn levels(&self, symbol: &str, side: Side) -> Vec<(Decimal, Decimal)> {
-        let id = self.id(symbol);
-        let spec = self.registry.get(id).spec;
-        self.out
-            .0
-            .lock()
-            .unwrap()
-            .books
-            .get(&id)
-            .map_or_else(Vec::new, |b| {
-                b.levels(side).map(|l| dec_level(&spec, l)).collect()
-            })
-    }
-
-    fn states(&self, symbol: &str) -> Vec<(BookState, Option<StaleReason>)> {
-        let id = self.id(symbol);
-        let c = self.out.0.lock().unwrap();
-        c.states.get(&id).cloned().unwrap_or_default()
-    }
-
     /// Waits until the replay is done and both books are synced and equal to the server's.
     fn wait_synced_at_the_end(&self) {
         let st = &self.feed.status;
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st
                     .instruments()
@@ -123,13 +50,6 @@ impl Run {
                     })
                 })
         });
-        assert!(
-            synced,
-            "{:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
     }
 
     /// Both books equal `ladder inspect`'s of their recordings (every checksum verified there
@@ -137,30 +57,17 @@ impl Run {
     fn assert_books_are_inspects(&self) {
         for (symbol, rel) in VECTORS {
             let path = shared(rel).unwrap();
-            let report = inspect(
-                &[CaptureInput {
-                    path,
-                    venue: Venue::Kraken,
-                }],
-                &InspectOptions {
-                    depth: 10,
-                    grid: None,
-                },
-            )
-            .unwrap();
+            let report = inspect_capture(&path, Venue::Kraken, 10);
             assert_eq!((report.gaps, report.checksums > 0), (0, true), "{rel}");
             let want = &report.instruments["kraken:BTC/USD"];
-            let top = |v: &[[String; 2]]| -> Vec<(Decimal, Decimal)> {
-                v.iter().map(|[p, q]| (dec(p), dec(q))).collect()
-            };
             assert_eq!(
                 self.levels(symbol, Side::Buy),
-                top(&want.bids),
+                report_levels(&want.bids),
                 "{symbol} bids"
             );
             assert_eq!(
                 self.levels(symbol, Side::Sell),
-                top(&want.asks),
+                report_levels(&want.asks),
                 "{symbol} asks"
             );
         }

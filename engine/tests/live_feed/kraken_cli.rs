@@ -4,10 +4,12 @@
 //! syncs both books and exits 0; the recorder writes a capture that `ladder inspect` reads back
 //! to the recorder's own books, every checksum verified.
 
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{
+    assert_recorder_books_are_inspects, inspect_json, json_levels, paper_with_imbalance, read_json,
+    record_to, run_ok,
+};
 use super::kraken_server::{KrakenApp, KrakenOpts};
 use super::*;
-use serde_json::Value;
 
 /// A `[venue]` config for kraken at `server`, book depth 10 (the recordings').
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -25,14 +27,6 @@ fn config(dir: &Path, server: &Server) -> PathBuf {
     path
 }
 
-fn levels(v: &Value) -> Vec<(Decimal, Decimal)> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|l| (dec(l[0].as_str().unwrap()), dec(l[1].as_str().unwrap())))
-        .collect()
-}
-
 #[test]
 fn ladder_paper_kraken_syncs_both_books_to_the_replayed_books_and_exits_0() {
     let Some(app) = KrakenApp::new(KrakenOpts::default()) else {
@@ -42,19 +36,14 @@ fn ladder_paper_kraken_syncs_both_books_to_the_replayed_books_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report");
     run_ok(
-        ladder()
-            .args(["paper", "--config"])
-            .arg(config(dir.path(), &server))
-            .args(["--venue", "kraken", "--headless", "--duration", "6s"])
-            .arg("--strategy")
-            .arg(imbalance_lib())
-            .arg("--report")
-            .arg(&report)
-            .timeout(Duration::from_secs(60)),
+        paper_with_imbalance(&config(dir.path(), &server), &report).args([
+            "--venue",
+            "kraken",
+            "--duration",
+            "6s",
+        ]),
     );
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_json(&report.join("summary.json"));
     assert_eq!(summary["feeds"][0]["gaps"], 0, "{}", summary["feeds"]);
     assert!(
         app.finished.load(Ordering::Acquire),
@@ -65,8 +54,8 @@ fn ladder_paper_kraken_syncs_both_books_to_the_replayed_books_and_exits_0() {
         let b = &summary["books"][format!("kraken:{symbol}")];
         assert_eq!(b["state"], "synced", "{symbol}: {b}");
         let want = &server_books[symbol];
-        assert_eq!(levels(&b["bids"])[0], want.bids()[0], "{symbol}: {b}");
-        assert_eq!(levels(&b["asks"])[0], want.asks()[0], "{symbol}: {b}");
+        assert_eq!(json_levels(&b["bids"])[0], want.bids()[0], "{symbol}: {b}");
+        assert_eq!(json_levels(&b["asks"])[0], want.asks()[0], "{symbol}: {b}");
     }
     let book_requests: Vec<(String, String, Vec<String>)> = app
         .requests()
@@ -84,52 +73,18 @@ fn ladder_record_kraken_writes_a_capture_inspect_reads_to_the_recorders_books() 
     let server = Server::start(Arc::clone(&app));
     let dir = tempfile::tempdir().unwrap();
     let (cap, books) = (dir.path().join("cap.txt"), dir.path().join("books.json"));
-    run_ok(
-        ladder()
-            .args(["record", "--config"])
-            .arg(config(dir.path(), &server))
-            .args([
-                "--venue",
-                "kraken",
-                "--duration",
-                "5s",
-                "--status-every",
-                "0",
-            ])
-            .arg("--out")
-            .arg(&cap)
-            .arg("--books")
-            .arg(&books)
-            .timeout(Duration::from_secs(60)),
-    );
-    let out = run_ok(
-        ladder()
-            .args(["inspect"])
-            .arg(&cap)
-            .args(["--json", "--depth", "10", "--strict"])
-            .timeout(Duration::from_secs(60)),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    run_ok(record_to(&config(dir.path(), &server), &cap, &books).args([
+        "--venue",
+        "kraken",
+        "--duration",
+        "5s",
+    ]));
+    let report = inspect_json(&cap, &["--strict"]);
     assert_eq!(report["venue"], "kraken", "recognized from the content");
     assert_eq!(
-        (
-            &report["gaps"],
-            &report["parse_errors"],
-            &report["checksums"]
-        ),
-        (&Value::from(0), &Value::from(0), &Value::from(11)),
+        report["checksums"], 11,
         "2 checksums in one recording, 9 in the other, every one verified: {report}"
     );
-    let books: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
-    for symbol in ["BTC/USD", "ETH/USD"] {
-        let name = format!("kraken:{symbol}");
-        let (live, replayed) = (&books[&name], &report["instruments"][&name]);
-        assert_eq!(live["state"], "synced", "{name}: recorder's book {live}");
-        assert_eq!(replayed["state"], "synced", "{name}: replayed {replayed}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (levels(&live[side]), levels(&replayed[side]));
-            assert_eq!(a.len(), 10, "{name} {side}");
-            assert_eq!(a, b, "{name} {side}: recorder vs inspect");
-        }
-    }
+    let names = ["BTC/USD", "ETH/USD"].map(|s| format!("kraken:{s}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }

@@ -9,12 +9,15 @@
 
 use futures_util::{SinkExt, StreamExt};
 use ladder_engine::book::{BookConfig, L2Book};
+use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::live::Endpoints;
 use ladder_engine::feed::live::{
     BackoffConfig, FeedError, FeedOutput, FeedStatus, LiveFeedConfig, LiveFeedHandle,
 };
-use ladder_engine::feed::{Venue, fetch_instruments_blocking, spawn_feed};
-use ladder_engine::inspect::{InspectOptions, inspect};
+use ladder_engine::feed::{
+    Venue, VenueOptions, fetch_instruments_blocking, spawn_feed, spawn_feed_with,
+};
+use ladder_engine::inspect::{InspectOptions, InspectReport, InstrumentReport, inspect};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{
     BookState, BookStatus, InstrumentId, InstrumentSpec, Level, MarketEvent, Side, StaleReason,
@@ -37,19 +40,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 // ---------------------------------------------------------------- shared data
 
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} is missing; CI needs the shared vectors", p.display());
-    }
-    eprintln!("skipping: {} is not present", p.display());
-    None
-}
+use common::shared;
 
 /// Frames of a capture (timestamp stripped), the snapshot body and the index of the first
 /// frame recorded after it.
@@ -325,6 +316,23 @@ fn dec_level(spec: &InstrumentSpec, l: Level) -> (Decimal, Decimal) {
     )
 }
 
+/// `ladder inspect`'s report of the capture at `path` read as `venue`, books to `depth` levels.
+fn inspect_capture(path: &Path, venue: Venue, depth: usize) -> InspectReport {
+    inspect(
+        &[CaptureInput {
+            path: path.to_path_buf(),
+            venue,
+        }],
+        &InspectOptions { depth, grid: None },
+    )
+    .unwrap()
+}
+
+/// A report's levels (`[["price", "qty"], ..]`) as decimals.
+fn report_levels(rows: &[[String; 2]]) -> Vec<(Decimal, Decimal)> {
+    rows.iter().map(|[p, q]| (dec(p), dec(q))).collect()
+}
+
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap().normalize()
 }
@@ -364,8 +372,8 @@ fn last_error(status: &FeedStatus) -> String {
 
 // ---------------------------------------------------------------- the feed's output, per instrument
 
-/// Books, states and trades of every instrument of a feed (Bybit, Coinbase).
-
+/// Books, states and trades of every instrument of a feed (Bybit, Coinbase, Kraken, OKX, the
+/// stream-snapshot venue).
 #[derive(Default)]
 struct PerBook {
     books: HashMap<InstrumentId, L2Book>,
@@ -420,6 +428,142 @@ impl Out {
             .get(&id)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------- one venue's feed on a local server
+
+/// A venue's live feed against its local server (`app`), with its output per instrument: what
+/// the Bybit, Coinbase, Kraken and OKX tests start.
+struct VenueRun<A> {
+    app: Arc<A>,
+    server: Server,
+    feed: LiveFeedHandle,
+    out: Out,
+    registry: Arc<Registry>,
+    venue: Venue,
+}
+
+/// Serves `app` on 127.0.0.1 and starts `venue`'s feed of `symbols` on it: books and trades on
+/// the WebSocket path `ws_path`, instruments and snapshots on its HTTP root, the fast backoff,
+/// then `tune` for anything else.
+fn venue_run<A: App>(
+    app: Arc<A>,
+    venue: Venue,
+    ws_path: &str,
+    symbols: Vec<String>,
+    options: &VenueOptions,
+    tune: impl FnOnce(&mut LiveFeedConfig),
+) -> VenueRun<A> {
+    let server = Server::start(Arc::clone(&app));
+    let endpoints = Endpoints {
+        ws_book: server.ws(ws_path),
+        ws_trades: server.ws(ws_path),
+        rest: server.http(),
+    };
+    let registry = registry_from(venue, &endpoints, &symbols);
+    let mut config = LiveFeedConfig::new(venue, symbols);
+    config.endpoints = endpoints;
+    config.backoff = fast_backoff();
+    tune(&mut config);
+    let out = Out::default();
+    let feed = spawn_feed_with(config, options, Arc::clone(&registry), out.clone()).unwrap();
+    VenueRun {
+        app,
+        server,
+        feed,
+        out,
+        registry,
+        venue,
+    }
+}
+
+/// `symbol`'s id on `venue` (usable once a run's feed is shut down: it borrows the registry
+/// alone).
+fn id_of(registry: &Registry, venue: Venue, symbol: &str) -> InstrumentId {
+    registry.lookup(venue, symbol.as_bytes()).unwrap().id
+}
+
+impl<A> VenueRun<A> {
+    fn id(&self, symbol: &str) -> InstrumentId {
+        id_of(&self.registry, self.venue, symbol)
+    }
+
+    fn spec(&self, symbol: &str) -> InstrumentSpec {
+        self.registry.get(self.id(symbol)).spec
+    }
+
+    /// `symbol`'s book side as the feed built it, best first.
+    fn levels(&self, symbol: &str, side: Side) -> Vec<(Decimal, Decimal)> {
+        self.out.levels(self.id(symbol), side, &self.spec(symbol))
+    }
+
+    /// `symbol`'s best `n` levels of `side`.
+    fn top(&self, symbol: &str, side: Side, n: usize) -> Vec<(Decimal, Decimal)> {
+        let mut levels = self.levels(symbol, side);
+        levels.truncate(n);
+        levels
+    }
+
+    /// Every state `symbol`'s book went through, with its reason.
+    fn states(&self, symbol: &str) -> Vec<(BookState, Option<StaleReason>)> {
+        self.out.states(self.id(symbol))
+    }
+
+    /// `symbol`'s book holds exactly the server's levels (`server`: bids, asks, best first),
+    /// and its top 10 a side are `want`'s (`ladder inspect`'s of the same capture).
+    fn assert_book_is_servers_and_inspects(
+        &self,
+        symbol: &str,
+        server: [&[(Decimal, Decimal)]; 2],
+        want: &InstrumentReport,
+    ) {
+        let (bids, asks) = (
+            self.levels(symbol, Side::Buy),
+            self.levels(symbol, Side::Sell),
+        );
+        assert_eq!(
+            [&bids[..], &asks[..]],
+            server,
+            "{symbol}: the server's book"
+        );
+        assert_eq!(
+            bids[..10],
+            report_levels(&want.bids)[..],
+            "{symbol} top 10 bids"
+        );
+        assert_eq!(
+            asks[..10],
+            report_levels(&want.asks)[..],
+            "{symbol} top 10 asks"
+        );
+    }
+
+    /// `symbol`'s best bid and best ask prices.
+    fn best_prices(&self, symbol: &str) -> (Decimal, Decimal) {
+        (
+            self.levels(symbol, Side::Buy)[0].0,
+            self.levels(symbol, Side::Sell)[0].0,
+        )
+    }
+
+    /// Waits up to 15 s for `done`; fails the test with the feed's counters, instruments and
+    /// last error if it never holds.
+    fn wait_for(&self, done: impl FnMut() -> bool) {
+        let st = &self.feed.status;
+        assert!(
+            wait_until(Duration::from_secs(15), done),
+            "{:?} {:?} last error {:?}",
+            st.counters(),
+            st.instruments(),
+            st.last_error()
+        );
+    }
+
+    /// Stops the feed, then the server.
+    fn stop(self) {
+        self.feed.stop();
+        drop(self.server);
     }
 }
 
@@ -754,10 +898,11 @@ fn position(
 mod bybit;
 mod bybit_cli;
 mod bybit_server;
-mod cli;
 mod coinbase;
 mod coinbase_cli;
 mod coinbase_server;
+#[path = "../common/mod.rs"]
+mod common;
 mod errors;
 mod kraken;
 mod kraken_cli;

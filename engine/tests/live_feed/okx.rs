@@ -6,94 +6,51 @@
 //! syncs when no snapshot comes, an error event is one clear error and a reconnect; and the
 //! instruments endpoint. Every test is bounded and stops its feed and server.
 
-use super::okx_server::{Books, INSTS, OkxApp, Script};
+use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
 use ladder_engine::capture::grid::build_registry;
-use ladder_engine::capture::merge::CaptureInput;
 use ladder_engine::feed::VenueOptions;
 use ladder_engine::feed::live::InstrumentStatus;
 use ladder_engine::feed::okx::LiveOptions;
-use ladder_engine::feed::spawn_feed_with;
-use ladder_sdk::InstrumentId;
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------- running a feed
 
-struct Run {
-    app: Arc<OkxApp>,
-    server: Server,
-    out: Books,
-    feed: LiveFeedHandle,
-    registry: Arc<Registry>,
-}
+/// OKX's feed against the OKX server.
+type Run = VenueRun<OkxApp>;
 
 fn okx_feed(app: Arc<OkxApp>, symbols: &[&str], options: LiveOptions) -> Run {
-    let server = Server::start(Arc::clone(&app));
-    let endpoints = Endpoints {
-        ws_book: server.ws("/ws/v5/public"),
-        ws_trades: server.ws("/ws/v5/public"),
-        rest: server.http(),
-    };
     let symbols: Vec<String> = symbols.iter().map(|s| (*s).to_owned()).collect();
-    let registry = registry_from(Venue::Okx, &endpoints, &symbols);
-    let mut config = LiveFeedConfig::new(Venue::Okx, symbols);
-    config.endpoints = endpoints;
-    config.backoff = fast_backoff();
-    let out = Books::default();
-    let feed = spawn_feed_with(
-        config,
-        &VenueOptions::Okx(options),
-        Arc::clone(&registry),
-        out.clone(),
-    )
-    .unwrap();
-    Run {
+    venue_run(
         app,
-        server,
-        out,
-        feed,
-        registry,
-    }
+        Venue::Okx,
+        "/ws/v5/public",
+        symbols,
+        &VenueOptions::Okx(options),
+        |_| {},
+    )
 }
 
 impl Run {
-    fn id(&self, inst: &str) -> (InstrumentId, InstrumentSpec) {
-        let i = self.registry.lookup(Venue::Okx, inst.as_bytes()).unwrap();
-        (i.id, i.spec)
-    }
-
     /// Waits until the generator is done and every book is synced at the server's last
     /// `seqId`, then checks each whole book against the server's.
     fn finish_in_sync(&self) {
         let st = Arc::clone(&self.feed.status);
-        let synced = wait_until(Duration::from_secs(15), || {
+        self.wait_for(|| {
             self.app.finished.load(Ordering::Acquire)
                 && st.instruments().iter().enumerate().all(|(k, i)| {
                     i.state == BookState::Synced && i.last_update_id == self.app.last_seq(k)
                 })
         });
-        assert!(
-            synced,
-            "not synced at the end: {:?} {:?} last error {:?}",
-            st.counters(),
-            st.instruments(),
-            st.last_error()
-        );
         for (k, inst) in INSTS.iter().enumerate() {
-            let (id, spec) = self.id(inst);
             for side in [Side::Buy, Side::Sell] {
                 assert_eq!(
-                    self.out.levels(id, &spec, side, 1000),
+                    self.top(inst, side, 1000),
                     self.app.book_levels(k, side),
                     "{inst} {side:?}"
                 );
             }
         }
-    }
-
-    fn stop(self) {
-        self.feed.stop();
-        drop(self.server);
     }
 }
 
@@ -177,17 +134,7 @@ fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
         &symbols,
         options(),
     );
-    let report = inspect(
-        &[CaptureInput {
-            path,
-            venue: Venue::Okx,
-        }],
-        &InspectOptions {
-            depth: 25,
-            grid: None,
-        },
-    )
-    .unwrap();
+    let report = inspect_capture(&path, Venue::Okx, 25);
     let st = Arc::clone(&run.feed.status);
     let done = wait_until(Duration::from_secs(10), || {
         let applied: u64 = st.instruments().iter().map(|i| i.applied).sum();
@@ -230,26 +177,20 @@ fn okx_replay_of_2022_books_ends_with_inspects_books_and_pings_are_answered() {
         "the stream brought every snapshot"
     );
     for s in &symbols {
-        let (id, spec) = run.id(s);
         let expected = &report.instruments[&format!("okx:{s}")];
-        let want = |rows: &[[String; 2]]| {
-            rows.iter()
-                .map(|[p, q]| (dec(p), dec(q)))
-                .collect::<Vec<_>>()
-        };
         assert!(!expected.bids.is_empty());
         assert_eq!(
-            run.out.levels(id, &spec, Side::Buy, 25),
-            want(&expected.bids),
+            run.top(s, Side::Buy, 25),
+            report_levels(&expected.bids),
             "{s} bids"
         );
         assert_eq!(
-            run.out.levels(id, &spec, Side::Sell, 25),
-            want(&expected.asks),
+            run.top(s, Side::Sell, 25),
+            report_levels(&expected.asks),
             "{s} asks"
         );
         assert_eq!(
-            run.out.states(id),
+            run.states(s),
             [
                 (BookState::Connecting, None),
                 (BookState::Syncing, None),
@@ -301,7 +242,7 @@ fn okx_books5_replay_of_2026_frames_ends_with_inspects_book_and_its_trades() {
     )
     .unwrap();
     let st = Arc::clone(&run.feed.status);
-    let (swap, spec) = run.id("BTC-USDT-SWAP");
+    let swap = run.id("BTC-USDT-SWAP");
     let done = wait_until(Duration::from_secs(5), || {
         st.counters().trades == report.trades
             && st.instrument(swap).is_some_and(|i| i.snapshots == 2)
@@ -314,19 +255,14 @@ fn okx_books5_replay_of_2026_frames_ends_with_inspects_book_and_its_trades() {
             .contains(r#"{"channel":"books5","instId":"BTC-USDT-SWAP"}"#)
     );
     let expected = &report.instruments["okx:BTC-USDT-SWAP"];
-    let want = |rows: &[[String; 2]]| {
-        rows.iter()
-            .map(|[p, q]| (dec(p), dec(q)))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(expected.bids.len(), 5);
     assert_eq!(
-        run.out.levels(swap, &spec, Side::Buy, 5),
-        want(&expected.bids)
+        run.top("BTC-USDT-SWAP", Side::Buy, 5),
+        report_levels(&expected.bids)
     );
     assert_eq!(
-        run.out.levels(swap, &spec, Side::Sell, 5),
-        want(&expected.asks)
+        run.top("BTC-USDT-SWAP", Side::Sell, 5),
+        report_levels(&expected.asks)
     );
     assert_eq!(st.book_state(swap), Some(BookState::Synced));
     run.stop();
@@ -377,7 +313,7 @@ fn okx_prev_seq_id_break_and_wrong_checksum_resubscribe_that_one_instrument_and_
         run.app.book_queries.lock().unwrap().is_empty(),
         "snapshots came in the stream"
     );
-    let (btc, _) = run.id("BTC-USDT");
+    let btc = run.id("BTC-USDT");
     let states = run.out.states(btc);
     let stale: Vec<_> = states.iter().filter(|s| s.0 == BookState::Stale).collect();
     assert_eq!(
@@ -388,7 +324,7 @@ fn okx_prev_seq_id_break_and_wrong_checksum_resubscribe_that_one_instrument_and_
         ],
         "{states:?}"
     );
-    let (eth, _) = run.id("ETH-USDT");
+    let eth = run.id("ETH-USDT");
     assert!(!run.out.states(eth).iter().any(|s| s.0 == BookState::Stale));
     assert!(
         st.last_error().is_some_and(|e| e.text.contains("BTC-USDT")),
@@ -407,7 +343,7 @@ fn okx_snapshot_that_always_faults_is_resubscribed_with_growing_spacing_not_in_a
     });
     let run = okx_feed(app, &INSTS, options());
     let st = Arc::clone(&run.feed.status);
-    let (eth, _) = run.id("ETH-USDT");
+    let eth = run.id("ETH-USDT");
     assert!(wait_until(Duration::from_secs(5), || st.book_state(eth)
         == Some(BookState::Synced)));
     std::thread::sleep(Duration::from_secs(3));
@@ -416,7 +352,7 @@ fn okx_snapshot_that_always_faults_is_resubscribed_with_growing_spacing_not_in_a
     let n = run.app.unsubscribes("BTC-USDT");
     assert!((3..=5).contains(&n), "{n} resubscriptions");
     assert_eq!(run.app.unsubscribes("ETH-USDT"), 0);
-    let (btc, _) = run.id("BTC-USDT");
+    let btc = run.id("BTC-USDT");
     assert_ne!(
         st.book_state(btc),
         Some(BookState::Synced),
@@ -444,7 +380,7 @@ fn okx_resubscriptions_stay_within_the_connections_requests_per_hour() {
             ..options()
         },
     );
-    let (eth, _) = run.id("ETH-USDT");
+    let eth = run.id("ETH-USDT");
     let st = Arc::clone(&run.feed.status);
     assert!(wait_until(Duration::from_secs(5), || st.book_state(eth)
         == Some(BookState::Synced)));
@@ -454,7 +390,7 @@ fn okx_resubscriptions_stay_within_the_connections_requests_per_hour() {
         2,
         "then the hour is used up"
     );
-    let (btc, _) = run.id("BTC-USDT");
+    let btc = run.id("BTC-USDT");
     assert_ne!(
         st.book_state(btc),
         Some(BookState::Synced),

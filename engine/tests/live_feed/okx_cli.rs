@@ -5,10 +5,12 @@
 //! own books. The strategy library the session trades is built here (once per test binary),
 //! so no test depends on another having built it.
 
-use super::cli::{imbalance_lib, ladder, run_ok};
+use super::common::{
+    assert_recorder_books_are_inspects, imbalance_lib, inspect_json, json_levels, ladder,
+    read_json, run_ok,
+};
 use super::okx_server::{INSTS, OkxApp, Script};
 use super::*;
-use serde_json::Value;
 
 /// A config whose `[venue]` is OKX at `server`, both instruments.
 fn config(dir: &Path, server: &Server) -> PathBuf {
@@ -24,14 +26,6 @@ fn config(dir: &Path, server: &Server) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn decimals(v: &Value) -> Vec<(Decimal, Decimal)> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|l| (dec(l[0].as_str().unwrap()), dec(l[1].as_str().unwrap())))
-        .collect()
 }
 
 #[test]
@@ -55,13 +49,11 @@ fn okx_paper_headless_against_a_local_server_exits_0_with_both_books_synced() {
             .arg(lib),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_json(&report.join("summary.json"));
     for inst in INSTS {
         let book = &summary["books"][format!("okx:{inst}")];
         assert_eq!(book["state"], "synced", "{inst}: {book}\n{stdout}");
-        assert!(!decimals(&book["bids"]).is_empty(), "{inst}: {book}");
+        assert!(!json_levels(&book["bids"]).is_empty(), "{inst}: {book}");
     }
     assert_eq!(summary["gaps"], 0, "{summary}");
     assert!(
@@ -110,28 +102,7 @@ fn okx_record_with_the_rest_join_writes_a_capture_inspect_reads_to_the_recorders
         .filter(|l| l.contains(r#"{"code":"0""#))
         .count();
     assert_eq!(rest_lines, 2, "the REST bodies are in the capture");
-    let out = run_ok(
-        ladder()
-            .args(["inspect", cap.to_str().unwrap(), "--venue", "okx"])
-            .args(["--json", "--depth", "10"]),
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (&report["gaps"], &report["parse_errors"]),
-        (&Value::from(0), &Value::from(0)),
-        "{report}"
-    );
-    let live: Value = serde_json::from_str(&std::fs::read_to_string(&books).unwrap()).unwrap();
-    for inst in INSTS {
-        let key = format!("okx:{inst}");
-        let (l, r) = (&live[&key], &report["instruments"][&key]);
-        assert_eq!(l["state"], "synced", "{key}: {l}");
-        assert_eq!(r["state"], "synced", "{key}: {r}");
-        assert_eq!(l["last_update_id"], r["last_update_id"], "{key}");
-        for side in ["bids", "asks"] {
-            let (a, b) = (decimals(&l[side]), decimals(&r[side]));
-            assert_eq!(a.len(), 10, "{key} {side}");
-            assert_eq!(a, b, "{key} {side}: recorder vs inspect");
-        }
-    }
+    let report = inspect_json(&cap, &["--venue", "okx"]);
+    let names = INSTS.map(|i| format!("okx:{i}"));
+    assert_recorder_books_are_inspects(&read_json(&books), &report, &names);
 }

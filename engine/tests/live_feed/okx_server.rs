@@ -3,12 +3,10 @@
 //! `pong`, `/api/v5/public/instruments` and `/api/v5/market/books`. It serves either a real
 //! recording frame by frame, or a synthetic market written from the documented format
 //! (`seqId`/`prevSeqId` chains, checksums) that can skip an update, send a wrong checksum or a
-//! faulty snapshot, leave the snapshot out (the REST join) or refuse the first subscription;
-//! and the feed output the tests read (every instrument's book and states).
+//! faulty snapshot, leave the snapshot out (the REST join) or refuse the first subscription.
 
 use super::*;
 use ladder_engine::feed::okx::checksum::signed_crc32;
-use ladder_sdk::InstrumentId;
 use std::collections::{HashMap, HashSet};
 
 // ---------------------------------------------------------------- the market a server serves
@@ -413,73 +411,5 @@ impl App for OkxApp {
                 }
             }
         })
-    }
-}
-
-// ---------------------------------------------------------------- the feed's output
-
-/// Every instrument's book as the output saw it, its states and the trades.
-#[derive(Clone, Default)]
-pub(super) struct Books {
-    pub(super) inner: Arc<Mutex<BooksInner>>,
-}
-
-#[derive(Default)]
-pub(super) struct BooksInner {
-    pub(super) books: HashMap<InstrumentId, L2Book>,
-    pub(super) states: HashMap<InstrumentId, Vec<(BookState, Option<StaleReason>)>>,
-    pub(super) trades: u64,
-}
-
-impl FeedOutput for Books {
-    fn push(&mut self, event: MarketEvent) -> bool {
-        let mut c = self.inner.lock().unwrap();
-        let c = &mut *c;
-        match event {
-            MarketEvent::SnapshotBegin(m) => c
-                .books
-                .entry(m.instrument)
-                .or_insert_with(|| L2Book::new(BookConfig::default()))
-                .clear(),
-            MarketEvent::BookDelta(d) => c
-                .books
-                .entry(d.instrument)
-                .or_insert_with(|| L2Book::new(BookConfig::default()))
-                .apply(d.side, d.price, d.qty),
-            MarketEvent::Trade(_) => c.trades += 1,
-            MarketEvent::Status(s) => c
-                .states
-                .entry(s.instrument)
-                .or_default()
-                .push((s.state, s.reason)),
-            MarketEvent::SnapshotEnd(_) | MarketEvent::Bbo(_) => {}
-        }
-        true
-    }
-}
-
-impl Books {
-    pub(super) fn levels(
-        &self,
-        id: InstrumentId,
-        spec: &InstrumentSpec,
-        side: Side,
-        n: usize,
-    ) -> Vec<(Decimal, Decimal)> {
-        let c = self.inner.lock().unwrap();
-        c.books
-            .get(&id)
-            .map(|b| b.levels(side).take(n).map(|l| dec_level(spec, l)).collect())
-            .unwrap_or_default()
-    }
-
-    pub(super) fn states(&self, id: InstrumentId) -> Vec<(BookState, Option<StaleReason>)> {
-        self.inner
-            .lock()
-            .unwrap()
-            .states
-            .get(&id)
-            .cloned()
-            .unwrap_or_default()
     }
 }

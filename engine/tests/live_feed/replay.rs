@@ -2,7 +2,6 @@
 //! session) ends with the same book as `ladder inspect`.
 
 use super::*;
-use ladder_engine::capture::merge::CaptureInput;
 
 pub(super) struct ReplayApp {
     pub(super) venue: Venue,
@@ -184,32 +183,17 @@ fn replay_vector_matches_inspect(case: ReplayCase) {
         ]
     );
 
-    let report = inspect(
-        &[CaptureInput {
-            path: path.clone(),
-            venue: case.venue,
-        }],
-        &InspectOptions {
-            depth: 10,
-            grid: None,
-        },
-    )
-    .unwrap();
+    let report = inspect_capture(&path, case.venue, 10);
     let expected = &report.instruments[&format!("{}:BTCUSDT", case.venue)];
     assert_eq!(report.applied, case.applied);
-    let want = |rows: &[[String; 2]]| {
-        rows.iter()
-            .map(|[p, q]| (dec(p), dec(q)))
-            .collect::<Vec<_>>()
-    };
     assert_eq!(
         out.levels(Side::Buy, &spec, 10),
-        want(&expected.bids),
+        report_levels(&expected.bids),
         "top 10 bids"
     );
     assert_eq!(
         out.levels(Side::Sell, &spec, 10),
-        want(&expected.asks),
+        report_levels(&expected.asks),
         "top 10 asks"
     );
     assert_eq!(expected.bids.len(), 10);
@@ -288,17 +272,7 @@ fn paper_session_on_usdm_replay_ends_with_inspect_book() {
         panic!("one venue, one feed: {:?}", summary.feeds);
     };
     assert_eq!((feed.gaps, feed.snapshots), (0, 1), "{feed:?}");
-    let report = inspect(
-        &[CaptureInput {
-            path: path.clone(),
-            venue: Venue::BinanceUsdm,
-        }],
-        &InspectOptions {
-            depth: 10,
-            grid: None,
-        },
-    )
-    .unwrap();
+    let report = inspect_capture(&path, Venue::BinanceUsdm, 10);
     let expected = &report.instruments["binance-usdm:BTCUSDT"];
     let got = &summary.books["binance-usdm:BTCUSDT"];
     assert_eq!(got.state, "synced");

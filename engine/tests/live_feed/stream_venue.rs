@@ -331,38 +331,6 @@ impl App for StreamApp {
     }
 }
 
-// ---------------------------------------------------------------- the feed's output
-
-#[derive(Default)]
-struct Books2 {
-    books: HashMap<InstrumentId, L2Book>,
-    states: HashMap<InstrumentId, Vec<(BookState, Option<StaleReason>)>>,
-}
-
-#[derive(Clone, Default)]
-struct PerInstrument(Arc<Mutex<Books2>>);
-
-impl FeedOutput for PerInstrument {
-    fn push(&mut self, event: MarketEvent) -> bool {
-        let mut c = self.0.lock().unwrap();
-        let id = event.instrument();
-        if let MarketEvent::Status(s) = event {
-            c.states.entry(id).or_default().push((s.state, s.reason));
-            return true;
-        }
-        let book = c
-            .books
-            .entry(id)
-            .or_insert_with(|| L2Book::new(BookConfig::default()));
-        match event {
-            MarketEvent::SnapshotBegin(_) => book.clear(),
-            MarketEvent::BookDelta(d) => book.apply(d.side, d.price, d.qty),
-            _ => {}
-        }
-        true
-    }
-}
-
 #[test]
 fn stream_snapshot_venue_resubscribes_one_instrument_on_its_gap_and_every_one_on_a_connection_gap()
 {
@@ -388,7 +356,7 @@ fn stream_snapshot_venue_resubscribes_one_instrument_on_its_gap_and_every_one_on
         rest: server.http(),
     };
     config.backoff = fast_backoff();
-    let out = PerInstrument::default();
+    let out = Out::default();
     let feed = spawn_venue(config, StreamVenue, Arc::new(registry), out.clone()).unwrap();
     let st = Arc::clone(&feed.status);
     let synced = wait_until(Duration::from_secs(10), || {
@@ -410,9 +378,8 @@ fn stream_snapshot_venue_resubscribes_one_instrument_on_its_gap_and_every_one_on
 
     use BookState::{Connecting, Resyncing, Stale, Synced, Syncing};
     let gap = (Stale, Some(StaleReason::SequenceGap));
-    let states = out.0.lock().unwrap().states.clone();
     assert_eq!(
-        states[&ids[0]],
+        out.states(ids[0]),
         [
             (Connecting, None),
             (Syncing, None),
@@ -427,7 +394,7 @@ fn stream_snapshot_venue_resubscribes_one_instrument_on_its_gap_and_every_one_on
         "btcusdt: its own gap, then the connection's"
     );
     assert_eq!(
-        states[&ids[1]],
+        out.states(ids[1]),
         [
             (Connecting, None),
             (Syncing, None),
@@ -465,13 +432,8 @@ fn stream_snapshot_venue_resubscribes_one_instrument_on_its_gap_and_every_one_on
         (3, 5, 0, 0, 0),
         "{c:?}"
     );
-    let books = &out.0.lock().unwrap().books;
     for (id, s) in ids.iter().zip(SYMBOLS) {
-        let got: Vec<(Decimal, Decimal)> = books[id]
-            .levels(Side::Buy)
-            .map(|l| dec_level(&spec, l))
-            .collect();
-        assert_eq!(got, app.book(s), "{s} bids");
+        assert_eq!(out.levels(*id, Side::Buy, &spec), app.book(s), "{s} bids");
     }
     drop(server);
 }

@@ -191,14 +191,7 @@ pub(crate) fn venue_message(body: &[u8]) -> Option<VenueMessage> {
 mod tests {
     use super::*;
     use crate::feed::live::Endpoints;
-
-    fn instruments(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
-        symbols
-            .iter()
-            .enumerate()
-            .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
-            .collect()
-    }
+    use crate::feed::live::numbered;
 
     #[test]
     fn venue_message_parses_flat_and_nested_bodies() {
@@ -215,7 +208,7 @@ mod tests {
     fn usdm_plan_puts_books_on_public_and_trades_on_market() {
         let live = Live::new(Venue::BinanceUsdm, LiveOptions::default());
         let conns = live.connections(
-            &instruments(&["BTCUSDT", "ETHUSDT"]),
+            &numbered(&["BTCUSDT", "ETHUSDT"]),
             &Endpoints::production(Venue::BinanceUsdm),
         );
         assert_eq!(conns.len(), 2);
@@ -243,7 +236,7 @@ mod tests {
         let mut e = Endpoints::production(Venue::BinanceSpot);
         e.ws_book = "ws://127.0.0.1:9/stream?timeUnit=MICROSECOND".into();
         e.ws_trades = e.ws_book.clone();
-        let conns = live.connections(&instruments(&["BTCUSDT"]), &e);
+        let conns = live.connections(&numbered(&["BTCUSDT"]), &e);
         assert_eq!(conns.len(), 1);
         assert_eq!(
             conns[0].url,

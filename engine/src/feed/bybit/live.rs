@@ -247,14 +247,7 @@ pub(crate) fn refusal(frame: &[u8], depth: u32) -> Option<VenueMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn instruments(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
-        symbols
-            .iter()
-            .enumerate()
-            .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
-            .collect()
-    }
+    use crate::feed::live::{numbered, planned_one};
 
     fn args(frame: &str) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(frame).unwrap();
@@ -271,13 +264,7 @@ mod tests {
         let live = Live::new(Venue::BybitSpot, LiveOptions::default());
         let symbols: Vec<String> = (0..7).map(|k| format!("S{k}USDT")).collect();
         let refs: Vec<&str> = symbols.iter().map(String::as_str).collect();
-        let conns = live.connections(
-            &instruments(&refs),
-            &Endpoints::production(Venue::BybitSpot),
-        );
-        let [c] = conns.as_slice() else {
-            panic!("{conns:?}")
-        };
+        let c = planned_one(&live, &refs);
         assert_eq!(c.url, "wss://stream.bybit.com/v5/public/spot");
         assert_eq!(c.books, (0..7).collect::<Vec<_>>());
         assert_eq!(c.subscribe.len(), 2, "10 topics, then 4");
@@ -312,10 +299,7 @@ mod tests {
         // `orderbook.50.` + `publicTrade.` + 2 x 10-char symbol = 45 characters each.
         let symbols: Vec<String> = (0..1000).map(|k| format!("X{k:05}USDT")).collect();
         let refs: Vec<&str> = symbols.iter().map(String::as_str).collect();
-        let conns = live.connections(
-            &instruments(&refs),
-            &Endpoints::production(Venue::BybitLinear),
-        );
+        let conns = live.connections(&numbered(&refs), &Endpoints::production(Venue::BybitLinear));
         assert_eq!(conns.len(), 3, "45 000 characters over 21 000 a connection");
         let mut carried: Vec<usize> = conns.iter().flat_map(|c| c.books.clone()).collect();
         carried.sort_unstable();

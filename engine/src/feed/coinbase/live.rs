@@ -254,14 +254,7 @@ pub(crate) fn refusal(frame: &[u8]) -> Option<VenueMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn instruments(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
-        symbols
-            .iter()
-            .enumerate()
-            .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
-            .collect()
-    }
+    use crate::feed::live::planned_one;
 
     fn json(frame: &str) -> serde_json::Value {
         serde_json::from_str(frame).unwrap()
@@ -270,13 +263,7 @@ mod tests {
     #[test]
     fn plan_is_one_connection_with_one_subscribe_per_channel_and_no_ping() {
         let live = Live::new(LiveOptions::default());
-        let conns = live.connections(
-            &instruments(&["BTC-USD", "ETH-USD"]),
-            &Endpoints::production(Venue::Coinbase),
-        );
-        let [c] = conns.as_slice() else {
-            panic!("{conns:?}")
-        };
+        let c = planned_one(&live, &["BTC-USD", "ETH-USD"]);
         assert_eq!(c.url, "wss://advanced-trade-ws.coinbase.com");
         assert_eq!(c.books, [0, 1]);
         let sent: Vec<(String, String, Vec<String>)> = c

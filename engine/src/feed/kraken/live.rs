@@ -296,14 +296,7 @@ pub(crate) fn refusal(frame: &[u8]) -> Option<VenueMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn instruments(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
-        symbols
-            .iter()
-            .enumerate()
-            .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
-            .collect()
-    }
+    use crate::feed::live::{numbered, planned_one};
 
     fn value(frame: &str) -> serde_json::Value {
         serde_json::from_str(frame).unwrap()
@@ -312,13 +305,7 @@ mod tests {
     #[test]
     fn plan_subscribes_book_at_the_depth_and_trades_without_snapshot_and_pings() {
         let live = Live::new(LiveOptions::default());
-        let conns = live.connections(
-            &instruments(&["BTC/USD", "ETH/USD"]),
-            &Endpoints::production(Venue::Kraken),
-        );
-        let [c] = conns.as_slice() else {
-            panic!("{conns:?}")
-        };
+        let c = planned_one(&live, &["BTC/USD", "ETH/USD"]);
         assert_eq!(c.url, "wss://ws.kraken.com/v2");
         assert_eq!(c.books, [0, 1]);
         assert_eq!(
@@ -352,7 +339,7 @@ mod tests {
         let live = Live::new(LiveOptions::default());
         let symbols: Vec<String> = (0..120).map(|k| format!("C{k}/USD")).collect();
         let refs: Vec<&str> = symbols.iter().map(String::as_str).collect();
-        let conns = live.connections(&instruments(&refs), &Endpoints::production(Venue::Kraken));
+        let conns = live.connections(&numbered(&refs), &Endpoints::production(Venue::Kraken));
         let sizes: Vec<usize> = conns.iter().map(|c| c.books.len()).collect();
         assert_eq!(sizes, [50, 50, 20]);
         let carried: Vec<usize> = conns.iter().flat_map(|c| c.books.clone()).collect();

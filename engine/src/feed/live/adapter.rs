@@ -205,3 +205,26 @@ pub trait LiveRest: Send + 'static {
         symbols: &[String],
     ) -> impl Future<Output = Result<Vec<(String, InstrumentSpec)>, FeedError>> + Send;
 }
+
+/// `symbols` as a plan's instruments, numbered from 0 in order: what the venues' plan tests
+/// hand to [`LiveVenue::connections`].
+#[cfg(test)]
+pub(crate) fn numbered(symbols: &[&str]) -> Vec<(InstrumentId, String)> {
+    symbols
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (InstrumentId::new(k as u32), (*s).to_owned()))
+        .collect()
+}
+
+/// The one connection `live` plans for `symbols` (numbered) on its venue's production
+/// endpoints; panics, showing the plan, on any other number of connections.
+#[cfg(test)]
+pub(crate) fn planned_one(live: &impl LiveVenue, symbols: &[&str]) -> PlannedConn {
+    let endpoints = Endpoints::production(live.venue());
+    let conns = live.connections(&numbered(symbols), &endpoints);
+    let [c] = conns.as_slice() else {
+        panic!("one connection planned for {symbols:?}: {conns:?}")
+    };
+    c.clone()
+}

@@ -54,6 +54,8 @@ pub mod status;
 pub mod watchdog;
 
 pub use adapter::{FrameSigner, KeepAlive, LiveRest, LiveVenue, PlannedConn, SnapshotSource};
+#[cfg(test)]
+pub(crate) use adapter::{numbered, planned_one};
 pub use backoff::{Backoff, BackoffConfig};
 pub use config::LiveFeedConfig;
 pub use endpoints::{EndpointScheme, Endpoints, EndpointsConfig, check_endpoint};

@@ -5,6 +5,7 @@
 use super::super::SimError;
 use super::super::SimSymbol;
 use super::super::stream::{BookTopic, KINDS, StreamKind};
+use crate::feed::live::Endpoints;
 use ladder_sdk::InstrumentSpec;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -232,6 +233,17 @@ impl SymbolWire {
         }
     }
 
+    /// A symbol named by its upper-case name both in messages and in stream names (Bybit, OKX,
+    /// Coinbase, Kraken), with `name_of(kind, name)` giving each stream's full name.
+    pub(crate) fn upper_case(
+        symbol: &SimSymbol,
+        fmt: Fmt,
+        name_of: impl Fn(StreamKind, &str) -> Option<String>,
+    ) -> Self {
+        let key = symbol.symbol.to_ascii_uppercase();
+        Self::new(key.clone(), key.clone(), fmt, |k| name_of(k, &key))
+    }
+
     /// The full name of one of its streams (empty if the venue does not serve the kind).
     pub(crate) fn name(&self, kind: StreamKind) -> &str {
         &self.names[kind.index()]
@@ -328,6 +340,33 @@ pub(crate) struct WsRoute {
     pub(crate) allowed: u32,
     /// The path is accepted but never carries data (a retired endpoint).
     pub(crate) silent: bool,
+}
+
+impl WsRoute {
+    /// The route of a venue whose one WebSocket path `want` (`/v2`; `""` is the root) carries
+    /// every stream kind, subscribed by message (Bybit, OKX, Coinbase, Kraken); a trailing `/`
+    /// of `path` is ignored, any other path refused naming the one to use.
+    pub(crate) fn single_path(path: &str, want: &str) -> Result<Self, String> {
+        if path.trim_end_matches('/') != want {
+            let want = if want.is_empty() { "/" } else { want };
+            return Err(format!("unknown path {path:?}: use {want}"));
+        }
+        Ok(Self {
+            combined: false,
+            names: Vec::new(),
+            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
+            silent: false,
+        })
+    }
+}
+
+/// Endpoints of a venue whose one socket `ws` carries books and trades.
+pub(crate) fn one_socket(ws: String, rest_base: &str) -> Endpoints {
+    Endpoints {
+        ws_book: ws.clone(),
+        ws_trades: ws,
+        rest: rest_base.to_owned(),
+    }
 }
 
 /// Both sides of a book or a diff, best first: `(price ticks, qty lots)`.

@@ -27,7 +27,7 @@ mod preset;
 pub use frame::SimUrls;
 pub(crate) use frame::{
     AggIds, BookFault, BookMsg, DiffSpan, Fmt, Frame, PartialAt, Sides, SymbolWire, Tick, Top,
-    TradePrint, VenueDefaults, WsRoute, write_rfc3339_ms,
+    TradePrint, VenueDefaults, WsRoute, one_socket, write_rfc3339_ms,
 };
 
 use super::rest::Reply;

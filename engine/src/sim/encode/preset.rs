@@ -66,6 +66,35 @@ pub(super) fn find<'a>(presets: &'a [Preset], name: &str) -> Option<&'a Preset> 
     presets.iter().find(|p| p.name == name)
 }
 
+/// A venue's presets named `BASE<sep>QUOTE[<sep>KIND]` (OKX, Coinbase, Kraken): its table and
+/// the separator its names are split on, and what the encoder asks of them.
+pub(super) struct SplitPresets {
+    /// The table, default symbols first.
+    pub(super) table: &'static [Preset],
+    /// The separator of base, quote and kind (`-`, `/`).
+    pub(super) sep: char,
+}
+
+impl SplitPresets {
+    /// The first two presets: the symbols served when none are named.
+    pub(super) fn defaults(&self) -> Vec<SimSymbol> {
+        self.table[..2]
+            .iter()
+            .map(|p| p.split_symbol(self.sep))
+            .collect()
+    }
+
+    /// The names, in table order.
+    pub(super) fn names(&self) -> Vec<&'static str> {
+        names(self.table)
+    }
+
+    /// The preset called `name` (trimmed, any case) as a simulated symbol.
+    pub(super) fn find(&self, name: &str) -> Option<SimSymbol> {
+        find(self.table, name).map(|p| p.split_symbol(self.sep))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +131,32 @@ mod tests {
         assert_eq!(s.start_price, Decimal::from(3_000));
         assert!(find(&TABLE, "SOL-USD").is_none());
         assert_eq!(names(&TABLE), ["BTC-USD", "ETH-USD"]);
+    }
+
+    #[test]
+    fn split_presets_default_to_the_first_two_and_find_splits_on_their_separator() {
+        const KRAKEN_LIKE: SplitPresets = SplitPresets {
+            table: &[
+                preset("BTC/USD", (1, 1), (1, 8), 60_000),
+                preset("ETH/USD", (1, 2), (1, 8), 3_000),
+                preset("SOL/USD", (1, 2), (1, 8), 150),
+            ],
+            sep: '/',
+        };
+        let kraken_like = KRAKEN_LIKE;
+        let defaults: Vec<String> = kraken_like
+            .defaults()
+            .into_iter()
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(defaults, ["BTC/USD", "ETH/USD"]);
+        let sol = kraken_like.find("sol/usd").expect("found");
+        assert_eq!(
+            (sol.base_asset.as_str(), sol.quote_asset.as_str()),
+            ("SOL", "USD")
+        );
+        assert_eq!(sol.start_price, Decimal::from(150));
+        assert!(kraken_like.find("SOL-USD").is_none());
+        assert_eq!(kraken_like.names(), ["BTC/USD", "ETH/USD", "SOL/USD"]);
     }
 }

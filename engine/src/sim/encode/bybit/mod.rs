@@ -27,7 +27,9 @@ mod wire;
 pub(crate) use rest::{banned, too_many_requests};
 
 use super::preset::{self, Preset, preset};
-use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::{
+    BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute, one_socket,
+};
 use crate::feed::Venue;
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
@@ -142,15 +144,13 @@ impl Bybit {
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?;
         let fmt = if self.spot() { fmt.trimmed() } else { fmt };
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if TOPICS.contains(&t) => {
                 Some(format!("orderbook.{}.{key}", t.depth))
             }
             StreamKind::Trade => Some(format!("publicTrade.{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `orderbook.{depth}.{SYMBOL}` or `publicTrade.{SYMBOL}`: the symbol and the kind.
@@ -170,25 +170,14 @@ impl Bybit {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        let want = format!("/v5/public/{}", self.category());
-        if path.trim_end_matches('/') != want {
-            return Err(format!("unknown path {path:?}: use {want}"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, &format!("/v5/public/{}", self.category()))
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        let ws = format!("{ws_base}/v5/public/{}", self.category());
-        Endpoints {
-            ws_book: ws.clone(),
-            ws_trades: ws,
-            rest: rest_base.to_owned(),
-        }
+        one_socket(
+            format!("{ws_base}/v5/public/{}", self.category()),
+            rest_base,
+        )
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {

@@ -24,8 +24,10 @@ mod wire;
 pub(crate) use rest::{banned, too_many_requests};
 pub(crate) use wire::stamp;
 
-use super::preset::{self, Preset, preset};
-use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::preset::{SplitPresets, preset};
+use super::{
+    BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute, one_socket,
+};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
@@ -45,11 +47,14 @@ pub(crate) const MAX_STREAMS: usize = 1_000;
 pub(crate) const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 
 /// Grids as the products endpoint lists them (`price_increment`, `base_increment`).
-const PRESETS: [Preset; 3] = [
-    preset("BTC-USD", (1, 2), (1, 8), 60_000),
-    preset("ETH-USD", (1, 2), (1, 8), 3_000),
-    preset("SOL-USD", (1, 2), (1, 8), 150),
-];
+const PRESETS: SplitPresets = SplitPresets {
+    table: &[
+        preset("BTC-USD", (1, 2), (1, 8), 60_000),
+        preset("ETH-USD", (1, 2), (1, 8), 3_000),
+        preset("SOL-USD", (1, 2), (1, 8), 150),
+    ],
+    sep: '-',
+};
 
 /// Coinbase Advanced Trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +63,7 @@ pub(crate) struct Coinbase;
 impl Coinbase {
     pub(crate) fn defaults(self) -> VenueDefaults {
         VenueDefaults {
-            symbols: vec![self.symbol(&PRESETS[0]), self.symbol(&PRESETS[1])],
+            symbols: PRESETS.defaults(),
             ping_interval: Duration::from_secs(30),
             pong_timeout: Duration::from_secs(600),
             // Public REST: 10 requests per second per IP.
@@ -67,16 +72,12 @@ impl Coinbase {
         }
     }
 
-    fn symbol(self, p: &Preset) -> SimSymbol {
-        p.split_symbol('-')
-    }
-
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        preset::names(&PRESETS)
+        PRESETS.names()
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        preset::find(&PRESETS, name).map(|p| self.symbol(p))
+        PRESETS.find(name)
     }
 
     pub(crate) fn symbol_wire(
@@ -85,13 +86,11 @@ impl Coinbase {
         spec: &InstrumentSpec,
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?.trimmed();
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if t == TOPIC => Some(format!("level2:{key}")),
             StreamKind::Trade => Some(format!("market_trades:{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `channel:PRODUCT` (how the control messages name a stream): the product and the kind.
@@ -107,23 +106,11 @@ impl Coinbase {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        if !path.trim_end_matches('/').is_empty() {
-            return Err(format!("unknown path {path:?}: use /"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, "")
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        Endpoints {
-            ws_book: ws_base.to_owned(),
-            ws_trades: ws_base.to_owned(),
-            rest: rest_base.to_owned(),
-        }
+        one_socket(ws_base.to_owned(), rest_base)
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {

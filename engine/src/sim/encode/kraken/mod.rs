@@ -22,8 +22,10 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
-use super::preset::{self, Preset, preset};
-use super::{BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::preset::{SplitPresets, preset};
+use super::{
+    BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute, one_socket,
+};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
@@ -46,11 +48,14 @@ pub(crate) const MAX_STREAMS: usize = 1_000;
 const WS_PATH: &str = "/v2";
 
 /// Grids as `/0/public/AssetPairs` lists them (`tick_size`, `lot_decimals`).
-const PRESETS: [Preset; 3] = [
-    preset("BTC/USD", (1, 1), (1, 8), 60_000),
-    preset("ETH/USD", (1, 2), (1, 8), 3_000),
-    preset("SOL/USD", (1, 2), (1, 8), 150),
-];
+const PRESETS: SplitPresets = SplitPresets {
+    table: &[
+        preset("BTC/USD", (1, 1), (1, 8), 60_000),
+        preset("ETH/USD", (1, 2), (1, 8), 3_000),
+        preset("SOL/USD", (1, 2), (1, 8), 150),
+    ],
+    sep: '/',
+};
 
 /// Kraken spot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +64,7 @@ pub(crate) struct Kraken;
 impl Kraken {
     pub(crate) fn defaults(self) -> VenueDefaults {
         VenueDefaults {
-            symbols: vec![self.symbol(&PRESETS[0]), self.symbol(&PRESETS[1])],
+            symbols: PRESETS.defaults(),
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(600),
             // Public REST: about 1 request a second.
@@ -68,16 +73,12 @@ impl Kraken {
         }
     }
 
-    fn symbol(self, p: &Preset) -> SimSymbol {
-        p.split_symbol('/')
-    }
-
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        preset::names(&PRESETS)
+        PRESETS.names()
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        preset::find(&PRESETS, name).map(|p| self.symbol(p))
+        PRESETS.find(name)
     }
 
     /// Values written with the grid's decimals, trailing zeros kept (the pair's precision).
@@ -87,13 +88,11 @@ impl Kraken {
         spec: &InstrumentSpec,
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?;
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if TOPICS.contains(&t) => Some(format!("book.{}.{key}", t.depth)),
             StreamKind::Trade => Some(format!("trade.{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `book.{depth}.{SYMBOL}` or `trade.{SYMBOL}`: the symbol and the kind.
@@ -113,24 +112,11 @@ impl Kraken {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        if path.trim_end_matches('/') != WS_PATH {
-            return Err(format!("unknown path {path:?}: use {WS_PATH}"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, WS_PATH)
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        let ws = format!("{ws_base}{WS_PATH}");
-        Endpoints {
-            ws_book: ws.clone(),
-            ws_trades: ws,
-            rest: rest_base.to_owned(),
-        }
+        one_socket(format!("{ws_base}{WS_PATH}"), rest_base)
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {

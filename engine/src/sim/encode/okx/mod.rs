@@ -26,8 +26,11 @@ mod wire;
 
 pub(crate) use rest::{banned, too_many_requests};
 
-use super::preset::{self, Preset, preset};
-use super::{AggIds, BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute};
+use super::preset::{SplitPresets, preset};
+use super::{
+    AggIds, BookMsg, Fmt, Frame, SimUrls, SymbolWire, TradePrint, VenueDefaults, WsRoute,
+    one_socket,
+};
 use crate::feed::live::Endpoints;
 use crate::sim::stream::{BOOK_TOPICS, BookTopic, StreamKind};
 use crate::sim::{SimError, SimSymbol};
@@ -62,12 +65,15 @@ pub(crate) const MAX_CHANNELS: usize = 1_000;
 const WS_PATH: &str = "/ws/v5/public";
 
 /// Grids as `/api/v5/public/instruments` lists them (`tickSz`, `lotSz`; swaps in contracts).
-const PRESETS: [Preset; 4] = [
-    preset("BTC-USDT", (1, 1), (1, 8), 60_000),
-    preset("BTC-USDT-SWAP", (1, 1), (1, 2), 60_000),
-    preset("ETH-USDT", (1, 2), (1, 6), 3_000),
-    preset("ETH-USDT-SWAP", (1, 2), (1, 2), 3_000),
-];
+const PRESETS: SplitPresets = SplitPresets {
+    table: &[
+        preset("BTC-USDT", (1, 1), (1, 8), 60_000),
+        preset("BTC-USDT-SWAP", (1, 1), (1, 2), 60_000),
+        preset("ETH-USDT", (1, 2), (1, 6), 3_000),
+        preset("ETH-USDT-SWAP", (1, 2), (1, 2), 3_000),
+    ],
+    sep: '-',
+};
 
 /// The channel name of a book topic.
 fn channel(topic: BookTopic) -> &'static str {
@@ -84,7 +90,7 @@ pub(crate) struct Okx;
 impl Okx {
     pub(crate) fn defaults(self) -> VenueDefaults {
         VenueDefaults {
-            symbols: vec![self.symbol(&PRESETS[0]), self.symbol(&PRESETS[1])],
+            symbols: PRESETS.defaults(),
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(600),
             // Order book requests: 40 per 2 s.
@@ -93,16 +99,12 @@ impl Okx {
         }
     }
 
-    fn symbol(self, p: &Preset) -> SimSymbol {
-        p.split_symbol('-')
-    }
-
     pub(crate) fn preset_names(self) -> Vec<&'static str> {
-        preset::names(&PRESETS)
+        PRESETS.names()
     }
 
     pub(crate) fn preset(self, name: &str) -> Option<SimSymbol> {
-        preset::find(&PRESETS, name).map(|p| self.symbol(p))
+        PRESETS.find(name)
     }
 
     pub(crate) fn symbol_wire(
@@ -111,13 +113,11 @@ impl Okx {
         spec: &InstrumentSpec,
     ) -> Result<SymbolWire, SimError> {
         let fmt = Fmt::new(spec, symbol.tick_size.scale(), symbol.lot_size.scale())?.trimmed();
-        let key = symbol.symbol.to_ascii_uppercase();
-        let name_of = |k: StreamKind| match k {
+        Ok(SymbolWire::upper_case(symbol, fmt, |k, key| match k {
             StreamKind::Book(t) if TOPICS.contains(&t) => Some(format!("{}:{key}", channel(t))),
             StreamKind::AggTrade => Some(format!("trades:{key}")),
             _ => None,
-        };
-        Ok(SymbolWire::new(key.clone(), key.clone(), fmt, name_of))
+        }))
     }
 
     /// `channel:instId` (how the control messages name an `arg`): the instrument and the kind.
@@ -136,24 +136,11 @@ impl Okx {
     }
 
     pub(crate) fn ws_route(self, path: &str, _query: Option<&str>) -> Result<WsRoute, String> {
-        if path.trim_end_matches('/') != WS_PATH {
-            return Err(format!("unknown path {path:?}: use {WS_PATH}"));
-        }
-        Ok(WsRoute {
-            combined: false,
-            names: Vec::new(),
-            allowed: StreamKind::all().fold(0, |m, k| m | k.bit()),
-            silent: false,
-        })
+        WsRoute::single_path(path, WS_PATH)
     }
 
     pub(crate) fn endpoints(self, ws_base: &str, rest_base: &str) -> Endpoints {
-        let ws = format!("{ws_base}{WS_PATH}");
-        Endpoints {
-            ws_book: ws.clone(),
-            ws_trades: ws,
-            rest: rest_base.to_owned(),
-        }
+        one_socket(format!("{ws_base}{WS_PATH}"), rest_base)
     }
 
     pub(crate) fn urls(self, ws_base: &str, rest_base: &str, first: &SymbolWire) -> SimUrls {
