@@ -5,8 +5,9 @@
 //!
 //! # Representation (`docs/hotpath.md` §2.6)
 //! Each side is a tick ladder over a window of `window_ticks` ticks: quantities indexed by
-//! price, an occupancy bitmap scanned with `leading_zeros`, and the tracked best level, so an
-//! update near the touch is O(1) with no allocation. Levels outside the window are kept, never
+//! price (`u32` lots per slot; larger lots, exact, in a small store beside it), an occupancy
+//! bitmap scanned with `leading_zeros`, and the tracked best level, so an update near the touch
+//! is O(1), branch-light, with no allocation. Levels outside the window are kept, never
 //! dropped, in a far store per side: a B+tree over a node pool reserved up front, `O(log n)` per
 //! update whatever the order of prices. The window follows the best: it is re-centred when the
 //! best leaves it, nears its edge, or is deleted with the next best only in the far store. Real
@@ -40,8 +41,8 @@ pub use top::TopLevels;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BookConfig {
     /// The widest each side's ladder window may grow, in ticks (reserved up front); a power of
-    /// two, at least 64. Default `1 << 17` (131,072 ticks, 1 MiB of quantities per side, of
-    /// which only the window in use is touched).
+    /// two, at least 64. Default `1 << 17` (131,072 ticks, 512 KiB of `u32` quantity slots per
+    /// side, of which only the window in use is touched).
     pub window_ticks: usize,
     /// The narrowest window, in ticks; a power of two, `64 ..= window_ticks`. The window
     /// starts at a width set by the price of the side's first level (about 0.4 % of it) and

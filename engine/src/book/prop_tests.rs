@@ -55,9 +55,16 @@ fn price() -> impl Strategy<Value = i64> {
     ]
 }
 
-/// About a third zeros (deletes, often of absent levels).
+/// About a third zeros (deletes, often of absent levels), and some lots at and beyond what a
+/// `u32` ladder slot holds (they must stay exact through the wide store).
 fn lots() -> impl Strategy<Value = i64> {
-    prop_oneof![1 => Just(0i64), 2 => 1i64..1_000]
+    const SLOT: i64 = u32::MAX as i64;
+    prop_oneof![
+        6 => Just(0i64),
+        12 => 1i64..1_000,
+        1 => SLOT - 2..SLOT + 2,
+        1 => prop_oneof![Just(i64::MAX), Just(SLOT * 7 + 3)],
+    ]
 }
 
 /// `(min_window_ticks, window_ticks)`: fixed widths, and windows that adapt between the two.

@@ -116,18 +116,25 @@ impl BookSide {
         let off = self.ladder.offset(rank);
         let w = self.ladder.width();
         if off < w && self.ladder.count() > 0 {
-            if lots > 0 {
-                self.ladder.set(rank, lots);
-                if off >= high_mark(w) && rank == self.ladder.best_rank() {
-                    self.recentre(rank);
-                }
-            } else {
-                let was_best = rank == self.ladder.best_rank();
-                if self.ladder.remove(rank) && was_best {
-                    self.after_best_removed();
-                }
+            if self.ladder.put(rank, lots) {
+                self.after_best_removed();
+            } else if off >= high_mark(w) && rank == self.ladder.best_rank() {
+                self.recentre(rank);
             }
-        } else if lots > 0 {
+        } else {
+            self.apply_outside(rank, price, lots);
+        }
+    }
+
+    /// [`Self::apply`] of a level outside the window, or on an empty window: a new best above
+    /// it re-centres the window on it; anything below goes to the far store.
+    ///
+    /// # Hot path
+    /// As [`Self::apply`]: `O(log far)`, or `O(1)` for a far level updated again soon (the far
+    /// store's hint cache).
+    #[inline(never)]
+    fn apply_outside(&mut self, rank: i64, price: i64, lots: i64) {
+        if lots > 0 {
             if self.ladder.count() == 0 || rank > self.ladder.top() {
                 if !self.sized {
                     self.size_for(price);

@@ -497,3 +497,31 @@ fn far_diff_of_200k_descending_levels_moves_a_bounded_number_of_entries_per_leve
         book.bids.far_height()
     );
 }
+
+#[test]
+fn apply_lots_beyond_a_u32_slot_stay_exact_in_window_far_store_and_top() {
+    let mut book = small_book(3);
+    let wide = i64::from(u32::MAX) + 1;
+    set(&mut book, Side::Buy, 1_000, wide);
+    set(&mut book, Side::Buy, 999, i64::MAX);
+    set(&mut book, Side::Buy, 998, 7);
+    // A new best far above moves the window: the wide levels go to the far store, exact.
+    set(&mut book, Side::Buy, 5_000, wide * 2);
+    assert_eq!(
+        levels(&book, Side::Buy),
+        vec![(5_000, wide * 2), (1_000, wide), (999, i64::MAX), (998, 7)]
+    );
+    // Removing the best brings them back into the window, still exact.
+    set(&mut book, Side::Buy, 5_000, 0);
+    assert_eq!(best(book.best_bid()), Some((1_000, wide)));
+    assert_eq!(
+        book.qty_at(Side::Buy, Price::from_ticks(999)).lots(),
+        i64::MAX
+    );
+    assert_eq!(
+        pairs(book.top().bids),
+        vec![(1_000, wide), (999, i64::MAX), (998, 7)]
+    );
+    set(&mut book, Side::Buy, 999, 1);
+    assert_eq!(book.qty_at(Side::Buy, Price::from_ticks(999)).lots(), 1);
+}
