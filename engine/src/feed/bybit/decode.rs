@@ -15,7 +15,7 @@ use super::wire::{self, ClassifyError, Fields, Kind, Parsed, RawLevel, TakerSide
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
 pub use crate::feed::token::Token;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, InstrumentSpec, Level, RawDecimal, Side, Trade, UnixNanos,
@@ -210,6 +210,8 @@ impl From<WireError> for DecodeError {
 pub struct Decoder {
     venue: Venue,
     raw: Parsed,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<Trade>,
@@ -220,6 +222,7 @@ impl Decoder {
     /// empty buffers (they grow to the largest message once).
     pub fn new(venue: Venue) -> Self {
         Self {
+            layouts: Layouts::default(),
             venue,
             raw: Parsed::default(),
             bids: Vec::new(),
@@ -406,7 +409,7 @@ impl Decoder {
         if symbol != inst.symbol.as_bytes() {
             return None;
         }
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         self.bids.clear();
         self.asks.clear();
         self.trades.clear();
