@@ -1,26 +1,53 @@
-//! Instruction counts of the Binance decoder per `decode/depth_50` frame, for callgrind (this VM
-//! exposes no hardware counters, and instruction counts do not move with the machine's load):
+//! Instruction counts of ladder's decoders per frame, for callgrind (this VM exposes no hardware
+//! counters, and instruction counts do not move with the machine's load):
 //!
 //! ```text
-//! cargo build --release -p ladder-benches --example decode_instructions
-//! valgrind --tool=callgrind --toggle-collect='decode_instructions::decode_all' \
-//!     target/release/examples/decode_instructions 20
+//! cargo build --profile bench -p ladder-benches --example decode_instructions
+//! valgrind --tool=callgrind --toggle-collect='decode_instructions::decode_*' \
+//!     target/release/examples/decode_instructions depth_50 20
 //! ```
 //!
-//! The frames are the bench's: the spot capture's diff-depth frames with 45–55 decoded levels.
-//! `decode_all` decodes each of them the given number of times (default 20); callgrind's total
-//! divided by the printed frame count is the instructions per frame.
+//! Groups, with the decode bench's frames: `depth_50` (the Binance spot capture's diff-depth
+//! frames with 45–55 decoded levels) and `bybit_spot_ob200` (the Bybit spot vector's
+//! `orderbook` frames). `decode_*` decodes each frame the given number of times (default 20);
+//! callgrind's total divided by the printed decode count is the instructions per frame.
 
-use ladder_benches::capture_frames;
+use ladder_benches::{capture_frames, vector_frames};
 use ladder_engine::feed::Venue;
 use ladder_engine::feed::binance::{Decoded, Decoder};
+use ladder_engine::feed::bybit;
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use rust_decimal::Decimal;
 use std::hint::black_box;
 
 #[inline(never)]
-fn decode_all(decoder: &mut Decoder, frames: &[String], reps: usize, registry: &Registry) -> usize {
+fn decode_bybit(
+    decoder: &mut bybit::Decoder,
+    frames: &[String],
+    reps: usize,
+    registry: &Registry,
+) -> usize {
+    let mut levels = 0;
+    for _ in 0..reps {
+        for f in frames {
+            if let Ok(bybit::Decoded::Book(_)) =
+                decoder.decode(black_box(f.as_bytes()), UnixNanos::ZERO, registry)
+            {
+                levels += decoder.bids().len() + decoder.asks().len();
+            }
+        }
+    }
+    levels
+}
+
+#[inline(never)]
+fn decode_binance(
+    decoder: &mut Decoder,
+    frames: &[String],
+    reps: usize,
+    registry: &Registry,
+) -> usize {
     let mut levels = 0;
     for _ in 0..reps {
         for f in frames {
@@ -35,10 +62,38 @@ fn decode_all(decoder: &mut Decoder, frames: &[String], reps: usize, registry: &
 }
 
 fn main() {
+    let group = std::env::args().nth(1).unwrap_or_else(|| "depth_50".into());
     let reps: usize = std::env::args()
-        .nth(1)
+        .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
+    if group == "bybit_spot_ob200" {
+        let Some(frames) = vector_frames("bybit/capture_bybit-v5-spot_cryptofeed_20260809.txt.gz")
+        else {
+            eprintln!("decode_instructions: the shared Bybit spot vector is missing");
+            std::process::exit(1);
+        };
+        let frames: Vec<String> = frames
+            .into_iter()
+            .filter(|f| f.contains("\"topic\":\"orderbook."))
+            .collect();
+        let mut registry = Registry::new();
+        for (symbol, tick, lot) in [("BTCUSDT", 1, 6), ("ETHUSDT", 2, 5)] {
+            let spec =
+                InstrumentSpec::new(Decimal::new(1, tick), Decimal::new(1, lot)).expect("spec");
+            registry
+                .add(Venue::BybitSpot, symbol, spec)
+                .expect("register");
+        }
+        let mut decoder = bybit::Decoder::new(Venue::BybitSpot);
+        let levels = decode_bybit(&mut decoder, &frames, reps, &registry);
+        println!(
+            "decode_instructions: {group}: {} frames x {reps} = {} decodes, {levels} levels",
+            frames.len(),
+            frames.len() * reps
+        );
+        return;
+    }
     let Some(all) = capture_frames("binance-spot_btcusdt_20240808.gz") else {
         eprintln!("decode_instructions: the shared spot capture is missing");
         std::process::exit(1);
@@ -59,9 +114,9 @@ fn main() {
             ) && (45..=55).contains(&(decoder.bids().len() + decoder.asks().len()))
         })
         .collect();
-    let levels = decode_all(&mut decoder, &fifty, reps, &registry);
+    let levels = decode_binance(&mut decoder, &fifty, reps, &registry);
     println!(
-        "decode_instructions: {} frames x {reps} = {} decodes, {levels} levels",
+        "decode_instructions: {group}: {} frames x {reps} = {} decodes, {levels} levels",
         fifty.len(),
         fifty.len() * reps
     );

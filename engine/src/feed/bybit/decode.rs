@@ -400,12 +400,22 @@ impl Decoder {
             c.lit(b",\"type\":\"")?;
             f.kind = Some(c.str()?);
         }
-        let Ok(Kind::Book { depth, snapshot }) = wire::classify(&f) else {
+        // The topic parsed once (what `wire::classify` and `Decoder::lookup` each read).
+        let wire::Topic::Book {
+            depth,
+            symbol: topic_symbol,
+        } = wire::topic(f.topic?)
+        else {
             return None;
+        };
+        let snapshot = match f.kind? {
+            b"snapshot" => true,
+            b"delta" => false,
+            _ => return None,
         };
         c.lit(b",\"data\":{\"s\":\"")?;
         let symbol = c.str()?;
-        let inst = self.lookup(registry, f.topic).ok()?;
+        let inst = registry.lookup(self.venue, topic_symbol)?;
         if symbol != inst.symbol.as_bytes() {
             return None;
         }

@@ -260,3 +260,30 @@ proptest! {
         check_after(&spec(&tick, &lot), &taught, &value);
     }
 }
+
+#[rstest]
+#[case::empty("")]
+#[case::letter("x1")]
+#[case::one_digit("7")]
+#[case::binance_event_time("1723161265113")]
+#[case::binance_update_id("50093243620")]
+#[case::eight_digits("12345678")]
+#[case::sixteen_digits("1234567812345678")]
+#[case::leading_zeros("0000000000000042")]
+#[case::max("18446744073709551615")]
+#[case::max_plus_one("18446744073709551616")]
+#[case::twenty_one_digits("999999999999999999999")]
+#[case::high_byte("12\u{b0}4")]
+fn exact_u64_reads_what_a_digit_loop_reads(#[case] digits: &str) {
+    // The value of the leading digits, or None (no digit, or above u64::MAX).
+    let expected = |text: &str| {
+        let n = text.bytes().take_while(u8::is_ascii_digit).count();
+        text[..n].parse::<u64>().ok().map(|v| (v, n))
+    };
+    for tail in ["", ",", ",\"b\":[[\"1\",\"2\"]]}"] {
+        let buf = format!("{digits}{tail}");
+        let mut c = Exact::new(buf.as_bytes());
+        let got = c.u64().map(|v| (v, c.position()));
+        assert_eq!(got, expected(&buf), "{buf:?}");
+    }
+}
