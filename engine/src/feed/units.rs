@@ -397,6 +397,8 @@ pub struct Layouts {
 struct Column {
     layout: Cell<Layout>,
     scale: Cell<Option<u32>>,
+    /// The shape (integer digits, decimals, dot, leading `0`) of the last value that missed.
+    shape: Cell<u32>,
 }
 
 impl Column {
@@ -406,6 +408,7 @@ impl Column {
         if self.scale.get() != scale {
             self.layout.set(Layout::NONE);
             self.scale.set(scale);
+            self.shape.set(u32::MAX);
         }
     }
 
@@ -448,7 +451,16 @@ impl Column {
         }
         let written = if n.dot { 1 + n.decimals as usize } else { 0 };
         let digits = n.end - (pos + 1) - written;
-        if let Some(layout) = Layout::of(digits, n, scale, buf[pos + 1]) {
+        // A new layout is built only when two values in a row share their shape: a column whose
+        // widths keep changing (OKX sizes, Bybit's XRP quantities) reads through `swar_number`
+        // without paying for layouts it would not reuse.
+        let shape = (digits as u32)
+            | (n.decimals << 8)
+            | (u32::from(n.dot) << 16)
+            | (u32::from(buf[pos + 1] == b'0') << 17);
+        if self.shape.replace(shape) == shape
+            && let Some(layout) = Layout::of(digits, n, scale, buf[pos + 1])
+        {
             self.layout.set(layout);
         }
         Some((n.units, n.end + 1))

@@ -23,15 +23,16 @@ fn general_qty(spec: &InstrumentSpec, text: &[u8]) -> Option<(Quantity, usize)> 
 
 /// Checks fast == general (value and end) for `value` on `spec`, with a long tail (the SWAR
 /// window) and at the very end of the buffer (the general path).
-/// Each value is read twice: the first read teaches the column its layout, the second takes
-/// the layout path when the value has one.
+/// Each value is read three times: the first two reads teach the column its layout (a layout
+/// is built when two values in a row share their shape), the third takes the layout path when
+/// the value has one.
 fn check(spec: &InstrumentSpec, value: &str) {
     let layouts = Layouts::default();
     let units = Units::new(spec, &layouts);
     for tail in ["", "]", ",\"0.1\"]]}}}}}}}}}}}}}}"] {
         let buf = format!("\"{value}\"{tail}");
         let b = buf.as_bytes();
-        for _ in 0..2 {
+        for _ in 0..3 {
             assert_eq!(units.price(b, 0), general_price(spec, b), "price {buf:?}");
             assert_eq!(units.qty(b, 0), general_qty(spec, b), "qty {buf:?}");
         }
@@ -44,8 +45,10 @@ fn check_after(spec: &InstrumentSpec, taught: &str, value: &str) {
     let units = Units::new(spec, &layouts);
     let tail = ",\"0.1\"]]}}}}}}}}}}}}}}";
     let first = format!("\"{taught}\"{tail}");
-    units.price(first.as_bytes(), 0);
-    units.qty(first.as_bytes(), 0);
+    for _ in 0..2 {
+        units.price(first.as_bytes(), 0);
+        units.qty(first.as_bytes(), 0);
+    }
     let buf = format!("\"{value}\"{tail}");
     let b = buf.as_bytes();
     assert_eq!(
@@ -159,7 +162,9 @@ fn units_general_errors_stay_with_the_general_path() {
     let layouts = Layouts::default();
     let units = Units::new(&s, &layouts);
     // Learnt on 1.000, then 1.001 (the same layout but for a digit past the grid).
-    assert!(units.price(b"\"1.000\"..................", 0).is_some());
+    for _ in 0..2 {
+        assert!(units.price(b"\"1.000\"..................", 0).is_some());
+    }
     assert!(units.price(b"\"1.001\"..................", 0).is_none());
 }
 
@@ -286,4 +291,35 @@ fn exact_u64_reads_what_a_digit_loop_reads(#[case] digits: &str) {
         let got = c.u64().map(|v| (v, c.position()));
         assert_eq!(got, expected(&buf), "{buf:?}");
     }
+}
+
+#[test]
+fn units_layout_is_built_after_two_values_of_one_shape_only() {
+    let s = spec("0.01", "0.00000001");
+    let layouts = Layouts::default();
+    let units = Units::new(&s, &layouts);
+    let read = |text: &[u8]| units.price(text, 0).map(|(p, _)| p);
+    let long = b"\"61837.63000000\",\"0.00105000\"]]}";
+    let short = b"\"7.5\",\"0.00105000\"]]}]]]]]]]]]]]]]";
+    // Alternating shapes never build a layout.
+    for text in [&long[..], short, long, short] {
+        assert!(read(text).is_some());
+        assert_eq!(layouts.price.layout.get().len, 0);
+    }
+    assert!(read(short).is_some());
+    assert_eq!(
+        layouts.price.layout.get().len,
+        4,
+        "\"7.5\" twice: its layout"
+    );
+    // The layout path then reads the same values the general path does.
+    assert_eq!(
+        read(b"\"9.1\",..............."),
+        Some(Price::from_ticks(910))
+    );
+    assert_eq!(layouts.price.layout.get().len, 4);
+    // Another grid forgets it.
+    let other = spec("0.1", "0.00000001");
+    let _ = Units::new(&other, &layouts);
+    assert_eq!(layouts.price.layout.get().len, 0);
 }
