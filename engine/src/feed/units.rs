@@ -10,6 +10,18 @@
 //! of the integer part, a second parses the fraction, and digits past the grid's decimals are
 //! checked to be zeros instead of divided away.
 //!
+//! Every value read also teaches its column (prices, quantities) a layout (`units/layout.rs`):
+//! where its digits, its dot and its closing quote are, and which digits past the grid must be
+//! `'0'`. The next value of the column is first checked against that layout with a few 64-bit
+//! masks (two unaligned loads, no scan, no per-byte branch) and, when it matches, read with one
+//! or two eight-digit SWAR steps whose shifts the layout holds. Venues write a column with one
+//! layout almost always (Binance spot: `61837.63000000` and `0.00105000`, 2.5 % of the
+//! quantities change their integer width), so the scan that finds the dot and the end runs only
+//! on a change. A layout is built when two values in a row share their shape, so a column whose
+//! widths keep changing (OKX sizes) does not pay for layouts it would not reuse. The layouts live
+//! in the decoder ([`Layouts`]) and carry over from frame to frame; they are reset when the
+//! instrument's grid changes.
+//!
 //! The contract is exactness by construction: the fast path answers only for the shapes whose
 //! value it reads completely (`"`, 1–8 digits, optionally `.` and 0–8 digits, `"`), and only
 //! with values inside the market range. Everything else (a sign, an exponent, a longer number, a
@@ -48,16 +60,23 @@ pub struct Units<'s> {
     spec: &'s InstrumentSpec,
     tick_scale: Option<u32>,
     lot_scale: Option<u32>,
+    layouts: &'s Layouts,
 }
 
 impl<'s> Units<'s> {
-    /// The converter of `spec`'s prices and quantities.
+    /// The converter of `spec`'s prices and quantities, reading with (and teaching) the
+    /// decoder's `layouts`; they are reset here if they were learnt on another grid.
     #[inline]
-    pub fn new(spec: &'s InstrumentSpec) -> Self {
+    pub fn new(spec: &'s InstrumentSpec, layouts: &'s Layouts) -> Self {
+        let tick_scale = pow10_scale(spec.tick_grid());
+        let lot_scale = pow10_scale(spec.lot_grid());
+        layouts.price.keep_for(tick_scale);
+        layouts.qty.keep_for(lot_scale);
         Self {
             spec,
-            tick_scale: pow10_scale(spec.tick_grid()),
-            lot_scale: pow10_scale(spec.lot_grid()),
+            tick_scale,
+            lot_scale,
+            layouts,
         }
     }
 
@@ -70,7 +89,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn price(&self, buf: &[u8], pos: usize) -> Option<(Price, usize)> {
         if let Some(scale) = self.tick_scale
-            && let Some((ticks, end)) = swar_units(buf, pos, scale)
+            && let Some((ticks, end)) = self.layouts.price.read(buf, pos, scale)
             && (1..=InstrumentSpec::MAX_MARKET_TICKS as u64).contains(&ticks)
         {
             return Some((Price::from_ticks(ticks as i64), end));
@@ -87,7 +106,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn qty(&self, buf: &[u8], pos: usize) -> Option<(Quantity, usize)> {
         if let Some(scale) = self.lot_scale
-            && let Some((lots, end)) = swar_units(buf, pos, scale)
+            && let Some((lots, end)) = self.layouts.qty.read(buf, pos, scale)
             && lots <= InstrumentSpec::MAX_MARKET_LOTS as u64
         {
             return Some((Quantity::from_lots(lots as i64), end));
@@ -192,10 +211,28 @@ impl<'a> Exact<'a> {
 
     /// An unsigned integer (digits only, no overflow). What follows is the caller's next
     /// [`Exact::lit`], so a fraction or an exponent after the digits never matches.
+    ///
+    /// # Hot path
+    /// Eight digits a step (SWAR) while eight bytes remain, then a byte at a time.
     #[inline(always)]
     pub fn u64(&mut self) -> Option<u64> {
         let start = self.pos;
         let mut v: u64 = 0;
+        while let Some(window) = self.buf.get(self.pos..self.pos + 8) {
+            let chunk = u64::from_le_bytes(window.try_into().ok()?);
+            let n = (nondigits64(chunk).trailing_zeros() / 8) as usize;
+            if n == 0 {
+                return (self.pos > start).then_some(v);
+            }
+            // Checked per step: the value overflows iff one of the steps does.
+            v = v
+                .checked_mul(POW10[n])?
+                .checked_add(parse_digits(chunk, n))?;
+            self.pos += n;
+            if n < 8 {
+                return Some(v);
+            }
+        }
         while let Some(&b) = self.buf.get(self.pos) {
             let d = b.wrapping_sub(b'0');
             if d >= 10 {
@@ -334,6 +371,20 @@ fn swar_units(buf: &[u8], pos: usize, scale: u32) -> Option<(u64, usize)> {
     (buf.get(n.end) == Some(&b'"')).then_some((n.units, n.end + 1))
 }
 
+/// [`swar_units`] for a value near the end of the frame (the last quantity of a frame has
+/// fewer than 16 bytes after it): the rest of the frame copied into a zero-padded window, whose
+/// zero bytes are not digits, so the number and its closing quote are read from real bytes
+/// only.
+#[inline(never)]
+fn swar_units_tail(buf: &[u8], pos: usize, scale: u32) -> Option<(u64, usize)> {
+    let rest = buf.get(pos..)?;
+    let mut window = [0u8; 24];
+    let n = rest.len().min(window.len());
+    window[..n].copy_from_slice(&rest[..n]);
+    let (units, end) = swar_units(&window, 0, scale)?;
+    (end <= n).then_some((units, pos + end))
+}
+
 /// A number read by [`swar_number`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct SwarNumber {
@@ -439,6 +490,9 @@ fn parse_eight(chunk: u64) -> u64 {
     let hi = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
     lo.wrapping_add(hi) >> 32
 }
+
+mod layout;
+pub use layout::Layouts;
 
 #[cfg(test)]
 pub(crate) mod exact_check;

@@ -12,7 +12,7 @@ use super::wire::{self, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
 pub use crate::feed::token::Token;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     Bbo, GridError, InstrumentId, InstrumentSpec, Level, Price, Quantity, RawDecimal, Side, Trade,
@@ -163,6 +163,8 @@ pub struct Decoder {
     venue: Venue,
     raw_bids: Vec<RawLevel>,
     raw_asks: Vec<RawLevel>,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
 }
@@ -172,6 +174,7 @@ impl Decoder {
     /// empty buffers (they grow to the largest message once).
     pub fn new(venue: Venue) -> Self {
         Self {
+            layouts: Layouts::default(),
             venue,
             raw_bids: Vec::new(),
             raw_asks: Vec::new(),
@@ -352,7 +355,7 @@ impl Decoder {
         };
         c.lit(b",\"b\":")?;
         let inst = registry.lookup(self.venue, symbol)?;
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         self.bids.clear();
         self.asks.clear();
         c.levels(&units, &mut self.bids)?;

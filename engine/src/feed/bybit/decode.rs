@@ -15,7 +15,7 @@ use super::wire::{self, ClassifyError, Fields, Kind, Parsed, RawLevel, TakerSide
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
 pub use crate::feed::token::Token;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, InstrumentSpec, Level, RawDecimal, Side, Trade, UnixNanos,
@@ -210,6 +210,8 @@ impl From<WireError> for DecodeError {
 pub struct Decoder {
     venue: Venue,
     raw: Parsed,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<Trade>,
@@ -220,6 +222,7 @@ impl Decoder {
     /// empty buffers (they grow to the largest message once).
     pub fn new(venue: Venue) -> Self {
         Self {
+            layouts: Layouts::default(),
             venue,
             raw: Parsed::default(),
             bids: Vec::new(),
@@ -397,16 +400,26 @@ impl Decoder {
             c.lit(b",\"type\":\"")?;
             f.kind = Some(c.str()?);
         }
-        let Ok(Kind::Book { depth, snapshot }) = wire::classify(&f) else {
+        // The topic parsed once (what `wire::classify` and `Decoder::lookup` each read).
+        let wire::Topic::Book {
+            depth,
+            symbol: topic_symbol,
+        } = wire::topic(f.topic?)
+        else {
             return None;
+        };
+        let snapshot = match f.kind? {
+            b"snapshot" => true,
+            b"delta" => false,
+            _ => return None,
         };
         c.lit(b",\"data\":{\"s\":\"")?;
         let symbol = c.str()?;
-        let inst = self.lookup(registry, f.topic).ok()?;
+        let inst = registry.lookup(self.venue, topic_symbol)?;
         if symbol != inst.symbol.as_bytes() {
             return None;
         }
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         self.bids.clear();
         self.asks.clear();
         self.trades.clear();

@@ -23,7 +23,7 @@ use super::exchange;
 use super::wire::{self, Buffers, ClassifyError, Fields, Kind, RawLevel, Span, WireError, slice};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{GridError, InstrumentId, Level, Side, Trade, UnixNanos};
 use std::fmt;
@@ -194,6 +194,8 @@ pub struct Decoder {
     venue: Venue,
     raw: Buffers,
     events: Vec<BookEvent>,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<Trade>,
@@ -205,6 +207,7 @@ impl Decoder {
     /// as Advanced Trade).
     pub fn new(venue: Venue) -> Self {
         Self {
+            layouts: Layouts::default(),
             venue,
             raw: Buffers::default(),
             events: Vec::new(),
@@ -334,7 +337,7 @@ impl Decoder {
         };
         c.lit(br#","product_id":""#)?;
         let inst = lookup(registry, self.venue, c.str()?).ok()?;
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         c.lit(br#","updates":["#)?;
         self.events.clear();
         self.bids.clear();

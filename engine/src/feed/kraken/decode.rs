@@ -18,7 +18,7 @@ use super::wire::{
 };
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 use crate::instrument::{Instrument, Registry};
 use ladder_sdk::{
     GridError, InstrumentId, Level, Price, Quantity, RawDecimal, Side, Trade, UnixNanos,
@@ -179,6 +179,8 @@ impl From<WireError> for DecodeError {
 #[derive(Debug, Default)]
 pub struct Decoder {
     raw: Buffers,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<Trade>,
@@ -317,7 +319,7 @@ impl Decoder {
         }
         c.lit(br#","data":[{"symbol":""#)?;
         let inst = lookup(registry, Some(c.str()?), "book").ok()?;
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         self.bids.clear();
         self.asks.clear();
         self.trades.clear();

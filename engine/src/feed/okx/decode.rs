@@ -12,7 +12,7 @@ use super::checksum::{LevelTexts, Texts};
 use super::wire::{self, Buffers, Channel, ClassifyError, Fields, Kind, RawLevel, WireError};
 use crate::feed::Venue;
 use crate::feed::json::JsonError;
-use crate::feed::units::{Exact, Units};
+use crate::feed::units::{Exact, Layouts, Units};
 /// OKX names are longer (instrument ids, error texts): 64 bytes.
 pub type Token = crate::feed::token::Token<64>;
 use crate::instrument::{Instrument, Registry};
@@ -205,6 +205,8 @@ impl From<WireError> for DecodeError {
 #[derive(Debug, Default)]
 pub struct Decoder {
     raw: Buffers,
+    /// The layouts of the last price and quantity read (see [`Layouts`]).
+    layouts: Layouts,
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<Trade>,
@@ -379,7 +381,7 @@ impl Decoder {
         }
         c.lit(b",\"data\":[{\"asks\":")?;
         let inst = lookup(registry, f.arg_inst, "books").ok()?;
-        let units = Units::new(&inst.spec);
+        let units = Units::new(&inst.spec, &self.layouts);
         self.raw.clear_levels();
         self.bids.clear();
         self.asks.clear();
