@@ -116,10 +116,11 @@ impl Scales {
         self
     }
 
-    /// The inferred number of decimals, the values counted, and the values finer than it.
-    fn infer(&self) -> (u32, u64, u64) {
+    /// The inferred number of decimals, the values counted, and the values finer than it, with
+    /// `allowed(total)` values allowed finer than the grid ([`tolerated`] for an inference).
+    fn infer_tolerating(&self, allowed: fn(u64) -> u64) -> (u32, u64, u64) {
         let total: u64 = self.0.iter().sum();
-        let allowed = tolerated(total);
+        let allowed = allowed(total);
         let mut finer = 0u64;
         for scale in (0..SCALES).rev() {
             if finer + self.0[scale] > allowed || scale == 0 {
@@ -273,6 +274,22 @@ pub fn infer_grids(
 /// The grids of scanned captures (in the order of `scans`, which is the order of the inputs):
 /// each symbol `configured` if set, else inferred from its values over all of them.
 pub fn grids_of(scans: &[GridScan], configured: Option<InstrumentSpec>) -> CaptureGrids {
+    grids_tolerating(scans, configured, tolerated)
+}
+
+/// A guess of the grids of whole captures from scans of their first lines: the finest scale
+/// of any value seen (no value is an outlier yet). A finer value in the first lines is taken as
+/// the grid rather than as noise: on the shared spot capture one of its three 6-decimal
+/// quantities is in the first lines, and the whole capture's lot is 6 decimals.
+pub fn guess_grids_of(scans: &[GridScan]) -> CaptureGrids {
+    grids_tolerating(scans, None, |_| 0)
+}
+
+fn grids_tolerating(
+    scans: &[GridScan],
+    configured: Option<InstrumentSpec>,
+    allowed: fn(u64) -> u64,
+) -> CaptureGrids {
     let mut seen: Vec<Seen> = Vec::new();
     // Values of bare REST snapshots, per venue.
     let mut orphans: Vec<(Venue, Scales, Scales)> = Vec::new();
@@ -322,9 +339,12 @@ pub fn grids_of(scans: &[GridScan], configured: Option<InstrumentSpec>) -> Captu
             }),
             None => {
                 let (orphan_prices, orphan_quantities) = orphan(s.venue);
-                let (tick_scale, prices, finer_prices) = s.prices.merged(&orphan_prices).infer();
-                let (lot_scale, quantities, finer_quantities) =
-                    s.quantities.merged(&orphan_quantities).infer();
+                let (tick_scale, prices, finer_prices) =
+                    s.prices.merged(&orphan_prices).infer_tolerating(allowed);
+                let (lot_scale, quantities, finer_quantities) = s
+                    .quantities
+                    .merged(&orphan_quantities)
+                    .infer_tolerating(allowed);
                 let tick = Decimal::new(1, tick_scale);
                 let lot = Decimal::new(1, lot_scale);
                 let spec = InstrumentSpec::new(tick, lot).ok()?;
@@ -458,7 +478,7 @@ mod tests {
         #[case] counts: &[(usize, u64)],
         #[case] want: (u32, u64, u64),
     ) {
-        assert_eq!(scales(counts).infer(), want);
+        assert_eq!(scales(counts).infer_tolerating(tolerated), want);
     }
 
     fn write(lines: &[String]) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -589,6 +609,24 @@ mod tests {
         // Few values: every one counts, so BTCUSDT's second-capture price sets the tick.
         assert_eq!(g[0].spec.tick_size(), Decimal::new(1, 3));
         assert_eq!(g[0].inference.unwrap().prices, 2);
+    }
+
+    #[test]
+    fn guess_grids_of_takes_the_finest_value_seen_where_inference_calls_it_an_outlier() {
+        let mut lines: Vec<String> = (0..30)
+            .map(|i| trade(&format!("100.{i:02}"), "1.5"))
+            .collect();
+        lines.push(trade("100.125", "1.5"));
+        let (_dir, path) = write(&lines);
+        let scans = [GridScan::read(&input(&path)[0], None).unwrap()];
+        assert_eq!(
+            grids_of(&scans, None).symbols[0].spec.tick_size(),
+            Decimal::new(1, 2)
+        );
+        assert_eq!(
+            guess_grids_of(&scans).symbols[0].spec.tick_size(),
+            Decimal::new(1, 3)
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! sleeps more than an hour divided by `X`, and no single sleep exceeds an hour.
 //!
 //! Instrument grids (tick and lot, [`crate::capture::grid`]) are not found by a second reading
-//! pass before the run: they are inferred from the first [`GRID_GUESS_LINES`] lines of each
-//! capture, and each capture's read-ahead thread counts the whole file as the replay reads it
+//! pass before the run: they are guessed from the first [`GRID_GUESS_LINES`] lines of each
+//! capture (the finest value seen, [`guess_grids_of`]), and each capture's read-ahead thread counts the whole file as the replay reads it
 //! ([`GridTap`], once per batch, off the replay thread). When the whole captures' grids differ
 //! from the first lines' (a finer value late in a large capture), a note on stderr says so and
 //! the replay runs again with them: the report is always the one of the whole captures' grids,
@@ -34,7 +34,7 @@
 
 use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS};
 use crate::capture::grid::{
-    GridScan, GridTap, RegistryBuildError, build_registry, grids_of, registry_of,
+    GridScan, GridTap, RegistryBuildError, build_registry, grids_of, guess_grids_of, registry_of,
 };
 use crate::capture::merge::{CaptureInput, Captures, describe};
 use crate::capture::pipeline::Pipeline;
@@ -175,7 +175,7 @@ pub fn replay_with_swaps(opts: ReplayOptions, swaps: &[SwapAt]) -> Result<Summar
         .iter()
         .map(|c| GridScan::read(c, Some(GRID_GUESS_LINES)))
         .collect::<Result<Vec<_>, _>>()?;
-    let (guess, _) = registry_of(&opts.captures, configured, grids_of(&prefix, None))?;
+    let (guess, _) = registry_of(&opts.captures, configured, guess_grids_of(&prefix))?;
     if guess.is_empty() {
         // Nothing usable in the first lines: the whole-capture pass, before the run.
         let (registry, _) = build_registry(&opts.captures, configured, None)?;

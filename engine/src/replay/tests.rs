@@ -61,6 +61,28 @@ fn replay_finer_prices_after_the_guess_lines_replays_with_the_whole_capture_grid
 }
 
 #[test]
+fn replay_one_finer_price_in_the_guess_lines_is_an_outlier_of_the_whole_capture() {
+    let n = GRID_GUESS_LINES as usize + 500;
+    // The guess takes 0.001 from the one finer price; the whole capture calls it an outlier.
+    let text: String = (0..n)
+        .map(|i| {
+            let price = if i == 10 {
+                "100.125".to_owned()
+            } else {
+                format!("100.{:02}", i % 100)
+            };
+            trade(i, &price)
+        })
+        .collect();
+    let s = replay_lines(&text);
+    assert_eq!(
+        s["instruments"]["binance-spot:BTCUSDT"]["tick_size"],
+        "0.01"
+    );
+    assert_eq!(s["parse_errors"], 1);
+}
+
+#[test]
 fn replay_one_finer_price_after_the_guess_lines_keeps_the_guess_as_an_outlier() {
     let n = GRID_GUESS_LINES as usize + 500;
     let text: String = (0..n)
