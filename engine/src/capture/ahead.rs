@@ -16,10 +16,12 @@
 //! read error that ends a damaged file arrive in the order a single thread would have met them,
 //! so everything downstream (replay determinism included) is unchanged.
 
+use super::grid::GridTap;
 use super::{LineError, parse_line};
 use crossbeam::channel::{Receiver, Sender, bounded};
 use ladder_sdk::UnixNanos;
 use std::io::{self, BufRead, Read};
+use std::sync::PoisonError;
 
 /// Batches in flight between the read-ahead thread and the reader.
 pub(super) const RING: usize = 4;
@@ -83,6 +85,8 @@ pub(super) struct LineSource {
     inner: Box<dyn BufRead + Send>,
     line: u64,
     max_line: usize,
+    /// Counts the values of every well-formed frame, batch by batch (`replay`'s grid check).
+    tap: Option<GridTap>,
 }
 
 impl LineSource {
@@ -92,7 +96,13 @@ impl LineSource {
             inner,
             line: 0,
             max_line,
+            tap: None,
         }
+    }
+
+    /// Counts every well-formed frame into `tap` before its batch is handed over.
+    pub(super) fn set_tap(&mut self, tap: GridTap) {
+        self.tap = Some(tap);
     }
 
     /// Sets the longest line read.
@@ -103,7 +113,22 @@ impl LineSource {
     /// Refills `b` (emptied first) with the next lines, up to about [`BATCH_BYTES`]; sets
     /// `b.stop` at the end of the file or at a read error (whatever partial line came before
     /// the error is dropped: only complete lines are kept). Blank lines are counted, not kept.
+    ///
+    /// With a tap, every well-formed frame of the batch is then counted into it, under one lock
+    /// per batch: when the reader receives the last batch, the tap holds the whole file.
     pub(super) fn fill(&mut self, b: &mut Batch) {
+        self.fill_lines(b);
+        if let Some(tap) = &self.tap {
+            let mut scan = tap.lock().unwrap_or_else(PoisonError::into_inner);
+            for e in &b.entries {
+                if let Ok((_, start, end)) = e.parsed {
+                    scan.add(&b.data[start..end]);
+                }
+            }
+        }
+    }
+
+    fn fill_lines(&mut self, b: &mut Batch) {
         b.data.clear();
         b.entries.clear();
         b.stop = None;

@@ -16,6 +16,10 @@
 //! cannot hold (a zero or negative price) contributes nothing: it is an error of its own line.
 //! Streams ladder does not use contribute nothing either. A bare REST snapshot names no symbol:
 //! its values count for every symbol of the capture.
+//!
+//! The counting is [`GridScan`]: [`infer_grids`] runs it in a reading pass of its own; `replay`
+//! feeds it from each capture's read-ahead thread while it replays ([`GridTap`]) and checks its
+//! first guess against it.
 
 use super::merge::CaptureInput;
 use super::{CaptureError, CaptureReader, Next};
@@ -25,6 +29,7 @@ use crate::instrument::{Registry, RegistryError};
 use ladder_sdk::{InstrumentSpec, RawDecimal};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::sync::{Arc, Mutex};
 
 /// Fewer values than this are too few to call any of them an outlier: every value counts.
 pub const MIN_VALUES: u64 = 20;
@@ -111,10 +116,11 @@ impl Scales {
         self
     }
 
-    /// The inferred number of decimals, the values counted, and the values finer than it.
-    fn infer(&self) -> (u32, u64, u64) {
+    /// The inferred number of decimals, the values counted, and the values finer than it, with
+    /// `allowed(total)` values allowed finer than the grid ([`tolerated`] for an inference).
+    fn infer_tolerating(&self, allowed: fn(u64) -> u64) -> (u32, u64, u64) {
         let total: u64 = self.0.iter().sum();
-        let allowed = tolerated(total);
+        let allowed = allowed(total);
         let mut finer = 0u64;
         for scale in (0..SCALES).rev() {
             if finer + self.0[scale] > allowed || scale == 0 {
@@ -138,11 +144,116 @@ pub const fn tolerated(total: u64) -> u64 {
     }
 }
 
+#[derive(Debug)]
 struct Seen {
     venue: Venue,
     symbol: String,
     prices: Scales,
     quantities: Scales,
+}
+
+/// The values of one capture, counted per symbol (and, for bare REST snapshots, per venue), as
+/// its frames go by: what [`infer_grids`] counts in its reading pass, and what `replay` counts
+/// on the read-ahead thread while it replays ([`GridTap`]).
+#[derive(Debug)]
+pub struct GridScan {
+    venue: Venue,
+    probe: VenueProbe,
+    seen: Vec<Seen>,
+    /// Values of bare REST snapshots (they name no symbol).
+    orphans: Option<(Scales, Scales)>,
+}
+
+/// A [`GridScan`] shared with a capture's read-ahead thread, which adds every well-formed
+/// frame to it before handing its batch over (locked once per batch, never per frame).
+pub type GridTap = Arc<Mutex<GridScan>>;
+
+impl GridScan {
+    /// An empty count for a capture of `venue`.
+    pub fn new(venue: Venue) -> Self {
+        Self {
+            venue,
+            probe: VenueProbe::new(venue),
+            seen: Vec::new(),
+            orphans: None,
+        }
+    }
+
+    /// The venue of the capture scanned.
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// A scan shared with a read-ahead thread.
+    pub fn tap(venue: Venue) -> GridTap {
+        Arc::new(Mutex::new(Self::new(venue)))
+    }
+
+    /// Counts the values of one frame. Frames that do not decode, streams ladder does not
+    /// use, and frames with a value the decoder or a book rejects count nothing.
+    pub fn add(&mut self, frame: &[u8]) {
+        let venue = self.venue;
+        let Some(symbol) = self.probe.read(frame) else {
+            return;
+        };
+        let (prices, quantities) = match symbol {
+            // A bare REST snapshot names no symbol.
+            None => {
+                let o = self.orphans.get_or_insert_default();
+                (&mut o.0, &mut o.1)
+            }
+            Some(symbol) => {
+                // The registry's rule: Kraken spells its pairs `BTC/USD`.
+                let valid = symbol
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
+                if symbol.is_empty() || !valid {
+                    return;
+                }
+                let found = self
+                    .seen
+                    .iter()
+                    .position(|s| s.symbol.as_bytes().eq_ignore_ascii_case(symbol));
+                let i = match found {
+                    Some(i) => i,
+                    None => {
+                        self.seen.push(Seen {
+                            venue,
+                            symbol: String::from_utf8_lossy(symbol).to_ascii_uppercase(),
+                            prices: Scales::default(),
+                            quantities: Scales::default(),
+                        });
+                        self.seen.len() - 1
+                    }
+                };
+                let s = &mut self.seen[i];
+                (&mut s.prices, &mut s.quantities)
+            }
+        };
+        for &(p, q) in self.probe.values() {
+            prices.add(p);
+            // A zero quantity says nothing about the lot size.
+            if q.mantissa != 0 {
+                quantities.add(q);
+            }
+        }
+    }
+
+    /// Reads `input` (its first `max_lines` lines if given) into a scan; a read error ends it
+    /// (the reading pass that follows meets it again and reports it).
+    pub fn read(input: &CaptureInput, max_lines: Option<u64>) -> Result<Self, CaptureError> {
+        let mut scan = Self::new(input.venue);
+        let mut reader = CaptureReader::open(&input.path)?;
+        while let Ok(Some(next)) = reader.next_line() {
+            if let Next::Line(line) = next {
+                scan.add(line.frame);
+            }
+            if max_lines.is_some_and(|m| reader.line_number() >= m) {
+                break;
+            }
+        }
+        Ok(scan)
+    }
 }
 
 /// Scans `inputs` for their symbols; gives each `configured` if set, else infers its grid.
@@ -153,11 +264,62 @@ pub fn infer_grids(
     inputs: &[CaptureInput],
     configured: Option<InstrumentSpec>,
 ) -> Result<CaptureGrids, CaptureError> {
+    let scans = inputs
+        .iter()
+        .map(|i| GridScan::read(i, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(grids_of(&scans, configured))
+}
+
+/// The grids of scanned captures (in the order of `scans`, which is the order of the inputs):
+/// each symbol `configured` if set, else inferred from its values over all of them.
+pub fn grids_of(scans: &[GridScan], configured: Option<InstrumentSpec>) -> CaptureGrids {
+    grids_tolerating(scans, configured, tolerated)
+}
+
+/// A guess of the grids of whole captures from scans of their first lines: the finest scale
+/// of any value seen (no value is an outlier yet). A finer value in the first lines is taken as
+/// the grid rather than as noise: on the shared spot capture one of its three 6-decimal
+/// quantities is in the first lines, and the whole capture's lot is 6 decimals.
+pub fn guess_grids_of(scans: &[GridScan]) -> CaptureGrids {
+    grids_tolerating(scans, None, |_| 0)
+}
+
+fn grids_tolerating(
+    scans: &[GridScan],
+    configured: Option<InstrumentSpec>,
+    allowed: fn(u64) -> u64,
+) -> CaptureGrids {
     let mut seen: Vec<Seen> = Vec::new();
-    // Values of bare REST snapshots (they name no symbol), per venue.
+    // Values of bare REST snapshots, per venue.
     let mut orphans: Vec<(Venue, Scales, Scales)> = Vec::new();
-    for input in inputs {
-        scan(input, &mut seen, &mut orphans)?;
+    for scan in scans {
+        for s in &scan.seen {
+            match seen
+                .iter_mut()
+                .find(|t| t.venue == s.venue && t.symbol == s.symbol)
+            {
+                Some(t) => {
+                    t.prices = t.prices.merged(&s.prices);
+                    t.quantities = t.quantities.merged(&s.quantities);
+                }
+                None => seen.push(Seen {
+                    venue: s.venue,
+                    symbol: s.symbol.clone(),
+                    prices: s.prices,
+                    quantities: s.quantities,
+                }),
+            }
+        }
+        if let Some((p, q)) = &scan.orphans {
+            match orphans.iter_mut().find(|o| o.0 == scan.venue) {
+                Some(o) => {
+                    o.1 = o.1.merged(p);
+                    o.2 = o.2.merged(q);
+                }
+                None => orphans.push((scan.venue, *p, *q)),
+            }
+        }
     }
     let orphan = |venue: Venue| {
         orphans
@@ -177,9 +339,12 @@ pub fn infer_grids(
             }),
             None => {
                 let (orphan_prices, orphan_quantities) = orphan(s.venue);
-                let (tick_scale, prices, finer_prices) = s.prices.merged(&orphan_prices).infer();
-                let (lot_scale, quantities, finer_quantities) =
-                    s.quantities.merged(&orphan_quantities).infer();
+                let (tick_scale, prices, finer_prices) =
+                    s.prices.merged(&orphan_prices).infer_tolerating(allowed);
+                let (lot_scale, quantities, finer_quantities) = s
+                    .quantities
+                    .merged(&orphan_quantities)
+                    .infer_tolerating(allowed);
                 let tick = Decimal::new(1, tick_scale);
                 let lot = Decimal::new(1, lot_scale);
                 let spec = InstrumentSpec::new(tick, lot).ok()?;
@@ -198,74 +363,7 @@ pub fn infer_grids(
             }
         })
         .collect();
-    Ok(CaptureGrids { symbols })
-}
-
-/// Adds the values of one capture to `seen` (per symbol) and `orphans` (per venue).
-fn scan(
-    input: &CaptureInput,
-    seen: &mut Vec<Seen>,
-    orphans: &mut Vec<(Venue, Scales, Scales)>,
-) -> Result<(), CaptureError> {
-    let venue = input.venue;
-    let mut reader = CaptureReader::open(&input.path)?;
-    let mut probe = VenueProbe::new(venue);
-    // A read error ends the scan; the replay pass meets it again and reports it.
-    while let Ok(Some(next)) = reader.next_line() {
-        let Next::Line(line) = next else { continue };
-        // Frames that do not decode are reported by the replay pass.
-        let Some(symbol) = probe.read(line.frame) else {
-            continue;
-        };
-        let (prices, quantities) = match symbol {
-            // A bare REST snapshot names no symbol.
-            None => {
-                let k = match orphans.iter().position(|o| o.0 == venue) {
-                    Some(k) => k,
-                    None => {
-                        orphans.push((venue, Scales::default(), Scales::default()));
-                        orphans.len() - 1
-                    }
-                };
-                let o = &mut orphans[k];
-                (&mut o.1, &mut o.2)
-            }
-            Some(symbol) => {
-                // The registry's rule: Kraken spells its pairs `BTC/USD`.
-                let valid = symbol
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
-                if symbol.is_empty() || !valid {
-                    continue;
-                }
-                let found = seen.iter().position(|s| {
-                    s.venue == venue && s.symbol.as_bytes().eq_ignore_ascii_case(symbol)
-                });
-                let i = match found {
-                    Some(i) => i,
-                    None => {
-                        seen.push(Seen {
-                            venue,
-                            symbol: String::from_utf8_lossy(symbol).to_ascii_uppercase(),
-                            prices: Scales::default(),
-                            quantities: Scales::default(),
-                        });
-                        seen.len() - 1
-                    }
-                };
-                let s = &mut seen[i];
-                (&mut s.prices, &mut s.quantities)
-            }
-        };
-        for &(p, q) in probe.values() {
-            prices.add(p);
-            // A zero quantity says nothing about the lot size.
-            if q.mantissa != 0 {
-                quantities.add(q);
-            }
-        }
-    }
-    Ok(())
+    CaptureGrids { symbols }
 }
 
 /// Why a registry could not be built from captures and a config.
@@ -293,6 +391,16 @@ pub fn build_registry(
     inputs: &[CaptureInput],
     configured: &[InstrumentConfig],
     grid: Option<InstrumentSpec>,
+) -> Result<(Registry, Vec<SymbolGrid>), RegistryBuildError> {
+    registry_of(inputs, configured, infer_grids(inputs, grid)?)
+}
+
+/// [`build_registry`] with the capture symbols' grids already known (`grids`, from
+/// [`infer_grids`] or [`grids_of`]).
+pub fn registry_of(
+    inputs: &[CaptureInput],
+    configured: &[InstrumentConfig],
+    found: CaptureGrids,
 ) -> Result<(Registry, Vec<SymbolGrid>), RegistryBuildError> {
     let mut registry = Registry::new();
     let mut venues: Vec<Venue> = Vec::new();
@@ -324,7 +432,7 @@ pub fn build_registry(
         }
     }
     let mut grids = Vec::new();
-    for g in infer_grids(inputs, grid)?.symbols {
+    for g in found.symbols {
         if registry.lookup(g.venue, g.symbol.as_bytes()).is_none() {
             match registry.add(g.venue, &g.symbol, g.spec) {
                 Ok(_) => grids.push(g),
@@ -370,7 +478,7 @@ mod tests {
         #[case] counts: &[(usize, u64)],
         #[case] want: (u32, u64, u64),
     ) {
-        assert_eq!(scales(counts).infer(), want);
+        assert_eq!(scales(counts).infer_tolerating(tolerated), want);
     }
 
     fn write(lines: &[String]) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -447,6 +555,85 @@ mod tests {
         assert_eq!(g.spec.lot_size(), Decimal::new(1, 3));
         let inf = g.inference.unwrap();
         assert_eq!((inf.prices, inf.quantities), (3, 2));
+    }
+
+    #[test]
+    fn grid_tap_fed_by_the_read_ahead_thread_counts_like_the_reading_pass() {
+        // Several batches, a late finer price and a bare snapshot among them.
+        let mut lines: Vec<String> = (0..20_000)
+            .map(|i| trade(&format!("100.{:02}", i % 100), &format!("1.{}", i % 10)))
+            .collect();
+        lines[15_000] = trade("100.125", "1.5");
+        lines[17_000] = trade("100.375", "1.25");
+        lines.push(
+            r#"{"lastUpdateId":10,"bids":[["100.25","0.001"]],"asks":[["100.75","0"]]}"#.to_owned(),
+        );
+        let (_dir, path) = write(&lines);
+        let tap = GridScan::tap(Venue::BinanceSpot);
+        let mut reader = CaptureReader::open(&path).unwrap().with_tap(tap.clone());
+        while reader.next_line().unwrap().is_some() {}
+        drop(reader);
+        let scan = std::mem::replace(&mut *tap.lock().unwrap(), GridScan::new(Venue::BinanceSpot));
+        let tapped = grids_of(&[scan], None).symbols;
+        let read = infer_grids(&input(&path), None).unwrap().symbols;
+        assert_eq!(tapped.len(), 1);
+        let (t, r) = (&tapped[0], &read[0]);
+        assert_eq!(
+            (&t.symbol, t.spec, t.inference),
+            (&r.symbol, r.spec, r.inference)
+        );
+        assert_eq!(t.spec.tick_size(), Decimal::new(1, 3));
+        assert_eq!(t.inference.unwrap().prices, 20_002);
+    }
+
+    #[test]
+    fn grids_of_two_captures_merge_symbols_in_order_of_first_appearance() {
+        let (_a, first) = write(&[trade("100.5", "1")]);
+        let (_b, second) = write(&[
+            trade("100.25", "1")
+                .replace("BTCUSDT", "ETHUSDT")
+                .replace("btcusdt", "ethusdt"),
+            trade("100.125", "1"),
+        ]);
+        let inputs: Vec<CaptureInput> = [first, second]
+            .iter()
+            .map(|p| input(p)[0].clone())
+            .collect();
+        let scans: Vec<GridScan> = inputs
+            .iter()
+            .map(|i| GridScan::read(i, None).unwrap())
+            .collect();
+        let g = grids_of(&scans, None).symbols;
+        let names: Vec<&str> = g.iter().map(|s| s.symbol.as_str()).collect();
+        assert_eq!(names, ["BTCUSDT", "ETHUSDT"]);
+        // Few values: every one counts, so BTCUSDT's second-capture price sets the tick.
+        assert_eq!(g[0].spec.tick_size(), Decimal::new(1, 3));
+        assert_eq!(g[0].inference.unwrap().prices, 2);
+    }
+
+    #[test]
+    fn guess_grids_of_takes_the_finest_value_seen_where_inference_calls_it_an_outlier() {
+        let mut lines: Vec<String> = (0..30)
+            .map(|i| trade(&format!("100.{i:02}"), "1.5"))
+            .collect();
+        lines.push(trade("100.125", "1.5"));
+        let (_dir, path) = write(&lines);
+        let scans = [GridScan::read(&input(&path)[0], None).unwrap()];
+        assert_eq!(
+            grids_of(&scans, None).symbols[0].spec.tick_size(),
+            Decimal::new(1, 2)
+        );
+        assert_eq!(
+            guess_grids_of(&scans).symbols[0].spec.tick_size(),
+            Decimal::new(1, 3)
+        );
+    }
+
+    #[test]
+    fn grid_scan_read_stops_after_max_lines() {
+        let (_dir, path) = write(&[trade("100.5", "1"), trade("100.125", "1")]);
+        let g = grids_of(&[GridScan::read(&input(&path)[0], Some(1)).unwrap()], None).symbols;
+        assert_eq!(g[0].spec.tick_size(), Decimal::new(1, 1));
     }
 
     #[test]

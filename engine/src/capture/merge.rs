@@ -11,6 +11,7 @@
 //! on with the next file (the books see the loss as the gap it is), and [`Captures::truncation`]
 //! keeps the first such stop with the file it happened in.
 
+use super::grid::GridTap;
 use super::{CaptureError, CaptureLine, CaptureReader, LineError, Next, Truncation};
 use crate::feed::Venue;
 use ladder_sdk::UnixNanos;
@@ -47,7 +48,8 @@ enum Head {
 #[derive(Debug)]
 struct Stream {
     venue: Venue,
-    files: VecDeque<PathBuf>,
+    /// The next files, each with the scan its read-ahead thread feeds (if any).
+    files: VecDeque<(PathBuf, Option<GridTap>)>,
     reader: Option<CaptureReader>,
     head: Head,
     frame: Vec<u8>,
@@ -64,13 +66,26 @@ pub struct Captures {
 impl Captures {
     /// Opens every file (so a missing one is an error before anything is read).
     pub fn open(inputs: &[CaptureInput]) -> Result<Self, CaptureError> {
+        Self::open_tapped(inputs, None)
+    }
+
+    /// [`Captures::open`], each file's read-ahead thread counting its values into the scan of
+    /// the same index in `taps` (one per input) as it reads (`replay`'s grid check).
+    pub fn open_tapped(
+        inputs: &[CaptureInput],
+        taps: Option<&[GridTap]>,
+    ) -> Result<Self, CaptureError> {
         let mut streams: Vec<Stream> = Vec::new();
         let mut compressed = false;
-        for input in inputs {
-            let reader = CaptureReader::open(&input.path)?;
+        for (k, input) in inputs.iter().enumerate() {
+            let tap = taps.and_then(|t| t.get(k)).cloned();
+            let mut reader = CaptureReader::open(&input.path)?;
             compressed |= reader.is_compressed();
+            if let Some(tap) = &tap {
+                reader = reader.with_tap(tap.clone());
+            }
             match streams.iter_mut().find(|s| s.venue == input.venue) {
-                Some(s) => s.files.push_back(input.path.clone()),
+                Some(s) => s.files.push_back((input.path.clone(), tap)),
                 None => streams.push(Stream {
                     venue: input.venue,
                     files: VecDeque::new(),
@@ -172,10 +187,13 @@ fn next_file(s: &mut Stream, truncation: &mut Option<Truncation>) -> bool {
     if let Some(r) = s.reader.take() {
         note(truncation, &r);
     }
-    while let Some(path) = s.files.pop_front() {
+    while let Some((path, tap)) = s.files.pop_front() {
         match CaptureReader::open(&path) {
             Ok(r) => {
-                s.reader = Some(r);
+                s.reader = Some(match tap {
+                    Some(tap) => r.with_tap(tap),
+                    None => r,
+                });
                 return true;
             }
             Err(e) => {

@@ -236,6 +236,15 @@ impl CaptureReader {
         self
     }
 
+    /// Has the read-ahead thread count every well-formed frame into `tap` (once per batch,
+    /// before handing the batch over). Takes effect only before the first line is read.
+    pub fn with_tap(mut self, tap: grid::GridTap) -> Self {
+        if let Some(source) = &mut self.source {
+            source.set_tap(tap);
+        }
+        self
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path

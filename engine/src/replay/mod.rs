@@ -14,6 +14,14 @@
 //! would leave every order in flight forever). `--speed X` paces on that time, so one line never
 //! sleeps more than an hour divided by `X`, and no single sleep exceeds an hour.
 //!
+//! Instrument grids (tick and lot, [`crate::capture::grid`]) are not found by a second reading
+//! pass before the run: they are guessed from the first [`GRID_GUESS_LINES`] lines of each
+//! capture (the finest value seen, [`guess_grids_of`]), and each capture's read-ahead thread counts the whole file as the replay reads it
+//! ([`GridTap`], once per batch, off the replay thread). When the whole captures' grids differ
+//! from the first lines' (a finer value late in a large capture), a note on stderr says so and
+//! the replay runs again with them: the report is always the one of the whole captures' grids,
+//! outlier rule included.
+//!
 //! A capture that cannot be read to its end (a killed recording) replays up to its last
 //! complete line; the summary's `truncated` says where and why reading stopped.
 //!
@@ -25,8 +33,10 @@
 //! be checked against a run without one.
 
 use crate::capture::clock::{ClockReport, MAX_CLOCK_STEP_NS};
-use crate::capture::grid::{RegistryBuildError, build_registry};
-use crate::capture::merge::{CaptureInput, describe};
+use crate::capture::grid::{
+    GridScan, GridTap, RegistryBuildError, build_registry, grids_of, guess_grids_of, registry_of,
+};
+use crate::capture::merge::{CaptureInput, Captures, describe};
 use crate::capture::pipeline::Pipeline;
 use crate::capture::{CaptureError, Truncation};
 use crate::clock::{Clock, Stopwatch};
@@ -40,10 +50,15 @@ use crate::report::summary::{self, Percentiles, Summary, SummaryInput, Timing};
 use crate::report::writer::{ReportContext, write_records};
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use std::path::PathBuf;
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use thiserror::Error;
 
 pub use crate::plugin::{StrategyFactory, StrategySource};
+
+/// Lines of each capture the grids are first inferred from; the whole capture's grids are
+/// counted as it replays, and a run whose grids differ is run again with them.
+pub const GRID_GUESS_LINES: u64 = 4096;
 
 /// Replay pacing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,10 +169,75 @@ pub fn replay(opts: ReplayOptions) -> Result<Summary, ReplayError> {
 /// As [`replay`], and [`ReplayError::Swap`] when a swap names no strategy of the run or its
 /// library cannot be loaded (checked before the run starts).
 pub fn replay_with_swaps(opts: ReplayOptions, swaps: &[SwapAt]) -> Result<Summary, ReplayError> {
-    let (registry, _) = build_registry(&opts.captures, &opts.config.instruments, None)?;
-    if registry.is_empty() {
+    let configured = &opts.config.instruments;
+    let prefix = opts
+        .captures
+        .iter()
+        .map(|c| GridScan::read(c, Some(GRID_GUESS_LINES)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (guess, _) = registry_of(&opts.captures, configured, guess_grids_of(&prefix))?;
+    if guess.is_empty() {
+        // Nothing usable in the first lines: the whole-capture pass, before the run.
+        let (registry, _) = build_registry(&opts.captures, configured, None)?;
+        return replay_once(&opts, swaps, &registry, None);
+    }
+    let taps: Vec<GridTap> = opts
+        .captures
+        .iter()
+        .map(|c| GridScan::tap(c.venue))
+        .collect();
+    let summary = replay_once(&opts, swaps, &guess, Some(&taps))?;
+    // Each read-ahead thread counted its last batch before handing it over, so every tap
+    // holds its whole file now (a thread that has not exited yet never locks it again).
+    let scans: Vec<GridScan> = taps
+        .iter()
+        .map(|t| {
+            let mut scan = t.lock().unwrap_or_else(PoisonError::into_inner);
+            let venue = scan.venue();
+            std::mem::replace(&mut *scan, GridScan::new(venue))
+        })
+        .collect();
+    let (whole, _) = registry_of(&opts.captures, configured, grids_of(&scans, None))?;
+    if whole.iter().eq(guess.iter()) {
+        return Ok(summary);
+    }
+    eprintln!(
+        "note: the instrument grids inferred from the first {GRID_GUESS_LINES} lines of {} ({}) \
+         differ from those of the whole capture ({}); replaying again with the whole capture's",
+        describe(&opts.captures),
+        grid_list(&guess),
+        grid_list(&whole),
+    );
+    if whole.is_empty() {
         return Err(ReplayError::NoInstruments(describe(&opts.captures)));
     }
+    replay_once(&opts, swaps, &whole, None)
+}
+
+/// `venue:SYMBOL tick/lot` of each instrument, for the grid-check note.
+fn grid_list(registry: &Registry) -> String {
+    registry
+        .iter()
+        .map(|i| {
+            format!(
+                "{} tick {} lot {}",
+                i.name,
+                i.spec.tick_size(),
+                i.spec.lot_size()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One run over the captures with `registry`; with `taps`, each capture's read-ahead thread
+/// counts its values into the tap of the same index (the grid check).
+fn replay_once(
+    opts: &ReplayOptions,
+    swaps: &[SwapAt],
+    registry: &Registry,
+    taps: Option<&[GridTap]>,
+) -> Result<Summary, ReplayError> {
     let symbols: Vec<String> = registry.iter().map(|i| i.name.clone()).collect();
     let specs: Vec<InstrumentSpec> = registry.iter().map(|i| i.spec).collect();
     let host = HostConfig {
@@ -177,7 +257,7 @@ pub fn replay_with_swaps(opts: ReplayOptions, swaps: &[SwapAt]) -> Result<Summar
             }
         })
         .collect();
-    for source in opts.strategies {
+    for source in &opts.strategies {
         let (instance, m) = source.create(&host).map_err(|e| ReplayError::Strategy {
             which: source.label(),
             source: e,
@@ -228,7 +308,8 @@ pub fn replay_with_swaps(opts: ReplayOptions, swaps: &[SwapAt]) -> Result<Summar
     );
     let run = run_captures(
         &opts.captures,
-        &registry,
+        taps,
+        registry,
         &mut engine,
         &scheduled,
         opts.speed,
@@ -398,13 +479,14 @@ impl Pacer {
 
 fn run_captures(
     captures: &[CaptureInput],
+    taps: Option<&[GridTap]>,
     registry: &Registry,
     engine: &mut HotEngine<RingSink>,
     swaps: &[Scheduled],
     speed: Speed,
     progress: bool,
 ) -> Result<RunStats, ReplayError> {
-    let mut pipeline = Pipeline::open(captures, registry)?;
+    let mut pipeline = Pipeline::new(Captures::open_tapped(captures, taps)?, registry);
     let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
         .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()));
     let bar = progress.then(|| {
@@ -466,3 +548,6 @@ fn run_captures(
         truncated: pipeline.truncation().cloned(),
     })
 }
+
+#[cfg(test)]
+mod tests;
