@@ -235,10 +235,66 @@ impl SourceConfig {
             });
         // The client wants `nats://` for TLS too (TLS is required above).
         let addr = this.url().replacen("tls://", "nats://", 1);
-        opts.connect(addr.as_str())
-            .await
-            .map_err(|e| connect_err(e.to_string()))
+        let wants_tls = this.tls || this.url().starts_with("tls://");
+        // The client would quietly switch a `nats://` to TLS when the server asks for it: the
+        // user asked for plain text, so that is an error that says what to write instead.
+        if !wants_tls && server_requires_tls(&addr).await {
+            let host = url.split_once("://").map_or(url.as_str(), |(_, h)| h);
+            return Err(connect_err(format!(
+                "the server requires TLS: use tls://{host} (and [source] ca_file for a private CA)"
+            )));
+        }
+        opts.connect(addr.as_str()).await.map_err(|e| {
+            let message = e.to_string();
+            if message.contains("certificate") {
+                let fix = match &this.ca_file {
+                    Some(ca) => format!("check [source] ca_file {}", ca.display()),
+                    None => "give its CA as [source] ca_file".to_owned(),
+                };
+                connect_err(format!(
+                    "the server's certificate is not trusted ({message}): {fix}"
+                ))
+            } else {
+                connect_err(message)
+            }
+        })
     }
+}
+
+/// Reads the `INFO` line a NATS server sends on a plain TCP connection to `addr`
+/// (`nats://HOST[:PORT]`): true when it says `tls_required`. False when it cannot be read (the
+/// real connection then reports why).
+async fn server_requires_tls(addr: &str) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let host = addr.trim_start_matches("nats://");
+    let host = host.split(',').next().unwrap_or(host);
+    let host = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host.to_owned()
+    } else {
+        format!("{host}:4222")
+    };
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
+        let mut buf = vec![0u8; 4096];
+        let mut len = 0;
+        while len < buf.len() && !buf[..len].contains(&b'\n') {
+            let n = stream.read(&mut buf[len..]).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+        }
+        let info = String::from_utf8_lossy(&buf[..len]).replace(' ', "");
+        Some(info.starts_with("INFO") && info.contains("\"tls_required\":true"))
+    };
+    tokio::time::timeout(Duration::from_secs(5), probe)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// `scheme://user:pass@host` as `scheme://host`.
