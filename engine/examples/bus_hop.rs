@@ -6,7 +6,8 @@
 //! cargo run --release -p ladder-engine --example bus_hop -- [SECONDS] [RATE...]
 //! ```
 //! Starts its own `nats-server -js` on 127.0.0.1 (a free port, a temporary store) for each run.
-//! Each event is one book delta marked `last` (so one bus message per event: the worst case),
+//! Each event is one book delta marked `last` (one venue update), paced every half millisecond,
+//! so the publisher batches what each read of its channel finds (`bus/publish.rs`); it is
 //! stamped with the live clock just before it enters the publisher's channel; each consumer's
 //! bus thread takes the time again when it pushes the event into its ring. The latency is the
 //! difference: publisher channel, encoding, publish, the server's store, the consumer's pull,
@@ -129,8 +130,16 @@ fn run(rate: u64, consumers: usize, secs: u64) {
             ..PublishOptions::default()
         },
         Arc::new(registry),
-    )
-    .expect("publisher");
+    );
+    let publisher = match publisher {
+        Ok(p) => p,
+        Err(e) => {
+            println!("rate {rate:>6}/s consumers {consumers}: the publisher did not start: {e}");
+            let _ = srv.kill();
+            let _ = srv.wait();
+            return;
+        }
+    };
     let mut out = publisher.output();
     let clock = Clock::live();
     let now = clock.now();
@@ -154,8 +163,18 @@ fn run(rate: u64, consumers: usize, secs: u64) {
     }
     std::thread::sleep(Duration::from_millis(600));
     let mut joined = Vec::new();
-    for _ in 0..consumers {
-        let mut c = BusConsumer::join(SourceConfig::at(&url), None).expect("join");
+    for n in 0..consumers {
+        // A failed run says so on stdout and the next run goes on (a panic here once ended
+        // the whole bench with its message on stderr only).
+        let mut c = match BusConsumer::join(SourceConfig::at(&url), None) {
+            Ok(c) => c,
+            Err(e) => {
+                println!("rate {rate:>6}/s consumers {consumers}: consumer #{n} did not join: {e}");
+                let _ = srv.kill();
+                let _ = srv.wait();
+                return;
+            }
+        };
         let histo = Arc::new(Mutex::new(
             Histo::new_with_bounds(1, 60_000_000_000, 3).expect("histogram"),
         ));

@@ -151,6 +151,24 @@ fn failed_cleanly(what: &str, out: &Output) -> String {
     "ws_book"
 )]
 #[case::unknown_key("[paper]\nmax_order = 5\n", 2, "max_order")]
+#[case::source_url_http("[source]\nurl = \"http://127.0.0.1:4222\"\n", 2, "source.url")]
+#[case::source_url_without_host("[source]\n\nurl = \"nats://\"\n", 3, "source.url")]
+#[case::source_unknown_key("[source]\nurl = \"nats://127.0.0.1:4222\"\nport = 4222\n", 3, "port")]
+#[case::source_tls_ca_file_missing(
+    "[source]\nurl = \"tls://127.0.0.1:4222\"\nca_file = \"no-such-ca.pem\"\n",
+    3,
+    "source.ca_file no-such-ca.pem: no such file"
+)]
+#[case::source_token_and_user(
+    "[source]\nuser = \"u\"\npassword = \"p\"\ntoken = \"t\"\n",
+    4,
+    "source.token: give one way to log in"
+)]
+#[case::source_user_without_password(
+    "[source]\nuser = \"u\"\n",
+    2,
+    "source.user and source.password"
+)]
 fn bad_config_value_fails_cleanly_naming_key_and_line(
     #[case] text: &str,
     #[case] line: usize,

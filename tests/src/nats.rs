@@ -1,6 +1,8 @@
 //! A `nats-server -js` for a test: on 127.0.0.1, a free port, a store directory the test keeps
 //! (so a restart finds its streams again), killed on drop. Missing `nats-server`: the test fails
-//! with `CI=true` and is skipped with a printed reason otherwise.
+//! with `CI=true` and is skipped with a printed reason otherwise. A config file (`-c`) can be
+//! given too ([`NatsServer::start_with_config`]: TLS, users, its own `store_dir`); the command
+//! line's address and port win over the file's.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -65,17 +67,32 @@ impl NatsServer {
         Some(s)
     }
 
+    /// As [`NatsServer::start`], with a `nats-server` config file holding `config` (written
+    /// beside the store as `<store>.conf`).
+    ///
+    /// # Panics
+    /// As [`NatsServer::start`]; when the file cannot be written.
+    pub fn start_with_config(store: &Path, config: &str) -> Option<Self> {
+        let file = store.with_extension("conf");
+        std::fs::write(&file, config).expect("the nats-server config is written");
+        let file = file.to_string_lossy().into_owned();
+        Self::start_with(store, &["-c", &file])
+    }
+
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
     fn launch(&mut self) {
-        let child = Command::new(&self.bin)
-            .args(["-js", "-a", "127.0.0.1", "-p"])
-            .arg(self.port.to_string())
-            .arg("-sd")
-            .arg(&self.store)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["-js", "-a", "127.0.0.1", "-p"])
+            .arg(self.port.to_string());
+        // A config file names its own store (the server refuses both).
+        if !self.args.iter().any(|a| a == "-c") {
+            cmd.arg("-sd").arg(&self.store);
+        }
+        let child = cmd
             .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

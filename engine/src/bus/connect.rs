@@ -139,47 +139,77 @@ impl SourceConfig {
         self.url = Some(format!("{scheme}://{host}"));
     }
 
-    /// Checks the URL's scheme and the credentials given.
+    /// Checks the URL's scheme and the credentials given: the first of [`Self::problems`].
     ///
     /// # Errors
     /// [`BusError::Config`] naming the setting.
     pub fn check(&self) -> Result<(), BusError> {
-        let url = self.url();
-        let scheme = url.split_once("://").map(|(s, _)| s);
-        if !matches!(scheme, Some("nats" | "tls")) {
-            return Err(BusError::Config(format!(
-                "source url {}: expected nats://HOST:PORT or tls://HOST:PORT",
-                redact(url)
-            )));
+        match self.problems().into_iter().next() {
+            Some((_, message)) => Err(BusError::Config(message)),
+            None => Ok(()),
         }
-        if self.user.is_some() != self.password.is_some() {
-            return Err(BusError::Config(
-                "source: user and password go together; give both or neither".into(),
+    }
+
+    /// Every wrong setting, each with its key in `[source]` (the config's validation locates
+    /// them at their line): a URL that is not `nats://HOST[:PORT]` or `tls://HOST[:PORT]`, a
+    /// user without a password (or the reverse), more than one way to log in, a `ca_file` or
+    /// `creds_file` that is not a file.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let url = self.url();
+        let host = match url.split_once("://") {
+            Some(("nats" | "tls", rest)) => Some(rest.rsplit_once('@').map_or(rest, |(_, h)| h)),
+            _ => None,
+        };
+        let host_ok = host.is_some_and(|h| {
+            let (name, port) = h.rsplit_once(':').unwrap_or((h, "4222"));
+            !name.is_empty() && !name.contains('/') && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !host_ok {
+            out.push((
+                "url",
+                format!(
+                    "source.url {}: expected nats://HOST:PORT or tls://HOST:PORT",
+                    redact(url)
+                ),
             ));
         }
-        let ways = [
-            self.user.is_some(),
-            self.token.is_some(),
-            self.creds_file.is_some(),
-            self.nkey_seed.is_some(),
-        ];
-        if ways.iter().filter(|w| **w).count() > 1 {
-            return Err(BusError::Config(
-                "source: give one way to log in (user/password, token, creds_file or nkey_seed)"
-                    .into(),
+        if self.user.is_some() != self.password.is_some() {
+            out.push((
+                if self.user.is_some() {
+                    "user"
+                } else {
+                    "password"
+                },
+                "source.user and source.password go together; give both or neither".into(),
+            ));
+        }
+        let ways: Vec<&'static str> = [
+            ("user", self.user.is_some() || self.password.is_some()),
+            ("token", self.token.is_some()),
+            ("creds_file", self.creds_file.is_some()),
+            ("nkey_seed", self.nkey_seed.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, given)| given.then_some(k))
+        .collect();
+        if let [first, second, ..] = ways[..] {
+            out.push((
+                second,
+                format!(
+                    "source.{second}: give one way to log in (user/password, token, creds_file \
+                     or nkey_seed), not both {first} and {second}"
+                ),
             ));
         }
         for (what, path) in [("ca_file", &self.ca_file), ("creds_file", &self.creds_file)] {
             if let Some(p) = path
                 && !p.is_file()
             {
-                return Err(BusError::Config(format!(
-                    "source {what} {}: no such file",
-                    p.display()
-                )));
+                out.push((what, format!("source.{what} {}: no such file", p.display())));
             }
         }
-        Ok(())
+        out
     }
 
     /// Opens a connection: retried with backoff on reconnect (forever), `on_event` told of
@@ -235,10 +265,66 @@ impl SourceConfig {
             });
         // The client wants `nats://` for TLS too (TLS is required above).
         let addr = this.url().replacen("tls://", "nats://", 1);
-        opts.connect(addr.as_str())
-            .await
-            .map_err(|e| connect_err(e.to_string()))
+        let wants_tls = this.tls || this.url().starts_with("tls://");
+        // The client would quietly switch a `nats://` to TLS when the server asks for it: the
+        // user asked for plain text, so that is an error that says what to write instead.
+        if !wants_tls && server_requires_tls(&addr).await {
+            let host = url.split_once("://").map_or(url.as_str(), |(_, h)| h);
+            return Err(connect_err(format!(
+                "the server requires TLS: use tls://{host} (and [source] ca_file for a private CA)"
+            )));
+        }
+        opts.connect(addr.as_str()).await.map_err(|e| {
+            let message = e.to_string();
+            if message.contains("certificate") {
+                let fix = match &this.ca_file {
+                    Some(ca) => format!("check [source] ca_file {}", ca.display()),
+                    None => "give its CA as [source] ca_file".to_owned(),
+                };
+                connect_err(format!(
+                    "the server's certificate is not trusted ({message}): {fix}"
+                ))
+            } else {
+                connect_err(message)
+            }
+        })
     }
+}
+
+/// Reads the `INFO` line a NATS server sends on a plain TCP connection to `addr`
+/// (`nats://HOST[:PORT]`): true when it says `tls_required`. False when it cannot be read (the
+/// real connection then reports why).
+async fn server_requires_tls(addr: &str) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let host = addr.trim_start_matches("nats://");
+    let host = host.split(',').next().unwrap_or(host);
+    let host = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host.to_owned()
+    } else {
+        format!("{host}:4222")
+    };
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
+        let mut buf = vec![0u8; 4096];
+        let mut len = 0;
+        while len < buf.len() && !buf[..len].contains(&b'\n') {
+            let n = stream.read(&mut buf[len..]).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+        }
+        let info = String::from_utf8_lossy(&buf[..len]).replace(' ', "");
+        Some(info.starts_with("INFO") && info.contains("\"tls_required\":true"))
+    };
+    tokio::time::timeout(Duration::from_secs(5), probe)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// `scheme://user:pass@host` as `scheme://host`.
@@ -284,18 +370,51 @@ mod tests {
     #[rstest]
     #[case::http(
         "http://h:1",
-        "source url http://h:1: expected nats://HOST:PORT or tls://HOST:PORT"
+        "source.url http://h:1: expected nats://HOST:PORT or tls://HOST:PORT"
+    )]
+    #[case::no_host(
+        "nats://:4222",
+        "source.url nats://:4222: expected nats://HOST:PORT or tls://HOST:PORT"
+    )]
+    #[case::bad_port(
+        "tls://h:99999",
+        "source.url tls://h:99999: expected nats://HOST:PORT or tls://HOST:PORT"
     )]
     #[case::user_alone(
         "nats://h:1",
-        "source: user and password go together; give both or neither"
+        "source.user and source.password go together; give both or neither"
     )]
     fn check_names_the_bad_setting(#[case] url: &str, #[case] want: &str) {
         let mut s = SourceConfig::at(url);
-        if url.starts_with("nats") {
+        if url == "nats://h:1" {
             s.user = Some("u".into());
         }
         assert_eq!(s.check().unwrap_err().to_string(), want);
+    }
+
+    #[test]
+    fn problems_name_each_key_and_two_logins_name_the_second() {
+        let s = SourceConfig {
+            url: Some("nats://127.0.0.1:4222".into()),
+            token: Some("t".into()),
+            user: Some("u".into()),
+            password: Some("p".into()),
+            ca_file: Some("/no/such/ca.pem".into()),
+            ..SourceConfig::default()
+        };
+        let keys: Vec<&str> = s.problems().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["token", "ca_file"]);
+        assert_eq!(
+            s.problems()[0].1,
+            "source.token: give one way to log in (user/password, token, creds_file or \
+             nkey_seed), not both user and token"
+        );
+        assert!(
+            SourceConfig::at("tls://bus.example:4222")
+                .problems()
+                .is_empty()
+        );
+        assert!(SourceConfig::at("nats://h").problems().is_empty());
     }
 
     #[test]

@@ -130,6 +130,11 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     for (i, v) in config.venues.iter().enumerate() {
         venue(&mut c, &config.venues, i, v);
     }
+    if let Some(source) = &config.source {
+        for (k, message) in source.problems() {
+            c.push(vec![key("source"), key(k)], message);
+        }
+    }
     if let Some(listen) = &config.metrics.listen
         && let Err(e) = crate::metrics::parse_listen(listen)
     {

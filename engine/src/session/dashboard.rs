@@ -127,7 +127,8 @@ fn render(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, history: &[Vec<Ve
 }
 
 /// Each venue's feed: its books' states (with gaps and resyncs), its counters, and its last
-/// error if it met one; the venue's name leads when there are several.
+/// error if it met one; the venue's name leads when there are several. On the bus
+/// (`--source nats://...`), a last line with the bus connection and its counters.
 fn feed_lines(view: &View<'_>) -> Vec<Line<'static>> {
     let secs = (view.started.elapsed_ns() as f64 / 1e9).max(1e-9);
     let mut lines = Vec::new();
@@ -172,7 +173,35 @@ fn feed_lines(view: &View<'_>) -> Vec<Line<'static>> {
             ));
         }
     }
+    if let Some(bus) = view.bus {
+        lines.push(bus_line(bus));
+    }
     lines
+}
+
+/// The bus consumer's connection (up in green, down in red) and counters.
+fn bus_line(bus: &crate::bus::consume::BusStats) -> Line<'static> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let up = bus.connected.load(Relaxed);
+    Line::from(vec![
+        Span::styled("bus ", Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            if up { "up" } else { "down" },
+            Style::default().fg(if up { Color::Green } else { Color::Red }),
+        ),
+        Span::raw(format!(
+            "  messages {}  events {}  gaps {}  resyncs {}  redelivered {}  stale images {}  \
+             decode errors {}  disconnects {}",
+            bus.messages.load(Relaxed),
+            bus.events.load(Relaxed),
+            bus.gaps.load(Relaxed),
+            bus.resyncs.load(Relaxed),
+            bus.redelivered.load(Relaxed),
+            bus.stale_images.load(Relaxed),
+            bus.decode_errors.load(Relaxed),
+            bus.disconnects.load(Relaxed),
+        )),
+    ])
 }
 
 fn render_book(f: &mut Frame<'_>, view: &View<'_>, snap: &Snapshot, i: usize, area: Rect) {
@@ -473,6 +502,44 @@ mod tests {
         let got = text(&feed_lines(&f.view()));
         assert_eq!(got[0], "BTCUSDT synced (gaps 0, resyncs 0)   ");
         assert_eq!(got.len(), 2, "{got:#?}");
+    }
+
+    #[test]
+    fn feed_panel_on_the_bus_ends_with_the_bus_connection_and_counters() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let f = crate::session::test_view::Fixture::one_venue();
+        let bus = crate::bus::consume::BusStats::default();
+        let mut view = f.view();
+        view.bus = Some(&bus);
+        let got = text(&feed_lines(&view));
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(
+            got[2],
+            "bus down  messages 0  events 0  gaps 0  resyncs 0  redelivered 0  stale images 0  \
+             decode errors 0  disconnects 0"
+        );
+        bus.connected.store(true, Relaxed);
+        for (counter, n) in [
+            (&bus.messages, 120),
+            (&bus.events, 480),
+            (&bus.gaps, 2),
+            (&bus.resyncs, 1),
+            (&bus.redelivered, 3),
+            (&bus.stale_images, 4),
+            (&bus.decode_errors, 5),
+            (&bus.disconnects, 1),
+        ] {
+            counter.store(n, Relaxed);
+        }
+        let lines = feed_lines(&view);
+        assert_eq!(
+            text(&lines)[2],
+            "bus up  messages 120  events 480  gaps 2  resyncs 1  redelivered 3  stale images 4  \
+             decode errors 5  disconnects 1"
+        );
+        assert_eq!(lines[2].spans[1].style.fg, Some(Color::Green));
+        // Without a bus, no bus line.
+        assert_eq!(text(&feed_lines(&f.view())).len(), 2);
     }
 
     #[rstest]

@@ -38,7 +38,24 @@ pub fn corpus() -> Lines {
         })
     };
     let mut lines = Vec::new();
-    let messages: [Vec<MarketEvent>; 4] = [
+    let trade = MarketEvent::Trade(Trade {
+        instrument: ID,
+        aggressor: Side::Buy,
+        price: Price::from_ticks(6_000_001),
+        qty: Quantity::from_lots(3),
+        trade_id: 2,
+        ts_exchange: t,
+        ts_recv: t,
+    });
+    let messages: [Vec<MarketEvent>; 5] = [
+        // A batch of `ladder feed`: several whole venue updates in one message.
+        vec![
+            delta(Side::Buy, true, 6_000_000, 4),
+            trade,
+            delta(Side::Sell, false, 6_000_002, 0),
+            delta(Side::Sell, true, 6_000_003, 8),
+            delta(Side::Buy, true, 5_999_999, 1),
+        ],
         vec![
             MarketEvent::SnapshotBegin(marker),
             delta(Side::Buy, false, 6_000_000, 5),

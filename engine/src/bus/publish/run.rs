@@ -1,223 +1,25 @@
-//! `ladder feed`'s publisher: the venue connectors' events onto JetStream.
-//!
-//! Each venue's live core delivers into a [`BusOutput`] (its [`FeedOutput`]): a bounded
-//! channel to the publisher thread, so a stalled bus never blocks a feed thread; a full channel
-//! refuses the event and the live core does what it does for a full ring (the instrument goes
-//! stale, is resynced from the venue, and the `Stale(QueueOverflow)` marker goes out on the
-//! bus). The publisher thread (its own tokio runtime) groups each instrument's events into one
-//! message per venue update (up to the delta marked `last`, a trade, a status, a snapshot's
-//! end), numbers them per instrument under its epoch, publishes them on
-//! `ladder.md.<venue>.<token>` with the `Ladder-Schema` header, and keeps each instrument's book
-//! (an [`L2Book`]) to write its image into the `ladder-books` bucket every `snapshot_every`
-//! (when it changed and is synced) and on request (`ladder.ctl.snapshot`). It creates or
-//! updates the stream with its retention limits first. No hot thread is involved.
+//! The publisher thread of [`super::Publisher`]: batching the channel's events into one message
+//! per instrument's complete updates, publishing with a bounded window of outstanding acks,
+//! status changes on `ladder.status.<venue>`, and the book images in the bucket (see the
+//! module docs of [`super`]).
 
-use super::codec::{self, BookImage, Position, SCHEMA_HEADER};
-use super::{BUCKET, BusError, SNAPSHOT_REQUEST, STREAM, SourceConfig, subject};
+use super::{
+    BATCH_READ, FINAL_LEVELS, MAX_EVENTS_PER_MESSAGE, MAX_IN_FLIGHT, PublishOptions,
+    PublisherFinal, PublisherStats, status_json,
+};
 use crate::book::{BookConfig, L2Book};
-use crate::clock::Clock;
-use crate::feed::live::FeedOutput;
+use crate::bus::codec::{self, BookImage, Position, SCHEMA_HEADER};
+use crate::bus::{BUCKET, BusError, SNAPSHOT_REQUEST, STREAM, subject};
 use crate::instrument::Registry;
 use crate::report::summary::BookReport;
 use async_nats::jetstream;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use ladder_sdk::{BookState, MarketEvent, Side, UnixNanos};
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// Events a bus channel holds before it refuses one.
-pub const CHANNEL_CAPACITY: usize = 1 << 16;
-/// Most events in one bus message (a snapshot of a deep book spans several).
-pub const MAX_EVENTS_PER_MESSAGE: usize = 4096;
-/// Acks awaited at once before publishing waits for one.
-const MAX_IN_FLIGHT: usize = 4096;
-/// Levels per side written to the final books of the feed's summary.
-pub const FINAL_LEVELS: usize = crate::hot::engine::FINAL_LEVELS;
-
-/// How `ladder feed` publishes.
-#[derive(Debug, Clone)]
-pub struct PublishOptions {
-    /// The server and login.
-    pub source: SourceConfig,
-    /// Stream retention by age.
-    pub max_age: Duration,
-    /// Stream retention by size (bytes).
-    pub max_bytes: i64,
-    /// How often each changed, synced book's image is written to the bucket.
-    pub snapshot_every: Duration,
-}
-
-impl Default for PublishOptions {
-    fn default() -> Self {
-        Self {
-            source: SourceConfig::default(),
-            max_age: Duration::from_secs(3600),
-            max_bytes: 1 << 30,
-            snapshot_every: Duration::from_secs(1),
-        }
-    }
-}
-
-/// The publisher's counters, readable from any thread.
-#[derive(Debug, Default)]
-pub struct PublisherStats {
-    /// Events received from the feeds.
-    pub events: AtomicU64,
-    /// Messages published.
-    pub published: AtomicU64,
-    /// Messages the server acknowledged.
-    pub acked: AtomicU64,
-    /// Publishes that failed or whose ack never came (the consumers see a gap).
-    pub failed: AtomicU64,
-    /// Events a full channel refused (the feed resyncs the instrument).
-    pub refused: AtomicU64,
-    /// Book images written to the bucket.
-    pub images: AtomicU64,
-    /// Image requests answered.
-    pub requests: AtomicU64,
-    /// True while connected to the server.
-    pub connected: AtomicBool,
-    /// Disconnects seen.
-    pub disconnects: AtomicU64,
-}
-
-impl PublisherStats {
-    /// The counters as one headless line.
-    pub fn line(&self) -> String {
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        format!(
-            "bus {}: events {} published {} acked {} failed {} refused {} images {} disconnects {}",
-            if self.connected.load(Ordering::Relaxed) {
-                "up"
-            } else {
-                "down"
-            },
-            g(&self.events),
-            g(&self.published),
-            g(&self.acked),
-            g(&self.failed),
-            g(&self.refused),
-            g(&self.images),
-            g(&self.disconnects),
-        )
-    }
-}
-
-/// A feed's output onto the bus (one per venue; all into one publisher).
-#[derive(Debug, Clone)]
-pub struct BusOutput {
-    tx: mpsc::Sender<MarketEvent>,
-    stats: Arc<PublisherStats>,
-}
-
-impl FeedOutput for BusOutput {
-    fn push(&mut self, event: MarketEvent) -> bool {
-        let ok = self.tx.try_send(event).is_ok();
-        if !ok {
-            self.stats.refused.fetch_add(1, Ordering::Relaxed);
-        }
-        ok
-    }
-}
-
-/// What the publisher ends with.
-#[derive(Debug, Clone, Default)]
-pub struct PublisherFinal {
-    /// Its epoch.
-    pub epoch: u64,
-    /// Each instrument's final book (top [`FINAL_LEVELS`]), by `venue:SYMBOL`.
-    pub books: BTreeMap<String, BookReport>,
-}
-
-/// A running publisher: its outputs, counters, and the thread.
-#[derive(Debug)]
-pub struct Publisher {
-    tx: Option<mpsc::Sender<MarketEvent>>,
-    /// Its counters.
-    pub stats: Arc<PublisherStats>,
-    /// Its epoch (in every message header).
-    pub epoch: u64,
-    thread: std::thread::JoinHandle<Result<PublisherFinal, BusError>>,
-}
-
-impl Publisher {
-    /// Connects, creates or updates the stream and the bucket, and starts the publisher
-    /// thread for the instruments of `registry`.
-    ///
-    /// # Errors
-    /// [`BusError`] when the server cannot be reached or refuses the stream or bucket, or a
-    /// venue has two symbols with one subject token.
-    pub fn start(opts: PublishOptions, registry: Arc<Registry>) -> Result<Self, BusError> {
-        let mut seen = BTreeMap::new();
-        for i in registry.iter() {
-            let k = subject::key(i.venue, &i.symbol);
-            if let Some(other) = seen.insert(k.clone(), i.symbol.clone()) {
-                return Err(BusError::Config(format!(
-                    "symbols {other} and {} of {} share the bus key {k}; publish them from \
-                     two feeds",
-                    i.symbol, i.venue
-                )));
-            }
-        }
-        let stats = Arc::new(PublisherStats::default());
-        let epoch = Clock::live().now().as_nanos().max(1);
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread_stats = Arc::clone(&stats);
-        let thread = std::thread::Builder::new()
-            .name("ladder-bus-pub".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| BusError::Thread(format!("cannot start the bus runtime: {e}")))?;
-                rt.block_on(run(opts, registry, rx, thread_stats, epoch, ready_tx))
-            })
-            .map_err(|e| BusError::Thread(format!("cannot start the bus publisher: {e}")))?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Self {
-                tx: Some(tx),
-                stats,
-                epoch,
-                thread,
-            }),
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                Err(e)
-            }
-            Err(_) => match thread.join() {
-                Ok(Err(e)) => Err(e),
-                _ => Err(BusError::Thread(
-                    "the bus publisher ended while starting".into(),
-                )),
-            },
-        }
-    }
-
-    /// A feed output into this publisher.
-    pub fn output(&self) -> BusOutput {
-        BusOutput {
-            tx: self.tx.clone().unwrap_or_else(|| mpsc::channel(1).0),
-            stats: Arc::clone(&self.stats),
-        }
-    }
-
-    /// Waits until every output is dropped (the feeds stopped), the last events are published
-    /// and acked (at most `ack_wait`), and the final images are written.
-    ///
-    /// # Errors
-    /// What the publisher thread ended with.
-    pub fn finish(mut self) -> Result<PublisherFinal, BusError> {
-        self.tx = None;
-        self.thread
-            .join()
-            .map_err(|_| BusError::Thread("the bus publisher panicked".into()))?
-    }
-}
 
 /// One instrument on the bus.
 struct Inst {
@@ -232,6 +34,9 @@ struct Inst {
     book: L2Book,
     seq: u64,
     pending: Vec<MarketEvent>,
+    /// How many of `pending` form complete venue updates (published at the batch's end).
+    ready: usize,
+    status_subject: String,
     state: BookState,
     update_id: u64,
     ts_exchange: UnixNanos,
@@ -286,7 +91,7 @@ impl Inst {
     }
 }
 
-/// True when `ev` ends a bus message (a venue update is complete).
+/// True when `ev` ends a venue update (a message may end there).
 fn closes(ev: &MarketEvent) -> bool {
     match ev {
         MarketEvent::BookDelta(d) => d.last,
@@ -312,7 +117,7 @@ struct Pub {
     buf: Vec<u8>,
 }
 
-async fn run(
+pub(super) async fn run(
     opts: PublishOptions,
     registry: Arc<Registry>,
     mut rx: mpsc::Receiver<MarketEvent>,
@@ -345,7 +150,18 @@ async fn run(
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
-                Some(ev) => p.on_event(ev).await,
+                Some(ev) => {
+                    // One batch: what the channel holds now (bounded), then each instrument's
+                    // complete updates as one message.
+                    p.on_event(ev).await;
+                    for _ in 1..BATCH_READ {
+                        match rx.try_recv() {
+                            Ok(ev) => p.on_event(ev).await,
+                            Err(_) => break,
+                        }
+                    }
+                    p.flush_ready().await;
+                }
                 None => break,
             },
             Some(ack) = p.acks.next(), if !p.acks.is_empty() => p.on_ack(ack),
@@ -362,8 +178,9 @@ async fn run(
     }
     // The feeds are gone: publish what is left, wait for the acks (bounded), write the images.
     for k in 0..p.insts.len() {
-        if !p.insts[k].pending.is_empty() {
-            p.flush(k).await;
+        let n = p.insts[k].pending.len();
+        if n > 0 {
+            p.flush(k, n).await;
         }
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -475,6 +292,8 @@ async fn setup(
             book: L2Book::new(BookConfig::default()),
             seq: 0,
             pending: Vec::new(),
+            ready: 0,
+            status_subject: format!("ladder.status.{}", i.venue.name()),
             state: BookState::Connecting,
             update_id: 0,
             ts_exchange: UnixNanos::from_nanos(0),
@@ -510,18 +329,52 @@ impl Pub {
         if k >= self.insts.len() {
             return;
         }
-        if matches!(ev, MarketEvent::SnapshotBegin(_)) && !self.insts[k].pending.is_empty() {
-            self.flush(k).await;
+        let n = self.insts[k].pending.len();
+        if matches!(ev, MarketEvent::SnapshotBegin(_)) && n > 0 {
+            self.flush(k, n).await;
         }
-        self.insts[k].pending.push(ev);
-        if closes(&ev) || self.insts[k].pending.len() >= MAX_EVENTS_PER_MESSAGE {
-            self.flush(k).await;
+        if let MarketEvent::Status(s) = &ev {
+            self.publish_status(k, s).await;
+        }
+        let inst = &mut self.insts[k];
+        inst.pending.push(ev);
+        let n = inst.pending.len();
+        if matches!(ev, MarketEvent::Status(_) | MarketEvent::SnapshotEnd(_))
+            || n >= MAX_EVENTS_PER_MESSAGE
+        {
+            self.flush(k, n).await;
+        } else if closes(&ev) {
+            inst.ready = n;
         }
     }
 
-    /// Publishes instrument `k`'s pending events as its next message, and applies them to its
-    /// book.
-    async fn flush(&mut self, k: usize) {
+    /// Publishes every instrument's complete updates (the end of a batch).
+    async fn flush_ready(&mut self) {
+        for k in 0..self.insts.len() {
+            let n = self.insts[k].ready;
+            if n > 0 {
+                self.flush(k, n).await;
+            }
+        }
+    }
+
+    /// Publishes a status change on `ladder.status.<venue>` (core NATS: not kept).
+    async fn publish_status(&mut self, k: usize, s: &ladder_sdk::BookStatus) {
+        let inst = &self.insts[k];
+        let payload = status_json(&inst.name, s);
+        if let Err(e) = self
+            .js
+            .client()
+            .publish(inst.status_subject.clone(), payload.into())
+            .await
+        {
+            tracing::warn!(error = %e, "bus status not published");
+        }
+    }
+
+    /// Publishes the first `upto` of instrument `k`'s pending events as its next message, and
+    /// applies them to its book.
+    async fn flush(&mut self, k: usize, upto: usize) {
         while self.acks.len() >= MAX_IN_FLIGHT {
             match self.acks.next().await {
                 Some(ack) => self.on_ack(ack),
@@ -537,14 +390,15 @@ impl Pub {
                 epoch: self.epoch,
                 seq: inst.seq,
             },
-            &inst.pending,
+            &inst.pending[..upto],
         );
         let events = std::mem::take(&mut inst.pending);
-        for ev in &events {
+        for ev in &events[..upto] {
             inst.apply(ev);
         }
         inst.pending = events;
-        inst.pending.clear();
+        inst.pending.drain(..upto);
+        inst.ready = 0;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(SCHEMA_HEADER, codec::SCHEMA.to_string().as_str());
         let payload = bytes::Bytes::copy_from_slice(&self.buf);
