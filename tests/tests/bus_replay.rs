@@ -207,7 +207,7 @@ fn feed_raw_recorded_and_replayed_from_the_bus_give_the_feeds_books_and_the_same
         assert_eq!(file[key], bus[key], "{key}");
     }
     assert_eq!(file["strategies"], bus["strategies"]);
-    assert!(file["signals"].as_u64().unwrap() > 0, "{file}");
+    assert!(file["orders"].as_u64().unwrap() > 0, "{file}");
     assert_eq!(file["books"], feed["books"], "the feed's own final books");
     for (name, book) in file["books"].as_object().unwrap() {
         assert_eq!(book["state"], "synced", "{name}");

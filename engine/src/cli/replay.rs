@@ -5,7 +5,7 @@
 //!
 //! `ladder replay nats://HOST:PORT [--subject ladder.raw.>] [--from T] [--to T] ...` replays the
 //! raw frames JetStream retained (`ladder feed --raw`) through the same pipeline, from the
-//! capture files it first writes into the report directory (`bus::replay::replay`).
+//! capture files it first writes into the report directory (`bus::replay::pipeline`).
 //!
 //! A capture that cannot be read to its end (a killed recording) is replayed up to its last
 //! complete line and the report is written; the command then says where reading stopped and
@@ -104,7 +104,7 @@ fn run_bus(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         .report
         .clone()
         .unwrap_or_else(|| PathBuf::from("ladder-reports").join("replay-nats"));
-    let done = crate::bus::replay::replay::replay_from_bus(
+    let done = crate::bus::replay::pipeline::replay_from_bus(
         &read,
         ReplayOptions {
             captures: Vec::new(),

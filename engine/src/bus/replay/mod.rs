@@ -1,6 +1,6 @@
 //! Reading the raw frames JetStream retained (`ladder feed --raw`) back as capture lines:
 //! `ladder record --source nats://...` writes them as capture files ([`record`]),
-//! `ladder replay nats://...` replays them through the capture pipeline ([`replay`]).
+//! `ladder replay nats://...` replays them through the capture pipeline ([`pipeline`]).
 //!
 //! ```text
 //!  stream `ladder-raw` ──ordered consumer, subject filter (ladder.raw.>)──► this thread
@@ -22,8 +22,8 @@
 //! Only raw subjects are read: the normalized events of `ladder.md.>` are refused with an error
 //! that names the raw subject (they are not frames a capture holds).
 
+pub mod pipeline;
 pub mod record;
-pub mod replay;
 
 use super::raw::{self, codec::RawKind};
 use super::{BusError, SourceConfig};
