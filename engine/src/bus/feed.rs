@@ -116,7 +116,17 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
         // Each venue feed runs one connection: its raw frames go to `ladder.raw.<venue>.0`.
         let tap = raw.as_ref().map(|r| r.tap(venue.venue, 0));
         match venue.spawn_feed(Arc::clone(&registry), publisher.output(), tap) {
-            Ok(f) => feeds.push(f),
+            Ok(f) => {
+                if let Some(r) = &raw {
+                    let ids = registry
+                        .iter()
+                        .filter(|i| i.venue == venue.venue)
+                        .map(|i| i.id)
+                        .collect();
+                    r.register(venue.venue, 0, f.resync_requester(), ids);
+                }
+                feeds.push(f);
+            }
             Err(e) => {
                 for f in feeds {
                     f.shutdown();

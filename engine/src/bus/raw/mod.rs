@@ -17,9 +17,12 @@
 //! Frames are numbered per subject under the publisher's epoch before they are offered to the
 //! channel: a frame refused by a full channel (counted as `refused`) or never acknowledged
 //! (`failed`) leaves a hole in the numbers that every reader detects and counts as a gap, and
-//! the replay's own sequencer then sees the venue's gap and resyncs from the next snapshot.
+//! the replay's own sequencer then sees the venue's gap and resyncs from the next snapshot. The
+//! feed heals such a hole itself ([`heal`]): it resyncs the venue's books, so that next
+//! snapshot comes right after the hole.
 
 pub mod codec;
+pub mod heal;
 pub mod publish;
 
 pub use publish::{RawCounts, RawPublisher, RawStats, RawTap};

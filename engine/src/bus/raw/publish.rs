@@ -6,18 +6,21 @@
 //! numbers the frame on its subject, encodes the message ([`super::codec`]) and offers it to a
 //! bounded channel without waiting; a full channel refuses it (counted as `refused`, the hole in
 //! the numbers tells every reader). The publisher thread publishes with acks, at most
-//! [`MAX_IN_FLIGHT`] awaited at once, and at the end waits (bounded) for the last acks.
+//! [`MAX_IN_FLIGHT`] awaited at once, and at the end waits (bounded) for the last acks. A frame
+//! that did not reach the bus marks its subject for healing ([`super::heal`]): the venue's books
+//! are resynced, so a fresh snapshot follows the hole.
 
 use super::codec;
+use super::heal::{HEAL_EVERY, Healer};
 use crate::bus::codec::{Position, SCHEMA, SCHEMA_HEADER};
 use crate::bus::publish::PublishOptions;
 use crate::bus::{BusError, subject};
 use crate::feed::Venue;
-use crate::feed::live::FrameTap;
+use crate::feed::live::{FrameTap, ResyncRequester};
 use async_nats::jetstream;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
-use ladder_sdk::UnixNanos;
+use ladder_sdk::{InstrumentId, UnixNanos};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -47,6 +50,8 @@ pub struct RawStats {
     pub bytes: AtomicU64,
     /// Disconnects seen.
     pub disconnects: AtomicU64,
+    /// Venue resyncs asked for after lost frames (so a snapshot follows the hole).
+    pub resyncs: AtomicU64,
     connected: AtomicBool,
 }
 
@@ -65,6 +70,8 @@ pub struct RawCounts {
     pub refused: u64,
     /// Bytes of the frames published.
     pub bytes: u64,
+    /// Venue resyncs asked for after lost frames.
+    pub resyncs: u64,
 }
 
 impl RawStats {
@@ -72,7 +79,7 @@ impl RawStats {
     pub fn line(&self) -> String {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         format!(
-            "bus raw {}: frames {} published {} acked {} failed {} refused {} bytes {} disconnects {}",
+            "bus raw {}: frames {} published {} acked {} failed {} refused {} resyncs {} bytes {} disconnects {}",
             if self.connected.load(Ordering::Relaxed) {
                 "up"
             } else {
@@ -83,6 +90,7 @@ impl RawStats {
             g(&self.acked),
             g(&self.failed),
             g(&self.refused),
+            g(&self.resyncs),
             g(&self.bytes),
             g(&self.disconnects),
         )
@@ -98,6 +106,7 @@ impl RawStats {
             failed: g(&self.failed),
             refused: g(&self.refused),
             bytes: g(&self.bytes),
+            resyncs: g(&self.resyncs),
         }
     }
 
@@ -123,6 +132,7 @@ pub struct RawTap {
     seq: AtomicU64,
     tx: mpsc::Sender<Outgoing>,
     stats: Arc<RawStats>,
+    healer: Arc<Healer>,
 }
 
 impl RawTap {
@@ -144,6 +154,7 @@ impl RawTap {
         };
         if self.tx.try_send(out).is_err() {
             self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            self.healer.mark(&self.subject);
         }
     }
 }
@@ -171,6 +182,7 @@ pub struct RawPublisher {
     /// Its counters.
     pub stats: Arc<RawStats>,
     epoch: u64,
+    healer: Arc<Healer>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -184,7 +196,9 @@ impl RawPublisher {
         let stats = Arc::new(RawStats::default());
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (opts, thread_stats) = (opts.clone(), Arc::clone(&stats));
+        let healer = Arc::new(Healer::default());
+        let (opts, thread_stats, thread_healer) =
+            (opts.clone(), Arc::clone(&stats), Arc::clone(&healer));
         let thread = std::thread::Builder::new()
             .name("ladder-bus-raw".into())
             .spawn(move || {
@@ -200,7 +214,7 @@ impl RawPublisher {
                         return;
                     }
                 };
-                rt.block_on(run(opts, rx, thread_stats, ready_tx));
+                rt.block_on(run(opts, rx, thread_stats, thread_healer, ready_tx));
             })
             .map_err(|e| BusError::Thread(format!("cannot start the raw bus publisher: {e}")))?;
         match ready_rx.recv() {
@@ -208,6 +222,7 @@ impl RawPublisher {
                 tx: Some(tx),
                 stats,
                 epoch,
+                healer,
                 thread,
             }),
             Ok(Err(e)) => {
@@ -231,7 +246,21 @@ impl RawPublisher {
             seq: AtomicU64::new(0),
             tx: self.tx.clone().unwrap_or_else(|| mpsc::channel(1).0),
             stats: Arc::clone(&self.stats),
+            healer: Arc::clone(&self.healer),
         })
+    }
+
+    /// How to resync the books of `venue`'s connection `conn` after its frames were lost:
+    /// its feed's requester and instruments.
+    pub fn register(
+        &self,
+        venue: Venue,
+        conn: usize,
+        resync: ResyncRequester,
+        ids: Vec<InstrumentId>,
+    ) {
+        self.healer
+            .register(subject::raw(venue, conn).into(), resync, ids);
     }
 
     /// Waits until every tap is dropped (the feeds stopped) and the last frames are published
@@ -247,9 +276,8 @@ impl RawPublisher {
     }
 }
 
-type AckFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<jetstream::publish::PublishAck, String>> + Send>,
->;
+type AckFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Arc<str>, Result<(), String>)> + Send>>;
 
 async fn setup(
     opts: &PublishOptions,
@@ -295,6 +323,7 @@ async fn run(
     opts: PublishOptions,
     mut rx: mpsc::Receiver<Outgoing>,
     stats: Arc<RawStats>,
+    healer: Arc<Healer>,
     ready: std::sync::mpsc::Sender<Result<(), BusError>>,
 ) {
     let js = match setup(&opts, &stats).await {
@@ -306,15 +335,18 @@ async fn run(
     };
     let _ = ready.send(Ok(()));
     let mut acks: FuturesUnordered<AckFuture> = FuturesUnordered::new();
-    let on_ack = |ack: Result<jetstream::publish::PublishAck, String>| match ack {
-        Ok(_) => {
+    let on_ack = |(subject, ack): (Arc<str>, Result<(), String>)| match ack {
+        Ok(()) => {
             stats.acked.fetch_add(1, Ordering::Relaxed);
         }
         Err(e) => {
             stats.failed.fetch_add(1, Ordering::Relaxed);
+            healer.mark(&subject);
             tracing::warn!(error = %e, "raw frame not acknowledged");
         }
     };
+    let mut heal = tokio::time::interval(HEAL_EVERY);
+    heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -332,10 +364,14 @@ async fn run(
                         Ok(ack) => {
                             stats.published.fetch_add(1, Ordering::Relaxed);
                             stats.bytes.fetch_add(msg.frame_bytes as u64, Ordering::Relaxed);
-                            acks.push(Box::pin(async move { ack.await.map_err(|e| e.to_string()) }));
+                            let subject = msg.subject;
+                            acks.push(Box::pin(async move {
+                                (subject, ack.await.map(|_| ()).map_err(|e| e.to_string()))
+                            }));
                         }
                         Err(e) => {
                             stats.failed.fetch_add(1, Ordering::Relaxed);
+                            healer.mark(&msg.subject);
                             tracing::warn!(error = %e, "raw frame publish failed");
                         }
                     }
@@ -343,6 +379,11 @@ async fn run(
                 None => break,
             },
             Some(ack) = acks.next(), if !acks.is_empty() => on_ack(ack),
+            _ = heal.tick() => {
+                if stats.connected.load(Ordering::Relaxed) {
+                    stats.resyncs.fetch_add(healer.heal(), Ordering::Relaxed);
+                }
+            }
         }
     }
     let deadline = tokio::time::Instant::now() + ACK_WAIT;
@@ -357,4 +398,38 @@ async fn run(
         }
     }
     let _ = js.client().flush().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_frames_leave_a_hole_in_the_numbers_and_mark_the_subject_for_healing() {
+        let (tx, mut rx) = mpsc::channel(1);
+        let (stats, healer) = (Arc::new(RawStats::default()), Arc::new(Healer::default()));
+        let tap = RawTap {
+            subject: "ladder.raw.binance-spot.0".into(),
+            epoch: 7,
+            seq: AtomicU64::new(0),
+            tx,
+            stats: Arc::clone(&stats),
+            healer: Arc::clone(&healer),
+        };
+        tap.frame(UnixNanos::from_nanos(1), b"{}");
+        assert!(healer.take_pending().is_empty(), "nothing lost yet");
+        tap.snapshot(UnixNanos::from_nanos(2), "BTCUSDT", b"{}");
+        assert_eq!(stats.refused.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            healer.take_pending(),
+            vec![Arc::<str>::from("ladder.raw.binance-spot.0")]
+        );
+        assert!(healer.take_pending().is_empty(), "taken once");
+        let first = rx.try_recv().unwrap();
+        tap.frame(UnixNanos::from_nanos(3), b"{}");
+        let third = rx.try_recv().unwrap();
+        let seq = |o: &Outgoing| codec::decode(&o.payload).unwrap().position.seq;
+        assert_eq!((seq(&first), seq(&third)), (1, 3), "number 2 is the hole");
+        assert_eq!(stats.frames.load(Ordering::Relaxed), 3);
+    }
 }
