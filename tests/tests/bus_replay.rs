@@ -258,6 +258,63 @@ fn feed_raw_recorded_and_replayed_from_the_bus_give_the_feeds_books_and_the_same
         e.contains("ladder.md.>") && e.contains("--subject ladder.raw.>"),
         "{e}"
     );
+
+    // --follow: what was retained, then on, live, until --duration; a second feed run is a new
+    // epoch on the subject (a restart, counted).
+    let mut second = std::process::Command::new(&built().0)
+        .args([
+            "feed",
+            "--sim",
+            "--sim-rate",
+            "300",
+            "--raw",
+            "--nats",
+            &url,
+        ])
+        .args(["--status-every", "0", "--duration", "7s", "--report"])
+        .arg(dir.join("feed2"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let follow = dir.join("follow.txt");
+    let o = ladder()
+        .args([
+            "record",
+            "--source",
+            &url,
+            "--follow",
+            "--duration",
+            "3s",
+            "--out",
+        ])
+        .arg(&follow)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("1 publisher restarts"), "{stdout}");
+    let ts = stamps(&follow);
+    assert_eq!(
+        &stamps(&plain)[..],
+        &ts[..frames as usize],
+        "the first run, as retained"
+    );
+    let live = ts.iter().filter(|&&t| t > started + 1_000_000_000).count();
+    assert!(
+        live > 20,
+        "{live} frames received after the recording started"
+    );
+    assert!(second.wait().unwrap().success());
 }
 
 #[test]
