@@ -16,7 +16,8 @@
 //! `ladder record --source nats://HOST:PORT [--subject ladder.raw.>] [--from T] [--to T]
 //! [--follow] --out FILE` writes the same capture files from the raw frames JetStream retained
 //! (`ladder feed --raw`), one per venue; it ends at the end of what was retained, or with
-//! `--follow` keeps recording until Ctrl-C or `--duration` (`bus::replay::record`).
+//! `--follow` keeps recording until Ctrl-C or `--duration` (`bus::replay::record`); status 1
+//! if frames were missing on the bus (the capture has holes).
 
 use super::args::{ConfigArg, MarketArgs};
 use super::bus_args::{BusReadArgs, is_bus_url};
@@ -137,10 +138,12 @@ fn run_bus(args: &Args, url: &str, writer: WriterConfig) -> anyhow::Result<ExitC
         summary.to_human(&read.source.display_url(), &read.subject)
     );
     if summary.counts.gaps > 0 || summary.counts.decode_errors > 0 {
+        // As for a live recording that dropped lines: the capture has holes.
         eprintln!(
-            "warning: the bus lacked {} frame run(s) and held {} undecodable message(s); a replay of the capture sees the venue's gaps",
+            "error: the bus lacked {} run(s) of frames and held {} undecodable message(s); the capture has holes (a replay sees the venue's gaps)",
             summary.counts.gaps, summary.counts.decode_errors
         );
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
