@@ -3,10 +3,12 @@
 //! lines on stderr; at the end `feed.json` in the report directory (the publisher's epoch, its
 //! counters, every instrument's final book, top 10 levels, in the format of a paper summary's
 //! `books`, so a consumer's books can be compared with it). With `--metrics ADDR`, `/metrics`
-//! serves the feeds' counters and the publisher's (`crate::metrics`).
+//! serves the feeds' counters and the publisher's (`crate::metrics`). With `raw`, every venue
+//! frame also goes to the stream `ladder-raw` ([`super::raw`]), counted in `feed.json`'s `raw`.
 
 use super::BusError;
 use super::publish::{PublishOptions, Publisher, PublisherFinal};
+use super::raw::{RawCounts, RawPublisher};
 use crate::clock::Stopwatch;
 use crate::feed::live::{FeedStatus, LiveFeedHandle};
 use crate::session::{SessionMarket, connect};
@@ -35,6 +37,8 @@ pub struct FeedOptions {
     pub report_dir: PathBuf,
     /// Where `/metrics` is served (bound before the session starts), if anywhere.
     pub metrics: Option<crate::metrics::MetricsListener>,
+    /// Also publish every raw venue frame (`--raw`).
+    pub raw: bool,
 }
 
 /// What `ladder feed` ends with.
@@ -60,6 +64,9 @@ pub struct FeedSummary {
     pub images: u64,
     /// Final books, by `venue:SYMBOL`.
     pub books: std::collections::BTreeMap<String, crate::report::summary::BookReport>,
+    /// The raw frames' counters (`--raw` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<RawCounts>,
 }
 
 /// Runs `ladder feed` until Ctrl-C or the duration.
@@ -73,6 +80,7 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
         connect(opts.markets, &opts.instruments).map_err(|e| BusError::Config(e.to_string()))?;
     let registry = Arc::new(connected.registry.clone());
     let url = opts.publish.source.display_url();
+    let raw_publish = opts.raw.then(|| opts.publish.clone());
     let publisher = match Publisher::start(opts.publish, Arc::clone(&registry)) {
         Ok(p) => p,
         Err(e) => {
@@ -80,21 +88,53 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
             return Err(e);
         }
     };
+    let raw = if let Some(raw_publish) = &raw_publish {
+        match RawPublisher::start(raw_publish, publisher.epoch) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let _ = publisher.finish();
+                connected.stop();
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     eprintln!(
-        "feed: publishing {} instrument(s) of {} to {url} (epoch {})",
+        "feed: publishing {} instrument(s) of {} to {url} (epoch {}){}",
         registry.len(),
         connected.venue_names(),
-        publisher.epoch
+        publisher.epoch,
+        if raw.is_some() {
+            ", raw frames too"
+        } else {
+            ""
+        }
     );
     let mut feeds: Vec<LiveFeedHandle> = Vec::new();
     for venue in &connected.venues {
-        match venue.spawn_feed(Arc::clone(&registry), publisher.output(), None) {
-            Ok(f) => feeds.push(f),
+        // Each venue feed runs one connection: its raw frames go to `ladder.raw.<venue>.0`.
+        let tap = raw.as_ref().map(|r| r.tap(venue.venue, 0));
+        match venue.spawn_feed(Arc::clone(&registry), publisher.output(), tap) {
+            Ok(f) => {
+                if let Some(r) = &raw {
+                    let ids = registry
+                        .iter()
+                        .filter(|i| i.venue == venue.venue)
+                        .map(|i| i.id)
+                        .collect();
+                    r.register(venue.venue, 0, f.resync_requester(), ids);
+                }
+                feeds.push(f);
+            }
             Err(e) => {
                 for f in feeds {
                     f.shutdown();
                 }
                 let _ = publisher.finish();
+                if let Some(r) = raw {
+                    let _ = r.finish();
+                }
                 connected.stop();
                 return Err(BusError::Config(format!("cannot start the feed: {e}")));
             }
@@ -155,6 +195,9 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
                 );
             }
             eprintln!("{}", publisher.stats.line());
+            if let Some(r) = &raw {
+                eprintln!("{}", r.stats.line());
+            }
         }
     }
     for f in feeds {
@@ -165,6 +208,15 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
     let stats = Arc::clone(&publisher.stats);
     let PublisherFinal { epoch, books } = publisher.finish()?;
     eprintln!("{}", stats.line());
+    let raw = match raw {
+        Some(r) => {
+            let raw_stats = Arc::clone(&r.stats);
+            r.finish()?;
+            eprintln!("{}", raw_stats.line());
+            Some(raw_stats.counts())
+        }
+        None => None,
+    };
     let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let summary = FeedSummary {
         url,
@@ -177,6 +229,7 @@ pub fn run_feed(opts: FeedOptions) -> Result<FeedSummary, BusError> {
         refused: g(&stats.refused),
         images: g(&stats.images),
         books,
+        raw,
     };
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(&opts.report_dir)?;

@@ -11,7 +11,9 @@
 //! Files: [`codec`] (the versioned binary encoding, `docs/bus.md`), [`subject`] (subject and
 //! key names, the symbol mapping), [`connect`] (the `[source]` settings, TLS and credentials),
 //! [`publish`] (`ladder feed`'s publisher), [`consume`] (the consumer side: joins from the
-//! images, checks each instrument's continuity, resyncs a gap from the bucket).
+//! images, checks each instrument's continuity, resyncs a gap from the bucket), [`raw`] (`ladder
+//! feed --raw`: the venues' raw frames on `ladder.raw.<venue>.<conn>`), [`replay`] (reads the
+//! raw frames back: `ladder record --source nats://...`, `ladder replay nats://...`).
 //!
 //! A consumer's book is exact or loudly stale: every message carries its publisher's epoch and
 //! its sequence among that instrument's messages; a missing sequence, a new epoch (publisher
@@ -23,12 +25,14 @@ pub mod connect;
 pub mod consume;
 pub mod feed;
 pub mod publish;
+pub mod raw;
+pub mod replay;
 pub mod subject;
 
 pub use connect::{BusError, SourceConfig};
 
-/// The JetStream stream of normalized events (subjects `ladder.md.>`; `ladder.raw.>` too when
-/// the feed publishes raw frames).
+/// The JetStream stream of normalized events (subjects `ladder.md.>`; raw frames have their own
+/// stream, [`raw::STREAM`]).
 pub const STREAM: &str = "ladder-md";
 /// The KV bucket of book images.
 pub const BUCKET: &str = "ladder-books";

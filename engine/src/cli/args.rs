@@ -55,7 +55,9 @@ impl StrategyArgs {
 pub(super) struct CaptureArgs {
     /// Capture files (`<ts_recv_unix_ns> <frame>` lines, plain or gzip), read as one stream:
     /// different venues merged by receive time, files of one venue in the order given (daily
-    /// files continue each other's books). `VENUE:PATH` names a file's venue.
+    /// files continue each other's books). `VENUE:PATH` names a file's venue. `ladder replay`
+    /// also takes `nats://HOST:PORT` alone: the raw frames the bus retained (--subject, --from,
+    /// --to).
     #[arg(required = true, value_name = "CAPTURE")]
     pub(super) captures: Vec<String>,
     /// Venue of the captures that do not name one (default: recognized from their content).

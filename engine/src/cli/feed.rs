@@ -1,6 +1,8 @@
-//! `ladder feed [--nats URL] [--venue V --symbol S...] [--sim] [--duration D]`: run the venue
-//! connectors headless and publish their normalized events, book images and status changes to
-//! NATS JetStream (`docs/bus.md`), for `ladder paper --source nats://...` on other hosts.
+//! `ladder feed [--nats URL] [--venue V --symbol S...] [--sim] [--duration D] [--raw]`: run the
+//! venue connectors headless and publish their normalized events, book images and status changes
+//! to NATS JetStream (`docs/bus.md`), for `ladder paper --source nats://...` on other hosts. With
+//! `--raw` every raw venue frame too (`ladder.raw.<venue>.<conn>`, stream `ladder-raw`), for
+//! `ladder record --source` and `ladder replay nats://...`.
 
 use super::args::{ConfigArg, MarketArgs};
 use super::common::markets;
@@ -41,6 +43,11 @@ pub(super) struct Args {
     /// 127.0.0.1); overrides `[metrics] listen`.
     #[arg(long, value_name = "ADDR", value_parser = super::paper::parse_metrics)]
     metrics: Option<String>,
+    /// Also publish every raw venue frame (exactly what `ladder record` writes) on
+    /// `ladder.raw.<venue>.<conn>` in the stream `ladder-raw` (same retention limits), for
+    /// `ladder record --source nats://...` and `ladder replay nats://...`.
+    #[arg(long)]
+    raw: bool,
     /// Directory of `feed.json` (counters and final books).
     #[arg(long, default_value = "ladder-reports/feed")]
     report: PathBuf,
@@ -81,6 +88,7 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         status_every: Duration::from_secs_f64(args.status_every),
         report_dir: args.report.clone(),
         metrics,
+        raw: args.raw,
     })?;
     println!(
         "published {} messages ({} events), {} acked, {} failed, {} images to {}",
@@ -91,8 +99,20 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         summary.images,
         summary.url
     );
+    let raw_lost = summary.raw.map_or(0, |r| {
+        println!(
+            "published {} raw frames ({} bytes), {} acked, {} failed, {} refused",
+            r.published, r.bytes, r.acked, r.failed, r.refused
+        );
+        r.failed + r.refused
+    });
     println!("report: {}", args.report.join("feed.json").display());
-    Ok(if summary.failed == 0 {
+    if raw_lost > 0 {
+        eprintln!(
+            "error: {raw_lost} raw frames did not reach the bus; a capture recorded from it has holes"
+        );
+    }
+    Ok(if summary.failed == 0 && raw_lost == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod bus_args;
 mod common;
 mod feed;
 mod fit_microprice;

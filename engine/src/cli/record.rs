@@ -12,10 +12,18 @@
 //! status 1 if any line was dropped because the writer fell behind. Refuses to replace an
 //! existing `--out` (or numbered rotation file) unless `--force`; syncs the file to the disk
 //! every `--sync-every` (default 5 s) and at each rotation.
+//!
+//! `ladder record --source nats://HOST:PORT [--subject ladder.raw.>] [--from T] [--to T]
+//! [--follow] --out FILE` writes the same capture files from the raw frames JetStream retained
+//! (`ladder feed --raw`), one per venue; it ends at the end of what was retained, or with
+//! `--follow` keeps recording until Ctrl-C or `--duration` (`bus::replay::record`); status 1
+//! if frames were missing on the bus (the capture has holes).
 
 use super::args::{ConfigArg, MarketArgs};
+use super::bus_args::{BusReadArgs, is_bus_url};
 use super::common::markets;
 use super::paper::parse_duration;
+use crate::bus::replay::record::{BusRecordOptions, record_from_bus};
 use crate::record::writer::DEFAULT_SYNC_EVERY;
 use crate::record::{RecordOptions, Rotate, WriterConfig, run_record};
 use anyhow::Context as _;
@@ -64,6 +72,16 @@ pub(super) struct Args {
     /// Seconds between status lines on stderr (0: none).
     #[arg(long, default_value_t = 5.0)]
     status_every: f64,
+    /// Record from a NATS server (`nats://HOST:PORT`, `tls://HOST:PORT`) instead of a venue:
+    /// the raw frames `ladder feed --raw` published there and JetStream retained.
+    #[arg(long, value_name = "URL")]
+    source: Option<String>,
+    #[command(flatten)]
+    bus: BusReadArgs,
+    /// With --source: after the end of what was retained, keep recording what arrives until
+    /// Ctrl-C or --duration.
+    #[arg(long, requires = "source")]
+    follow: bool,
 }
 
 /// `"500k"`, `"100M"`, `"1G"` (powers of 1024), or a number of bytes.
@@ -86,27 +104,80 @@ fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
-pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+/// `ladder record --source nats://...`.
+fn run_bus(args: &Args, url: &str, writer: WriterConfig) -> anyhow::Result<ExitCode> {
+    let m = &args.market;
+    if m.sim || !m.groups.is_empty() || !m.leading.is_empty() {
+        anyhow::bail!(
+            "--source records the venues on the bus: --venue, --symbol and --sim do not go with it (use --subject ladder.raw.<venue>.>)"
+        );
+    }
+    if args.books.is_some() {
+        anyhow::bail!(
+            "--books needs a live feed; with --source, `ladder replay` the capture for its books"
+        );
+    }
+    if !is_bus_url(url) {
+        anyhow::bail!("--source {url}: expected nats://HOST:PORT or tls://HOST:PORT");
+    }
+    if args.duration.is_some() && !args.follow {
+        anyhow::bail!(
+            "--duration with --source needs --follow (without it the recording ends at the end of what was retained)"
+        );
+    }
     let (config, _) = args.config.load()?;
-    let markets = markets(&args.market, &config)?;
+    let read = args
+        .bus
+        .read_options(url, &config, args.follow, args.duration)?;
+    let summary = record_from_bus(&BusRecordOptions {
+        read: read.clone(),
+        writer,
+    })?;
+    print!(
+        "{}",
+        summary.to_human(&read.source.display_url(), &read.subject)
+    );
+    if summary.counts.gaps > 0 || summary.counts.decode_errors > 0 {
+        // As for a live recording that dropped lines: the capture has holes.
+        eprintln!(
+            "error: the bus lacked {} run(s) of frames and held {} undecodable message(s); the capture has holes (a replay sees the venue's gaps)",
+            summary.counts.gaps, summary.counts.decode_errors
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let rotate = match (args.rotate_size, args.rotate_every) {
         (Some(bytes), _) => Rotate::Size(bytes),
         (None, Some(every)) => Rotate::Every(every),
         (None, None) => Rotate::Never,
     };
+    let writer = WriterConfig {
+        path: args.out.clone(),
+        venue: None,
+        rotate,
+        flush_every: Duration::from_secs(1),
+        sync_every: args.sync_every.unwrap_or(DEFAULT_SYNC_EVERY),
+        overwrite: args.force,
+    };
+    if let Some(url) = &args.source {
+        return run_bus(args, url, writer);
+    }
+    if args.bus.given() {
+        anyhow::bail!(
+            "--subject, --from and --to read from the bus: they need --source nats://HOST:PORT"
+        );
+    }
+    let (config, _) = args.config.load()?;
+    let markets = markets(&args.market, &config)?;
     let status_every = Duration::try_from_secs_f64(args.status_every)
         .map_err(|_| anyhow::anyhow!("--status-every must be a number of seconds"))?;
     let summary = run_record(RecordOptions {
         markets,
         instruments: config.instruments.clone(),
-        writer: WriterConfig {
-            path: args.out.clone(),
-            venue: None,
-            rotate,
-            flush_every: Duration::from_secs(1),
-            sync_every: args.sync_every.unwrap_or(DEFAULT_SYNC_EVERY),
-            overwrite: args.force,
-        },
+        writer,
         duration: args.duration,
         status_every: (!status_every.is_zero()).then_some(status_every),
         depth: args.depth,

@@ -3,11 +3,16 @@
 //! through the hot engine, with a report. Several captures are one stream (`capture::merge`).
 //! `--swap` replaces a strategy's library after EVENT events, as a hot reload does in `paper`.
 //!
+//! `ladder replay nats://HOST:PORT [--subject ladder.raw.>] [--from T] [--to T] ...` replays the
+//! raw frames JetStream retained (`ladder feed --raw`) through the same pipeline, from the
+//! capture files it first writes into the report directory (`bus::replay::pipeline`).
+//!
 //! A capture that cannot be read to its end (a killed recording) is replayed up to its last
 //! complete line and the report is written; the command then says where reading stopped and
 //! exits with status 1, so a script does not take a partial replay for a whole one.
 
 use super::args::{CaptureArgs, ConfigArg, StrategyArgs};
+use super::bus_args::{BusReadArgs, is_bus_url};
 use crate::capture::merge::describe;
 use crate::replay::{ReplayOptions, Speed, SwapAt, replay_with_swaps};
 use std::io::IsTerminal as _;
@@ -23,7 +28,10 @@ pub(super) struct Args {
     strategies: StrategyArgs,
     #[command(flatten)]
     config: ConfigArg,
-    /// Report directory (default: ladder-reports/replay-<first capture's name>).
+    #[command(flatten)]
+    bus: BusReadArgs,
+    /// Report directory (default: ladder-reports/replay-<first capture's name>, or
+    /// ladder-reports/replay-nats for a bus).
     #[arg(long)]
     report: Option<PathBuf>,
     /// `max` (default) or a multiple of the recorded pace, e.g. `10`. Pacing follows engine
@@ -69,7 +77,79 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
     }
 }
 
+/// The bus URL among the CAPTURE arguments, if one is given (then it must be the only one).
+fn bus_source(args: &Args) -> anyhow::Result<Option<&str>> {
+    let given = &args.captures.captures;
+    match given.iter().find(|c| is_bus_url(c)) {
+        Some(url) if given.len() > 1 => anyhow::bail!(
+            "{url} is a bus: replay it alone, without capture files (give nats://HOST:PORT as the only CAPTURE)"
+        ),
+        Some(_) if args.captures.venue.is_some() => anyhow::bail!(
+            "--venue names a capture file's venue; a bus's frames name theirs (use --subject ladder.raw.<venue>.>)"
+        ),
+        Some(url) => Ok(Some(url.as_str())),
+        None if args.bus.given() => anyhow::bail!(
+            "--subject, --from and --to read from the bus: give nats://HOST:PORT instead of capture files"
+        ),
+        None => Ok(None),
+    }
+}
+
+/// `ladder replay nats://...`.
+fn run_bus(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
+    let (config, config_sha256) = args.config.load()?;
+    let read = args.bus.read_options(url, &config, false, None)?;
+    let strategies = args.strategies.sources(&config)?;
+    let report_dir = args
+        .report
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("ladder-reports").join("replay-nats"));
+    let done = crate::bus::replay::pipeline::replay_from_bus(
+        &read,
+        ReplayOptions {
+            captures: Vec::new(),
+            strategies,
+            config,
+            config_sha256,
+            report_dir: report_dir.clone(),
+            speed: args.speed,
+            progress: std::io::stderr().is_terminal(),
+        },
+        &args.swaps,
+    )?;
+    let c = &done.counts;
+    println!(
+        "read {} frames ({} snapshots) of {} at {}{}: {} outside the window, {} gaps, {} publisher restarts, {} undecodable",
+        c.frames,
+        c.snapshots,
+        read.subject,
+        read.source.display_url(),
+        read.window.describe(),
+        c.outside,
+        c.gaps,
+        c.restarts,
+        c.decode_errors
+    );
+    print!("{}", done.summary.to_human());
+    println!("captures: {}", describe(&done.captures));
+    println!("report: {}", report_dir.display());
+    println!(
+        "html: {}",
+        report_dir.join(crate::report::html::FILE_NAME).display()
+    );
+    if c.gaps > 0 || c.decode_errors > 0 {
+        eprintln!(
+            "warning: the bus lacked {} frame run(s) and held {} undecodable message(s); the replay counted the venue's gaps",
+            c.gaps, c.decode_errors
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(url) = bus_source(args)? {
+        return run_bus(args, url);
+    }
     let captures = args.captures.inputs()?;
     let (config, config_sha256) = args.config.load()?;
     let strategies = args.strategies.sources(&config)?;
