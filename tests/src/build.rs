@@ -90,3 +90,27 @@ pub fn ladder_and_libraries(target_tmpdir: &str, packages: &[&str]) -> PathBuf {
 pub fn ladder_bin(out: &Path) -> PathBuf {
     out.join(format!("ladder{}", std::env::consts::EXE_SUFFIX))
 }
+
+/// The `ladder` binary and the two example strategy libraries, `(ladder, imbalance,
+/// microprice)`: built once per test binary (the first caller builds, into `target_tmpdir`).
+pub fn ladder_and_examples(target_tmpdir: &str) -> &'static (PathBuf, PathBuf, PathBuf) {
+    static BUILT: std::sync::OnceLock<(PathBuf, PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = cargo_build(
+            target_tmpdir,
+            &[
+                "-p",
+                "ladder-engine",
+                "-p",
+                "ladder-strategy-imbalance",
+                "-p",
+                "ladder-strategy-microprice",
+            ],
+        );
+        (
+            ladder_bin(&out),
+            newest_lib(&out, "ladder_strategy_imbalance"),
+            newest_lib(&out, "ladder_strategy_microprice"),
+        )
+    })
+}

@@ -8,36 +8,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::build::ladder_and_examples;
 use ladder_tests::nats::NatsServer;
 use ladder_tests::scrape::{get, promtool, samples};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The `ladder` binary and the two example strategy libraries, built once.
 fn built() -> &'static (PathBuf, PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = cargo_build(
-            env!("CARGO_TARGET_TMPDIR"),
-            &[
-                "-p",
-                "ladder-engine",
-                "-p",
-                "ladder-strategy-imbalance",
-                "-p",
-                "ladder-strategy-microprice",
-            ],
-        );
-        (
-            out.join("ladder"),
-            newest_lib(&out, "ladder_strategy_imbalance"),
-            newest_lib(&out, "ladder_strategy_microprice"),
-        )
-    })
+    ladder_and_examples(env!("CARGO_TARGET_TMPDIR"))
 }
 
 /// `ladder feed --sim` for `secs` seconds, serving `/metrics` on `metrics` if given.

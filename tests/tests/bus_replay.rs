@@ -9,33 +9,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use assert_cmd::Command;
-use ladder_tests::build::{cargo_build, newest_lib};
+use ladder_tests::build::ladder_and_examples;
 use ladder_tests::nats::NatsServer;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// The `ladder` binary and the two example strategy libraries, built once.
 fn built() -> &'static (PathBuf, PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = cargo_build(
-            env!("CARGO_TARGET_TMPDIR"),
-            &[
-                "-p",
-                "ladder-engine",
-                "-p",
-                "ladder-strategy-imbalance",
-                "-p",
-                "ladder-strategy-microprice",
-            ],
-        );
-        (
-            out.join("ladder"),
-            newest_lib(&out, "ladder_strategy_imbalance"),
-            newest_lib(&out, "ladder_strategy_microprice"),
-        )
-    })
+    ladder_and_examples(env!("CARGO_TARGET_TMPDIR"))
 }
 
 fn ladder() -> Command {

@@ -13,10 +13,10 @@
 
 use super::args::{CaptureArgs, ConfigArg, StrategyArgs};
 use super::bus_args::{BusReadArgs, is_bus_url};
-use crate::capture::merge::describe;
+use crate::capture::merge::{CaptureInput, describe};
 use crate::replay::{ReplayOptions, Speed, SwapAt, replay_with_swaps};
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `ladder replay`.
@@ -95,28 +95,42 @@ fn bus_source(args: &Args) -> anyhow::Result<Option<&str>> {
     }
 }
 
+/// The replay of `captures` the arguments ask for: config, strategies, speed, report directory.
+fn options(
+    args: &Args,
+    captures: Vec<CaptureInput>,
+    report_dir: PathBuf,
+) -> anyhow::Result<ReplayOptions> {
+    let (config, config_sha256) = args.config.load()?;
+    let strategies = args.strategies.sources(&config)?;
+    Ok(ReplayOptions {
+        captures,
+        strategies,
+        config,
+        config_sha256,
+        report_dir,
+        speed: args.speed,
+        progress: std::io::stderr().is_terminal(),
+    })
+}
+
+fn print_report_paths(report_dir: &Path) {
+    println!("report: {}", report_dir.display());
+    println!(
+        "html: {}",
+        report_dir.join(crate::report::html::FILE_NAME).display()
+    );
+}
+
 /// `ladder replay nats://...`.
 fn run_bus(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
-    let (config, config_sha256) = args.config.load()?;
-    let read = args.bus.read_options(url, &config, false, None)?;
-    let strategies = args.strategies.sources(&config)?;
     let report_dir = args
         .report
         .clone()
         .unwrap_or_else(|| PathBuf::from("ladder-reports").join("replay-nats"));
-    let done = crate::bus::replay::pipeline::replay_from_bus(
-        &read,
-        ReplayOptions {
-            captures: Vec::new(),
-            strategies,
-            config,
-            config_sha256,
-            report_dir: report_dir.clone(),
-            speed: args.speed,
-            progress: std::io::stderr().is_terminal(),
-        },
-        &args.swaps,
-    )?;
+    let options = options(args, Vec::new(), report_dir.clone())?;
+    let read = args.bus.read_options(url, &options.config, false, None)?;
+    let done = crate::bus::replay::pipeline::replay_from_bus(&read, options, &args.swaps)?;
     let c = &done.counts;
     println!(
         "read {} frames ({} snapshots) of {} at {}{}: {} outside the window, {} gaps, {} publisher restarts, {} undecodable",
@@ -132,11 +146,7 @@ fn run_bus(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     );
     print!("{}", done.summary.to_human());
     println!("captures: {}", describe(&done.captures));
-    println!("report: {}", report_dir.display());
-    println!(
-        "html: {}",
-        report_dir.join(crate::report::html::FILE_NAME).display()
-    );
+    print_report_paths(&report_dir);
     if c.gaps > 0 || c.decode_errors > 0 {
         eprintln!(
             "warning: the bus lacked {} frame run(s) and held {} undecodable message(s); the replay counted the venue's gaps",
@@ -151,8 +161,6 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return run_bus(args, url);
     }
     let captures = args.captures.inputs()?;
-    let (config, config_sha256) = args.config.load()?;
-    let strategies = args.strategies.sources(&config)?;
     let report_dir = args.report.clone().unwrap_or_else(|| {
         let stem = captures[0]
             .path
@@ -161,23 +169,11 @@ pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         PathBuf::from("ladder-reports").join(format!("replay-{}", stem.trim_end_matches(".gz")))
     });
     let summary = replay_with_swaps(
-        ReplayOptions {
-            captures: captures.clone(),
-            strategies,
-            config,
-            config_sha256,
-            report_dir: report_dir.clone(),
-            speed: args.speed,
-            progress: std::io::stderr().is_terminal(),
-        },
+        options(args, captures.clone(), report_dir.clone())?,
         &args.swaps,
     )?;
     print!("{}", summary.to_human());
-    println!("report: {}", report_dir.display());
-    println!(
-        "html: {}",
-        report_dir.join(crate::report::html::FILE_NAME).display()
-    );
+    print_report_paths(&report_dir);
     if let Some(stop) = &summary.truncated {
         eprintln!(
             "error: capture {} is truncated: {stop}; the report covers those lines",

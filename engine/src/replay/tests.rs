@@ -35,21 +35,26 @@ fn replay_lines(lines: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap()
 }
 
-#[test]
-fn replay_finer_prices_after_the_guess_lines_replays_with_the_whole_capture_grid() {
-    let n = GRID_GUESS_LINES as usize + 500;
-    // Two-decimal prices in the guess lines; ten three-decimal ones after them: more than the
-    // one outlier tolerated, so the whole capture's tick is 0.001.
-    let text: String = (0..n)
+/// Lines of each synthetic capture: 500 more than the grid guess reads.
+const LINES: usize = GRID_GUESS_LINES as usize + 500;
+
+/// [`LINES`] trades at two-decimal prices, except where `finer` gives line `i` another price.
+fn trades(finer: impl Fn(usize) -> Option<String>) -> String {
+    (0..LINES)
         .map(|i| {
-            let price = if i > n - 20 && i % 2 == 0 {
-                format!("100.{:03}", 1 + 2 * (i % 100))
-            } else {
-                format!("100.{:02}", i % 100)
-            };
+            let price = finer(i).unwrap_or_else(|| format!("100.{:02}", i % 100));
             trade(i, &price)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn replay_finer_prices_after_the_guess_lines_replays_with_the_whole_capture_grid() {
+    let n = LINES;
+    // Two-decimal prices in the guess lines; ten three-decimal ones after them: more than the
+    // one outlier tolerated, so the whole capture's tick is 0.001.
+    let text =
+        trades(|i| (i > n - 20 && i % 2 == 0).then(|| format!("100.{:03}", 1 + 2 * (i % 100))));
     let s = replay_lines(&text);
     assert_eq!(
         s["instruments"]["binance-spot:BTCUSDT"]["tick_size"],
@@ -62,18 +67,8 @@ fn replay_finer_prices_after_the_guess_lines_replays_with_the_whole_capture_grid
 
 #[test]
 fn replay_one_finer_price_in_the_guess_lines_is_an_outlier_of_the_whole_capture() {
-    let n = GRID_GUESS_LINES as usize + 500;
     // The guess takes 0.001 from the one finer price; the whole capture calls it an outlier.
-    let text: String = (0..n)
-        .map(|i| {
-            let price = if i == 10 {
-                "100.125".to_owned()
-            } else {
-                format!("100.{:02}", i % 100)
-            };
-            trade(i, &price)
-        })
-        .collect();
+    let text = trades(|i| (i == 10).then(|| "100.125".to_owned()));
     let s = replay_lines(&text);
     assert_eq!(
         s["instruments"]["binance-spot:BTCUSDT"]["tick_size"],
@@ -84,17 +79,7 @@ fn replay_one_finer_price_in_the_guess_lines_is_an_outlier_of_the_whole_capture(
 
 #[test]
 fn replay_one_finer_price_after_the_guess_lines_keeps_the_guess_as_an_outlier() {
-    let n = GRID_GUESS_LINES as usize + 500;
-    let text: String = (0..n)
-        .map(|i| {
-            let price = if i == n - 10 {
-                "100.125".to_owned()
-            } else {
-                format!("100.{:02}", i % 100)
-            };
-            trade(i, &price)
-        })
-        .collect();
+    let text = trades(|i| (i == LINES - 10).then(|| "100.125".to_owned()));
     let s = replay_lines(&text);
     assert_eq!(
         s["instruments"]["binance-spot:BTCUSDT"]["tick_size"],

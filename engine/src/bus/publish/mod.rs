@@ -45,6 +45,33 @@ pub const BATCH_READ: usize = 4096;
 /// Levels per side written to the final books of the feed's summary.
 pub const FINAL_LEVELS: usize = crate::hot::engine::FINAL_LEVELS;
 
+/// Connects a publisher named `name` and gives its JetStream context: acks windowed at
+/// [`MAX_IN_FLIGHT`], 5 s ack timeout. `connected` and `disconnects` follow the connection (the
+/// event publisher's and the raw publisher's counters alike).
+pub(crate) async fn jetstream_publisher(
+    source: &SourceConfig,
+    name: &'static str,
+    connected: impl Fn(bool) + Send + Sync + 'static,
+) -> Result<async_nats::jetstream::Context, BusError> {
+    let link = Arc::new(connected);
+    let on_event = Arc::clone(&link);
+    let client = source
+        .connect(name, move |event| match event {
+            async_nats::Event::Connected => on_event(true),
+            async_nats::Event::Disconnected => {
+                on_event(false);
+                tracing::warn!(publisher = name, "bus disconnected");
+            }
+            other => tracing::info!(publisher = name, event = %other, "bus event"),
+        })
+        .await?;
+    link(true);
+    Ok(async_nats::jetstream::ContextBuilder::new()
+        .max_ack_inflight(MAX_IN_FLIGHT)
+        .ack_timeout(Duration::from_secs(5))
+        .build(client))
+}
+
 /// How `ladder feed` publishes.
 #[derive(Debug, Clone)]
 pub struct PublishOptions {

@@ -225,24 +225,14 @@ async fn setup(
     epoch: u64,
 ) -> Result<Pub, BusError> {
     let url = opts.source.display_url();
-    let ev_stats = Arc::clone(stats);
-    let client = opts
-        .source
-        .connect("ladder feed", move |event| match event {
-            async_nats::Event::Connected => ev_stats.connected.store(true, Ordering::Relaxed),
-            async_nats::Event::Disconnected => {
-                ev_stats.connected.store(false, Ordering::Relaxed);
-                ev_stats.disconnects.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("bus disconnected");
-            }
-            other => tracing::info!(event = %other, "bus event"),
-        })
-        .await?;
-    stats.connected.store(true, Ordering::Relaxed);
-    let js = jetstream::ContextBuilder::new()
-        .max_ack_inflight(MAX_IN_FLIGHT)
-        .ack_timeout(Duration::from_secs(5))
-        .build(client);
+    let link = Arc::clone(stats);
+    let js = super::jetstream_publisher(&opts.source, "ladder feed", move |up| {
+        link.connected.store(up, Ordering::Relaxed);
+        if !up {
+            link.disconnects.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .await?;
     let jerr = |what: &'static str, e: &dyn std::fmt::Display| BusError::JetStream {
         what,
         url: url.clone(),

@@ -13,7 +13,7 @@
 use super::codec;
 use super::heal::{HEAL_EVERY, Healer};
 use crate::bus::codec::{Position, SCHEMA, SCHEMA_HEADER};
-use crate::bus::publish::PublishOptions;
+use crate::bus::publish::{MAX_IN_FLIGHT, PublishOptions, jetstream_publisher};
 use crate::bus::{BusError, subject};
 use crate::feed::Venue;
 use crate::feed::live::{FrameTap, ResyncRequester};
@@ -28,8 +28,6 @@ use tokio::sync::mpsc;
 
 /// Messages the channel holds before it refuses one (about 3 s of a busy Binance feed).
 pub const CHANNEL_CAPACITY: usize = 1 << 16;
-/// Acks awaited at once before publishing waits for one.
-pub const MAX_IN_FLIGHT: usize = 4096;
 /// Longest wait for the last acks at the end.
 const ACK_WAIT: Duration = Duration::from_secs(10);
 
@@ -284,24 +282,14 @@ async fn setup(
     stats: &Arc<RawStats>,
 ) -> Result<jetstream::Context, BusError> {
     let url = opts.source.display_url();
-    let ev_stats = Arc::clone(stats);
-    let client = opts
-        .source
-        .connect("ladder feed raw", move |event| match event {
-            async_nats::Event::Connected => ev_stats.connected.store(true, Ordering::Relaxed),
-            async_nats::Event::Disconnected => {
-                ev_stats.connected.store(false, Ordering::Relaxed);
-                ev_stats.disconnects.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("raw bus disconnected");
-            }
-            other => tracing::info!(event = %other, "raw bus event"),
-        })
-        .await?;
-    stats.connected.store(true, Ordering::Relaxed);
-    let js = jetstream::ContextBuilder::new()
-        .max_ack_inflight(MAX_IN_FLIGHT)
-        .ack_timeout(Duration::from_secs(5))
-        .build(client);
+    let link = Arc::clone(stats);
+    let js = jetstream_publisher(&opts.source, "ladder feed raw", move |up| {
+        link.connected.store(up, Ordering::Relaxed);
+        if !up {
+            link.disconnects.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .await?;
     js.create_or_update_stream(jetstream::stream::Config {
         name: super::STREAM.to_owned(),
         subjects: vec![super::SUBJECTS.to_owned()],
