@@ -19,11 +19,13 @@
 //! [`L2Book::is_crossed`] reports and nothing here treats as an error.
 //!
 //! Files: `side` (one side and its re-centring rules), `ladder` (the window and its
-//! occupancy bitmap), `far` (levels outside the window), `top` (the top-N view).
+//! occupancy bitmap), `slots` (the window's storage, indexed without bounds checks: the book's
+//! one `unsafe`), `far` (levels outside the window), `top` (the top-N view).
 
 mod far;
 mod ladder;
 mod side;
+mod slots;
 mod top;
 
 #[cfg(test)]
