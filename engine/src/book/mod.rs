@@ -47,7 +47,7 @@ pub struct BookConfig {
     /// side, of which only the window in use is touched).
     pub window_ticks: usize,
     /// The narrowest window, in ticks; a power of two, `64 ..= window_ticks`. The window
-    /// starts at a width set by the price of the side's first level (about 0.4 % of it) and
+    /// starts at a width set by the price of the side's first level (about 1.6 % of it) and
     /// doubles when updates keep landing just below it (`side` module docs). Equal to
     /// `window_ticks`, the window has that one width. Default `1 << 10`.
     pub min_window_ticks: usize,

@@ -31,7 +31,7 @@
 //!   tick (BTCUSDT spot at 61,837.63 with a 0.01 tick: 131,072 ticks, the default maximum;
 //!   USD-M with a 0.1 tick: 16,384). A quarter of that (`price / 256`) left 7.5-7.9 % of the
 //!   shared captures' updates to the far store, most of them within four widths below the
-//!   window; this width takes all but 1.1-5.5 %, and only the slots near the touch are hot;
+//!   window; this width takes all but 4.0-5.5 %, and only the slots near the touch are hot;
 //! - **observed spread**: updates that miss the window but would land in a window twice as wide
 //!   (within `W` ticks below its base) are counted; when, over at least [`GROW_AFTER`] such
 //!   misses, they are more than one update in [`GROW_SHARE`], the window doubles in place and
