@@ -121,38 +121,6 @@ struct Path {
     depth: usize,
 }
 
-/// Far levels best first.
-pub(super) struct BestFirst<'a> {
-    nodes: &'a [Node],
-    leaf: u32,
-    /// Entries of `leaf` not yet visited.
-    left: usize,
-}
-
-impl Iterator for BestFirst<'_> {
-    type Item = FarLevel;
-
-    #[inline]
-    fn next(&mut self) -> Option<FarLevel> {
-        while self.left == 0 {
-            if self.leaf == NIL {
-                return None;
-            }
-            self.leaf = self.nodes[self.leaf as usize].prev;
-            if self.leaf == NIL {
-                return None;
-            }
-            self.left = self.nodes[self.leaf as usize].len();
-        }
-        self.left -= 1;
-        let n = &self.nodes[self.leaf as usize];
-        Some(FarLevel {
-            rank: n.keys[self.left],
-            lots: n.vals[self.left],
-        })
-    }
-}
-
 /// Far levels of one side.
 pub(super) struct Far {
     nodes: Vec<Node>,
@@ -370,11 +338,7 @@ impl Far {
         } else {
             self.nodes[self.last as usize].len()
         };
-        BestFirst {
-            nodes: &self.nodes,
-            leaf: self.last,
-            left,
-        }
+        BestFirst::new(&self.nodes, self.last, left)
     }
 
     /// Removes every level; keeps the pool's memory.
@@ -615,6 +579,10 @@ fn nodes_for(levels: usize) -> usize {
     }
     total
 }
+
+mod iter;
+
+pub(super) use iter::BestFirst;
 
 #[cfg(test)]
 mod check;
