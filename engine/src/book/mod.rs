@@ -19,11 +19,13 @@
 //! [`L2Book::is_crossed`] reports and nothing here treats as an error.
 //!
 //! Files: `side` (one side and its re-centring rules), `ladder` (the window and its
-//! occupancy bitmap), `far` (levels outside the window), `top` (the top-N view).
+//! occupancy bitmap), `slots` (the window's storage, indexed without bounds checks: the book's
+//! one `unsafe`), `far` (levels outside the window), `top` (the top-N view).
 
 mod far;
 mod ladder;
 mod side;
+mod slots;
 mod top;
 
 #[cfg(test)]
@@ -45,7 +47,7 @@ pub struct BookConfig {
     /// side, of which only the window in use is touched).
     pub window_ticks: usize,
     /// The narrowest window, in ticks; a power of two, `64 ..= window_ticks`. The window
-    /// starts at a width set by the price of the side's first level (about 0.4 % of it) and
+    /// starts at a width set by the price of the side's first level (about 1.6 % of it) and
     /// doubles when updates keep landing just below it (`side` module docs). Equal to
     /// `window_ticks`, the window has that one width. Default `1 << 10`.
     pub min_window_ticks: usize,

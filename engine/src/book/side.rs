@@ -27,9 +27,11 @@
 //! The width adapts to the instrument and to where its levels are, between the book's
 //! `min_window_ticks` and `window_ticks` (reserved up front, so adapting never allocates):
 //! - **price and tick**: when the side first holds a level, `W` is the power of two nearest
-//!   above `price / 256` in ticks ([`initial_width`]): about 0.4 % of the price, whatever the
-//!   tick (BTCUSDT spot at 61,837.63 with a 0.01 tick: 32,768 ticks; USD-M with a 0.1 tick:
-//!   4,096);
+//!   above `price / 64` in ticks ([`initial_width`]): about 1.6 % of the price, whatever the
+//!   tick (BTCUSDT spot at 61,837.63 with a 0.01 tick: 131,072 ticks, the default maximum;
+//!   USD-M with a 0.1 tick: 16,384). A quarter of that (`price / 256`) left 7.5-7.9 % of the
+//!   shared captures' updates to the far store, most of them within four widths below the
+//!   window; this width takes all but 4.0-5.5 %, and only the slots near the touch are hot;
 //! - **observed spread**: updates that miss the window but would land in a window twice as wide
 //!   (within `W` ticks below its base) are counted; when, over at least [`GROW_AFTER`] such
 //!   misses, they are more than one update in [`GROW_SHARE`], the window doubles in place and
@@ -38,7 +40,7 @@
 //!   clears (a resync is the same instrument).
 
 use super::far::{BestFirst, Far, FarLevel};
-use super::ladder::{Descending, Ladder};
+use super::ladder::{Descending, Ladder, Settled};
 use super::top::TopCache;
 use ladder_sdk::{Level, Price, Quantity};
 
@@ -52,6 +54,8 @@ pub(super) struct BookSide {
     pub(super) top: TopCache,
     /// Smallest width.
     min_width: u64,
+    /// [`high_mark`] of the current width (set where the width changes: every re-centre).
+    high: u64,
     /// True once the width was set from a first level's price.
     sized: bool,
     /// Updates applied (wrapping), and its value when the miss count last restarted.
@@ -67,11 +71,11 @@ const GROW_AFTER: u64 = 256;
 /// The window grows when more than one update in this many is a near miss.
 const GROW_SHARE: u64 = 16;
 
-/// The first width for a level at `price` ticks: the power of two nearest above `|price| / 256`,
+/// The first width for a level at `price` ticks: the power of two nearest above `|price| / 64`,
 /// within `min ..= max`.
 #[inline]
 pub(super) fn initial_width(price: i64, min: u64, max: u64) -> u64 {
-    (price.unsigned_abs() / 256)
+    (price.unsigned_abs() / 64)
         .max(1)
         .checked_next_power_of_two()
         .unwrap_or(max)
@@ -94,6 +98,7 @@ impl BookSide {
             far: Far::with_capacity(far_capacity),
             top: TopCache::new(top_n),
             min_width: min_window as u64,
+            high: high_mark(min_window as u64),
             sized: min_window == max_window,
             updates: 0,
             epoch: 0,
@@ -105,24 +110,39 @@ impl BookSide {
     ///
     /// # Hot path
     /// No lock; no allocation unless the far store outgrows its reserved capacity.
-    /// Inside the window O(1) (plus `O(gap / 64)` to find the next best when the best is
-    /// removed); outside it `O(log far)` in any order of updates (see [`Far::set`]);
-    /// a re-centre (rare) `O(W / 64 + levels moved)`.
-    #[inline]
+    /// Inside the window O(1): below the best (94-97 % of the shared captures' updates) a
+    /// store, a bit flip and a count, with no branch on insert, change or removal
+    /// ([`Ladder::put`]); at or above it [`Self::apply_at_best`] (plus `O(gap / 64)` to find the
+    /// next best when the best is removed). Outside it `O(log far)` in any order of updates
+    /// (see [`Far::set`]); a re-centre (rare) `O(W / 64 + levels moved)`.
+    ///
+    /// Not inlined: `L2Book::apply` picks the side's address and calls this, whatever the
+    /// caller. Inlined into a loop over a book held by value, the compiler split the book into
+    /// its fields and selected each field of the side by its own conditional move (twenty more
+    /// instructions per update in the peers bench's loop); the call costs about five.
+    #[inline(never)]
     pub(super) fn apply(&mut self, price: i64, lots: i64) {
         let rank = price ^ self.flip;
         self.top.touch(rank);
         self.updates = self.updates.wrapping_add(1);
-        let off = self.ladder.offset(rank);
-        let w = self.ladder.width();
-        if off < w && self.ladder.count() > 0 {
-            if self.ladder.put(rank, lots) {
-                self.after_best_removed();
-            } else if off >= high_mark(w) && rank == self.ladder.best_rank() {
-                self.recentre(rank);
-            }
-        } else {
-            self.apply_outside(rank, price, lots);
+        if !self.ladder.holds(rank) {
+            return self.apply_outside(rank, price, lots);
+        }
+        if !self.ladder.put(rank, lots) {
+            self.apply_at_best(rank, lots);
+        }
+    }
+
+    /// [`Self::apply`] of a level in the window at or above the best (or of a wide level).
+    ///
+    /// # Hot path
+    /// As [`Ladder::put_at_best`], plus a re-centre (rare).
+    #[inline(never)]
+    fn apply_at_best(&mut self, rank: i64, lots: i64) {
+        match self.ladder.put_at_best(rank, lots, self.high) {
+            Settled::Done => {}
+            Settled::BestRemoved => self.after_best_removed(),
+            Settled::HighBest => self.recentre(rank),
         }
     }
 
@@ -130,8 +150,8 @@ impl BookSide {
     /// it re-centres the window on it; anything below goes to the far store.
     ///
     /// # Hot path
-    /// As [`Self::apply`]: `O(log far)`, or `O(1)` for a far level updated again soon (the far
-    /// store's hint cache).
+    /// As [`Self::apply`]: `O(log far)`, without the descent for a level in the far store's
+    /// first or last leaf (see [`Far::set`]).
     #[inline(never)]
     fn apply_outside(&mut self, rank: i64, price: i64, lots: i64) {
         if lots > 0 {
@@ -218,6 +238,7 @@ impl BookSide {
     #[inline(never)]
     fn recentre(&mut self, best: i64) {
         let w = self.ladder.width();
+        self.high = high_mark(w);
         // The nearest multiple of 64 to `best - anchor`.
         let new_base = (best.saturating_sub(anchor(w) - 32) & !63).min(self.ladder.max_base());
         let far = &mut self.far;

@@ -380,7 +380,7 @@ fn adaptive_book() -> L2Book {
 
 #[rstest::rstest]
 #[case::low_price_takes_the_minimum(1_000, 64)]
-#[case::price_over_256_rounded_up(100_000, 512)]
+#[case::price_over_64_rounded_up(100_000, 2048)]
 #[case::high_price_capped_at_the_maximum(10_000_000, 4096)]
 fn first_level_sets_width_from_its_price(#[case] px: i64, #[case] width: u64) {
     let mut book = adaptive_book();
@@ -393,9 +393,9 @@ fn first_level_sets_width_from_its_price(#[case] px: i64, #[case] width: u64) {
 #[test]
 fn frequent_updates_just_below_window_double_it_and_keep_every_level() {
     let mut book = adaptive_book();
-    // 100,000 ticks: 512 wide, base near 100,000 - 384.
+    // 100,000 ticks: 2,048 wide, base near 100,000 - 1,536.
     set(&mut book, Side::Buy, 100_000, 5);
-    assert_eq!(book.bids.window_width(), 512);
+    assert_eq!(book.bids.window_width(), 2048);
     let base = book.bids.window_base();
     // Keep setting and deleting levels within one width below the base: near misses.
     let mut model = std::collections::BTreeMap::new();
@@ -411,7 +411,7 @@ fn frequent_updates_just_below_window_double_it_and_keep_every_level() {
         }
     }
     assert!(
-        book.bids.window_width() >= 1024,
+        book.bids.window_width() >= 4096,
         "{}",
         book.bids.window_width()
     );
@@ -433,7 +433,7 @@ fn rare_updates_far_below_window_do_not_grow_it() {
         };
         set(&mut book, Side::Buy, px, 1 + i % 3);
     }
-    assert_eq!(book.bids.window_width(), 512);
+    assert_eq!(book.bids.window_width(), 2048);
 }
 
 #[test]

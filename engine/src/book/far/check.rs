@@ -34,8 +34,8 @@ impl Far {
     pub(in crate::book) fn check(&self, limit: i64) {
         if self.root == NIL {
             assert_eq!(
-                (self.live, self.last, self.height),
-                (0, NIL, 0),
+                (self.live, self.last, self.first, self.height),
+                (0, NIL, NIL, 0),
                 "empty store"
             );
             return;
@@ -43,6 +43,7 @@ impl Far {
         let mut leaves = Vec::new();
         self.check_node(self.root, 0, None, None, &mut leaves);
         assert_eq!(leaves.last().copied(), Some(self.last), "last leaf");
+        assert_eq!(leaves.first().copied(), Some(self.first), "first leaf");
         let mut prev = NIL;
         for (k, &leaf) in leaves.iter().enumerate() {
             let n = &self.nodes[leaf as usize];

@@ -11,7 +11,10 @@
 //! levels took 5.4 s (issue 9). Here every insert, update and removal is `O(log n)`: a descent
 //! through nodes of at most [`B`] ranks, a shift of at most `B` entries in one node, and a split
 //! or merge per level at worst. Appending above every level (the window's hand-over, an
-//! ascending diff) skips the descent while the last leaf has room.
+//! ascending diff) skips the descent while the last leaf has room, and an update within the
+//! first or the last leaf's ranks skips it too: on the shared USD-M capture, 46 % of the far
+//! updates are three stub bids at 1,000, 5,000 and 33,000 USDT (the book's lowest), and the
+//! levels just below the window are the far store's best.
 //!
 //! # Layout
 //! Nodes live in one `Vec` used as a pool: a node freed by a merge goes on a free list and is
@@ -118,38 +121,6 @@ struct Path {
     depth: usize,
 }
 
-/// Far levels best first.
-pub(super) struct BestFirst<'a> {
-    nodes: &'a [Node],
-    leaf: u32,
-    /// Entries of `leaf` not yet visited.
-    left: usize,
-}
-
-impl Iterator for BestFirst<'_> {
-    type Item = FarLevel;
-
-    #[inline]
-    fn next(&mut self) -> Option<FarLevel> {
-        while self.left == 0 {
-            if self.leaf == NIL {
-                return None;
-            }
-            self.leaf = self.nodes[self.leaf as usize].prev;
-            if self.leaf == NIL {
-                return None;
-            }
-            self.left = self.nodes[self.leaf as usize].len();
-        }
-        self.left -= 1;
-        let n = &self.nodes[self.leaf as usize];
-        Some(FarLevel {
-            rank: n.keys[self.left],
-            lots: n.vals[self.left],
-        })
-    }
-}
-
 /// Far levels of one side.
 pub(super) struct Far {
     nodes: Vec<Node>,
@@ -161,6 +132,10 @@ pub(super) struct Far {
     height: usize,
     /// The last leaf in rank order, holding the best level (`NIL` when empty).
     last: u32,
+    /// The first leaf in rank order, holding the worst level (`NIL` when empty). A split keeps
+    /// a node's lower half in place and a merge keeps the left node, so the first leaf stays
+    /// the same node for as long as the store holds a level.
+    first: u32,
     /// Number of levels.
     live: usize,
     /// Entries copied by inserts, removals, splits and merges since the last clear; test builds
@@ -180,6 +155,7 @@ impl Clone for Far {
             root: self.root,
             height: self.height,
             last: self.last,
+            first: self.first,
             live: self.live,
             #[cfg(test)]
             moves: self.moves,
@@ -197,6 +173,7 @@ impl Far {
             root: NIL,
             height: 0,
             last: NIL,
+            first: NIL,
             live: 0,
             #[cfg(test)]
             moves: 0,
@@ -239,7 +216,8 @@ impl Far {
     /// # Hot path
     /// No lock; no allocation while the pool has room (see [`Far::with_capacity`]).
     /// `O(log n)`: a descent, a shift of at most `B` entries, and at worst a split per level.
-    /// `O(1)` above every far level while the last leaf has room.
+    /// `O(1)` above every far level while the last leaf has room; no descent for a rank within
+    /// the first or the last leaf's ranks (see [`Self::end_or_leaf_for`]).
     #[inline]
     pub(super) fn set(&mut self, rank: i64, lots: i64) {
         debug_assert!(lots > 0);
@@ -259,11 +237,11 @@ impl Far {
             n.keys[0] = rank;
             n.vals[0] = lots;
             n.len = 1;
-            (self.root, self.last, self.height) = (leaf, leaf, 0);
+            (self.root, self.last, self.first, self.height) = (leaf, leaf, leaf, 0);
             self.live = 1;
             return;
         }
-        let leaf = self.leaf_for(rank);
+        let leaf = self.end_or_leaf_for(rank);
         let n = &mut self.nodes[leaf as usize];
         match n.keys[..n.len()].binary_search(&rank) {
             Ok(i) => n.vals[i] = lots,
@@ -284,14 +262,14 @@ impl Far {
     /// Removes the level at `rank`; returns whether one was there.
     ///
     /// # Hot path
-    /// No allocation, no lock. `O(log n)`: a descent, a shift of at most `B` entries, and at
-    /// worst a merge per level.
+    /// No allocation, no lock. `O(log n)`: a descent (none within the first or the last leaf),
+    /// a shift of at most `B` entries, and at worst a merge per level.
     #[inline]
     pub(super) fn remove(&mut self, rank: i64) -> bool {
         if self.root == NIL {
             return false;
         }
-        let leaf = self.leaf_for(rank);
+        let leaf = self.end_or_leaf_for(rank);
         let n = &mut self.nodes[leaf as usize];
         let Ok(i) = n.keys[..n.len()].binary_search(&rank) else {
             return false;
@@ -342,7 +320,7 @@ impl Far {
                 (self.live, k) = (self.live - take, k - take);
                 if n.len == 0 {
                     self.release(self.root);
-                    (self.root, self.last) = (NIL, NIL);
+                    (self.root, self.last, self.first) = (NIL, NIL, NIL);
                 }
             } else {
                 let rank = n.keys[len - 1];
@@ -360,17 +338,13 @@ impl Far {
         } else {
             self.nodes[self.last as usize].len()
         };
-        BestFirst {
-            nodes: &self.nodes,
-            leaf: self.last,
-            left,
-        }
+        BestFirst::new(&self.nodes, self.last, left)
     }
 
     /// Removes every level; keeps the pool's memory.
     pub(super) fn clear(&mut self) {
         self.nodes.clear();
-        (self.free, self.root, self.last) = (NIL, NIL, NIL);
+        (self.free, self.root, self.last, self.first) = (NIL, NIL, NIL, NIL);
         self.height = 0;
         self.live = 0;
         #[cfg(test)]
@@ -380,6 +354,24 @@ impl Far {
     }
 
     // ---- the tree ----
+
+    /// [`Self::leaf_for`], without a descent when `rank` is within the first or the last leaf's
+    /// ranks (the levels a venue keeps updating far from the touch are often the book's
+    /// extremes, and those just below the window are the far store's best). The last leaf covers
+    /// every rank from its first key (its separator is at most that key), the first every rank
+    /// up to its last key (its right neighbour's separator is above it).
+    #[inline]
+    fn end_or_leaf_for(&self, rank: i64) -> u32 {
+        let last = &self.nodes[self.last as usize];
+        if rank >= last.keys[0] {
+            return self.last;
+        }
+        let first = &self.nodes[self.first as usize];
+        if rank <= first.keys[first.len() - 1] {
+            return self.first;
+        }
+        self.leaf_for(rank)
+    }
 
     /// The leaf whose range covers `rank` (the store is not empty).
     #[inline]
@@ -541,7 +533,7 @@ impl Far {
                 self.height -= 1;
             } else if self.height == 0 && root.len() == 0 {
                 self.release(self.root);
-                (self.root, self.last) = (NIL, NIL);
+                (self.root, self.last, self.first) = (NIL, NIL, NIL);
             }
         }
     }
@@ -587,6 +579,10 @@ fn nodes_for(levels: usize) -> usize {
     }
     total
 }
+
+mod iter;
+
+pub(super) use iter::BestFirst;
 
 #[cfg(test)]
 mod check;
