@@ -33,7 +33,7 @@
 //! # Hot path
 //! No allocation, no division, a constant number of loads per value.
 
-use crate::feed::json::Scanner;
+use crate::feed::json::{Scanner, string_end};
 use ladder_sdk::{InstrumentSpec, Level, Price, Quantity, RawDecimal};
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -61,6 +61,9 @@ pub struct Units<'s> {
     tick_scale: Option<u32>,
     lot_scale: Option<u32>,
     layouts: &'s Layouts,
+    /// The columns read without layouts in this frame (`units/layout.rs`).
+    price_plain: bool,
+    qty_plain: bool,
 }
 
 impl<'s> Units<'s> {
@@ -77,6 +80,8 @@ impl<'s> Units<'s> {
             tick_scale,
             lot_scale,
             layouts,
+            price_plain: layouts.price.plain.get(),
+            qty_plain: layouts.qty.plain.get(),
         }
     }
 
@@ -89,7 +94,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn price(&self, buf: &[u8], pos: usize) -> Option<(Price, usize)> {
         if let Some(scale) = self.tick_scale
-            && let Some((ticks, end)) = self.layouts.price.read(buf, pos, scale)
+            && let Some((ticks, end)) = self.layouts.price.read(buf, pos, scale, self.price_plain)
             && (1..=InstrumentSpec::MAX_MARKET_TICKS as u64).contains(&ticks)
         {
             return Some((Price::from_ticks(ticks as i64), end));
@@ -106,7 +111,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn qty(&self, buf: &[u8], pos: usize) -> Option<(Quantity, usize)> {
         if let Some(scale) = self.lot_scale
-            && let Some((lots, end)) = self.layouts.qty.read(buf, pos, scale)
+            && let Some((lots, end)) = self.layouts.qty.read(buf, pos, scale, self.qty_plain)
             && lots <= InstrumentSpec::MAX_MARKET_LOTS as u64
         {
             return Some((Quantity::from_lots(lots as i64), end));
@@ -118,6 +123,15 @@ impl<'s> Units<'s> {
 }
 
 impl Units<'_> {
+    /// Counts the `levels` a level loop read (a price and a quantity each), for the columns'
+    /// choice between layouts and plain reads (`units/layout.rs`).
+    #[inline(always)]
+    pub fn count(&self, levels: usize) {
+        let levels = u32::try_from(levels).unwrap_or(u32::MAX);
+        self.layouts.price.count(levels);
+        self.layouts.qty.count(levels);
+    }
+
     /// The bare JSON number at `buf[pos]` (Kraken v2: `63296.7`), ended by `,` or `}`, as a
     /// market price in ticks, with the number of decimals it was written with and the position
     /// of the byte after it; `None` for any other shape, a value the fast path does not take
@@ -257,7 +271,7 @@ impl<'a> Exact<'a> {
     #[inline(always)]
     pub fn str(&mut self) -> Option<&'a [u8]> {
         let rest = &self.buf[self.pos.min(self.buf.len())..];
-        let len = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        let len = string_end(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -291,6 +305,7 @@ impl<'a> Exact<'a> {
         if self.eat(b"]") {
             return Some(());
         }
+        let first = out.len();
         loop {
             let (level, end) = pair(self.buf, self.pos, units)?;
             let close = self.buf.get(end..end + 2)?;
@@ -298,7 +313,10 @@ impl<'a> Exact<'a> {
             self.pos = end + 2;
             match close {
                 b"]," => {}
-                b"]]" => return Some(()),
+                b"]]" => {
+                    units.count(out.len() - first);
+                    return Some(());
+                }
                 _ => return None,
             }
         }
