@@ -9,7 +9,9 @@
 //!
 //! Groups, with the decode bench's frames and registries: `depth_50` (the Binance spot capture's
 //! diff-depth frames with 45–55 decoded levels), `bybit_spot_ob200`, `bybit_linear_ob500`,
-//! `okx_books`, `coinbase_l2_update`, `coinbase_l2_snapshot` and `kraken_v1_book`.
+//! `okx_books`, `coinbase_l2_update`, `coinbase_l2_snapshot` and `kraken_v1_book`; with a third
+//! argument `serde`, `okx_books` and the Bybit groups decode with the bench's serde_json typed +
+//! `Decimal` baseline instead (the same structs), for a load-independent ratio.
 //! `decode_frames` decodes each frame the given number of times (default 20); callgrind's total
 //! divided by the printed decode count is the instructions per frame.
 
@@ -18,15 +20,76 @@ use ladder_engine::feed::{Venue, binance, bybit, coinbase, kraken, okx};
 use ladder_engine::instrument::Registry;
 use ladder_sdk::{InstrumentSpec, UnixNanos};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use std::hint::black_box;
+
+/// `benches/benches/decode/okx.rs`' baseline: an OKX `books` message, the usual typed way.
+#[derive(Deserialize)]
+struct OkxBooks<'a> {
+    #[serde(borrow, rename = "arg")]
+    _arg: OkxArg<'a>,
+    #[serde(rename = "action")]
+    _action: Option<&'a str>,
+    data: Vec<OkxBook>,
+}
+
+#[derive(Deserialize)]
+struct OkxArg<'a> {
+    #[serde(rename = "channel")]
+    _channel: &'a str,
+    #[serde(rename = "instId")]
+    _inst_id: &'a str,
+}
+
+type OkxLevel = (Decimal, Decimal, serde::de::IgnoredAny, serde::de::IgnoredAny);
+
+#[derive(Deserialize)]
+struct OkxBook {
+    asks: Vec<OkxLevel>,
+    bids: Vec<OkxLevel>,
+    #[serde(rename = "ts")]
+    _ts: String,
+    #[serde(rename = "checksum")]
+    _checksum: Option<i64>,
+    #[serde(rename = "seqId")]
+    _seq_id: Option<i64>,
+    #[serde(rename = "prevSeqId")]
+    _prev_seq_id: Option<i64>,
+}
+
+/// `benches/benches/decode/bybit.rs`' baseline: a Bybit `orderbook` message, typed.
+#[derive(Deserialize)]
+struct BybitBook<'a> {
+    #[serde(borrow, rename = "topic")]
+    _topic: &'a str,
+    #[serde(rename = "type")]
+    _kind: &'a str,
+    #[serde(rename = "ts")]
+    _ts: u64,
+    data: BybitData,
+    #[serde(rename = "cts")]
+    _cts: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct BybitData {
+    #[serde(rename = "s")]
+    _s: String,
+    b: Vec<[Decimal; 2]>,
+    a: Vec<[Decimal; 2]>,
+    #[serde(rename = "u")]
+    _u: u64,
+    #[serde(rename = "seq")]
+    _seq: Option<u64>,
+}
 
 /// Decodes every frame `reps` times with `decode` (which answers the levels it read).
 #[inline(never)]
-fn decode_frames(frames: &[String], reps: usize, mut decode: impl FnMut(&[u8]) -> usize) -> usize {
+fn decode_frames(frames: &[String], reps: usize, mut decode: impl FnMut(&str) -> usize) -> usize {
     let mut levels = 0;
     for _ in 0..reps {
         for f in frames {
-            levels += decode(black_box(f.as_bytes()));
+            levels += decode(black_box(f));
         }
     }
     levels
@@ -64,6 +127,7 @@ fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
+    let serde = std::env::args().nth(3).as_deref() == Some("serde");
     let d = |m: u32, e: u32| Decimal::new(i64::from(m), e);
     let (frames, levels) = match group.as_str() {
         "bybit_spot_ob200" | "bybit_linear_ob500" => {
@@ -87,8 +151,15 @@ fn main() {
                 .collect();
             let registry = registry(venue, &symbols);
             let mut decoder = bybit::Decoder::new(venue);
+            if serde {
+                let levels = decode_frames(&frames, reps, |f| {
+                    serde_json::from_str::<BybitBook<'_>>(f)
+                        .map_or(0, |m| m.data.b.len() + m.data.a.len())
+                });
+                return report(&group, frames.len(), reps, levels);
+            }
             let levels = decode_frames(&frames, reps, |f| {
-                match decoder.decode(f, UnixNanos::ZERO, &registry) {
+                match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
                     Ok(bybit::Decoded::Book(_)) => decoder.bids().len() + decoder.asks().len(),
                     _ => 0,
                 }
@@ -112,8 +183,16 @@ fn main() {
                 ],
             );
             let mut decoder = okx::Decoder::new();
+            if serde {
+                let levels = decode_frames(&frames, reps, |f| {
+                    serde_json::from_str::<OkxBooks<'_>>(f).map_or(0, |m| {
+                        m.data.iter().map(|d| d.bids.len() + d.asks.len()).sum()
+                    })
+                });
+                return report(&group, frames.len(), reps, levels);
+            }
             let levels = decode_frames(&frames, reps, |f| {
-                match decoder.decode(f, UnixNanos::ZERO, &registry) {
+                match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
                     Ok(okx::Decoded::Book(_)) => decoder.bids().len() + decoder.asks().len(),
                     _ => 0,
                 }
@@ -140,7 +219,7 @@ fn main() {
             );
             let mut decoder = coinbase::Decoder::new(Venue::Coinbase);
             let levels = decode_frames(&frames, reps, |f| {
-                match decoder.decode(f, UnixNanos::ZERO, &registry) {
+                match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
                     Ok(coinbase::Decoded::Book(_)) => (0..decoder.events().len())
                         .map(|i| {
                             let (b, a) = decoder.levels(&decoder.events()[i]);
@@ -171,7 +250,7 @@ fn main() {
             );
             let mut decoder = kraken::Decoder::new();
             let levels = decode_frames(&frames, reps, |f| {
-                match decoder.decode(f, UnixNanos::ZERO, &registry) {
+                match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
                     Ok(kraken::Decoded::Book(_)) => decoder.bids().len() + decoder.asks().len(),
                     _ => 0,
                 }
@@ -194,7 +273,7 @@ fn main() {
                 })
                 .collect();
             let levels = decode_frames(&fifty, reps, |f| {
-                match decoder.decode(f, UnixNanos::ZERO, &registry) {
+                match decoder.decode(f.as_bytes(), UnixNanos::ZERO, &registry) {
                     Ok(binance::Decoded::Depth(_)) => decoder.bids().len() + decoder.asks().len(),
                     _ => 0,
                 }
@@ -202,9 +281,12 @@ fn main() {
             (fifty, levels)
         }
     };
+    report(&group, frames.len(), reps, levels);
+}
+
+fn report(group: &str, frames: usize, reps: usize, levels: usize) {
     println!(
-        "decode_instructions: {group}: {} frames x {reps} = {} decodes, {levels} levels",
-        frames.len(),
-        frames.len() * reps
+        "decode_instructions: {group}: {frames} frames x {reps} = {} decodes, {levels} levels",
+        frames * reps
     );
 }

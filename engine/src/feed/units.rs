@@ -18,9 +18,12 @@
 //! layout almost always (Binance spot: `61837.63000000` and `0.00105000`, 2.5 % of the
 //! quantities change their integer width), so the scan that finds the dot and the end runs only
 //! on a change. A layout is built when two values in a row share their shape, so a column whose
-//! widths keep changing (OKX sizes) does not pay for layouts it would not reuse. The layouts live
-//! in the decoder ([`Layouts`]) and carry over from frame to frame; they are reset when the
-//! instrument's grid changes.
+//! widths keep changing does not pay for layouts it would not reuse; and a column that missed
+//! its layout on more than a third of a window's values (venues that trim trailing zeros: OKX,
+//! Bybit, Coinbase write `65062.5`, `65061.91`, `0.00583`) reads plain, straight through the
+//! SWAR reader, for the next 1024 values, decided at a frame's start from the counts the level
+//! loops report ([`Units::count`]). The layouts live in the decoder ([`Layouts`]) and carry over
+//! from frame to frame; they are reset when the instrument's grid changes.
 //!
 //! The contract is exactness by construction: the fast path answers only for the shapes whose
 //! value it reads completely (`"`, 1–8 digits, optionally `.` and 0–8 digits, `"`), and only
