@@ -41,7 +41,12 @@ struct OkxArg<'a> {
     _inst_id: &'a str,
 }
 
-type OkxLevel = (Decimal, Decimal, serde::de::IgnoredAny, serde::de::IgnoredAny);
+type OkxLevel = (
+    Decimal,
+    Decimal,
+    serde::de::IgnoredAny,
+    serde::de::IgnoredAny,
+);
 
 #[derive(Deserialize)]
 struct OkxBook {
