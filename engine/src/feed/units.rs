@@ -18,9 +18,12 @@
 //! layout almost always (Binance spot: `61837.63000000` and `0.00105000`, 2.5 % of the
 //! quantities change their integer width), so the scan that finds the dot and the end runs only
 //! on a change. A layout is built when two values in a row share their shape, so a column whose
-//! widths keep changing (OKX sizes) does not pay for layouts it would not reuse. The layouts live
-//! in the decoder ([`Layouts`]) and carry over from frame to frame; they are reset when the
-//! instrument's grid changes.
+//! widths keep changing does not pay for layouts it would not reuse; and a column that missed
+//! its layout on more than a third of a window's values (venues that trim trailing zeros: OKX,
+//! Bybit, Coinbase write `65062.5`, `65061.91`, `0.00583`) reads plain, straight through the
+//! SWAR reader, for the next 1024 values, decided at a frame's start from the counts the level
+//! loops report ([`Units::count`]). The layouts live in the decoder ([`Layouts`]) and carry over
+//! from frame to frame; they are reset when the instrument's grid changes.
 //!
 //! The contract is exactness by construction: the fast path answers only for the shapes whose
 //! value it reads completely (`"`, 1–8 digits, optionally `.` and 0–8 digits, `"`), and only
@@ -33,7 +36,7 @@
 //! # Hot path
 //! No allocation, no division, a constant number of loads per value.
 
-use crate::feed::json::Scanner;
+use crate::feed::json::{Scanner, string_end};
 use ladder_sdk::{InstrumentSpec, Level, Price, Quantity, RawDecimal};
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -61,6 +64,9 @@ pub struct Units<'s> {
     tick_scale: Option<u32>,
     lot_scale: Option<u32>,
     layouts: &'s Layouts,
+    /// The columns read without layouts in this frame (`units/layout.rs`).
+    price_plain: bool,
+    qty_plain: bool,
 }
 
 impl<'s> Units<'s> {
@@ -77,6 +83,8 @@ impl<'s> Units<'s> {
             tick_scale,
             lot_scale,
             layouts,
+            price_plain: layouts.price.plain.get(),
+            qty_plain: layouts.qty.plain.get(),
         }
     }
 
@@ -89,7 +97,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn price(&self, buf: &[u8], pos: usize) -> Option<(Price, usize)> {
         if let Some(scale) = self.tick_scale
-            && let Some((ticks, end)) = self.layouts.price.read(buf, pos, scale)
+            && let Some((ticks, end)) = self.layouts.price.read(buf, pos, scale, self.price_plain)
             && (1..=InstrumentSpec::MAX_MARKET_TICKS as u64).contains(&ticks)
         {
             return Some((Price::from_ticks(ticks as i64), end));
@@ -106,7 +114,7 @@ impl<'s> Units<'s> {
     #[inline(always)]
     pub fn qty(&self, buf: &[u8], pos: usize) -> Option<(Quantity, usize)> {
         if let Some(scale) = self.lot_scale
-            && let Some((lots, end)) = self.layouts.qty.read(buf, pos, scale)
+            && let Some((lots, end)) = self.layouts.qty.read(buf, pos, scale, self.qty_plain)
             && lots <= InstrumentSpec::MAX_MARKET_LOTS as u64
         {
             return Some((Quantity::from_lots(lots as i64), end));
@@ -118,6 +126,15 @@ impl<'s> Units<'s> {
 }
 
 impl Units<'_> {
+    /// Counts the `levels` a level loop read (a price and a quantity each), for the columns'
+    /// choice between layouts and plain reads (`units/layout.rs`).
+    #[inline(always)]
+    pub fn count(&self, levels: usize) {
+        let levels = u32::try_from(levels).unwrap_or(u32::MAX);
+        self.layouts.price.count(levels);
+        self.layouts.qty.count(levels);
+    }
+
     /// The bare JSON number at `buf[pos]` (Kraken v2: `63296.7`), ended by `,` or `}`, as a
     /// market price in ticks, with the number of decimals it was written with and the position
     /// of the byte after it; `None` for any other shape, a value the fast path does not take
@@ -257,7 +274,7 @@ impl<'a> Exact<'a> {
     #[inline(always)]
     pub fn str(&mut self) -> Option<&'a [u8]> {
         let rest = &self.buf[self.pos.min(self.buf.len())..];
-        let len = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        let len = string_end(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -291,6 +308,7 @@ impl<'a> Exact<'a> {
         if self.eat(b"]") {
             return Some(());
         }
+        let first = out.len();
         loop {
             let (level, end) = pair(self.buf, self.pos, units)?;
             let close = self.buf.get(end..end + 2)?;
@@ -298,7 +316,10 @@ impl<'a> Exact<'a> {
             self.pos = end + 2;
             match close {
                 b"]," => {}
-                b"]]" => return Some(()),
+                b"]]" => {
+                    units.count(out.len() - first);
+                    return Some(());
+                }
                 _ => return None,
             }
         }

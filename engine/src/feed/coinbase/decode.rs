@@ -367,6 +367,7 @@ impl Decoder {
                     break;
                 }
             }
+            units.count(self.bids.len() + self.asks.len());
         }
         c.lit(b"}]}")?;
         if !c.at_end() {

@@ -322,10 +322,7 @@ fn compact_level(s: &mut Scanner<'_>, frame: &[u8]) -> Option<Result<(bool, RawL
     if !take(&mut p, br#","event_time":""#) {
         return None;
     }
-    let end = frame
-        .get(p..)?
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')?;
+    let end = crate::feed::json::string_end(frame.get(p..)?)?;
     if frame.get(p + end) != Some(&b'"') {
         return None;
     }

@@ -489,7 +489,7 @@ fn okx_levels(
     if c.eat(b"]") {
         return Some(());
     }
-    let buf = c.bytes();
+    let (buf, first) = (c.bytes(), out.len());
     let mut pos = c.position();
     loop {
         if buf.get(pos..pos + 2)? != b"[\"" {
@@ -500,8 +500,7 @@ fn okx_levels(
             return None;
         }
         let (qty, sz_end) = units.qty(buf, px_end + 1)?;
-        let px = &buf[pos + 2..px_end - 1];
-        let sz = &buf[px_end + 2..sz_end - 1];
+        let (px, sz) = ((pos + 2, px_end - 1), (px_end + 2, sz_end - 1));
         // The deprecated "0" and the order count: two plain strings, not used.
         pos = sz_end;
         for _ in 0..2 {
@@ -513,16 +512,14 @@ fn okx_levels(
             pos = c.position();
         }
         let close = buf.get(pos..pos + 2)?;
-        text.lens
-            .push((u16::try_from(px.len()).ok()?, u16::try_from(sz.len()).ok()?));
-        text.bytes.extend_from_slice(px);
-        text.bytes.extend_from_slice(sz);
+        text.push_level(buf, px, sz)?;
         out.push(Level::new(price, qty));
         pos += 2;
         match close {
             b"]," => {}
             b"]]" => {
                 c.seek(pos);
+                units.count(out.len() - first);
                 return Some(());
             }
             _ => return None,

@@ -52,6 +52,36 @@ impl TextBuf {
         self.bytes.clear();
         self.lens.clear();
     }
+
+    /// Appends one level's texts: the price `frame[px.0..px.1]` and the size
+    /// `frame[sz.0..sz.1]`; `None` if either is longer than a `u16` or not in `frame`.
+    ///
+    /// # Hot path
+    /// No allocation once grown. A text of up to 16 bytes with 16 bytes of frame from its start
+    /// is copied as one fixed 16-byte window and the buffer cut back to its length (no
+    /// `memcpy` call for a few bytes).
+    #[inline(always)]
+    pub(super) fn push_level(
+        &mut self,
+        frame: &[u8],
+        px: (usize, usize),
+        sz: (usize, usize),
+    ) -> Option<()> {
+        let len = |(a, b): (usize, usize)| u16::try_from(b.checked_sub(a)?).ok();
+        self.lens.push((len(px)?, len(sz)?));
+        for (a, b) in [px, sz] {
+            let old = self.bytes.len();
+            match frame.get(a..a + 16) {
+                Some(window) if b - a <= 16 => {
+                    let window: &[u8; 16] = window.try_into().ok()?;
+                    self.bytes.extend_from_slice(window);
+                    self.bytes.truncate(old + (b - a));
+                }
+                _ => self.bytes.extend_from_slice(frame.get(a..b)?),
+            }
+        }
+        Some(())
+    }
 }
 
 /// One trade of a `trades` message, values raw.

@@ -1,8 +1,22 @@
 //! The layout of a column's quoted decimals (see [`units`](super)): masks of where a value's
 //! digits and fixed bytes are, learnt from a value the SWAR reader read and checked against the
 //! next values of the column with a few 64-bit operations.
+//!
+//! A column whose values keep changing shape (venues that trim trailing zeros: OKX, Bybit,
+//! Coinbase write `65062.5`, `65061.91`, `0.00583`) would pay for a layout check that misses and
+//! for layouts it never reuses, so a column counts its misses (and the level loops its reads,
+//! [`Units::count`](super::Units::count)) and, at a frame's start, reads without layouts ([`swar_units`] straight) for the next [`PLAIN_READS`] values
+//! when more than a third of the last window's values missed; then it tries layouts again.
 
-use super::{POW10, SwarNumber, ZEROS, nondigits64, parse_eight, swar_number, swar_units_tail};
+use super::{
+    POW10, SwarNumber, ZEROS, nondigits64, parse_eight, swar_number, swar_units, swar_units_tail,
+};
+
+/// Reads through layouts after which a column decides, at the next frame's start, whether
+/// layouts pay for it.
+const WINDOW: u32 = 64;
+/// Reads without layouts before a column that went plain tries layouts again.
+pub(super) const PLAIN_READS: u32 = 1024;
 use std::cell::Cell;
 
 /// The layouts of a decoder's two columns (prices, quantities), kept from value to value and
@@ -20,10 +34,16 @@ pub(super) struct Column {
     scale: Cell<Option<u32>>,
     /// The shape (integer digits, decimals, dot, leading `0`) of the last value that missed.
     shape: Cell<u32>,
+    /// The column reads without layouts (see the module docs).
+    pub(super) plain: Cell<bool>,
+    /// Values read, and values that missed the layout, since the last decision.
+    reads: Cell<u32>,
+    misses: Cell<u32>,
 }
 
 impl Column {
-    /// Forgets the layout if it was learnt on another grid scale.
+    /// At a frame's start: forgets the layout if it was learnt on another grid scale, and
+    /// decides whether the column reads through layouts (see the module docs).
     #[inline(always)]
     pub(super) fn keep_for(&self, scale: Option<u32>) {
         if self.scale.get() != scale {
@@ -31,17 +51,58 @@ impl Column {
             self.scale.set(scale);
             self.shape.set(u32::MAX);
         }
+        let reads = self.reads.get();
+        if reads
+            >= if self.plain.get() {
+                PLAIN_READS
+            } else {
+                WINDOW
+            }
+        {
+            self.decide(reads);
+        }
+    }
+
+    /// Counts `values` read by the caller's level loop (a loop that does not count leaves the
+    /// column on layouts).
+    #[inline(always)]
+    pub(super) fn count(&self, values: u32) {
+        self.reads.set(self.reads.get().saturating_add(values));
+    }
+
+    /// Ends a window of `reads` values: plain after a window of layouts that missed more than a
+    /// third of its values, layouts again after a plain one.
+    #[inline(never)]
+    fn decide(&self, reads: u32) {
+        let plain = !self.plain.get() && self.misses.get() * 3 > reads;
+        self.plain.set(plain);
+        self.reads.set(0);
+        self.misses.set(0);
     }
 
     /// The quoted decimal at `buf[pos]` (`"`) in units of `10^-scale`, and the position after
     /// its closing quote: through the column's layout if the value has it, else through
-    /// [`swar_units`], whose result teaches the column the value's layout. The same answers as
-    /// [`swar_units`] (tests check it).
+    /// [`swar_units`], whose result teaches the column the value's layout; `plain` (the
+    /// column's choice at the frame's start, held by [`Units`](super::Units)) reads through
+    /// [`swar_units`] alone. The same answers as [`swar_units`] either way (tests
+    /// check it).
     ///
     /// # Hot path
     /// No allocation; on a match two loads, a few masks and one or two eight-digit steps.
     #[inline(always)]
-    pub(super) fn read(&self, buf: &[u8], pos: usize, scale: u32) -> Option<(u64, usize)> {
+    pub(super) fn read(
+        &self,
+        buf: &[u8],
+        pos: usize,
+        scale: u32,
+        plain: bool,
+    ) -> Option<(u64, usize)> {
+        if plain {
+            if buf.len() < pos + 17 {
+                return swar_units_tail(buf, pos, scale);
+            }
+            return swar_units(buf, pos, scale);
+        }
         let start = pos + 1;
         if let Some(window) = buf.get(start..start + 16) {
             let (lo, hi) = window.split_at(8);
@@ -60,6 +121,7 @@ impl Column {
     /// [`Column::read`] when the value does not have the column's layout.
     #[inline(never)]
     fn learn(&self, buf: &[u8], pos: usize, scale: u32) -> Option<(u64, usize)> {
+        self.misses.set(self.misses.get().wrapping_add(1));
         if buf.len() < pos + 17 {
             return swar_units_tail(buf, pos, scale);
         }

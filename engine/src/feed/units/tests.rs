@@ -323,3 +323,43 @@ fn units_layout_is_built_after_two_values_of_one_shape_only() {
     let _ = Units::new(&other, &layouts);
     assert_eq!(layouts.price.layout.get().len, 0);
 }
+
+#[test]
+fn units_column_of_changing_shapes_reads_plain_then_tries_layouts_again() {
+    let s = spec("0.1", "0.00000001");
+    let layouts = Layouts::default();
+    // OKX-like trimmed prices: the shape changes at almost every value.
+    let values = [
+        "30238.8", "30249", "30249.6", "5", "30261.15", "0.5", "30316.1", "7.25",
+    ];
+    let frames: Vec<String> = values
+        .iter()
+        .map(|v| format!("\"{v}\",\"0.1\"]]}}"))
+        .collect();
+    let mut reads = 0u32;
+    let mut went_plain = false;
+    // Frames of eight values: the column decides at a frame's start.
+    for _ in 0..(layout::PLAIN_READS / 8 + 40) {
+        let units = Units::new(&s, &layouts);
+        went_plain |= layouts.price.plain.get();
+        for f in &frames {
+            let b = f.as_bytes();
+            assert_eq!(units.price(b, 0), general_price(&s, b), "{f}");
+            reads += 1;
+        }
+        units.count(frames.len());
+    }
+    assert!(went_plain, "a column missing most values reads plain");
+    assert!(reads > layout::PLAIN_READS);
+    // A column of one shape goes back to layouts after its plain window and stays there.
+    let steady = b"\"30238.8\",\"0.1\"]]}";
+    for _ in 0..(layout::PLAIN_READS / 8 + 40) {
+        let units = Units::new(&s, &layouts);
+        for _ in 0..8 {
+            assert_eq!(units.price(steady, 0), general_price(&s, steady));
+        }
+        units.count(8);
+    }
+    assert!(!layouts.price.plain.get());
+    assert_eq!(layouts.price.layout.get().len, 8);
+}
