@@ -19,14 +19,16 @@
 //!
 //! The counting is [`GridScan`]: [`infer_grids`] runs it in a reading pass of its own; `replay`
 //! feeds it from each capture's read-ahead thread while it replays ([`GridTap`]) and checks its
-//! first guess against it.
+//! first guess against it. It reads each frame with [`VenueProbe::read_scales`], which counts
+//! decimal places without building decimals where it can (Binance frames of the compact shape)
+//! and asks the venue's full probe otherwise: the counts are the full parse's either way.
 
 use super::merge::CaptureInput;
 use super::{CaptureError, CaptureReader, Next};
 use crate::config::InstrumentConfig;
-use crate::feed::{Venue, VenueProbe};
+use crate::feed::{PairScales, Venue, VenueProbe};
 use crate::instrument::{Registry, RegistryError};
-use ladder_sdk::{InstrumentSpec, RawDecimal};
+use ladder_sdk::InstrumentSpec;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -105,8 +107,8 @@ impl Default for Scales {
 }
 
 impl Scales {
-    fn add(&mut self, d: RawDecimal) {
-        self.0[usize::from(d.scale).min(SCALES - 1)] += 1;
+    fn add(&mut self, scale: u8) {
+        self.0[usize::from(scale).min(SCALES - 1)] += 1;
     }
 
     fn merged(mut self, other: &Self) -> Self {
@@ -159,6 +161,8 @@ struct Seen {
 pub struct GridScan {
     venue: Venue,
     probe: VenueProbe,
+    /// The decimal places of the pairs of the frame being counted.
+    pairs: Vec<PairScales>,
     seen: Vec<Seen>,
     /// Values of bare REST snapshots (they name no symbol).
     orphans: Option<(Scales, Scales)>,
@@ -174,6 +178,7 @@ impl GridScan {
         Self {
             venue,
             probe: VenueProbe::new(venue),
+            pairs: Vec::new(),
             seen: Vec::new(),
             orphans: None,
         }
@@ -193,7 +198,7 @@ impl GridScan {
     /// use, and frames with a value the decoder or a book rejects count nothing.
     pub fn add(&mut self, frame: &[u8]) {
         let venue = self.venue;
-        let Some(symbol) = self.probe.read(frame) else {
+        let Some(symbol) = self.probe.read_scales(frame, &mut self.pairs) else {
             return;
         };
         let (prices, quantities) = match symbol {
@@ -230,10 +235,10 @@ impl GridScan {
                 (&mut s.prices, &mut s.quantities)
             }
         };
-        for &(p, q) in self.probe.values() {
+        for &(p, q) in &self.pairs {
             prices.add(p);
-            // A zero quantity says nothing about the lot size.
-            if q.mantissa != 0 {
+            // A zero quantity (`None`) says nothing about the lot size.
+            if let Some(q) = q {
                 quantities.add(q);
             }
         }

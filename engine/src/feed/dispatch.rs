@@ -453,6 +453,8 @@ impl LiveRest for VenueRest {
     }
 }
 
+pub use super::binance::scales::PairScales;
+
 /// Reads the values of a venue's frames without a registry (grid inference).
 #[derive(Debug)]
 pub enum VenueProbe {
@@ -497,6 +499,30 @@ impl VenueProbe {
             Self::Coinbase(p) => p.read(frame),
             Self::Kraken(p) => p.read(frame),
         }
+    }
+
+    /// [`VenueProbe::read`] for grid inference, which needs only the decimal places of each
+    /// value: the same answer, with each pair's places in `pairs` (cleared first; see
+    /// [`PairScales`]). Binance frames of the compact shape its venues send take a one-pass
+    /// reader (`binance::scales`) that builds no decimal; every other frame the full probe.
+    pub fn read_scales<'a>(
+        &mut self,
+        frame: &'a [u8],
+        pairs: &mut Vec<PairScales>,
+    ) -> Option<Option<&'a [u8]>> {
+        if let Self::Binance(_) = self {
+            match binance::scales::read(frame, pairs) {
+                binance::scales::Scanned::Used(symbol) => return Some(symbol),
+                binance::scales::Scanned::Unused => return None,
+                binance::scales::Scanned::Unsure => {}
+            }
+        }
+        pairs.clear();
+        let symbol = self.read(frame)?;
+        let places =
+            |(p, q): &(RawDecimal, RawDecimal)| (p.scale, (q.mantissa != 0).then_some(q.scale));
+        pairs.extend(self.values().iter().map(places));
+        Some(symbol)
     }
 
     /// The `(price, quantity)` pairs of the last frame read; empty if one of them is a value

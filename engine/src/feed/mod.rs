@@ -32,7 +32,7 @@ pub mod units;
 pub mod venue;
 
 pub use dispatch::{
-    VenueBooks, VenueLive, VenueOptions, VenueProbe, VenueRest, fetch_instruments,
+    PairScales, VenueBooks, VenueLive, VenueOptions, VenueProbe, VenueRest, fetch_instruments,
     fetch_instruments_blocking, spawn_feed, spawn_feed_with,
 };
 pub use venue::{UnknownVenue, Venue, VenueInfo};

@@ -15,6 +15,7 @@ pub mod endpoints;
 pub mod live;
 pub mod probe;
 pub mod rest;
+pub mod scales;
 pub mod sync;
 pub mod wire;
 
