@@ -502,15 +502,21 @@ fn okx_levels(
         let (qty, sz_end) = units.qty(buf, px_end + 1)?;
         let (px, sz) = ((pos + 2, px_end - 1), (px_end + 2, sz_end - 1));
         // The deprecated "0" and the order count: two plain strings, not used.
-        pos = sz_end;
-        for _ in 0..2 {
-            if buf.get(pos..pos + 2)? != b",\"" {
-                return None;
+        pos = match unused_tail(buf, sz_end) {
+            Some(end) => end,
+            None => {
+                let mut at = sz_end;
+                for _ in 0..2 {
+                    if buf.get(at..at + 2)? != b",\"" {
+                        return None;
+                    }
+                    c.seek(at + 2);
+                    c.str()?;
+                    at = c.position();
+                }
+                at
             }
-            c.seek(pos + 2);
-            c.str()?;
-            pos = c.position();
-        }
+        };
         let close = buf.get(pos..pos + 2)?;
         text.push_level(buf, px, sz)?;
         out.push(Level::new(price, qty));
@@ -524,6 +530,37 @@ fn okx_levels(
             }
             _ => return None,
         }
+    }
+}
+
+/// The end of a level's `,"0","n"` (the deprecated `"0"` and an order count of at most seven
+/// bytes with no `"` or `\`) starting at `at`, in one literal check and one eight-byte search;
+/// `None` for anything else, which the caller then reads as two plain strings (the same
+/// acceptance: this only takes what those two reads take, and ends where they end).
+///
+/// # Hot path
+/// Two eight-byte loads per level instead of two string scans.
+#[inline(always)]
+pub(super) fn unused_tail(buf: &[u8], at: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const HEAD: u64 = u64::from_le_bytes(*b",\"0\",\"\0\0");
+    let head = u64::from_le_bytes(buf.get(at..at + 8)?.try_into().ok()?);
+    if head & 0xFFFF_FFFF_FFFF != HEAD {
+        return None;
+    }
+    let w = u64::from_le_bytes(buf.get(at + 6..at + 14)?.try_into().ok()?);
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let escape = w ^ (ONES * u64::from(b'\\'));
+    // The lowest hit of either test is exact (a borrow only runs upward).
+    let q = (quote.wrapping_sub(ONES) & !quote) & HIGHS;
+    let e = (escape.wrapping_sub(ONES) & !escape) & HIGHS;
+    let first = (q | e).trailing_zeros();
+    // A quote is the first hit (not an escape, and within the word).
+    if first < 64 && q & (1 << first) != 0 {
+        Some(at + 6 + (first / 8) as usize + 1)
+    } else {
+        None
     }
 }
 
