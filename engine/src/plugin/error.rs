@@ -37,7 +37,7 @@ pub enum PluginError {
         reason: String,
     },
     /// The library's bytes could not be copied into memory to be loaded.
-    #[error("cannot stage strategy library {} in memory for loading", path.display())]
+    #[error("cannot stage strategy library {} in memory for loading: {source}", path.display())]
     Copy {
         /// The library path.
         path: PathBuf,

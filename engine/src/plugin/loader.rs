@@ -294,6 +294,10 @@ enum Staged {
     },
 }
 
+/// Times the write seal is asked again after EBUSY (20 ms apart).
+#[cfg(target_os = "linux")]
+const SEAL_BUSY_RETRIES: u32 = 25;
+
 /// Copies `bytes` into a sealed memfd and `dlopen`s it.
 #[cfg(target_os = "linux")]
 fn dlopen_bytes(bytes: &[u8], path: &Path) -> Result<Library, Staged> {
@@ -308,11 +312,22 @@ fn dlopen_bytes(bytes: &[u8], path: &Path) -> Result<Library, Staged> {
     let mut file = std::fs::File::from(fd);
     file.write_all(bytes).map_err(Staged::Copy)?;
     // Nothing can change the bytes from here on: not this process, not another one.
-    fcntl_add_seals(
-        &file,
-        SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL,
-    )
-    .map_err(|e| Staged::Copy(e.into()))?;
+    // The kernel refuses the write seal (EBUSY) while a page of the file still holds an extra
+    // reference, as a page just written can for a moment (another CPU's batch of pages not yet
+    // on its LRU list); it waits briefly itself and gives up. On a loaded machine that wait was
+    // seen to fall short (a strategy failed to load in a test run at load 6), so it is asked
+    // again a few times before the load fails.
+    let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
+    let mut busy = 0;
+    loop {
+        match fcntl_add_seals(&file, seals) {
+            Err(rustix::io::Errno::BUSY) if busy < SEAL_BUSY_RETRIES => {
+                busy += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => break r.map_err(|e| Staged::Copy(e.into()))?,
+        }
+    }
     let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
     // SAFETY: loading a library runs its initialisers; that is the contract of a strategy
     // library (`ladder plugins check` documents it). The bytes passed `elf::check` (no segment

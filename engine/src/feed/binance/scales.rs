@@ -589,11 +589,14 @@ mod tests {
             return;
         };
         let usdm = frames("vectors/binance/hftbacktest_usdm_btcusdt_20240808_first1000.txt");
-        all.truncate(200);
-        all.extend(usdm.into_iter().flatten().take(100));
+        // Every fifth byte of each frame, starting one byte further on the next frame: the
+        // frames share their shape, so together they cover every position of it (a debug-build
+        // test run stays in seconds).
+        all.truncate(100);
+        all.extend(usdm.into_iter().flatten().take(50));
         let (mut probe, mut out) = (Probe::default(), Vec::new());
-        for frame in &all {
-            for at in (0..frame.len()).step_by(3) {
+        for (i, frame) in all.iter().enumerate() {
+            for at in (i % 5..frame.len()).step_by(5) {
                 for b in *b"\",:{}[]0 1.-\\eX" {
                     let mut f = frame.clone();
                     f[at] = b;
