@@ -122,7 +122,12 @@ fn scan<'a>(f: &'a [u8], out: &mut Vec<PairScales>) -> Option<Scanned<'a>> {
                 return None;
             }
             i += 1;
-            let n = string_len(&f[i..])?;
+            // A one-byte key (most keys of `data`) without the string scan.
+            let n = if f.get(i + 1) == Some(&b'"') && f[i] != b'\\' && f[i] != b'"' {
+                1
+            } else {
+                string_len(&f[i..])?
+            };
             let k = &f[i..i + n];
             i += n + 1;
             if f.get(i) != Some(&b':') {
