@@ -5,8 +5,9 @@
 //! A column whose values keep changing shape (venues that trim trailing zeros: OKX, Bybit,
 //! Coinbase write `65062.5`, `65061.91`, `0.00583`) would pay for a layout check that misses and
 //! for layouts it never reuses, so a column counts its misses (and the level loops its reads,
-//! [`Units::count`](super::Units::count)) and, at a frame's start, reads without layouts ([`swar_units`] straight) for the next [`PLAIN_READS`] values
-//! when more than a third of the last window's values missed; then it tries layouts again.
+//! [`Units::count`](super::Units::count)) and, at a frame's start, reads without layouts
+//! ([`swar_units`] straight) for the next [`PLAIN_READS`] values when more than a third of the
+//! last window's values missed; then it tries layouts again.
 
 use super::{
     POW10, SwarNumber, ZEROS, nondigits64, parse_eight, swar_number, swar_units, swar_units_tail,
